@@ -1,0 +1,162 @@
+"""Every user-facing sentence, in Russian and English, under one key each.
+
+The bot and the API read from the same catalog so that an error says the same thing in
+the chat and in the panel. A test keeps both languages' keys and placeholders in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_LANGUAGE = "en"
+
+CATALOG: dict[str, dict[str, str]] = {
+    "en": {
+        # bot: basics
+        "start.new": (
+            "Hello, {name}! I help you grow your Telegram communities: link your accounts, "
+            "collect audiences and invite them into your groups and channels, within safe limits.\n\n"
+            "Your personal workspace is ready. Send /help to see what I can do."
+        ),
+        "start.again": "Welcome back, {name}! Send /help to see what I can do.",
+        "help": (
+            "Commands:\n"
+            "/start — register and open your workspace\n"
+            "/help — this list\n"
+            "/lang — switch the language (Русский / English)\n"
+            "/web_auth — a one-time code to enter the web panel\n"
+            "/accounts — your linked Telegram accounts\n"
+            "/link — link an account by QR code\n"
+            "/link_phone — link an account by phone number\n"
+            "/parse — collect an audience from a group or channel\n"
+            "/search — find communities by keywords\n"
+            "/tasks — collection tasks\n"
+            "/audiences — your audiences\n"
+            "/campaign_new — a new invite campaign\n"
+            "/campaigns — your campaigns\n"
+            "/team — your team\n"
+            "/admin — installation admin menu (admins only)"
+        ),
+        "lang.choose": "Choose your language:",
+        "lang.set": "Language: English.",
+        "blocked": "Your access to this bot is blocked. Contact the administrator.",
+        "not_registered": "Send /start first.",
+        "unknown_command": "I don't know this command. Send /help for the list.",
+        "not_available_yet": "This command is not available in this installation yet.",
+        # web login
+        "web_auth.code": (
+            "Your code for the web panel: {code}\n\n"
+            "Open {panel_url}, enter your username @{username} and this code. "
+            "It works once and expires in {minutes} minutes. Never share it with anyone."
+        ),
+        "web_auth.no_username": (
+            "The web panel finds you by your Telegram username, and you have none. "
+            "Set one in Telegram's settings, then send /web_auth again."
+        ),
+        "web_auth.rate_limited": "Too many codes requested. Try again in {minutes} min.",
+        "web_auth.notice": (
+            "New login to the web panel.\nTime: {at} UTC\nIP: {ip}\nBrowser: {user_agent}\n\n"
+            "If this was not you, do not share codes and send /web_auth only when you log in yourself."
+        ),
+        # API errors
+        "error.invalid_code": "The username or code is wrong, expired or locked. Request a new code with /web_auth.",
+        "error.invalid_input": "Invalid request: {problem}.",
+        "error.rate_limited": "Too many attempts. Try again in {retry_after} s.",
+        "error.unauthorized": "Log in again: the session is missing, expired or ended.",
+        "error.forbidden": "Your role in this workspace does not allow this.",
+        "error.not_found": "Not found.",
+        "error.method_not_allowed": "This method is not allowed here.",
+        "error.payload_too_large": "The request body is too large.",
+        "error.internal": "Something went wrong on our side. The trace id helps the administrator find it.",
+        "error.not_ready": "The service is not ready: {problem}.",
+        "error.error": "The request failed.",
+    },
+    "ru": {
+        "start.new": (
+            "Здравствуйте, {name}! Я помогаю развивать сообщества в Telegram: подключите свои "
+            "аккаунты, соберите аудитории и пригласите их в свои группы и каналы — в безопасных лимитах.\n\n"
+            "Ваше личное рабочее пространство готово. Отправьте /help, чтобы увидеть команды."
+        ),
+        "start.again": "С возвращением, {name}! Отправьте /help, чтобы увидеть команды.",
+        "help": (
+            "Команды:\n"
+            "/start — регистрация и ваше рабочее пространство\n"
+            "/help — этот список\n"
+            "/lang — сменить язык (Русский / English)\n"
+            "/web_auth — одноразовый код для входа в веб-панель\n"
+            "/accounts — подключённые аккаунты Telegram\n"
+            "/link — подключить аккаунт по QR-коду\n"
+            "/link_phone — подключить аккаунт по номеру телефона\n"
+            "/parse — собрать аудиторию из группы или канала\n"
+            "/search — найти сообщества по ключевым словам\n"
+            "/tasks — задачи сбора\n"
+            "/audiences — ваши аудитории\n"
+            "/campaign_new — новая кампания приглашений\n"
+            "/campaigns — ваши кампании\n"
+            "/team — ваша команда\n"
+            "/admin — меню администратора (только для администраторов)"
+        ),
+        "lang.choose": "Выберите язык:",
+        "lang.set": "Язык: русский.",
+        "blocked": "Ваш доступ к боту заблокирован. Обратитесь к администратору.",
+        "not_registered": "Сначала отправьте /start.",
+        "unknown_command": "Такой команды нет. Список команд — /help.",
+        "not_available_yet": "Эта команда пока недоступна в этой установке.",
+        "web_auth.code": (
+            "Ваш код для веб-панели: {code}\n\n"
+            "Откройте {panel_url}, введите имя пользователя @{username} и этот код. "
+            "Код одноразовый и действует {minutes} мин. Никому его не сообщайте."
+        ),
+        "web_auth.no_username": (
+            "Веб-панель находит вас по имени пользователя Telegram, а у вас его нет. "
+            "Задайте его в настройках Telegram и снова отправьте /web_auth."
+        ),
+        "web_auth.rate_limited": "Слишком много кодов. Попробуйте через {minutes} мин.",
+        "web_auth.notice": (
+            "Новый вход в веб-панель.\nВремя: {at} UTC\nIP: {ip}\nБраузер: {user_agent}\n\n"
+            "Если это были не вы — никому не сообщайте коды и запрашивайте /web_auth только для своего входа."
+        ),
+        "error.invalid_code": "Имя пользователя или код неверны, код истёк или вход заблокирован. Запросите новый код: /web_auth.",
+        "error.invalid_input": "Неверный запрос: {problem}.",
+        "error.rate_limited": "Слишком много попыток. Повторите через {retry_after} с.",
+        "error.unauthorized": "Войдите снова: сессии нет, она истекла или завершена.",
+        "error.forbidden": "Ваша роль в этом пространстве не позволяет это сделать.",
+        "error.not_found": "Не найдено.",
+        "error.method_not_allowed": "Этот метод здесь не поддерживается.",
+        "error.payload_too_large": "Слишком большое тело запроса.",
+        "error.internal": "Ошибка на нашей стороне. Идентификатор трассировки поможет администратору её найти.",
+        "error.not_ready": "Сервис не готов: {problem}.",
+        "error.error": "Запрос не выполнен.",
+    },
+}
+
+
+class _Missing(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def t(language: str | None, key: str, **params: Any) -> str:
+    """The sentence for `key` in `language` (English when unknown), placeholders filled."""
+    texts = CATALOG.get(language or DEFAULT_LANGUAGE, CATALOG[DEFAULT_LANGUAGE])
+    template = texts.get(key) or CATALOG[DEFAULT_LANGUAGE].get(key) or key
+    return template.format_map(_Missing(params))
+
+
+def pick_language(accept_language: str | None) -> str:
+    """Best of ru/en from an Accept-Language header."""
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    best, best_q = DEFAULT_LANGUAGE, -1.0
+    for part in accept_language.split(","):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().lower().split("-")[0]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if lang in CATALOG and q > best_q:
+            best, best_q = lang, q
+    return best

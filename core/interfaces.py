@@ -1,0 +1,106 @@
+"""What the rules need from storage, as narrow protocols (implemented in `db/`).
+
+The domain package never imports SQLAlchemy or Redis: use cases receive objects that
+satisfy these protocols, so the same rule runs under the bot, the API and the workers.
+Repositories never commit; the use case does, through `Dal.commit()`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Protocol
+
+from core.dto import (
+    RefreshState,
+    StoredCode,
+    TelegramProfile,
+    UserDTO,
+    WorkspaceRef,
+    WorkspaceRole,
+)
+
+
+class UserStore(Protocol):
+    async def upsert_user(self, profile: TelegramProfile, *, make_admin: bool) -> tuple[UserDTO, bool]:
+        """Insert or refresh the user by Telegram id; the bool says whether it was created."""
+
+    async def get_user(self, user_id: int) -> UserDTO | None: ...
+
+    async def find_user_by_username(self, username: str) -> UserDTO | None:
+        """Case-insensitive lookup; `username` is already lower-case without `@`."""
+
+    async def set_language(self, user_id: int, language: str) -> UserDTO: ...
+
+    async def create_workspace(self, owner_id: int, name: str, *, personal: bool) -> int: ...
+
+    async def list_workspaces(self, user_id: int) -> list[WorkspaceRef]: ...
+
+    async def workspace_role(self, user_id: int, workspace_id: int) -> WorkspaceRole | None: ...
+
+
+class LoginStore(Protocol):
+    async def replace_code(self, user_id: int, code_hash: bytes, expires_at: datetime) -> None: ...
+
+    async def lock_code(self, user_id: int) -> StoredCode | None:
+        """The user's live code row, locked until commit (`SELECT … FOR UPDATE`)."""
+
+    async def set_code_attempts(self, user_id: int, attempts: int) -> None: ...
+
+    async def delete_code(self, user_id: int) -> None: ...
+
+    async def create_session(
+        self, user_id: int, expires_at: datetime, ip: str | None, user_agent: str | None
+    ) -> uuid.UUID: ...
+
+    async def add_refresh_token(self, digest: bytes, session_id: uuid.UUID) -> None: ...
+
+    async def lock_refresh_token(self, digest: bytes) -> RefreshState | None: ...
+
+    async def mark_refresh_used(self, digest: bytes, at: datetime) -> None: ...
+
+    async def touch_session(self, session_id: uuid.UUID, at: datetime) -> None: ...
+
+    async def revoke_session(self, session_id: uuid.UUID, at: datetime, reason: str) -> bool:
+        """Revoke if still live; False when it was already revoked or does not exist."""
+
+
+class AuditStore(Protocol):
+    async def audit(
+        self,
+        action: str,
+        *,
+        actor_user_id: int | None = None,
+        workspace_id: int | None = None,
+        details: dict[str, Any] | None = None,
+        ip: str | None = None,
+    ) -> None: ...
+
+
+class Dal(UserStore, LoginStore, AuditStore, Protocol):
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class Throttle(Protocol):
+    """Short-lived counters and flags shared by every process (Redis)."""
+
+    async def hit(self, key: str, window_s: int) -> tuple[int, int]:
+        """Count one event in a fixed window; returns (count, seconds left in the window)."""
+
+    async def peek(self, key: str) -> tuple[int, int]:
+        """(count, seconds left) without counting."""
+
+    async def set_flag(self, key: str, ttl_s: int) -> None: ...
+
+    async def flag_ttl(self, key: str) -> int:
+        """Seconds left on a flag; 0 when it is not set."""
+
+    async def clear(self, key: str) -> None: ...
+
+
+class Notifier(Protocol):
+    """Messages for the bot to deliver to a Telegram user (from any process)."""
+
+    async def notify(self, telegram_id: int, kind: str, payload: dict[str, str]) -> None: ...

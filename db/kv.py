@@ -1,0 +1,101 @@
+"""Redis side of the storage: counters, flags and the bot's notification stream.
+
+Everything here is short-lived by design (rate limits, lockouts, revoked sessions,
+messages on their way to the bot); PostgreSQL stays the source of truth.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+from redis.asyncio import Redis
+
+NOTIFY_STREAM = "bot:notifications"
+NOTIFY_GROUP = "bot"
+NOTIFY_MAXLEN = 10_000
+
+
+class RedisThrottle:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def hit(self, key: str, window_s: int) -> tuple[int, int]:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, window_s, nx=True)
+            pipe.ttl(key)
+            count, _, ttl = await pipe.execute()
+        return int(count), max(int(ttl), 0)
+
+    async def peek(self, key: str) -> tuple[int, int]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(key)
+            pipe.ttl(key)
+            raw, ttl = await pipe.execute()
+        return int(raw or 0), max(int(ttl), 0)
+
+    async def set_flag(self, key: str, ttl_s: int) -> None:
+        await self._redis.set(key, b"1", ex=ttl_s)
+
+    async def flag_ttl(self, key: str) -> int:
+        ttl = await self._redis.ttl(key)
+        return max(int(ttl), 0)
+
+    async def clear(self, key: str) -> None:
+        await self._redis.delete(key)
+
+
+class RedisNotifier:
+    """Puts notices on a stream that the bot process reads with a consumer group.
+
+    A stream (not pub/sub) so that a notice sent while the bot restarts is delivered later.
+    """
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def notify(self, telegram_id: int, kind: str, payload: dict[str, str]) -> None:
+        await self._redis.xadd(
+            NOTIFY_STREAM,
+            {"telegram_id": str(telegram_id), "kind": kind, "payload": json.dumps(payload)},
+            maxlen=NOTIFY_MAXLEN,
+            approximate=True,
+        )
+
+
+async def ensure_notify_group(redis: Redis) -> None:
+    try:
+        await redis.xgroup_create(NOTIFY_STREAM, NOTIFY_GROUP, id="0", mkstream=True)
+    except Exception as exc:  # BUSYGROUP: the group exists already
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+async def read_notifications(
+    redis: Redis, consumer: str, *, block_ms: int = 5000
+) -> AsyncIterator[tuple[str, int, str, dict[str, str]]]:
+    """Yield (entry id, telegram id, kind, payload): first unacknowledged ones, then new ones."""
+    await ensure_notify_group(redis)
+    start = "0"
+    while True:
+        reply = await redis.xreadgroup(
+            NOTIFY_GROUP, consumer, {NOTIFY_STREAM: start}, count=50, block=block_ms
+        )
+        entries = reply[0][1] if reply else []
+        if start != ">" and not entries:
+            start = ">"  # history of this consumer done: now only new entries
+            continue
+        for entry_id, fields in entries:
+            entry = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+            if start != ">":
+                start = entry
+            data = {
+                (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+                for k, v in fields.items()
+            }
+            yield entry, int(data["telegram_id"]), data["kind"], json.loads(data.get("payload", "{}"))
+
+
+async def ack_notification(redis: Redis, entry_id: str) -> None:
+    await redis.xack(NOTIFY_STREAM, NOTIFY_GROUP, entry_id)

@@ -1,0 +1,59 @@
+"""`init_app(settings)`: the API application, its resources and its routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from importlib.metadata import PackageNotFoundError, version
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from core.auth import build_auth_service
+from core.settings import Settings
+from db.engine import create_engine, create_sessionmaker
+from db.kv import RedisNotifier, RedisThrottle
+from webui_api.http import cors_middleware, security_headers_middleware, trace_middleware
+from webui_api.keys import AUTH, REDIS, SESSIONMAKER, SETTINGS
+from webui_api.routing import ApiRoutes, openapi_document
+from webui_api.views import auth, me, system
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def route_tables() -> list[ApiRoutes]:
+    return [auth.routes, me.routes, system.routes]
+
+
+def _version() -> str:
+    try:
+        return version("tg-inviter")
+    except PackageNotFoundError:
+        return "0"
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    engine = create_engine(settings.database_url)
+    redis = Redis.from_url(settings.redis_url)
+    app[SESSIONMAKER] = create_sessionmaker(engine)
+    app[REDIS] = redis
+    app[AUTH] = build_auth_service(settings, RedisThrottle(redis), RedisNotifier(redis))
+    try:
+        yield
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+
+
+def init_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        middlewares=[cors_middleware, trace_middleware, security_headers_middleware],
+        client_max_size=MAX_BODY_BYTES,
+    )
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_resources)
+    tables = route_tables()
+    for table in tables:
+        table.add_to(app)
+    app[system.OPENAPI] = openapi_document(tables, title="tg-inviter API", version=_version())
+    return app

@@ -1,0 +1,230 @@
+"""Edges of the API: JSON errors, body parsing, who is calling, trace ids, CORS, metrics.
+
+Every error leaves as `{"error": {"code", "message", "trace_id", "details"}}` with the
+message in the caller's language (Accept-Language). Domain errors map to statuses here
+and only here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any, TypeVar
+
+from aiohttp import web
+from prometheus_client import Histogram
+from pydantic import BaseModel, ValidationError
+
+from core.dto import ClientInfo
+from core.errors import (
+    DomainError,
+    Forbidden,
+    InvalidCode,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+)
+from core.i18n import pick_language, t
+from core.logs import bind_trace_id, current_trace_id, get_logger, new_trace_id
+from core.tokens import AccessClaims
+from webui_api.keys import AUTH, SETTINGS
+
+log = get_logger("webui_api")
+M = TypeVar("M", bound=BaseModel)
+
+API_LATENCY = Histogram(
+    "tg_inviter_api_request_seconds",
+    "API request latency by route",
+    ("method", "route", "status"),
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+_STATUS = {
+    InvalidInput: 400,
+    InvalidCode: 401,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    RateLimited: 429,
+}
+_HTTP_CODES = {
+    400: "invalid_input",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+_TRACE_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+def language(request: web.Request) -> str:
+    return pick_language(request.headers.get("Accept-Language"))
+
+
+def error_response(
+    request: web.Request,
+    status: int,
+    code: str,
+    *,
+    details: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    message = t(language(request), f"error.{code}", **(params or details or {}))
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "trace_id": current_trace_id(),
+            "details": details or {},
+        }
+    }
+    return web.json_response(body, status=status, headers=headers)
+
+
+def _problem(exc: ValidationError) -> tuple[str, list[dict[str, str]]]:
+    fields = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        fields.append({"field": where, "problem": err["msg"]})
+    first = fields[0]
+    return f"{first['field']}: {first['problem']}", fields
+
+
+async def parse_body(request: web.Request, model: type[M]) -> M:
+    """Read and validate a JSON body; any defect is a 400 naming the field."""
+    try:
+        raw = await request.read()
+        data = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("body", field="body", problem="body: not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("body", field="body", problem="body: must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problem, fields = _problem(exc)
+        raise InvalidInput(problem, problem=problem, fields=fields) from None
+
+
+def client_info(request: web.Request) -> ClientInfo:
+    ip = request.remote
+    if request.app[SETTINGS].trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            ip = forwarded.split(",")[0].strip() or ip
+    agent = request.headers.get("User-Agent")
+    return ClientInfo(ip=ip, user_agent=agent[:256] if agent else None)
+
+
+async def require_auth(request: web.Request) -> AccessClaims:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("missing bearer token")
+    return await request.app[AUTH].authenticate(token.strip())
+
+
+def _domain_error(request: web.Request, exc: DomainError) -> web.Response:
+    status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 400)
+    headers: dict[str, str] = {}
+    details: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+        details = {"retry_after": exc.retry_after}
+    elif isinstance(exc, InvalidInput):
+        problem = exc.details.get("problem") or str(exc)
+        params = {"problem": problem}
+        details = {k: v for k, v in exc.details.items() if k != "problem"} | {"problem": problem}
+    elif isinstance(exc, (Unauthorized, InvalidCode)):
+        headers["WWW-Authenticate"] = "Bearer"
+    return error_response(request, status, exc.code, details=details, params=params, headers=headers)
+
+
+@web.middleware
+async def trace_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    incoming = request.headers.get("X-Request-Id", "")
+    if _TRACE_RE.fullmatch(incoming):
+        bind_trace_id(incoming)
+    else:
+        new_trace_id()
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await _handle(request, handler)
+        status = response.status
+        response.headers["X-Trace-Id"] = current_trace_id() or ""
+        return response
+    finally:
+        elapsed = time.perf_counter() - started
+        route = request.match_info.route.resource
+        name = route.canonical if route is not None else "unmatched"
+        API_LATENCY.labels(request.method, name, str(status)).observe(elapsed)
+        log.info(
+            "request",
+            method=request.method,
+            route=name,
+            status=status,
+            ms=round(elapsed * 1000, 1),
+        )
+        bind_trace_id(None)
+
+
+async def _handle(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        return _domain_error(request, exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _HTTP_CODES.get(exc.status, "error")
+        return error_response(request, exc.status, code, params={"problem": exc.reason})
+    except Exception:
+        log.exception("unhandled error", route=request.path)
+        return error_response(request, 500, "internal")
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    origin = request.headers.get("Origin")
+    allowed = request.app[SETTINGS].cors_origins
+    ok = origin is not None and origin in allowed
+    if request.method == "OPTIONS" and origin is not None:
+        if not ok:
+            return error_response(request, 403, "forbidden")
+        response: web.StreamResponse = web.Response(status=204)
+        response.headers.update(
+            {
+                "Access-Control-Allow-Methods": "GET, POST, DELETE, PATCH, OPTIONS",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept-Language, X-Request-Id, X-Workspace-Id",
+                "Access-Control-Max-Age": "600",
+            }
+        )
+    else:
+        response = await handler(request)
+    if ok:
+        assert origin is not None
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+        response.headers.add("Vary", "Origin")
+    return response
+
+
+@web.middleware
+async def security_headers_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def json_model(model: BaseModel, *, status: int = 200) -> web.Response:
+    return web.json_response(model.model_dump(mode="json"), status=status)

@@ -1,0 +1,72 @@
+"""Request and response bodies of the API. The OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class VerifyRequest(Body):
+    username: str = Field(min_length=1, max_length=64, description="Telegram username, `@` optional")
+    code: str = Field(min_length=1, max_length=32, description="The code from the bot's /web_auth")
+
+
+class RefreshRequest(Body):
+    refresh_token: str | None = Field(
+        default=None, min_length=20, max_length=128,
+        description="Omit to use the HttpOnly refresh cookie",
+    )
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class OkResponse(BaseModel):
+    ok: bool = True
+
+
+class WorkspaceOut(BaseModel):
+    id: int
+    name: str
+    role: Literal["owner", "manager"]
+    personal: bool
+
+
+class MeResponse(BaseModel):
+    id: int
+    telegram_id: int
+    username: str | None
+    first_name: str
+    last_name: str | None
+    language: str
+    role: Literal["user", "admin"]
+    workspaces: list[WorkspaceOut]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadyResponse(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    trace_id: str | None
+    details: dict[str, Any]
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
