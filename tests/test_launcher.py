@@ -1,0 +1,391 @@
+"""The launcher: local PostgreSQL/Redis, the generated local.env, and the supervisor."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import stat
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+from dotenv import dotenv_values
+
+from core.settings import DATA_DIR, PROJECT_ROOT, parse_session_keys
+from launcher.localenv import ensure_local_env
+from launcher.services import (
+    LOCAL_PG_PORT,
+    LOCAL_REDIS_PORT,
+    ensure_database,
+    ensure_local_services,
+    with_redis_db,
+)
+from launcher.supervisor import (
+    ChildSpec,
+    Supervisor,
+    is_configured,
+    map_pytest_exit_code,
+)
+
+SECRETS = ("JWT_SECRET", "CODE_PEPPER", "SESSION_KEYS")
+
+
+# --- local services -----------------------------------------------------------------------
+
+
+async def test_ensure_local_services_is_idempotent_and_servers_answer() -> None:
+    first = await asyncio.to_thread(ensure_local_services, DATA_DIR)
+    try:
+        second = await asyncio.to_thread(ensure_local_services, DATA_DIR)
+        assert second.started == []
+        assert (second.database_url, second.redis_url) == (first.database_url, first.redis_url)
+        assert f"@127.0.0.1:{LOCAL_PG_PORT}/tg_inviter" in first.database_url
+        assert first.redis_url.endswith(f"@127.0.0.1:{LOCAL_REDIS_PORT}/0")
+
+        conn = await asyncpg.connect(first.database_url)
+        try:
+            assert await conn.fetchval("SELECT 1") == 1
+            assert await conn.fetchval("SHOW listen_addresses") == "127.0.0.1"
+        finally:
+            await conn.close()
+
+        client = aioredis.from_url(with_redis_db(first.redis_url, 1))
+        try:
+            assert await client.ping() is True
+        finally:
+            await client.aclose()
+
+        name = "tg_inviter_launcher_check"
+        url = await asyncio.to_thread(ensure_database, first.database_url, name, recreate=True)
+        assert url.endswith(f"/{name}")
+        conn = await asyncpg.connect(url)
+        try:
+            assert await conn.fetchval("SELECT current_database()") == name
+        finally:
+            await conn.close()
+        admin = await asyncpg.connect(first.database_url)
+        try:
+            await admin.execute(f'DROP DATABASE "{name}"')
+        finally:
+            await admin.close()
+    finally:
+        # Stops only what the first call started: servers that were already running
+        # (for example under `make test`) stay up.
+        await asyncio.to_thread(first.stop)
+
+
+def test_local_secrets_are_private() -> None:
+    secrets_dir = DATA_DIR / "secrets"
+    if not secrets_dir.exists():
+        pytest.skip("no local services were ever started here")
+    assert stat.S_IMODE(secrets_dir.stat().st_mode) == 0o700
+    for path in secrets_dir.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+# --- local.env ----------------------------------------------------------------------------
+
+
+def _clear_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (*SECRETS, "DATABASE_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+def test_local_env_keeps_secrets_and_updates_urls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _clear_secrets(monkeypatch)
+    path = tmp_path / ".data" / "local.env"
+    no_dotenv = tmp_path / ".env"
+
+    ensure_local_env(path, database_url="postgresql://u:p@h:1/a", redis_url=None, dotenv_path=no_dotenv)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    first = dotenv_values(path)
+    assert all(first[name] for name in SECRETS)
+    assert first["JWT_SECRET"] != first["CODE_PEPPER"]
+    assert len(first["JWT_SECRET"].encode()) >= 32
+    assert list(parse_session_keys(first["SESSION_KEYS"])) == ["k1"]
+    assert first["DATABASE_URL"] == "postgresql://u:p@h:1/a"
+    assert "REDIS_URL" not in first
+
+    ensure_local_env(
+        path, database_url="postgresql://u:p@h:1/b", redis_url="redis://:x@h:2/0",
+        dotenv_path=no_dotenv,
+    )
+    second = dotenv_values(path)
+    assert {name: second[name] for name in SECRETS} == {name: first[name] for name in SECRETS}
+    assert second["DATABASE_URL"] == "postgresql://u:p@h:1/b"
+    assert second["REDIS_URL"] == "redis://:x@h:2/0"
+
+    mtime = path.stat().st_mtime_ns
+    ensure_local_env(path, database_url=None, redis_url=None, dotenv_path=no_dotenv)
+    assert dotenv_values(path) == second
+    assert path.stat().st_mtime_ns == mtime  # nothing changed, nothing written
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_local_env_leaves_configured_secrets_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _clear_secrets(monkeypatch)
+    monkeypatch.setenv("JWT_SECRET", "j" * 48)
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("# mine\nexport CODE_PEPPER='pepper-from-dotenv-0123456789abcdef'\n")
+    path = tmp_path / "local.env"
+
+    ensure_local_env(path, database_url=None, redis_url=None, dotenv_path=dotenv)
+    values = dotenv_values(path)
+    assert "JWT_SECRET" not in values
+    assert "CODE_PEPPER" not in values
+    assert values["SESSION_KEYS"]
+
+
+def test_local_env_values_survive_quoting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _clear_secrets(monkeypatch)
+    path = tmp_path / "local.env"
+    url = "postgresql://u:p$a#s s@h:1/db"
+    ensure_local_env(path, database_url=url, redis_url=None, dotenv_path=tmp_path / ".env")
+    assert dotenv_values(path)["DATABASE_URL"] == url
+
+
+def test_is_configured_reads_env_and_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _clear_secrets(monkeypatch)
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("REDIS_URL=redis://example:6379/0\nDATABASE_URL=\n")
+    assert is_configured("REDIS_URL", dotenv_path=dotenv)
+    assert not is_configured("DATABASE_URL", dotenv_path=dotenv)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@h:1/a")
+    assert is_configured("DATABASE_URL", dotenv_path=dotenv)
+
+
+def test_pytest_no_tests_collected_is_a_failure() -> None:
+    assert map_pytest_exit_code(0) == 0
+    assert map_pytest_exit_code(1) == 1
+    assert map_pytest_exit_code(2) == 2
+    assert map_pytest_exit_code(5) == 1
+    assert map_pytest_exit_code(-signal.SIGTERM) == 128 + signal.SIGTERM
+
+
+# --- supervisor -----------------------------------------------------------------------------
+
+
+class _Lines:
+    """A text stream that collects whole lines and lets a test wait for one."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        self._partial += text
+        *done, self._partial = self._partial.split("\n")
+        self.lines.extend(done)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    async def wait_for(self, predicate: Callable[[str], bool], timeout: float = 15) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.lines:
+                if predicate(line):
+                    return line
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no matching line in {self.lines!r}")
+            await asyncio.sleep(0.02)
+
+
+def _py(code: str, *args: str) -> list[str]:
+    return [sys.executable, "-c", code, *args]
+
+
+SLEEPER = "import os, time; print(f'pid={os.getpid()}', flush=True); time.sleep(600)"
+STUBBORN = (
+    "import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "print(f'pid={os.getpid()}', flush=True); time.sleep(600)"
+)
+
+
+def _pid_from(line: str) -> int:
+    return int(line.rsplit("pid=", 1)[1])
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+async def _wait_gone(pid: int, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while not _gone(pid):
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+async def test_child_output_is_prefixed_line_by_line() -> None:
+    out = _Lines()
+    code = (
+        "import sys, time\n"
+        "print('hello'); print('two\\nlines', flush=True)\n"
+        "print('to stderr', file=sys.stderr, flush=True)\n"
+        "sys.stdout.write('no newline'); sys.stdout.flush(); time.sleep(600)\n"
+    )
+    supervisor = Supervisor(
+        [ChildSpec("api", _py(code)), ChildSpec("bot", _py(SLEEPER))],
+        out=out, handle_signals=False, started_message="all started",
+    )
+    task = asyncio.create_task(supervisor.run())
+    await out.wait_for(lambda line: line == "[api] to stderr")
+    await out.wait_for(lambda line: line.startswith("[bot] pid="))
+    supervisor.request_stop()
+    assert await asyncio.wait_for(task, 20) == 0
+    assert "tg-inviter: all started" in out.lines
+    api_lines = [line for line in out.lines if line.startswith("[api] ")]
+    assert api_lines == ["[api] hello", "[api] two", "[api] lines", "[api] to stderr", "[api] no newline"]
+    assert all(_gone(pid) for pid in supervisor.pids)
+
+
+async def test_child_exit_stops_the_others_and_fails() -> None:
+    out = _Lines()
+    quitter = "import sys, time; time.sleep(0.5); print('bye', flush=True); sys.exit(3)"
+    supervisor = Supervisor(
+        [ChildSpec("api", _py(SLEEPER)), ChildSpec("workers", _py(quitter))],
+        out=out, handle_signals=False,
+    )
+    code = await asyncio.wait_for(supervisor.run(), 30)
+    assert code != 0
+    assert "[workers] bye" in out.lines
+    assert any("workers exited with code 3" in line for line in out.lines)
+    sleeper = _pid_from(await out.wait_for(lambda line: line.startswith("[api] pid=")))
+    assert _gone(sleeper)
+
+
+async def test_child_ignoring_sigterm_is_killed_after_grace() -> None:
+    out = _Lines()
+    supervisor = Supervisor(
+        [ChildSpec("bot", _py(STUBBORN)), ChildSpec("api", _py(SLEEPER))],
+        out=out, handle_signals=False, grace_s=0.5,
+    )
+    task = asyncio.create_task(supervisor.run())
+    stubborn = _pid_from(await out.wait_for(lambda line: line.startswith("[bot] pid=")))
+    polite = _pid_from(await out.wait_for(lambda line: line.startswith("[api] pid=")))
+    started = time.monotonic()
+    supervisor.request_stop()
+    assert await asyncio.wait_for(task, 20) == 0
+    assert time.monotonic() - started >= 0.5
+    assert any("bot did not stop" in line and "SIGKILL" in line for line in out.lines)
+    assert not any("api did not stop" in line for line in out.lines)
+    assert _gone(stubborn) and _gone(polite)
+
+
+SUPERVISOR_MAIN = """
+import asyncio, json, sys
+from launcher.supervisor import ChildSpec, Supervisor
+specs = [ChildSpec(name, argv) for name, argv in json.loads(sys.argv[1])]
+sys.exit(asyncio.run(Supervisor(specs, grace_s=float(sys.argv[2])).run()))
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_signal_to_supervisor_stops_every_child(sig: signal.Signals) -> None:
+    specs = [["api", _py(SLEEPER)], ["bot", _py(SLEEPER)], ["workers", _py(STUBBORN)]]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SUPERVISOR_MAIN, json.dumps(specs), "1",
+        cwd=PROJECT_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    pids: dict[str, int] = {}
+    lines: list[str] = []
+    try:
+        while len(pids) < 3:
+            raw = await asyncio.wait_for(proc.stdout.readline(), 15)
+            assert raw, f"supervisor ended early: {lines!r}"
+            line = raw.decode().rstrip("\n")
+            lines.append(line)
+            if "pid=" in line:
+                pids[line.split("]", 1)[0].lstrip("[")] = _pid_from(line)
+        proc.send_signal(sig)
+        rest, _ = await asyncio.wait_for(proc.communicate(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, lines + rest.decode().splitlines()
+    for name, pid in pids.items():
+        assert await _wait_gone(pid), f"{name} (pid {pid}) survived the supervisor"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+HEALTH_SERVER = """
+import http.server, sys, time
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+time.sleep(0.3)
+print("listening", flush=True)
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
+"""
+
+
+async def test_next_child_starts_once_the_previous_answers() -> None:
+    out = _Lines()
+    port = _free_port()
+    supervisor = Supervisor(
+        [
+            ChildSpec(
+                "sandbox", _py(HEALTH_SERVER, str(port)),
+                ready_url=f"http://127.0.0.1:{port}/sandbox/health",
+                ready_message="sandbox is up",
+            ),
+            ChildSpec("api", _py(SLEEPER)),
+        ],
+        out=out, handle_signals=False,
+    )
+    task = asyncio.create_task(supervisor.run())
+    await out.wait_for(lambda line: line.startswith("[api] pid="))
+    supervisor.request_stop()
+    assert await asyncio.wait_for(task, 20) == 0
+    ready = out.lines.index("tg-inviter: sandbox is up")
+    api = next(i for i, line in enumerate(out.lines) if line.startswith("[api] "))
+    assert ready < api
+    assert all(_gone(pid) for pid in supervisor.pids)
+
+
+async def test_child_that_never_gets_ready_fails_the_start() -> None:
+    out = _Lines()
+    port = _free_port()
+    supervisor = Supervisor(
+        [
+            ChildSpec(
+                "sandbox", _py(SLEEPER),
+                ready_url=f"http://127.0.0.1:{port}/sandbox/health", ready_timeout_s=1,
+            ),
+            ChildSpec("api", _py(SLEEPER)),
+        ],
+        out=out, handle_signals=False,
+    )
+    assert await asyncio.wait_for(supervisor.run(), 20) == 1
+    assert any("sandbox did not answer" in line for line in out.lines)
+    assert not any(line.startswith("[api] ") for line in out.lines)
+    assert all(_gone(pid) for pid in supervisor.pids)
