@@ -1,0 +1,67 @@
+"""`python -m sandbox`: run the simulated Telegram on its own (DESIGN §9, §9a).
+
+It reads only SANDBOX_HOST, SANDBOX_PORT and SANDBOX_BOT_TOKEN, on purpose without the
+project settings: the sandbox must start on a machine that has no database, Redis or token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+
+from sandbox.server import DEFAULT_BOT_TOKEN, SandboxServer
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8081
+EXIT_USAGE = 2
+
+
+def parse_port(raw: str | None) -> int:
+    """SANDBOX_PORT as an int; 0 asks the OS for a free port. Raises ValueError."""
+    if raw is None or not raw.strip():
+        return DEFAULT_PORT
+    value = raw.strip()
+    if not value.isascii() or not value.isdigit() or int(value) > 65535:
+        raise ValueError(value)
+    return int(value)
+
+
+async def serve(host: str, port: int, token: str) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    server = SandboxServer(token)
+    try:
+        await server.start(host, port)
+    except OSError as error:
+        reason = error.strerror or error
+        print(f"sandbox: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
+        return 1
+    try:
+        print(
+            f"sandbox: Telegram is simulated; Bot API and control API on {server.url}",
+            flush=True,
+        )
+        await stop.wait()
+    finally:
+        await server.stop()
+    return 0
+
+
+def main() -> int:
+    try:
+        port = parse_port(os.environ.get("SANDBOX_PORT"))
+    except ValueError:
+        raw = os.environ.get("SANDBOX_PORT", "")
+        print(f"sandbox: SANDBOX_PORT must be a port number 0-65535, got {raw!r}", file=sys.stderr)
+        return EXIT_USAGE
+    host = os.environ.get("SANDBOX_HOST", "").strip() or DEFAULT_HOST
+    token = os.environ.get("SANDBOX_BOT_TOKEN", "").strip() or DEFAULT_BOT_TOKEN
+    return asyncio.run(serve(host, port, token))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
