@@ -40,6 +40,10 @@ SECRETS = ("JWT_SECRET", "CODE_PEPPER", "SESSION_KEYS")
 # --- local services -----------------------------------------------------------------------
 
 
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 async def test_ensure_local_services_is_idempotent_and_servers_answer() -> None:
     first = await asyncio.to_thread(ensure_local_services, DATA_DIR)
     try:
@@ -59,6 +63,8 @@ async def test_ensure_local_services_is_idempotent_and_servers_answer() -> None:
         client = aioredis.from_url(with_redis_db(first.redis_url, 1))
         try:
             assert await client.ping() is True
+            bind = {_text(k): _text(v) for k, v in (await client.config_get("bind")).items()}
+            assert bind == {"bind": "127.0.0.1"}
         finally:
             await client.aclose()
 
@@ -106,7 +112,9 @@ def test_local_env_keeps_secrets_and_updates_urls(
     path = tmp_path / ".data" / "local.env"
     no_dotenv = tmp_path / ".env"
 
-    ensure_local_env(path, database_url="postgresql://u:p@h:1/a", redis_url=None, dotenv_path=no_dotenv)
+    ensure_local_env(
+        path, database_url="postgresql://u:p@h:1/a", redis_url=None, dotenv_path=no_dotenv
+    )
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     first = dotenv_values(path)
     assert all(first[name] for name in SECRETS)
@@ -156,7 +164,9 @@ def test_local_env_values_survive_quoting(tmp_path: Path, monkeypatch: pytest.Mo
     assert dotenv_values(path)["DATABASE_URL"] == url
 
 
-def test_is_configured_reads_env_and_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_is_configured_reads_env_and_dotenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _clear_secrets(monkeypatch)
     dotenv = tmp_path / ".env"
     dotenv.write_text("REDIS_URL=redis://example:6379/0\nDATABASE_URL=\n")
@@ -255,7 +265,9 @@ async def test_child_output_is_prefixed_line_by_line() -> None:
     assert await asyncio.wait_for(task, 20) == 0
     assert "tg-inviter: all started" in out.lines
     api_lines = [line for line in out.lines if line.startswith("[api] ")]
-    assert api_lines == ["[api] hello", "[api] two", "[api] lines", "[api] to stderr", "[api] no newline"]
+    assert api_lines == [
+        "[api] hello", "[api] two", "[api] lines", "[api] to stderr", "[api] no newline"
+    ]
     assert all(_gone(pid) for pid in supervisor.pids)
 
 

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Prepares a clean clone for `make run` / `make test`: the system packages the local
+# PostgreSQL and Redis need (only when no external server is configured), the
+# virtualenv, and the project's Python dependencies. Safe to run again; silent when
+# there is nothing to do.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+VENV=.venv
+STAMP="$VENV/.installed-pyproject.sha256"
+
+say() { echo "bootstrap: $*"; }
+die() { echo "bootstrap: error: $*" >&2; exit 1; }
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+else
+    SUDO=(__no_sudo__)
+fi
+
+# True when NAME is set in the environment or in .env (the launcher then uses that
+# server and never starts a local one).
+configured() {
+    local name=$1
+    if [ -n "${!name:-}" ]; then
+        return 0
+    fi
+    [ -f .env ] && grep -Eq "^[[:space:]]*(export[[:space:]]+)?${name}[[:space:]]*=[[:space:]]*[^[:space:]#]" .env
+}
+
+have_initdb() {
+    command -v initdb >/dev/null 2>&1 && return 0
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
+}
+
+POLICY=/usr/sbin/policy-rc.d
+POLICY_CREATED=0
+cleanup_policy() {
+    if [ "$POLICY_CREATED" -eq 1 ]; then
+        "${SUDO[@]}" rm -f "$POLICY" || true
+        POLICY_CREATED=0
+    fi
+}
+trap cleanup_policy EXIT
+
+apt_install() {
+    command -v apt-get >/dev/null 2>&1 \
+        || die "apt-get not found; install $* yourself, or set DATABASE_URL / REDIS_URL"
+    [ "${SUDO[0]:-}" = "__no_sudo__" ] && die "need root (or sudo) to install $*"
+    # Debian's packages start their system-wide service on install; the launcher runs
+    # its own servers on loopback with data under .data/, so keep apt from starting any.
+    if [ ! -e "$POLICY" ]; then
+        printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$POLICY" >/dev/null
+        "${SUDO[@]}" chmod 0755 "$POLICY"
+        POLICY_CREATED=1
+    fi
+    say "installing $* (apt-get)"
+    local log
+    log=$(mktemp)
+    if ! { "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+            && "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+                --no-install-recommends -o Dpkg::Use-Pty=0 "$@"; } >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        rm -f "$log"
+        die "apt-get could not install $*"
+    fi
+    rm -f "$log"
+    cleanup_policy
+}
+
+packages=()
+if ! configured DATABASE_URL && ! have_initdb; then
+    packages+=(postgresql)
+fi
+if ! configured REDIS_URL && ! command -v redis-server >/dev/null 2>&1; then
+    packages+=(redis-server)
+fi
+if [ "${#packages[@]}" -gt 0 ]; then
+    apt_install "${packages[@]}"
+fi
+
+PYTHON=${PYTHON:-python3}
+command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found; install Python 3.11 or newer"
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || die "$("$PYTHON" -V 2>&1) is too old; Python 3.11 or newer is required"
+
+if [ ! -x "$VENV/bin/python" ]; then
+    say "creating $VENV"
+    if ! "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; then
+        # Debian ships venv/ensurepip in a separate package.
+        rm -rf "$VENV"
+        apt_install python3-venv
+        "$PYTHON" -m venv "$VENV" || die "could not create $VENV"
+    fi
+    rm -f "$STAMP"
+fi
+
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+have=$(cat "$STAMP" 2>/dev/null || true)
+if [ "$want" != "$have" ]; then
+    say "installing Python dependencies into $VENV"
+    log=$(mktemp)
+    if ! PIP_ROOT_USER_ACTION=ignore "$VENV/bin/python" -m pip install -q \
+            --disable-pip-version-check -e ".[test]" >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        rm -f "$log"
+        die "pip could not install the project"
+    fi
+    rm -f "$log"
+    echo "$want" >"$STAMP"
+fi
