@@ -327,6 +327,13 @@ def app_children(settings: Settings, python: str = sys.executable) -> list[Child
             ChildSpec(
                 name="sandbox",
                 argv=[python, "-m", "sandbox"],
+                # The sandbox reads only the environment (no settings file): hand it the
+                # values the other processes will use, wherever they were configured.
+                env={
+                    "SANDBOX_HOST": settings.sandbox_host,
+                    "SANDBOX_PORT": str(settings.sandbox_port),
+                    "SANDBOX_BOT_TOKEN": settings.effective_bot_token,
+                },
                 cwd=PROJECT_ROOT,
                 ready_url=_local_url(
                     settings.sandbox_host, settings.sandbox_port, "/sandbox/health"

@@ -42,7 +42,7 @@ async def serve(host: str, port: int, token: str) -> int:
         return 1
     try:
         print(
-            f"sandbox: Telegram is simulated; Bot API and control API on {server.url}",
+            f"sandbox: simulated Bot API and control API on {server.url}",
             flush=True,
         )
         await stop.wait()

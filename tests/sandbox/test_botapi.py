@@ -423,7 +423,7 @@ async def test_python_m_sandbox_runs_and_stops_on_sigterm(http: aiohttp.ClientSe
     try:
         assert process.stdout is not None
         line = (await asyncio.wait_for(process.stdout.readline(), 10)).decode().strip()
-        prefix = "sandbox: Telegram is simulated; Bot API and control API on http://127.0.0.1:"
+        prefix = "sandbox: simulated Bot API and control API on http://127.0.0.1:"
         assert line.startswith(prefix), line
         url = line.rsplit(" ", 1)[1]
         async with http.get(f"{url}/sandbox/health") as response:
