@@ -86,3 +86,14 @@ class ClientInfo:
 
     ip: str | None
     user_agent: str | None
+
+
+class AccountStatus(enum.StrEnum):
+    """DESIGN §5. Only `active` accounts (and `cooldown`/`parked` past their time) do work."""
+
+    ACTIVE = "active"
+    COOLDOWN = "cooldown"
+    PARKED = "parked"
+    UNAUTHORIZED = "unauthorized"
+    BANNED = "banned"
+    DISABLED = "disabled"

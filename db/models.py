@@ -22,12 +22,13 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from core.dto import GlobalRole, WorkspaceRole
+from core.dto import AccountStatus, GlobalRole, WorkspaceRole
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -162,3 +163,51 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ip: Mapped[str | None] = mapped_column(INET)
     trace_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class TelegramAccount(Base):
+    """A Telegram user account linked to a workspace. The session is sealed (core.secretbox)."""
+
+    __tablename__ = "telegram_accounts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    added_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    tg_user_id: Mapped[int] = mapped_column(BigInteger)
+    username: Mapped[str | None] = mapped_column(String(32))
+    first_name: Mapped[str] = mapped_column(String(128), default="")
+    phone_masked: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[AccountStatus] = mapped_column(
+        _enum(AccountStatus, "account_status"), default=AccountStatus.ACTIVE
+    )
+    status_reason: Mapped[str | None] = mapped_column(String(64))
+    cooldown_until: Mapped[datetime | None]
+    session_key_id: Mapped[str] = mapped_column(String(16))
+    session_nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    session_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    last_checked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    __table_args__ = (UniqueConstraint("workspace_id", "tg_user_id"),)
+
+    def __repr__(self) -> str:  # the sealed session stays out of every repr and log line
+        return (
+            f"TelegramAccount(id={self.id}, workspace_id={self.workspace_id}, "
+            f"username={self.username!r}, status={self.status})"
+        )
+
+
+class AccountLease(Base):
+    """Which process may use an account now. `epoch` grows on every handover (fencing)."""
+
+    __tablename__ = "account_leases"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("telegram_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    owner: Mapped[str] = mapped_column(String(96))
+    epoch: Mapped[int] = mapped_column(BigInteger, default=1)
+    acquired_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    heartbeat_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,79 @@
+"""Holding an account lease while working with the account.
+
+`hold()` keeps the lease alive with heartbeats. If a heartbeat finds the lease gone (the
+process was frozen past the expiry, the database was unreachable, another process took
+over), the work inside the block is cancelled at once and `LeaseLost` is raised: a process
+that lost an account stops using it immediately.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from core.logs import get_logger
+from db.leases import Lease, LeaseStore
+
+log = get_logger("workers.leases")
+
+
+class LeaseLost(Exception):
+    def __init__(self, lease: Lease) -> None:
+        super().__init__(f"lease on account {lease.account_id} (epoch {lease.epoch}) lost")
+        self.lease = lease
+
+
+class AccountBusy(Exception):
+    pass
+
+
+@contextlib.asynccontextmanager
+async def hold(store: LeaseStore, account_id: int) -> AsyncIterator[Lease]:
+    lease = await store.acquire(account_id)
+    if lease is None:
+        raise AccountBusy(account_id)
+    body = asyncio.current_task()
+    assert body is not None
+    lost = asyncio.Event()
+
+    loop = asyncio.get_running_loop()
+    # Local, conservative view of the expiry: counted from before the request that set it.
+    deadline = loop.time() + store.ttl_s
+
+    async def heartbeat() -> None:
+        nonlocal lease, deadline
+        interval = store.ttl_s / 3
+        while True:
+            await asyncio.sleep(interval)
+            sent_at = loop.time()
+            try:
+                renewed = await store.renew(lease)
+            except Exception:  # database unreachable: keep trying while the lease may live
+                log.warning("lease heartbeat failed", account_id=account_id, exc_info=True)
+                renewed = lease if loop.time() + interval < deadline else None
+            else:
+                if renewed is not None:
+                    deadline = sent_at + store.ttl_s
+            if renewed is None:
+                log.warning("lease lost", account_id=account_id, epoch=lease.epoch)
+                lost.set()
+                body.cancel()
+                return
+            lease = renewed
+
+    beater = asyncio.create_task(heartbeat(), name=f"lease-heartbeat-{account_id}")
+    try:
+        yield lease
+    except asyncio.CancelledError:
+        if lost.is_set():
+            body.uncancel()
+            raise LeaseLost(lease) from None
+        raise
+    finally:
+        beater.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beater
+        if not lost.is_set():
+            with contextlib.suppress(Exception):
+                await store.release(lease)
