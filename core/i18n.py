@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 DEFAULT_LANGUAGE = "en"
+# Each language named in itself: the /lang buttons read the same in every language.
+LANGUAGE_NAMES: dict[str, str] = {"ru": "Русский", "en": "English"}
 
 CATALOG: dict[str, dict[str, str]] = {
     "en": {
@@ -43,6 +45,23 @@ CATALOG: dict[str, dict[str, str]] = {
         "not_registered": "Send /start first.",
         "unknown_command": "I don't know this command. Send /help for the list.",
         "not_available_yet": "This command is not available in this installation yet.",
+        "bot.error": "Something went wrong on our side. Please try again later. Trace id: {trace_id}",
+        # bot: command menu (setMyCommands)
+        "cmd.start": "Register and open your workspace",
+        "cmd.help": "List of commands",
+        "cmd.lang": "Switch the language",
+        "cmd.web_auth": "One-time code for the web panel",
+        "cmd.accounts": "Your linked Telegram accounts",
+        "cmd.link": "Link an account by QR code",
+        "cmd.link_phone": "Link an account by phone number",
+        "cmd.parse": "Collect an audience from a group or channel",
+        "cmd.search": "Find communities by keywords",
+        "cmd.tasks": "Collection tasks",
+        "cmd.audiences": "Your audiences",
+        "cmd.campaign_new": "New invite campaign",
+        "cmd.campaigns": "Your campaigns",
+        "cmd.team": "Your team",
+        "cmd.admin": "Installation admin menu",
         # web login
         "web_auth.code": (
             "Your code for the web panel: {code}\n\n"
@@ -102,6 +121,22 @@ CATALOG: dict[str, dict[str, str]] = {
         "not_registered": "Сначала отправьте /start.",
         "unknown_command": "Такой команды нет. Список команд — /help.",
         "not_available_yet": "Эта команда пока недоступна в этой установке.",
+        "bot.error": "Что-то пошло не так на нашей стороне. Попробуйте позже. Идентификатор трассировки: {trace_id}",
+        "cmd.start": "Регистрация и ваше рабочее пространство",
+        "cmd.help": "Список команд",
+        "cmd.lang": "Сменить язык",
+        "cmd.web_auth": "Одноразовый код для веб-панели",
+        "cmd.accounts": "Подключённые аккаунты Telegram",
+        "cmd.link": "Подключить аккаунт по QR-коду",
+        "cmd.link_phone": "Подключить аккаунт по номеру телефона",
+        "cmd.parse": "Собрать аудиторию из группы или канала",
+        "cmd.search": "Найти сообщества по ключевым словам",
+        "cmd.tasks": "Задачи сбора",
+        "cmd.audiences": "Ваши аудитории",
+        "cmd.campaign_new": "Новая кампания приглашений",
+        "cmd.campaigns": "Ваши кампании",
+        "cmd.team": "Ваша команда",
+        "cmd.admin": "Меню администратора установки",
         "web_auth.code": (
             "Ваш код для веб-панели: {code}\n\n"
             "Откройте {panel_url}, введите имя пользователя @{username} и этот код. "

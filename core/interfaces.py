@@ -27,6 +27,8 @@ class UserStore(Protocol):
 
     async def get_user(self, user_id: int) -> UserDTO | None: ...
 
+    async def get_user_by_telegram_id(self, telegram_id: int) -> UserDTO | None: ...
+
     async def find_user_by_username(self, username: str) -> UserDTO | None:
         """Case-insensitive lookup; `username` is already lower-case without `@`."""
 

@@ -99,6 +99,10 @@ class SqlDal:
         row = await self.session.get(User, user_id)
         return _user_dto(row) if row else None
 
+    async def get_user_by_telegram_id(self, telegram_id: int) -> UserDTO | None:
+        row = await self.session.scalar(select(User).where(User.telegram_id == telegram_id))
+        return _user_dto(row) if row else None
+
     async def find_user_by_username(self, username: str) -> UserDTO | None:
         row = await self.session.scalar(
             select(User).where(func.lower(User.username) == username.lower()).limit(1)

@@ -1,0 +1,59 @@
+"""Building blocks of the bot process: the configured Bot and the wired Dispatcher.
+
+`bot/__main__.py` composes them; tests and the end-to-end run build the same objects.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.redis import RedisStorage
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.handlers import get_routers
+from bot.middlewares import DbSessionMiddleware, UpdateLogMiddleware, UserMiddleware
+from core.auth import build_auth_service
+from core.settings import Settings
+from db.kv import RedisNotifier, RedisThrottle
+
+
+class SharedRedisStorage(RedisStorage):
+    """FSM storage on a Redis client the composition root owns.
+
+    aiogram closes the storage when polling stops; the stock storage would then close the
+    shared client under the notice consumer and everyone else still using it.
+    """
+
+    async def close(self) -> None:
+        return None
+
+
+def create_bot(settings: Settings) -> Bot:
+    """The Bot, pointed at the sandbox's Bot API when Telegram is simulated."""
+    api_url = settings.effective_bot_api_url
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    return Bot(
+        settings.effective_bot_token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=None),
+    )
+
+
+def build_dispatcher(
+    *,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis,
+) -> Dispatcher:
+    dp = Dispatcher(storage=SharedRedisStorage(redis))
+    # Outer middlewares run in the order registered: trace first, then session, then user.
+    dp.update.outer_middleware(UpdateLogMiddleware())
+    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dp.update.outer_middleware(UserMiddleware(settings.admin_telegram_ids))
+    dp["settings"] = settings
+    dp["auth"] = build_auth_service(settings, RedisThrottle(redis), RedisNotifier(redis))
+    dp.include_routers(*get_routers())
+    return dp

@@ -1,0 +1,37 @@
+"""The last router: commands nobody handled and buttons nobody recognised."""
+
+from __future__ import annotations
+
+import re
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot.commands import COMMANDS
+from core.i18n import t
+
+_ANY_COMMAND = re.compile(r".+")
+
+
+async def not_available_yet(message: Message, lang: str) -> None:
+    # A public command reaching this router has no feature router in this build.
+    await message.answer(t(lang, "not_available_yet"))
+
+
+async def unknown_command(message: Message, lang: str) -> None:
+    await message.answer(t(lang, "unknown_command"))
+
+
+async def stale_button(query: CallbackQuery) -> None:
+    # Stops the client's spinner on buttons of old or foreign keyboards.
+    await query.answer()
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(not_available_yet, Command(*COMMANDS))
+    # Command() also skips commands addressed to another bot (/cmd@other_bot).
+    router.message.register(unknown_command, Command(_ANY_COMMAND))
+    router.callback_query.register(stale_button)
+    return router

@@ -1,0 +1,71 @@
+"""Who sent the update: the registered user, their language, and the blocked-user gate.
+
+Registration itself is `core.users.register`; this middleware only turns the Telegram
+sender into a `TelegramProfile` and puts the result where handlers can ask for it:
+`user: UserDTO`, `lang: str`, `user_created: bool`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.types import TelegramObject, Update, User
+
+from core.dto import TelegramProfile, UserDTO
+from core.i18n import t
+from core.logs import get_logger
+from core.users import register
+from db.dal import SqlDal
+
+log = get_logger(__name__)
+
+
+def profile_of(sender: User) -> TelegramProfile:
+    return TelegramProfile(
+        telegram_id=sender.id,
+        username=sender.username,
+        first_name=sender.first_name,
+        last_name=sender.last_name,
+        language_code=sender.language_code,
+    )
+
+
+class UserMiddleware(BaseMiddleware):
+    def __init__(self, admin_ids: Iterable[int]) -> None:
+        self._admin_ids = frozenset(admin_ids)
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        sender: User | None = data.get("event_from_user")
+        if sender is None:
+            return await handler(event, data)
+        if sender.is_bot:
+            # Other bots and anonymous group admins are not users of this product.
+            return None
+        dal: SqlDal = data["dal"]
+        user, created = await register(dal, profile_of(sender), self._admin_ids)
+        if user.blocked:
+            log.info("blocked user ignored", user_id=user.id)
+            await _tell_blocked(data["bot"], event, user)
+            return None
+        data["user"] = user
+        data["lang"] = user.language
+        data["user_created"] = created
+        return await handler(event, data)
+
+
+async def _tell_blocked(bot: Bot, event: TelegramObject, user: UserDTO) -> None:
+    """One answer per update, and only where it reaches the user alone (no group spam)."""
+    if not isinstance(event, Update):
+        return
+    text = t(user.language, "blocked")
+    if event.message is not None and event.message.chat.type == "private":
+        await bot.send_message(event.message.chat.id, text)
+    elif event.callback_query is not None:
+        await bot.answer_callback_query(event.callback_query.id, text=text, show_alert=True)

@@ -1,0 +1,209 @@
+"""Bot tests: the real Dispatcher from `build_dispatcher`, the real Bot, a recording session.
+
+Updates go in through `dp.feed_update`; every Bot API call the handlers make is recorded
+(and answered with a plausible result), so tests assert on what the bot sent and on rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import EditMessageText, GetMe, SendMessage, TelegramMethod
+from aiogram.types import CallbackQuery, Chat, Message, MessageEntity, Update, User
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import build_dispatcher
+from core.settings import SANDBOX_BOT_TOKEN, Settings
+
+BOT_ID = 4242
+BOT_USERNAME = "tg_inviter_test_bot"
+
+
+class RecordingSession(BaseSession):
+    """Records every request; answers from a FIFO of queued replies, else with a default."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[TelegramMethod[Any]] = []
+        self._queued: list[tuple[type, Callable[[Any], bool], int, dict[str, Any]]] = []
+        self._message_ids = itertools.count(1000)
+
+    def queue(
+        self,
+        method_cls: type,
+        status: int = 200,
+        match: Callable[[Any], bool] = lambda _: True,
+        **body: Any,
+    ) -> None:
+        self._queued.append((method_cls, match, status, body))
+
+    def _take(self, method: TelegramMethod[Any]) -> tuple[int, dict[str, Any]] | None:
+        for i, (cls, match, status, body) in enumerate(self._queued):
+            if isinstance(method, cls) and match(method):
+                del self._queued[i]
+                return status, body
+        return None
+
+    def _default(self, method: TelegramMethod[Any]) -> dict[str, Any]:
+        if isinstance(method, GetMe):
+            result: Any = {"id": BOT_ID, "is_bot": True, "first_name": "Bot", "username": BOT_USERNAME}
+        elif isinstance(method, (SendMessage, EditMessageText)):
+            message_id = (
+                method.message_id if isinstance(method, EditMessageText) and method.message_id
+                else next(self._message_ids)
+            )
+            result = {
+                "message_id": message_id,
+                "date": 0,
+                "text": method.text,
+                "chat": {"id": method.chat_id, "type": "private"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"},
+            }
+        else:
+            result = True
+        return {"ok": True, "result": result}
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
+    ) -> Any:
+        self.requests.append(method)
+        hit = self._take(method)
+        status, body = hit if hit else (200, self._default(method))
+        response = self.check_response(
+            bot=bot, method=method, status_code=status, content=json.dumps(body)
+        )
+        return response.result
+
+    async def close(self) -> None:
+        pass
+
+    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncIterator[bytes]:  # type: ignore[override]
+        yield b""
+
+    def sent(self, method_cls: type = SendMessage) -> list[Any]:
+        return [r for r in self.requests if isinstance(r, method_cls)]
+
+
+@pytest.fixture
+def recording() -> RecordingSession:
+    return RecordingSession()
+
+
+@pytest.fixture
+def bot(recording: RecordingSession) -> Bot:
+    return Bot(SANDBOX_BOT_TOKEN, session=recording, default=DefaultBotProperties(parse_mode=None))
+
+
+@pytest.fixture
+def dispatcher(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis
+) -> Dispatcher:
+    return build_dispatcher(settings=settings, sessionmaker=sessionmaker, redis=redis)
+
+
+_update_ids = itertools.count(1)
+
+
+class TgUser:
+    """A Telegram user in a private chat with the bot, as the updates describe them."""
+
+    def __init__(
+        self,
+        dp: Dispatcher,
+        bot: Bot,
+        recording: RecordingSession,
+        telegram_id: int,
+        *,
+        username: str | None = None,
+        first_name: str = "Test",
+        last_name: str | None = None,
+        language_code: str | None = "en",
+    ) -> None:
+        self.dp, self.bot, self.recording = dp, bot, recording
+        self.telegram_id = telegram_id
+        self.username = username
+        self.first_name = first_name
+        self.last_name = last_name
+        self.language_code = language_code
+        self._message_ids = itertools.count(1)
+
+    @property
+    def tg(self) -> User:
+        return User(
+            id=self.telegram_id,
+            is_bot=False,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            username=self.username,
+            language_code=self.language_code,
+        )
+
+    @property
+    def chat(self) -> Chat:
+        return Chat(id=self.telegram_id, type="private", first_name=self.first_name)
+
+    async def _feed(self, update: Update) -> list[TelegramMethod[Any]]:
+        before = len(self.recording.requests)
+        await self.dp.feed_update(self.bot, update)
+        return self.recording.requests[before:]
+
+    async def send(self, text: str) -> list[TelegramMethod[Any]]:
+        """Send a text message; returns the Bot API calls the bot made while handling it."""
+        entities = None
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            entities = [MessageEntity(type="bot_command", offset=0, length=length)]
+        message = Message(
+            message_id=next(self._message_ids),
+            date=datetime.datetime.now(datetime.UTC),
+            chat=self.chat,
+            from_user=self.tg,
+            text=text,
+            entities=entities,
+        )
+        return await self._feed(Update(update_id=next(_update_ids), message=message))
+
+    async def press(self, message: SendMessage, data: str) -> list[TelegramMethod[Any]]:
+        """Press an inline button with `data` under a message the bot sent earlier."""
+        bot_message = Message(
+            message_id=900,
+            date=datetime.datetime.now(datetime.UTC),
+            chat=self.chat,
+            from_user=User(id=BOT_ID, is_bot=True, first_name="Bot"),
+            text=message.text,
+            reply_markup=message.reply_markup,
+        )
+        query = CallbackQuery(
+            id=str(next(_update_ids)),
+            from_user=self.tg,
+            chat_instance="ci",
+            message=bot_message,
+            data=data,
+        )
+        return await self._feed(Update(update_id=next(_update_ids), callback_query=query))
+
+    async def reply_to(self, text: str) -> str:
+        """Send `text` and return the text of the bot's only reply."""
+        calls = await self.send(text)
+        replies = [c for c in calls if isinstance(c, SendMessage)]
+        assert len(replies) == 1, calls
+        return replies[0].text
+
+
+@pytest.fixture
+def make_user(
+    dispatcher: Dispatcher, bot: Bot, recording: RecordingSession
+) -> Callable[..., TgUser]:
+    def make(telegram_id: int, **kwargs: Any) -> TgUser:
+        return TgUser(dispatcher, bot, recording, telegram_id, **kwargs)
+
+    return make
