@@ -38,7 +38,7 @@ async def run_notices(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
     consumer: str = DEFAULT_CONSUMER,
-    block_ms: int = 5000,
+    block_ms: int = 2000,
 ) -> None:
     """Consume the stream until cancelled; survives Redis restarts."""
     while True:

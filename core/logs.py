@@ -136,7 +136,9 @@ def setup_logging(
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Per-request lines from aiohttp are useful; SQL echo and polling chatter are not.
-    logging.getLogger("aiogram.event").setLevel(max(logging.INFO, root.level))
+    # The bot logs one line per update itself; the scheduler's job bookkeeping is noise.
+    logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

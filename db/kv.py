@@ -73,9 +73,13 @@ async def ensure_notify_group(redis: Redis) -> None:
 
 
 async def read_notifications(
-    redis: Redis, consumer: str, *, block_ms: int = 5000
+    redis: Redis, consumer: str, *, block_ms: int = 2000
 ) -> AsyncIterator[tuple[str, int, str, dict[str, str]]]:
-    """Yield (entry id, telegram id, kind, payload): first unacknowledged ones, then new ones."""
+    """Yield (entry id, telegram id, kind, payload): first unacknowledged ones, then new ones.
+
+    `block_ms` stays well below the client's socket timeout (5 s by default in redis-py),
+    or an idle stream would look like a broken connection.
+    """
     await ensure_notify_group(redis)
     start = "0"
     while True:

@@ -126,3 +126,13 @@ async def test_notice_read_but_not_acked_is_delivered_after_restart(
 
     params = {"at": "2026-11-23 07:15:00", "ip": "203.0.113.7", "user_agent": "Firefox/140"}
     assert notice.text == t("ru", "web_auth.notice", **params)
+
+
+def test_idle_stream_reads_end_before_the_socket_timeout() -> None:
+    """A blocking read longer than redis-py's socket timeout looks like a dead connection."""
+    import inspect
+
+    socket_timeout_s = inspect.signature(Redis.__init__).parameters["socket_timeout"].default
+    for func in (run_notices, read_notifications):
+        block_ms = inspect.signature(func).parameters["block_ms"].default
+        assert block_ms / 1000 <= socket_timeout_s / 2, func.__name__
