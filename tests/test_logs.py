@@ -7,12 +7,13 @@ import json
 import logging
 from collections.abc import Iterator
 
+import jwt
 import pytest
 
 from core.logs import REDACTED, bind_trace_id, get_logger, new_trace_id, setup_logging
 from core.tokens import new_refresh_token
 
-JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+JWT = jwt.encode({"sub": "42"}, "k" * 32, algorithm="HS256")  # built here: no token literal in the repo
 SESSION = "1" + "A" * 240 + "=="
 BOT_TOKEN = "123456789:" + "Q" * 35
 CONFIGURED = "configured-secret-value"
