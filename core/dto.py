@@ -97,3 +97,19 @@ class AccountStatus(enum.StrEnum):
     UNAUTHORIZED = "unauthorized"
     BANNED = "banned"
     DISABLED = "disabled"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDTO:
+    """A linked account as the rules see it. The sealed session is fetched separately."""
+
+    id: int
+    workspace_id: int
+    tg_user_id: int
+    username: str | None
+    first_name: str
+    phone_masked: str | None
+    status: AccountStatus
+    status_reason: str | None
+    cooldown_until: datetime | None
+    created_at: datetime

@@ -8,10 +8,13 @@ Repositories never commit; the use case does, through `Dal.commit()`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
 from core.dto import (
+    AccountDTO,
+    AccountStatus,
     RefreshState,
     StoredCode,
     TelegramProfile,
@@ -19,6 +22,8 @@ from core.dto import (
     WorkspaceRef,
     WorkspaceRole,
 )
+from core.secretbox import Sealed
+from core.telegram import AccountInfo
 
 
 class UserStore(Protocol):
@@ -79,12 +84,6 @@ class AuditStore(Protocol):
     ) -> None: ...
 
 
-class Dal(UserStore, LoginStore, AuditStore, Protocol):
-    async def commit(self) -> None: ...
-
-    async def rollback(self) -> None: ...
-
-
 class Throttle(Protocol):
     """Short-lived counters and flags shared by every process (Redis)."""
 
@@ -106,3 +105,51 @@ class Notifier(Protocol):
     """Messages for the bot to deliver to a Telegram user (from any process)."""
 
     async def notify(self, telegram_id: int, kind: str, payload: dict[str, str]) -> None: ...
+
+
+class AccountStore(Protocol):
+    async def add_account(
+        self,
+        workspace_id: int,
+        added_by: int,
+        info: AccountInfo,
+        phone_masked: str | None,
+        seal: Callable[[int], Sealed],
+    ) -> tuple[AccountDTO, bool]:
+        """Insert or re-link by (workspace, Telegram id); `seal(account_id)` seals the session.
+        The bool says whether the account is new."""
+
+    async def list_accounts(self, workspace_id: int, *, after_id: int, limit: int) -> list[AccountDTO]: ...
+
+    async def get_account(self, workspace_id: int, account_id: int) -> AccountDTO | None: ...
+
+    async def all_accounts(self, *, after_id: int, limit: int) -> list[AccountDTO]: ...
+
+    async def sealed_session(self, account_id: int) -> Sealed | None: ...
+
+    async def set_account_status(
+        self,
+        account_id: int,
+        status: AccountStatus,
+        reason: str | None,
+        cooldown_until: datetime | None = None,
+    ) -> AccountDTO | None:
+        """Set the status; returns the account as it was before, or None when it is gone."""
+
+    async def touch_account_checked(self, account_id: int) -> None: ...
+
+    async def delete_account(self, account_id: int) -> None: ...
+
+    async def sealed_batch_not_under(self, key_id: str, limit: int) -> list[tuple[int, int, Sealed]]:
+        """Up to `limit` (account id, workspace id, sealed) rows sealed with another key,
+        locked for this transaction and skipped by concurrent rotations."""
+
+    async def replace_sealed(self, account_id: int, sealed: Sealed) -> None: ...
+
+    async def workspace_owner_telegram_id(self, workspace_id: int) -> int | None: ...
+
+
+class Dal(UserStore, LoginStore, AuditStore, AccountStore, Protocol):
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...

@@ -28,6 +28,7 @@ from core.dto import (
 )
 from core.logs import current_trace_id
 from core.users import language_for
+from db.dal_accounts import AccountsSql
 from db.models import AuditEvent, AuthSession, LoginCode, Membership, RefreshToken, User, Workspace
 
 
@@ -45,7 +46,7 @@ def _user_dto(row: User) -> UserDTO:
     )
 
 
-class SqlDal:
+class SqlDal(AccountsSql):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

@@ -1,0 +1,196 @@
+"""Linked Telegram accounts: linking, listing, enabling, unlinking, status changes, key rotation.
+
+Who may do what (DESIGN §2): any member of the workspace links accounts and disables or
+enables them; only the owner unlinks. Status changes are told to the workspace owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.dto import AccountDTO, AccountStatus, WorkspaceRole
+from core.errors import Forbidden, NotFound
+from core.interfaces import Dal, Notifier
+from core.secretbox import SessionCipher, SessionDecryptError
+from core.telegram import AccountInfo, mask_phone
+from core.users import require_workspace
+
+PAGE_MAX = 100
+# Statuses a health check looks at; `disabled` is the owner's choice, `banned` is final.
+CHECKED_STATUSES = (
+    AccountStatus.ACTIVE,
+    AccountStatus.COOLDOWN,
+    AccountStatus.PARKED,
+    AccountStatus.UNAUTHORIZED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[AccountDTO]
+    next_cursor: int | None
+
+
+class AccountService:
+    def __init__(self, cipher: SessionCipher, notifier: Notifier | None) -> None:
+        self._cipher = cipher
+        self._notifier = notifier
+
+    async def link(
+        self, dal: Dal, user_id: int, workspace_id: int, info: AccountInfo, session: str
+    ) -> tuple[AccountDTO, bool]:
+        """Store a freshly authorized session (sealed); linking it again refreshes it."""
+        await require_workspace(dal, user_id, workspace_id)
+        account, created = await dal.add_account(
+            workspace_id,
+            user_id,
+            info,
+            mask_phone(info.phone),
+            lambda account_id: self._cipher.seal(
+                session, workspace_id=workspace_id, account_id=account_id
+            ),
+        )
+        await dal.audit(
+            "account.linked" if created else "account.relinked",
+            actor_user_id=user_id,
+            workspace_id=workspace_id,
+            details={"account_id": account.id, "tg_user_id": info.tg_user_id},
+        )
+        await dal.commit()
+        return account, created
+
+    async def page(
+        self, dal: Dal, user_id: int, workspace_id: int, *, cursor: int = 0, limit: int = 50
+    ) -> Page:
+        await require_workspace(dal, user_id, workspace_id)
+        limit = max(1, min(limit, PAGE_MAX))
+        items = await dal.list_accounts(workspace_id, after_id=cursor, limit=limit + 1)
+        more = len(items) > limit
+        items = items[:limit]
+        return Page(items, items[-1].id if more else None)
+
+    async def get(self, dal: Dal, user_id: int, workspace_id: int, account_id: int) -> AccountDTO:
+        await require_workspace(dal, user_id, workspace_id)
+        account = await dal.get_account(workspace_id, account_id)
+        if account is None:
+            raise NotFound("account", account_id=account_id)
+        return account
+
+    async def set_enabled(
+        self, dal: Dal, user_id: int, workspace_id: int, account_id: int, *, enabled: bool
+    ) -> AccountDTO:
+        account = await self.get(dal, user_id, workspace_id, account_id)
+        if enabled and account.status is AccountStatus.DISABLED:
+            await dal.set_account_status(account.id, AccountStatus.ACTIVE, None)
+        elif not enabled and account.status is not AccountStatus.DISABLED:
+            await dal.set_account_status(account.id, AccountStatus.DISABLED, "by_user")
+        else:
+            return account
+        await dal.audit(
+            "account.enabled" if enabled else "account.disabled",
+            actor_user_id=user_id,
+            workspace_id=workspace_id,
+            details={"account_id": account.id},
+        )
+        await dal.commit()
+        return await self.get(dal, user_id, workspace_id, account_id)
+
+    async def check_unlink(self, dal: Dal, user_id: int, workspace_id: int, account_id: int) -> AccountDTO:
+        """The account, if this user may unlink it: only the owner (others: `Forbidden`)."""
+        role = await require_workspace(dal, user_id, workspace_id)
+        account = await dal.get_account(workspace_id, account_id)
+        if account is None:
+            raise NotFound("account", account_id=account_id)
+        if role is not WorkspaceRole.OWNER:
+            raise Forbidden("only the owner unlinks accounts")
+        return account
+
+    async def forget(self, dal: Dal, user_id: int, account: AccountDTO, *, logged_out: bool) -> None:
+        await dal.delete_account(account.id)
+        await dal.audit(
+            "account.unlinked",
+            actor_user_id=user_id,
+            workspace_id=account.workspace_id,
+            details={"account_id": account.id, "tg_user_id": account.tg_user_id, "logged_out": logged_out},
+        )
+        await dal.commit()
+
+    async def session_of(self, dal: Dal, account: AccountDTO) -> str:
+        """Decrypt the session: only for the process holding the account's lease."""
+        sealed = await dal.sealed_session(account.id)
+        if sealed is None:
+            raise NotFound("account", account_id=account.id)
+        return self._cipher.open(sealed, workspace_id=account.workspace_id, account_id=account.id)
+
+    async def change_status(
+        self,
+        dal: Dal,
+        account_id: int,
+        status: AccountStatus,
+        reason: str | None,
+        *,
+        cooldown_until: datetime | None = None,
+    ) -> bool:
+        """Record a status; when it differs from before, the workspace owner is told."""
+        before = await dal.set_account_status(account_id, status, reason, cooldown_until)
+        if before is None:
+            await dal.rollback()
+            return False
+        changed = before.status is not status
+        if changed:
+            await dal.audit(
+                "account.status",
+                workspace_id=before.workspace_id,
+                details={"account_id": account_id, "from": before.status.value, "to": status.value,
+                         "reason": reason or ""},
+            )
+        owner = await dal.workspace_owner_telegram_id(before.workspace_id) if changed else None
+        await dal.commit()
+        if owner is not None and self._notifier is not None:
+            await self._notifier.notify(
+                owner,
+                "account_status",
+                {
+                    "account": f"@{before.username}" if before.username else before.first_name,
+                    "status": status.value,
+                    "reason": reason or "",
+                },
+            )
+        return changed
+
+
+async def rotate_session_keys(
+    open_dal: Callable[[], AbstractAsyncContextManager[Dal]],
+    cipher: SessionCipher,
+    *,
+    batch: int = 100,
+) -> tuple[int, int]:
+    """Re-seal every session under the newest key, batch by batch, while the product runs.
+
+    Rows are locked with SKIP LOCKED, so two rotations (or a rotation and a relink) never
+    fight. Returns (re-sealed, undecryptable); undecryptable rows are left as they are.
+    """
+    done = failed = 0
+    skip: set[int] = set()
+    while True:
+        async with open_dal() as dal:
+            rows = [r for r in await dal.sealed_batch_not_under(cipher.current_key_id, batch + len(skip))
+                    if r[0] not in skip][:batch]
+            if not rows:
+                return done, failed
+            for account_id, workspace_id, sealed in rows:
+                try:
+                    fresh = cipher.reseal(sealed, workspace_id=workspace_id, account_id=account_id)
+                except SessionDecryptError:
+                    failed += 1
+                    skip.add(account_id)
+                    continue
+                if fresh is not None:
+                    await dal.replace_sealed(account_id, fresh)
+                    done += 1
+            await dal.commit()
+
+

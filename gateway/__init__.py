@@ -1,0 +1,1 @@
+"""Telegram for the product: the only package that talks to Telethon."""
