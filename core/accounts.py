@@ -15,6 +15,7 @@ from core.dto import AccountDTO, AccountStatus, WorkspaceRole
 from core.errors import Forbidden, NotFound
 from core.interfaces import Dal, Notifier
 from core.secretbox import SessionCipher, SessionDecryptError
+from core.settings import Settings, parse_session_keys
 from core.telegram import AccountInfo, mask_phone
 from core.users import require_workspace
 
@@ -194,3 +195,9 @@ async def rotate_session_keys(
             await dal.commit()
 
 
+
+
+def build_account_service(settings: Settings, notifier: Notifier | None) -> AccountService:
+    return AccountService(
+        SessionCipher(parse_session_keys(settings.session_keys.get_secret_value())), notifier
+    )

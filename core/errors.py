@@ -49,3 +49,9 @@ class Forbidden(DomainError):
     """Only for acting on one's own workspace without the needed role."""
 
     code = "forbidden"
+
+
+class Busy(DomainError):
+    """The object is in use by another process right now; trying again later may work."""
+
+    code = "busy"

@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
     worker_heartbeat_s: int = Field(default=10, ge=1, le=300)
+    account_check_interval_s: int = Field(default=900, ge=30, le=86400)
 
     @field_validator("database_url")
     @classmethod

@@ -9,11 +9,22 @@ processes on machines with skewed clocks still agree.
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+LEASE_TTL_S = 30.0
+
+
+def process_owner() -> str:
+    """A lease owner name unique to this process (host, pid, and a per-start nonce)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
 
 _ACQUIRE = text(
     """

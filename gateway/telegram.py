@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from telethon import TelegramClient, errors
+from telethon import TelegramClient, errors, functions, types
 from telethon.sessions import StringSession
 
 from core import telegram as tg
@@ -46,7 +47,6 @@ class RealClientFactory:
             flood_sleep_threshold=FLOOD_SLEEP_THRESHOLD_S,
             device_model=DEVICE_MODEL,
             app_version="1.0",
-            receive_updates=False,
         )
 
 
@@ -75,9 +75,18 @@ _BANNED = (
 )
 
 
+def _rpc_name(exc: BaseException) -> str:
+    """Telegram's name of the error: Telethon keeps it only in the class name
+    (`AuthKeyUnregisteredError` → `AUTH_KEY_UNREGISTERED`); generic classes keep `.message`."""
+    cls = type(exc)
+    if cls.__module__.endswith("rpcerrorlist"):
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__.removesuffix("Error")).upper()
+    return str(getattr(exc, "message", "") or cls.__name__)
+
+
 def translate(exc: BaseException) -> BaseException:
     """The domain error for a Telethon error; other exceptions pass through unchanged."""
-    rpc = getattr(exc, "message", "") or type(exc).__name__
+    rpc = _rpc_name(exc)
     if isinstance(exc, errors.FloodWaitError):
         return tg.FloodWait(int(exc.seconds), rpc)
     if isinstance(exc, errors.PeerFloodError):
@@ -131,11 +140,13 @@ class AccountClient:
 
     async def me(self) -> tg.AccountInfo:
         """The account's own profile; `AccountUnauthorized` / `AccountBanned` when it is gone."""
+        # A raw call, not `get_me()`: that one swallows every 401 (revoked *and* banned)
+        # into None, and the two need different statuses.
         with translated():
-            user = await self._client.get_me()
-        if user is None:
+            users = await self._client(functions.users.GetUsersRequest([types.InputUserSelf()]))
+        if not users or isinstance(users[0], types.UserEmpty):
             raise tg.AccountUnauthorized("NOT_AUTHORIZED")
-        return _info(user)
+        return _info(users[0])
 
     async def log_out(self) -> None:
         with translated():

@@ -1,17 +1,21 @@
 """`python -m sandbox`: run the simulated Telegram on its own (DESIGN §9, §9a).
 
-It reads only SANDBOX_HOST, SANDBOX_PORT and SANDBOX_BOT_TOKEN, on purpose without the
-project settings: the sandbox must start on a machine that has no database, Redis or token.
+It reads only SANDBOX_HOST, SANDBOX_PORT, SANDBOX_BOT_TOKEN and SANDBOX_DEMO, on purpose
+without the project settings: the sandbox must start on a machine that has no database,
+Redis or token. The simulated world starts with the demo of `sandbox.world.demo` unless
+SANDBOX_DEMO=off.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
 
 from sandbox.server import DEFAULT_BOT_TOKEN, SandboxServer
+from sandbox.world import World, seed_demo
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8081
@@ -28,12 +32,23 @@ def parse_port(raw: str | None) -> int:
     return int(value)
 
 
-async def serve(host: str, port: int, token: str) -> int:
+def parse_demo(raw: str | None) -> bool:
+    """SANDBOX_DEMO: on (default) or off. Raises ValueError."""
+    value = (raw or "on").strip().lower() or "on"
+    if value not in ("on", "off"):
+        raise ValueError(value)
+    return value == "on"
+
+
+async def serve(host: str, port: int, token: str, *, demo: bool = True) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    server = SandboxServer(token)
+    world = World()
+    if demo:
+        seed_demo(world)
+    server = SandboxServer(token, world=world)
     try:
         await server.start(host, port)
     except OSError as error:
@@ -45,6 +60,14 @@ async def serve(host: str, port: int, token: str) -> int:
             f"sandbox: simulated Bot API and control API on {server.url}",
             flush=True,
         )
+        if demo:
+            print(
+                f"sandbox: demo world seeded ({len(world.users)} users, {len(world.chats)} chats;"
+                " accounts to link: @alice 1001, @bob 1002 with 2FA)",
+                flush=True,
+            )
+        else:
+            print("sandbox: empty world (SANDBOX_DEMO=off)", flush=True)
         await stop.wait()
     finally:
         await server.stop()
@@ -58,9 +81,19 @@ def main() -> int:
         raw = os.environ.get("SANDBOX_PORT", "")
         print(f"sandbox: SANDBOX_PORT must be a port number 0-65535, got {raw!r}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        demo = parse_demo(os.environ.get("SANDBOX_DEMO"))
+    except ValueError:
+        raw = os.environ.get("SANDBOX_DEMO", "")
+        print(f"sandbox: SANDBOX_DEMO must be on or off, got {raw!r}", file=sys.stderr)
+        return EXIT_USAGE
     host = os.environ.get("SANDBOX_HOST", "").strip() or DEFAULT_HOST
     token = os.environ.get("SANDBOX_BOT_TOKEN", "").strip() or DEFAULT_BOT_TOKEN
-    return asyncio.run(serve(host, port, token))
+    # Loud world messages (a request nobody simulates) must reach the terminal.
+    logging.basicConfig(
+        level=logging.WARNING, format="sandbox: %(levelname)s %(name)s: %(message)s"
+    )
+    return asyncio.run(serve(host, port, token, demo=demo))
 
 
 if __name__ == "__main__":

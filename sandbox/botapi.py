@@ -211,6 +211,8 @@ class BotApiState:
         self._arrived = asyncio.Event()
         self._poller = 0
         self._closed = False
+        self.on_user_seen: Callable[[ChatUser], None] | None = None
+        """Told about every user who writes to the bot (the simulated world adds them)."""
 
     # ---- the bot as Telegram shows it ---------------------------------------------------
     def bot_user(self) -> JSON:
@@ -284,6 +286,8 @@ class BotApiState:
             chat.user.first_name = first_name
         if language_code is not None:
             chat.user.language_code = language_code
+        if self.on_user_seen is not None:
+            self.on_user_seen(chat.user)
         message = chat.add("user", text=text)
         self._push_update({"message": self.message_json(chat, message)})
         return message

@@ -1,8 +1,8 @@
-"""One aiohttp app serving the fake Bot API and the control API on the same port.
+"""One aiohttp app serving the fake Bot API, the simulated MTProto world and the control API.
 
-The bot's `AiohttpSession` and the control clients talk to one address, so a test or a
-newcomer needs a single URL. The simulated MTProto world (the other half of DESIGN §9) plugs
-in later through `registrars`: callables that add their own state and /sandbox/world routes.
+The bot's `AiohttpSession`, Telethon clients in other processes and the control clients all
+talk to one address, so a test or a newcomer needs a single URL. `registrars` add further
+routes (callables that take the app).
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from aiohttp import web
 
 from sandbox.botapi import BOT_API_STATE, BotApiState, register_bot_api
 from sandbox.control import register_control
+from sandbox.world.control import WORLD
+from sandbox.world.routes import register_world
+from sandbox.world.world import World
 
 DEFAULT_BOT_TOKEN = "4242:sandbox"
 MAX_REQUEST_BYTES = 50 * 1024 * 1024  # Telegram takes documents up to 50 MB from bots
@@ -28,12 +31,17 @@ async def _answer_pending_polls(app: web.Application) -> None:
 
 
 def build_app(
-    bot_token: str = DEFAULT_BOT_TOKEN, *, registrars: Iterable[RouteRegistrar] = ()
+    bot_token: str = DEFAULT_BOT_TOKEN,
+    *,
+    world: World | None = None,
+    registrars: Iterable[RouteRegistrar] = (),
 ) -> web.Application:
+    """The sandbox app; without `world` it simulates an empty one."""
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[BOT_API_STATE] = BotApiState(bot_token)
     register_bot_api(app)
     register_control(app)
+    register_world(app, world if world is not None else World())
     for register in registrars:
         register(app)
     # A long poll would otherwise hold graceful shutdown for up to its whole timeout.
@@ -47,13 +55,18 @@ class SandboxServer:
     Example:
         async with SandboxServer() as sandbox:
             bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(sandbox.url)))
+            client = SandboxClientFactory(sandbox.url)(None)  # a Telethon client on its world
     """
 
     def __init__(
-        self, bot_token: str = DEFAULT_BOT_TOKEN, *, registrars: Iterable[RouteRegistrar] = ()
+        self,
+        bot_token: str = DEFAULT_BOT_TOKEN,
+        *,
+        world: World | None = None,
+        registrars: Iterable[RouteRegistrar] = (),
     ) -> None:
         self.bot_token = bot_token
-        self.app = build_app(bot_token, registrars=registrars)
+        self.app = build_app(bot_token, world=world, registrars=registrars)
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
         self._used = False
@@ -61,6 +74,10 @@ class SandboxServer:
     @property
     def state(self) -> BotApiState:
         return self.app[BOT_API_STATE]
+
+    @property
+    def world(self) -> World:
+        return self.app[WORLD]
 
     @property
     def url(self) -> str:

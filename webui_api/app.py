@@ -8,20 +8,23 @@ from importlib.metadata import PackageNotFoundError, version
 from aiohttp import web
 from redis.asyncio import Redis
 
+from core.accounts import build_account_service
 from core.auth import build_auth_service
 from core.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from db.kv import RedisNotifier, RedisThrottle
+from db.leases import LEASE_TTL_S, LeaseStore, process_owner
+from gateway.telegram import TelegramGateway, client_factory
 from webui_api.http import cors_middleware, security_headers_middleware, trace_middleware
-from webui_api.keys import AUTH, REDIS, SESSIONMAKER, SETTINGS
+from webui_api.keys import ACCOUNTS, AUTH, GATEWAY, LEASES, REDIS, SESSIONMAKER, SETTINGS
 from webui_api.routing import ApiRoutes, openapi_document
-from webui_api.views import auth, me, system
+from webui_api.views import accounts, auth, me, system
 
 MAX_BODY_BYTES = 64 * 1024
 
 
 def route_tables() -> list[ApiRoutes]:
-    return [auth.routes, me.routes, system.routes]
+    return [auth.routes, me.routes, accounts.routes, system.routes]
 
 
 def _version() -> str:
@@ -38,6 +41,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[SESSIONMAKER] = create_sessionmaker(engine)
     app[REDIS] = redis
     app[AUTH] = build_auth_service(settings, RedisThrottle(redis), RedisNotifier(redis))
+    app[ACCOUNTS] = build_account_service(settings, RedisNotifier(redis))
+    app[GATEWAY] = TelegramGateway(client_factory(settings))
+    app[LEASES] = LeaseStore(app[SESSIONMAKER], owner=f"api:{process_owner()}", ttl_s=LEASE_TTL_S)
     try:
         yield
     finally:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from core.dto import ClientInfo
 from core.errors import (
+    Busy,
     DomainError,
     Forbidden,
     InvalidCode,
@@ -27,8 +28,10 @@ from core.errors import (
     Unauthorized,
 )
 from core.i18n import pick_language, t
+from core.interfaces import UserStore
 from core.logs import bind_trace_id, current_trace_id, get_logger, new_trace_id
 from core.tokens import AccessClaims
+from core.users import require_workspace
 from webui_api.keys import AUTH, SETTINGS
 
 log = get_logger("webui_api")
@@ -48,6 +51,7 @@ _STATUS = {
     Forbidden: 403,
     NotFound: 404,
     RateLimited: 429,
+    Busy: 409,
 }
 _HTTP_CODES = {
     400: "invalid_input",
@@ -228,3 +232,30 @@ async def security_headers_middleware(request: web.Request, handler: Any) -> web
 
 def json_model(model: BaseModel, *, status: int = 200) -> web.Response:
     return web.json_response(model.model_dump(mode="json"), status=status)
+
+
+def query_int(request: web.Request, name: str, *, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        problem = f"{name}: must be an integer from {low} to {high}"
+        raise InvalidInput(problem, field=name, problem=problem)
+    return int(raw)
+
+
+async def current_workspace(request: web.Request, dal: UserStore, user_id: int) -> int:
+    """The workspace a request acts in: `X-Workspace-Id` or `?workspace_id=`, else the
+    caller's personal one. A workspace the caller is not in is `NotFound` (404)."""
+    raw = request.headers.get("X-Workspace-Id") or request.query.get("workspace_id")
+    if raw:
+        if not raw.isdigit() or len(raw) > 18:
+            problem = "workspace_id: must be a positive integer"
+            raise InvalidInput(problem, field="workspace_id", problem=problem)
+        workspace_id = int(raw)
+        await require_workspace(dal, user_id, workspace_id)
+        return workspace_id
+    workspaces = await dal.list_workspaces(user_id)
+    if not workspaces:
+        raise NotFound("workspace")
+    return workspaces[0].id

@@ -6,10 +6,16 @@ from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.accounts import AccountService
 from core.auth import AuthService
 from core.settings import Settings
+from db.leases import LeaseStore
+from gateway.telegram import TelegramGateway
 
 SETTINGS = web.AppKey("settings", Settings)
 SESSIONMAKER = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
 REDIS = web.AppKey("redis", Redis)
 AUTH = web.AppKey("auth", AuthService)
+ACCOUNTS = web.AppKey("accounts", AccountService)
+GATEWAY = web.AppKey("gateway", TelegramGateway)
+LEASES = web.AppKey("leases", LeaseStore)

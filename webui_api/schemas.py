@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -70,3 +71,24 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
+
+
+class AccountOut(BaseModel):
+    id: int
+    username: str | None
+    first_name: str
+    phone: str | None = Field(description="Masked: +7******67")
+    status: Literal["active", "cooldown", "parked", "unauthorized", "banned", "disabled"]
+    status_reason: str | None
+    cooldown_until: datetime | None
+    usage_today: int = Field(description="Invites sent by this account today (UTC day)")
+
+
+class AccountList(BaseModel):
+    items: list[AccountOut]
+    next_cursor: str | None
+
+
+class UnlinkResponse(BaseModel):
+    ok: bool = True
+    logged_out: bool = Field(description="Telegram confirmed the session's log-out")

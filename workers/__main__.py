@@ -6,19 +6,29 @@ worker processes can run side by side and a killed one loses nothing.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import signal
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from redis.asyncio import Redis
 
+from core.accounts import build_account_service, rotate_session_keys
 from core.logs import get_logger, setup_logging
-from core.settings import Settings, load_settings
+from core.secretbox import SessionCipher
+from core.settings import Settings, load_settings, parse_session_keys
+from db.dal import open_dal
 from db.engine import create_engine, create_sessionmaker
+from db.kv import RedisNotifier
+from db.leases import LEASE_TTL_S, LeaseStore, process_owner
+from gateway.telegram import TelegramGateway, client_factory
+from workers.health import check_all_accounts
 from workers.heartbeat import beat, retire, worker_id
 
 log = get_logger("workers")
+# Let a freshly started installation settle before the first round of checks.
+ACCOUNT_CHECK_DELAY_S = 5
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
@@ -42,6 +52,23 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             max_instances=1,
             coalesce=True,
         )
+        notifier = RedisNotifier(redis)
+        scheduler.add_job(
+            check_all_accounts,
+            "interval",
+            seconds=settings.account_check_interval_s,
+            kwargs={
+                "sessionmaker": sessionmaker,
+                "service": build_account_service(settings, notifier),
+                "gateway": TelegramGateway(client_factory(settings)),
+                "leases": LeaseStore(sessionmaker, owner=f"worker:{process_owner()}", ttl_s=LEASE_TTL_S),
+                "flood_buffer_s": settings.flood_buffer_s,
+            },
+            id="account-health",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=ACCOUNT_CHECK_DELAY_S),
+            max_instances=1,
+            coalesce=True,
+        )
         scheduler.start()
         log.info("worker started", worker=me, heartbeat_s=settings.worker_heartbeat_s)
         await stop.wait()
@@ -54,10 +81,57 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         log.info("worker stopped", worker=me)
 
 
+async def rotate_keys(settings: Settings) -> int:
+    """Re-seal every linked session under the newest key of SESSION_KEYS."""
+    cipher = SessionCipher(parse_session_keys(settings.session_keys.get_secret_value()))
+    engine = create_engine(settings.database_url, pool_size=2)
+    try:
+        done, failed = await rotate_session_keys(
+            lambda: open_dal(create_sessionmaker(engine)), cipher
+        )
+    finally:
+        await engine.dispose()
+    print(f"tg-inviter: re-sealed {done} session(s) under key {cipher.current_key_id!r}; "
+          f"{failed} could not be decrypted with the configured keys")
+    return 1 if failed else 0
+
+
+async def check_accounts_once(settings: Settings) -> int:
+    """One round of account health checks, then exit (for operators and tests)."""
+    engine = create_engine(settings.database_url, pool_size=2)
+    redis = Redis.from_url(settings.redis_url)
+    sessionmaker = create_sessionmaker(engine)
+    try:
+        counts = await check_all_accounts(
+            sessionmaker=sessionmaker,
+            service=build_account_service(settings, RedisNotifier(redis)),
+            gateway=TelegramGateway(client_factory(settings)),
+            leases=LeaseStore(sessionmaker, owner=f"worker:{process_owner()}", ttl_s=LEASE_TTL_S),
+            flood_buffer_s=settings.flood_buffer_s,
+        )
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+    summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no accounts"
+    print(f"tg-inviter: accounts checked ({summary})")
+    return 0
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m workers", description="tg-inviter worker process")
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=("run", "rotate-session-keys", "check-accounts"),
+        help="run: work (default); rotate-session-keys: re-seal sessions under the newest key; "
+        "check-accounts: check every linked account once",
+    )
+    args = parser.parse_args()
     settings = load_settings()
     setup_logging("worker", level=settings.log_level, fmt=settings.log_format,
                   secrets=[settings.effective_bot_token])
+    if args.command == "rotate-session-keys":
+        raise SystemExit(asyncio.run(rotate_keys(settings)))
+    if args.command == "check-accounts":
+        raise SystemExit(asyncio.run(check_accounts_once(settings)))
 
     async def _main() -> None:
         stop = asyncio.Event()

@@ -1,0 +1,193 @@
+"""The simulated world's state: people, chats, messages and the value sets the control API accepts.
+
+Plain data, no Telethon types: what an account *sees* of this state (access hashes, `is_self`,
+participant kinds) depends on who asks, so TL objects are rendered per request in
+`sandbox.world.render`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import re
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+from telethon.tl import types as tt
+
+from sandbox.world.srp import SrpVerifier
+
+LastSeen = Literal["online", "recently", "week", "month", "long_ago"]
+InviteOutcome = Literal[
+    "ok", "privacy", "not_mutual", "too_many_channels", "missing_invitee", "deactivated"
+]
+ChatKind = Literal["group", "megagroup", "channel"]
+
+LAST_SEEN: tuple[str, ...] = get_args(LastSeen)
+INVITE_OUTCOMES: tuple[str, ...] = get_args(InviteOutcome)
+CHAT_KINDS: tuple[str, ...] = get_args(ChatKind)
+
+ADMIN_RIGHTS: frozenset[str] = frozenset(
+    name for name in inspect.signature(tt.ChatAdminRights.__init__).parameters if name != "self"
+)
+"""The flag names of `ChatAdminRights` in the installed layer (invite_users, ban_users, ...)."""
+
+# Telegram: 5-32 characters. The sandbox also takes 3-4 so that names people type into the
+# chat control API ("bob") still resolve; the first character must be a letter either way.
+USERNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,31}")
+PHONE_RE = re.compile(r"\+?[0-9]{5,15}")
+
+QR_TOKEN_TTL = dt.timedelta(seconds=30)
+LOGIN_CODE_TTL = dt.timedelta(minutes=5)
+
+MAX_PEER_ID = 2**53
+"""User and chat ids stay below 2^53, as Telegram promises for its 64-bit ids."""
+
+
+def normalize_phone(raw: str) -> str:
+    """Digits only, the way Telegram stores and compares phone numbers."""
+    return re.sub(r"[^0-9]", "", raw)
+
+
+@dataclass(slots=True)
+class WorldUser:
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    phone: str | None = None
+    """Digits only."""
+    bot: bool = False
+    deleted: bool = False
+    scam: bool = False
+    premium: bool = False
+    photo: bool = False
+    last_seen: LastSeen = "recently"
+    invite_outcome: InviteOutcome = "ok"
+    """What happens when an admin adds this user to a chat (privacy settings and such)."""
+    password: SrpVerifier | None = None
+
+
+@dataclass(slots=True)
+class Membership:
+    date: dt.datetime
+    inviter_id: int | None = None
+
+
+@dataclass(slots=True)
+class WorldMessage:
+    id: int
+    date: dt.datetime
+    text: str
+    sender_id: int | None
+    """None: posted by the channel itself (broadcast posts, automatic forwards)."""
+    reply_to: int | None = None
+    """The message this one answers; comments answer their post's copy in the discussion group."""
+    channel_post: tuple[int, int] | None = None
+    """In a discussion group: (channel id, post id) of the post this message is the copy of."""
+
+
+@dataclass(slots=True)
+class WorldChat:
+    id: int
+    kind: ChatKind
+    title: str
+    date: dt.datetime
+    username: str | None = None
+    creator: int | None = None
+    members: dict[int, Membership] = field(default_factory=dict)
+    """Insertion order is join order."""
+    admins: dict[int, frozenset[str]] = field(default_factory=dict)
+    """Admin rights by user id; the creator holds every right without being listed."""
+    hidden_members: bool = False
+    linked_chat: int | None = None
+    messages: dict[int, WorldMessage] = field(default_factory=dict)
+    """By id, ascending; a broadcast channel's messages are its posts."""
+    discussion_copies: dict[int, int] = field(default_factory=dict)
+    """Broadcast channel: post id -> id of its copy in the linked discussion group."""
+    added_by_admins: int = 0
+    next_message_id: int = 1
+
+    @property
+    def is_channel(self) -> bool:
+        """A `Channel` in TL terms: supergroups and broadcast channels alike."""
+        return self.kind != "group"
+
+    @property
+    def broadcast(self) -> bool:
+        return self.kind == "channel"
+
+    def rights_of(self, user_id: int) -> frozenset[str] | None:
+        if user_id == self.creator:
+            return ADMIN_RIGHTS
+        return self.admins.get(user_id)
+
+    def can_invite(self, user_id: int) -> bool:
+        rights = self.rights_of(user_id)
+        return rights is not None and "invite_users" in rights
+
+    def add_message(self, message: WorldMessage) -> None:
+        self.messages[message.id] = message
+        self.next_message_id = max(self.next_message_id, message.id + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSpec:
+    """A message or comment to seed: who wrote it and what (date: spaced out if not given)."""
+
+    sender_id: int
+    text: str
+    date: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostSpec:
+    id: int
+    text: str = ""
+    date: dt.datetime | None = None
+    comments: tuple[MessageSpec, ...] = ()
+
+
+@dataclass(slots=True)
+class LoginCode:
+    """A code "Telegram" sent for a phone login, shown through the control API."""
+
+    phone: str
+    code: str
+    phone_code_hash: str
+    user_id: int | None
+    sent_at: dt.datetime
+    expires_at: dt.datetime
+    used: bool = False
+
+
+@dataclass(slots=True)
+class LoginToken:
+    """A QR login token exported by one auth key and waiting for a phone to scan it."""
+
+    token: bytes
+    key_id: int
+    expires_at: dt.datetime
+    scanned_by: int | None = None
+
+
+@dataclass(slots=True)
+class CallRecord:
+    method: str
+    """Telethon's request class name, e.g. InviteToChannelRequest."""
+    account: int | None
+    """The user id the calling auth key is logged in as, None before login."""
+    users: tuple[int, ...]
+    """The users the request names (invitees, looked-up participants...)."""
+    at: dt.datetime
+    error: str | None = None
+    """The RPC error it was answered with, None on success."""
+
+
+@dataclass(slots=True)
+class Fault:
+    method: str
+    error: str
+    code: int
+    remaining: int
+    account: int | None = None

@@ -1,0 +1,83 @@
+"""Service calls every client makes on its own: configuration and the update state.
+
+The world pushes the few updates it has (login tokens) directly, so differences are always
+empty: there is never a gap for a client to catch up on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telethon.tl import functions as fn
+from telethon.tl import types as tt
+
+from sandbox.world.rpc import Call, Routes
+
+ROUTES = Routes()
+THIS_DC = 2
+STATE_PTS = 1
+
+
+@ROUTES.on(fn.help.GetConfigRequest, login=False)
+def get_config(call: Call, request: fn.help.GetConfigRequest) -> tt.Config:
+    return tt.Config(
+        date=call.now,
+        expires=call.now + dt.timedelta(hours=1),
+        test_mode=False,
+        this_dc=THIS_DC,
+        # No data-centre addresses: nothing may ever try to open a socket to one.
+        dc_options=[],
+        dc_txt_domain_name="",
+        chat_size_max=200,
+        megagroup_size_max=200_000,
+        forwarded_count_max=100,
+        online_update_period_ms=210_000,
+        offline_blur_timeout_ms=5_000,
+        offline_idle_timeout_ms=30_000,
+        online_cloud_timeout_ms=300_000,
+        notify_cloud_delay_ms=30_000,
+        notify_default_delay_ms=1_500,
+        push_chat_period_ms=60_000,
+        push_chat_limit=2,
+        edit_time_limit=172_800,
+        revoke_time_limit=2_147_483_647,
+        revoke_pm_time_limit=2_147_483_647,
+        rating_e_decay=2_419_200,
+        stickers_recent_limit=200,
+        channels_read_media_period=604_800,
+        call_receive_timeout_ms=20_000,
+        call_ring_timeout_ms=90_000,
+        call_connect_timeout_ms=30_000,
+        call_packet_timeout_ms=10_000,
+        me_url_prefix="https://t.me/",
+        caption_length_max=1024,
+        message_length_max=4096,
+        webfile_dc_id=4,
+    )
+
+
+@ROUTES.on(fn.help.GetNearestDcRequest, login=False)
+def get_nearest_dc(call: Call, request: fn.help.GetNearestDcRequest) -> tt.NearestDc:
+    return tt.NearestDc(country="ZZ", this_dc=THIS_DC, nearest_dc=THIS_DC)
+
+
+@ROUTES.on(fn.updates.GetStateRequest)
+def get_state(call: Call, request: fn.updates.GetStateRequest) -> tt.updates.State:
+    return tt.updates.State(pts=STATE_PTS, qts=0, date=call.now, seq=0, unread_count=0)
+
+
+@ROUTES.on(fn.updates.GetDifferenceRequest)
+def get_difference(
+    call: Call, request: fn.updates.GetDifferenceRequest
+) -> tt.updates.DifferenceEmpty:
+    return tt.updates.DifferenceEmpty(date=call.now, seq=0)
+
+
+@ROUTES.on(fn.updates.GetChannelDifferenceRequest)
+def get_channel_difference(
+    call: Call, request: fn.updates.GetChannelDifferenceRequest
+) -> tt.updates.ChannelDifferenceEmpty:
+    call.channel(request.channel)
+    return tt.updates.ChannelDifferenceEmpty(
+        pts=max(request.pts, STATE_PTS), final=True, timeout=60
+    )

@@ -1,0 +1,151 @@
+"""`/api/v1/accounts`: listing, disabling, unlinking — tenancy and roles enforced, sessions never shown."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.accounts import build_account_service
+from core.dto import AccountStatus, WorkspaceRole
+from core.settings import Settings
+from db.dal import open_dal
+from db.models import Membership, TelegramAccount
+from gateway.telegram import TelegramGateway
+from sandbox.server import SandboxServer
+from sandbox.world import World
+from sandbox.world.client import SandboxClientFactory
+from tests.api.conftest import MakeUser, Person
+from webui_api.app import init_app
+
+
+@dataclass
+class Env:
+    api: TestClient
+    world: World
+    sandbox_url: str
+    settings: Settings
+
+
+@pytest.fixture
+async def env(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis) -> AsyncIterator[Env]:  # type: ignore[no-untyped-def]
+    world = World()
+    async with SandboxServer(world=world) as sandbox:
+        port = int(sandbox.url.rsplit(":", 1)[1])
+        configured = settings.model_copy(update={"sandbox_port": port})
+        async with TestClient(TestServer(init_app(configured), host="127.0.0.1")) as api:
+            yield Env(api, world, sandbox.url, configured)
+
+
+async def _session_for(env: Env, tg_user_id: int, username: str) -> str:
+    """A real authorized session in the sandbox world, made by QR login as the bot does."""
+    env.world.put_users([{"id": tg_user_id, "username": username, "first_name": username.title(),
+                          "phone": f"+7999{tg_user_id:07d}"}])
+    login = TelegramGateway(SandboxClientFactory(env.sandbox_url)).qr_login()
+    token = await login.token()
+    waiter = asyncio.create_task(login.wait(10))
+    await asyncio.sleep(0.05)
+    env.world.scan_qr(token.url, tg_user_id)
+    await waiter
+    session = login.session_string()
+    await login.close()
+    return session
+
+
+async def _link(env: Env, sessionmaker: async_sessionmaker[AsyncSession], person: Person, tg_user_id: int, username: str) -> tuple[int, str]:
+    session = await _session_for(env, tg_user_id, username)
+    service = build_account_service(env.settings, None)
+    from core.telegram import AccountInfo
+
+    async with open_dal(sessionmaker) as dal:
+        ws = (await dal.list_workspaces(person.user.id))[0].id
+        account, _ = await service.link(
+            dal, person.user.id, ws, AccountInfo(tg_user_id, username, username.title(), f"+7999{tg_user_id:07d}"), session
+        )
+    return account.id, session
+
+
+async def _login(env: Env, person: Person, issue_code) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    code = await issue_code(person)
+    resp = await env.api.post("/api/v1/auth/verify", json={"username": person.username, "code": code})
+    token = (await resp.json())["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_list_pages_and_hides_sessions(env: Env, sessionmaker, make_user: MakeUser, issue_code) -> None:  # type: ignore[no-untyped-def]
+    owner = await make_user()
+    sessions = []
+    for i in range(3):
+        _, session = await _link(env, sessionmaker, owner, 61_000 + i, f"acct{i}")
+        sessions.append(session)
+    auth = await _login(env, owner, issue_code)
+    first = await env.api.get("/api/v1/accounts?limit=2", headers=auth)
+    assert first.status == 200
+    body = await first.json()
+    assert [set(item) for item in body["items"]] == [
+        {"id", "username", "first_name", "phone", "status", "status_reason", "cooldown_until", "usage_today"}
+    ] * 2
+    assert body["items"][0]["phone"] == "+7********00"
+    assert body["items"][0]["status"] == "active"
+    assert body["next_cursor"]
+    second = await (await env.api.get(f"/api/v1/accounts?limit=2&cursor={body['next_cursor']}", headers=auth)).json()
+    assert [i["username"] for i in body["items"] + second["items"]] == ["acct0", "acct1", "acct2"]
+    assert second["next_cursor"] is None
+    raw = await first.text() + str(second)
+    assert all(s not in raw and s[1:30] not in raw for s in sessions)
+    bad = await env.api.get("/api/v1/accounts?limit=1000", headers=auth)
+    assert bad.status == 400 and "limit" in (await bad.json())["error"]["message"]
+
+
+async def test_disable_enable_and_foreign_is_404(env: Env, sessionmaker, make_user: MakeUser, issue_code) -> None:  # type: ignore[no-untyped-def]
+    owner, stranger = await make_user(), await make_user()
+    account_id, _ = await _link(env, sessionmaker, owner, 62_000, "mine")
+    auth = await _login(env, owner, issue_code)
+    off = await env.api.post(f"/api/v1/accounts/{account_id}/disable", headers=auth)
+    assert (await off.json())["status"] == "disabled"
+    on = await env.api.post(f"/api/v1/accounts/{account_id}/enable", headers=auth)
+    assert (await on.json())["status"] == "active"
+
+    other = await _login(env, stranger, issue_code)
+    foreign = await env.api.post(f"/api/v1/accounts/{account_id}/disable", headers=other)
+    missing = await env.api.post("/api/v1/accounts/999999/disable", headers=other)
+    assert foreign.status == missing.status == 404
+    assert (await env.api.get("/api/v1/accounts", headers=other)).status == 200
+    assert (await (await env.api.get("/api/v1/accounts", headers=other)).json())["items"] == []
+    assert (await env.api.delete(f"/api/v1/accounts/{account_id}", headers=other)).status == 404
+    async with sessionmaker() as s:
+        assert (await s.get(TelegramAccount, account_id)).status is AccountStatus.ACTIVE  # type: ignore[union-attr]
+
+
+async def test_unlink_logs_out_and_only_the_owner_may(env: Env, sessionmaker, make_user: MakeUser, issue_code) -> None:  # type: ignore[no-untyped-def]
+    owner, manager = await make_user(), await make_user()
+    account_id, session = await _link(env, sessionmaker, owner, 63_000, "leaving")
+    async with sessionmaker() as s, s.begin():
+        ws = (await s.scalar(select(TelegramAccount.workspace_id).where(TelegramAccount.id == account_id)))
+        s.add(Membership(workspace_id=ws, user_id=manager.user.id, role=WorkspaceRole.MANAGER))
+    as_manager = await _login(env, manager, issue_code)
+    refused = await env.api.delete(f"/api/v1/accounts/{account_id}?workspace_id={ws}", headers=as_manager)
+    assert refused.status == 403
+    assert (await refused.json())["error"]["code"] == "forbidden"
+    # the manager still sees and steers it
+    listed = await (await env.api.get(f"/api/v1/accounts?workspace_id={ws}", headers=as_manager)).json()
+    assert [i["id"] for i in listed["items"]] == [account_id]
+
+    as_owner = await _login(env, owner, issue_code)
+    done = await env.api.delete(f"/api/v1/accounts/{account_id}", headers=as_owner)
+    assert done.status == 200, await done.text()
+    assert await done.json() == {"ok": True, "logged_out": True}
+    assert [c.method for c in env.world.calls("LogOutRequest")] != []
+    async with sessionmaker() as s:
+        assert await s.get(TelegramAccount, account_id) is None
+    # the session is dead in Telegram too
+    from core.telegram import AccountUnauthorized
+
+    with pytest.raises(AccountUnauthorized):
+        async with TelegramGateway(SandboxClientFactory(env.sandbox_url)).account(session) as client:
+            await client.me()
