@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     sandbox: Literal["on", "off", "auto"] = "auto"
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8081, ge=1, le=65535)
+    sandbox_demo: Literal["on", "off"] = "on"
 
     # --- API and panel -------------------------------------------------------------
     api_host: str = "127.0.0.1"

@@ -304,6 +304,19 @@ async def _poll_http(url: str) -> None:
 # --- the installation -------------------------------------------------------------------
 
 
+def started_message(settings: Settings) -> str:
+    """What to say once everything runs: where the panel is, and in the sandbox how to try it."""
+    message = f"panel on {settings.effective_panel_url}"
+    if settings.sandbox_active and settings.sandbox_demo == "on":
+        from sandbox.world.demo import DEMO_HINT
+
+        hint = DEMO_HINT.replace("POST /", f"POST {settings.sandbox_url}/").replace(
+            "GET /", f"GET {settings.sandbox_url}/"
+        )
+        message += "\n" + "\n".join(f"{PREFIX} {line}" for line in hint.splitlines())
+    return message
+
+
 def sandbox_line(settings: Settings) -> str:
     return (
         "Telegram is simulated (no BOT_TOKEN / TELEGRAM_API_ID+HASH or SANDBOX=on): "
@@ -333,6 +346,7 @@ def app_children(settings: Settings, python: str = sys.executable) -> list[Child
                     "SANDBOX_HOST": settings.sandbox_host,
                     "SANDBOX_PORT": str(settings.sandbox_port),
                     "SANDBOX_BOT_TOKEN": settings.effective_bot_token,
+                    "SANDBOX_DEMO": settings.sandbox_demo,
                 },
                 cwd=PROJECT_ROOT,
                 ready_url=_local_url(
@@ -443,7 +457,7 @@ def run_app(data_dir: Path = DATA_DIR) -> int:
             migrate()
             supervisor = Supervisor(
                 app_children(settings),
-                started_message=f"panel on {settings.effective_panel_url}",
+                started_message=started_message(settings),
             )
             return asyncio.run(supervisor.run())
     except (LocalServiceError, _Fatal) as exc:
