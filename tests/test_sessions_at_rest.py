@@ -130,3 +130,35 @@ async def test_rotation_of_a_thousand_sessions(sessionmaker: async_sessionmaker[
             sealed = await dal.sealed_session(account_id)
             assert sealed is not None
             assert only_new.open(sealed, workspace_id=ws, account_id=account_id) == sessions[account_id]
+
+
+async def test_rotation_command_while_the_product_runs(
+    sessionmaker: async_sessionmaker[AsyncSession], test_env: dict[str, str]
+) -> None:
+    """`python -m workers rotate-session-keys` after adding a key to SESSION_KEYS."""
+    import subprocess
+    import sys
+
+    from core.settings import PROJECT_ROOT, parse_session_keys
+
+    old_keys = test_env["SESSION_KEYS"]
+    cipher = SessionCipher(parse_session_keys(old_keys))
+    user_id, ws = await _owner(sessionmaker)
+    service = AccountService(cipher, None)
+    session = _session_string()
+    async with open_dal(sessionmaker) as dal:
+        account, _ = await service.link(dal, user_id, ws, AccountInfo(3, "c3", "C", None), session)
+    new_keys = old_keys + ",k2:" + base64.b64encode(os.urandom(32)).decode()
+    env = {**os.environ, **test_env, "SESSION_KEYS": new_keys}
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "workers", "rotate-session-keys"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "re-sealed 1 session(s) under key 'k2'; 0 could not be decrypted" in result.stdout
+    rotated = SessionCipher(parse_session_keys(new_keys))
+    async with open_dal(sessionmaker) as dal:
+        assert await AccountService(rotated, None).session_of(dal, account) == session
+        sealed = await dal.sealed_session(account.id)
+    assert sealed is not None and sealed.key_id == "k2"
