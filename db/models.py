@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     LargeBinary,
     MetaData,
     String,
@@ -29,6 +30,7 @@ from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from core.dto import AccountStatus, GlobalRole, WorkspaceRole
+from core.parsing import LastSeen, ParseKind, ParseStatus
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -211,3 +213,90 @@ class AccountLease(Base):
     acquired_at: Mapped[datetime] = mapped_column(server_default=func.now())
     heartbeat_at: Mapped[datetime] = mapped_column(server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Audience(Base):
+    """A named list of people in a workspace, deduplicated by Telegram user id."""
+
+    __tablename__ = "audiences"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str | None] = mapped_column(String(128))
+    # Kept by the same statements that add members, so listing audiences never counts rows.
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    __table_args__ = (
+        Index("uq_audiences_workspace_name", "workspace_id", func.lower(name), unique=True),
+    )
+
+
+class AudienceMember(Base):
+    __tablename__ = "audience_members"
+
+    audience_id: Mapped[int] = mapped_column(
+        ForeignKey("audiences.id", ondelete="CASCADE"), primary_key=True
+    )
+    tg_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str | None] = mapped_column(String(32))
+    first_name: Mapped[str] = mapped_column(String(128), default="")
+    last_name: Mapped[str | None] = mapped_column(String(128))
+    last_seen: Mapped[LastSeen] = mapped_column(_enum(LastSeen, "last_seen"), default=LastSeen.UNKNOWN)
+    premium: Mapped[bool] = mapped_column(Boolean, default=False)
+    photo: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str | None] = mapped_column(String(128))
+    # The access hash is only valid for the account that saw the user.
+    seen_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("telegram_accounts.id", ondelete="SET NULL")
+    )
+    access_hash: Mapped[int | None] = mapped_column(BigInteger)
+    added_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ParseTask(Base):
+    """One collection job. `cursor` is where it stopped: a restarted worker resumes from it."""
+
+    __tablename__ = "parse_tasks"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[ParseKind] = mapped_column(_enum(ParseKind, "parse_kind"))
+    source: Mapped[str] = mapped_column(String(128))
+    source_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    source_title: Mapped[str | None] = mapped_column(String(256))
+    audience_id: Mapped[int] = mapped_column(ForeignKey("audiences.id", ondelete="CASCADE"), index=True)
+    speed: Mapped[str] = mapped_column(String(16), default="medium")
+    priority: Mapped[int] = mapped_column(SmallInteger, default=1)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[ParseStatus] = mapped_column(
+        _enum(ParseStatus, "parse_status"), default=ParseStatus.QUEUED
+    )
+    error: Mapped[str | None] = mapped_column(String(64))
+    cursor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    progress_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    progress_total: Mapped[int | None] = mapped_column(BigInteger)
+    collected: Mapped[int] = mapped_column(BigInteger, default=0)
+    new_members: Mapped[int] = mapped_column(BigInteger, default=0)
+    skipped: Mapped[int] = mapped_column(BigInteger, default=0)
+    found_by_search: Mapped[int] = mapped_column(BigInteger, default=0)
+    accounts_used: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Who runs it now: a worker claims the task with an expiring, epoch-fenced claim.
+    claimed_by: Mapped[str | None] = mapped_column(String(96))
+    claim_epoch: Mapped[int] = mapped_column(BigInteger, default=0)
+    claim_expires_at: Mapped[datetime | None]
+    not_before: Mapped[datetime | None]
+    # Where the bot keeps the progress message of this task.
+    notify_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    notify_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    trace_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    __table_args__ = (Index("ix_parse_tasks_queue", "status", "priority", "id"),)

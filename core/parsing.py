@@ -1,0 +1,192 @@
+"""Audience collection rules (DESIGN §6): sources, filters, speed profiles, priorities.
+
+One table of speeds, one order of priorities, one parser of source links, one filter: the
+bot, the API and the workers all call these, so a rule cannot differ between them.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+
+from core.errors import InvalidInput
+
+
+class ParseKind(enum.StrEnum):
+    MEMBERS = "members"
+    COMMENTS = "comments"
+    AUTHORS = "authors"
+
+
+class ParseStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (ParseStatus.DONE, ParseStatus.FAILED, ParseStatus.CANCELLED)
+
+
+class Priority(enum.IntEnum):
+    """Lower value runs first; FIFO inside one priority."""
+
+    HIGH = 0
+    NORMAL = 1
+    LOW = 2
+
+    @classmethod
+    def parse(cls, raw: str) -> Priority:
+        try:
+            return cls[raw.strip().upper()]
+        except KeyError:
+            raise InvalidInput("priority", field="priority",
+                               problem="priority: one of high, normal, low") from None
+
+
+class LastSeen(enum.StrEnum):
+    ONLINE = "online"
+    RECENTLY = "recently"
+    WEEK = "week"
+    MONTH = "month"
+    LONG_AGO = "long_ago"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class SpeedProfile:
+    name: str
+    request_delay_s: float  # pause between two requests of one task
+    batch_size: int  # members asked per GetParticipants page
+    history_batch: int  # messages asked per history/replies page
+
+
+SPEEDS: dict[str, SpeedProfile] = {
+    "safe": SpeedProfile("safe", request_delay_s=3.0, batch_size=100, history_batch=50),
+    "medium": SpeedProfile("medium", request_delay_s=1.0, batch_size=200, history_batch=100),
+    "fast": SpeedProfile("fast", request_delay_s=0.3, batch_size=200, history_batch=100),
+}
+DEFAULT_SPEED = "medium"
+DEFAULT_POSTS = 100
+MAX_POSTS = 1000
+DEFAULT_DAYS = 30
+MAX_DAYS = 365
+
+
+def parse_speed(raw: str) -> SpeedProfile:
+    profile = SPEEDS.get(raw.strip().lower())
+    if profile is None:
+        raise InvalidInput("speed", field="speed", problem="speed: one of safe, medium, fast")
+    return profile
+
+
+# --- sources -------------------------------------------------------------------------------
+_USERNAME = r"[A-Za-z][A-Za-z0-9_]{3,31}"
+_LINK = re.compile(
+    rf"^(?:(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me)/(?:s/)?|@|tg://resolve\?domain=)?"
+    rf"(?P<username>{_USERNAME})(?:/(?P<post>\d+))?/?$"
+)
+_PRIVATE = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/(?:\+|joinchat/)[A-Za-z0-9_-]+/?$")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """A public chat named by @username or a t.me link (optionally to a post)."""
+
+    username: str
+    post_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"@{self.username}"
+
+
+def parse_source(raw: str) -> SourceRef:
+    """`@name`, `name`, `t.me/name`, `https://t.me/name/123`; `InvalidInput` otherwise."""
+    text = raw.strip()
+    if _PRIVATE.match(text):
+        raise InvalidInput("private link", field="source", problem="private_link")
+    match = _LINK.match(text)
+    if match is None:
+        raise InvalidInput("source", field="source", problem="bad_link")
+    post = match.group("post")
+    return SourceRef(match.group("username").lower(), int(post) if post else None)
+
+
+# --- filters ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A Telegram user as a parser sees them."""
+
+    user_id: int
+    username: str | None
+    first_name: str
+    last_name: str | None
+    last_seen: LastSeen
+    premium: bool
+    photo: bool
+    bot: bool = False
+    deleted: bool = False
+    scam: bool = False
+    fake: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Per task. By default bots, deleted, scam/fake accounts and the source's admins go."""
+
+    skip_bots: bool = True
+    skip_deleted: bool = True
+    skip_scam: bool = True
+    skip_admins: bool = True
+    last_seen: frozenset[LastSeen] = field(default_factory=frozenset)  # empty: any
+    need_username: bool = False
+    need_premium: bool = False
+    need_photo: bool = False
+
+    def accepts(self, person: Person, admins: frozenset[int] = frozenset()) -> bool:
+        if self.skip_bots and person.bot:
+            return False
+        if self.skip_deleted and person.deleted:
+            return False
+        if self.skip_scam and (person.scam or person.fake):
+            return False
+        if self.skip_admins and person.user_id in admins:
+            return False
+        if self.last_seen and person.last_seen not in self.last_seen:
+            return False
+        if self.need_username and not person.username:
+            return False
+        if self.need_premium and not person.premium:
+            return False
+        return not (self.need_photo and not person.photo)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "skip_bots": self.skip_bots,
+            "skip_deleted": self.skip_deleted,
+            "skip_scam": self.skip_scam,
+            "skip_admins": self.skip_admins,
+            "last_seen": sorted(s.value for s in self.last_seen),
+            "need_username": self.need_username,
+            "need_premium": self.need_premium,
+            "need_photo": self.need_photo,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Filters:
+        seen = data.get("last_seen") or []
+        return cls(
+            skip_bots=bool(data.get("skip_bots", True)),
+            skip_deleted=bool(data.get("skip_deleted", True)),
+            skip_scam=bool(data.get("skip_scam", True)),
+            skip_admins=bool(data.get("skip_admins", True)),
+            last_seen=frozenset(LastSeen(s) for s in seen),  # type: ignore[union-attr]
+            need_username=bool(data.get("need_username", False)),
+            need_premium=bool(data.get("need_premium", False)),
+            need_photo=bool(data.get("need_photo", False)),
+        )
