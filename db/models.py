@@ -257,6 +257,25 @@ class AudienceMember(Base):
     added_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+class AudienceUsername(Base):
+    """Someone imported by username only: kept until an account resolves them.
+
+    The id is unknown, so they cannot sit in `audience_members` (keyed by Telegram id);
+    the account that later invites them resolves the username itself, which is also the
+    only way its own access hash is obtained.
+    """
+
+    __tablename__ = "audience_usernames"
+
+    audience_id: Mapped[int] = mapped_column(
+        ForeignKey("audiences.id", ondelete="CASCADE"), primary_key=True
+    )
+    username_lower: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(128))
+    added_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class ParseTask(Base):
     """One collection job. `cursor` is where it stopped: a restarted worker resumes from it."""
 

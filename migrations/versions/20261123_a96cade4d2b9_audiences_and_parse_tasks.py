@@ -32,6 +32,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audiences'))
     )
     op.create_index(op.f('ix_audiences_workspace_id'), 'audiences', ['workspace_id'], unique=False)
+    op.create_table('audience_usernames',
+    sa.Column('audience_id', sa.BigInteger(), nullable=False),
+    sa.Column('username_lower', sa.String(length=32), nullable=False),
+    sa.Column('username', sa.String(length=32), nullable=False),
+    sa.Column('source', sa.String(length=128), nullable=True),
+    sa.Column('added_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['audience_id'], ['audiences.id'], name=op.f('fk_audience_usernames_audience_id_audiences'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('audience_id', 'username_lower', name=op.f('pk_audience_usernames'))
+    )
     op.create_index('uq_audiences_workspace_name', 'audiences', ['workspace_id', sa.literal_column('lower(name)')], unique=True)
     op.create_table('audience_members',
     sa.Column('audience_id', sa.BigInteger(), nullable=False),
@@ -94,6 +103,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('audience_usernames')
     op.drop_index(op.f('ix_parse_tasks_workspace_id'), table_name='parse_tasks')
     op.drop_index('ix_parse_tasks_queue', table_name='parse_tasks')
     op.drop_index(op.f('ix_parse_tasks_audience_id'), table_name='parse_tasks')
