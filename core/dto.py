@@ -6,6 +6,7 @@ import enum
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 class GlobalRole(enum.StrEnum):
@@ -113,3 +114,54 @@ class AccountDTO:
     status_reason: str | None
     cooldown_until: datetime | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceDTO:
+    id: int
+    workspace_id: int
+    name: str
+    source: str | None
+    size: int
+    pending_usernames: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MemberDTO:
+    user_id: int
+    username: str | None
+    first_name: str
+    last_name: str | None
+    last_seen: str
+    premium: bool
+    photo: bool
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParseTaskDTO:
+    id: int
+    workspace_id: int
+    created_by_user_id: int | None
+    kind: str
+    source: str
+    source_title: str | None
+    audience_id: int
+    speed: str
+    priority: int
+    params: dict[str, Any]
+    status: str
+    error: str | None
+    progress_done: int
+    progress_total: int | None
+    collected: int
+    new_members: int
+    skipped: int
+    found_by_search: int
+    accounts_used: dict[str, Any]
+    notify_chat_id: int | None
+    notify_message_id: int | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None

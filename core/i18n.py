@@ -29,7 +29,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "/web_auth — a one-time code to enter the web panel\n"
             "/accounts — your linked Telegram accounts\n"
             "/link — link an account by QR code\n"
-            "/link_phone — link an account by phone number\n"
+            "/link_phone — link an account by phone number (/cancel stops a login)\n"
             "/parse — collect an audience from a group or channel\n"
             "/search — find communities by keywords\n"
             "/tasks — collection tasks\n"
@@ -90,6 +90,92 @@ CATALOG: dict[str, dict[str, str]] = {
         "accounts.status.unauthorized": "logged out by Telegram — link it again with /link",
         "accounts.status.banned": "deactivated or banned by Telegram",
         "accounts.status.disabled": "disabled",
+        "private_only": "This works only in a private chat with me.",
+        # linking accounts
+        "linking.qr_caption": (
+            "Scan this QR code with Telegram on the phone where the account is logged in: "
+            "Settings → Devices → Link Desktop Device.\n\n"
+            "The code renews itself; the login stays open for {minutes} min. /cancel stops it."
+        ),
+        "linking.qr_refresh": "Refresh the QR code",
+        "linking.qr_refreshed": "Here is a new QR code.",
+        "linking.qr_stale": "This QR code is no longer in use. Send /link for a new one.",
+        "linking.qr_expired": "This QR code is no longer valid.",
+        "linking.qr_scanned": "The QR code was scanned.",
+        "linking.password_ask": (
+            "This account has two-step verification. Send its password (the cloud password "
+            "from Telegram's settings). I delete your message right away. /cancel stops the login."
+        ),
+        "linking.password_wrong": "Wrong password. Tries left: {left}.",
+        "linking.password_aborted": (
+            "Wrong password {tries} times: the login is stopped. "
+            "Send /link or /link_phone to start again."
+        ),
+        "linking.phone_ask": (
+            "Send the phone number of the Telegram account to link, in international format, "
+            "e.g. +44 7911 123456. /cancel stops the login."
+        ),
+        "linking.phone_invalid": (
+            "That is not a phone number in international format: + and 7 to 15 digits, "
+            "e.g. +44 7911 123456. Send it again."
+        ),
+        "linking.phone_rejected": "Telegram does not accept this number. Check it and send it again.",
+        "linking.phone_not_registered": (
+            "There is no Telegram account with this number. Check it and send /link_phone again."
+        ),
+        "linking.phone_banned": "Telegram has banned this number. It cannot be linked.",
+        "linking.code_ask": (
+            "Telegram has sent a login code to the Telegram app of {phone}. Send it here with "
+            "spaces between the digits, like 1 2 3 4 5: Telegram blocks the login when the code "
+            "is forwarded or pasted as it came. /cancel stops the login."
+        ),
+        "linking.code_invalid": "Send only the digits of the code, with spaces between them, like 1 2 3 4 5.",
+        "linking.code_wrong": "Wrong code. Tries left: {left}. Type it with spaces between the digits.",
+        "linking.code_aborted": "Wrong code {tries} times: the login is stopped. Send /link_phone to start again.",
+        "linking.code_expired": "The code has expired. Send /link_phone to get a new one.",
+        "linking.flood_wait": "Telegram asks to wait {minutes} min before the next try. The login is stopped.",
+        "linking.failed": "Telegram refused the login ({error}). Send /link or /link_phone to try again.",
+        "linking.store_failed": (
+            "The account could not be saved, so its new session was logged out. "
+            "Please try again later with /link."
+        ),
+        "linking.linked": "Linked {account}. Your accounts: /accounts",
+        "linking.updated": "{account} was already linked: its session is updated. Your accounts: /accounts",
+        "linking.expired": (
+            "The login was not finished within {minutes} min and is cancelled. "
+            "Send /link or /link_phone to start again."
+        ),
+        "linking.cancelled": "The login is cancelled.",
+        "linking.nothing_to_cancel": "There is nothing to cancel.",
+        "linking.none": (
+            "There is no login in progress (it may have expired). "
+            "Send /link or /link_phone to start one."
+        ),
+        # the /accounts list
+        "accounts.title": "Your Telegram accounts:",
+        "accounts.empty": (
+            "No accounts are linked yet. Link one with /link (QR code) or /link_phone (phone number)."
+        ),
+        "accounts.item": "• {account} — {status}\n   {phone} · today: {used} of {limit} invites",
+        "accounts.no_phone": "no phone",
+        "accounts.footer": "Link another one: /link or /link_phone",
+        "accounts.disable": "Disable {account}",
+        "accounts.enable": "Enable {account}",
+        "accounts.unlink": "Unlink {account}",
+        "accounts.next_page": "Next ›",
+        "accounts.first_page": "‹ Back to the start",
+        "accounts.unlink_confirm": (
+            "Unlink {account}? Its session is logged out of Telegram and forgotten here. "
+            "You can link it again later."
+        ),
+        "accounts.unlink_yes": "Yes, unlink",
+        "accounts.unlink_no": "No, keep it",
+        "accounts.unlinked": "{account} is unlinked and logged out.",
+        "accounts.unlinked_gone": "{account} is unlinked (Telegram had already ended its session).",
+        "accounts.disabled_done": "{account} is disabled: it does no work until you enable it.",
+        "accounts.enabled_done": "{account} is enabled.",
+        "problem.bad_link": "source: send a public @username or a t.me link (t.me/name or t.me/name/123)",
+        "problem.private_link": "source: private invite links cannot be collected from; use a public @username",
         "error.not_found": "Not found.",
         "error.busy": "It is in use right now. Try again in a minute.",
         "error.method_not_allowed": "This method is not allowed here.",
@@ -113,7 +199,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "/web_auth — одноразовый код для входа в веб-панель\n"
             "/accounts — подключённые аккаунты Telegram\n"
             "/link — подключить аккаунт по QR-коду\n"
-            "/link_phone — подключить аккаунт по номеру телефона\n"
+            "/link_phone — подключить аккаунт по номеру телефона (/cancel — отменить вход)\n"
             "/parse — собрать аудиторию из группы или канала\n"
             "/search — найти сообщества по ключевым словам\n"
             "/tasks — задачи сбора\n"
@@ -171,6 +257,90 @@ CATALOG: dict[str, dict[str, str]] = {
         "accounts.status.unauthorized": "сессия завершена Telegram — подключите его снова через /link",
         "accounts.status.banned": "деактивирован или заблокирован Telegram",
         "accounts.status.disabled": "отключён",
+        "private_only": "Это работает только в личном чате со мной.",
+        "linking.qr_caption": (
+            "Отсканируйте этот QR-код в Telegram на телефоне, где открыт аккаунт: "
+            "Настройки → Устройства → Подключить устройство.\n\n"
+            "Код обновляется сам; вход открыт {minutes} мин. /cancel — отменить."
+        ),
+        "linking.qr_refresh": "Обновить QR-код",
+        "linking.qr_refreshed": "Вот новый QR-код.",
+        "linking.qr_stale": "Этот QR-код больше не действует. Отправьте /link, чтобы получить новый.",
+        "linking.qr_expired": "Этот QR-код больше не действует.",
+        "linking.qr_scanned": "QR-код отсканирован.",
+        "linking.password_ask": (
+            "У аккаунта включена двухэтапная аутентификация. Отправьте его облачный пароль "
+            "(из настроек Telegram). Я сразу удалю ваше сообщение. /cancel — отменить вход."
+        ),
+        "linking.password_wrong": "Неверный пароль. Осталось попыток: {left}.",
+        "linking.password_aborted": (
+            "Пароль неверен {tries} раза: вход остановлен. "
+            "Отправьте /link или /link_phone, чтобы начать заново."
+        ),
+        "linking.phone_ask": (
+            "Отправьте номер телефона аккаунта Telegram в международном формате, "
+            "например +7 999 123-45-67. /cancel — отменить вход."
+        ),
+        "linking.phone_invalid": (
+            "Это не номер в международном формате: + и от 7 до 15 цифр, "
+            "например +7 999 123-45-67. Отправьте его ещё раз."
+        ),
+        "linking.phone_rejected": "Telegram не принимает этот номер. Проверьте его и отправьте ещё раз.",
+        "linking.phone_not_registered": (
+            "С этим номером нет аккаунта Telegram. Проверьте номер и снова отправьте /link_phone."
+        ),
+        "linking.phone_banned": "Telegram заблокировал этот номер. Подключить его нельзя.",
+        "linking.code_ask": (
+            "Telegram отправил код входа в приложение Telegram для номера {phone}. Отправьте его "
+            "сюда с пробелами между цифрами, например 1 2 3 4 5: Telegram блокирует вход, если код "
+            "переслать или вставить в том виде, в каком он пришёл. /cancel — отменить вход."
+        ),
+        "linking.code_invalid": "Отправьте только цифры кода, через пробел, например 1 2 3 4 5.",
+        "linking.code_wrong": "Неверный код. Осталось попыток: {left}. Вводите его с пробелами между цифрами.",
+        "linking.code_aborted": "Код неверен {tries} раза: вход остановлен. Отправьте /link_phone, чтобы начать заново.",
+        "linking.code_expired": "Срок действия кода истёк. Отправьте /link_phone, чтобы получить новый.",
+        "linking.flood_wait": "Telegram просит подождать {minutes} мин перед следующей попыткой. Вход остановлен.",
+        "linking.failed": "Telegram отклонил вход ({error}). Отправьте /link или /link_phone, чтобы попробовать снова.",
+        "linking.store_failed": (
+            "Не удалось сохранить аккаунт, поэтому его новая сессия завершена. "
+            "Попробуйте позже ещё раз: /link."
+        ),
+        "linking.linked": "Аккаунт {account} подключён. Ваши аккаунты: /accounts",
+        "linking.updated": "Аккаунт {account} уже был подключён: его сессия обновлена. Ваши аккаунты: /accounts",
+        "linking.expired": (
+            "Вход не был завершён за {minutes} мин и отменён. "
+            "Отправьте /link или /link_phone, чтобы начать заново."
+        ),
+        "linking.cancelled": "Вход отменён.",
+        "linking.nothing_to_cancel": "Отменять нечего.",
+        "linking.none": (
+            "Сейчас нет начатого входа (возможно, он истёк). "
+            "Отправьте /link или /link_phone, чтобы начать."
+        ),
+        "accounts.title": "Ваши аккаунты Telegram:",
+        "accounts.empty": (
+            "Пока нет подключённых аккаунтов. Подключите аккаунт: /link (QR-код) или /link_phone (номер телефона)."
+        ),
+        "accounts.item": "• {account} — {status}\n   {phone} · сегодня: {used} из {limit} приглашений",
+        "accounts.no_phone": "без номера",
+        "accounts.footer": "Подключить ещё один: /link или /link_phone",
+        "accounts.disable": "Отключить {account}",
+        "accounts.enable": "Включить {account}",
+        "accounts.unlink": "Удалить {account}",
+        "accounts.next_page": "Дальше ›",
+        "accounts.first_page": "‹ К началу",
+        "accounts.unlink_confirm": (
+            "Удалить {account}? Его сессия будет завершена в Telegram и забыта здесь. "
+            "Позже аккаунт можно подключить снова."
+        ),
+        "accounts.unlink_yes": "Да, удалить",
+        "accounts.unlink_no": "Нет, оставить",
+        "accounts.unlinked": "Аккаунт {account} удалён, его сессия завершена.",
+        "accounts.unlinked_gone": "Аккаунт {account} удалён (Telegram уже завершил его сессию).",
+        "accounts.disabled_done": "Аккаунт {account} отключён: он не работает, пока вы его не включите.",
+        "accounts.enabled_done": "Аккаунт {account} включён.",
+        "problem.bad_link": "источник: отправьте публичный @username или ссылку t.me (t.me/name или t.me/name/123)",
+        "problem.private_link": "источник: из приватных ссылок-приглашений собирать нельзя; укажите публичный @username",
         "error.not_found": "Не найдено.",
         "error.busy": "Сейчас это занято другой операцией. Попробуйте через минуту.",
         "error.method_not_allowed": "Этот метод здесь не поддерживается.",
@@ -192,6 +362,10 @@ def t(language: str | None, key: str, **params: Any) -> str:
     texts = CATALOG.get(language or DEFAULT_LANGUAGE, CATALOG[DEFAULT_LANGUAGE])
     template = texts.get(key) or CATALOG[DEFAULT_LANGUAGE].get(key) or key
     return template.format_map(_Missing(params))
+
+
+def has_text(key: str) -> bool:
+    return key in CATALOG[DEFAULT_LANGUAGE]
 
 
 def pick_language(accept_language: str | None) -> str:

@@ -8,13 +8,16 @@ Repositories never commit; the use case does, through `Dal.commit()`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from core.dto import (
     AccountDTO,
     AccountStatus,
+    AudienceDTO,
+    MemberDTO,
+    ParseTaskDTO,
     RefreshState,
     StoredCode,
     TelegramProfile,
@@ -22,6 +25,7 @@ from core.dto import (
     WorkspaceRef,
     WorkspaceRole,
 )
+from core.parsing import ParseStatus
 from core.secretbox import Sealed
 from core.telegram import AccountInfo
 
@@ -149,7 +153,42 @@ class AccountStore(Protocol):
     async def workspace_owner_telegram_id(self, workspace_id: int) -> int | None: ...
 
 
-class Dal(UserStore, LoginStore, AuditStore, AccountStore, Protocol):
+class AudienceStore(Protocol):
+    async def audience_by_name(self, workspace_id: int, name: str) -> AudienceDTO | None: ...
+
+    async def create_audience(self, workspace_id: int, name: str, source: str | None, user_id: int) -> AudienceDTO: ...
+
+    async def get_audience(self, workspace_id: int, audience_id: int) -> AudienceDTO | None: ...
+
+    async def list_audiences(self, workspace_id: int, *, after_id: int, limit: int) -> list[AudienceDTO]: ...
+
+    async def delete_audience(self, audience_id: int) -> None: ...
+
+    async def audience_members(self, audience_id: int, *, after_user_id: int, limit: int) -> list[MemberDTO]: ...
+
+    def audience_member_batches(self, audience_id: int, batch: int = 5000) -> AsyncIterator[list[MemberDTO]]: ...
+
+    async def audience_usernames(self, audience_id: int) -> list[str]: ...
+
+    async def add_members(
+        self, audience_id: int, members: Sequence[MemberDTO], usernames: Sequence[str], source: str
+    ) -> tuple[int, int]: ...
+
+    async def create_parse_task(self, **fields: Any) -> ParseTaskDTO: ...
+
+    async def get_parse_task(self, workspace_id: int, task_id: int) -> ParseTaskDTO | None: ...
+
+    async def list_parse_tasks(self, workspace_id: int, *, before_id: int | None, limit: int) -> list[ParseTaskDTO]: ...
+
+    async def move_parse_task(
+        self, task_id: int, from_statuses: Sequence[ParseStatus], to_status: ParseStatus, **extra: Any
+    ) -> bool:
+        """Conditional status change; False when the task was not in one of `from_statuses`."""
+
+    async def set_parse_task_message(self, task_id: int, chat_id: int, message_id: int) -> None: ...
+
+
+class Dal(UserStore, LoginStore, AuditStore, AccountStore, AudienceStore, Protocol):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...

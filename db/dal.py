@@ -29,6 +29,7 @@ from core.dto import (
 from core.logs import current_trace_id
 from core.users import language_for
 from db.dal_accounts import AccountsSql
+from db.dal_audiences import AudiencesSql
 from db.models import AuditEvent, AuthSession, LoginCode, Membership, RefreshToken, User, Workspace
 
 
@@ -46,7 +47,7 @@ def _user_dto(row: User) -> UserDTO:
     )
 
 
-class SqlDal(AccountsSql):
+class SqlDal(AccountsSql, AudiencesSql):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

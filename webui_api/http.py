@@ -27,7 +27,7 @@ from core.errors import (
     RateLimited,
     Unauthorized,
 )
-from core.i18n import pick_language, t
+from core.i18n import has_text, pick_language, t
 from core.interfaces import UserStore
 from core.logs import bind_trace_id, current_trace_id, get_logger, new_trace_id
 from core.tokens import AccessClaims
@@ -61,6 +61,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
 }
+MAX_JSON_BYTES = 64 * 1024
 _TRACE_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 
@@ -100,8 +101,12 @@ def _problem(exc: ValidationError) -> tuple[str, list[dict[str, str]]]:
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
     """Read and validate a JSON body; any defect is a 400 naming the field."""
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise web.HTTPRequestEntityTooLarge(MAX_JSON_BYTES, request.content_length or 0)
+    raw = await request.read()
+    if len(raw) > MAX_JSON_BYTES:
+        raise web.HTTPRequestEntityTooLarge(MAX_JSON_BYTES, len(raw))
     try:
-        raw = await request.read()
         data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("body", field="body", problem="body: not valid JSON") from None
@@ -142,7 +147,9 @@ def _domain_error(request: web.Request, exc: DomainError) -> web.Response:
         details = {"retry_after": exc.retry_after}
     elif isinstance(exc, InvalidInput):
         problem = exc.details.get("problem") or str(exc)
-        params = {"problem": problem}
+        # Problems given as a code (e.g. `bad_link`) have a sentence in the catalog.
+        key = f"problem.{problem}"
+        params = {"problem": t(language(request), key) if has_text(key) else problem}
         details = {k: v for k, v in exc.details.items() if k != "problem"} | {"problem": problem}
     elif isinstance(exc, (Unauthorized, InvalidCode)):
         headers["WWW-Authenticate"] = "Bearer"

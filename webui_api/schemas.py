@@ -92,3 +92,104 @@ class AccountList(BaseModel):
 class UnlinkResponse(BaseModel):
     ok: bool = True
     logged_out: bool = Field(description="Telegram confirmed the session's log-out")
+
+
+class FiltersIn(Body):
+    skip_bots: bool = True
+    skip_deleted: bool = True
+    skip_scam: bool = True
+    skip_admins: bool = True
+    last_seen: list[Literal["online", "recently", "week", "month", "long_ago"]] = Field(
+        default_factory=list, description="Keep only these last-seen buckets (empty: any)"
+    )
+    need_username: bool = False
+    need_premium: bool = False
+    need_photo: bool = False
+
+
+class ParseTaskCreate(Body):
+    source: str = Field(min_length=2, max_length=128, description="@username or t.me link")
+    kind: Literal["members", "comments", "authors"] = "members"
+    speed: Literal["safe", "medium", "fast"] = "medium"
+    priority: Literal["high", "normal", "low"] = "normal"
+    audience: str | None = Field(default=None, min_length=1, max_length=128,
+                                 description="Audience to fill; default: named after the source")
+    posts: int = Field(default=100, ge=1, le=1000, description="comments: how many recent posts")
+    days: int = Field(default=30, ge=1, le=365, description="authors: how many days back")
+    filters: FiltersIn = Field(default_factory=FiltersIn)
+
+
+class Progress(BaseModel):
+    done: int
+    total: int | None
+
+
+class ParseTaskOut(BaseModel):
+    id: int
+    status: Literal["queued", "running", "paused", "done", "failed", "cancelled"]
+    kind: str
+    source: str
+    source_title: str | None
+    audience_id: int
+    speed: str
+    priority: Literal["high", "normal", "low"]
+    progress: Progress
+    collected: int
+    new: int
+    skipped: int
+    found_by_search: int
+    accounts_used: int
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class ParseTaskList(BaseModel):
+    items: list[ParseTaskOut]
+    next_cursor: str | None
+
+
+class AudienceOut(BaseModel):
+    id: int
+    name: str
+    source: str | None
+    size: int
+    pending_usernames: int = Field(description="Imported by username only, resolved when used")
+    created_at: datetime
+
+
+class AudienceList(BaseModel):
+    items: list[AudienceOut]
+    next_cursor: str | None
+
+
+class MemberOut(BaseModel):
+    user_id: int
+    username: str | None
+    first_name: str
+    last_name: str | None
+    last_seen: str
+    premium: bool
+    photo: bool
+    source: str | None
+
+
+class MemberList(BaseModel):
+    items: list[MemberOut]
+    next_cursor: str | None
+
+
+class ImportLineError(BaseModel):
+    line: int
+    value: str
+    problem: Literal["bad_username", "bad_user_id", "no_user_id_or_username"]
+
+
+class ImportReportOut(BaseModel):
+    audience_id: int
+    lines: int
+    accepted: int
+    new_members: int
+    new_usernames: int
+    errors: list[ImportLineError]

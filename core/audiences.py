@@ -1,0 +1,357 @@
+"""Audiences and collection tasks as users steer them (DESIGN §6): create, list, pause,
+resume, cancel, export and import. The workers run the tasks (`workers/parsing.py`).
+
+Any member of a workspace collects and steers tasks; deleting an audience deletes data,
+which only the owner may do (DESIGN §2).
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+import io
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO, WorkspaceRole
+from core.errors import Forbidden, InvalidInput, NotFound
+from core.interfaces import Dal
+from core.parsing import (
+    DEFAULT_DAYS,
+    DEFAULT_POSTS,
+    MAX_DAYS,
+    MAX_POSTS,
+    Filters,
+    LastSeen,
+    ParseKind,
+    ParseStatus,
+    Priority,
+    parse_source,
+    parse_speed,
+)
+from core.users import require_workspace
+
+PAGE_MAX = 100
+MAX_AUDIENCE_NAME = 128
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+IMPORT_MAX_LINES = 100_000
+CSV_COLUMNS = ("user_id", "username", "first_name", "last_name", "last_seen", "premium", "photo", "source")
+T = TypeVar("T")
+_USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    audience_id: int
+    lines: int
+    accepted: int
+    new_members: int
+    new_usernames: int
+    errors: list[dict[str, object]] = field(default_factory=list)
+
+
+def _limit(limit: int) -> int:
+    return max(1, min(limit, PAGE_MAX))
+
+
+def audience_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not name or len(name) > MAX_AUDIENCE_NAME:
+        raise InvalidInput("name", field="name", problem=f"name: 1 to {MAX_AUDIENCE_NAME} characters")
+    return name
+
+
+class AudienceService:
+    # --- tasks -----------------------------------------------------------------------------
+    async def create_task(
+        self,
+        dal: Dal,
+        user_id: int,
+        workspace_id: int,
+        *,
+        source: str,
+        kind: str = ParseKind.MEMBERS.value,
+        speed: str = "medium",
+        priority: str = "normal",
+        audience: str | None = None,
+        posts: int = DEFAULT_POSTS,
+        days: int = DEFAULT_DAYS,
+        filters: Filters | None = None,
+    ) -> ParseTaskDTO:
+        """Queue a collection. Without an audience name it fills the one named after the
+        source, so collecting the same source again adds no duplicates."""
+        await require_workspace(dal, user_id, workspace_id)
+        ref = parse_source(source)
+        try:
+            parse_kind = ParseKind(kind.strip().lower())
+        except ValueError:
+            raise InvalidInput("kind", field="kind", problem="kind: one of members, comments, authors") from None
+        profile = parse_speed(speed)
+        order = Priority.parse(priority)
+        if not 1 <= posts <= MAX_POSTS:
+            raise InvalidInput("posts", field="posts", problem=f"posts: 1 to {MAX_POSTS}")
+        if not 1 <= days <= MAX_DAYS:
+            raise InvalidInput("days", field="days", problem=f"days: 1 to {MAX_DAYS}")
+        name = audience_name(audience) if audience else ref.label
+        target = await dal.create_audience(workspace_id, name, ref.label, user_id)
+        task = await dal.create_parse_task(
+            workspace_id=workspace_id,
+            created_by_user_id=user_id,
+            kind=parse_kind,
+            source=ref.label,
+            audience_id=target.id,
+            speed=profile.name,
+            priority=int(order),
+            params={
+                "posts": posts,
+                "days": days,
+                "post_id": ref.post_id,
+                "filters": (filters or Filters()).to_json(),
+            },
+            status=ParseStatus.QUEUED,
+        )
+        await dal.audit(
+            "parse.created", actor_user_id=user_id, workspace_id=workspace_id,
+            details={"task_id": task.id, "source": ref.label, "kind": parse_kind.value},
+        )
+        await dal.commit()
+        return task
+
+    async def task(self, dal: Dal, user_id: int, workspace_id: int, task_id: int) -> ParseTaskDTO:
+        await require_workspace(dal, user_id, workspace_id)
+        task = await dal.get_parse_task(workspace_id, task_id)
+        if task is None:
+            raise NotFound("parse task", task_id=task_id)
+        return task
+
+    async def tasks(
+        self, dal: Dal, user_id: int, workspace_id: int, *, cursor: int | None = None, limit: int = 20
+    ) -> Page[ParseTaskDTO]:
+        """Newest first."""
+        await require_workspace(dal, user_id, workspace_id)
+        limit = _limit(limit)
+        items = await dal.list_parse_tasks(workspace_id, before_id=cursor, limit=limit + 1)
+        more = len(items) > limit
+        items = items[:limit]
+        return Page(items, items[-1].id if more else None)
+
+    async def pause(self, dal: Dal, user_id: int, workspace_id: int, task_id: int) -> ParseTaskDTO:
+        return await self._move(
+            dal, user_id, workspace_id, task_id,
+            (ParseStatus.QUEUED, ParseStatus.RUNNING), ParseStatus.PAUSED,
+        )
+
+    async def resume(self, dal: Dal, user_id: int, workspace_id: int, task_id: int) -> ParseTaskDTO:
+        return await self._move(
+            dal, user_id, workspace_id, task_id, (ParseStatus.PAUSED,), ParseStatus.QUEUED,
+            not_before=None,
+        )
+
+    async def cancel(self, dal: Dal, user_id: int, workspace_id: int, task_id: int) -> ParseTaskDTO:
+        return await self._move(
+            dal, user_id, workspace_id, task_id,
+            (ParseStatus.QUEUED, ParseStatus.RUNNING, ParseStatus.PAUSED), ParseStatus.CANCELLED,
+            finished_at=datetime.now(UTC),
+        )
+
+    async def _move(
+        self,
+        dal: Dal,
+        user_id: int,
+        workspace_id: int,
+        task_id: int,
+        from_statuses: tuple[ParseStatus, ...],
+        to_status: ParseStatus,
+        **extra: object,
+    ) -> ParseTaskDTO:
+        task = await self.task(dal, user_id, workspace_id, task_id)
+        if task.status == to_status.value:
+            return task  # pressing twice is not an error
+        if not await dal.move_parse_task(task.id, from_statuses, to_status, **extra):
+            raise InvalidInput(
+                "status", field="status",
+                problem=f"status: a {task.status} task cannot become {to_status.value}",
+            )
+        await dal.audit(
+            f"parse.{to_status.value}", actor_user_id=user_id, workspace_id=workspace_id,
+            details={"task_id": task.id},
+        )
+        await dal.commit()
+        return await self.task(dal, user_id, workspace_id, task_id)
+
+    # --- audiences -------------------------------------------------------------------------
+    async def audiences(
+        self, dal: Dal, user_id: int, workspace_id: int, *, cursor: int = 0, limit: int = 50
+    ) -> Page[AudienceDTO]:
+        await require_workspace(dal, user_id, workspace_id)
+        limit = _limit(limit)
+        items = await dal.list_audiences(workspace_id, after_id=cursor, limit=limit + 1)
+        more = len(items) > limit
+        items = items[:limit]
+        return Page(items, items[-1].id if more else None)
+
+    async def audience(self, dal: Dal, user_id: int, workspace_id: int, audience_id: int) -> AudienceDTO:
+        await require_workspace(dal, user_id, workspace_id)
+        found = await dal.get_audience(workspace_id, audience_id)
+        if found is None:
+            raise NotFound("audience", audience_id=audience_id)
+        return found
+
+    async def members(
+        self,
+        dal: Dal,
+        user_id: int,
+        workspace_id: int,
+        audience_id: int,
+        *,
+        cursor: int | None = None,
+        limit: int = 50,
+    ) -> Page[MemberDTO]:
+        """Keyset pages by Telegram user id: every member exactly once, even while it grows."""
+        target = await self.audience(dal, user_id, workspace_id, audience_id)
+        limit = _limit(limit)
+        after = cursor if cursor is not None else -(2**63)
+        items = await dal.audience_members(target.id, after_user_id=after, limit=limit + 1)
+        more = len(items) > limit
+        items = items[:limit]
+        return Page(items, items[-1].user_id if more else None)
+
+    async def delete(self, dal: Dal, user_id: int, workspace_id: int, audience_id: int) -> None:
+        role = await require_workspace(dal, user_id, workspace_id)
+        target = await self.audience(dal, user_id, workspace_id, audience_id)
+        if role is not WorkspaceRole.OWNER:
+            raise Forbidden("only the owner deletes data")
+        await dal.delete_audience(target.id)
+        await dal.audit(
+            "audience.deleted", actor_user_id=user_id, workspace_id=workspace_id,
+            details={"audience_id": target.id, "name": target.name, "size": target.size},
+        )
+        await dal.commit()
+
+    async def export_csv(
+        self, dal: Dal, user_id: int, workspace_id: int, audience_id: int
+    ) -> AsyncIterator[bytes]:
+        """The audience as CSV (header, one row per member, then username-only entries)."""
+        target = await self.audience(dal, user_id, workspace_id, audience_id)
+        return _csv_rows(dal, target.id)
+
+    async def import_csv(
+        self,
+        dal: Dal,
+        user_id: int,
+        workspace_id: int,
+        audience_id: int,
+        data: bytes,
+    ) -> ImportReport:
+        """Add people from CSV: a `user_id` and/or `username` column (with a header), or one
+        id or @username per line. Bad lines are reported by number; good ones are kept."""
+        target = await self.audience(dal, user_id, workspace_id, audience_id)
+        if len(data) > IMPORT_MAX_BYTES:
+            raise InvalidInput("file", field="file", problem=f"file: at most {IMPORT_MAX_BYTES // 1024 // 1024} MB")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("file", field="file", problem="file: not UTF-8 text") from None
+        members, usernames, errors, lines = parse_import(text)
+        if lines > IMPORT_MAX_LINES:
+            raise InvalidInput("file", field="file", problem=f"file: at most {IMPORT_MAX_LINES} lines")
+        new_members = new_usernames = 0
+        for start in range(0, max(len(members), len(usernames)), 1000):
+            a, b = await dal.add_members(
+                target.id, members[start:start + 1000], usernames[start:start + 1000], "import"
+            )
+            new_members += a
+            new_usernames += b
+        await dal.audit(
+            "audience.imported", actor_user_id=user_id, workspace_id=workspace_id,
+            details={"audience_id": target.id, "accepted": len(members) + len(usernames),
+                     "errors": len(errors)},
+        )
+        await dal.commit()
+        return ImportReport(
+            audience_id=target.id,
+            lines=lines,
+            accepted=len(members) + len(usernames),
+            new_members=new_members,
+            new_usernames=new_usernames,
+            errors=errors,
+        )
+
+
+def parse_import(text: str) -> tuple[list[MemberDTO], list[str], list[dict[str, object]], int]:
+    """(members with ids, username-only entries, per-line errors, data lines seen)."""
+    rows = list(csv.reader(io.StringIO(text)))
+    header = [h.strip().lower() for h in rows[0]] if rows else []
+    has_header = bool({"user_id", "username"} & set(header))
+    body = rows[1:] if has_header else rows
+    first_line = 2 if has_header else 1
+    members: dict[int, MemberDTO] = {}
+    usernames: dict[str, str] = {}
+    errors: list[dict[str, object]] = []
+    lines = 0
+    for number, row in enumerate(body, start=first_line):
+        if not any(cell.strip() for cell in row):
+            continue
+        lines += 1
+        record = dict(zip(header, row, strict=False)) if has_header else {}
+        if not has_header:
+            value = row[0].strip()
+            record = {"user_id": value} if value.lstrip("-").isdigit() else {"username": value}
+        raw_id = (record.get("user_id") or "").strip()
+        raw_name = (record.get("username") or "").strip()
+        name_match = _USERNAME.match(raw_name) if raw_name else None
+        if raw_name and name_match is None:
+            errors.append({"line": number, "value": raw_name[:64], "problem": "bad_username"})
+            continue
+        if raw_id:
+            if not raw_id.isdigit() or not 0 < int(raw_id) < 2**53:
+                errors.append({"line": number, "value": raw_id[:64], "problem": "bad_user_id"})
+                continue
+            seen = (record.get("last_seen") or "").strip() or LastSeen.UNKNOWN.value
+            if seen not in LastSeen._value2member_map_:
+                seen = LastSeen.UNKNOWN.value
+            members[int(raw_id)] = MemberDTO(
+                user_id=int(raw_id),
+                username=name_match.group(1) if name_match else None,
+                first_name=(record.get("first_name") or "").strip()[:128],
+                last_name=(record.get("last_name") or "").strip()[:128] or None,
+                last_seen=seen,
+                premium=(record.get("premium") or "").strip().lower() in ("1", "true", "yes"),
+                photo=(record.get("photo") or "").strip().lower() in ("1", "true", "yes"),
+                source="import",
+            )
+        elif name_match:
+            usernames[name_match.group(1).lower()] = name_match.group(1)
+        else:
+            errors.append({"line": number, "value": "", "problem": "no_user_id_or_username"})
+    return list(members.values()), list(usernames.values()), errors, lines
+
+
+async def _csv_rows(dal: Dal, audience_id: int) -> AsyncIterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    def take() -> bytes:
+        out = buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+        return out
+
+    writer.writerow(CSV_COLUMNS)
+    yield take()
+    async for batch in dal.audience_member_batches(audience_id):
+        for m in batch:
+            writer.writerow([m.user_id, m.username or "", m.first_name, m.last_name or "",
+                             m.last_seen, int(m.premium), int(m.photo), m.source or ""])
+        yield take()
+    for username in await dal.audience_usernames(audience_id):
+        writer.writerow(["", username, "", "", "", "", "", "import"])
+    yield take()

@@ -1,0 +1,245 @@
+"""SQL for audiences and parse tasks as the bot and the API see them (part of `SqlDal`).
+
+The worker side (claiming and running tasks) lives in `db/dal_parsing.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO
+from core.parsing import LastSeen, ParseStatus
+from db.models import Audience, AudienceMember, AudienceUsername, ParseTask
+
+
+def _pending_count():  # type: ignore[no-untyped-def]
+    return (
+        select(func.count())
+        .where(AudienceUsername.audience_id == Audience.id)
+        .correlate(Audience)
+        .scalar_subquery()
+    )
+
+
+def _audience(row: Audience, pending: int) -> AudienceDTO:
+    return AudienceDTO(row.id, row.workspace_id, row.name, row.source, row.size, pending, row.created_at)
+
+
+def member_dto(row: AudienceMember) -> MemberDTO:
+    return MemberDTO(
+        user_id=row.tg_user_id,
+        username=row.username,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        last_seen=LastSeen(row.last_seen).value,
+        premium=row.premium,
+        photo=row.photo,
+        source=row.source,
+    )
+
+
+def task_dto(row: ParseTask) -> ParseTaskDTO:
+    return ParseTaskDTO(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        created_by_user_id=row.created_by_user_id,
+        kind=str(row.kind),
+        source=row.source,
+        source_title=row.source_title,
+        audience_id=row.audience_id,
+        speed=row.speed,
+        priority=row.priority,
+        params=dict(row.params or {}),
+        status=ParseStatus(row.status).value,
+        error=row.error,
+        progress_done=row.progress_done,
+        progress_total=row.progress_total,
+        collected=row.collected,
+        new_members=row.new_members,
+        skipped=row.skipped,
+        found_by_search=row.found_by_search,
+        accounts_used=dict(row.accounts_used or {}),
+        notify_chat_id=row.notify_chat_id,
+        notify_message_id=row.notify_message_id,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )
+
+
+class AudiencesSql:
+    session: AsyncSession
+
+    # --- audiences -------------------------------------------------------------------
+    async def audience_by_name(self, workspace_id: int, name: str) -> AudienceDTO | None:
+        row = (
+            await self.session.execute(
+                select(Audience, _pending_count()).where(
+                    Audience.workspace_id == workspace_id, func.lower(Audience.name) == name.lower()
+                )
+            )
+        ).one_or_none()
+        return _audience(row[0], row[1]) if row else None
+
+    async def create_audience(self, workspace_id: int, name: str, source: str | None, user_id: int) -> AudienceDTO:
+        """Create, or return the existing audience of that name (case-insensitive)."""
+        stmt = (
+            insert(Audience)
+            .values(workspace_id=workspace_id, name=name, source=source, size=0,
+                    created_by_user_id=user_id)
+            .on_conflict_do_nothing()
+            .returning(Audience.id)
+        )
+        await self.session.execute(stmt)
+        found = await self.audience_by_name(workspace_id, name)
+        assert found is not None
+        return found
+
+    async def get_audience(self, workspace_id: int, audience_id: int) -> AudienceDTO | None:
+        row = (
+            await self.session.execute(
+                select(Audience, _pending_count()).where(
+                    Audience.workspace_id == workspace_id, Audience.id == audience_id
+                )
+            )
+        ).one_or_none()
+        return _audience(row[0], row[1]) if row else None
+
+    async def list_audiences(self, workspace_id: int, *, after_id: int, limit: int) -> list[AudienceDTO]:
+        rows = await self.session.execute(
+            select(Audience, _pending_count())
+            .where(Audience.workspace_id == workspace_id, Audience.id > after_id)
+            .order_by(Audience.id)
+            .limit(limit)
+        )
+        return [_audience(r[0], r[1]) for r in rows]
+
+    async def delete_audience(self, audience_id: int) -> None:
+        await self.session.execute(delete(Audience).where(Audience.id == audience_id))
+
+    async def audience_members(self, audience_id: int, *, after_user_id: int, limit: int) -> list[MemberDTO]:
+        rows = await self.session.scalars(
+            select(AudienceMember)
+            .where(AudienceMember.audience_id == audience_id, AudienceMember.tg_user_id > after_user_id)
+            .order_by(AudienceMember.tg_user_id)
+            .limit(limit)
+        )
+        return [member_dto(r) for r in rows]
+
+    async def audience_member_batches(self, audience_id: int, batch: int = 5000) -> AsyncIterator[list[MemberDTO]]:
+        after = -(2**63)
+        while True:
+            page = await self.audience_members(audience_id, after_user_id=after, limit=batch)
+            if not page:
+                return
+            yield page
+            after = page[-1].user_id
+
+    async def audience_usernames(self, audience_id: int) -> list[str]:
+        rows = await self.session.scalars(
+            select(AudienceUsername.username)
+            .where(AudienceUsername.audience_id == audience_id)
+            .order_by(AudienceUsername.username_lower)
+        )
+        return list(rows)
+
+    async def add_members(
+        self, audience_id: int, members: Sequence[MemberDTO], usernames: Sequence[str], source: str
+    ) -> tuple[int, int]:
+        """Insert who is not there yet; returns (new members, new usernames)."""
+        new_members = new_usernames = 0
+        if members:
+            result = await self.session.execute(
+                insert(AudienceMember)
+                .values(
+                    [
+                        {
+                            "audience_id": audience_id,
+                            "tg_user_id": m.user_id,
+                            "username": m.username,
+                            "first_name": m.first_name[:128],
+                            "last_name": (m.last_name or None) and m.last_name[:128],
+                            "last_seen": LastSeen(m.last_seen),
+                            "premium": m.premium,
+                            "photo": m.photo,
+                            "source": source,
+                        }
+                        for m in members
+                    ]
+                )
+                .on_conflict_do_nothing()
+                .returning(AudienceMember.tg_user_id)
+            )
+            new_members = len(result.all())
+        if usernames:
+            known = set(
+                await self.session.scalars(
+                    select(func.lower(AudienceMember.username)).where(
+                        AudienceMember.audience_id == audience_id,
+                        func.lower(AudienceMember.username).in_([u.lower() for u in usernames]),
+                    )
+                )
+            )
+            fresh = [u for u in usernames if u.lower() not in known]
+            if fresh:
+                result = await self.session.execute(
+                    insert(AudienceUsername)
+                    .values(
+                        [
+                            {"audience_id": audience_id, "username_lower": u.lower(), "username": u,
+                             "source": source}
+                            for u in fresh
+                        ]
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(AudienceUsername.username_lower)
+                )
+                new_usernames = len(result.all())
+        if new_members:
+            await self.session.execute(
+                update(Audience).where(Audience.id == audience_id).values(size=Audience.size + new_members)
+            )
+        return new_members, new_usernames
+
+    # --- parse tasks -------------------------------------------------------------------
+    async def create_parse_task(self, **fields: Any) -> ParseTaskDTO:
+        task = ParseTask(**fields)
+        self.session.add(task)
+        await self.session.flush()
+        await self.session.refresh(task)
+        return task_dto(task)
+
+    async def get_parse_task(self, workspace_id: int, task_id: int) -> ParseTaskDTO | None:
+        row = await self.session.scalar(
+            select(ParseTask).where(ParseTask.workspace_id == workspace_id, ParseTask.id == task_id)
+        )
+        return task_dto(row) if row else None
+
+    async def list_parse_tasks(self, workspace_id: int, *, before_id: int | None, limit: int) -> list[ParseTaskDTO]:
+        query = select(ParseTask).where(ParseTask.workspace_id == workspace_id)
+        if before_id is not None:
+            query = query.where(ParseTask.id < before_id)
+        rows = await self.session.scalars(query.order_by(ParseTask.id.desc()).limit(limit))
+        return [task_dto(r) for r in rows]
+
+    async def move_parse_task(
+        self, task_id: int, from_statuses: Sequence[ParseStatus], to_status: ParseStatus, **extra: Any
+    ) -> bool:
+        result = await self.session.execute(
+            update(ParseTask)
+            .where(ParseTask.id == task_id, ParseTask.status.in_(list(from_statuses)))
+            .values(status=to_status, **extra)
+        )
+        return bool(result.rowcount)
+
+    async def set_parse_task_message(self, task_id: int, chat_id: int, message_id: int) -> None:
+        await self.session.execute(
+            update(ParseTask)
+            .where(ParseTask.id == task_id)
+            .values(notify_chat_id=chat_id, notify_message_id=message_id)
+        )

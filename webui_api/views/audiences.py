@@ -1,0 +1,239 @@
+"""`/api/v1/parse-tasks` and `/api/v1/audiences`: collecting people and using what was collected."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from core.audiences import AudienceService, ImportReport
+from core.dto import AudienceDTO, ParseTaskDTO
+from core.errors import InvalidInput
+from core.parsing import Filters, LastSeen, Priority
+from db.dal import open_dal
+from webui_api.http import current_workspace, json_model, parse_body, query_int, require_auth
+from webui_api.keys import SESSIONMAKER
+from webui_api.routing import ApiRoutes
+from webui_api.schemas import (
+    AudienceList,
+    AudienceOut,
+    ImportReportOut,
+    MemberList,
+    MemberOut,
+    OkResponse,
+    ParseTaskCreate,
+    ParseTaskList,
+    ParseTaskOut,
+    Progress,
+)
+
+routes = ApiRoutes(tag="audiences")
+service = AudienceService()
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _task_out(task: ParseTaskDTO) -> ParseTaskOut:
+    return ParseTaskOut(
+        id=task.id,
+        status=task.status,  # type: ignore[arg-type]
+        kind=task.kind,
+        source=task.source,
+        source_title=task.source_title,
+        audience_id=task.audience_id,
+        speed=task.speed,
+        priority=Priority(task.priority).name.lower(),  # type: ignore[arg-type]
+        progress=Progress(done=task.progress_done, total=task.progress_total),
+        collected=task.collected,
+        new=task.new_members,
+        skipped=task.skipped,
+        found_by_search=task.found_by_search,
+        accounts_used=len(task.accounts_used),
+        error=task.error,
+        created_at=task.created_at,
+        started_at=task.started_at,
+        finished_at=task.finished_at,
+    )
+
+
+def _audience_out(a: AudienceDTO) -> AudienceOut:
+    return AudienceOut(id=a.id, name=a.name, source=a.source, size=a.size,
+                       pending_usernames=a.pending_usernames, created_at=a.created_at)
+
+
+def _id(request: web.Request, name: str) -> int:
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 18:
+        problem = f"{name}: must be a positive integer"
+        raise InvalidInput(problem, field=name, problem=problem)
+    return int(raw)
+
+
+def _cursor(request: web.Request) -> int | None:
+    raw = request.query.get("cursor")
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput("cursor", field="cursor", problem="cursor: not a cursor of this list") from None
+
+
+# --- parse tasks --------------------------------------------------------------------------
+@routes.post("/api/v1/parse-tasks", summary="Queue a collection task", request=ParseTaskCreate,
+             response=ParseTaskOut, errors=(404,))
+async def create_task(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    body = await parse_body(request, ParseTaskCreate)
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        task = await service.create_task(
+            dal, claims.user_id, workspace_id,
+            source=body.source, kind=body.kind, speed=body.speed, priority=body.priority,
+            audience=body.audience, posts=body.posts, days=body.days,
+            filters=Filters(
+                skip_bots=body.filters.skip_bots,
+                skip_deleted=body.filters.skip_deleted,
+                skip_scam=body.filters.skip_scam,
+                skip_admins=body.filters.skip_admins,
+                last_seen=frozenset(LastSeen(s) for s in body.filters.last_seen),
+                need_username=body.filters.need_username,
+                need_premium=body.filters.need_premium,
+                need_photo=body.filters.need_photo,
+            ),
+        )
+    return json_model(_task_out(task), status=201)
+
+
+@routes.get("/api/v1/parse-tasks", summary="Collection tasks, newest first", response=ParseTaskList, errors=(404,))
+async def list_tasks(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    limit = query_int(request, "limit", default=20, low=1, high=100)
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        page = await service.tasks(dal, claims.user_id, workspace_id, cursor=_cursor(request), limit=limit)
+    return json_model(ParseTaskList(
+        items=[_task_out(t) for t in page.items],
+        next_cursor=str(page.next_cursor) if page.next_cursor is not None else None,
+    ))
+
+
+@routes.get("/api/v1/parse-tasks/{task_id}", summary="One task with its progress", response=ParseTaskOut, errors=(404,))
+async def get_task(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        task = await service.task(dal, claims.user_id, workspace_id, _id(request, "task_id"))
+    return json_model(_task_out(task))
+
+
+def _control(action: str):  # type: ignore[no-untyped-def]
+    async def control(request: web.Request) -> web.Response:
+        claims = await require_auth(request)
+        async with open_dal(request.app[SESSIONMAKER]) as dal:
+            workspace_id = await current_workspace(request, dal, claims.user_id)
+            task = await getattr(service, action)(dal, claims.user_id, workspace_id, _id(request, "task_id"))
+        return json_model(_task_out(task))
+
+    control.__name__ = f"{action}_task"
+    return control
+
+
+for _action, _summary in (
+    ("pause", "Pause at the next batch; nothing collected is lost"),
+    ("resume", "Queue a paused task again; it continues where it stopped"),
+    ("cancel", "Stop for good; what was collected stays in the audience"),
+):
+    routes.post(f"/api/v1/parse-tasks/{{task_id}}/{_action}", summary=_summary,
+                response=ParseTaskOut, errors=(404,))(_control(_action))
+
+
+# --- audiences ------------------------------------------------------------------------------
+@routes.get("/api/v1/audiences", summary="Audiences of the workspace", response=AudienceList, errors=(404,))
+async def list_audiences(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    limit = query_int(request, "limit", default=50, low=1, high=100)
+    cursor = query_int(request, "cursor", default=0, low=0, high=2**62)
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        page = await service.audiences(dal, claims.user_id, workspace_id, cursor=cursor, limit=limit)
+    return json_model(AudienceList(
+        items=[_audience_out(a) for a in page.items],
+        next_cursor=str(page.next_cursor) if page.next_cursor is not None else None,
+    ))
+
+
+@routes.get("/api/v1/audiences/{audience_id}", summary="One audience", response=AudienceOut, errors=(404,))
+async def get_audience(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        found = await service.audience(dal, claims.user_id, workspace_id, _id(request, "audience_id"))
+    return json_model(_audience_out(found))
+
+
+@routes.get("/api/v1/audiences/{audience_id}/members", summary="Members by Telegram id (keyset pages)",
+            response=MemberList, errors=(404,))
+async def list_members(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    limit = query_int(request, "limit", default=50, low=1, high=100)
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        page = await service.members(dal, claims.user_id, workspace_id, _id(request, "audience_id"),
+                                     cursor=_cursor(request), limit=limit)
+    return json_model(MemberList(
+        items=[MemberOut(user_id=m.user_id, username=m.username, first_name=m.first_name,
+                         last_name=m.last_name, last_seen=m.last_seen, premium=m.premium,
+                         photo=m.photo, source=m.source) for m in page.items],
+        next_cursor=str(page.next_cursor) if page.next_cursor is not None else None,
+    ))
+
+
+@routes.get("/api/v1/audiences/{audience_id}/export.csv", summary="The audience as CSV",
+            errors=(404,), content_type="text/csv")
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    claims = await require_auth(request)
+    audience_id = _id(request, "audience_id")
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        rows = await service.export_csv(dal, claims.user_id, workspace_id, audience_id)
+        response = web.StreamResponse(headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="audience-{audience_id}.csv"',
+        })
+        await response.prepare(request)
+        async for chunk in rows:
+            await response.write(chunk)
+        await response.write_eof()
+    return response
+
+
+@routes.post("/api/v1/audiences/{audience_id}/import",
+             summary="Add people from CSV (body: the file, text/csv); bad lines are reported",
+             response=ImportReportOut, errors=(404, 413))
+async def import_csv(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    audience_id = _id(request, "audience_id")
+    data = await _upload(request)
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        report: ImportReport = await service.import_csv(dal, claims.user_id, workspace_id, audience_id, data)
+    return json_model(ImportReportOut.model_validate(report, from_attributes=True))
+
+
+async def _upload(request: web.Request) -> bytes:
+    """The CSV either as the raw body or as the first file of a multipart form."""
+    if request.content_type.startswith("multipart/"):
+        reader = await request.multipart()
+        async for part in reader:
+            if getattr(part, "filename", None) is not None:
+                return bytes(await part.read())  # type: ignore[union-attr]
+        raise InvalidInput("file", field="file", problem="file: no file in the form")
+    return await request.read()
+
+
+@routes.route("DELETE", "/api/v1/audiences/{audience_id}", summary="Delete an audience (owner only)",
+              response=OkResponse, errors=(403, 404))
+async def delete_audience(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        await service.delete(dal, claims.user_id, workspace_id, _id(request, "audience_id"))
+    return json_model(OkResponse())
