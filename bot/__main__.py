@@ -16,10 +16,14 @@ from redis.asyncio import Redis
 
 from bot.app import build_dispatcher, create_bot
 from bot.commands import set_bot_commands
+from bot.linking import PendingLogins
 from bot.notices import cancel_and_wait, run_notices
+from core.accounts import build_account_service
 from core.logs import get_logger, setup_logging
 from core.settings import Settings, load_settings
 from db.engine import create_engine, create_sessionmaker
+from db.kv import RedisNotifier
+from gateway.telegram import TelegramGateway, client_factory
 
 BOT_API_WAIT_MAX_S = 10.0
 
@@ -74,9 +78,20 @@ async def main() -> None:
     redis = Redis.from_url(settings.redis_url)
     bot = create_bot(settings)
     notices: asyncio.Task[None] | None = None
+    logins: PendingLogins | None = None
     try:
         sessionmaker = create_sessionmaker(engine)
-        dp = build_dispatcher(settings=settings, sessionmaker=sessionmaker, redis=redis)
+        gateway = TelegramGateway(client_factory(settings))
+        accounts = build_account_service(settings, RedisNotifier(redis))
+        logins = PendingLogins(gateway, accounts, sessionmaker)
+        dp = build_dispatcher(
+            settings=settings,
+            sessionmaker=sessionmaker,
+            redis=redis,
+            gateway=gateway,
+            accounts=accounts,
+            logins=logins,
+        )
         if not await _wait_for_bot_api(bot, stopping, settings):
             return
         try:
@@ -89,6 +104,9 @@ async def main() -> None:
     finally:
         if notices is not None:
             await cancel_and_wait(notices)
+        if logins is not None:
+            # Half-done logins are logged out while Telegram and Redis are still reachable.
+            await logins.close()
         await bot.session.close()
         await redis.aclose()
         await engine.dispose()

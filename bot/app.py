@@ -14,10 +14,14 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.handlers import get_routers
+from bot.linking import PendingLogins
 from bot.middlewares import DbSessionMiddleware, UpdateLogMiddleware, UserMiddleware
+from core.accounts import AccountService
 from core.auth import build_auth_service
 from core.settings import Settings
 from db.kv import RedisNotifier, RedisThrottle
+from db.leases import LEASE_TTL_S, LeaseStore, process_owner
+from gateway.telegram import TelegramGateway
 
 
 class SharedRedisStorage(RedisStorage):
@@ -47,7 +51,14 @@ def build_dispatcher(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     redis: Redis,
+    gateway: TelegramGateway,
+    accounts: AccountService,
+    logins: PendingLogins,
 ) -> Dispatcher:
+    """The Dispatcher with its middlewares, routers and workflow data.
+
+    The caller owns what it passes in (the gateway, the open logins) and closes it.
+    """
     dp = Dispatcher(storage=SharedRedisStorage(redis))
     # Outer middlewares run in the order registered: trace first, then session, then user.
     dp.update.outer_middleware(UpdateLogMiddleware())
@@ -55,5 +66,11 @@ def build_dispatcher(
     dp.update.outer_middleware(UserMiddleware(settings.admin_telegram_ids))
     dp["settings"] = settings
     dp["auth"] = build_auth_service(settings, RedisThrottle(redis), RedisNotifier(redis))
+    dp["sessionmaker"] = sessionmaker
+    dp["gateway"] = gateway
+    dp["accounts"] = accounts
+    dp["logins"] = logins
+    # Unlinking logs an account out, which only the holder of its lease may do.
+    dp["leases"] = LeaseStore(sessionmaker, owner=f"bot:{process_owner()}", ttl_s=LEASE_TTL_S)
     dp.include_routers(*get_routers())
     return dp

@@ -26,7 +26,7 @@ log = get_logger(__name__)
 # The bot runs as one process; a fixed consumer name is what lets a restarted bot pick up
 # the entries its previous run read but did not acknowledge.
 DEFAULT_CONSUMER = "bot"
-NOTICE_TEXTS = {"web_login": "web_auth.notice"}
+NOTICE_TEXTS = {"web_login": "web_auth.notice", "account_status": "accounts.status_notice"}
 SEND_ATTEMPTS = 3
 MAX_RETRY_AFTER_S = 60
 RECONNECT_DELAY_S = 2.0
@@ -75,6 +75,8 @@ async def deliver(
     params = dict(payload)
     if "at" in params:
         params["at"] = _utc_time(params["at"])
+    if kind == "account_status":
+        params["status"] = t(language, f"accounts.status.{params.get('status', '')}")
     await _send(bot, telegram_id, t(language, key, **params))
     log.info("notice delivered", kind=kind, telegram_id=telegram_id)
 

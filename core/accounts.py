@@ -29,6 +29,11 @@ CHECKED_STATUSES = (
 )
 
 
+def account_label(username: str | None, first_name: str) -> str:
+    """How an account is named to people: `@username`, else its first name."""
+    return f"@{username}" if username else first_name
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     items: list[AccountDTO]
@@ -155,7 +160,7 @@ class AccountService:
                 owner,
                 "account_status",
                 {
-                    "account": f"@{before.username}" if before.username else before.first_name,
+                    "account": account_label(before.username, before.first_name),
                     "status": status.value,
                     "reason": reason or "",
                 },
@@ -201,3 +206,12 @@ def build_account_service(settings: Settings, notifier: Notifier | None) -> Acco
     return AccountService(
         SessionCipher(parse_session_keys(settings.session_keys.get_secret_value())), notifier
     )
+
+
+def can_work(account: AccountDTO, now: datetime) -> bool:
+    """Whether an account may be used now: active, or resting (cooldown, parked) past its time."""
+    if account.status is AccountStatus.ACTIVE:
+        return True
+    if account.status in (AccountStatus.COOLDOWN, AccountStatus.PARKED):
+        return account.cooldown_until is None or account.cooldown_until <= now
+    return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from core.errors import InvalidInput
 
@@ -84,6 +85,38 @@ def parse_speed(raw: str) -> SpeedProfile:
     return profile
 
 
+# Telegram lists at most this many members of a group through getParticipants, however
+# the pages are asked; past it, members are only found by searching their names.
+PARTICIPANTS_CAP = 10_000
+# Name prefixes searched past the cap: Latin, digits, and the Cyrillic letters names
+# usually start with. A prefix that still hits the cap is split one letter deeper.
+SEARCH_ALPHABET = (
+    "abcdefghijklmnopqrstuvwxyz0123456789"
+    "абвгдеёжзийклмнопрстуфхцчшщэюя"
+)
+SEARCH_MAX_DEPTH = 3
+
+
+def split_prefix(prefix: str) -> list[str]:
+    """The longer prefixes to search when `prefix` alone hit the cap ([] when too deep)."""
+    if len(prefix) >= SEARCH_MAX_DEPTH:
+        return []
+    return [prefix + ch for ch in SEARCH_ALPHABET]
+
+
+def last_seen_bucket(ago: timedelta) -> LastSeen:
+    """The bucket of an exact "last seen" time, as Telegram words approximate ones."""
+    if ago <= timedelta(minutes=5):
+        return LastSeen.ONLINE
+    if ago <= timedelta(days=3):
+        return LastSeen.RECENTLY
+    if ago <= timedelta(days=7):
+        return LastSeen.WEEK
+    if ago <= timedelta(days=30):
+        return LastSeen.MONTH
+    return LastSeen.LONG_AGO
+
+
 # --- sources -------------------------------------------------------------------------------
 _USERNAME = r"[A-Za-z][A-Za-z0-9_]{3,31}"
 _LINK = re.compile(
@@ -133,6 +166,8 @@ class Person:
     deleted: bool = False
     scam: bool = False
     fake: bool = False
+    # Only valid for the account that saw the person (DESIGN §6); None when unknown.
+    access_hash: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,11 @@ rules (account status changes, retries, cool-downs) are written once against pla
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from core.errors import DomainError
+from core.parsing import Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,3 +95,84 @@ class PhoneNotRegistered(TelegramError):
 
 class LoginTimeout(TelegramError):
     code = "login_timeout"
+
+
+# --- reading chats (audience collection) ---------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SourceChat:
+    """A chat to collect people from, as one account sees it."""
+
+    chat_id: int
+    kind: str  # "group" (basic), "megagroup" or "channel" (broadcast)
+    title: str
+    username: str | None
+    members_count: int | None
+    linked_chat_id: int | None = None
+    # Admins (and the creator) of the chat, and of a channel's discussion group, when visible.
+    admin_ids: frozenset[int] = frozenset()
+    members_hidden: bool = False
+    can_view_members: bool = True
+
+    @property
+    def broadcast(self) -> bool:
+        return self.kind == "channel"
+
+
+@dataclass(frozen=True, slots=True)
+class PeoplePage:
+    """One answer of a listing call, reduced to the people in it.
+
+    `fetched` counts what Telegram returned (participants or messages, duplicates included);
+    `next` is where the following page starts (an offset or a message id), None at the end.
+    """
+
+    people: list[Person]
+    fetched: int
+    next: int | None
+    total: int | None = None
+    oldest: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    id: int
+    comments: int
+
+
+@dataclass(frozen=True, slots=True)
+class PostsPage:
+    posts: list[Post] = field(default_factory=list)
+    next: int | None = None
+
+
+class SourceError(TelegramError):
+    """The source cannot be read; `code` is what a parse task reports as its error."""
+
+    code = "source_error"
+
+
+class SourceNotFound(SourceError):
+    """No chat has this username (or the link is malformed)."""
+
+    code = "source_not_found"
+
+
+class NoAccess(SourceError):
+    """This account cannot read the chat: private, banned, or an admin is required.
+
+    Another linked account may still see it.
+    """
+
+    code = "no_access"
+
+
+class NotAGroup(SourceError):
+    """The username is a person, or a broadcast channel whose subscribers only admins see."""
+
+    code = "not_a_group"
+
+
+class NoDiscussion(SourceError):
+    """A broadcast channel without a linked discussion group has no comments to collect."""
+
+    code = "no_discussion"

@@ -49,3 +49,14 @@ async def require_workspace(store: UserStore, user_id: int, workspace_id: int) -
 
 async def workspaces_of(store: UserStore, user_id: int) -> list[WorkspaceRef]:
     return await store.list_workspaces(user_id)
+
+
+async def personal_workspace(store: UserStore, user_id: int) -> WorkspaceRef:
+    """The workspace the bot works in for this user: their personal one (listed first).
+
+    Raises NotFound when the user has no workspace at all (never registered).
+    """
+    workspaces = await store.list_workspaces(user_id)
+    if not workspaces:
+        raise NotFound("workspace", user_id=user_id)
+    return workspaces[0]

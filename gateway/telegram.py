@@ -13,17 +13,19 @@ the rules that must honour it.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from telethon import TelegramClient, errors, functions, types
+from telethon import TelegramClient, errors, events, functions, types
 from telethon.sessions import StringSession
 
 from core import telegram as tg
+from core.parsing import LastSeen, Person, last_seen_bucket
 from core.settings import Settings
 
 FLOOD_SLEEP_THRESHOLD_S = 3
@@ -131,12 +133,102 @@ def _info(user: Any) -> tg.AccountInfo:
     )
 
 
+# --- reading chats -------------------------------------------------------------------------
+# Errors that say something about the chat being read rather than about the account.
+_NOT_FOUND = (errors.UsernameNotOccupiedError, errors.UsernameInvalidError)
+_NO_ACCESS = (
+    errors.ChannelPrivateError,
+    errors.ChannelInvalidError,
+    errors.ChatAdminRequiredError,
+    errors.ChatForbiddenError,
+    errors.ChatIdInvalidError,
+    errors.UserBannedInChannelError,
+    errors.PeerIdInvalidError,
+)
+
+
+@contextlib.contextmanager
+def reading_chat() -> Any:
+    """Like `translated()`, with the errors of reading a chat mapped to `tg.SourceError`s."""
+    try:
+        yield
+    except errors.RPCError as exc:
+        if isinstance(exc, _NOT_FOUND):
+            raise tg.SourceNotFound(_rpc_name(exc)) from exc
+        if isinstance(exc, _NO_ACCESS):
+            raise tg.NoAccess(_rpc_name(exc)) from exc
+        raise translate(exc) from exc
+
+
+_STATUS_BUCKETS: dict[type, LastSeen] = {
+    types.UserStatusOnline: LastSeen.ONLINE,
+    types.UserStatusRecently: LastSeen.RECENTLY,
+    types.UserStatusLastWeek: LastSeen.WEEK,
+    types.UserStatusLastMonth: LastSeen.MONTH,
+    # Telegram shows an empty status as "last seen a long time ago".
+    types.UserStatusEmpty: LastSeen.LONG_AGO,
+}
+
+
+def _last_seen(status: Any, now: datetime) -> LastSeen:
+    if status is None:
+        return LastSeen.UNKNOWN
+    if isinstance(status, types.UserStatusOffline):
+        return last_seen_bucket(now - status.was_online)
+    return _STATUS_BUCKETS.get(type(status), LastSeen.UNKNOWN)
+
+
+def person_of(user: Any, now: datetime) -> Person | None:
+    """A Telethon user as the parser sees it; None for anything that is not a user."""
+    if not isinstance(user, types.User):
+        return None
+    if user.deleted:
+        return Person(int(user.id), None, "", None, LastSeen.UNKNOWN, False, False,
+                      deleted=True, access_hash=user.access_hash)
+    photo = user.photo
+    return Person(
+        user_id=int(user.id),
+        username=user.username,
+        first_name=user.first_name or "",
+        last_name=user.last_name,
+        last_seen=_last_seen(user.status, now),
+        premium=bool(user.premium),
+        photo=photo is not None and not isinstance(photo, types.UserProfilePhotoEmpty),
+        bot=bool(user.bot),
+        scam=bool(user.scam),
+        fake=bool(user.fake),
+        access_hash=user.access_hash,
+    )
+
+
+def _authors(messages: list[Any], users: list[Any], now: datetime, since: datetime | None = None) -> list[Person]:
+    """The distinct people who wrote `messages` (in order), skipping service messages,
+    posts signed by a chat, and messages older than `since`."""
+    by_id = {u.id: u for u in users}
+    seen: set[int] = set()
+    people: list[Person] = []
+    for message in messages:
+        if not isinstance(message, types.Message) or (since is not None and message.date < since):
+            continue
+        sender = message.from_id
+        if not isinstance(sender, types.PeerUser) or sender.user_id in seen:
+            continue
+        seen.add(sender.user_id)
+        found = person_of(by_id.get(sender.user_id), now)
+        if found is not None:
+            people.append(found)
+    return people
+
+
 # --- sessions of linked accounts ----------------------------------------------------------
 class AccountClient:
     """A connected client of one linked account (use inside its lease)."""
 
     def __init__(self, client: TelegramClient) -> None:
         self._client = client
+        # Access hashes of the channels this client resolved: valid for this account only.
+        self._channel_hashes: dict[int, int] = {}
+        self._basic_groups: dict[int, Any] = {}
 
     async def me(self) -> tg.AccountInfo:
         """The account's own profile; `AccountUnauthorized` / `AccountBanned` when it is gone."""
@@ -154,6 +246,205 @@ class AccountClient:
 
     def session_string(self) -> str:
         return StringSession.save(self._client.session)
+
+    # --- reading chats (audience collection) ------------------------------------------
+    async def resolve_source(self, ref: str | int) -> tg.SourceChat:
+        """The chat behind a public username, or a basic group by id (the account must be in it).
+
+        Raises `SourceNotFound` (no such username), `NotAGroup` (the username is a person),
+        `NoAccess` (this account cannot read the chat).
+        """
+        if isinstance(ref, int):
+            return await self._basic_group(ref)
+        with reading_chat():
+            resolved = await self._client(functions.contacts.ResolveUsernameRequest(ref))
+        peer = resolved.peer
+        if isinstance(peer, types.PeerUser):
+            raise tg.NotAGroup("PEER_IS_USER")
+        if isinstance(peer, types.PeerChat):
+            return await self._basic_group(peer.chat_id)
+        channel = next((c for c in resolved.chats if c.id == peer.channel_id), None)
+        if not isinstance(channel, types.Channel):
+            raise tg.NoAccess("CHANNEL_FORBIDDEN")
+        self._channel_hashes[channel.id] = channel.access_hash
+        inp = types.InputChannel(channel.id, channel.access_hash)
+        with reading_chat():
+            full = await self._client(functions.channels.GetFullChannelRequest(inp))
+        info = full.full_chat
+        linked = info.linked_chat_id
+        for chat in full.chats:
+            if isinstance(chat, types.Channel) and chat.id == linked and chat.access_hash:
+                self._channel_hashes[chat.id] = chat.access_hash
+        admins = await self._admin_ids(channel.id)
+        if channel.broadcast and linked in self._channel_hashes:
+            admins |= await self._admin_ids(linked)
+        return tg.SourceChat(
+            chat_id=channel.id,
+            kind="channel" if channel.broadcast else "megagroup",
+            title=channel.title,
+            username=channel.username,
+            members_count=info.participants_count,
+            linked_chat_id=linked,
+            admin_ids=admins,
+            members_hidden=bool(getattr(info, "participants_hidden", False)),
+            can_view_members=bool(info.can_view_participants),
+        )
+
+    async def _basic_group(self, chat_id: int) -> tg.SourceChat:
+        with reading_chat():
+            full = await self._client(functions.messages.GetFullChatRequest(chat_id))
+        participants = full.full_chat.participants
+        if not isinstance(participants, types.ChatParticipants):
+            raise tg.NoAccess("CHAT_PARTICIPANTS_FORBIDDEN")
+        self._basic_groups[chat_id] = full
+        chat = next((c for c in full.chats if c.id == chat_id), None)
+        admins = frozenset(
+            p.user_id for p in participants.participants
+            if isinstance(p, (types.ChatParticipantCreator, types.ChatParticipantAdmin))
+        )
+        return tg.SourceChat(
+            chat_id=chat_id,
+            kind="group",
+            title=getattr(chat, "title", "") or "",
+            username=None,
+            members_count=len(participants.participants),
+            admin_ids=admins,
+        )
+
+    async def _admin_ids(self, channel_id: int) -> frozenset[int]:
+        """Best effort: who administers the chat, or nobody when the list is not shown."""
+        request = functions.channels.GetParticipantsRequest(
+            self._input_channel(channel_id), types.ChannelParticipantsAdmins(), 0, 200, 0
+        )
+        try:
+            with reading_chat():
+                answer = await self._client(request)
+        except (tg.NoAccess, tg.SourceNotFound):
+            return frozenset()
+        except tg.FloodWait:
+            raise
+        except tg.TelegramError:
+            return frozenset()
+        return frozenset(
+            p.user_id for p in getattr(answer, "participants", ()) if hasattr(p, "user_id")
+        )
+
+    def _input_channel(self, channel_id: int) -> types.InputChannel:
+        access_hash = self._channel_hashes.get(channel_id)
+        if access_hash is None:
+            raise LookupError(f"chat {channel_id} was not resolved by this account")
+        return types.InputChannel(channel_id, access_hash)
+
+    def _input_peer(self, chat: tg.SourceChat) -> Any:
+        if chat.kind == "group":
+            return types.InputPeerChat(chat.chat_id)
+        channel = self._input_channel(chat.chat_id)
+        return types.InputPeerChannel(channel.channel_id, channel.access_hash)
+
+    async def participants(
+        self, chat: tg.SourceChat, offset: int, limit: int, query: str | None = None
+    ) -> tg.PeoplePage:
+        """One page of a group's members, newest first (`query`: members whose name or
+        username starts with it). A basic group answers with all its members at once."""
+        now = datetime.now(UTC)
+        if chat.kind == "group":
+            full = self._basic_groups.get(chat.chat_id)
+            if full is None:
+                await self._basic_group(chat.chat_id)
+                full = self._basic_groups[chat.chat_id]
+            users = {u.id: u for u in full.users}
+            rows = full.full_chat.participants.participants
+            people = [p for p in (person_of(users.get(r.user_id), now) for r in rows) if p]
+            return tg.PeoplePage(people, len(rows), None, total=len(rows))
+        flt: Any = (
+            types.ChannelParticipantsRecent() if query is None else types.ChannelParticipantsSearch(query)
+        )
+        request = functions.channels.GetParticipantsRequest(
+            self._input_channel(chat.chat_id), flt, offset, limit, 0
+        )
+        with reading_chat():
+            answer = await self._client(request)
+        if not isinstance(answer, types.channels.ChannelParticipants):
+            return tg.PeoplePage([], 0, None)
+        users = {u.id: u for u in answer.users}
+        people = []
+        for row in answer.participants:
+            user_id = getattr(row, "user_id", None)  # left and banned rows carry a peer instead
+            found = person_of(users.get(user_id), now) if user_id is not None else None
+            if found is not None:
+                people.append(found)
+        fetched = len(answer.participants)
+        return tg.PeoplePage(people, fetched, offset + fetched if fetched else None, total=answer.count)
+
+    async def channel_posts(self, chat: tg.SourceChat, offset_id: int, limit: int) -> tg.PostsPage:
+        """Posts of a broadcast channel, newest first, with how many comments each has."""
+        request = functions.messages.GetHistoryRequest(
+            self._input_peer(chat), offset_id, None, 0, limit, 0, 0, 0
+        )
+        with reading_chat():
+            answer = await self._client(request)
+        messages = [m for m in answer.messages if isinstance(m, (types.Message, types.MessageService))]
+        posts = [tg.Post(m.id, _comments(m)) for m in messages if isinstance(m, types.Message)]
+        more = len(answer.messages) >= limit and messages
+        return tg.PostsPage(posts, messages[-1].id if more else None)
+
+    async def channel_post(self, chat: tg.SourceChat, post_id: int) -> tg.Post | None:
+        request = functions.channels.GetMessagesRequest(
+            self._input_channel(chat.chat_id), [types.InputMessageID(post_id)]
+        )
+        with reading_chat():
+            answer = await self._client(request)
+        message = next((m for m in answer.messages if isinstance(m, types.Message)), None)
+        return tg.Post(message.id, _comments(message)) if message is not None else None
+
+    async def comment_authors(
+        self, chat: tg.SourceChat, post_id: int, offset_id: int, limit: int
+    ) -> tg.PeoplePage:
+        """Authors of one page of comments under a channel post, newest comments first."""
+        request = functions.messages.GetRepliesRequest(
+            self._input_peer(chat), post_id, offset_id, None, 0, limit, 0, 0, 0
+        )
+        try:
+            with reading_chat():
+                answer = await self._client(request)
+        except tg.TelegramError as exc:
+            if exc.rpc == "MSG_ID_INVALID":  # a post without a comment thread
+                return tg.PeoplePage([], 0, None, total=0)
+            raise
+        now = datetime.now(UTC)
+        messages = answer.messages
+        people = _authors(messages, answer.users, now)
+        more = len(messages) >= limit and messages
+        return tg.PeoplePage(
+            people, len(messages), messages[-1].id if more else None,
+            total=getattr(answer, "count", None),
+        )
+
+    async def message_authors(
+        self, chat: tg.SourceChat, offset_id: int, limit: int, since: datetime
+    ) -> tg.PeoplePage:
+        """Authors of one page of a group's history, newest first; the page that reaches
+        messages older than `since` is the last one."""
+        request = functions.messages.GetHistoryRequest(
+            self._input_peer(chat), offset_id, None, 0, limit, 0, 0, 0
+        )
+        with reading_chat():
+            answer = await self._client(request)
+        now = datetime.now(UTC)
+        messages = answer.messages
+        people = _authors(messages, answer.users, now, since)
+        dated = [m.date for m in messages if getattr(m, "date", None) is not None]
+        oldest = min(dated) if dated else None
+        more = len(messages) >= limit and messages and (oldest is None or oldest >= since)
+        return tg.PeoplePage(
+            people, len(messages), messages[-1].id if more else None,
+            total=getattr(answer, "count", None), oldest=oldest,
+        )
+
+
+def _comments(message: Any) -> int:
+    replies = getattr(message, "replies", None)
+    return int(replies.replies) if replies is not None and replies.comments else 0
 
 
 @dataclass
@@ -221,29 +512,120 @@ class _Login:
 
 
 class QrLogin(_Login):
+    """A login by QR code, scanned with Telegram on a phone that is already logged in.
+
+    Telegram announces a scan once, with `UpdateLoginToken`, and never replays it. So the
+    listener is installed before the first code exists and stays until the login ends, and
+    every export of a token (the first one, each refresh, and the one that collects the
+    result after a scan) runs under one lock: a scan that lands while a refresh is under way
+    is collected by whichever export comes first, and `wait()` hears about it either way.
+    """
+
     def __init__(self, client: TelegramClient) -> None:
         super().__init__(client)
-        self._qr: Any = None
+        self._lock = asyncio.Lock()
+        self._outcome: asyncio.Future[tg.AccountInfo] | None = None
+        self._listening = False
+        self._collector: asyncio.Task[None] | None = None
 
-    async def token(self) -> QrToken:
-        """A new login QR (also to replace one about to expire)."""
+    def _future(self) -> asyncio.Future[tg.AccountInfo]:
+        if self._outcome is None:
+            self._outcome = asyncio.get_running_loop().create_future()
+            # Nobody may be waiting when the login fails (e.g. it expired meanwhile).
+            self._outcome.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return self._outcome
+
+    def _settle(self, result: tg.AccountInfo | None = None, error: BaseException | None = None) -> None:
+        outcome = self._future()
+        if outcome.done():
+            return
+        if error is not None:
+            outcome.set_exception(error)
+        else:
+            outcome.set_result(result)  # type: ignore[arg-type]
+
+    async def token(self) -> QrToken | None:
+        """A new login QR (also to replace one about to expire).
+
+        None when the previous QR has been scanned meanwhile: `wait()` then answers at once.
+        """
         await self._connect()
-        with translated():
-            if self._qr is None:
-                self._qr = await self._client.qr_login()
-            else:
-                await self._qr.recreate()
-        return QrToken(url=self._qr.url, expires_at=self._qr.expires)
+        outcome = self._future()
+        if not self._listening:
+            self._client.add_event_handler(self._on_scan, events.Raw(types.UpdateLoginToken))
+            self._listening = True
+        async with self._lock:
+            if outcome.done():
+                return None
+            answer = await self._export()
+        if isinstance(answer, types.auth.LoginToken):
+            return QrToken(url=_login_url(answer.token), expires_at=answer.expires)
+        return None
+
+    async def _export(self) -> Any:
+        """One `auth.exportLoginToken` (under the lock); a finished login settles the outcome."""
+        request = functions.auth.ExportLoginTokenRequest(
+            self._client.api_id, self._client.api_hash, except_ids=[]
+        )
+        try:
+            with translated():
+                answer = await self._client(request)
+                if isinstance(answer, types.auth.LoginTokenMigrateTo):
+                    await self._client._switch_dc(answer.dc_id)
+                    answer = await self._client(functions.auth.ImportLoginTokenRequest(answer.token))
+        except tg.PasswordNeeded as exc:
+            self._settle(error=exc)
+            return None
+        if isinstance(answer, types.auth.LoginTokenSuccess):
+            user = answer.authorization.user
+            # What Telethon's own QR login does once it has the user: marks the client logged in.
+            with translated():
+                await self._client._on_login(user)
+            self._settle(_info(user))
+            return None
+        return answer
+
+    async def _on_scan(self, update: Any) -> None:
+        # Collect in a task of our own, so closing the login can stop it.
+        if self._collector is None or self._collector.done():
+            self._collector = asyncio.create_task(self._collect())
+
+    async def _collect(self) -> None:
+        async with self._lock:
+            if self._future().done():
+                return
+            try:
+                await self._export()
+            except Exception as exc:
+                self._settle(error=translate(exc))
 
     async def wait(self, timeout_s: float) -> tg.AccountInfo:
         """The account once the QR is scanned; `PasswordNeeded` when 2FA is on,
-        `LoginTimeout` when nobody scanned it in time."""
+        `LoginTimeout` when nobody scanned it within `timeout_s`.
+
+        Timing out (or being cancelled) ends nothing: call it again, e.g. after a refresh.
+        """
         try:
-            with translated():
-                user = await self._qr.wait(timeout=timeout_s)
-        except asyncio.TimeoutError:
+            return await asyncio.wait_for(asyncio.shield(self._future()), max(timeout_s, 0.0))
+        except TimeoutError:
             raise tg.LoginTimeout("QR_NOT_SCANNED") from None
-        return _info(user)
+
+    async def close(self) -> None:
+        if self._listening:
+            self._client.remove_event_handler(self._on_scan)
+            self._listening = False
+        collector, self._collector = self._collector, None
+        if collector is not None and not collector.done():
+            collector.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await collector
+        if self._outcome is not None and not self._outcome.done():
+            self._outcome.cancel()
+        await super().close()
+
+
+def _login_url(token: bytes) -> str:
+    return "tg://login?token=" + base64.urlsafe_b64encode(token).decode().rstrip("=")
 
 
 class PhoneLogin(_Login):

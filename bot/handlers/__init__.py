@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import errors, fallback, start, web_auth
+from bot.handlers import accounts, errors, fallback, linking, start, web_auth
 
 
 def get_routers() -> list[Router]:
@@ -14,5 +14,9 @@ def get_routers() -> list[Router]:
         errors.create_router(),
         start.create_router(),
         web_auth.create_router(),
+        # Before the fallback, and after the routers whose commands must keep working while
+        # a login waits for an answer (the linking router takes any other text as that answer).
+        linking.create_router(),
+        accounts.create_router(),
         fallback.create_router(),
     ]

@@ -15,7 +15,8 @@ _ANY_COMMAND = re.compile(r".+")
 
 
 async def not_available_yet(message: Message, lang: str) -> None:
-    # A public command reaching this router has no feature router in this build.
+    # A public command reaching this router has no feature router in this build yet
+    # (/accounts, /link and /link_phone have theirs, in private chats and groups alike).
     await message.answer(t(lang, "not_available_yet"))
 
 

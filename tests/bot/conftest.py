@@ -16,13 +16,18 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
-from aiogram.methods import EditMessageText, GetMe, SendMessage, TelegramMethod
+from aiogram.methods import EditMessageText, GetMe, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import CallbackQuery, Chat, Message, MessageEntity, Update, User
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_dispatcher
+from bot.linking import PendingLogins
+from core.accounts import AccountService, build_account_service
 from core.settings import SANDBOX_BOT_TOKEN, Settings
+from db.kv import RedisNotifier
+from gateway.telegram import TelegramGateway
+from sandbox.world import InProcessClientFactory, World
 
 BOT_ID = 4242
 BOT_USERNAME = "tg_inviter_test_bot"
@@ -68,6 +73,15 @@ class RecordingSession(BaseSession):
                 "chat": {"id": method.chat_id, "type": "private"},
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"},
             }
+        elif isinstance(method, SendPhoto):
+            result = {
+                "message_id": next(self._message_ids),
+                "date": 0,
+                "caption": method.caption,
+                "photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}],
+                "chat": {"id": method.chat_id, "type": "private"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"},
+            }
         else:
             result = True
         return {"ok": True, "result": result}
@@ -104,10 +118,49 @@ def bot(recording: RecordingSession) -> Bot:
 
 
 @pytest.fixture
+def world() -> World:
+    """An empty simulated Telegram in this process; tests add the users they need."""
+    return World()
+
+
+@pytest.fixture
+def gateway(world: World) -> TelegramGateway:
+    return TelegramGateway(InProcessClientFactory(world))
+
+
+@pytest.fixture
+def accounts(settings: Settings, redis: Redis) -> AccountService:
+    return build_account_service(settings, RedisNotifier(redis))
+
+
+@pytest.fixture
+async def logins(
+    gateway: TelegramGateway,
+    accounts: AccountService,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[PendingLogins]:
+    pending = PendingLogins(gateway, accounts, sessionmaker)
+    yield pending
+    await pending.close()
+
+
+@pytest.fixture
 def dispatcher(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis,
+    gateway: TelegramGateway,
+    accounts: AccountService,
+    logins: PendingLogins,
 ) -> Dispatcher:
-    return build_dispatcher(settings=settings, sessionmaker=sessionmaker, redis=redis)
+    return build_dispatcher(
+        settings=settings,
+        sessionmaker=sessionmaker,
+        redis=redis,
+        gateway=gateway,
+        accounts=accounts,
+        logins=logins,
+    )
 
 
 _update_ids = itertools.count(1)
@@ -172,14 +225,17 @@ class TgUser:
         )
         return await self._feed(Update(update_id=next(_update_ids), message=message))
 
-    async def press(self, message: SendMessage, data: str) -> list[TelegramMethod[Any]]:
+    async def press(
+        self, message: SendMessage | SendPhoto, data: str, *, message_id: int = 900
+    ) -> list[TelegramMethod[Any]]:
         """Press an inline button with `data` under a message the bot sent earlier."""
         bot_message = Message(
-            message_id=900,
+            message_id=message_id,
             date=datetime.datetime.now(datetime.UTC),
             chat=self.chat,
             from_user=User(id=BOT_ID, is_bot=True, first_name="Bot"),
-            text=message.text,
+            text=message.text if isinstance(message, SendMessage) else None,
+            caption=message.caption if isinstance(message, SendPhoto) else None,
             reply_markup=message.reply_markup,
         )
         query = CallbackQuery(

@@ -18,11 +18,16 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_dispatcher, create_bot
+from bot.linking import PendingLogins
 from bot.notices import cancel_and_wait, run_notices
+from core.accounts import build_account_service
 from core.i18n import t
 from core.logincodes import CODE_ALPHABET, CODE_LENGTH
 from core.settings import SANDBOX_BOT_TOKEN, Settings
+from db.kv import RedisNotifier
+from gateway.telegram import TelegramGateway
 from sandbox.server import SandboxServer
+from sandbox.world import SandboxClientFactory
 from tests.sandbox_helpers import SandboxChat
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +60,17 @@ async def stack(
     host, port = runner.addresses[0][:2]
 
     bot = create_bot(e2e_settings)
-    dp = build_dispatcher(settings=e2e_settings, sessionmaker=sessionmaker, redis=redis)
+    gateway = TelegramGateway(SandboxClientFactory(sandbox.url))
+    accounts = build_account_service(e2e_settings, RedisNotifier(redis))
+    logins = PendingLogins(gateway, accounts, sessionmaker)
+    dp = build_dispatcher(
+        settings=e2e_settings,
+        sessionmaker=sessionmaker,
+        redis=redis,
+        gateway=gateway,
+        accounts=accounts,
+        logins=logins,
+    )
     polling = asyncio.create_task(
         dp.start_polling(bot, handle_signals=False, polling_timeout=1, close_bot_session=False)
     )
@@ -68,6 +83,7 @@ async def stack(
         await dp.stop_polling()
         await polling
         await cancel_and_wait(notices)
+        await logins.close()
         await bot.session.close()
         await runner.cleanup()
         await sandbox.stop()

@@ -1,0 +1,106 @@
+"""How the /accounts list looks in the chat: its text, its buttons and their callback data.
+
+Kept apart from the handlers so that the list renders the same after every action (the
+handlers edit the list message in place).
+"""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from core.accounts import Page, account_label
+from core.dto import AccountDTO, AccountStatus
+from core.i18n import t
+
+PAGE_SIZE = 10
+"""Accounts per message: two buttons each stays far below Telegram's keyboard limits."""
+
+
+class AccountAction(CallbackData, prefix="acc"):
+    """`acc:<action>:<workspace>:<account id or page cursor>`, well under 64 bytes.
+
+    The workspace travels with the button, and every action checks the presser's role in
+    it again: callback data is typed by the client and proves nothing.
+    """
+
+    action: str
+    """off | on | unlink | yes | no | page"""
+    ws: int
+    id: int
+
+
+ACTIONS = ("off", "on", "unlink", "yes", "no", "page")
+
+
+def _item(account: AccountDTO, lang: str, daily_limit: int) -> str:
+    return t(
+        lang,
+        "accounts.item",
+        account=account_label(account.username, account.first_name),
+        status=t(lang, f"accounts.status.{account.status.value}"),
+        phone=account.phone_masked or t(lang, "accounts.no_phone"),
+        used=0,  # no invites are sent yet; counted from the invite journal once it exists
+        limit=daily_limit,
+    )
+
+
+def render_list(
+    page: Page,
+    *,
+    workspace_id: int,
+    cursor: int,
+    lang: str,
+    daily_limit: int,
+    notice: str | None = None,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The list message for one page (starting after account id `cursor`)."""
+    head = [notice] if notice else []
+    if not page.items and cursor == 0:
+        return "\n\n".join([*head, t(lang, "accounts.empty")]), None
+    lines = [t(lang, "accounts.title"), *(_item(a, lang, daily_limit) for a in page.items)]
+    text = "\n\n".join([*head, "\n".join(lines), t(lang, "accounts.footer")])
+    builder = InlineKeyboardBuilder()
+    for account in page.items:
+        name = account_label(account.username, account.first_name)
+        disabled = account.status is AccountStatus.DISABLED
+        builder.button(
+            text=t(lang, "accounts.enable" if disabled else "accounts.disable", account=name),
+            callback_data=AccountAction(action="on" if disabled else "off", ws=workspace_id, id=account.id),
+        )
+        builder.button(
+            text=t(lang, "accounts.unlink", account=name),
+            callback_data=AccountAction(action="unlink", ws=workspace_id, id=account.id),
+        )
+    sizes = [2] * len(page.items)
+    if cursor:
+        builder.button(
+            text=t(lang, "accounts.first_page"),
+            callback_data=AccountAction(action="page", ws=workspace_id, id=0),
+        )
+    if page.next_cursor is not None:
+        builder.button(
+            text=t(lang, "accounts.next_page"),
+            callback_data=AccountAction(action="page", ws=workspace_id, id=page.next_cursor),
+        )
+    nav = int(bool(cursor)) + int(page.next_cursor is not None)
+    if nav:
+        sizes.append(nav)
+    builder.adjust(*sizes)
+    return text, builder.as_markup()
+
+
+def render_unlink_confirm(account: AccountDTO, lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    name = account_label(account.username, account.first_name)
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t(lang, "accounts.unlink_yes"),
+        callback_data=AccountAction(action="yes", ws=account.workspace_id, id=account.id),
+    )
+    builder.button(
+        text=t(lang, "accounts.unlink_no"),
+        callback_data=AccountAction(action="no", ws=account.workspace_id, id=account.id),
+    )
+    builder.adjust(2)
+    return t(lang, "accounts.unlink_confirm", account=name), builder.as_markup()

@@ -1,0 +1,116 @@
+"""Invite limits in one place (DESIGN §7): what an account may still do, and when.
+
+The "day" is the UTC calendar day: counters reset at 00:00 UTC for every account, so two
+workers on machines in different time zones agree, and a report for "today" means the
+same thing to everyone. Values come from settings (§9a) and are capped by the
+installation's maximums that admins set; an owner may only lower them.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from core.errors import InvalidInput
+
+
+@dataclass(frozen=True, slots=True)
+class InviteLimits:
+    daily_per_account: int = 30
+    daily_per_chat: int = 15  # per account per target chat
+    lifetime_per_chat: int = 200  # per account per target chat, for ever
+    pause_min_s: int = 600
+    pause_max_s: int = 900
+    flood_buffer_s: int = 60
+    peer_flood_park_s: int = 86_400
+
+    def __post_init__(self) -> None:
+        for name in ("daily_per_account", "daily_per_chat", "lifetime_per_chat", "pause_min_s"):
+            if getattr(self, name) < 1:
+                raise InvalidInput(name, field=name, problem=f"{name}: must be at least 1")
+        if self.pause_max_s < self.pause_min_s:
+            raise InvalidInput("pause", field="pause_max_s",
+                               problem="pause_max_s: must not be below pause_min_s")
+
+    def capped_by(self, maximum: InviteLimits) -> InviteLimits:
+        """These limits, never above the installation's maximums (pauses never below)."""
+        return InviteLimits(
+            daily_per_account=min(self.daily_per_account, maximum.daily_per_account),
+            daily_per_chat=min(self.daily_per_chat, maximum.daily_per_chat),
+            lifetime_per_chat=min(self.lifetime_per_chat, maximum.lifetime_per_chat),
+            pause_min_s=max(self.pause_min_s, maximum.pause_min_s),
+            pause_max_s=max(self.pause_max_s, maximum.pause_max_s, maximum.pause_min_s),
+            flood_buffer_s=max(self.flood_buffer_s, maximum.flood_buffer_s),
+            peer_flood_park_s=max(self.peer_flood_park_s, maximum.peer_flood_park_s),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What one account has done, as counted from the invite journal."""
+
+    today: int  # invites sent today (UTC) into any chat
+    today_in_chat: int  # invites sent today into the target chat
+    ever_in_chat: int  # invites ever sent into the target chat
+    last_invite_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    reason: str | None = None  # daily_cap | chat_daily_cap | chat_lifetime_cap | pause
+    not_before: datetime | None = None  # when asking again makes sense; None: never (this chat)
+
+
+def day_start(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_day(now: datetime) -> datetime:
+    return day_start(now) + timedelta(days=1)
+
+
+def may_invite(limits: InviteLimits, usage: Usage, now: datetime, pause_s: int) -> Verdict:
+    """May this account send one more invite into this chat now?
+
+    `pause_s` is the pause drawn for this account after its last invite (see `draw_pause`).
+    """
+    if usage.ever_in_chat >= limits.lifetime_per_chat:
+        return Verdict(False, "chat_lifetime_cap", None)
+    if usage.today >= limits.daily_per_account:
+        return Verdict(False, "daily_cap", next_day(now))
+    if usage.today_in_chat >= limits.daily_per_chat:
+        return Verdict(False, "chat_daily_cap", next_day(now))
+    if usage.last_invite_at is not None:
+        ready = usage.last_invite_at + timedelta(seconds=pause_s)
+        if ready > now:
+            return Verdict(False, "pause", ready)
+    return Verdict(True)
+
+
+def draw_pause(limits: InviteLimits, rng: random.Random | None = None) -> int:
+    """A random pause between two invites of one account, in seconds."""
+    return (rng or random.SystemRandom()).randint(limits.pause_min_s, limits.pause_max_s)
+
+
+def flood_cooldown_until(now: datetime, wait_s: int, limits: InviteLimits) -> datetime:
+    """FloodWait of N s: the account rests N s plus the buffer; no quota is spent."""
+    return now + timedelta(seconds=wait_s + limits.flood_buffer_s)
+
+
+def peer_flood_park_until(now: datetime, limits: InviteLimits) -> datetime:
+    return now + timedelta(seconds=limits.peer_flood_park_s)
+
+
+def days_to_finish(targets: int, accounts: int, limits: InviteLimits) -> int | None:
+    """Capacity estimate for a pre-flight: eligible accounts × daily caps → days.
+    None when no account is eligible. Each account is also bounded by the lifetime cap."""
+    if targets <= 0:
+        return 0
+    if accounts <= 0:
+        return None
+    if targets > accounts * limits.lifetime_per_chat:
+        return None  # cannot finish with these accounts at all
+    per_day = accounts * min(limits.daily_per_account, limits.daily_per_chat)
+    return -(-targets // per_day)
