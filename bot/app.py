@@ -17,6 +17,7 @@ from bot.handlers import get_routers
 from bot.linking import PendingLogins
 from bot.middlewares import DbSessionMiddleware, UpdateLogMiddleware, UserMiddleware
 from core.accounts import AccountService
+from core.audiences import AudienceService
 from core.auth import build_auth_service
 from core.settings import Settings
 from db.kv import RedisNotifier, RedisThrottle
@@ -70,6 +71,7 @@ def build_dispatcher(
     dp["gateway"] = gateway
     dp["accounts"] = accounts
     dp["logins"] = logins
+    dp["audience_service"] = AudienceService()
     # Unlinking logs an account out, which only the holder of its lease may do.
     dp["leases"] = LeaseStore(sessionmaker, owner=f"bot:{process_owner()}", ttl_s=LEASE_TTL_S)
     dp.include_routers(*get_routers())

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.progress import PROGRESS_KINDS, show_task_notice
 from core.i18n import DEFAULT_LANGUAGE, t
 from core.logs import get_logger, new_trace_id
 from db.dal import open_dal
@@ -27,6 +28,8 @@ log = get_logger(__name__)
 # the entries its previous run read but did not acknowledge.
 DEFAULT_CONSUMER = "bot"
 NOTICE_TEXTS = {"web_login": "web_auth.notice", "account_status": "accounts.status_notice"}
+# Not sentences of their own: these redraw a collection task's progress message (bot.progress).
+NOTICE_REDRAWS = PROGRESS_KINDS
 SEND_ATTEMPTS = 3
 MAX_RETRY_AFTER_S = 60
 RECONNECT_DELAY_S = 2.0
@@ -48,7 +51,7 @@ async def run_notices(
             ):
                 new_trace_id()
                 try:
-                    await deliver(bot, sessionmaker, telegram_id, kind, payload)
+                    await deliver(bot, sessionmaker, telegram_id, kind, payload, redis=redis)
                 except Exception:
                     # One bad entry (blocked bot, bad payload, a bug) must not stop the others.
                     log.exception("notice not delivered", entry_id=entry_id, kind=kind)
@@ -64,7 +67,13 @@ async def deliver(
     telegram_id: int,
     kind: str,
     payload: dict[str, str],
+    *,
+    redis: Redis | None = None,
 ) -> None:
+    if kind in NOTICE_REDRAWS:
+        await show_task_notice(bot, sessionmaker, redis, telegram_id, kind, payload)
+        log.info("task notice shown", kind=kind, telegram_id=telegram_id)
+        return
     key = NOTICE_TEXTS.get(kind)
     if key is None:
         log.warning("unknown notice kind", kind=kind)

@@ -125,6 +125,14 @@ class AudienceService:
         await dal.commit()
         return task
 
+    async def track_message(
+        self, dal: Dal, user_id: int, workspace_id: int, task_id: int, chat_id: int, message_id: int
+    ) -> None:
+        """Remember the bot message that shows this task's progress (edited as it runs)."""
+        task = await self.task(dal, user_id, workspace_id, task_id)
+        await dal.set_parse_task_message(task.id, chat_id, message_id)
+        await dal.commit()
+
     async def task(self, dal: Dal, user_id: int, workspace_id: int, task_id: int) -> ParseTaskDTO:
         await require_workspace(dal, user_id, workspace_id)
         task = await dal.get_parse_task(workspace_id, task_id)
@@ -224,11 +232,16 @@ class AudienceService:
         items = items[:limit]
         return Page(items, items[-1].user_id if more else None)
 
-    async def delete(self, dal: Dal, user_id: int, workspace_id: int, audience_id: int) -> None:
+    async def check_delete(self, dal: Dal, user_id: int, workspace_id: int, audience_id: int) -> AudienceDTO:
+        """The audience, if this user may delete it: only the owner (others: `Forbidden`)."""
         role = await require_workspace(dal, user_id, workspace_id)
         target = await self.audience(dal, user_id, workspace_id, audience_id)
         if role is not WorkspaceRole.OWNER:
             raise Forbidden("only the owner deletes data")
+        return target
+
+    async def delete(self, dal: Dal, user_id: int, workspace_id: int, audience_id: int) -> None:
+        target = await self.check_delete(dal, user_id, workspace_id, audience_id)
         await dal.delete_audience(target.id)
         await dal.audit(
             "audience.deleted", actor_user_id=user_id, workspace_id=workspace_id,

@@ -55,3 +55,9 @@ class Busy(DomainError):
     """The object is in use by another process right now; trying again later may work."""
 
     code = "busy"
+
+
+class NoAccounts(DomainError):
+    """The work needs a linked account of the workspace that may work now, and there is none."""
+
+    code = "no_accounts"

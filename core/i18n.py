@@ -198,6 +198,147 @@ CATALOG: dict[str, dict[str, str]] = {
         "error.internal": "Something went wrong on our side. The trace id helps the administrator find it.",
         "error.not_ready": "The service is not ready: {problem}.",
         "error.error": "The request failed.",
+        # collecting audiences: /parse and the task message
+        "parse.usage": (
+            "Collect people from a public group or channel:\n"
+            "/parse <link or @username> [members|comments|authors] [speed=safe|medium|fast] "
+            "[priority=high|normal|low] [posts=N] [days=N] [audience=Name]\n\n"
+            "members — members of a group (default); comments — authors of comments under the "
+            "last N posts of a channel (posts=100 by default); authors — authors of messages in "
+            "a group over the last N days (days=30 by default).\n"
+            "Without audience=, the people go to an audience named after the source.\n\n"
+            "Examples:\n/parse @some_group\n/parse t.me/some_channel comments posts=50\n"
+            "/parse @some_group authors days=7 speed=safe audience=\"Best chat\""
+        ),
+        "parse.invalid": "The collection was not started: {problem}.\n\nSend /parse alone to see how to write it.",
+        "problem.kind": "what to collect: members, comments or authors",
+        "problem.speed": "speed: safe, medium or fast",
+        "problem.priority": "priority: high, normal or low",
+        "problem.posts": "posts: a whole number from 1 to {max}",
+        "problem.days": "days: a whole number from 1 to {max}",
+        "problem.name": "audience: a name of 1 to {max} characters",
+        "problem.option": "I do not understand «{option}» (options: speed=, priority=, posts=, days=, audience=)",
+        "problem.quotes": "a quote is opened and not closed",
+        "problem.file": "the file must be UTF-8 CSV text, at most 5 MB and 100,000 lines",
+        "task.head": "Collection #{id}: {source} · {kind}\nAudience: «{audience}»",
+        "task.status": "Status: {status}",
+        "task.kind.members": "group members",
+        "task.kind.comments": "comment authors",
+        "task.kind.authors": "message authors",
+        "task.state.queued": "queued",
+        "task.state.running": "running",
+        "task.state.paused": "paused",
+        "task.state.done": "done",
+        "task.state.failed": "failed",
+        "task.state.cancelled": "cancelled",
+        "task.queued_hint": "It starts as soon as a worker and one of your accounts are free (priority: {priority}, speed: {speed}).",
+        "task.priority.high": "high",
+        "task.priority.normal": "normal",
+        "task.priority.low": "low",
+        "task.fetched_of": "Fetched: {done} of ~{total} ({percent}%)",
+        "task.fetched": "Fetched: {done}",
+        "task.collected": "Collected: {collected} (new: {new}, already known: {known})",
+        "task.skipped": "Skipped by filters: {skipped}",
+        "task.accounts": "Accounts used: {accounts}",
+        "task.elapsed": "Elapsed: {elapsed}",
+        "task.paused_hint": "Paused. Resume continues where it stopped; nothing collected is lost.",
+        "task.summary_done": (
+            "Done: {collected} collected — {new} new, {known} already in the audience; "
+            "{skipped} skipped by filters."
+        ),
+        "task.summary_found": "Found by name search past Telegram's 10,000-member listing limit: {found}.",
+        "task.summary_audience": "The audience «{audience}» now has {size} people: /audiences",
+        "task.summary_failed": "Failed: {reason}.",
+        "task.summary_partial": "Kept in the audience: {collected} collected, {new} of them new.",
+        "task.summary_cancelled": "Cancelled. What was collected stays in the audience: {collected} ({new} new).",
+        "task.pause": "⏸ Pause",
+        "task.resume": "▶️ Resume",
+        "task.cancel": "✖️ Cancel",
+        "task.paused_done": "Paused.",
+        "task.resumed_done": "Resumed: it is back in the queue.",
+        "task.cancelled_done": "Cancelled.",
+        "task.cannot": "Not possible: the task is {status}.",
+        "parse.error.source_not_found": "no chat has this username",
+        "parse.error.no_access": "none of your accounts can read this chat (it is private, or they are banned there)",
+        "parse.error.no_discussion": "this channel has no discussion group, so there are no comments to collect",
+        "parse.error.not_a_group": (
+            "this is not a group: a person, or a channel whose subscribers only its admins see "
+            "(collect its comments instead)"
+        ),
+        "parse.error.no_accounts": "no linked account can work now; link one with /link or enable one in /accounts",
+        "parse.error.private_link": "private invite links cannot be collected from; use a public @username",
+        "parse.error.internal_error": "an unexpected error repeated several times; the administrator can find it in the logs",
+        "parse.error.telegram_error": "Telegram kept answering with errors; try again later",
+        "parse.error.unknown": "unexpected error ({code})",
+        "duration.s": "{s} s",
+        "duration.ms": "{m} min {s} s",
+        "duration.hm": "{h} h {m} min",
+        # /tasks
+        "tasks.title": "Collection tasks, newest first:",
+        "tasks.empty": "No collection tasks yet. Start one with /parse (send /parse alone for help).",
+        "tasks.item": "• #{id} {source} · {kind} — {status}\n   {progress}",
+        "tasks.progress_of": "fetched {done} of ~{total} ({percent}%), collected {collected}",
+        "tasks.progress": "fetched {done}, collected {collected}",
+        "tasks.pause": "⏸ Pause #{id}",
+        "tasks.resume": "▶️ Resume #{id}",
+        "tasks.cancel": "✖️ Cancel #{id}",
+        "list.next_page": "Next ›",
+        "list.first_page": "‹ Back to the start",
+        # /audiences
+        "audiences.title": "Your audiences:",
+        "audiences.empty": "No audiences yet. Collect one with /parse, or find communities with /search.",
+        "audiences.item": "• «{name}» — {size} people",
+        "audiences.item_pending": "• «{name}» — {size} people, and {pending} known by username only",
+        "audiences.footer": "Export is a CSV file; import takes a CSV file with user_id and/or username.",
+        "audiences.export": "⬇️ Export «{name}»",
+        "audiences.import": "⬆️ Import into «{name}»",
+        "audiences.delete": "🗑 Delete «{name}»",
+        "audiences.export_caption": "Audience «{name}»: {size} people.",
+        "audiences.export_too_big": "This audience is too big to send here; export it from the web panel.",
+        "audiences.exporting": "Preparing the file…",
+        "audiences.import_ask": (
+            "Send the CSV file for «{name}» as a document (a file, not text). A header with "
+            "user_id and/or username columns, or one id or @username per line; up to 5 MB. "
+            "/cancel stops the import."
+        ),
+        "audiences.import_not_document": "Send the CSV as a file (a document). /cancel stops the import.",
+        "audiences.import_too_big": "The file is larger than {mb} MB. Split it and send the parts one by one.",
+        "audiences.import_failed": "The file was not imported: {problem}. Send a corrected file or /cancel.",
+        "audiences.import_report": (
+            "Imported into «{name}»: {lines} lines, {accepted} accepted, "
+            "{new_members} new people and {new_usernames} new usernames."
+        ),
+        "audiences.import_errors": "Lines with problems ({count}):",
+        "audiences.import_line": "• line {line}: {problem}",
+        "audiences.import_line_value": "• line {line}: {problem} — «{value}»",
+        "audiences.import_more": "…and {count} more.",
+        "audiences.import_cancelled": "The import is cancelled.",
+        "import.problem.bad_username": "not a valid username",
+        "import.problem.bad_user_id": "not a valid user id",
+        "import.problem.no_user_id_or_username": "neither a user id nor a username",
+        "audiences.delete_confirm": "Delete the audience «{name}» with its {size} people? This cannot be undone.",
+        "audiences.delete_yes": "Yes, delete",
+        "audiences.delete_no": "No, keep it",
+        "audiences.deleted": "The audience «{name}» is deleted.",
+        # /search
+        "search.usage": "Send keywords after the command, e.g. /search crypto news",
+        "search.bad_keywords": "Keywords: {min} to {max} characters, e.g. /search crypto news",
+        "search.no_accounts": (
+            "Searching needs one of your Telegram accounts, and none is linked and working. "
+            "Link one with /link (or enable one in /accounts), then search again."
+        ),
+        "search.busy": "Your accounts are all busy or resting right now. Try again in a minute.",
+        "search.nothing": "Nothing found for «{keywords}» among groups and channels with comments.",
+        "search.title": "Communities for «{keywords}», best first:",
+        "search.item": "{n}. {title} {username} — {kind}\n   members: {members} · active commenters: {commenters} · score: {score}",
+        "search.no_username": "(no public username)",
+        "search.kind.group": "group",
+        "search.kind.megagroup": "supergroup",
+        "search.kind.channel": "channel with comments",
+        "search.parse_members": "Collect #{n}: members",
+        "search.parse_comments": "Collect #{n}: commenters",
+        "search.created": "Task #{id} is queued.",
+        "error.no_accounts": "No linked Telegram account of this workspace can do this now. Link one in the bot with /link.",
     },
     "ru": {
         "start.new": (
@@ -378,6 +519,143 @@ CATALOG: dict[str, dict[str, str]] = {
         "error.internal": "Ошибка на нашей стороне. Идентификатор трассировки поможет администратору её найти.",
         "error.not_ready": "Сервис не готов: {problem}.",
         "error.error": "Запрос не выполнен.",
+        "parse.usage": (
+            "Сбор людей из публичной группы или канала:\n"
+            "/parse <ссылка или @username> [members|comments|authors] [speed=safe|medium|fast] "
+            "[priority=high|normal|low] [posts=N] [days=N] [audience=Название]\n\n"
+            "members — участники группы (по умолчанию); comments — авторы комментариев под "
+            "последними N постами канала (по умолчанию posts=100); authors — авторы сообщений "
+            "в группе за последние N дней (по умолчанию days=30).\n"
+            "Без audience= люди попадают в аудиторию с названием источника.\n\n"
+            "Примеры:\n/parse @some_group\n/parse t.me/some_channel comments posts=50\n"
+            "/parse @some_group authors days=7 speed=safe audience=\"Лучший чат\""
+        ),
+        "parse.invalid": "Сбор не запущен: {problem}.\n\nОтправьте /parse без параметров, чтобы увидеть, как его записать.",
+        "problem.kind": "что собирать: members, comments или authors",
+        "problem.speed": "скорость: safe, medium или fast",
+        "problem.priority": "приоритет: high, normal или low",
+        "problem.posts": "posts: целое число от 1 до {max}",
+        "problem.days": "days: целое число от 1 до {max}",
+        "problem.name": "audience: название от 1 до {max} символов",
+        "problem.option": "непонятно «{option}» (параметры: speed=, priority=, posts=, days=, audience=)",
+        "problem.quotes": "кавычка открыта, но не закрыта",
+        "problem.file": "нужен CSV-файл в UTF-8, не больше 5 МБ и 100 000 строк",
+        "task.head": "Сбор №{id}: {source} · {kind}\nАудитория: «{audience}»",
+        "task.status": "Состояние: {status}",
+        "task.kind.members": "участники группы",
+        "task.kind.comments": "авторы комментариев",
+        "task.kind.authors": "авторы сообщений",
+        "task.state.queued": "в очереди",
+        "task.state.running": "идёт",
+        "task.state.paused": "на паузе",
+        "task.state.done": "завершён",
+        "task.state.failed": "не удался",
+        "task.state.cancelled": "отменён",
+        "task.queued_hint": "Начнётся, как только освободятся обработчик и один из ваших аккаунтов (приоритет: {priority}, скорость: {speed}).",
+        "task.priority.high": "высокий",
+        "task.priority.normal": "обычный",
+        "task.priority.low": "низкий",
+        "task.fetched_of": "Получено: {done} из ~{total} ({percent}%)",
+        "task.fetched": "Получено: {done}",
+        "task.collected": "Собрано: {collected} (новых: {new}, уже известных: {known})",
+        "task.skipped": "Отсеяно фильтрами: {skipped}",
+        "task.accounts": "Задействовано аккаунтов: {accounts}",
+        "task.elapsed": "Прошло: {elapsed}",
+        "task.paused_hint": "На паузе. Продолжение начнётся с того же места; собранное не теряется.",
+        "task.summary_done": (
+            "Готово: собрано {collected} — новых {new}, уже были в аудитории {known}; "
+            "отсеяно фильтрами {skipped}."
+        ),
+        "task.summary_found": "Найдено поиском по именам сверх лимита Telegram в 10 000 участников: {found}.",
+        "task.summary_audience": "В аудитории «{audience}» теперь {size} чел.: /audiences",
+        "task.summary_failed": "Не удалось: {reason}.",
+        "task.summary_partial": "В аудитории сохранено: собрано {collected}, из них новых {new}.",
+        "task.summary_cancelled": "Отменён. Собранное остаётся в аудитории: {collected} (новых {new}).",
+        "task.pause": "⏸ Пауза",
+        "task.resume": "▶️ Продолжить",
+        "task.cancel": "✖️ Отменить",
+        "task.paused_done": "Поставлено на паузу.",
+        "task.resumed_done": "Продолжено: задача снова в очереди.",
+        "task.cancelled_done": "Отменено.",
+        "task.cannot": "Нельзя: задача уже в состоянии «{status}».",
+        "parse.error.source_not_found": "чата с таким именем нет",
+        "parse.error.no_access": "ни один из ваших аккаунтов не может читать этот чат (он закрытый, или аккаунты там заблокированы)",
+        "parse.error.no_discussion": "у канала нет группы обсуждения, поэтому собирать комментарии неоткуда",
+        "parse.error.not_a_group": (
+            "это не группа: это человек или канал, подписчиков которого видят только его "
+            "администраторы (соберите авторов комментариев)"
+        ),
+        "parse.error.no_accounts": "нет подключённого аккаунта, который может работать; подключите его через /link или включите в /accounts",
+        "parse.error.private_link": "из приватных ссылок-приглашений собирать нельзя; укажите публичный @username",
+        "parse.error.internal_error": "несколько раз подряд произошла неожиданная ошибка; администратор найдёт её в журналах",
+        "parse.error.telegram_error": "Telegram раз за разом отвечал ошибками; попробуйте позже",
+        "parse.error.unknown": "неожиданная ошибка ({code})",
+        "duration.s": "{s} с",
+        "duration.ms": "{m} мин {s} с",
+        "duration.hm": "{h} ч {m} мин",
+        "tasks.title": "Задачи сбора, сначала новые:",
+        "tasks.empty": "Задач сбора пока нет. Запустите сбор командой /parse (отправьте /parse без параметров, чтобы увидеть подсказку).",
+        "tasks.item": "• №{id} {source} · {kind} — {status}\n   {progress}",
+        "tasks.progress_of": "получено {done} из ~{total} ({percent}%), собрано {collected}",
+        "tasks.progress": "получено {done}, собрано {collected}",
+        "tasks.pause": "⏸ Пауза №{id}",
+        "tasks.resume": "▶️ Продолжить №{id}",
+        "tasks.cancel": "✖️ Отменить №{id}",
+        "list.next_page": "Дальше ›",
+        "list.first_page": "‹ К началу",
+        "audiences.title": "Ваши аудитории:",
+        "audiences.empty": "Аудиторий пока нет. Соберите аудиторию командой /parse или найдите сообщества через /search.",
+        "audiences.item": "• «{name}» — {size} чел.",
+        "audiences.item_pending": "• «{name}» — {size} чел. и ещё {pending} известны только по username",
+        "audiences.footer": "Экспорт — это CSV-файл; импорт принимает CSV-файл со столбцами user_id и/или username.",
+        "audiences.export": "⬇️ Выгрузить «{name}»",
+        "audiences.import": "⬆️ Импорт в «{name}»",
+        "audiences.delete": "🗑 Удалить «{name}»",
+        "audiences.export_caption": "Аудитория «{name}»: {size} чел.",
+        "audiences.export_too_big": "Аудитория слишком большая, чтобы отправить её здесь; выгрузите её в веб-панели.",
+        "audiences.exporting": "Готовлю файл…",
+        "audiences.import_ask": (
+            "Отправьте CSV-файл для «{name}» документом (файлом, а не текстом): заголовок со "
+            "столбцами user_id и/или username или по одному id или @username в строке; до 5 МБ. "
+            "/cancel — отменить импорт."
+        ),
+        "audiences.import_not_document": "Отправьте CSV файлом (документом). /cancel — отменить импорт.",
+        "audiences.import_too_big": "Файл больше {mb} МБ. Разделите его и отправьте части по очереди.",
+        "audiences.import_failed": "Файл не импортирован: {problem}. Отправьте исправленный файл или /cancel.",
+        "audiences.import_report": (
+            "Импорт в «{name}»: строк {lines}, принято {accepted}, "
+            "новых людей {new_members} и новых username {new_usernames}."
+        ),
+        "audiences.import_errors": "Строки с ошибками ({count}):",
+        "audiences.import_line": "• строка {line}: {problem}",
+        "audiences.import_line_value": "• строка {line}: {problem} — «{value}»",
+        "audiences.import_more": "…и ещё {count}.",
+        "audiences.import_cancelled": "Импорт отменён.",
+        "import.problem.bad_username": "неверный username",
+        "import.problem.bad_user_id": "неверный id пользователя",
+        "import.problem.no_user_id_or_username": "нет ни id пользователя, ни username",
+        "audiences.delete_confirm": "Удалить аудиторию «{name}» ({size} чел.)? Это нельзя отменить.",
+        "audiences.delete_yes": "Да, удалить",
+        "audiences.delete_no": "Нет, оставить",
+        "audiences.deleted": "Аудитория «{name}» удалена.",
+        "search.usage": "Отправьте ключевые слова после команды, например: /search крипто новости",
+        "search.bad_keywords": "Ключевые слова: от {min} до {max} символов, например: /search крипто новости",
+        "search.no_accounts": (
+            "Для поиска нужен один из ваших аккаунтов Telegram, а подключённого и работающего нет. "
+            "Подключите аккаунт через /link (или включите его в /accounts) и повторите поиск."
+        ),
+        "search.busy": "Все ваши аккаунты сейчас заняты или отдыхают. Попробуйте через минуту.",
+        "search.nothing": "По запросу «{keywords}» не найдено групп и каналов с комментариями.",
+        "search.title": "Сообщества по запросу «{keywords}», сначала лучшие:",
+        "search.item": "{n}. {title} {username} — {kind}\n   участников: {members} · активных комментаторов: {commenters} · оценка: {score}",
+        "search.no_username": "(без публичного имени)",
+        "search.kind.group": "группа",
+        "search.kind.megagroup": "супергруппа",
+        "search.kind.channel": "канал с комментариями",
+        "search.parse_members": "Собрать №{n}: участников",
+        "search.parse_comments": "Собрать №{n}: комментаторов",
+        "search.created": "Задача №{id} в очереди.",
+        "error.no_accounts": "Ни один подключённый аккаунт Telegram этого пространства сейчас не может это сделать. Подключите аккаунт в боте командой /link.",
     },
 }
 

@@ -178,6 +178,9 @@ class AudienceStore(Protocol):
 
     async def get_parse_task(self, workspace_id: int, task_id: int) -> ParseTaskDTO | None: ...
 
+    async def find_parse_task(self, task_id: int) -> ParseTaskDTO | None:
+        """By id alone, whatever the workspace: never for a caller's request."""
+
     async def list_parse_tasks(self, workspace_id: int, *, before_id: int | None, limit: int) -> list[ParseTaskDTO]: ...
 
     async def move_parse_task(

@@ -92,6 +92,14 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     worker_heartbeat_s: int = Field(default=10, ge=1, le=300)
     account_check_interval_s: int = Field(default=900, ge=30, le=86400)
+    # How long an account lease lives without a heartbeat: a killed process's accounts are
+    # free again after this long.
+    account_lease_ttl_s: int = Field(default=30, ge=2, le=600)
+    parse_concurrency: int = Field(default=2, ge=1, le=32)
+    # A killed worker's parse task is resumed by another worker this long after its last sign.
+    parse_claim_ttl_s: int = Field(default=60, ge=2, le=3600)
+    # Multiplies the speed profiles' pauses between requests (0: none; for local trials only).
+    parse_delay_scale: float = Field(default=1.0, ge=0.0, le=10.0)
 
     @field_validator("database_url")
     @classmethod

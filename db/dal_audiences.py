@@ -220,6 +220,11 @@ class AudiencesSql:
         )
         return task_dto(row) if row else None
 
+    async def find_parse_task(self, task_id: int) -> ParseTaskDTO | None:
+        """By id alone: for notices from the workers, which name a task and nothing else."""
+        row = await self.session.get(ParseTask, task_id)
+        return task_dto(row) if row else None
+
     async def list_parse_tasks(self, workspace_id: int, *, before_id: int | None, limit: int) -> list[ParseTaskDTO]:
         query = select(ParseTask).where(ParseTask.workspace_id == workspace_id)
         if before_id is not None:

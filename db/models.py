@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from core.campaigns import CampaignStatus, TargetState
 from core.dto import AccountStatus, GlobalRole, WorkspaceRole
 from core.parsing import LastSeen, ParseKind, ParseStatus
 
@@ -319,3 +320,124 @@ class ParseTask(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
     __table_args__ = (Index("ix_parse_tasks_queue", "status", "priority", "id"),)
+
+
+# --- invite campaigns (DESIGN §7) --------------------------------------------------------------
+class Campaign(Base):
+    """One audience invited into one target chat with the workspace's accounts."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(128))
+    audience_id: Mapped[int | None] = mapped_column(ForeignKey("audiences.id", ondelete="SET NULL"))
+    # The chat as the owner named it (public username or basic group id) and as it resolved.
+    target_ref: Mapped[str] = mapped_column(String(128))
+    target_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    target_kind: Mapped[str | None] = mapped_column(String(16))
+    target_title: Mapped[str | None] = mapped_column(String(256))
+    invite_link: Mapped[str | None] = mapped_column(String(256))
+    status: Mapped[CampaignStatus] = mapped_column(
+        _enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT
+    )
+    start_at: Mapped[datetime | None]
+    # Daily active hours, UTC, [from, to); both empty: any time.
+    active_from_hour: Mapped[int | None] = mapped_column(SmallInteger)
+    active_to_hour: Mapped[int | None] = mapped_column(SmallInteger)
+    priority: Mapped[int] = mapped_column(SmallInteger, default=1)
+    limits: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    preflight: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    __table_args__ = (Index("ix_campaigns_status", "status", "priority", "id"),)
+
+
+class CampaignTarget(Base):
+    """One person of a campaign. `sending` is the journal row committed before the call."""
+
+    __tablename__ = "campaign_targets"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    tg_user_id: Mapped[int] = mapped_column(BigInteger)
+    username: Mapped[str | None] = mapped_column(String(32))
+    seen_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("telegram_accounts.id", ondelete="SET NULL")
+    )
+    access_hash: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[TargetState] = mapped_column(
+        _enum(TargetState, "campaign_target_state"), default=TargetState.PENDING
+    )
+    reason: Mapped[str | None] = mapped_column(String(32))
+    # The claim: which account under which lease epoch, and until when it may be sending.
+    account_id: Mapped[int | None] = mapped_column(BigInteger)
+    claim_epoch: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_until: Mapped[datetime | None]
+    not_before: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "tg_user_id"),
+        Index("ix_campaign_targets_queue", "campaign_id", "state", "seen_by_account_id", "id"),
+    )
+
+
+class InviteLedger(Base):
+    """Every person ever tried per workspace and target chat: nobody is invited twice."""
+
+    __tablename__ = "invite_ledger"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    tg_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    account_id: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class OptOut(Base):
+    """People who asked not to be invited by this workspace."""
+
+    __tablename__ = "opt_outs"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    tg_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    reason: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class InviteEvent(Base):
+    """One attempt: the campaign's log, and what the per-account limits are counted from."""
+
+    __tablename__ = "invite_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    account_id: Mapped[int | None] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    tg_user_id: Mapped[int] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    # Whether the attempt spent the account's quota (a flood wait does not).
+    counted: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (
+        Index("ix_invite_events_account_at", "account_id", "at"),
+        Index("ix_invite_events_account_chat", "account_id", "chat_id", "at"),
+        Index("ix_invite_events_campaign", "campaign_id", "id"),
+        Index("ix_invite_events_chat", "workspace_id", "chat_id"),
+    )

@@ -26,6 +26,7 @@ from telethon.sessions import StringSession
 
 from core import telegram as tg
 from core.parsing import LastSeen, Person, last_seen_bucket
+from core.search import Community
 from core.settings import Settings
 
 FLOOD_SLEEP_THRESHOLD_S = 3
@@ -442,6 +443,10 @@ class AccountClient:
         )
 
 
+def _forget(tlo: Any) -> None:
+    return None
+
+
 def _comments(message: Any) -> int:
     replies = getattr(message, "replies", None)
     return int(replies.replies) if replies is not None and replies.comments else 0
@@ -452,11 +457,24 @@ class TelegramGateway:
     factory: ClientFactory
 
     @contextlib.asynccontextmanager
-    async def account(self, session: str) -> AsyncIterator[AccountClient]:
+    async def account(
+        self, session: str, *, remember_entities: bool = True
+    ) -> AsyncIterator[AccountClient]:
+        """A connected client of a linked account (use inside its lease).
+
+        `remember_entities=False` for bulk reading: Telethon would otherwise keep every user
+        it is shown in the session's memory, which the collectors never read back (they
+        build their input peers themselves) and which grows with each page.
+        """
         client = self.factory(session)
-        with translated():
-            await client.connect()
+        if not remember_entities:
+            client.session.process_entities = _forget  # type: ignore[method-assign]
         try:
+            # A connect that fails half-way (e.g. AUTH_KEY_DUPLICATED on the first request)
+            # leaves the connection open: closed here too, or the next attempt with this
+            # session would collide with it.
+            with translated():
+                await client.connect()
             yield AccountClient(client)
         finally:
             await client.disconnect()
@@ -646,3 +664,305 @@ class PhoneLogin(_Login):
         return _info(user)
 
 
+
+
+# --- invites ---------------------------------------------------------------------------------
+from core import campaigns as cg  # noqa: E402  (kept with the section that uses it)
+
+
+class Inviter:
+    """Invites into one target chat with one account's connected client (inside its lease).
+
+    Access hashes are per account: a person is addressed with the hash the inviting account
+    saw, or resolved by username with this account; a channel is resolved by this account.
+    """
+
+    def __init__(self, account: AccountClient) -> None:
+        self._client = account._client
+        self._channels: dict[int, int] = {}
+        self._users: dict[int, int] = {}
+
+    async def resolve_target(self, ref: str | int) -> cg.TargetChat:
+        """The chat behind a public username, or a basic group by id.
+
+        Raises `SourceNotFound` (no such chat), `NotAGroup` (a person), `NoAccess`.
+        """
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.lstrip("-").isdigit()):
+            chat_id = int(ref)
+            with reading_chat():
+                full = await self._client(functions.messages.GetFullChatRequest(chat_id))
+            chat = next((c for c in full.chats if c.id == chat_id), None)
+            return cg.TargetChat(chat_id, "group", getattr(chat, "title", "") or "", None)
+        with reading_chat():
+            resolved = await self._client(functions.contacts.ResolveUsernameRequest(ref.lstrip("@")))
+        peer = resolved.peer
+        if isinstance(peer, types.PeerUser):
+            raise tg.NotAGroup("PEER_IS_USER")
+        if isinstance(peer, types.PeerChat):
+            return await self.resolve_target(peer.chat_id)
+        channel = next((c for c in resolved.chats if c.id == peer.channel_id), None)
+        if not isinstance(channel, types.Channel):
+            raise tg.NoAccess("CHANNEL_FORBIDDEN")
+        self._channels[channel.id] = channel.access_hash
+        kind = "channel" if channel.broadcast else "megagroup"
+        return cg.TargetChat(channel.id, kind, channel.title, channel.username)
+
+    def _channel(self, chat: cg.TargetChat) -> types.InputChannel:
+        access_hash = self._channels.get(chat.chat_id)
+        if access_hash is None:
+            raise LookupError(f"chat {chat.chat_id} was not resolved by this account")
+        return types.InputChannel(chat.chat_id, access_hash)
+
+    async def my_rights(self, chat: cg.TargetChat) -> cg.ChatRights:
+        """Whether this account is in the chat, and may add people to it."""
+        if chat.kind == "group":
+            with reading_chat():
+                full = await self._client(functions.messages.GetFullChatRequest(chat.chat_id))
+            me = (await self._client(functions.users.GetUsersRequest([types.InputUserSelf()])))[0].id
+            rows = getattr(full.full_chat.participants, "participants", [])
+            row = next((p for p in rows if p.user_id == me), None)
+            if row is None:
+                return cg.ChatRights(member=False)
+            creator = isinstance(row, types.ChatParticipantCreator)
+            admin = creator or isinstance(row, types.ChatParticipantAdmin)
+            # In a basic group every member may add people unless the chat forbids it.
+            return cg.ChatRights(member=True, creator=creator, admin=admin, can_invite=True)
+        try:
+            with reading_chat():
+                answer = await self._client(
+                    functions.channels.GetParticipantRequest(self._channel(chat), types.InputPeerSelf())
+                )
+        except tg.TelegramError as exc:
+            if exc.rpc == "USER_NOT_PARTICIPANT":
+                return cg.ChatRights(member=False)
+            raise
+        row = answer.participant
+        if isinstance(row, types.ChannelParticipantCreator):
+            return cg.ChatRights(member=True, creator=True, admin=True, can_invite=True)
+        if isinstance(row, types.ChannelParticipantAdmin):
+            rights = row.admin_rights
+            return cg.ChatRights(member=True, admin=True, can_invite=bool(rights and rights.invite_users))
+        return cg.ChatRights(member=True)
+
+    async def _input_user(self, user_id: int, access_hash: int | None, username: str | None) -> types.InputUser:
+        """The person as this account may name them: a hash it saw, or its own resolve."""
+        if access_hash is None:
+            access_hash = self._users.get(user_id)
+        if access_hash is None and username:
+            with translated():
+                resolved = await self._client(functions.contacts.ResolveUsernameRequest(username))
+            found = next((u for u in resolved.users if isinstance(u, types.User)), None)
+            if found is None or found.id != user_id:
+                # The username now belongs to someone else (or nobody): never invite a stranger.
+                raise tg.TelegramError("USERNAME_NOT_OCCUPIED")
+            access_hash = found.access_hash
+            self._users[user_id] = access_hash
+        return types.InputUser(user_id, access_hash or 0)
+
+    async def invite(
+        self, chat: cg.TargetChat, user_id: int, access_hash: int | None, username: str | None
+    ) -> cg.Sent:
+        """Add one person; failures are domain errors (`tg.TelegramError.rpc` names the RPC)."""
+        user = await self._input_user(user_id, access_hash, username)
+        try:
+            with translated():
+                if chat.kind == "group":
+                    answer = await self._client(
+                        functions.messages.AddChatUserRequest(chat.chat_id, user, fwd_limit=0)
+                    )
+                else:
+                    answer = await self._client(
+                        functions.channels.InviteToChannelRequest(self._channel(chat), [user])
+                    )
+        except tg.TelegramError as exc:
+            if exc.rpc == "USER_ALREADY_PARTICIPANT":
+                return cg.Sent.ALREADY_MEMBER
+            raise
+        missing = {m.user_id for m in getattr(answer, "missing_invitees", None) or ()}
+        return cg.Sent.MISSING_INVITEE if user_id in missing else cg.Sent.ADDED
+
+    async def is_member(
+        self, chat: cg.TargetChat, user_id: int, access_hash: int | None, username: str | None
+    ) -> bool:
+        """A membership check, to resolve an invite whose result was never recorded."""
+        if chat.kind == "group":
+            with reading_chat():
+                full = await self._client(functions.messages.GetFullChatRequest(chat.chat_id))
+            rows = getattr(full.full_chat.participants, "participants", [])
+            return any(p.user_id == user_id for p in rows)
+        user = await self._input_user(user_id, access_hash, username)
+        peer = types.InputPeerUser(user.user_id, user.access_hash)
+        try:
+            with translated():
+                await self._client(functions.channels.GetParticipantRequest(self._channel(chat), peer))
+        except tg.TelegramError as exc:
+            if exc.rpc == "USER_NOT_PARTICIPANT":
+                return False
+            raise
+        return True
+
+    async def invite_link(self, chat: cg.TargetChat) -> str | None:
+        """A link the owner can share with the people an invite could not add."""
+        peer: Any = (
+            types.InputPeerChat(chat.chat_id) if chat.kind == "group"
+            else types.InputPeerChannel(chat.chat_id, self._channel(chat).access_hash)
+        )
+        try:
+            with translated():
+                answer = await self._client(functions.messages.ExportChatInviteRequest(peer))
+        except tg.TelegramError:
+            return None
+        return getattr(answer, "link", None)
+
+
+# --- community search ------------------------------------------------------------------------
+# One search asks Telegram for little and stays well inside the account lease it runs under:
+# a few keyword variants, then the details of the biggest candidates only.
+SEARCH_PER_VARIANT = 50  # chats asked per keyword variant
+SEARCH_DETAILED = 15  # candidates whose activity is looked at
+SEARCH_RECENT_POSTS = 20  # channel posts looked at for comments
+SEARCH_THREADS = 2  # comment threads read per channel
+SEARCH_RECENT_MESSAGES = 100  # group messages (or comments of a thread) looked at
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityScan:
+    """What one account found; `flood_wait_s` is set when Telegram asked it to slow down
+    part-way (the rest was left without details) and the account must rest that long."""
+
+    found: list[Community]
+    flood_wait_s: int | None = None
+
+
+_ACCOUNT_GONE = (tg.AccountUnauthorized, tg.AccountBanned, tg.AuthKeyDuplicated)
+
+
+async def scan_communities(
+    account: AccountClient, variants: list[str], *, budget_s: float = 20.0
+) -> CommunityScan:
+    """Groups and channels matching any of `variants`, with members and recent activity.
+
+    Groups get their member count and the distinct authors of their latest messages;
+    broadcast channels whether they have a discussion group and the distinct authors of
+    comments under their latest posts. Candidates past `SEARCH_DETAILED` or `budget_s`
+    keep what the search itself showed. Raises `FloodWait` only when nothing was found
+    before Telegram asked to slow down, and the account errors (`AccountUnauthorized`, ...).
+    """
+    # The raw client of this very module: the search is a reading feature of the account.
+    client = account._client
+    chats: dict[int, Any] = {}
+    flood: int | None = None
+    for variant in variants:
+        try:
+            with translated():
+                found = await client(functions.contacts.SearchRequest(variant, SEARCH_PER_VARIANT))
+        except tg.FloodWait as exc:
+            if not chats:
+                raise
+            flood = exc.seconds
+            break
+        except _ACCOUNT_GONE:
+            raise
+        except tg.TelegramError:
+            continue  # e.g. a variant Telegram finds too short: the others still count
+        for chat in found.chats:
+            if _searchable(chat):
+                chats.setdefault(chat.id, chat)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + budget_s
+    ordered = sorted(chats.values(), key=lambda c: (-(getattr(c, "participants_count", None) or 0), c.id))
+    results: list[Community] = []
+    for n, chat in enumerate(ordered):
+        community = _community_of(chat)
+        if flood is None and n < SEARCH_DETAILED and loop.time() < deadline:
+            try:
+                community = await _detailed(client, chat, community)
+            except tg.FloodWait as exc:
+                flood = exc.seconds
+            except _ACCOUNT_GONE:
+                raise
+            except tg.TelegramError:
+                pass  # this chat cannot be read: it keeps what the search showed
+        results.append(community)
+    return CommunityScan(results, flood)
+
+
+def _searchable(chat: Any) -> bool:
+    if isinstance(chat, types.Channel):
+        return True
+    return isinstance(chat, types.Chat) and not chat.deactivated and chat.migrated_to is None
+
+
+def _community_of(chat: Any, members: int | None = None, has_discussion: bool = False,
+                  commenters: int = 0) -> Community:
+    if isinstance(chat, types.Channel):
+        kind = "channel" if chat.broadcast else "megagroup"
+    else:
+        kind = "group"
+    return Community(
+        chat_id=int(chat.id),
+        username=getattr(chat, "username", None),
+        title=chat.title or "",
+        kind=kind,
+        members=int(members if members is not None else getattr(chat, "participants_count", None) or 0),
+        has_discussion=has_discussion,
+        recent_commenters=commenters,
+    )
+
+
+def _user_senders(messages: list[Any]) -> set[int]:
+    return {
+        m.from_id.user_id for m in messages
+        if isinstance(m, types.Message) and isinstance(m.from_id, types.PeerUser)
+    }
+
+
+def _history(peer: Any, limit: int) -> Any:
+    return functions.messages.GetHistoryRequest(peer, 0, None, 0, limit, 0, 0, 0)
+
+
+async def _detailed(client: TelegramClient, chat: Any, community: Community) -> Community:
+    if isinstance(chat, types.Chat):
+        with reading_chat():
+            history = await client(_history(types.InputPeerChat(chat.id), SEARCH_RECENT_MESSAGES))
+        return _community_of(chat, community.members, commenters=len(_user_senders(history.messages)))
+    if chat.access_hash is None or getattr(chat, "min", False):
+        return community  # seen without a usable access hash: nothing more can be asked
+    channel = types.InputChannel(chat.id, chat.access_hash)
+    peer = types.InputPeerChannel(chat.id, chat.access_hash)
+    with reading_chat():
+        full = await client(functions.channels.GetFullChannelRequest(channel))
+    info = full.full_chat
+    members = info.participants_count or community.members
+    if not chat.broadcast:
+        with reading_chat():
+            history = await client(_history(peer, SEARCH_RECENT_MESSAGES))
+        return _community_of(chat, members, commenters=len(_user_senders(history.messages)))
+    if info.linked_chat_id is None:
+        return _community_of(chat, members)
+    with reading_chat():
+        history = await client(_history(peer, SEARCH_RECENT_POSTS))
+    posts = sorted(
+        (m for m in history.messages if isinstance(m, types.Message) and _comments(m) > 0),
+        key=_comments, reverse=True,
+    )
+    people: set[int] = set()
+    for post in posts:
+        people |= {p.user_id for p in post.replies.recent_repliers or () if isinstance(p, types.PeerUser)}
+    for post in posts[:SEARCH_THREADS]:
+        request = functions.messages.GetRepliesRequest(
+            peer, post.id, 0, None, 0, SEARCH_RECENT_MESSAGES, 0, 0, 0
+        )
+        try:
+            with reading_chat():
+                replies = await client(request)
+        except tg.FloodWait:
+            raise
+        except tg.SourceError:
+            continue
+        except tg.TelegramError as exc:
+            if exc.rpc == "MSG_ID_INVALID":
+                continue
+            raise
+        people |= _user_senders(replies.messages)
+    return _community_of(chat, members, has_discussion=True, commenters=len(people))

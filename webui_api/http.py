@@ -23,6 +23,7 @@ from core.errors import (
     Forbidden,
     InvalidCode,
     InvalidInput,
+    NoAccounts,
     NotFound,
     RateLimited,
     Unauthorized,
@@ -52,6 +53,7 @@ _STATUS = {
     NotFound: 404,
     RateLimited: 429,
     Busy: 409,
+    NoAccounts: 409,
 }
 _HTTP_CODES = {
     400: "invalid_input",

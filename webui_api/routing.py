@@ -22,6 +22,7 @@ _ERROR_TEXT = {
     401: "Not authenticated, or the code/session is not valid",
     403: "Not allowed for this role",
     404: "Not found",
+    409: "Busy, or no linked account can do it now",
     429: "Too many attempts (see Retry-After)",
     503: "A dependency is unavailable",
 }

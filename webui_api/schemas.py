@@ -193,3 +193,23 @@ class ImportReportOut(BaseModel):
     new_members: int
     new_usernames: int
     errors: list[ImportLineError]
+
+
+class CommunitySearchIn(Body):
+    keywords: str = Field(min_length=3, max_length=64, description="Words to look for in titles and usernames")
+
+
+class CommunityOut(BaseModel):
+    chat_id: int
+    username: str | None
+    title: str
+    kind: Literal["group", "megagroup", "channel"] = Field(
+        description="channel: a broadcast channel; only those with active comments are listed"
+    )
+    members: int
+    recent_commenters: int = Field(description="Distinct people writing recently (messages or comments)")
+    score: float = Field(description="Higher is better: size first, then activity")
+
+
+class CommunityList(BaseModel):
+    items: list[CommunityOut]

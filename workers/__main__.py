@@ -13,22 +13,79 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.accounts import build_account_service, rotate_session_keys
+from core.limits import InviteLimits
 from core.logs import get_logger, setup_logging
 from core.secretbox import SessionCipher
 from core.settings import Settings, load_settings, parse_session_keys
 from db.dal import open_dal
 from db.engine import create_engine, create_sessionmaker
 from db.kv import RedisNotifier
-from db.leases import LEASE_TTL_S, LeaseStore, process_owner
+from db.leases import LeaseStore, process_owner
 from gateway.telegram import TelegramGateway, client_factory
 from workers.health import check_all_accounts
 from workers.heartbeat import beat, retire, worker_id
+from workers.inviting import InviteConfig, InviteEngine
+from workers.parsing import EngineConfig, ParseEngine
 
 log = get_logger("workers")
 # Let a freshly started installation settle before the first round of checks.
 ACCOUNT_CHECK_DELAY_S = 5
+# How often free parse slots look for queued tasks.
+PARSE_TICK_S = 1.0
+# How often idle accounts are matched with working invite campaigns.
+INVITE_TICK_S = 2.0
+
+
+def invite_engine(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    gateway: TelegramGateway,
+    leases: LeaseStore,
+    notifier: RedisNotifier,
+) -> InviteEngine:
+    limits = InviteLimits(
+        daily_per_account=settings.invite_daily_per_account,
+        daily_per_chat=settings.invite_daily_per_chat,
+        lifetime_per_chat=settings.invite_lifetime_per_chat,
+        pause_min_s=settings.invite_pause_min_s,
+        pause_max_s=settings.invite_pause_max_s,
+        flood_buffer_s=settings.flood_buffer_s,
+        peer_flood_park_s=settings.peer_flood_park_s,
+    )
+    return InviteEngine(
+        sessionmaker=sessionmaker,
+        gateway=gateway,
+        service=build_account_service(settings, notifier),
+        leases=leases,
+        config=InviteConfig(limits=limits, claim_ttl_s=settings.account_lease_ttl_s),
+    )
+
+
+def parse_engine(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    gateway: TelegramGateway,
+    leases: LeaseStore,
+    notifier: RedisNotifier,
+) -> ParseEngine:
+    return ParseEngine(
+        sessionmaker=sessionmaker,
+        gateway=gateway,
+        service=build_account_service(settings, notifier),
+        leases=leases,
+        notifier=notifier,
+        owner=leases.owner,
+        config=EngineConfig(
+            concurrency=settings.parse_concurrency,
+            claim_ttl_s=settings.parse_claim_ttl_s,
+            delay_scale=settings.parse_delay_scale,
+            flood_buffer_s=settings.flood_buffer_s,
+            peer_flood_park_s=settings.peer_flood_park_s,
+        ),
+    )
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
@@ -37,6 +94,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     sessionmaker = create_sessionmaker(engine)
     me = worker_id()
     scheduler = AsyncIOScheduler(timezone=UTC)
+    parser: ParseEngine | None = None
+    inviter: InviteEngine | None = None
     try:
         await redis.ping()
         started = datetime.now(UTC)
@@ -53,6 +112,11 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             coalesce=True,
         )
         notifier = RedisNotifier(redis)
+        gateway = TelegramGateway(client_factory(settings))
+        # One lease owner per process: its jobs never use one account at the same time.
+        leases = LeaseStore(
+            sessionmaker, owner=f"worker:{process_owner()}", ttl_s=settings.account_lease_ttl_s
+        )
         scheduler.add_job(
             check_all_accounts,
             "interval",
@@ -60,12 +124,33 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             kwargs={
                 "sessionmaker": sessionmaker,
                 "service": build_account_service(settings, notifier),
-                "gateway": TelegramGateway(client_factory(settings)),
-                "leases": LeaseStore(sessionmaker, owner=f"worker:{process_owner()}", ttl_s=LEASE_TTL_S),
+                "gateway": gateway,
+                "leases": leases,
                 "flood_buffer_s": settings.flood_buffer_s,
             },
             id="account-health",
             next_run_time=datetime.now(UTC) + timedelta(seconds=ACCOUNT_CHECK_DELAY_S),
+            max_instances=1,
+            coalesce=True,
+        )
+        parser = parse_engine(settings, sessionmaker, gateway, leases, notifier)
+        # One job fills the free task slots; the tasks themselves run outside the scheduler.
+        scheduler.add_job(
+            parser.tick,
+            "interval",
+            seconds=PARSE_TICK_S,
+            id="parse-tasks",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+        )
+        inviter = invite_engine(settings, sessionmaker, gateway, leases, notifier)
+        scheduler.add_job(
+            inviter.tick,
+            "interval",
+            seconds=INVITE_TICK_S,
+            id="invite-campaigns",
+            next_run_time=datetime.now(UTC),
             max_instances=1,
             coalesce=True,
         )
@@ -75,6 +160,10 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     finally:
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        if parser is not None:
+            await parser.close()  # running tasks hand their claims over at once
+        if inviter is not None:
+            await inviter.close()  # in-flight invites finish and are recorded, or go back
         await retire(redis, me)
         await redis.aclose()
         await engine.dispose()
@@ -106,7 +195,9 @@ async def check_accounts_once(settings: Settings) -> int:
             sessionmaker=sessionmaker,
             service=build_account_service(settings, RedisNotifier(redis)),
             gateway=TelegramGateway(client_factory(settings)),
-            leases=LeaseStore(sessionmaker, owner=f"worker:{process_owner()}", ttl_s=LEASE_TTL_S),
+            leases=LeaseStore(
+                sessionmaker, owner=f"worker:{process_owner()}", ttl_s=settings.account_lease_ttl_s
+            ),
             flood_buffer_s=settings.flood_buffer_s,
         )
     finally:

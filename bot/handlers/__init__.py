@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import accounts, errors, fallback, linking, start, web_auth
+from bot.handlers import accounts, audiences, errors, fallback, linking, parsing, search, start, web_auth
 
 
 def get_routers() -> list[Router]:
@@ -14,6 +14,10 @@ def get_routers() -> list[Router]:
         errors.create_router(),
         start.create_router(),
         web_auth.create_router(),
+        parsing.create_router(),
+        search.create_router(),
+        # Before the linking router: its /cancel would otherwise end the wait for an import file.
+        audiences.create_router(),
         # Before the fallback, and after the routers whose commands must keep working while
         # a login waits for an answer (the linking router takes any other text as that answer).
         linking.create_router(),

@@ -16,7 +16,8 @@ _ANY_COMMAND = re.compile(r".+")
 
 async def not_available_yet(message: Message, lang: str) -> None:
     # A public command reaching this router has no feature router in this build yet
-    # (/accounts, /link and /link_phone have theirs, in private chats and groups alike).
+    # (/accounts, /link, /link_phone, /parse, /search, /tasks and /audiences have theirs,
+    # in private chats and groups alike).
     await message.answer(t(lang, "not_available_yet"))
 
 

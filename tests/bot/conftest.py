@@ -16,8 +16,16 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
-from aiogram.methods import EditMessageText, GetMe, SendMessage, SendPhoto, TelegramMethod
-from aiogram.types import CallbackQuery, Chat, Message, MessageEntity, Update, User
+from aiogram.methods import (
+    EditMessageText,
+    GetFile,
+    GetMe,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.types import CallbackQuery, Chat, Document, Message, MessageEntity, Update, User
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -41,6 +49,8 @@ class RecordingSession(BaseSession):
         self.requests: list[TelegramMethod[Any]] = []
         self._queued: list[tuple[type, Callable[[Any], bool], int, dict[str, Any]]] = []
         self._message_ids = itertools.count(1000)
+        # Files users "uploaded": file id -> bytes, served by getFile and the download URL.
+        self.files: dict[str, bytes] = {}
 
     def queue(
         self,
@@ -82,6 +92,23 @@ class RecordingSession(BaseSession):
                 "chat": {"id": method.chat_id, "type": "private"},
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"},
             }
+        elif isinstance(method, SendDocument):
+            name = getattr(method.document, "filename", None) or "file"
+            result = {
+                "message_id": next(self._message_ids),
+                "date": 0,
+                "caption": method.caption,
+                "document": {"file_id": f"sent-{name}", "file_unique_id": name, "file_name": name},
+                "chat": {"id": method.chat_id, "type": "private"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Bot"},
+            }
+        elif isinstance(method, GetFile):
+            result = {
+                "file_id": method.file_id,
+                "file_unique_id": method.file_id,
+                "file_size": len(self.files.get(method.file_id, b"")),
+                "file_path": f"documents/{method.file_id}",
+            }
         else:
             result = True
         return {"ok": True, "result": result}
@@ -100,8 +127,8 @@ class RecordingSession(BaseSession):
     async def close(self) -> None:
         pass
 
-    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncIterator[bytes]:  # type: ignore[override]
-        yield b""
+    async def stream_content(self, url: str, *args: Any, **kwargs: Any) -> AsyncIterator[bytes]:  # type: ignore[override]
+        yield self.files.get(url.rsplit("/", 1)[-1], b"")
 
     def sent(self, method_cls: type = SendMessage) -> list[Any]:
         return [r for r in self.requests if isinstance(r, method_cls)]
@@ -222,6 +249,20 @@ class TgUser:
             from_user=self.tg,
             text=text,
             entities=entities,
+        )
+        return await self._feed(Update(update_id=next(_update_ids), message=message))
+
+    async def send_document(self, file_name: str, data: bytes) -> list[TelegramMethod[Any]]:
+        """Send a file as a document; the bot can download it through getFile."""
+        file_id = f"doc{next(self._message_ids)}-{self.telegram_id}"
+        self.recording.files[file_id] = data
+        message = Message(
+            message_id=next(self._message_ids),
+            date=datetime.datetime.now(datetime.UTC),
+            chat=self.chat,
+            from_user=self.tg,
+            document=Document(file_id=file_id, file_unique_id=file_id, file_name=file_name,
+                              mime_type="text/csv", file_size=len(data)),
         )
         return await self._feed(Update(update_id=next(_update_ids), message=message))
 

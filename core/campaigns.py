@@ -1,0 +1,322 @@
+"""Invite campaigns (DESIGN §7): the rules, written once against plain data.
+
+A campaign invites one audience into one target chat. This module decides which status
+changes are allowed, what one attempt's result does to the target and to the workspace's
+ledger for that chat, and what the pre-flight tells the owner before the start. It knows
+nothing about SQL or Telethon: the workers, the bot and the API call it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.errors import InvalidInput
+from core.limits import InviteLimits, days_to_finish
+from core.outcomes import Outcome, Reason
+
+BROADCAST_ADD_CAP = 200
+"""A broadcast channel takes at most this many members added by its admins."""
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    WAITING = "waiting"  # quota spent or outside the active hours; resumes by itself
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (CampaignStatus.DONE, CampaignStatus.CANCELLED)
+
+    @property
+    def working(self) -> bool:
+        """Whether workers look at the campaign (waiting ones are re-checked, not abandoned)."""
+        return self in (CampaignStatus.RUNNING, CampaignStatus.WAITING)
+
+
+_S = CampaignStatus
+TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
+    _S.DRAFT: frozenset({_S.SCHEDULED, _S.RUNNING, _S.CANCELLED}),
+    _S.SCHEDULED: frozenset({_S.RUNNING, _S.PAUSED, _S.CANCELLED}),
+    _S.RUNNING: frozenset({_S.PAUSED, _S.WAITING, _S.DONE, _S.CANCELLED}),
+    _S.WAITING: frozenset({_S.RUNNING, _S.PAUSED, _S.DONE, _S.CANCELLED}),
+    _S.PAUSED: frozenset({_S.RUNNING, _S.SCHEDULED, _S.CANCELLED}),
+    _S.DONE: frozenset(),
+    _S.CANCELLED: frozenset(),
+}
+
+
+class TransitionNotAllowed(InvalidInput):
+    def __init__(self, current: CampaignStatus, wanted: CampaignStatus) -> None:
+        super().__init__(
+            "status", field="status", problem=f"a {current.value} campaign cannot become {wanted.value}"
+        )
+        self.current = current
+        self.wanted = wanted
+
+
+def can_move(current: CampaignStatus, wanted: CampaignStatus) -> bool:
+    return wanted in TRANSITIONS[current]
+
+
+def check_move(current: CampaignStatus, wanted: CampaignStatus) -> None:
+    """Raises `TransitionNotAllowed` unless `current → wanted` is a legal step."""
+    if not can_move(current, wanted):
+        raise TransitionNotAllowed(current, wanted)
+
+
+def start_status(start_at: datetime | None, now: datetime) -> CampaignStatus:
+    """What "start" means: running now, or scheduled for a later start time."""
+    return CampaignStatus.SCHEDULED if start_at is not None and start_at > now else CampaignStatus.RUNNING
+
+
+def in_active_hours(now: datetime, from_hour: int | None, to_hour: int | None) -> bool:
+    """Daily active hours in UTC, `[from, to)`; a window may wrap past midnight (22 → 6)."""
+    if from_hour is None or to_hour is None or from_hour == to_hour:
+        return True
+    hour = now.hour
+    if from_hour < to_hour:
+        return from_hour <= hour < to_hour
+    return hour >= from_hour or hour < to_hour
+
+
+# --- targets -------------------------------------------------------------------------------
+class TargetState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed: an invite may be on its way to Telegram
+    INVITED = "invited"
+    ALREADY_MEMBER = "already_member"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+    @property
+    def final(self) -> bool:
+        return self not in (TargetState.PENDING, TargetState.SENDING)
+
+
+class SkipReason(enum.StrEnum):
+    OPTED_OUT = "opted_out"
+    ATTEMPTED_BEFORE = "attempted_before"  # the chat's ledger already has this person
+    UNREACHABLE = "unreachable"  # no username, and the account that saw them cannot invite
+
+
+class LedgerOutcome(enum.StrEnum):
+    """What the workspace's ledger remembers for (target chat, person)."""
+
+    SENDING = "sending"
+    INVITED = "invited"
+    ALREADY_MEMBER = "already_member"
+    FAILED = "failed"  # final: never tried again in this chat
+    RETRY = "retry"  # a retryable failure: any campaign into this chat may try again
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """What one attempt's result does."""
+
+    state: TargetState
+    ledger: LedgerOutcome
+    reason: str | None
+    retry: bool  # back to pending (after a delay)
+    spends_quota: bool  # counts towards the account's limits
+    follow_up: bool = False  # goes to the list the owner shares the invite link with
+
+
+_FOLLOW_UP = frozenset({Reason.PRIVACY_RESTRICTED, Reason.NOT_MUTUAL_CONTACT, Reason.MISSING_INVITEE})
+
+
+def effect_of(outcome: Outcome, reason: Reason | None = None, *, attempts: int = 1,
+              max_attempts: int = 3) -> Effect:
+    """The consequence of one attempt (DESIGN §7).
+
+    Privacy refusals and `missing_invitee` are final and go to the follow-up list; a
+    retryable reason sends the target back to pending unless it has used up its attempts;
+    a flood wait or peer flood is the account's problem, so the target goes back without
+    spending an attempt of the account's quota.
+    """
+    if outcome is Outcome.INVITED:
+        return Effect(TargetState.INVITED, LedgerOutcome.INVITED, None, False, True)
+    if outcome is Outcome.ALREADY_MEMBER:
+        return Effect(TargetState.ALREADY_MEMBER, LedgerOutcome.ALREADY_MEMBER, None, False, True)
+    if outcome is Outcome.SKIPPED:
+        return Effect(TargetState.SKIPPED, LedgerOutcome.FAILED, reason.value if reason else None, False, False)
+    reason = reason or Reason.UNKNOWN
+    account_side = reason in (Reason.FLOOD, Reason.PEER_FLOOD)
+    if account_side:
+        return Effect(TargetState.PENDING, LedgerOutcome.RETRY, reason.value, True, False)
+    if reason.retryable and attempts < max_attempts:
+        return Effect(TargetState.PENDING, LedgerOutcome.RETRY, reason.value, True, True)
+    return Effect(TargetState.FAILED, LedgerOutcome.FAILED, reason.value, False, True,
+                  follow_up=reason in _FOLLOW_UP)
+
+
+# --- pre-flight ------------------------------------------------------------------------------
+class Exclusion(enum.StrEnum):
+    NOT_A_MEMBER = "not_a_member"
+    NOT_ADMIN = "not_admin"
+    NO_INVITE_RIGHT = "no_invite_right"
+    CANNOT_SEE_CHAT = "cannot_see_chat"
+    UNAVAILABLE = "unavailable"  # unauthorized, banned, disabled, resting
+    LIFETIME_CAP = "lifetime_cap"  # has already added its maximum into this chat
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFacts:
+    """What one account of the workspace knows about the target chat."""
+
+    account_id: int
+    label: str
+    usable: bool = True
+    sees_chat: bool = True
+    member: bool = True
+    creator: bool = False
+    admin: bool = False
+    can_invite: bool = False
+    ever_in_chat: int = 0  # invites it has already sent into this chat
+
+
+@dataclass(frozen=True, slots=True)
+class PreflightFacts:
+    kind: str | None  # "group" | "megagroup" | "channel"; None: nobody could resolve it
+    title: str | None
+    audience_size: int
+    already_members: int  # audience people already in the chat
+    attempted_before: int  # audience people the chat's ledger already has
+    opted_out: int
+    added_by_admins: int = 0  # broadcast: how many admins have added so far, when known
+    accounts: Sequence[AccountFacts] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Preflight:
+    kind: str | None
+    title: str | None
+    eligible: list[int]
+    excluded: dict[int, str]
+    to_invite: int
+    already_members: int
+    attempted_before: int
+    opted_out: int
+    days_to_finish: int | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return self.kind is not None and bool(self.eligible)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "eligible": self.eligible,
+            "excluded": {str(k): v for k, v in self.excluded.items()},
+            "to_invite": self.to_invite,
+            "already_members": self.already_members,
+            "attempted_before": self.attempted_before,
+            "opted_out": self.opted_out,
+            "days_to_finish": self.days_to_finish,
+            "warnings": self.warnings,
+            "ready": self.ready,
+        }
+
+
+def exclusion_of(facts: AccountFacts, limits: InviteLimits) -> Exclusion | None:
+    """Why this account cannot invite into the chat, or None when it can."""
+    if not facts.usable:
+        return Exclusion.UNAVAILABLE
+    if not facts.sees_chat:
+        return Exclusion.CANNOT_SEE_CHAT
+    if not facts.member:
+        return Exclusion.NOT_A_MEMBER
+    if not facts.creator:
+        if not facts.admin:
+            return Exclusion.NOT_ADMIN
+        if not facts.can_invite:
+            return Exclusion.NO_INVITE_RIGHT
+    if facts.ever_in_chat >= limits.lifetime_per_chat:
+        return Exclusion.LIFETIME_CAP
+    return None
+
+
+def preflight(facts: PreflightFacts, limits: InviteLimits) -> Preflight:
+    """The owner's view before a start: which accounts will work, and how long it takes."""
+    eligible: list[int] = []
+    excluded: dict[int, str] = {}
+    for account in facts.accounts:
+        why = exclusion_of(account, limits)
+        if why is None:
+            eligible.append(account.account_id)
+        else:
+            excluded[account.account_id] = why.value
+    to_invite = max(0, facts.audience_size - facts.already_members - facts.attempted_before - facts.opted_out)
+    warnings: list[str] = []
+    if facts.kind is None:
+        warnings.append("target_not_found")
+    elif not eligible:
+        warnings.append("no_eligible_accounts")
+    if facts.kind == "channel":
+        room = max(0, BROADCAST_ADD_CAP - facts.added_by_admins)
+        warnings.append("broadcast_200_cap")
+        if to_invite > room:
+            warnings.append("broadcast_cap_too_small")
+    return Preflight(
+        kind=facts.kind,
+        title=facts.title,
+        eligible=eligible,
+        excluded=excluded,
+        to_invite=to_invite,
+        already_members=facts.already_members,
+        attempted_before=facts.attempted_before,
+        opted_out=facts.opted_out,
+        days_to_finish=days_to_finish(to_invite, len(eligible), limits),
+        warnings=warnings,
+    )
+
+
+def eligible_ids(preflight_json: dict[str, object] | None) -> set[int] | None:
+    """The eligible account ids a stored pre-flight named; None when there was none."""
+    if not preflight_json or "eligible" not in preflight_json:
+        return None
+    value = preflight_json["eligible"]
+    return {int(i) for i in value} if isinstance(value, Iterable) else None  # type: ignore[arg-type]
+
+
+# --- what Telegram says (plain facts from the gateway) ----------------------------------------
+@dataclass(frozen=True, slots=True)
+class TargetChat:
+    """The campaign's chat as one account resolved it."""
+
+    chat_id: int
+    kind: str  # "group" (basic), "megagroup" or "channel" (broadcast)
+    title: str
+    username: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRights:
+    member: bool
+    creator: bool = False
+    admin: bool = False
+    can_invite: bool = False
+
+
+class Sent(enum.StrEnum):
+    """What Telegram answered to one invite call (failures arrive as domain errors)."""
+
+    ADDED = "added"
+    MISSING_INVITEE = "missing_invitee"  # accepted by the API, but the person was not added
+    ALREADY_MEMBER = "already_member"
+
+
+def outcome_of_sent(sent: Sent) -> tuple[Outcome, Reason | None]:
+    if sent is Sent.ADDED:
+        return Outcome.INVITED, None
+    if sent is Sent.ALREADY_MEMBER:
+        return Outcome.ALREADY_MEMBER, None
+    return Outcome.FAILED, Reason.MISSING_INVITEE

@@ -1,0 +1,335 @@
+"""Data access for invite campaigns: targets, the claim journal, the ledger and the event log.
+
+Nothing here commits: the worker decides where a transaction ends, because the claim (the
+`sending` row and the ledger row) must be committed before the Telegram call and the
+result must be written in one transaction together with the lease check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.campaigns import CampaignStatus, Effect, TargetChat, TargetState
+from core.limits import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRow:
+    id: int
+    workspace_id: int
+    status: CampaignStatus
+    target_ref: str
+    target_chat_id: int | None
+    target_kind: str | None
+    active_from_hour: int | None
+    active_to_hour: int | None
+    limits: dict[str, Any]
+    preflight: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    tg_user_id: int
+    username: str | None
+    seen_by_account_id: int | None
+    access_hash: int | None
+    state: TargetState
+    attempts: int
+
+
+_CAMPAIGN_COLS = (
+    "id, workspace_id, status, target_ref, target_chat_id, target_kind, active_from_hour, "
+    "active_to_hour, limits, preflight"
+)
+
+
+def _campaign(row: Any) -> CampaignRow:
+    return CampaignRow(
+        row.id, row.workspace_id, CampaignStatus(row.status), row.target_ref, row.target_chat_id,
+        row.target_kind, row.active_from_hour, row.active_to_hour, row.limits or {}, row.preflight or {},
+    )
+
+
+_PICK_MINE = """
+    SELECT id, tg_user_id FROM campaign_targets
+     WHERE campaign_id = :campaign AND state = 'pending' AND seen_by_account_id = :account
+       AND (not_before IS NULL OR not_before <= clock_timestamp())
+     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+"""
+_PICK_ANY = """
+    SELECT id, tg_user_id FROM campaign_targets
+     WHERE campaign_id = :campaign AND state = 'pending'
+       AND (seen_by_account_id IS NULL OR username IS NOT NULL OR NOT (seen_by_account_id = ANY(:reachable)))
+       AND (not_before IS NULL OR not_before <= clock_timestamp())
+     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+"""
+# The claim: the target becomes `sending` and the chat's ledger gets the person, in one
+# statement. A person the ledger already has (another campaign, an earlier run) is skipped;
+# only a retryable failure lets anyone try again.
+_CLAIM = """
+WITH pick AS ({pick}),
+opted AS (
+    SELECT 1 FROM opt_outs o, pick WHERE o.workspace_id = :workspace AND o.tg_user_id = pick.tg_user_id
+),
+led AS (
+    INSERT INTO invite_ledger AS l (workspace_id, chat_id, tg_user_id, outcome, campaign_id, account_id, updated_at)
+    SELECT :workspace, :chat, pick.tg_user_id, 'sending', :campaign, :account, clock_timestamp()
+      FROM pick WHERE NOT EXISTS (SELECT 1 FROM opted)
+    ON CONFLICT (workspace_id, chat_id, tg_user_id) DO UPDATE
+       SET outcome = 'sending', reason = NULL, campaign_id = EXCLUDED.campaign_id,
+           account_id = EXCLUDED.account_id, updated_at = EXCLUDED.updated_at
+     WHERE l.outcome = 'retry'
+    RETURNING 1
+)
+UPDATE campaign_targets t
+   SET state = (CASE WHEN EXISTS (SELECT 1 FROM led) THEN 'sending' ELSE 'skipped' END)::campaign_target_state,
+       reason = CASE WHEN EXISTS (SELECT 1 FROM led) THEN NULL
+                     WHEN EXISTS (SELECT 1 FROM opted) THEN 'opted_out' ELSE 'attempted_before' END,
+       account_id = :account, claim_epoch = :epoch,
+       claimed_until = clock_timestamp() + make_interval(secs => :ttl),
+       attempts = t.attempts + (CASE WHEN EXISTS (SELECT 1 FROM led) THEN 1 ELSE 0 END),
+       updated_at = clock_timestamp()
+  FROM pick WHERE t.id = pick.id
+RETURNING t.id, t.tg_user_id, t.username, t.seen_by_account_id, t.access_hash, t.state, t.attempts
+"""
+_CLAIM_MINE = text(_CLAIM.format(pick=_PICK_MINE))
+_CLAIM_ANY = text(_CLAIM.format(pick=_PICK_ANY))
+
+_SETTLE_TARGET = text(
+    """
+    UPDATE campaign_targets
+       SET state = CAST(:state AS campaign_target_state), reason = :reason,
+           not_before = CASE WHEN CAST(:retry_s AS double precision) IS NULL THEN NULL
+                             ELSE clock_timestamp() + make_interval(secs => CAST(:retry_s AS double precision)) END,
+           claimed_until = NULL, updated_at = clock_timestamp()
+     WHERE id = :id AND state = 'sending' AND account_id = :account AND claim_epoch = :epoch
+       AND attempts = :attempts
+    RETURNING tg_user_id
+    """
+)
+_SETTLE_LEDGER = text(
+    """
+    UPDATE invite_ledger SET outcome = :outcome, reason = :reason, updated_at = clock_timestamp()
+     WHERE workspace_id = :workspace AND chat_id = :chat AND tg_user_id = :user AND outcome = 'sending'
+    """
+)
+_EVENT = text(
+    """
+    INSERT INTO invite_events (at, workspace_id, campaign_id, account_id, chat_id, tg_user_id,
+                               outcome, reason, counted)
+    VALUES (clock_timestamp(), :workspace, :campaign, :account, :chat, :user, :outcome, :reason, :counted)
+    """
+)
+_USAGE = text(
+    """
+    SELECT count(*) FILTER (WHERE at >= :day) AS today,
+           count(*) FILTER (WHERE at >= :day AND chat_id = :chat) AS today_in_chat,
+           count(*) FILTER (WHERE chat_id = :chat) AS ever_in_chat,
+           max(at) AS last_at
+      FROM invite_events
+     WHERE account_id = :account AND counted AND (at >= :day OR chat_id = :chat)
+    """
+)
+_LAPSED = text(
+    """
+    SELECT id, tg_user_id, username, seen_by_account_id, access_hash, state, attempts,
+           account_id, claim_epoch
+      FROM campaign_targets
+     WHERE campaign_id = :campaign AND state = 'sending'
+       AND claimed_until + make_interval(secs => :quarantine) < clock_timestamp()
+       AND (seen_by_account_id IS NULL OR seen_by_account_id = :account OR username IS NOT NULL)
+     ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
+    """
+)
+
+
+class InviteDal:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- campaigns ----------------------------------------------------------------------
+    async def create_campaign(
+        self, workspace_id: int, name: str, audience_id: int | None, target_ref: str,
+        *, user_id: int | None = None, limits: dict[str, Any] | None = None,
+    ) -> int:
+        return int(await self.session.scalar(
+            text("""INSERT INTO campaigns (workspace_id, created_by_user_id, name, audience_id, target_ref,
+                                           status, priority, limits, preflight)
+                    VALUES (:ws, :user, :name, :audience, :ref, 'draft', 1, CAST(:limits AS jsonb), '{}')
+                    RETURNING id"""),
+            {"ws": workspace_id, "user": user_id, "name": name, "audience": audience_id,
+             "ref": target_ref, "limits": _json(limits or {})},
+        ))
+
+    async def set_target(self, campaign_id: int, chat: TargetChat, link: str | None) -> None:
+        await self.session.execute(
+            text("""UPDATE campaigns SET target_chat_id = :chat, target_kind = :kind,
+                           target_title = :title, invite_link = coalesce(:link, invite_link)
+                     WHERE id = :id"""),
+            {"id": campaign_id, "chat": chat.chat_id, "kind": chat.kind, "title": chat.title, "link": link},
+        )
+
+    async def set_preflight(self, campaign_id: int, preflight: dict[str, Any]) -> None:
+        await self.session.execute(
+            text("UPDATE campaigns SET preflight = CAST(:p AS jsonb) WHERE id = :id"),
+            {"id": campaign_id, "p": _json(preflight)},
+        )
+
+    async def fill_targets(self, campaign_id: int) -> int:
+        """Copy the audience into the campaign; people the ledger or the opt-outs already
+        have are skipped at once (so the pre-flight counts are right)."""
+        result = await self.session.execute(
+            text("""
+            INSERT INTO campaign_targets (campaign_id, tg_user_id, username, seen_by_account_id,
+                                          access_hash, state, reason, attempts)
+            SELECT c.id, m.tg_user_id, m.username, m.seen_by_account_id, m.access_hash,
+                   (CASE WHEN o.tg_user_id IS NOT NULL OR (l.tg_user_id IS NOT NULL AND l.outcome <> 'retry')
+                         THEN 'skipped' ELSE 'pending' END)::campaign_target_state,
+                   CASE WHEN o.tg_user_id IS NOT NULL THEN 'opted_out'
+                        WHEN l.tg_user_id IS NOT NULL AND l.outcome <> 'retry' THEN 'attempted_before' END,
+                   0
+              FROM campaigns c
+              JOIN audience_members m ON m.audience_id = c.audience_id
+              LEFT JOIN opt_outs o ON o.workspace_id = c.workspace_id AND o.tg_user_id = m.tg_user_id
+              LEFT JOIN invite_ledger l ON l.workspace_id = c.workspace_id AND l.chat_id = c.target_chat_id
+                                       AND l.tg_user_id = m.tg_user_id
+             WHERE c.id = :id
+            ON CONFLICT (campaign_id, tg_user_id) DO NOTHING"""),
+            {"id": campaign_id},
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def get_campaign(self, campaign_id: int) -> CampaignRow | None:
+        row = (await self.session.execute(
+            text(f"SELECT {_CAMPAIGN_COLS} FROM campaigns WHERE id = :id"), {"id": campaign_id}
+        )).one_or_none()
+        return _campaign(row) if row is not None else None
+
+    async def set_status(
+        self, campaign_id: int, status: CampaignStatus, *, only_from: Iterable[CampaignStatus]
+    ) -> bool:
+        result = await self.session.execute(
+            text("""UPDATE campaigns SET status = CAST(:status AS campaign_status),
+                           started_at = CASE WHEN :status = 'running' THEN coalesce(started_at, clock_timestamp())
+                                             ELSE started_at END,
+                           finished_at = CASE WHEN :status IN ('done', 'cancelled') THEN clock_timestamp()
+                                              ELSE finished_at END,
+                           updated_at = clock_timestamp()
+                     WHERE id = :id AND status = ANY(CAST(:from AS campaign_status[]))"""),
+            {"id": campaign_id, "status": status.value, "from": [s.value for s in only_from]},
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def start_due(self) -> int:
+        """Scheduled campaigns whose start time has come begin running."""
+        result = await self.session.execute(text(
+            """UPDATE campaigns SET status = 'running', started_at = coalesce(started_at, clock_timestamp())
+                WHERE status = 'scheduled' AND (start_at IS NULL OR start_at <= clock_timestamp())"""
+        ))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def working_campaigns(self, workspace_id: int | None = None) -> list[CampaignRow]:
+        rows = (await self.session.execute(
+            text(f"""SELECT {_CAMPAIGN_COLS} FROM campaigns
+                      WHERE status IN ('running', 'waiting') AND target_chat_id IS NOT NULL
+                        AND (CAST(:ws AS bigint) IS NULL OR workspace_id = :ws)
+                      ORDER BY priority DESC, id"""),
+            {"ws": workspace_id},
+        )).all()
+        return [_campaign(r) for r in rows]
+
+    async def finish_if_done(self, campaign_id: int) -> bool:
+        result = await self.session.execute(text(
+            """UPDATE campaigns SET status = 'done', finished_at = clock_timestamp(), updated_at = clock_timestamp()
+                WHERE id = :id AND status IN ('running', 'waiting')
+                  AND NOT EXISTS (SELECT 1 FROM campaign_targets
+                                   WHERE campaign_id = :id AND state IN ('pending', 'sending'))"""
+        ), {"id": campaign_id})
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def counts(self, campaign_id: int) -> dict[str, int]:
+        rows = (await self.session.execute(
+            text("SELECT state, count(*) AS n FROM campaign_targets WHERE campaign_id = :id GROUP BY state"),
+            {"id": campaign_id},
+        )).all()
+        found = {str(r.state): int(r.n) for r in rows}
+        return {s.value: found.get(s.value, 0) for s in TargetState}
+
+    async def add_opt_out(self, workspace_id: int, tg_user_id: int, reason: str | None = None) -> None:
+        await self.session.execute(
+            text("""INSERT INTO opt_outs (workspace_id, tg_user_id, reason) VALUES (:ws, :u, :r)
+                    ON CONFLICT DO NOTHING"""),
+            {"ws": workspace_id, "u": tg_user_id, "r": reason},
+        )
+
+    # --- the journal ------------------------------------------------------------------------
+    async def claim(
+        self, campaign: CampaignRow, account_id: int, epoch: int, ttl_s: float, *,
+        mine_first: bool, reachable: list[int],
+    ) -> Claimed | None:
+        """Claim one pending person for this account (its own sightings first)."""
+        params = {"campaign": campaign.id, "workspace": campaign.workspace_id,
+                  "chat": campaign.target_chat_id, "account": account_id, "epoch": epoch, "ttl": ttl_s}
+        row = None
+        if mine_first:
+            row = (await self.session.execute(_CLAIM_MINE, params)).one_or_none()
+        if row is None:
+            row = (await self.session.execute(_CLAIM_ANY, params | {"reachable": reachable})).one_or_none()
+        if row is None:
+            return None
+        return Claimed(row.id, row.tg_user_id, row.username, row.seen_by_account_id, row.access_hash,
+                       TargetState(row.state), row.attempts)
+
+    async def settle(
+        self, campaign: CampaignRow, target: Claimed, account_id: int, epoch: int, effect: Effect,
+        *, retry_s: int | None, event_account_id: int | None = None, record_event: bool = True,
+    ) -> bool:
+        """Write one attempt's result; False when the claim is no longer this one's."""
+        user = await self.session.scalar(_SETTLE_TARGET, {
+            "id": target.id, "state": effect.state.value, "reason": effect.reason,
+            "retry_s": retry_s if effect.retry else None, "account": account_id, "epoch": epoch,
+            "attempts": target.attempts,
+        })
+        if user is None:
+            return False
+        await self.session.execute(_SETTLE_LEDGER, {
+            "outcome": effect.ledger.value, "reason": effect.reason, "workspace": campaign.workspace_id,
+            "chat": campaign.target_chat_id, "user": target.tg_user_id,
+        })
+        if record_event:
+            await self.session.execute(_EVENT, {
+                "workspace": campaign.workspace_id, "campaign": campaign.id,
+                "account": event_account_id or account_id, "chat": campaign.target_chat_id,
+                "user": target.tg_user_id,
+                "outcome": effect.state.value if effect.state.final else "retry",
+                "reason": effect.reason, "counted": effect.spends_quota,
+            })
+        return True
+
+    async def lapsed(self, campaign_id: int, account_id: int, quarantine_s: float, limit: int) -> list[Any]:
+        """`sending` rows whose claim lapsed past the quarantine (locked for this transaction)."""
+        return list((await self.session.execute(_LAPSED, {
+            "campaign": campaign_id, "quarantine": quarantine_s, "account": account_id, "limit": limit,
+        })).all())
+
+    async def usage(self, account_id: int, chat_id: int, day: datetime) -> Usage:
+        row = (await self.session.execute(
+            _USAGE, {"account": account_id, "chat": chat_id, "day": day}
+        )).one()
+        return Usage(int(row.today), int(row.today_in_chat), int(row.ever_in_chat), row.last_at)
+
+    async def add_events(self, rows: list[dict[str, Any]]) -> None:
+        """Seed the log (imports of earlier work, and tests)."""
+        await self.session.execute(_EVENT.bindparams(), rows)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value)

@@ -1,0 +1,397 @@
+"""The invite engine (DESIGN §7): exactly once, across crashes and several worker processes.
+
+For each working campaign and each usable account of its workspace, under the account's
+lease: check the limits, claim one person by committing a `sending` row together with the
+chat's ledger row, make the Telegram call, then write the result in one transaction that
+first checks the lease still holds. A result that arrives after the lease was lost is
+thrown away: the `sending` row stays, and once its claim has lapsed plus a quarantine it is
+resolved by a membership check — never by sending again.
+
+The quarantine is what makes a frozen process safe: a process stopped between its claim
+and its call (SIGSTOP, a VM pause) may still send when it wakes, so nobody decides about
+its claim until well after the claim could still be acted on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core import campaigns as cg
+from core import telegram as tg
+from core.accounts import AccountService, can_work
+from core.dto import AccountDTO, AccountStatus
+from core.limits import (
+    InviteLimits,
+    Usage,
+    day_start,
+    draw_pause,
+    flood_cooldown_until,
+    may_invite,
+    peer_flood_park_until,
+)
+from core.logs import get_logger
+from core.outcomes import Outcome, Reason, reason_for_rpc
+from core.secretbox import SessionDecryptError
+from db.dal import open_dal
+from db.dal_invites import CampaignRow, Claimed, InviteDal
+from db.leases import Lease, LeaseStore
+from gateway.telegram import Inviter, TelegramGateway
+from workers.leases import AccountBusy, LeaseLost, hold
+
+log = get_logger("workers.inviting")
+
+
+@dataclass(frozen=True, slots=True)
+class InviteConfig:
+    limits: InviteLimits = field(default_factory=InviteLimits)
+    pause_scale: float = 1.0  # multiplies the drawn pause (0: none; for trials and benches)
+    claim_ttl_s: float = 30.0  # a claim may lead to a call only this long after it was made
+    call_margin_s: float = 5.0  # no call starts this close to the end of the claim
+    quarantine_s: float = 60.0  # extra wait after a claim lapsed before a membership check
+    retry_after_s: int = 3600  # a retryable failure is tried again after this long
+    max_attempts: int = 3
+    concurrency: int = 8  # accounts worked on at once by one process
+    inline_wait_s: float = 2.0  # shorter pauses are waited out under the lease
+    idle_retry_s: float = 30.0  # an account with nothing to do is looked at again after this
+    stop_grace_s: float = 10.0  # SIGTERM: in-flight invites get this long to finish
+
+
+class _StopAccount(Exception):
+    """The account must stop for now (rest, lost session, lost lease)."""
+
+
+@dataclass
+class _Work:
+    """One account on one campaign during one lease."""
+
+    campaign: cg.TargetChat
+    row: CampaignRow
+    limits: InviteLimits
+    usage: Usage
+    reachable: list[int]
+
+
+class InviteEngine:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        gateway: TelegramGateway,
+        service: AccountService,
+        leases: LeaseStore,
+        config: InviteConfig,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.gateway = gateway
+        self.service = service
+        self.leases = leases
+        self.config = config
+        self._rng = rng or random.Random()
+        self._tasks: dict[int, asyncio.Task[str]] = {}
+        self._resume_at: dict[int, datetime] = {}
+        self._pauses: dict[int, int] = {}
+        self._not_eligible: set[tuple[int, int]] = set()  # (campaign, account)
+        self.closing = False
+        self.stats: dict[str, int] = {}
+
+    # --- scheduling -------------------------------------------------------------------------
+    async def tick(self) -> None:
+        """Start work for every usable account of a workspace with a working campaign."""
+        if self.closing:
+            return
+        async with self.sessionmaker() as session, session.begin():
+            dal = InviteDal(session)
+            await dal.start_due()
+            campaigns = await dal.working_campaigns()
+        now = datetime.now(UTC)
+        for workspace_id in dict.fromkeys(c.workspace_id for c in campaigns):
+            for account in await self._accounts(workspace_id):
+                if len(self._tasks) >= self.config.concurrency:
+                    return
+                if account.id in self._tasks or not can_work(account, now):
+                    continue
+                if self._resume_at.get(account.id, now) > now:
+                    continue
+                task = asyncio.create_task(self.run_account(account), name=f"invite-{account.id}")
+                self._tasks[account.id] = task
+                task.add_done_callback(lambda _t, a=account.id: self._tasks.pop(a, None))
+
+    async def _accounts(self, workspace_id: int) -> list[AccountDTO]:
+        async with open_dal(self.sessionmaker) as dal:
+            return list(await dal.list_accounts(workspace_id, after_id=0, limit=1000))
+
+    async def close(self) -> None:
+        """SIGTERM: in-flight invites finish and are recorded; claims not yet sent go back."""
+        self.closing = True
+        tasks = list(self._tasks.values())
+        if not tasks:
+            return
+        _done, pending = await asyncio.wait(tasks, timeout=self.config.stop_grace_s)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    # --- one account ------------------------------------------------------------------------
+    async def run_account(self, account: AccountDTO) -> str:
+        """Work with one account until it has nothing to do now; returns why it stopped."""
+        try:
+            async with hold(self.leases, account.id) as lease:
+                async with open_dal(self.sessionmaker) as dal:
+                    session = await self.service.session_of(dal, account)
+                    await dal.rollback()
+                async with self.gateway.account(session) as client:
+                    return await self._work(account, lease, Inviter(client))
+        except (AccountBusy, LeaseLost, tg.AuthKeyDuplicated):
+            return "busy"
+        except _StopAccount as exc:
+            return str(exc)
+        except tg.FloodWait as exc:  # outside an invite: resolving the chat, a membership check
+            await self._rest(account, exc)
+            return "flood"
+        except tg.PeerFlood as exc:
+            await self._rest(account, exc)
+            return "peer_flood"
+        except (tg.AccountUnauthorized, SessionDecryptError) as exc:
+            await self._set_status(account, AccountStatus.UNAUTHORIZED, getattr(exc, "rpc", "session_undecryptable"))
+            return "unauthorized"
+        except tg.AccountBanned as exc:
+            await self._set_status(account, AccountStatus.BANNED, exc.rpc)
+            return "banned"
+        except (tg.TelegramError, ConnectionError, OSError, TimeoutError, LookupError) as exc:
+            log.warning("invite work failed", account_id=account.id, error=type(exc).__name__,
+                        rpc=getattr(exc, "rpc", ""))
+            self._resume_at[account.id] = datetime.now(UTC) + timedelta(seconds=self.config.idle_retry_s)
+            return "transient"
+
+    async def _work(self, account: AccountDTO, lease: Lease, inviter: Inviter) -> str:
+        async with self.sessionmaker() as session:
+            campaigns = await InviteDal(session).working_campaigns(account.workspace_id)
+        now = datetime.now(UTC)
+        next_look: datetime | None = None
+        for row in campaigns:
+            if (row.id, account.id) in self._not_eligible:
+                continue
+            if not cg.in_active_hours(now, row.active_from_hour, row.active_to_hour):
+                continue
+            work = await self._prepare(account, row, inviter)
+            if work is None:
+                continue
+            await self.reconcile(account, lease, inviter, work)
+            resume = await self._invite_loop(account, lease, inviter, work)
+            if resume is not None:
+                next_look = resume if next_look is None else min(next_look, resume)
+            if self.closing:
+                return "stopped"
+        self._resume_at[account.id] = next_look or (
+            datetime.now(UTC) + timedelta(seconds=self.config.idle_retry_s)
+        )
+        return "idle"
+
+    async def _prepare(self, account: AccountDTO, row: CampaignRow, inviter: Inviter) -> _Work | None:
+        try:
+            chat = await inviter.resolve_target(row.target_ref)
+        except (tg.SourceNotFound, tg.NoAccess, tg.NotAGroup):
+            self._not_eligible.add((row.id, account.id))
+            return None
+        eligible = cg.eligible_ids(row.preflight)
+        if eligible is not None and account.id not in eligible:
+            self._not_eligible.add((row.id, account.id))
+            return None
+        if eligible is None:
+            rights = await inviter.my_rights(chat)
+            if not (rights.member and (rights.creator or rights.can_invite)):
+                self._not_eligible.add((row.id, account.id))
+                return None
+        limits = InviteLimits(**row.limits) if row.limits else self.config.limits
+        async with self.sessionmaker() as session:
+            usage = await InviteDal(session).usage(account.id, chat.chat_id, day_start(datetime.now(UTC)))
+        if account.id not in self._pauses:
+            self._pauses[account.id] = self._draw(limits)
+        if eligible is None:  # any account of the workspace may still turn out able to invite
+            eligible = {a.id for a in await self._accounts(account.workspace_id)}
+        reachable = sorted(eligible)
+        return _Work(chat, row, limits, usage, reachable)
+
+    def _draw(self, limits: InviteLimits) -> int:
+        return int(draw_pause(limits, self._rng) * self.config.pause_scale)
+
+    async def _invite_loop(
+        self, account: AccountDTO, lease: Lease, inviter: Inviter, work: _Work
+    ) -> datetime | None:
+        """Invite until the campaign has nobody claimable or a limit says wait; returns when
+        this account should look again (None: nothing more to do in this campaign)."""
+        config = self.config
+        loop = asyncio.get_running_loop()
+        while not self.closing:
+            now = datetime.now(UTC)
+            verdict = may_invite(work.limits, work.usage, now, self._pauses[account.id])
+            if not verdict.allowed:
+                if verdict.reason == "chat_lifetime_cap":
+                    self._not_eligible.add((work.row.id, account.id))
+                    return None
+                assert verdict.not_before is not None
+                wait = (verdict.not_before - now).total_seconds()
+                if verdict.reason == "pause" and wait <= config.inline_wait_s:
+                    await asyncio.sleep(wait)
+                    continue
+                return verdict.not_before
+            async with self.sessionmaker() as session, session.begin():
+                target = await InviteDal(session).claim(
+                    work.row, account.id, lease.epoch, config.claim_ttl_s,
+                    mine_first=True, reachable=work.reachable,
+                )
+            claimed_at = loop.time()
+            if target is None:
+                async with self.sessionmaker() as session, session.begin():
+                    await InviteDal(session).finish_if_done(work.row.id)
+                return None
+            if target.state is not cg.TargetState.SENDING:
+                self._count("skipped")
+                continue
+            if target.username is None and target.seen_by_account_id not in (None, account.id):
+                await self._settle(account, lease, work, target,
+                                   cg.Effect(cg.TargetState.SKIPPED, cg.LedgerOutcome.RETRY,
+                                             cg.SkipReason.UNREACHABLE.value, False, False))
+                continue
+            # The last moment to decide: never start a call the claim may not cover.
+            if self.closing or loop.time() - claimed_at > config.claim_ttl_s - config.call_margin_s:
+                await self._release(account, lease, work, target)
+                return None
+            await self._send(account, lease, inviter, work, target, claimed_at)
+        return None
+
+    async def _send(
+        self, account: AccountDTO, lease: Lease, inviter: Inviter, work: _Work, target: Claimed,
+        claimed_at: float,
+    ) -> None:
+        config = self.config
+        loop = asyncio.get_running_loop()
+        access_hash = target.access_hash if target.seen_by_account_id == account.id else None
+        budget = config.claim_ttl_s + config.quarantine_s / 2 - (loop.time() - claimed_at)
+        try:
+            sent = await asyncio.wait_for(
+                inviter.invite(work.campaign, target.tg_user_id, access_hash, target.username), budget
+            )
+        except tg.FloodWait as exc:
+            await self._settle(account, lease, work, target, cg.effect_of(Outcome.FAILED, Reason.FLOOD))
+            await self._rest(account, exc)
+            raise _StopAccount("flood") from exc
+        except tg.PeerFlood as exc:
+            await self._settle(account, lease, work, target, cg.effect_of(Outcome.FAILED, Reason.PEER_FLOOD))
+            await self._rest(account, exc)
+            raise _StopAccount("peer_flood") from exc
+        except (tg.AccountUnauthorized, tg.AccountBanned, tg.AuthKeyDuplicated):
+            # Telegram refused the account itself: nobody was invited.
+            await self._release(account, lease, work, target)
+            raise
+        except tg.TelegramError as exc:
+            reason = reason_for_rpc(exc.rpc)
+            if reason is Reason.ADMIN_REQUIRED:
+                self._not_eligible.add((work.row.id, account.id))
+            effect = cg.effect_of(Outcome.FAILED, reason, attempts=target.attempts,
+                                  max_attempts=config.max_attempts)
+            await self._settle(account, lease, work, target, effect)
+            if reason is Reason.ADMIN_REQUIRED:
+                raise _StopAccount("not_admin") from exc
+            return
+        # A timeout or a dropped connection: the invite may or may not have happened. The
+        # claim stays `sending` for the membership check.
+        outcome, reason = cg.outcome_of_sent(sent)
+        effect = cg.effect_of(outcome, reason, attempts=target.attempts, max_attempts=config.max_attempts)
+        await self._settle(account, lease, work, target, effect)
+
+    async def _settle(
+        self, account: AccountDTO, lease: Lease, work: _Work, target: Claimed, effect: cg.Effect
+    ) -> None:
+        """Record a result, only while the lease holds; a lost lease stops the account."""
+        async with self.sessionmaker() as session, session.begin():
+            if not await self.leases.holds(session, lease):
+                accepted = False
+            else:
+                accepted = await InviteDal(session).settle(
+                    work.row, target, account.id, lease.epoch, effect,
+                    retry_s=self.config.retry_after_s if effect.reason not in ("flood", "peer_flood") else 0,
+                )
+        if not accepted:
+            self._count("result_dropped")
+            log.warning("invite result not recorded: the lease was lost", account_id=account.id,
+                        target_id=target.id)
+            raise LeaseLost(lease)
+        self._count(effect.state.value if effect.state.final else "retry")
+        if effect.spends_quota:
+            now = datetime.now(UTC)
+            u = work.usage
+            work.usage = Usage(u.today + 1, u.today_in_chat + 1, u.ever_in_chat + 1, now)
+            self._pauses[account.id] = self._draw(work.limits)
+
+    async def _release(self, account: AccountDTO, lease: Lease, work: _Work, target: Claimed) -> None:
+        """Give back a claim that never reached Telegram."""
+        effect = cg.Effect(cg.TargetState.PENDING, cg.LedgerOutcome.RETRY, None, True, False)
+        async with self.sessionmaker() as session, session.begin():
+            await InviteDal(session).settle(work.row, target, account.id, lease.epoch, effect,
+                                            retry_s=0, record_event=False)
+        self._count("released")
+
+    # --- reconcile ----------------------------------------------------------------------------
+    async def reconcile(self, account: AccountDTO, lease: Lease, inviter: Inviter, work: _Work,
+                        limit: int = 50) -> int:
+        """Resolve lapsed `sending` rows by asking Telegram whether the person is in the chat."""
+        done = 0
+        while True:
+            async with self.sessionmaker() as session, session.begin():
+                dal = InviteDal(session)
+                rows = await dal.lapsed(work.row.id, account.id, self.config.quarantine_s, limit)
+                if not rows:
+                    return done
+                for row in rows:
+                    access_hash = row.access_hash if row.seen_by_account_id == account.id else None
+                    member = await inviter.is_member(work.campaign, row.tg_user_id, access_hash, row.username)
+                    if member:
+                        effect = cg.effect_of(Outcome.INVITED)
+                    else:
+                        # Not in the chat: the call never happened (or was refused); the
+                        # person may be tried again, within the attempts allowed.
+                        effect = cg.effect_of(Outcome.FAILED, Reason.UNKNOWN, attempts=row.attempts,
+                                              max_attempts=self.config.max_attempts)
+                        if effect.retry:
+                            effect = cg.Effect(cg.TargetState.PENDING, cg.LedgerOutcome.RETRY, None, True, False)
+                    target = Claimed(row.id, row.tg_user_id, row.username, row.seen_by_account_id,
+                                     row.access_hash, cg.TargetState(row.state), row.attempts)
+                    await dal.settle(work.row, target, row.account_id, row.claim_epoch, effect,
+                                     retry_s=0, event_account_id=row.account_id,
+                                     record_event=effect.state.final)
+                    self._count("reconciled_" + effect.state.value)
+                    done += 1
+                if not await self.leases.holds(session, lease):
+                    await session.rollback()
+                    raise LeaseLost(lease)
+
+    # --- account status -----------------------------------------------------------------------
+    async def _rest(self, account: AccountDTO, exc: tg.TelegramError) -> None:
+        now = datetime.now(UTC)
+        limits = self.config.limits
+        if isinstance(exc, tg.FloodWait):
+            until = flood_cooldown_until(now, exc.seconds, limits)
+            await self._set_status(account, AccountStatus.COOLDOWN, exc.rpc, until)
+        else:
+            until = peer_flood_park_until(now, limits)
+            await self._set_status(account, AccountStatus.PARKED, exc.rpc, until)
+        self._resume_at[account.id] = until
+
+    async def _set_status(
+        self, account: AccountDTO, status: AccountStatus, reason: str, until: datetime | None = None
+    ) -> None:
+        async with open_dal(self.sessionmaker) as dal:
+            await self.service.change_status(dal, account.id, status, reason, cooldown_until=until)
+
+    def _count(self, key: str) -> None:
+        self.stats[key] = self.stats.get(key, 0) + 1
