@@ -93,7 +93,8 @@ def _source(task: ParseTaskDTO) -> str:
 
 def _progress_line(task: ParseTaskDTO, lang: str) -> str:
     share = percent(task.progress_done, task.progress_total)
-    if share is None:
+    # Once a task has ended, what it fetched is the whole story; the estimate is moot.
+    if share is None or ParseStatus(task.status).finished:
         return t(lang, "task.fetched", done=task.progress_done)
     return t(lang, "task.fetched_of", done=task.progress_done, total=task.progress_total, percent=share)
 

@@ -236,7 +236,11 @@ class TgUser:
         await self.dp.feed_update(self.bot, update)
         return self.recording.requests[before:]
 
-    async def send(self, text: str) -> list[TelegramMethod[Any]]:
+    async def send_in_group(self, text: str, group_id: int = -100_777) -> list[TelegramMethod[Any]]:
+        """Send a text message in a group the bot is in."""
+        return await self.send(text, chat=Chat(id=group_id, type="supergroup", title="Some group"))
+
+    async def send(self, text: str, *, chat: Chat | None = None) -> list[TelegramMethod[Any]]:
         """Send a text message; returns the Bot API calls the bot made while handling it."""
         entities = None
         if text.startswith("/"):
@@ -245,7 +249,7 @@ class TgUser:
         message = Message(
             message_id=next(self._message_ids),
             date=datetime.datetime.now(datetime.UTC),
-            chat=self.chat,
+            chat=chat or self.chat,
             from_user=self.tg,
             text=text,
             entities=entities,
