@@ -10,6 +10,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 from core.errors import InvalidInput
 
@@ -151,9 +152,12 @@ def parse_source(raw: str) -> SourceRef:
 
 
 # --- filters ---------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Person:
-    """A Telegram user as a parser sees them."""
+class Person(NamedTuple):
+    """A Telegram user as a parser sees them.
+
+    An immutable tuple rather than a frozen dataclass: one is made for every member read,
+    and a tuple is made several times faster.
+    """
 
     user_id: int
     username: str | None

@@ -184,21 +184,23 @@ def person_of(user: Any, now: datetime) -> Person | None:
     if not isinstance(user, types.User):
         return None
     if user.deleted:
-        return Person(int(user.id), None, "", None, LastSeen.UNKNOWN, False, False,
-                      deleted=True, access_hash=user.access_hash)
+        return Person(user.id, None, "", None, LastSeen.UNKNOWN, False, False,
+                      False, True, False, False, user.access_hash)
     photo = user.photo
+    # Positional, in Person's field order: this runs once for every member read.
     return Person(
-        user_id=int(user.id),
-        username=user.username,
-        first_name=user.first_name or "",
-        last_name=user.last_name,
-        last_seen=_last_seen(user.status, now),
-        premium=bool(user.premium),
-        photo=photo is not None and not isinstance(photo, types.UserProfilePhotoEmpty),
-        bot=bool(user.bot),
-        scam=bool(user.scam),
-        fake=bool(user.fake),
-        access_hash=user.access_hash,
+        user.id,
+        user.username,
+        user.first_name or "",
+        user.last_name,
+        _last_seen(user.status, now),
+        bool(user.premium),
+        photo is not None and not isinstance(photo, types.UserProfilePhotoEmpty),
+        bool(user.bot),
+        False,
+        bool(user.scam),
+        bool(user.fake),
+        user.access_hash,
     )
 
 

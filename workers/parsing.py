@@ -553,7 +553,7 @@ class _TaskRun:
             seen.add(person.user_id)
             fresh += 1
             if person.user_id not in own and accepts(person, admins):
-                pending.people.append(person)  # type: ignore[attr-defined]
+                pending.people.append(person)
                 pending.collected += 1
                 if step.search:
                     pending.found += 1
