@@ -6,7 +6,7 @@ so what is measured is the bookkeeping that makes invites exactly-once.
 
     DATABASE_URL=postgresql://... python bench/invite_engine.py [invites] [accounts]
 
-The database must be migrated (`alembic upgrade head`); the bench adds its own workspace and
+The bench migrates the database first (`alembic upgrade head`), adds its own workspace and
 removes it afterwards.
 """
 
@@ -140,6 +140,18 @@ async def _bare_run(sm, campaign: int, workers: int, invites: int) -> float:  # 
     return invites / elapsed
 
 
+def _migrate(url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from core.settings import PROJECT_ROOT
+
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.attributes["database_url"] = url
+    cfg.attributes["skip_logging"] = True
+    command.upgrade(cfg, "head")
+
+
 async def main(invites: int, accounts: int) -> None:
     url = make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql+asyncpg")
     engine = create_engine(url.render_as_string(hide_password=False), pool_size=accounts + 4)
@@ -160,5 +172,9 @@ async def main(invites: int, accounts: int) -> None:
 
 
 if __name__ == "__main__":
+    if "DATABASE_URL" not in os.environ:
+        sys.exit("bench: set DATABASE_URL to a PostgreSQL database the bench may write to")
+    _migrate(make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql+asyncpg")
+             .render_as_string(hide_password=False))
     asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000,
                      int(sys.argv[2]) if len(sys.argv) > 2 else 8))
