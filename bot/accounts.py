@@ -10,7 +10,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from core.accounts import Page, account_label
+from core.accounts import account_label
+from core.pagination import Page
 from core.dto import AccountDTO, AccountStatus
 from core.i18n import t
 

@@ -21,7 +21,7 @@ from core.audiences import AudienceService
 from core.auth import build_auth_service
 from core.settings import Settings
 from db.kv import RedisNotifier, RedisThrottle
-from db.leases import LEASE_TTL_S, LeaseStore, process_owner
+from db.leases import leases_for
 from gateway.telegram import TelegramGateway
 
 
@@ -73,6 +73,6 @@ def build_dispatcher(
     dp["logins"] = logins
     dp["audience_service"] = AudienceService()
     # Unlinking logs an account out, which only the holder of its lease may do.
-    dp["leases"] = LeaseStore(sessionmaker, owner=f"bot:{process_owner()}", ttl_s=LEASE_TTL_S)
+    dp["leases"] = leases_for(settings, sessionmaker, "bot")
     dp.include_routers(*get_routers())
     return dp

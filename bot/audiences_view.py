@@ -7,7 +7,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from core.audiences import ImportReport, Page
+from core.audiences import ImportReport
+from core.pagination import Page
 from core.dto import AudienceDTO
 from core.i18n import has_text, t
 

@@ -13,7 +13,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from core.audiences import Page
+from core.pagination import Page
 from core.dto import AudienceDTO, ParseTaskDTO
 from core.i18n import has_text, t
 from core.parsing import ParseKind, ParseStatus, Priority

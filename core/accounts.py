@@ -14,12 +14,12 @@ from datetime import datetime
 from core.dto import AccountDTO, AccountStatus, WorkspaceRole
 from core.errors import Forbidden, NotFound
 from core.interfaces import Dal, Notifier
+from core.pagination import Page, read_page
 from core.secretbox import SessionCipher, SessionDecryptError
 from core.settings import Settings, parse_session_keys
 from core.telegram import AccountInfo, mask_phone
 from core.users import require_workspace
 
-PAGE_MAX = 100
 # Statuses a health check looks at; `disabled` is the owner's choice, `banned` is final.
 CHECKED_STATUSES = (
     AccountStatus.ACTIVE,
@@ -32,12 +32,6 @@ CHECKED_STATUSES = (
 def account_label(username: str | None, first_name: str) -> str:
     """How an account is named to people: `@username`, else its first name."""
     return f"@{username}" if username else first_name
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[AccountDTO]
-    next_cursor: int | None
 
 
 class AccountService:
@@ -70,13 +64,11 @@ class AccountService:
 
     async def page(
         self, dal: Dal, user_id: int, workspace_id: int, *, cursor: int = 0, limit: int = 50
-    ) -> Page:
+    ) -> Page[AccountDTO]:
         await require_workspace(dal, user_id, workspace_id)
-        limit = max(1, min(limit, PAGE_MAX))
-        items = await dal.list_accounts(workspace_id, after_id=cursor, limit=limit + 1)
-        more = len(items) > limit
-        items = items[:limit]
-        return Page(items, items[-1].id if more else None)
+        return await read_page(
+            lambda n: dal.list_accounts(workspace_id, after_id=cursor, limit=n), limit, lambda a: a.id
+        )
 
     async def get(self, dal: Dal, user_id: int, workspace_id: int, account_id: int) -> AccountDTO:
         await require_workspace(dal, user_id, workspace_id)

@@ -13,11 +13,11 @@ import io
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
 
 from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO, WorkspaceRole
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.interfaces import Dal
+from core.pagination import Page, read_page
 from core.parsing import (
     DEFAULT_DAYS,
     DEFAULT_POSTS,
@@ -33,19 +33,11 @@ from core.parsing import (
 )
 from core.users import require_workspace
 
-PAGE_MAX = 100
 MAX_AUDIENCE_NAME = 128
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 IMPORT_MAX_LINES = 100_000
 CSV_COLUMNS = ("user_id", "username", "first_name", "last_name", "last_seen", "premium", "photo", "source")
-T = TypeVar("T")
 _USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: list[T]
-    next_cursor: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +48,6 @@ class ImportReport:
     new_members: int
     new_usernames: int
     errors: list[dict[str, object]] = field(default_factory=list)
-
-
-def _limit(limit: int) -> int:
-    return max(1, min(limit, PAGE_MAX))
 
 
 def audience_name(raw: str) -> str:
@@ -145,11 +133,9 @@ class AudienceService:
     ) -> Page[ParseTaskDTO]:
         """Newest first."""
         await require_workspace(dal, user_id, workspace_id)
-        limit = _limit(limit)
-        items = await dal.list_parse_tasks(workspace_id, before_id=cursor, limit=limit + 1)
-        more = len(items) > limit
-        items = items[:limit]
-        return Page(items, items[-1].id if more else None)
+        return await read_page(
+            lambda n: dal.list_parse_tasks(workspace_id, before_id=cursor, limit=n), limit, lambda t: t.id
+        )
 
     async def pause(self, dal: Dal, user_id: int, workspace_id: int, task_id: int) -> ParseTaskDTO:
         return await self._move(
@@ -200,11 +186,9 @@ class AudienceService:
         self, dal: Dal, user_id: int, workspace_id: int, *, cursor: int = 0, limit: int = 50
     ) -> Page[AudienceDTO]:
         await require_workspace(dal, user_id, workspace_id)
-        limit = _limit(limit)
-        items = await dal.list_audiences(workspace_id, after_id=cursor, limit=limit + 1)
-        more = len(items) > limit
-        items = items[:limit]
-        return Page(items, items[-1].id if more else None)
+        return await read_page(
+            lambda n: dal.list_audiences(workspace_id, after_id=cursor, limit=n), limit, lambda a: a.id
+        )
 
     async def audience(self, dal: Dal, user_id: int, workspace_id: int, audience_id: int) -> AudienceDTO:
         await require_workspace(dal, user_id, workspace_id)
@@ -225,12 +209,12 @@ class AudienceService:
     ) -> Page[MemberDTO]:
         """Keyset pages by Telegram user id: every member exactly once, even while it grows."""
         target = await self.audience(dal, user_id, workspace_id, audience_id)
-        limit = _limit(limit)
         after = cursor if cursor is not None else -(2**63)
-        items = await dal.audience_members(target.id, after_user_id=after, limit=limit + 1)
-        more = len(items) > limit
-        items = items[:limit]
-        return Page(items, items[-1].user_id if more else None)
+        return await read_page(
+            lambda n: dal.audience_members(target.id, after_user_id=after, limit=n),
+            limit,
+            lambda m: m.user_id,
+        )
 
     async def check_delete(self, dal: Dal, user_id: int, workspace_id: int, audience_id: int) -> AudienceDTO:
         """The audience, if this user may delete it: only the owner (others: `Forbidden`)."""

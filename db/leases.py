@@ -18,8 +18,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-LEASE_TTL_S = 30.0
-
+from core.settings import Settings
 
 def process_owner() -> str:
     """A lease owner name unique to this process (host, pid, and a per-start nonce)."""
@@ -111,3 +110,8 @@ class LeaseStore:
     @staticmethod
     def _params(lease: Lease) -> dict[str, object]:
         return {"account_id": lease.account_id, "owner": lease.owner, "epoch": lease.epoch}
+
+
+def leases_for(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], role: str) -> LeaseStore:
+    """The lease store of one process (`role`: worker, bot, api), with the configured TTL."""
+    return LeaseStore(sessionmaker, owner=f"{role}:{process_owner()}", ttl_s=settings.account_lease_ttl_s)

@@ -13,7 +13,7 @@ from core.auth import build_auth_service
 from core.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from db.kv import RedisNotifier, RedisThrottle
-from db.leases import LEASE_TTL_S, LeaseStore, process_owner
+from db.leases import leases_for
 from gateway.telegram import TelegramGateway, client_factory
 from webui_api.http import cors_middleware, security_headers_middleware, trace_middleware
 from webui_api.keys import ACCOUNTS, AUTH, GATEWAY, LEASES, REDIS, SESSIONMAKER, SETTINGS
@@ -44,7 +44,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[AUTH] = build_auth_service(settings, RedisThrottle(redis), RedisNotifier(redis))
     app[ACCOUNTS] = build_account_service(settings, RedisNotifier(redis))
     app[GATEWAY] = TelegramGateway(client_factory(settings))
-    app[LEASES] = LeaseStore(app[SESSIONMAKER], owner=f"api:{process_owner()}", ttl_s=LEASE_TTL_S)
+    app[LEASES] = leases_for(settings, app[SESSIONMAKER], "api")
     try:
         yield
     finally:

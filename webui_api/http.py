@@ -253,15 +253,24 @@ def query_int(request: web.Request, name: str, *, default: int, low: int, high: 
     return int(raw)
 
 
+def positive_id(raw: str, name: str) -> int:
+    """An object id from a path, header or query; anything else is a 400 naming it."""
+    if not raw.isdigit() or len(raw) > 18 or int(raw) == 0:
+        problem = f"{name}: must be a positive integer"
+        raise InvalidInput(problem, field=name, problem=problem)
+    return int(raw)
+
+
+def path_id(request: web.Request, name: str) -> int:
+    return positive_id(request.match_info[name], name)
+
+
 async def current_workspace(request: web.Request, dal: UserStore, user_id: int) -> int:
     """The workspace a request acts in: `X-Workspace-Id` or `?workspace_id=`, else the
     caller's personal one. A workspace the caller is not in is `NotFound` (404)."""
     raw = request.headers.get("X-Workspace-Id") or request.query.get("workspace_id")
     if raw:
-        if not raw.isdigit() or len(raw) > 18:
-            problem = "workspace_id: must be a positive integer"
-            raise InvalidInput(problem, field="workspace_id", problem=problem)
-        workspace_id = int(raw)
+        workspace_id = positive_id(raw, "workspace_id")
         await require_workspace(dal, user_id, workspace_id)
         return workspace_id
     workspaces = await dal.list_workspaces(user_id)

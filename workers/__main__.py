@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.accounts import build_account_service, rotate_session_keys
+from core.accounts import AccountService, build_account_service, rotate_session_keys
 from core.limits import InviteLimits
 from core.logs import get_logger, setup_logging
 from core.secretbox import SessionCipher
@@ -23,7 +24,7 @@ from core.settings import Settings, load_settings, parse_session_keys
 from db.dal import open_dal
 from db.engine import create_engine, create_sessionmaker
 from db.kv import RedisNotifier
-from db.leases import LeaseStore, process_owner
+from db.leases import LeaseStore, leases_for
 from gateway.telegram import TelegramGateway, client_factory
 from workers.health import check_all_accounts
 from workers.heartbeat import beat, retire, worker_id
@@ -39,13 +40,30 @@ PARSE_TICK_S = 1.0
 INVITE_TICK_S = 2.0
 
 
-def invite_engine(
-    settings: Settings,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    gateway: TelegramGateway,
-    leases: LeaseStore,
-    notifier: RedisNotifier,
-) -> InviteEngine:
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """What every job of a worker process shares: built once per process."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    notifier: RedisNotifier
+    service: AccountService
+    gateway: TelegramGateway
+    # One lease owner per process: its jobs never use one account at the same time.
+    leases: LeaseStore
+
+
+def wire(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis) -> Parts:
+    notifier = RedisNotifier(redis)
+    return Parts(
+        sessionmaker=sessionmaker,
+        notifier=notifier,
+        service=build_account_service(settings, notifier),
+        gateway=TelegramGateway(client_factory(settings)),
+        leases=leases_for(settings, sessionmaker, "worker"),
+    )
+
+
+def invite_engine(settings: Settings, parts: Parts) -> InviteEngine:
     limits = InviteLimits(
         daily_per_account=settings.invite_daily_per_account,
         daily_per_chat=settings.invite_daily_per_chat,
@@ -56,28 +74,22 @@ def invite_engine(
         peer_flood_park_s=settings.peer_flood_park_s,
     )
     return InviteEngine(
-        sessionmaker=sessionmaker,
-        gateway=gateway,
-        service=build_account_service(settings, notifier),
-        leases=leases,
+        sessionmaker=parts.sessionmaker,
+        gateway=parts.gateway,
+        service=parts.service,
+        leases=parts.leases,
         config=InviteConfig(limits=limits, claim_ttl_s=settings.account_lease_ttl_s),
     )
 
 
-def parse_engine(
-    settings: Settings,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    gateway: TelegramGateway,
-    leases: LeaseStore,
-    notifier: RedisNotifier,
-) -> ParseEngine:
+def parse_engine(settings: Settings, parts: Parts) -> ParseEngine:
     return ParseEngine(
-        sessionmaker=sessionmaker,
-        gateway=gateway,
-        service=build_account_service(settings, notifier),
-        leases=leases,
-        notifier=notifier,
-        owner=leases.owner,
+        sessionmaker=parts.sessionmaker,
+        gateway=parts.gateway,
+        service=parts.service,
+        leases=parts.leases,
+        notifier=parts.notifier,
+        owner=parts.leases.owner,
         config=EngineConfig(
             concurrency=settings.parse_concurrency,
             claim_ttl_s=settings.parse_claim_ttl_s,
@@ -111,21 +123,16 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             max_instances=1,
             coalesce=True,
         )
-        notifier = RedisNotifier(redis)
-        gateway = TelegramGateway(client_factory(settings))
-        # One lease owner per process: its jobs never use one account at the same time.
-        leases = LeaseStore(
-            sessionmaker, owner=f"worker:{process_owner()}", ttl_s=settings.account_lease_ttl_s
-        )
+        parts = wire(settings, sessionmaker, redis)
         scheduler.add_job(
             check_all_accounts,
             "interval",
             seconds=settings.account_check_interval_s,
             kwargs={
                 "sessionmaker": sessionmaker,
-                "service": build_account_service(settings, notifier),
-                "gateway": gateway,
-                "leases": leases,
+                "service": parts.service,
+                "gateway": parts.gateway,
+                "leases": parts.leases,
                 "flood_buffer_s": settings.flood_buffer_s,
             },
             id="account-health",
@@ -133,7 +140,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             max_instances=1,
             coalesce=True,
         )
-        parser = parse_engine(settings, sessionmaker, gateway, leases, notifier)
+        parser = parse_engine(settings, parts)
         # One job fills the free task slots; the tasks themselves run outside the scheduler.
         scheduler.add_job(
             parser.tick,
@@ -144,7 +151,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             max_instances=1,
             coalesce=True,
         )
-        inviter = invite_engine(settings, sessionmaker, gateway, leases, notifier)
+        inviter = invite_engine(settings, parts)
         scheduler.add_job(
             inviter.tick,
             "interval",
@@ -190,14 +197,13 @@ async def check_accounts_once(settings: Settings) -> int:
     engine = create_engine(settings.database_url, pool_size=2)
     redis = Redis.from_url(settings.redis_url)
     sessionmaker = create_sessionmaker(engine)
+    parts = wire(settings, sessionmaker, redis)
     try:
         counts = await check_all_accounts(
             sessionmaker=sessionmaker,
-            service=build_account_service(settings, RedisNotifier(redis)),
-            gateway=TelegramGateway(client_factory(settings)),
-            leases=LeaseStore(
-                sessionmaker, owner=f"worker:{process_owner()}", ttl_s=settings.account_lease_ttl_s
-            ),
+            service=parts.service,
+            gateway=parts.gateway,
+            leases=parts.leases,
             flood_buffer_s=settings.flood_buffer_s,
         )
     finally:

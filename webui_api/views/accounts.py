@@ -5,10 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from core.dto import AccountDTO
-from core.errors import InvalidInput
 from db.dal import open_dal
 from gateway.accounts import unlink_account
-from webui_api.http import current_workspace, json_model, query_int, require_auth
+from webui_api.http import current_workspace, json_model, path_id, query_int, require_auth
 from webui_api.keys import ACCOUNTS, GATEWAY, LEASES, SESSIONMAKER
 from webui_api.routing import ApiRoutes
 from webui_api.schemas import AccountList, AccountOut, UnlinkResponse
@@ -29,13 +28,6 @@ def _out(account: AccountDTO) -> AccountOut:
     )
 
 
-def _account_id(request: web.Request) -> int:
-    raw = request.match_info["account_id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise InvalidInput("account id", field="account_id", problem="account_id: must be a positive integer")
-    return int(raw)
-
-
 @routes.get("/api/v1/accounts", summary="Linked accounts of the workspace, by cursor", response=AccountList, errors=(404,))
 async def list_accounts(request: web.Request) -> web.Response:
     claims = await require_auth(request)
@@ -54,7 +46,7 @@ async def list_accounts(request: web.Request) -> web.Response:
 
 async def _set_enabled(request: web.Request, enabled: bool) -> web.Response:
     claims = await require_auth(request)
-    account_id = _account_id(request)
+    account_id = path_id(request, "account_id")
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         account = await request.app[ACCOUNTS].set_enabled(
@@ -82,7 +74,7 @@ async def enable_account(request: web.Request) -> web.Response:
 )
 async def unlink(request: web.Request) -> web.Response:
     claims = await require_auth(request)
-    account_id = _account_id(request)
+    account_id = path_id(request, "account_id")
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
     logged_out = await unlink_account(

@@ -9,7 +9,7 @@ from core.dto import AudienceDTO, ParseTaskDTO
 from core.errors import InvalidInput
 from core.parsing import Filters, LastSeen, Priority
 from db.dal import open_dal
-from webui_api.http import current_workspace, json_model, parse_body, query_int, require_auth
+from webui_api.http import current_workspace, json_model, parse_body, path_id, query_int, require_auth
 from webui_api.keys import SESSIONMAKER
 from webui_api.routing import ApiRoutes
 from webui_api.schemas import (
@@ -27,7 +27,6 @@ from webui_api.schemas import (
 
 routes = ApiRoutes(tag="audiences")
 service = AudienceService()
-IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
 
 def _task_out(task: ParseTaskDTO) -> ParseTaskOut:
@@ -56,14 +55,6 @@ def _task_out(task: ParseTaskDTO) -> ParseTaskOut:
 def _audience_out(a: AudienceDTO) -> AudienceOut:
     return AudienceOut(id=a.id, name=a.name, source=a.source, size=a.size,
                        pending_usernames=a.pending_usernames, created_at=a.created_at)
-
-
-def _id(request: web.Request, name: str) -> int:
-    raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 18:
-        problem = f"{name}: must be a positive integer"
-        raise InvalidInput(problem, field=name, problem=problem)
-    return int(raw)
 
 
 def _cursor(request: web.Request) -> int | None:
@@ -120,7 +111,7 @@ async def get_task(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        task = await service.task(dal, claims.user_id, workspace_id, _id(request, "task_id"))
+        task = await service.task(dal, claims.user_id, workspace_id, path_id(request, "task_id"))
     return json_model(_task_out(task))
 
 
@@ -129,7 +120,7 @@ def _control(action: str):  # type: ignore[no-untyped-def]
         claims = await require_auth(request)
         async with open_dal(request.app[SESSIONMAKER]) as dal:
             workspace_id = await current_workspace(request, dal, claims.user_id)
-            task = await getattr(service, action)(dal, claims.user_id, workspace_id, _id(request, "task_id"))
+            task = await getattr(service, action)(dal, claims.user_id, workspace_id, path_id(request, "task_id"))
         return json_model(_task_out(task))
 
     control.__name__ = f"{action}_task"
@@ -165,7 +156,7 @@ async def get_audience(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        found = await service.audience(dal, claims.user_id, workspace_id, _id(request, "audience_id"))
+        found = await service.audience(dal, claims.user_id, workspace_id, path_id(request, "audience_id"))
     return json_model(_audience_out(found))
 
 
@@ -176,7 +167,7 @@ async def list_members(request: web.Request) -> web.Response:
     limit = query_int(request, "limit", default=50, low=1, high=100)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        page = await service.members(dal, claims.user_id, workspace_id, _id(request, "audience_id"),
+        page = await service.members(dal, claims.user_id, workspace_id, path_id(request, "audience_id"),
                                      cursor=_cursor(request), limit=limit)
     return json_model(MemberList(
         items=[MemberOut(user_id=m.user_id, username=m.username, first_name=m.first_name,
@@ -190,7 +181,7 @@ async def list_members(request: web.Request) -> web.Response:
             errors=(404,), content_type="text/csv")
 async def export_csv(request: web.Request) -> web.StreamResponse:
     claims = await require_auth(request)
-    audience_id = _id(request, "audience_id")
+    audience_id = path_id(request, "audience_id")
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         rows = await service.export_csv(dal, claims.user_id, workspace_id, audience_id)
@@ -210,7 +201,7 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
              response=ImportReportOut, errors=(404, 413))
 async def import_csv(request: web.Request) -> web.Response:
     claims = await require_auth(request)
-    audience_id = _id(request, "audience_id")
+    audience_id = path_id(request, "audience_id")
     data = await _upload(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
@@ -235,5 +226,5 @@ async def delete_audience(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        await service.delete(dal, claims.user_id, workspace_id, _id(request, "audience_id"))
+        await service.delete(dal, claims.user_id, workspace_id, path_id(request, "audience_id"))
     return json_model(OkResponse())

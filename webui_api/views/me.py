@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from core.errors import InvalidInput, Unauthorized
+from core.errors import Unauthorized
 from core.users import require_workspace, workspaces_of
 from db.dal import open_dal
-from webui_api.http import json_model, require_auth
+from webui_api.http import json_model, path_id, require_auth
 from webui_api.keys import SESSIONMAKER
 from webui_api.routing import ApiRoutes
 from webui_api.schemas import MeResponse, WorkspaceOut
@@ -40,13 +40,6 @@ async def me(request: web.Request) -> web.Response:
     )
 
 
-def _workspace_id(request: web.Request) -> int:
-    raw = request.match_info["workspace_id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise InvalidInput("workspace id", problem="workspace_id: must be a positive integer")
-    return int(raw)
-
-
 @routes.get(
     "/api/v1/workspaces/{workspace_id}",
     summary="One of the caller's workspaces; another's is 404",
@@ -55,7 +48,7 @@ def _workspace_id(request: web.Request) -> int:
 )
 async def workspace(request: web.Request) -> web.Response:
     claims = await require_auth(request)
-    workspace_id = _workspace_id(request)
+    workspace_id = path_id(request, "workspace_id")
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         await require_workspace(dal, claims.user_id, workspace_id)
         found = next(w for w in await workspaces_of(dal, claims.user_id) if w.id == workspace_id)
