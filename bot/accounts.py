@@ -42,7 +42,7 @@ def _item(account: AccountDTO, lang: str, daily_limit: int) -> str:
         account=account_label(account.username, account.first_name),
         status=t(lang, f"accounts.status.{account.status.value}"),
         phone=account.phone_masked or t(lang, "accounts.no_phone"),
-        used=0,  # no invites are sent yet; counted from the invite journal once it exists
+        used=account.usage_today,
         limit=daily_limit,
     )
 

@@ -114,6 +114,7 @@ class AccountDTO:
     status_reason: str | None
     cooldown_until: datetime | None
     created_at: datetime
+    usage_today: int = 0  # invites that spent quota since 00:00 UTC (filled by listings)
 
 
 @dataclass(frozen=True, slots=True)

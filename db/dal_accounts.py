@@ -12,10 +12,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.dto import AccountDTO, AccountStatus, WorkspaceRole
 from core.secretbox import Sealed
 from core.telegram import AccountInfo
-from db.models import Membership, TelegramAccount, User
+from db.models import InviteEvent, Membership, TelegramAccount, User
 
 
-def account_dto(row: TelegramAccount) -> AccountDTO:
+def _used_today():  # type: ignore[no-untyped-def]
+    """Invites that spent quota since 00:00 UTC — the same day the limits count (core.limits)."""
+    return (
+        select(func.count())
+        .where(
+            InviteEvent.account_id == TelegramAccount.id,
+            InviteEvent.counted.is_(True),
+            InviteEvent.at >= func.date_trunc("day", func.timezone("UTC", func.now())).op("AT TIME ZONE")("UTC"),
+        )
+        .correlate(TelegramAccount)
+        .scalar_subquery()
+    )
+
+
+def account_dto(row: TelegramAccount, usage_today: int = 0) -> AccountDTO:
     return AccountDTO(
         id=row.id,
         workspace_id=row.workspace_id,
@@ -27,6 +41,7 @@ def account_dto(row: TelegramAccount) -> AccountDTO:
         status_reason=row.status_reason,
         cooldown_until=row.cooldown_until,
         created_at=row.created_at,
+        usage_today=usage_today,
     )
 
 
@@ -83,13 +98,13 @@ class AccountsSql:
         return account_dto(existing), created
 
     async def list_accounts(self, workspace_id: int, *, after_id: int, limit: int) -> list[AccountDTO]:
-        rows = await self.session.scalars(
-            select(TelegramAccount)
+        rows = await self.session.execute(
+            select(TelegramAccount, _used_today())
             .where(TelegramAccount.workspace_id == workspace_id, TelegramAccount.id > after_id)
             .order_by(TelegramAccount.id)
             .limit(limit)
         )
-        return [account_dto(r) for r in rows]
+        return [account_dto(r[0], r[1]) for r in rows]
 
     async def get_account(self, workspace_id: int, account_id: int) -> AccountDTO | None:
         row = await self.session.scalar(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from core.accounts import build_account_service
 from core.dto import AccountStatus, WorkspaceRole
 from core.settings import Settings
 from db.dal import open_dal
-from db.models import Membership, TelegramAccount
+from db.models import InviteEvent, Membership, TelegramAccount
 from gateway.telegram import TelegramGateway
 from sandbox.server import SandboxServer
 from sandbox.world import World
@@ -98,6 +99,19 @@ async def test_list_pages_and_hides_sessions(env: Env, sessionmaker, make_user: 
     assert second["next_cursor"] is None
     raw = await first.text() + str(second)
     assert all(s not in raw and s[1:30] not in raw for s in sessions)
+    assert [i["usage_today"] for i in body["items"]] == [0, 0]
+
+    # today's usage is what the invite limits count: events that spent quota since 00:00 UTC
+    first_id = body["items"][0]["id"]
+    now = datetime.now(UTC)
+    async with sessionmaker() as s, s.begin():
+        ws = await s.scalar(select(TelegramAccount.workspace_id).where(TelegramAccount.id == first_id))
+        for at, counted in ((now, True), (now, True), (now, False), (now - timedelta(days=1, hours=1), True)):
+            s.add(InviteEvent(at=at, workspace_id=ws, account_id=first_id, chat_id=1, tg_user_id=7,
+                              outcome="invited", counted=counted))
+    again = await (await env.api.get("/api/v1/accounts?limit=2", headers=auth)).json()
+    assert [i["usage_today"] for i in again["items"]] == [2, 0]
+
     bad = await env.api.get("/api/v1/accounts?limit=1000", headers=auth)
     assert bad.status == 400 and "limit" in (await bad.json())["error"]["message"]
 

@@ -24,7 +24,7 @@ def _out(account: AccountDTO) -> AccountOut:
         status=account.status.value,
         status_reason=account.status_reason,
         cooldown_until=account.cooldown_until,
-        usage_today=0,  # no invites are sent yet; counted from the invite journal once it exists
+        usage_today=account.usage_today,
     )
 
 
