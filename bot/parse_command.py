@@ -87,5 +87,6 @@ def problem_text(lang: str, exc: InvalidInput) -> str:
     field_name = str(exc.details.get("field") or "")
     for key in (f"problem.{problem}", f"problem.{field_name}"):
         if has_text(key):
-            return t(lang, key, **_LIMITS.get(field_name, {}))
+            extra = {k: v for k, v in exc.details.items() if k not in ('problem', 'field')}
+            return t(lang, key, **(extra | _LIMITS.get(field_name, {})))
     return problem or str(exc)

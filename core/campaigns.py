@@ -55,7 +55,7 @@ TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
 class TransitionNotAllowed(InvalidInput):
     def __init__(self, current: CampaignStatus, wanted: CampaignStatus) -> None:
         super().__init__(
-            "status", field="status", problem=f"a {current.value} campaign cannot become {wanted.value}"
+            "status", field="status", problem="transition", current=current.value, wanted=wanted.value
         )
         self.current = current
         self.wanted = wanted
@@ -128,7 +128,7 @@ class Effect:
     follow_up: bool = False  # goes to the list the owner shares the invite link with
 
 
-_FOLLOW_UP = frozenset({Reason.PRIVACY_RESTRICTED, Reason.NOT_MUTUAL_CONTACT, Reason.MISSING_INVITEE})
+FOLLOW_UP_REASONS = frozenset({Reason.PRIVACY_RESTRICTED, Reason.NOT_MUTUAL_CONTACT, Reason.MISSING_INVITEE})
 
 
 def effect_of(outcome: Outcome, reason: Reason | None = None, *, attempts: int = 1,
@@ -153,7 +153,7 @@ def effect_of(outcome: Outcome, reason: Reason | None = None, *, attempts: int =
     if reason.retryable and attempts < max_attempts:
         return Effect(TargetState.PENDING, LedgerOutcome.RETRY, reason.value, True, True)
     return Effect(TargetState.FAILED, LedgerOutcome.FAILED, reason.value, False, True,
-                  follow_up=reason in _FOLLOW_UP)
+                  follow_up=reason in FOLLOW_UP_REASONS)
 
 
 # --- pre-flight ------------------------------------------------------------------------------
@@ -281,9 +281,18 @@ def preflight(facts: PreflightFacts, limits: InviteLimits) -> Preflight:
 
 def eligible_ids(preflight_json: dict[str, object] | None) -> set[int] | None:
     """The eligible account ids a stored pre-flight named; None when there was none."""
-    if not preflight_json or "eligible" not in preflight_json:
+    return _ids(preflight_json, "eligible")
+
+
+def unchecked_ids(preflight_json: dict[str, object] | None) -> set[int]:
+    """Accounts the pre-flight could not ask (busy): they check their rights themselves."""
+    return _ids(preflight_json, "unchecked") or set()
+
+
+def _ids(preflight_json: dict[str, object] | None, key: str) -> set[int] | None:
+    if not preflight_json or key not in preflight_json:
         return None
-    value = preflight_json["eligible"]
+    value = preflight_json[key]
     return {int(i) for i in value} if isinstance(value, Iterable) else None  # type: ignore[arg-type]
 
 

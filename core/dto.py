@@ -166,3 +166,62 @@ class ParseTaskDTO:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignDTO:
+    id: int
+    workspace_id: int
+    created_by_user_id: int | None
+    name: str
+    audience_id: int | None
+    target_ref: str
+    target_chat_id: int | None
+    target_kind: str | None
+    target_title: str | None
+    invite_link: str | None
+    status: str
+    start_at: datetime | None
+    active_from_hour: int | None
+    active_to_hour: int | None
+    limits: dict[str, Any]
+    preflight: dict[str, Any]
+    waiting_reason: str | None
+    notify_chat_id: int | None
+    notify_message_id: int | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class InviteEventDTO:
+    id: int
+    at: datetime
+    account_id: int | None
+    account_label: str | None
+    tg_user_id: int
+    username: str | None
+    outcome: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUsageDTO:
+    """One account's part in a campaign, and what it has spent today (UTC)."""
+
+    account_id: int
+    label: str
+    invited: int
+    failed: int
+    attempts: int  # attempts that spent quota, in this campaign
+    today: int  # quota spent today, all chats
+    today_in_chat: int  # quota spent today into this campaign's chat
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpDTO:
+    tg_user_id: int | None
+    username: str | None
+    first_name: str | None
+    reason: str

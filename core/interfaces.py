@@ -8,12 +8,17 @@ Repositories never commit; the use case does, through `Dal.commit()`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from core.campaigns import CampaignStatus
 from core.dto import (
     AccountDTO,
+    AccountUsageDTO,
+    CampaignDTO,
+    FollowUpDTO,
+    InviteEventDTO,
     AccountStatus,
     AudienceDTO,
     MemberDTO,
@@ -191,7 +196,45 @@ class AudienceStore(Protocol):
     async def set_parse_task_message(self, task_id: int, chat_id: int, message_id: int) -> None: ...
 
 
-class Dal(UserStore, LoginStore, AuditStore, AccountStore, AudienceStore, Protocol):
+class CampaignStore(Protocol):
+    async def create_campaign(
+        self, workspace_id: int, name: str, audience_id: int | None, target_ref: str, *,
+        user_id: int | None = None, limits: dict[str, Any] | None = None,
+        start_at: datetime | None = None, active_hours: tuple[int, int] | None = None,
+        trace_id: str | None = None,
+    ) -> int: ...
+
+    async def duplicate_campaign(self, campaign_id: int, user_id: int | None, name: str) -> int: ...
+
+    async def campaign_view(self, workspace_id: int, campaign_id: int) -> CampaignDTO | None: ...
+
+    async def find_campaign(self, campaign_id: int) -> CampaignDTO | None: ...
+
+    async def list_campaigns(
+        self, workspace_id: int, *, before_id: int | None, limit: int, statuses: list[str] | None = None
+    ) -> list[CampaignDTO]: ...
+
+    async def set_status(self, campaign_id: int, status: CampaignStatus, *,
+                         only_from: Iterable[CampaignStatus]) -> bool: ...
+
+    async def set_campaign_message(self, campaign_id: int, chat_id: int, message_id: int) -> None: ...
+
+    async def fill_targets(self, campaign_id: int, in_chat: list[int] | None = None) -> int: ...
+
+    async def counts(self, campaign_id: int) -> dict[str, int]: ...
+
+    async def reasons(self, campaign_id: int) -> dict[str, int]: ...
+
+    async def account_usage(self, campaign_id: int, day: datetime) -> list[AccountUsageDTO]: ...
+
+    async def follow_ups(self, campaign_id: int, *, after_id: int, limit: int) -> list[tuple[int, FollowUpDTO]]: ...
+
+    async def campaign_events(self, campaign_id: int, *, after_id: int, limit: int) -> list[InviteEventDTO]: ...
+
+    async def invites_today(self, workspace_id: int, day: datetime) -> dict[str, int]: ...
+
+
+class Dal(UserStore, LoginStore, AuditStore, AccountStore, AudienceStore, CampaignStore, Protocol):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...

@@ -30,6 +30,7 @@ from core.logs import current_trace_id
 from core.users import language_for
 from db.dal_accounts import AccountsSql
 from db.dal_audiences import AudiencesSql
+from db.dal_invites import InviteDal
 from db.models import AuditEvent, AuthSession, LoginCode, Membership, RefreshToken, User, Workspace
 
 
@@ -47,7 +48,7 @@ def _user_dto(row: User) -> UserDTO:
     )
 
 
-class SqlDal(AccountsSql, AudiencesSql):
+class SqlDal(AccountsSql, AudiencesSql, InviteDal):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.campaigns import CampaignStatus, Effect, TargetChat, TargetState
+from core.accounts import account_label
+from core.campaigns import FOLLOW_UP_REASONS, CampaignStatus, Effect, TargetChat, TargetState
+from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO
 from core.limits import Usage
 
 
@@ -51,6 +53,18 @@ _CAMPAIGN_COLS = (
 )
 
 
+_VIEW_COLS = (
+    "id, workspace_id, created_by_user_id, name, audience_id, target_ref, target_chat_id, target_kind, "
+    "target_title, invite_link, status, start_at, active_from_hour, active_to_hour, limits, preflight, "
+    "waiting_reason, notify_chat_id, notify_message_id, created_at, started_at, finished_at"
+)
+
+
+def _view(row: Any) -> CampaignDTO:
+    return CampaignDTO(**{k: getattr(row, k) for k in CampaignDTO.__dataclass_fields__}
+                       | {"status": str(row.status), "limits": row.limits or {}, "preflight": row.preflight or {}})
+
+
 def _campaign(row: Any) -> CampaignRow:
     return CampaignRow(
         row.id, row.workspace_id, CampaignStatus(row.status), row.target_ref, row.target_chat_id,
@@ -61,14 +75,16 @@ def _campaign(row: Any) -> CampaignRow:
 _PICK_MINE = """
     SELECT id, tg_user_id FROM campaign_targets
      WHERE campaign_id = :campaign AND state = 'pending' AND seen_by_account_id = :account
-       AND (not_before IS NULL OR not_before <= clock_timestamp())
+       AND tg_user_id IS NOT NULL AND (not_before IS NULL OR not_before <= clock_timestamp())
+       AND EXISTS (SELECT 1 FROM campaigns WHERE id = :campaign AND status IN ('running', 'waiting'))
      ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
 """
 _PICK_ANY = """
     SELECT id, tg_user_id FROM campaign_targets
      WHERE campaign_id = :campaign AND state = 'pending'
        AND (seen_by_account_id IS NULL OR username IS NOT NULL OR NOT (seen_by_account_id = ANY(:reachable)))
-       AND (not_before IS NULL OR not_before <= clock_timestamp())
+       AND tg_user_id IS NOT NULL AND (not_before IS NULL OR not_before <= clock_timestamp())
+       AND EXISTS (SELECT 1 FROM campaigns WHERE id = :campaign AND status IN ('running', 'waiting'))
      ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
 """
 # The claim: the target becomes `sending` and the chat's ledger gets the person, in one
@@ -159,14 +175,34 @@ class InviteDal:
     async def create_campaign(
         self, workspace_id: int, name: str, audience_id: int | None, target_ref: str,
         *, user_id: int | None = None, limits: dict[str, Any] | None = None,
+        start_at: datetime | None = None, active_hours: tuple[int, int] | None = None,
+        trace_id: str | None = None,
     ) -> int:
         return int(await self.session.scalar(
             text("""INSERT INTO campaigns (workspace_id, created_by_user_id, name, audience_id, target_ref,
-                                           status, priority, limits, preflight)
-                    VALUES (:ws, :user, :name, :audience, :ref, 'draft', 1, CAST(:limits AS jsonb), '{}')
+                                           status, priority, limits, preflight, start_at,
+                                           active_from_hour, active_to_hour, trace_id)
+                    VALUES (:ws, :user, :name, :audience, :ref, 'draft', 1, CAST(:limits AS jsonb), '{}',
+                            :start_at, :from_h, :to_h, :trace)
                     RETURNING id"""),
             {"ws": workspace_id, "user": user_id, "name": name, "audience": audience_id,
-             "ref": target_ref, "limits": _json(limits or {})},
+             "ref": target_ref, "limits": _json(limits or {}), "start_at": start_at,
+             "from_h": active_hours[0] if active_hours else None,
+             "to_h": active_hours[1] if active_hours else None, "trace": trace_id},
+        ))
+
+    async def duplicate_campaign(self, campaign_id: int, user_id: int | None, name: str) -> int:
+        """A new draft with the same audience, target, hours and limits."""
+        return int(await self.session.scalar(
+            text("""INSERT INTO campaigns (workspace_id, created_by_user_id, name, audience_id, target_ref,
+                                           target_chat_id, target_kind, target_title, invite_link, status,
+                                           priority, limits, preflight, active_from_hour, active_to_hour)
+                    SELECT workspace_id, :user, :name, audience_id, target_ref, target_chat_id, target_kind,
+                           target_title, invite_link, 'draft', priority, limits, '{}', active_from_hour,
+                           active_to_hour
+                      FROM campaigns WHERE id = :id
+                    RETURNING id"""),
+            {"id": campaign_id, "user": user_id, "name": name},
         ))
 
     async def set_target(self, campaign_id: int, chat: TargetChat, link: str | None) -> None:
@@ -183,18 +219,26 @@ class InviteDal:
             {"id": campaign_id, "p": _json(preflight)},
         )
 
-    async def fill_targets(self, campaign_id: int) -> int:
-        """Copy the audience into the campaign; people the ledger or the opt-outs already
-        have are skipped at once (so the pre-flight counts are right)."""
+    async def fill_targets(self, campaign_id: int, in_chat: list[int] | None = None) -> int:
+        """Copy the audience into the campaign (people added to it since are added too).
+
+        People the ledger or the opt-outs already have are skipped at once, and people seen
+        in the chat by the pre-flight are `already_member` without a call, so the
+        pre-flight counts are right and no quota is spent on them. Someone imported by
+        username only becomes a target without an id, resolved later by an account.
+        """
         result = await self.session.execute(
             text("""
             INSERT INTO campaign_targets (campaign_id, tg_user_id, username, seen_by_account_id,
                                           access_hash, state, reason, attempts)
             SELECT c.id, m.tg_user_id, m.username, m.seen_by_account_id, m.access_hash,
                    (CASE WHEN o.tg_user_id IS NOT NULL OR (l.tg_user_id IS NOT NULL AND l.outcome <> 'retry')
-                         THEN 'skipped' ELSE 'pending' END)::campaign_target_state,
+                         THEN 'skipped'
+                         WHEN m.tg_user_id = ANY(CAST(:in_chat AS bigint[])) THEN 'already_member'
+                         ELSE 'pending' END)::campaign_target_state,
                    CASE WHEN o.tg_user_id IS NOT NULL THEN 'opted_out'
-                        WHEN l.tg_user_id IS NOT NULL AND l.outcome <> 'retry' THEN 'attempted_before' END,
+                        WHEN l.tg_user_id IS NOT NULL AND l.outcome <> 'retry' THEN 'attempted_before'
+                        WHEN m.tg_user_id = ANY(CAST(:in_chat AS bigint[])) THEN 'in_chat_before' END,
                    0
               FROM campaigns c
               JOIN audience_members m ON m.audience_id = c.audience_id
@@ -203,9 +247,50 @@ class InviteDal:
                                        AND l.tg_user_id = m.tg_user_id
              WHERE c.id = :id
             ON CONFLICT (campaign_id, tg_user_id) DO NOTHING"""),
+            {"id": campaign_id, "in_chat": in_chat or []},
+        )
+        added = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        result = await self.session.execute(
+            text("""
+            INSERT INTO campaign_targets (campaign_id, tg_user_id, username, state, attempts)
+            SELECT c.id, NULL, u.username, 'pending', 0
+              FROM campaigns c JOIN audience_usernames u ON u.audience_id = c.audience_id
+             WHERE c.id = :id
+               AND NOT EXISTS (SELECT 1 FROM campaign_targets t
+                                WHERE t.campaign_id = c.id AND lower(t.username) = u.username_lower)
+            ON CONFLICT DO NOTHING"""),
             {"id": campaign_id},
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return added + int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def audience_ids(self, campaign_id: int) -> list[int]:
+        """Telegram ids of the campaign's audience (for the pre-flight's look at the chat)."""
+        rows = await self.session.scalars(
+            text("""SELECT m.tg_user_id FROM campaigns c JOIN audience_members m ON m.audience_id = c.audience_id
+                     WHERE c.id = :id"""),
+            {"id": campaign_id},
+        )
+        return list(rows)
+
+    async def ever_in_chat(self, workspace_id: int, chat_id: int) -> dict[int, int]:
+        """Invites each account of the workspace has ever sent into one chat."""
+        rows = (await self.session.execute(
+            text("""SELECT account_id, count(*) AS n FROM invite_events
+                     WHERE workspace_id = :ws AND chat_id = :chat AND counted AND account_id IS NOT NULL
+                     GROUP BY account_id"""),
+            {"ws": workspace_id, "chat": chat_id},
+        )).all()
+        return {int(r.account_id): int(r.n) for r in rows}
+
+    async def target_summary(self, campaign_id: int) -> dict[str, int]:
+        """Counts by state, with skipped people split by why (for the pre-flight)."""
+        rows = (await self.session.execute(
+            text("""SELECT CASE WHEN state = 'skipped' THEN 'skipped_' || coalesce(reason, 'other')
+                                ELSE state::text END AS k, count(*) AS n
+                      FROM campaign_targets WHERE campaign_id = :id GROUP BY 1"""),
+            {"id": campaign_id},
+        )).all()
+        return {str(r.k): int(r.n) for r in rows}
 
     async def get_campaign(self, campaign_id: int) -> CampaignRow | None:
         row = (await self.session.execute(
@@ -269,6 +354,137 @@ class InviteDal:
                     ON CONFLICT DO NOTHING"""),
             {"ws": workspace_id, "u": tg_user_id, "r": reason},
         )
+
+    # --- what people see -----------------------------------------------------------------------
+    async def campaign_view(self, workspace_id: int, campaign_id: int) -> CampaignDTO | None:
+        row = (await self.session.execute(
+            text(f"SELECT {_VIEW_COLS} FROM campaigns WHERE id = :id AND workspace_id = :ws"),
+            {"id": campaign_id, "ws": workspace_id},
+        )).one_or_none()
+        return _view(row) if row is not None else None
+
+    async def find_campaign(self, campaign_id: int) -> CampaignDTO | None:
+        """A campaign by id alone (workers and notices; never for a user's request)."""
+        row = (await self.session.execute(
+            text(f"SELECT {_VIEW_COLS} FROM campaigns WHERE id = :id"), {"id": campaign_id}
+        )).one_or_none()
+        return _view(row) if row is not None else None
+
+    async def list_campaigns(
+        self, workspace_id: int, *, before_id: int | None, limit: int,
+        statuses: list[str] | None = None,
+    ) -> list[CampaignDTO]:
+        rows = (await self.session.execute(
+            text(f"""SELECT {_VIEW_COLS} FROM campaigns
+                      WHERE workspace_id = :ws AND (CAST(:before AS bigint) IS NULL OR id < :before)
+                        AND (CAST(:statuses AS text[]) IS NULL OR status::text = ANY(CAST(:statuses AS text[])))
+                      ORDER BY id DESC LIMIT :limit"""),
+            {"ws": workspace_id, "before": before_id, "limit": limit, "statuses": statuses},
+        )).all()
+        return [_view(r) for r in rows]
+
+    async def set_campaign_message(self, campaign_id: int, chat_id: int, message_id: int) -> None:
+        await self.session.execute(
+            text("UPDATE campaigns SET notify_chat_id = :c, notify_message_id = :m WHERE id = :id"),
+            {"id": campaign_id, "c": chat_id, "m": message_id},
+        )
+
+    async def set_waiting(self, campaign_id: int, reason: str | None) -> bool:
+        """running ↔ waiting, as the workers see the accounts' quota and the active hours."""
+        if reason is None:
+            sql = """UPDATE campaigns SET status = 'running', waiting_reason = NULL, updated_at = clock_timestamp()
+                      WHERE id = :id AND status = 'waiting'"""
+        else:
+            sql = """UPDATE campaigns SET status = 'waiting', waiting_reason = :reason, updated_at = clock_timestamp()
+                      WHERE id = :id AND (status = 'running' OR (status = 'waiting'
+                                           AND waiting_reason IS DISTINCT FROM :reason))"""
+        result = await self.session.execute(text(sql), {"id": campaign_id, "reason": reason})
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def reasons(self, campaign_id: int) -> dict[str, int]:
+        """Why targets failed or were skipped: {reason code: people}."""
+        rows = (await self.session.execute(
+            text("""SELECT reason, count(*) AS n FROM campaign_targets
+                     WHERE campaign_id = :id AND state IN ('failed', 'skipped') AND reason IS NOT NULL
+                     GROUP BY reason ORDER BY count(*) DESC, reason"""),
+            {"id": campaign_id},
+        )).all()
+        return {str(r.reason): int(r.n) for r in rows}
+
+    async def account_usage(self, campaign_id: int, day: datetime) -> list[AccountUsageDTO]:
+        rows = (await self.session.execute(
+            text("""
+            WITH mine AS (
+                SELECT account_id,
+                       count(*) FILTER (WHERE outcome IN ('invited', 'already_member')) AS invited,
+                       count(*) FILTER (WHERE outcome IN ('failed', 'skipped')) AS failed,
+                       count(*) FILTER (WHERE counted) AS attempts
+                  FROM invite_events WHERE campaign_id = :id AND account_id IS NOT NULL
+                 GROUP BY account_id
+            )
+            SELECT a.id, a.username, a.first_name, coalesce(mine.invited, 0) AS invited,
+                   coalesce(mine.failed, 0) AS failed, coalesce(mine.attempts, 0) AS attempts,
+                   (SELECT count(*) FROM invite_events e
+                     WHERE e.account_id = a.id AND e.counted AND e.at >= :day) AS today,
+                   (SELECT count(*) FROM invite_events e
+                     WHERE e.account_id = a.id AND e.counted AND e.at >= :day AND e.chat_id = c.target_chat_id)
+                       AS today_in_chat
+              FROM campaigns c
+              JOIN telegram_accounts a ON a.workspace_id = c.workspace_id
+              LEFT JOIN mine ON mine.account_id = a.id
+             WHERE c.id = :id
+             ORDER BY a.id"""),
+            {"id": campaign_id, "day": day},
+        )).all()
+        return [
+            AccountUsageDTO(r.id, account_label(r.username, r.first_name), int(r.invited), int(r.failed),
+                            int(r.attempts), int(r.today), int(r.today_in_chat))
+            for r in rows
+        ]
+
+    async def follow_ups(self, campaign_id: int, *, after_id: int, limit: int) -> list[tuple[int, FollowUpDTO]]:
+        """People an invite could not add because of their privacy: share the link with them."""
+        rows = (await self.session.execute(
+            text("""SELECT t.id, t.tg_user_id, t.username, m.first_name, t.reason
+                      FROM campaign_targets t
+                      JOIN campaigns c ON c.id = t.campaign_id
+                      LEFT JOIN audience_members m ON m.audience_id = c.audience_id AND m.tg_user_id = t.tg_user_id
+                     WHERE t.campaign_id = :id AND t.state = 'failed' AND t.reason = ANY(:reasons)
+                       AND t.id > :after
+                     ORDER BY t.id LIMIT :limit"""),
+            {"id": campaign_id, "reasons": sorted(r.value for r in FOLLOW_UP_REASONS), "after": after_id, "limit": limit},
+        )).all()
+        return [(int(r.id), FollowUpDTO(r.tg_user_id, r.username, r.first_name, str(r.reason))) for r in rows]
+
+    async def campaign_events(self, campaign_id: int, *, after_id: int, limit: int) -> list[InviteEventDTO]:
+        rows = (await self.session.execute(
+            text("""SELECT e.id, e.at, e.account_id, a.username AS a_username, a.first_name AS a_first,
+                           e.tg_user_id, m.username, e.outcome, e.reason
+                      FROM invite_events e
+                      JOIN campaigns c ON c.id = e.campaign_id
+                      LEFT JOIN telegram_accounts a ON a.id = e.account_id
+                      LEFT JOIN audience_members m ON m.audience_id = c.audience_id AND m.tg_user_id = e.tg_user_id
+                     WHERE e.campaign_id = :id AND e.id > :after
+                     ORDER BY e.id LIMIT :limit"""),
+            {"id": campaign_id, "after": after_id, "limit": limit},
+        )).all()
+        return [
+            InviteEventDTO(
+                int(r.id), r.at, r.account_id,
+                account_label(r.a_username, r.a_first or "") if r.account_id and r.a_first is not None else None,
+                int(r.tg_user_id), r.username, str(r.outcome), r.reason,
+            )
+            for r in rows
+        ]
+
+    async def invites_today(self, workspace_id: int, day: datetime) -> dict[str, int]:
+        """Attempts since the start of the UTC day by outcome (the daily report, the dashboard)."""
+        rows = (await self.session.execute(
+            text("""SELECT outcome, count(*) AS n FROM invite_events
+                     WHERE workspace_id = :ws AND at >= :day GROUP BY outcome"""),
+            {"ws": workspace_id, "day": day},
+        )).all()
+        return {str(r.outcome): int(r.n) for r in rows}
 
     # --- the journal ------------------------------------------------------------------------
     async def claim(

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -349,6 +350,12 @@ class Campaign(Base):
     priority: Mapped[int] = mapped_column(SmallInteger, default=1)
     limits: Mapped[dict[str, Any]] = mapped_column(default=dict)
     preflight: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Why a campaign is `waiting`: "quota" (every account spent its limits) or "hours".
+    waiting_reason: Mapped[str | None] = mapped_column(String(32))
+    # Where the bot keeps the progress message of this campaign.
+    notify_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    notify_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    trace_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -364,7 +371,8 @@ class CampaignTarget(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
-    tg_user_id: Mapped[int] = mapped_column(BigInteger)
+    # None for someone imported by username only, until an account resolves them.
+    tg_user_id: Mapped[int | None] = mapped_column(BigInteger)
     username: Mapped[str | None] = mapped_column(String(32))
     seen_by_account_id: Mapped[int | None] = mapped_column(
         ForeignKey("telegram_accounts.id", ondelete="SET NULL")
@@ -385,6 +393,8 @@ class CampaignTarget(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "tg_user_id"),
         Index("ix_campaign_targets_queue", "campaign_id", "state", "seen_by_account_id", "id"),
+        Index("ux_campaign_targets_username", "campaign_id", text("lower(username)"), unique=True,
+              postgresql_where=text("tg_user_id IS NULL")),
     )
 
 

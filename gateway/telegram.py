@@ -803,6 +803,32 @@ class Inviter:
             raise
         return True
 
+    async def member_ids(self, chat: cg.TargetChat, limit: int, page: int = 200) -> tuple[set[int], bool]:
+        """Ids of the chat's members this account can list (newest first, up to `limit`),
+        and whether that was all of them. Used by the pre-flight only."""
+        if chat.kind == "group":
+            with reading_chat():
+                full = await self._client(functions.messages.GetFullChatRequest(chat.chat_id))
+            rows = getattr(full.full_chat.participants, "participants", [])
+            return {p.user_id for p in rows}, True
+        seen: set[int] = set()
+        offset = 0
+        total: int | None = None
+        while offset < limit:
+            request = functions.channels.GetParticipantsRequest(
+                self._channel(chat), types.ChannelParticipantsRecent(), offset, min(page, limit - offset), 0
+            )
+            with reading_chat():
+                answer = await self._client(request)
+            if not isinstance(answer, types.channels.ChannelParticipants) or not answer.participants:
+                break
+            total = answer.count
+            seen.update(uid for p in answer.participants if (uid := getattr(p, "user_id", None)) is not None)
+            offset += len(answer.participants)
+            if total is not None and offset >= total:
+                break
+        return seen, total is None or offset >= total
+
     async def invite_link(self, chat: cg.TargetChat) -> str | None:
         """A link the owner can share with the people an invite could not add."""
         peer: Any = (

@@ -151,7 +151,8 @@ def _domain_error(request: web.Request, exc: DomainError) -> web.Response:
         problem = exc.details.get("problem") or str(exc)
         # Problems given as a code (e.g. `bad_link`) have a sentence in the catalog.
         key = f"problem.{problem}"
-        params = {"problem": t(language(request), key) if has_text(key) else problem}
+        extra = {k: v for k, v in exc.details.items() if k != "problem"}
+        params = {"problem": t(language(request), key, **extra) if has_text(key) else problem}
         details = {k: v for k, v in exc.details.items() if k != "problem"} | {"problem": problem}
     elif isinstance(exc, (Unauthorized, InvalidCode)):
         headers["WWW-Authenticate"] = "Bearer"

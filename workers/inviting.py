@@ -203,10 +203,11 @@ class InviteEngine:
             self._not_eligible.add((row.id, account.id))
             return None
         eligible = cg.eligible_ids(row.preflight)
-        if eligible is not None and account.id not in eligible:
+        unchecked = cg.unchecked_ids(row.preflight)
+        if eligible is not None and account.id not in eligible | unchecked:
             self._not_eligible.add((row.id, account.id))
             return None
-        if eligible is None:
+        if eligible is None or account.id in unchecked:
             rights = await inviter.my_rights(chat)
             if not (rights.member and (rights.creator or rights.can_invite)):
                 self._not_eligible.add((row.id, account.id))
@@ -218,7 +219,7 @@ class InviteEngine:
             self._pauses[account.id] = self._draw(limits)
         if eligible is None:  # any account of the workspace may still turn out able to invite
             eligible = {a.id for a in await self._accounts(account.workspace_id)}
-        reachable = sorted(eligible)
+        reachable = sorted(eligible | unchecked)
         return _Work(chat, row, limits, usage, reachable)
 
     def _draw(self, limits: InviteLimits) -> int:

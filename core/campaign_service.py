@@ -1,0 +1,274 @@
+"""Invite campaigns as users steer them (DESIGN §7): create, look, start, pause, resume,
+cancel, duplicate, report. The workers run them (`workers/inviting.py`); the pre-flight
+that needs Telegram lives in `gateway/campaigns.py`.
+
+Any member of a workspace (owner or manager) creates and steers its campaigns; a campaign
+of another workspace does not exist for them (`NotFound`, never 403).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from core.campaigns import CampaignStatus, TargetState, check_move, start_status
+from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO
+from core.errors import InvalidInput, NotFound
+from core.interfaces import Dal
+from core.limits import InviteLimits, day_start
+from core.pagination import Page, read_page
+from core.users import require_workspace
+
+MAX_CAMPAIGN_NAME = 128
+_PUBLIC = re.compile(
+    r"^(?:@|(?:https?://)?(?:t\.me|telegram\.me)/)?(?P<username>[A-Za-z][A-Za-z0-9_]{3,31})/?$"
+)
+_PRIVATE = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/(?:\+|joinchat/)", re.IGNORECASE)
+_CHAT_ID = re.compile(r"^-?\d{1,15}$")
+_HOURS = re.compile(r"^\s*(\d{1,2})\s*[-–]\s*(\d{1,2})\s*$")
+
+
+def campaign_name(raw: str) -> str:
+    name = " ".join(str(raw).split())
+    if not name or len(name) > MAX_CAMPAIGN_NAME:
+        raise InvalidInput("name", field="name", problem="campaign_name", max=MAX_CAMPAIGN_NAME)
+    return name
+
+
+def parse_target(raw: str) -> str:
+    """The target chat as stored: a public username (lower case) or a basic group's id.
+
+    `@name`, `name`, `t.me/name` and `https://t.me/name` name a public group or channel;
+    digits (optionally negative, as bots show them) name a basic group an account is in.
+    """
+    text = str(raw).strip()
+    if _PRIVATE.match(text):
+        raise InvalidInput("target", field="target", problem="target_private")
+    if _CHAT_ID.match(text):
+        return str(abs(int(text)))
+    match = _PUBLIC.match(text)
+    if match is None:
+        raise InvalidInput("target", field="target", problem="target_link")
+    return match.group("username").lower()
+
+
+def parse_hours(raw: str | None) -> tuple[int, int] | None:
+    """Daily active hours in UTC: "9-21" → (9, 21); empty or "any" → None (any time)."""
+    if raw is None or str(raw).strip().lower() in ("", "any", "-", "всегда", "любое"):
+        return None
+    match = _HOURS.match(str(raw))
+    if match is None:
+        raise InvalidInput("active_hours", field="active_hours", problem="active_hours")
+    start, end = int(match.group(1)), int(match.group(2))
+    if not (0 <= start <= 23 and 0 <= end <= 24) or start == end % 24:
+        raise InvalidInput("active_hours", field="active_hours", problem="active_hours")
+    return start, end % 24
+
+
+def parse_start_at(raw: str | None, now: datetime) -> datetime | None:
+    """An optional start time in UTC: ISO 8601, or "YYYY-MM-DD HH:MM"; must be in the future."""
+    if raw is None or str(raw).strip().lower() in ("", "now", "сейчас"):
+        return None
+    try:
+        when = datetime.fromisoformat(str(raw).strip().replace(" ", "T", 1).replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("start_at", field="start_at", problem="start_at") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if when <= now:
+        raise InvalidInput("start_at", field="start_at", problem="start_at_past")
+    return when.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignView:
+    campaign: CampaignDTO
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def finished_targets(self) -> int:
+        return sum(n for state, n in self.counts.items() if TargetState(state).final)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignReport:
+    campaign: CampaignDTO
+    counts: dict[str, int]
+    reasons: dict[str, int]
+    accounts: list[AccountUsageDTO]
+    follow_up: list[FollowUpDTO]
+    follow_up_next: int | None
+    limits: InviteLimits
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def public_counts(states: dict[str, int]) -> dict[str, int]:
+    """Target states as people read them: an invite on its way is still pending."""
+    return {
+        "pending": states.get("pending", 0) + states.get("sending", 0),
+        "invited": states.get("invited", 0),
+        "already_member": states.get("already_member", 0),
+        "failed": states.get("failed", 0),
+        "skipped": states.get("skipped", 0),
+    }
+
+
+class CampaignService:
+    def __init__(self, limits: InviteLimits) -> None:
+        self.limits = limits  # the installation's defaults (already under the admins' maximums)
+
+    async def create(
+        self,
+        dal: Dal,
+        user_id: int,
+        workspace_id: int,
+        *,
+        name: str,
+        audience_id: int,
+        target: str,
+        start_at: datetime | None = None,
+        active_hours: tuple[int, int] | None = None,
+        trace_id: str | None = None,
+    ) -> CampaignDTO:
+        """A draft; the pre-flight (`gateway.campaigns.Planner`) fills in the target."""
+        await require_workspace(dal, user_id, workspace_id)
+        clean_name = campaign_name(name)
+        ref = parse_target(target)
+        if await dal.get_audience(workspace_id, audience_id) is None:
+            raise InvalidInput("audience_id", field="audience_id", problem="audience_unknown")
+        campaign_id = await dal.create_campaign(
+            workspace_id, clean_name, audience_id, ref, user_id=user_id, start_at=start_at,
+            active_hours=active_hours, trace_id=trace_id,
+        )
+        await dal.audit("campaign.create", actor_user_id=user_id, workspace_id=workspace_id,
+                        details={"campaign_id": campaign_id, "target": ref})
+        found = await dal.campaign_view(workspace_id, campaign_id)
+        assert found is not None
+        return found
+
+    async def get(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+        await require_workspace(dal, user_id, workspace_id)
+        found = await dal.campaign_view(workspace_id, campaign_id)
+        if found is None:
+            raise NotFound("campaign", campaign_id=campaign_id)
+        return found
+
+    async def view(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignView:
+        campaign = await self.get(dal, user_id, workspace_id, campaign_id)
+        return CampaignView(campaign, public_counts(await dal.counts(campaign.id)))
+
+    async def list(
+        self, dal: Dal, user_id: int, workspace_id: int, *, before_id: int | None = None,
+        limit: int = 20, statuses: list[str] | None = None,
+    ) -> Page[CampaignView]:
+        await require_workspace(dal, user_id, workspace_id)
+
+        async def fetch(n: int) -> list[CampaignView]:
+            rows = await dal.list_campaigns(workspace_id, before_id=before_id, limit=n, statuses=statuses)
+            return [CampaignView(c, public_counts(await dal.counts(c.id))) for c in rows]
+
+        return await read_page(fetch, limit, key=lambda v: v.campaign.id)
+
+    # --- controls ------------------------------------------------------------------------------
+    async def start(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+        """Start a draft (or a paused campaign whose start time is still ahead)."""
+        campaign = await self.get(dal, user_id, workspace_id, campaign_id)
+        current = CampaignStatus(campaign.status)
+        now = datetime.now(UTC)
+        wanted = start_status(campaign.start_at, now)
+        check_move(current, wanted)
+        preflight = campaign.preflight
+        if not preflight:
+            raise InvalidInput("preflight", field="status", problem="preflight_missing")
+        if campaign.target_chat_id is None:
+            raise InvalidInput("target", field="target", problem="target_not_found")
+        if not preflight.get("eligible") and not preflight.get("unchecked"):
+            raise InvalidInput("preflight", field="status", problem="no_eligible_accounts")
+        await dal.fill_targets(campaign.id)  # people added to the audience since the pre-flight
+        return await self._move(dal, user_id, campaign, wanted, (current,), "campaign.start")
+
+    async def pause(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+        campaign = await self.get(dal, user_id, workspace_id, campaign_id)
+        current = CampaignStatus(campaign.status)
+        check_move(current, CampaignStatus.PAUSED)
+        return await self._move(dal, user_id, campaign, CampaignStatus.PAUSED,
+                                (CampaignStatus.RUNNING, CampaignStatus.WAITING, CampaignStatus.SCHEDULED),
+                                "campaign.pause")
+
+    async def resume(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+        campaign = await self.get(dal, user_id, workspace_id, campaign_id)
+        current = CampaignStatus(campaign.status)
+        if current is not CampaignStatus.PAUSED:
+            check_move(current, CampaignStatus.PAUSED if current.finished else current)  # explains why
+            raise InvalidInput("status", field="status", problem="not_paused", status=current.value)
+        wanted = start_status(campaign.start_at, datetime.now(UTC))
+        return await self._move(dal, user_id, campaign, wanted, (CampaignStatus.PAUSED,), "campaign.resume")
+
+    async def cancel(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+        campaign = await self.get(dal, user_id, workspace_id, campaign_id)
+        current = CampaignStatus(campaign.status)
+        check_move(current, CampaignStatus.CANCELLED)
+        return await self._move(dal, user_id, campaign, CampaignStatus.CANCELLED, (current,), "campaign.cancel")
+
+    async def duplicate(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+        """A new draft like this one; its pre-flight runs again before a start."""
+        campaign = await self.get(dal, user_id, workspace_id, campaign_id)
+        name = campaign_name(f"{campaign.name} (2)"[-MAX_CAMPAIGN_NAME:])
+        new_id = await dal.duplicate_campaign(campaign.id, user_id, name)
+        await dal.audit("campaign.duplicate", actor_user_id=user_id, workspace_id=workspace_id,
+                        details={"campaign_id": new_id, "from": campaign.id})
+        found = await dal.campaign_view(workspace_id, new_id)
+        assert found is not None
+        return found
+
+    async def _move(
+        self, dal: Dal, user_id: int, campaign: CampaignDTO, wanted: CampaignStatus,
+        only_from: tuple[CampaignStatus, ...], action: str,
+    ) -> CampaignDTO:
+        if not await dal.set_status(campaign.id, wanted, only_from=only_from):
+            # A worker moved it meanwhile (e.g. it finished): report the status it has now.
+            fresh = await dal.campaign_view(campaign.workspace_id, campaign.id)
+            now_status = CampaignStatus(fresh.status if fresh else campaign.status)
+            check_move(now_status, wanted)
+        await dal.audit(action, actor_user_id=user_id, workspace_id=campaign.workspace_id,
+                        details={"campaign_id": campaign.id, "status": wanted.value})
+        found = await dal.campaign_view(campaign.workspace_id, campaign.id)
+        assert found is not None
+        return found
+
+    # --- reports -------------------------------------------------------------------------------
+    async def report(
+        self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int, *,
+        follow_up_after: int = 0, follow_up_limit: int = 100,
+    ) -> CampaignReport:
+        campaign = await self.get(dal, user_id, workspace_id, campaign_id)
+        counts = public_counts(await dal.counts(campaign.id))
+        usage = await dal.account_usage(campaign.id, day_start(datetime.now(UTC)))
+
+        async def fetch(n: int) -> list[tuple[int, FollowUpDTO]]:
+            return await dal.follow_ups(campaign.id, after_id=follow_up_after, limit=n)
+
+        page = await read_page(fetch, follow_up_limit, key=lambda row: row[0])
+        return CampaignReport(
+            campaign, counts, await dal.reasons(campaign.id), usage, [row[1] for row in page.items],
+            page.next_cursor, self.limits_of(campaign),
+        )
+
+    async def events(
+        self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int, *, after_id: int = 0,
+        limit: int = 50,
+    ) -> Page[InviteEventDTO]:
+        campaign = await self.get(dal, user_id, workspace_id, campaign_id)
+
+        async def fetch(n: int) -> list[InviteEventDTO]:
+            return await dal.campaign_events(campaign.id, after_id=after_id, limit=n)
+
+        return await read_page(fetch, limit, key=lambda e: e.id)
+
+    def limits_of(self, campaign: CampaignDTO) -> InviteLimits:
+        return InviteLimits(**campaign.limits) if campaign.limits else self.limits
