@@ -19,9 +19,11 @@ from bot.middlewares import DbSessionMiddleware, UpdateLogMiddleware, UserMiddle
 from core.accounts import AccountService
 from core.audiences import AudienceService
 from core.auth import build_auth_service
+from core.campaign_service import build_campaign_service
 from core.settings import Settings
 from db.kv import RedisNotifier, RedisThrottle
 from db.leases import leases_for
+from gateway.campaigns import Planner
 from gateway.telegram import TelegramGateway
 
 
@@ -74,5 +76,8 @@ def build_dispatcher(
     dp["audience_service"] = AudienceService()
     # Unlinking logs an account out, which only the holder of its lease may do.
     dp["leases"] = leases_for(settings, sessionmaker, "bot")
+    dp["campaigns"] = build_campaign_service(settings)
+    dp["planner"] = Planner(campaigns=dp["campaigns"], accounts=accounts, gateway=gateway,
+                            leases=dp["leases"], sessionmaker=sessionmaker)
     dp.include_routers(*get_routers())
     return dp

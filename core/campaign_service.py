@@ -16,8 +16,9 @@ from core.campaigns import CampaignStatus, TargetState, check_move, start_status
 from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO
 from core.errors import InvalidInput, NotFound
 from core.interfaces import Dal
-from core.limits import InviteLimits, day_start
+from core.limits import InviteLimits, day_start, limits_from
 from core.pagination import Page, read_page
+from core.settings import Settings
 from core.users import require_workspace
 
 MAX_CAMPAIGN_NAME = 128
@@ -272,3 +273,7 @@ class CampaignService:
 
     def limits_of(self, campaign: CampaignDTO) -> InviteLimits:
         return InviteLimits(**campaign.limits) if campaign.limits else self.limits
+
+
+def build_campaign_service(settings: Settings) -> CampaignService:
+    return CampaignService(limits_from(settings))

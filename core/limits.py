@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from core.errors import InvalidInput
+from core.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,19 @@ class InviteLimits:
             flood_buffer_s=max(self.flood_buffer_s, maximum.flood_buffer_s),
             peer_flood_park_s=max(self.peer_flood_park_s, maximum.peer_flood_park_s),
         )
+
+
+def limits_from(settings: Settings) -> InviteLimits:
+    """The installation's limits as configured (DESIGN §9a)."""
+    return InviteLimits(
+        daily_per_account=settings.invite_daily_per_account,
+        daily_per_chat=settings.invite_daily_per_chat,
+        lifetime_per_chat=settings.invite_lifetime_per_chat,
+        pause_min_s=settings.invite_pause_min_s,
+        pause_max_s=settings.invite_pause_max_s,
+        flood_buffer_s=settings.flood_buffer_s,
+        peer_flood_park_s=settings.peer_flood_park_s,
+    )
 
 
 @dataclass(frozen=True, slots=True)

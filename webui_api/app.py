@@ -10,13 +10,15 @@ from redis.asyncio import Redis
 
 from core.accounts import build_account_service
 from core.auth import build_auth_service
+from core.campaign_service import build_campaign_service
 from core.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from db.kv import RedisNotifier, RedisThrottle
 from db.leases import leases_for
+from gateway.campaigns import Planner
 from gateway.telegram import TelegramGateway, client_factory
 from webui_api.http import cors_middleware, security_headers_middleware, trace_middleware
-from webui_api.keys import ACCOUNTS, AUTH, GATEWAY, LEASES, REDIS, SESSIONMAKER, SETTINGS
+from webui_api.keys import ACCOUNTS, AUTH, CAMPAIGNS, GATEWAY, LEASES, PLANNER, REDIS, SESSIONMAKER, SETTINGS
 from webui_api.routing import ApiRoutes, openapi_document
 from webui_api.views import accounts, audiences, auth, me, search, system
 
@@ -45,6 +47,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[ACCOUNTS] = build_account_service(settings, RedisNotifier(redis))
     app[GATEWAY] = TelegramGateway(client_factory(settings))
     app[LEASES] = leases_for(settings, app[SESSIONMAKER], "api")
+    app[CAMPAIGNS] = build_campaign_service(settings)
+    app[PLANNER] = Planner(campaigns=app[CAMPAIGNS], accounts=app[ACCOUNTS], gateway=app[GATEWAY],
+                           leases=app[LEASES], sessionmaker=app[SESSIONMAKER])
     try:
         yield
     finally:

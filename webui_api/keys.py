@@ -8,8 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.accounts import AccountService
 from core.auth import AuthService
+from core.campaign_service import CampaignService
 from core.settings import Settings
 from db.leases import LeaseStore
+from gateway.campaigns import Planner
 from gateway.telegram import TelegramGateway
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -19,3 +21,5 @@ AUTH = web.AppKey("auth", AuthService)
 ACCOUNTS = web.AppKey("accounts", AccountService)
 GATEWAY = web.AppKey("gateway", TelegramGateway)
 LEASES = web.AppKey("leases", LeaseStore)
+CAMPAIGNS = web.AppKey("campaigns", CampaignService)
+PLANNER = web.AppKey("planner", Planner)

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.accounts import AccountService, build_account_service, rotate_session_keys
-from core.limits import InviteLimits
+from core.limits import limits_from
 from core.logs import get_logger, setup_logging
 from core.secretbox import SessionCipher
 from core.settings import Settings, load_settings, parse_session_keys
@@ -64,15 +64,7 @@ def wire(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], red
 
 
 def invite_engine(settings: Settings, parts: Parts) -> InviteEngine:
-    limits = InviteLimits(
-        daily_per_account=settings.invite_daily_per_account,
-        daily_per_chat=settings.invite_daily_per_chat,
-        lifetime_per_chat=settings.invite_lifetime_per_chat,
-        pause_min_s=settings.invite_pause_min_s,
-        pause_max_s=settings.invite_pause_max_s,
-        flood_buffer_s=settings.flood_buffer_s,
-        peer_flood_park_s=settings.peer_flood_park_s,
-    )
+    limits = limits_from(settings)
     return InviteEngine(
         sessionmaker=parts.sessionmaker,
         gateway=parts.gateway,
