@@ -104,6 +104,7 @@ class SkipReason(enum.StrEnum):
     OPTED_OUT = "opted_out"
     ATTEMPTED_BEFORE = "attempted_before"  # the chat's ledger already has this person
     UNREACHABLE = "unreachable"  # no username, and the account that saw them cannot invite
+    DUPLICATE = "duplicate"  # listed twice in the audience (by id and by username)
 
 
 class LedgerOutcome(enum.StrEnum):

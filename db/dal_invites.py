@@ -355,6 +355,96 @@ class InviteDal:
             {"ws": workspace_id, "u": tg_user_id, "r": reason},
         )
 
+    # --- people known by username only ----------------------------------------------------------
+    async def unresolved(self, campaign_id: int, limit: int) -> list[tuple[int, str]]:
+        """Pending targets without an id (imported by username), a few at a time."""
+        rows = (await self.session.execute(
+            text("""SELECT id, username FROM campaign_targets
+                     WHERE campaign_id = :id AND state = 'pending' AND tg_user_id IS NULL
+                     ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED"""),
+            {"id": campaign_id, "limit": limit},
+        )).all()
+        return [(int(r.id), str(r.username)) for r in rows]
+
+    async def set_resolved(
+        self, target_id: int, campaign_id: int, tg_user_id: int, access_hash: int, account_id: int
+    ) -> bool:
+        """Give a username-only target its id; False when the person is already a target."""
+        result = await self.session.execute(
+            text("""UPDATE campaign_targets SET tg_user_id = :user, access_hash = :hash,
+                           seen_by_account_id = :account, updated_at = clock_timestamp()
+                     WHERE id = :id AND tg_user_id IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM campaign_targets
+                                        WHERE campaign_id = :campaign AND tg_user_id = :user)"""),
+            {"id": target_id, "campaign": campaign_id, "user": tg_user_id, "hash": access_hash,
+             "account": account_id},
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def skip_target(self, target_id: int, reason: str) -> None:
+        await self.session.execute(
+            text("""UPDATE campaign_targets SET state = 'skipped', reason = :reason, updated_at = clock_timestamp()
+                     WHERE id = :id AND state = 'pending'"""),
+            {"id": target_id, "reason": reason},
+        )
+
+    # --- the campaign's state as workers see it ----------------------------------------------------
+    async def quota_left(
+        self, campaign: CampaignRow, account_ids: list[int], day: datetime,
+        daily_per_account: int, daily_per_chat: int, lifetime_per_chat: int,
+    ) -> bool:
+        """Whether any of these (usable) accounts may still invite into the chat today."""
+        if not account_ids:
+            return False
+        return bool(await self.session.scalar(
+            text("""
+            SELECT EXISTS (
+                SELECT 1 FROM unnest(CAST(:accounts AS bigint[])) AS a(id)
+                 WHERE (SELECT count(*) FROM invite_events e
+                         WHERE e.account_id = a.id AND e.counted AND e.at >= :day) < :per_account
+                   AND (SELECT count(*) FROM invite_events e
+                         WHERE e.account_id = a.id AND e.counted AND e.at >= :day AND e.chat_id = :chat) < :per_chat
+                   AND (SELECT count(*) FROM invite_events e
+                         WHERE e.account_id = a.id AND e.counted AND e.chat_id = :chat) < :lifetime
+            )"""),
+            {"accounts": account_ids, "day": day, "chat": campaign.target_chat_id,
+             "per_account": daily_per_account, "per_chat": daily_per_chat, "lifetime": lifetime_per_chat},
+        ))
+
+    async def progress_marks(self, campaign_ids: list[int]) -> dict[int, tuple[int, str, int | None]]:
+        """Per campaign: (finished targets, status, creator's Telegram id) — what progress
+        notices are decided from."""
+        if not campaign_ids:
+            return {}
+        rows = (await self.session.execute(
+            text("""SELECT c.id, c.status::text AS status, u.telegram_id,
+                           (SELECT count(*) FROM campaign_targets t
+                             WHERE t.campaign_id = c.id AND t.state NOT IN ('pending', 'sending')) AS finished
+                      FROM campaigns c
+                      LEFT JOIN users u ON u.id = c.created_by_user_id
+                     WHERE c.id = ANY(CAST(:ids AS bigint[]))"""),
+            {"ids": campaign_ids},
+        )).all()
+        return {int(r.id): (int(r.finished), str(r.status), r.telegram_id) for r in rows}
+
+    async def finished_since(self, since: datetime) -> list[int]:
+        rows = await self.session.scalars(
+            text("SELECT id FROM campaigns WHERE status = 'done' AND finished_at >= :since ORDER BY id"),
+            {"since": since},
+        )
+        return [int(i) for i in rows]
+
+    async def workspaces_with_invites(self, start: datetime, end: datetime) -> list[tuple[int, int]]:
+        """(workspace id, owner's Telegram id) of workspaces with attempts in [start, end)."""
+        rows = (await self.session.execute(
+            text("""SELECT w.id, u.telegram_id FROM workspaces w JOIN users u ON u.id = w.owner_id
+                     WHERE EXISTS (SELECT 1 FROM invite_events e
+                                    WHERE e.workspace_id = w.id AND e.at >= :start AND e.at < :end)
+                     ORDER BY w.id"""),
+            {"start": start, "end": end},
+        )).all()
+        return [(int(r.id), int(r.telegram_id)) for r in rows]
+
     # --- what people see -----------------------------------------------------------------------
     async def campaign_view(self, workspace_id: int, campaign_id: int) -> CampaignDTO | None:
         row = (await self.session.execute(

@@ -761,6 +761,22 @@ class Inviter:
             self._users[user_id] = access_hash
         return types.InputUser(user_id, access_hash or 0)
 
+    async def resolve_person(self, username: str) -> tuple[int, int, bool] | None:
+        """(id, access hash for this account, is a bot) of the person behind a username;
+        None when nobody (or a chat) has it."""
+        try:
+            with translated():
+                resolved = await self._client(functions.contacts.ResolveUsernameRequest(username.lstrip("@")))
+        except tg.TelegramError as exc:
+            if exc.rpc in ("USERNAME_NOT_OCCUPIED", "USERNAME_INVALID"):
+                return None
+            raise
+        found = next((u for u in resolved.users if isinstance(u, types.User)), None)
+        if found is None or not isinstance(resolved.peer, types.PeerUser):
+            return None
+        self._users[found.id] = found.access_hash
+        return found.id, found.access_hash, bool(found.bot)
+
     async def invite(
         self, chat: cg.TargetChat, user_id: int, access_hash: int | None, username: str | None
     ) -> cg.Sent:

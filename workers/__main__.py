@@ -26,6 +26,7 @@ from db.engine import create_engine, create_sessionmaker
 from db.kv import RedisNotifier
 from db.leases import LeaseStore, leases_for
 from gateway.telegram import TelegramGateway, client_factory
+from workers.campaign_watch import CampaignWatch
 from workers.health import check_all_accounts
 from workers.heartbeat import beat, retire, worker_id
 from workers.inviting import InviteConfig, InviteEngine
@@ -38,6 +39,7 @@ ACCOUNT_CHECK_DELAY_S = 5
 PARSE_TICK_S = 1.0
 # How often idle accounts are matched with working invite campaigns.
 INVITE_TICK_S = 2.0
+CAMPAIGN_WATCH_S = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,20 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             max_instances=1,
             coalesce=True,
         )
+        watch = CampaignWatch(sessionmaker=sessionmaker, redis=redis, notifier=parts.notifier,
+                              limits=limits_from(settings))
+        scheduler.add_job(
+            watch.tick,
+            "interval",
+            seconds=CAMPAIGN_WATCH_S,
+            id="campaign-watch",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+        )
+        # Yesterday's report (UTC) for each workspace that invited; sent once across workers.
+        scheduler.add_job(watch.daily_reports, "cron", hour=0, minute=5, id="daily-report",
+                          max_instances=1, coalesce=True)
         scheduler.start()
         log.info("worker started", worker=me, heartbeat_s=settings.worker_heartbeat_s)
         await stop.wait()

@@ -60,6 +60,7 @@ class InviteConfig:
     inline_wait_s: float = 2.0  # shorter pauses are waited out under the lease
     idle_retry_s: float = 30.0  # an account with nothing to do is looked at again after this
     stop_grace_s: float = 10.0  # SIGTERM: in-flight invites get this long to finish
+    resolve_per_pass: int = 20  # usernames resolved by one account before it invites
 
 
 class _StopAccount(Exception):
@@ -186,6 +187,7 @@ class InviteEngine:
             if work is None:
                 continue
             await self.reconcile(account, lease, inviter, work)
+            await self.resolve_names(account, inviter, work)
             resume = await self._invite_loop(account, lease, inviter, work)
             if resume is not None:
                 next_look = resume if next_look is None else min(next_look, resume)
@@ -375,6 +377,23 @@ class InviteEngine:
                 if not await self.leases.holds(session, lease):
                     await session.rollback()
                     raise LeaseLost(lease)
+
+    # --- people known by username only --------------------------------------------------------
+    async def resolve_names(self, account: AccountDTO, inviter: Inviter, work: _Work) -> int:
+        """Give username-only targets their id, as this account sees them (so it can invite
+        them with its own access hash). A few per pass: resolving is rate-limited by Telegram."""
+        async with self.sessionmaker() as session, session.begin():
+            dal = InviteDal(session)
+            rows = await dal.unresolved(work.row.id, self.config.resolve_per_pass)
+            for target_id, username in rows:
+                person = await inviter.resolve_person(username)
+                if person is None:
+                    await dal.skip_target(target_id, Reason.USER_NOT_FOUND.value)
+                elif person[2]:
+                    await dal.skip_target(target_id, Reason.BOT.value)
+                elif not await dal.set_resolved(target_id, work.row.id, person[0], person[1], account.id):
+                    await dal.skip_target(target_id, cg.SkipReason.DUPLICATE.value)
+        return len(rows)
 
     # --- account status -----------------------------------------------------------------------
     async def _rest(self, account: AccountDTO, exc: tg.TelegramError) -> None:
