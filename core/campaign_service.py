@@ -205,7 +205,6 @@ class CampaignService:
         campaign = await self.get(dal, user_id, workspace_id, campaign_id)
         current = CampaignStatus(campaign.status)
         if current is not CampaignStatus.PAUSED:
-            check_move(current, CampaignStatus.PAUSED if current.finished else current)  # explains why
             raise InvalidInput("status", field="status", problem="not_paused", status=current.value)
         wanted = start_status(campaign.start_at, datetime.now(UTC))
         return await self._move(dal, user_id, campaign, wanted, (CampaignStatus.PAUSED,), "campaign.resume")

@@ -89,6 +89,12 @@ class Planner:
                     tg.FloodWait, tg.PeerFlood) as exc:
                 log.info("account left out of the pre-flight", account_id=account.id, error=type(exc).__name__)
                 unusable.add(account.id)
+            except (tg.TelegramError, ConnectionError, OSError, TimeoutError) as exc:
+                # Something about this one account or this moment: it checks its rights
+                # itself when it works the campaign, like a busy one.
+                log.warning("account not checked by the pre-flight", account_id=account.id,
+                            error=type(exc).__name__, rpc=getattr(exc, "rpc", ""))
+                unchecked.append(account.id)
         async with open_dal(self.sessionmaker) as dal:
             chat = seen.chat
             ever = await dal.ever_in_chat(workspace_id, chat.chat_id) if chat else {}
@@ -151,7 +157,10 @@ class Planner:
                 except (tg.SourceNotFound, tg.NoAccess):
                     return None
                 seen.chat = seen.chat or chat
-                rights = await inviter.my_rights(chat)
+                try:
+                    rights = await inviter.my_rights(chat)
+                except tg.NoAccess:  # e.g. banned there: the chat is closed to this account alone
+                    return None
                 may_invite = rights.member and (rights.creator or rights.can_invite)
                 if may_invite and seen.members is None:
                     try:

@@ -20,14 +20,15 @@ from gateway.telegram import TelegramGateway, client_factory
 from webui_api.http import cors_middleware, security_headers_middleware, trace_middleware
 from webui_api.keys import ACCOUNTS, AUTH, CAMPAIGNS, GATEWAY, LEASES, PLANNER, REDIS, SESSIONMAKER, SETTINGS
 from webui_api.routing import ApiRoutes, openapi_document
-from webui_api.views import accounts, audiences, auth, me, search, system
+from webui_api.views import accounts, audiences, auth, campaigns, me, search, system
 
 # CSV imports are the largest bodies; JSON bodies have their own, smaller cap (http.py).
 MAX_BODY_BYTES = 6 * 1024 * 1024
 
 
 def route_tables() -> list[ApiRoutes]:
-    return [auth.routes, me.routes, accounts.routes, audiences.routes, search.routes, system.routes]
+    return [auth.routes, me.routes, accounts.routes, audiences.routes, campaigns.routes, search.routes,
+            system.routes]
 
 
 def _version() -> str:

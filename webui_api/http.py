@@ -31,6 +31,7 @@ from core.errors import (
 from core.i18n import has_text, pick_language, t
 from core.interfaces import UserStore
 from core.logs import bind_trace_id, current_trace_id, get_logger, new_trace_id
+from core.pagination import Page
 from core.tokens import AccessClaims
 from core.users import require_workspace
 from webui_api.keys import AUTH, SETTINGS
@@ -248,17 +249,25 @@ def query_int(request: web.Request, name: str, *, default: int, low: int, high: 
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        problem = f"{name}: must be an integer from {low} to {high}"
-        raise InvalidInput(problem, field=name, problem=problem)
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise InvalidInput(name, field=name, problem="integer_range", low=low, high=high)
     return int(raw)
+
+
+def query_cursor(request: web.Request) -> int:
+    """`?cursor=`: the key of the last row of the previous page; absent or 0: the first page."""
+    return query_int(request, "cursor", default=0, low=0, high=2**62)
+
+
+def cursor_text(page: Page[Any]) -> str | None:
+    """A page's `next_cursor` as the API gives it (a string, so clients never round it)."""
+    return str(page.next_cursor) if page.next_cursor is not None else None
 
 
 def positive_id(raw: str, name: str) -> int:
     """An object id from a path, header or query; anything else is a 400 naming it."""
-    if not raw.isdigit() or len(raw) > 18 or int(raw) == 0:
-        problem = f"{name}: must be a positive integer"
-        raise InvalidInput(problem, field=name, problem=problem)
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or int(raw) == 0:
+        raise InvalidInput(name, field=name, problem="positive_integer")
     return int(raw)
 
 

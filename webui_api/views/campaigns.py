@@ -1,0 +1,297 @@
+"""`/api/v1/campaigns`: invite campaigns as the panel steers them (DESIGN §7).
+
+The rules live in `core/campaign_service.py`, the pre-flight (Telegram asked through every
+linked account, each under its lease) in `gateway/campaigns.py`. Any member of the
+workspace, owner or manager, may do all of this; another workspace's campaign is a 404.
+
+Creating a campaign runs its pre-flight in the same request, so the answer already tells
+which accounts will invite and how many people are left to invite. When the pre-flight
+refuses the target itself (a person rather than a chat, or Telegram failing) the answer is
+that error and the new draft is cancelled at once: the client never learnt its id, so the
+draft could only clutter the list. It stays listed as `cancelled` (with `finished_at`), a
+finished status that a `?status=` filter for the active ones never returns. A chat that no
+account can see or invite into is not an error: the draft stays, its pre-flight says why
+(`ready: false`, `warnings`), and `POST …/preflight` checks again once that is fixed.
+
+A refused step (pausing a draft, resuming a finished campaign, starting before a pre-flight)
+is a 400 naming it in `details.problem` (`transition`, `not_paused`, `preflight_missing`,
+…): `TransitionNotAllowed` is the domain's `InvalidInput`, mapped to 400 by the status
+table of `webui_api/http.py`, as for the collection tasks' controls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from core.campaign_service import CampaignService, CampaignView, parse_hours, parse_start_at
+from core.campaigns import CampaignStatus
+from core.dto import CampaignDTO
+from core.errors import DomainError, InvalidInput
+from core.i18n import has_text, t
+from core.interfaces import Dal
+from core.limits import InviteLimits
+from core.logs import current_trace_id
+from db.dal import open_dal
+from webui_api.campaign_schemas import (
+    AccountUsageOut,
+    CampaignCreate,
+    CampaignItem,
+    CampaignList,
+    CampaignOut,
+    CampaignReportOut,
+    Counts,
+    EventAccount,
+    EventList,
+    EventOut,
+    EventUser,
+    FollowUpItem,
+    FollowUpPage,
+    LimitsOut,
+    PreflightOut,
+    TargetOut,
+)
+from webui_api.http import (
+    current_workspace,
+    cursor_text,
+    json_model,
+    language,
+    parse_body,
+    path_id,
+    query_cursor,
+    query_int,
+    require_auth,
+)
+from webui_api.keys import CAMPAIGNS, PLANNER, SESSIONMAKER
+from webui_api.routing import ApiRoutes
+from webui_api.schemas import Progress
+
+routes = ApiRoutes(tag="campaigns")
+Control = Callable[[CampaignService, Dal, int, int, int], Awaitable[CampaignDTO]]
+
+
+# --- shaping -------------------------------------------------------------------------------
+def _text(lang: str, prefix: str, code: str | None) -> str | None:
+    key = f"{prefix}.{code}"
+    return t(lang, key) if code is not None and has_text(key) else None
+
+
+def _texts(lang: str, prefix: str, codes: Iterable[str]) -> dict[str, str]:
+    """`{code: sentence}` for the codes the catalog has a sentence for."""
+    return {code: text for code in codes if (text := _text(lang, prefix, code)) is not None}
+
+
+def _limits_out(limits: InviteLimits) -> LimitsOut:
+    return LimitsOut(daily_per_account=limits.daily_per_account, daily_per_chat=limits.daily_per_chat,
+                     lifetime_per_chat=limits.lifetime_per_chat)
+
+
+def _preflight_out(lang: str, stored: dict[str, Any]) -> PreflightOut | None:
+    """The stored pre-flight (`Planner.preflight`) with the sentences for its codes."""
+    if not stored:
+        return None
+    return PreflightOut.model_validate(stored | {
+        "exclusion_texts": _texts(lang, "campaign.exclusion", sorted(set(stored["excluded"].values()))),
+        "warning_texts": _texts(lang, "campaign.warning", stored["warnings"]),
+    })
+
+
+def _target_out(c: CampaignDTO) -> TargetOut:
+    return TargetOut(ref=c.target_ref, chat_id=c.target_chat_id, kind=c.target_kind,  # type: ignore[arg-type]
+                     title=c.target_title)
+
+
+def _progress(view: CampaignView) -> Progress:
+    return Progress(done=view.finished_targets, total=view.total)
+
+
+def _campaign_out(lang: str, view: CampaignView) -> CampaignOut:
+    c = view.campaign
+    hours = None if c.active_from_hour is None else f"{c.active_from_hour}-{c.active_to_hour}"
+    return CampaignOut(
+        id=c.id, name=c.name, status=c.status, waiting_reason=c.waiting_reason,  # type: ignore[arg-type]
+        audience_id=c.audience_id, target=_target_out(c), invite_link=c.invite_link, start_at=c.start_at,
+        active_hours=hours, created_at=c.created_at, started_at=c.started_at, finished_at=c.finished_at,
+        preflight=_preflight_out(lang, c.preflight), counts=Counts(**view.counts), progress=_progress(view),
+    )
+
+
+def _item_out(view: CampaignView) -> CampaignItem:
+    c = view.campaign
+    return CampaignItem(id=c.id, name=c.name, status=c.status, waiting_reason=c.waiting_reason,  # type: ignore[arg-type]
+                        target=_target_out(c), counts=Counts(**view.counts), progress=_progress(view),
+                        created_at=c.created_at)
+
+
+def _statuses(request: web.Request) -> list[str] | None:
+    """`?status=running,paused`: only campaigns in these statuses."""
+    raw = request.query.get("status")
+    if not raw:
+        return None
+    allowed = [s.value for s in CampaignStatus]
+    wanted = [part.strip() for part in raw.split(",")]
+    if not set(wanted) <= set(allowed):
+        raise InvalidInput("status", field="status", problem="campaign_status", allowed=", ".join(allowed))
+    return wanted
+
+
+async def _view_out(request: web.Request, dal: Dal, user_id: int, workspace_id: int,
+                    campaign_id: int) -> CampaignOut:
+    view = await request.app[CAMPAIGNS].view(dal, user_id, workspace_id, campaign_id)
+    return _campaign_out(language(request), view)
+
+
+# --- creating and looking --------------------------------------------------------------------
+@routes.post("/api/v1/campaigns", summary="Create a draft and run its pre-flight through the linked accounts",
+             request=CampaignCreate, response=CampaignOut, errors=(404,))
+async def create_campaign(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    body = await parse_body(request, CampaignCreate)
+    start_at = parse_start_at(body.start_at, datetime.now(UTC))
+    active_hours = parse_hours(body.active_hours)
+    service = request.app[CAMPAIGNS]
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        draft = await service.create(
+            dal, claims.user_id, workspace_id, name=body.name, audience_id=body.audience_id,
+            target=body.target, start_at=start_at, active_hours=active_hours, trace_id=current_trace_id(),
+        )
+        await dal.commit()
+    try:
+        await request.app[PLANNER].preflight(claims.user_id, workspace_id, draft.id)
+    except DomainError:  # the client never learns this draft's id: it must not stay a draft
+        async with open_dal(request.app[SESSIONMAKER]) as dal:
+            await service.cancel(dal, claims.user_id, workspace_id, draft.id)
+            await dal.commit()
+        raise
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        out = await _view_out(request, dal, claims.user_id, workspace_id, draft.id)
+    return json_model(out, status=201)
+
+
+@routes.get("/api/v1/campaigns", summary="Campaigns of the workspace, newest first (?status=running,paused)",
+            response=CampaignList, errors=(400, 404))
+async def list_campaigns(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    limit = query_int(request, "limit", default=20, low=1, high=100)
+    before_id = query_cursor(request) or None
+    statuses = _statuses(request)
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        page = await request.app[CAMPAIGNS].list(dal, claims.user_id, workspace_id, before_id=before_id,
+                                                 limit=limit, statuses=statuses)
+    return json_model(CampaignList(items=[_item_out(v) for v in page.items], next_cursor=cursor_text(page)))
+
+
+@routes.get("/api/v1/campaigns/{campaign_id}", summary="One campaign with its pre-flight, counts and progress",
+            response=CampaignOut, errors=(400, 404))
+async def get_campaign(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    campaign_id = path_id(request, "campaign_id")
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        out = await _view_out(request, dal, claims.user_id, workspace_id, campaign_id)
+    return json_model(out)
+
+
+@routes.post("/api/v1/campaigns/{campaign_id}/preflight",
+             summary="Check the target and the accounts again (draft, scheduled or paused)",
+             response=CampaignOut, errors=(400, 404))
+async def preflight_campaign(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    campaign_id = path_id(request, "campaign_id")
+    async with open_dal(request.app[SESSIONMAKER]) as dal:  # closed before Telegram is asked
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+    await request.app[PLANNER].preflight(claims.user_id, workspace_id, campaign_id)
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        out = await _view_out(request, dal, claims.user_id, workspace_id, campaign_id)
+    return json_model(out)
+
+
+@routes.get("/api/v1/campaigns/{campaign_id}/report",
+            summary="Counts, reasons, each account's part and the follow-up list (paged by ?cursor=)",
+            response=CampaignReportOut, errors=(400, 404))
+async def campaign_report(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    campaign_id = path_id(request, "campaign_id")
+    after = query_cursor(request)
+    limit = query_int(request, "limit", default=100, low=1, high=100)
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        report = await request.app[CAMPAIGNS].report(dal, claims.user_id, workspace_id, campaign_id,
+                                                     follow_up_after=after, follow_up_limit=limit)
+    lang = language(request)
+    limits = _limits_out(report.limits)
+    return json_model(CampaignReportOut(
+        counts=Counts(**report.counts),
+        reasons=report.reasons,
+        reason_texts=_texts(lang, "reason", report.reasons),
+        accounts=[AccountUsageOut(id=u.account_id, label=u.label, invited=u.invited, failed=u.failed,
+                                  attempts=u.attempts, today=u.today, today_in_chat=u.today_in_chat,
+                                  limits=limits)
+                  for u in report.accounts],
+        follow_up=FollowUpPage(
+            invite_link=report.campaign.invite_link,
+            items=[FollowUpItem(user_id=f.tg_user_id, username=f.username, first_name=f.first_name,
+                                reason=f.reason, reason_text=_text(lang, "reason", f.reason))
+                   for f in report.follow_up],
+            next_cursor=None if report.follow_up_next is None else str(report.follow_up_next),
+        ),
+    ))
+
+
+@routes.get("/api/v1/campaigns/{campaign_id}/events", summary="Invite attempts, oldest first, by cursor",
+            response=EventList, errors=(400, 404))
+async def campaign_events(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    campaign_id = path_id(request, "campaign_id")
+    after = query_cursor(request)
+    limit = query_int(request, "limit", default=50, low=1, high=100)
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        page = await request.app[CAMPAIGNS].events(dal, claims.user_id, workspace_id, campaign_id,
+                                                   after_id=after, limit=limit)
+    lang = language(request)
+    return json_model(EventList(
+        items=[EventOut(
+            id=e.id, at=e.at,
+            account=None if e.account_id is None else EventAccount(id=e.account_id, label=e.account_label),
+            user=EventUser(id=e.tg_user_id, username=e.username),
+            outcome=e.outcome,  # type: ignore[arg-type]
+            reason=e.reason, reason_text=_text(lang, "reason", e.reason),
+        ) for e in page.items],
+        next_cursor=cursor_text(page),
+    ))
+
+
+# --- steering --------------------------------------------------------------------------------
+def _control(name: str, action: Control, status: int) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def control(request: web.Request) -> web.Response:
+        claims = await require_auth(request)
+        campaign_id = path_id(request, "campaign_id")
+        async with open_dal(request.app[SESSIONMAKER]) as dal:
+            workspace_id = await current_workspace(request, dal, claims.user_id)
+            campaign = await action(request.app[CAMPAIGNS], dal, claims.user_id, workspace_id, campaign_id)
+            await dal.commit()
+            out = await _view_out(request, dal, claims.user_id, workspace_id, campaign.id)
+        return json_model(out, status=status)
+
+    control.__name__ = f"{name}_campaign"
+    return control
+
+
+_CONTROLS: tuple[tuple[str, Control, int, str], ...] = (
+    ("start", CampaignService.start, 200,
+     "Start now (running) or at the start time (scheduled); needs a pre-flight with an account that may invite"),
+    ("pause", CampaignService.pause, 200, "Pause; nobody is invited until it is resumed"),
+    ("resume", CampaignService.resume, 200, "Continue a paused campaign where it stopped"),
+    ("cancel", CampaignService.cancel, 200, "Stop for good; the results stay"),
+    ("duplicate", CampaignService.duplicate, 201,
+     "A new draft with the same audience, target and hours (its pre-flight runs again)"),
+)
+for _name, _action, _status, _summary in _CONTROLS:
+    routes.post(f"/api/v1/campaigns/{{campaign_id}}/{_name}", summary=_summary, response=CampaignOut,
+                errors=(400, 404))(_control(_name, _action, _status))
