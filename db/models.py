@@ -68,6 +68,10 @@ class User(Base):
     language_explicit: Mapped[bool] = mapped_column(Boolean, default=False)
     role: Mapped[GlobalRole] = mapped_column(_enum(GlobalRole, "global_role"), default=GlobalRole.USER)
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The workspace the bot works in for this user (a manager may switch to a team's one).
+    current_workspace_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="SET NULL", use_alter=True)
+    )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
@@ -451,3 +455,14 @@ class InviteEvent(Base):
         Index("ix_invite_events_campaign", "campaign_id", "id"),
         Index("ix_invite_events_chat", "workspace_id", "chat_id"),
     )
+
+
+class InstallationSetting(Base):
+    """Installation-wide values admins change at run time (e.g. the maximum invite limits)."""
+
+    __tablename__ = "installation_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column()
+    updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
