@@ -12,7 +12,7 @@ from typing import Any
 
 from core.audiences import MAX_AUDIENCE_NAME
 from core.errors import InvalidInput
-from core.i18n import has_text, t
+from core.i18n import has_text, problem_params, t
 from core.parsing import DEFAULT_DAYS, DEFAULT_POSTS, DEFAULT_SPEED, MAX_DAYS, MAX_POSTS, ParseKind
 
 # Phones and desktop clients turn typed quotes into typographic ones.
@@ -87,6 +87,5 @@ def problem_text(lang: str, exc: InvalidInput) -> str:
     field_name = str(exc.details.get("field") or "")
     for key in (f"problem.{problem}", f"problem.{field_name}"):
         if has_text(key):
-            extra = {k: v for k, v in exc.details.items() if k not in ('problem', 'field')}
-            return t(lang, key, **(extra | _LIMITS.get(field_name, {})))
+            return t(lang, key, **(problem_params(lang, exc.details) | _LIMITS.get(field_name, {})))
     return problem or str(exc)

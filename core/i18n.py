@@ -206,7 +206,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "problem.preflight_status": "the pre-flight check runs only before a start or during a pause (the campaign is {status})",
         "problem.no_eligible_accounts": "none of your accounts may add people to this chat: make one an admin with the right to add members",
         "problem.not_paused": "only a paused campaign can be resumed (this one is {status})",
-        "problem.transition": "a {current} campaign cannot be {wanted}",
+        "problem.transition": "not possible now: the campaign is {current}",
         "problem.campaign_status": "status: one or more of {allowed}, separated by commas",
         "reason.opted_out": "asked not to be invited",
         "reason.attempted_before": "already invited into this chat (or tried) before",
@@ -662,8 +662,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "problem.preflight_missing": "сначала выполните предварительную проверку",
         "problem.preflight_status": "предварительная проверка выполняется только до старта или на паузе (кампания: {status})",
         "problem.no_eligible_accounts": "ни один из ваших аккаунтов не может добавлять людей в этот чат: назначьте аккаунт админом с правом добавлять участников",
-        "problem.not_paused": "продолжить можно только кампанию на паузе (эта: {status})",
-        "problem.transition": "кампанию в состоянии «{current}» нельзя перевести в «{wanted}»",
+        "problem.not_paused": "продолжить можно только кампанию на паузе (эта {status})",
+        "problem.transition": "сейчас нельзя: кампания {current}",
         "problem.campaign_status": "status: одно или несколько значений из {allowed} через запятую",
         "reason.opted_out": "попросил не приглашать",
         "reason.attempted_before": "уже приглашён в этот чат (или была попытка) раньше",
@@ -942,6 +942,19 @@ def t(language: str | None, key: str, **params: Any) -> str:
     texts = CATALOG.get(language or DEFAULT_LANGUAGE, CATALOG[DEFAULT_LANGUAGE])
     template = texts.get(key) or CATALOG[DEFAULT_LANGUAGE].get(key) or key
     return template.format_map(_Missing(params))
+
+
+_STATUS_PARAMS = ("status", "current", "wanted")
+
+
+def problem_params(language: str | None, details: dict[str, Any]) -> dict[str, Any]:
+    """A problem's details as placeholders: campaign statuses named in the reader's language."""
+    params = {k: v for k, v in details.items() if k != "problem"}
+    for name in _STATUS_PARAMS:
+        value = params.get(name)
+        if isinstance(value, str) and has_text(f"campaign.status.{value}"):
+            params[name] = t(language, f"campaign.status.{value}")
+    return params
 
 
 def has_text(key: str) -> bool:

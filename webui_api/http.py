@@ -28,7 +28,7 @@ from core.errors import (
     RateLimited,
     Unauthorized,
 )
-from core.i18n import has_text, pick_language, t
+from core.i18n import has_text, pick_language, problem_params, t
 from core.interfaces import UserStore
 from core.logs import bind_trace_id, current_trace_id, get_logger, new_trace_id
 from core.pagination import Page
@@ -152,8 +152,8 @@ def _domain_error(request: web.Request, exc: DomainError) -> web.Response:
         problem = exc.details.get("problem") or str(exc)
         # Problems given as a code (e.g. `bad_link`) have a sentence in the catalog.
         key = f"problem.{problem}"
-        extra = {k: v for k, v in exc.details.items() if k != "problem"}
-        params = {"problem": t(language(request), key, **extra) if has_text(key) else problem}
+        lang = language(request)
+        params = {"problem": t(lang, key, **problem_params(lang, exc.details)) if has_text(key) else problem}
         details = {k: v for k, v in exc.details.items() if k != "problem"} | {"problem": problem}
     elif isinstance(exc, (Unauthorized, InvalidCode)):
         headers["WWW-Authenticate"] = "Bearer"

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.dto import WorkspaceRole
-from core.i18n import t
+from core.i18n import problem_params, t
 from core.limits import limits_from
 from core.settings import Settings
 from db.dal import open_dal
@@ -86,7 +86,7 @@ async def _refused(resp: ClientResponse, status: int = 400) -> dict[str, Any]:
 
 def _invalid(lang: str, problem: str, **params: object) -> str:
     """The message of a 400 whose problem has a catalog sentence."""
-    return t(lang, "error.invalid_input", problem=t(lang, f"problem.{problem}", **params))
+    return t(lang, "error.invalid_input", problem=t(lang, f"problem.{problem}", **problem_params(lang, params)))
 
 
 async def _audience(env: Env, ids: range | list[int], name: str = "people", **fields: object) -> int:
