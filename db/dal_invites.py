@@ -20,6 +20,7 @@ from core.accounts import account_label
 from core.campaigns import FOLLOW_UP_REASONS, CampaignStatus, Effect, TargetChat, TargetState
 from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO
 from core.limits import Usage
+from db.leases import HELD, Lease, held_params
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class CampaignRow:
     active_to_hour: int | None
     limits: dict[str, Any]
     preflight: dict[str, Any]
+    trace_id: str | None = None  # of the request that created the campaign
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +51,7 @@ class Claimed:
 
 _CAMPAIGN_COLS = (
     "id, workspace_id, status, target_ref, target_chat_id, target_kind, active_from_hour, "
-    "active_to_hour, limits, preflight"
+    "active_to_hour, limits, preflight, trace_id"
 )
 
 
@@ -69,6 +71,7 @@ def _campaign(row: Any) -> CampaignRow:
     return CampaignRow(
         row.id, row.workspace_id, CampaignStatus(row.status), row.target_ref, row.target_chat_id,
         row.target_kind, row.active_from_hour, row.active_to_hour, row.limits or {}, row.preflight or {},
+        row.trace_id,
     )
 
 
@@ -89,9 +92,10 @@ _PICK_ANY = """
 """
 # The claim: the target becomes `sending` and the chat's ledger gets the person, in one
 # statement. A person the ledger already has (another campaign, an earlier run) is skipped;
-# only a retryable failure lets anyone try again.
-_CLAIM = """
-WITH pick AS ({pick}),
+# only a retryable failure lets anyone try again. Written as WITH queries so that it can
+# also follow a result in one statement (`_SETTLE_AND_CLAIM`).
+_CLAIM_STEPS = """
+pick AS ({pick}),
 opted AS (
     SELECT 1 FROM opt_outs o, pick WHERE o.workspace_id = :workspace AND o.tg_user_id = pick.tg_user_id
 ),
@@ -104,38 +108,72 @@ led AS (
            account_id = EXCLUDED.account_id, updated_at = EXCLUDED.updated_at
      WHERE l.outcome = 'retry'
     RETURNING 1
-)
-UPDATE campaign_targets t
-   SET state = (CASE WHEN EXISTS (SELECT 1 FROM led) THEN 'sending' ELSE 'skipped' END)::campaign_target_state,
-       reason = CASE WHEN EXISTS (SELECT 1 FROM led) THEN NULL
-                     WHEN EXISTS (SELECT 1 FROM opted) THEN 'opted_out' ELSE 'attempted_before' END,
-       account_id = :account, claim_epoch = :epoch,
-       claimed_until = clock_timestamp() + make_interval(secs => :ttl),
-       attempts = t.attempts + (CASE WHEN EXISTS (SELECT 1 FROM led) THEN 1 ELSE 0 END),
-       updated_at = clock_timestamp()
-  FROM pick WHERE t.id = pick.id
-RETURNING t.id, t.tg_user_id, t.username, t.seen_by_account_id, t.access_hash, t.state, t.attempts
+),
+claimed AS (
+    UPDATE campaign_targets t
+       SET state = (CASE WHEN EXISTS (SELECT 1 FROM led) THEN 'sending' ELSE 'skipped' END)::campaign_target_state,
+           reason = CASE WHEN EXISTS (SELECT 1 FROM led) THEN NULL
+                         WHEN EXISTS (SELECT 1 FROM opted) THEN 'opted_out' ELSE 'attempted_before' END,
+           account_id = :account, claim_epoch = :epoch,
+           claimed_until = clock_timestamp() + make_interval(secs => :ttl),
+           attempts = t.attempts + (CASE WHEN EXISTS (SELECT 1 FROM led) THEN 1 ELSE 0 END),
+           updated_at = clock_timestamp()
+      FROM pick WHERE t.id = pick.id
+    RETURNING t.id, t.tg_user_id, t.username, t.seen_by_account_id, t.access_hash, t.state, t.attempts
+)"""
+_CLAIM = "WITH" + _CLAIM_STEPS + "\nSELECT * FROM claimed"
+# Both picks in one statement: the account's own sightings first, anyone's only when it has
+# none. A WITH query runs only when read, so the second pick (and the row it would lock) is
+# not even run when the first finds someone.
+_PICK_EITHER = f"""
+    WITH mine AS ({_PICK_MINE}), other AS ({_PICK_ANY})
+    SELECT id, tg_user_id FROM mine
+    UNION ALL
+    SELECT id, tg_user_id FROM other WHERE NOT EXISTS (SELECT 1 FROM mine)
 """
-_CLAIM_MINE = text(_CLAIM.format(pick=_PICK_MINE))
 _CLAIM_ANY = text(_CLAIM.format(pick=_PICK_ANY))
+_CLAIM_EITHER = text(_CLAIM.format(pick=_PICK_EITHER))
 
-_SETTLE_TARGET = text(
-    """
+# One attempt's result: the target leaves `sending` only if the claim is still this one
+# (account, epoch, attempt) and, when fenced, only while the account's lease holds; the
+# ledger and the event are written only if it did.
+_SETTLE_STEPS = """
+target AS (
     UPDATE campaign_targets
        SET state = CAST(:state AS campaign_target_state), reason = :reason,
            not_before = CASE WHEN CAST(:retry_s AS double precision) IS NULL THEN NULL
                              ELSE clock_timestamp() + make_interval(secs => CAST(:retry_s AS double precision)) END,
            claimed_until = NULL, updated_at = clock_timestamp()
      WHERE id = :id AND state = 'sending' AND account_id = :account AND claim_epoch = :epoch
-       AND attempts = :attempts
+       AND attempts = :attempts {fence}
     RETURNING tg_user_id
-    """
-)
-_SETTLE_LEDGER = text(
-    """
+),
+ledger AS (
     UPDATE invite_ledger SET outcome = :outcome, reason = :reason, updated_at = clock_timestamp()
      WHERE workspace_id = :workspace AND chat_id = :chat AND tg_user_id = :user AND outcome = 'sending'
-    """
+       AND EXISTS (SELECT 1 FROM target)
+),
+event AS (
+    INSERT INTO invite_events (at, workspace_id, campaign_id, account_id, chat_id, tg_user_id,
+                               outcome, reason, counted)
+    SELECT clock_timestamp(), :workspace, :campaign, :event_account, :chat, target.tg_user_id,
+           :event_outcome, :reason, :counted
+      FROM target WHERE CAST(:record AS boolean)
+)"""
+_FENCE = f"AND EXISTS ({HELD})"
+_SETTLE = "WITH" + _SETTLE_STEPS + "\nSELECT EXISTS (SELECT 1 FROM target)"
+_SETTLE_FREE = text(_SETTLE.format(fence=""))
+_SETTLE_FENCED = text(_SETTLE.format(fence=_FENCE))
+# A result under the lease and, only if it was accepted, the next claim: one statement, so
+# one commit, and still committed before the next call. Always one row: whether the result
+# was accepted, then the claim's columns (NULL when nobody was left).
+_SETTLE_AND_CLAIM = text(
+    "WITH" + _SETTLE_STEPS.format(fence=_FENCE) + ","
+    + _CLAIM_STEPS.format(pick=f"SELECT id, tg_user_id FROM ({_PICK_EITHER}) AS p WHERE EXISTS (SELECT 1 FROM target)")
+    + """
+SELECT EXISTS (SELECT 1 FROM target) AS accepted, c.*
+  FROM (SELECT 1) AS one LEFT JOIN claimed AS c ON true
+"""
 )
 _EVENT = text(
     """
@@ -569,10 +607,16 @@ class InviteDal:
 
     async def invites_today(self, workspace_id: int, day: datetime) -> dict[str, int]:
         """Attempts since the start of the UTC day by outcome (the daily report, the dashboard)."""
+        return await self.invites_between(workspace_id, day, None)
+
+    async def invites_between(self, workspace_id: int, start: datetime, end: datetime | None) -> dict[str, int]:
+        """Attempts in `[start, end)` by outcome (`end` None: until now), e.g. one past UTC day."""
         rows = (await self.session.execute(
             text("""SELECT outcome, count(*) AS n FROM invite_events
-                     WHERE workspace_id = :ws AND at >= :day GROUP BY outcome"""),
-            {"ws": workspace_id, "day": day},
+                     WHERE workspace_id = :ws AND at >= :start
+                       AND (CAST(:end AS timestamptz) IS NULL OR at < :end)
+                     GROUP BY outcome"""),
+            {"ws": workspace_id, "start": start, "end": end},
         )).all()
         return {str(r.outcome): int(r.n) for r in rows}
 
@@ -581,44 +625,37 @@ class InviteDal:
         self, campaign: CampaignRow, account_id: int, epoch: int, ttl_s: float, *,
         mine_first: bool, reachable: list[int],
     ) -> Claimed | None:
-        """Claim one pending person for this account (its own sightings first)."""
-        params = {"campaign": campaign.id, "workspace": campaign.workspace_id,
-                  "chat": campaign.target_chat_id, "account": account_id, "epoch": epoch, "ttl": ttl_s}
-        row = None
-        if mine_first:
-            row = (await self.session.execute(_CLAIM_MINE, params)).one_or_none()
-        if row is None:
-            row = (await self.session.execute(_CLAIM_ANY, params | {"reachable": reachable})).one_or_none()
-        if row is None:
-            return None
-        return Claimed(row.id, row.tg_user_id, row.username, row.seen_by_account_id, row.access_hash,
-                       TargetState(row.state), row.attempts)
+        """Claim one pending person for this account (its own sightings first). One statement."""
+        claim = _CLAIM_EITHER if mine_first else _CLAIM_ANY
+        row = (await self.session.execute(
+            claim, _claim_params(campaign, account_id, epoch, ttl_s, reachable)
+        )).one_or_none()
+        return _claimed(row) if row is not None else None
 
     async def settle(
         self, campaign: CampaignRow, target: Claimed, account_id: int, epoch: int, effect: Effect,
         *, retry_s: int | None, event_account_id: int | None = None, record_event: bool = True,
+        lease: Lease | None = None,
     ) -> bool:
-        """Write one attempt's result; False when the claim is no longer this one's."""
-        user = await self.session.scalar(_SETTLE_TARGET, {
-            "id": target.id, "state": effect.state.value, "reason": effect.reason,
-            "retry_s": retry_s if effect.retry else None, "account": account_id, "epoch": epoch,
-            "attempts": target.attempts,
-        })
-        if user is None:
-            return False
-        await self.session.execute(_SETTLE_LEDGER, {
-            "outcome": effect.ledger.value, "reason": effect.reason, "workspace": campaign.workspace_id,
-            "chat": campaign.target_chat_id, "user": target.tg_user_id,
-        })
-        if record_event:
-            await self.session.execute(_EVENT, {
-                "workspace": campaign.workspace_id, "campaign": campaign.id,
-                "account": event_account_id or account_id, "chat": campaign.target_chat_id,
-                "user": target.tg_user_id,
-                "outcome": effect.state.value if effect.state.final else "retry",
-                "reason": effect.reason, "counted": effect.spends_quota,
-            })
-        return True
+        """Write one attempt's result; False (and nothing written) when the claim is no longer
+        this one's or, with `lease`, when that lease no longer holds. One statement."""
+        params = _settle_params(campaign, target, account_id, epoch, effect, retry_s,
+                                event_account_id or account_id, record_event)
+        if lease is None:
+            return bool(await self.session.scalar(_SETTLE_FREE, params))
+        return bool(await self.session.scalar(_SETTLE_FENCED, params | held_params(lease)))
+
+    async def settle_and_claim(
+        self, campaign: CampaignRow, target: Claimed, account_id: int, epoch: int, effect: Effect,
+        *, retry_s: int | None, lease: Lease, ttl_s: float, reachable: list[int],
+    ) -> tuple[bool, Claimed | None]:
+        """`settle` under `lease` then, only if the result was accepted, `claim` (own sightings
+        first), in one statement: (accepted, the claim or None when nobody was claimable)."""
+        row = (await self.session.execute(_SETTLE_AND_CLAIM, (
+            _settle_params(campaign, target, account_id, epoch, effect, retry_s, account_id, True)
+            | _claim_params(campaign, account_id, epoch, ttl_s, reachable) | held_params(lease)
+        ))).one()
+        return bool(row.accepted), (_claimed(row) if row.id is not None else None)
 
     async def lapsed(self, campaign_id: int, account_id: int, quarantine_s: float, limit: int) -> list[Any]:
         """`sending` rows whose claim lapsed past the quarantine (locked for this transaction)."""
@@ -635,6 +672,33 @@ class InviteDal:
     async def add_events(self, rows: list[dict[str, Any]]) -> None:
         """Seed the log (imports of earlier work, and tests)."""
         await self.session.execute(_EVENT.bindparams(), rows)
+
+
+def _claim_params(
+    campaign: CampaignRow, account_id: int, epoch: int, ttl_s: float, reachable: list[int]
+) -> dict[str, Any]:
+    return {"campaign": campaign.id, "workspace": campaign.workspace_id, "chat": campaign.target_chat_id,
+            "account": account_id, "epoch": epoch, "ttl": ttl_s, "reachable": reachable}
+
+
+def _claimed(row: Any) -> Claimed:
+    return Claimed(row.id, row.tg_user_id, row.username, row.seen_by_account_id, row.access_hash,
+                   TargetState(row.state), row.attempts)
+
+
+def _settle_params(
+    campaign: CampaignRow, target: Claimed, account_id: int, epoch: int, effect: Effect,
+    retry_s: int | None, event_account_id: int, record_event: bool,
+) -> dict[str, Any]:
+    return {
+        "id": target.id, "state": effect.state.value, "reason": effect.reason,
+        "retry_s": retry_s if effect.retry else None, "account": account_id, "epoch": epoch,
+        "attempts": target.attempts, "outcome": effect.ledger.value,
+        "workspace": campaign.workspace_id, "campaign": campaign.id, "chat": campaign.target_chat_id,
+        "user": target.tg_user_id, "event_account": event_account_id,
+        "event_outcome": effect.event_outcome,
+        "counted": effect.spends_quota, "record": record_event,
+    }
 
 
 def _json(value: Any) -> str:

@@ -56,13 +56,14 @@ _RELEASE = text(
      WHERE account_id = :account_id AND owner = :owner AND epoch = :epoch
     """
 )
-_HOLDS = text(
-    """
+# "This lease is still the live one", as a query other statements can carry (parameters:
+# `held_params`), so that a write and the lease check that allows it are one statement.
+HELD = """
     SELECT 1 FROM account_leases
-     WHERE account_id = :account_id AND owner = :owner AND epoch = :epoch
+     WHERE account_id = :lease_account AND owner = :lease_owner AND epoch = :lease_epoch
        AND expires_at > clock_timestamp()
-    """
-)
+"""
+_HOLDS = text(HELD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +106,16 @@ class LeaseStore:
 
     async def holds(self, session: AsyncSession, lease: Lease) -> bool:
         """Inside the caller's transaction: is this lease still the live one?"""
-        return (await session.scalar(_HOLDS, self._params(lease))) is not None
+        return (await session.scalar(_HOLDS, held_params(lease))) is not None
 
     @staticmethod
     def _params(lease: Lease) -> dict[str, object]:
         return {"account_id": lease.account_id, "owner": lease.owner, "epoch": lease.epoch}
+
+
+def held_params(lease: Lease) -> dict[str, object]:
+    """The parameters of `HELD` for this lease."""
+    return {"lease_account": lease.account_id, "lease_owner": lease.owner, "lease_epoch": lease.epoch}
 
 
 def leases_for(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], role: str) -> LeaseStore:

@@ -399,6 +399,8 @@ class CampaignTarget(Base):
         Index("ix_campaign_targets_queue", "campaign_id", "state", "seen_by_account_id", "id"),
         Index("ux_campaign_targets_username", "campaign_id", text("lower(username)"), unique=True,
               postgresql_where=text("tg_user_id IS NULL")),
+        # The claim's way to the next pending person of a campaign.
+        Index("ix_campaign_targets_pending", "campaign_id", "id", postgresql_where=text("state = 'pending'")),
     )
 
 

@@ -3,9 +3,11 @@
 For each working campaign and each usable account of its workspace, under the account's
 lease: check the limits, claim one person by committing a `sending` row together with the
 chat's ledger row, make the Telegram call, then write the result in one transaction that
-first checks the lease still holds. A result that arrives after the lease was lost is
-thrown away: the `sending` row stays, and once its claim has lapsed plus a quarantine it is
-resolved by a membership check — never by sending again.
+first checks the lease still holds. When the limits let the next invite follow at once, that
+transaction (a single statement) also claims the next person: one commit records a result
+and makes the next claim, which is still committed before its own call. A result that
+arrives after the lease was lost is thrown away: the `sending` row stays, and once its claim
+has lapsed plus a quarantine it is resolved by a membership check — never by sending again.
 
 The quarantine is what makes a frozen process safe: a process stopped between its claim
 and its call (SIGSTOP, a VM pause) may still send when it wakes, so nobody decides about
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +29,7 @@ from core import campaigns as cg
 from core import telegram as tg
 from core.accounts import AccountService, can_work
 from core.dto import AccountDTO, AccountStatus
+from core.installation import effective_limits
 from core.limits import (
     InviteLimits,
     Usage,
@@ -35,12 +39,13 @@ from core.limits import (
     may_invite,
     peer_flood_park_until,
 )
-from core.logs import get_logger
+from core.logs import get_logger, trace_scope
 from core.outcomes import Outcome, Reason, reason_for_rpc
 from core.secretbox import SessionDecryptError
 from db.dal import open_dal
 from db.dal_invites import CampaignRow, Claimed, InviteDal
 from db.leases import Lease, LeaseStore
+from db.metrics import RedisCounter
 from gateway.telegram import Inviter, TelegramGateway
 from workers.leases import AccountBusy, LeaseLost, hold
 
@@ -78,6 +83,14 @@ class _Work:
     reachable: list[int]
 
 
+@dataclass(frozen=True, slots=True)
+class _Next:
+    """A claim committed in the same statement as the previous result."""
+
+    target: Claimed | None  # None: nobody was left to claim
+    claimed_at: float  # loop time before that statement was sent
+
+
 class InviteEngine:
     def __init__(
         self,
@@ -88,8 +101,11 @@ class InviteEngine:
         leases: LeaseStore,
         config: InviteConfig,
         rng: random.Random | None = None,
+        attempts: RedisCounter | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        # Recorded attempts, shared by every worker for /metrics (None: not counted).
+        self.attempts = attempts
         self.gateway = gateway
         self.service = service
         self.leases = leases
@@ -183,12 +199,9 @@ class InviteEngine:
                 continue
             if not cg.in_active_hours(now, row.active_from_hour, row.active_to_hour):
                 continue
-            work = await self._prepare(account, row, inviter)
-            if work is None:
-                continue
-            await self.reconcile(account, lease, inviter, work)
-            await self.resolve_names(account, inviter, work)
-            resume = await self._invite_loop(account, lease, inviter, work)
+            # The campaign's lines carry the trace of the request that created it.
+            with trace_scope(row.trace_id):
+                resume = await self._campaign_pass(account, lease, inviter, row)
             if resume is not None:
                 next_look = resume if next_look is None else min(next_look, resume)
             if self.closing:
@@ -197,6 +210,23 @@ class InviteEngine:
             datetime.now(UTC) + timedelta(seconds=self.config.idle_retry_s)
         )
         return "idle"
+
+    async def _campaign_pass(
+        self, account: AccountDTO, lease: Lease, inviter: Inviter, row: CampaignRow
+    ) -> datetime | None:
+        """One account's turn at one campaign; returns when it should look again."""
+        work = await self._prepare(account, row, inviter)
+        if work is None:
+            return None
+        before = sum(self.stats.values())
+        await self.reconcile(account, lease, inviter, work)
+        await self.resolve_names(account, inviter, work)
+        resume = await self._invite_loop(account, lease, inviter, work)
+        handled = sum(self.stats.values()) - before
+        if handled:
+            log.info("invite pass", campaign_id=row.id, account_id=account.id, handled=handled,
+                     resume_at=resume.isoformat() if resume else None)
+        return resume
 
     async def _prepare(self, account: AccountDTO, row: CampaignRow, inviter: Inviter) -> _Work | None:
         try:
@@ -214,9 +244,10 @@ class InviteEngine:
             if not (rights.member and (rights.creator or rights.can_invite)):
                 self._not_eligible.add((row.id, account.id))
                 return None
-        limits = InviteLimits(**row.limits) if row.limits else self.config.limits
-        async with self.sessionmaker() as session:
-            usage = await InviteDal(session).usage(account.id, chat.chat_id, day_start(datetime.now(UTC)))
+        async with open_dal(self.sessionmaker) as dal:
+            usage = await dal.usage(account.id, chat.chat_id, day_start(datetime.now(UTC)))
+            # Read on every pass: an admin's new maximums apply without a restart.
+            limits = await effective_limits(dal, InviteLimits(**row.limits) if row.limits else self.config.limits)
         if account.id not in self._pauses:
             self._pauses[account.id] = self._draw(limits)
         if eligible is None:  # any account of the workspace may still turn out able to invite
@@ -234,25 +265,30 @@ class InviteEngine:
         this account should look again (None: nothing more to do in this campaign)."""
         config = self.config
         loop = asyncio.get_running_loop()
-        while not self.closing:
-            now = datetime.now(UTC)
-            verdict = may_invite(work.limits, work.usage, now, self._pauses[account.id])
-            if not verdict.allowed:
-                if verdict.reason == "chat_lifetime_cap":
-                    self._not_eligible.add((work.row.id, account.id))
+        following: _Next | None = None  # claimed with the last result: the limits were checked
+        while True:
+            if following is None:
+                if self.closing:
                     return None
-                assert verdict.not_before is not None
-                wait = (verdict.not_before - now).total_seconds()
-                if verdict.reason == "pause" and wait <= config.inline_wait_s:
-                    await asyncio.sleep(wait)
-                    continue
-                return verdict.not_before
-            async with self.sessionmaker() as session, session.begin():
-                target = await InviteDal(session).claim(
-                    work.row, account.id, lease.epoch, config.claim_ttl_s,
-                    mine_first=True, reachable=work.reachable,
-                )
-            claimed_at = loop.time()
+                now = datetime.now(UTC)
+                verdict = may_invite(work.limits, work.usage, now, self._pauses[account.id])
+                if not verdict.allowed:
+                    if verdict.reason == "chat_lifetime_cap":
+                        self._not_eligible.add((work.row.id, account.id))
+                        return None
+                    assert verdict.not_before is not None
+                    wait = (verdict.not_before - now).total_seconds()
+                    if verdict.reason == "pause" and wait <= config.inline_wait_s:
+                        await asyncio.sleep(wait)
+                        continue
+                    return verdict.not_before
+                claimed_at = loop.time()  # no later than the database's own start of the claim
+                async with self._one_statement() as dal:
+                    target = await dal.claim(work.row, account.id, lease.epoch, config.claim_ttl_s,
+                                             mine_first=True, reachable=work.reachable)
+            else:
+                target, claimed_at = following.target, following.claimed_at
+                following = None
             if target is None:
                 async with self.sessionmaker() as session, session.begin():
                     await InviteDal(session).finish_if_done(work.row.id)
@@ -261,21 +297,30 @@ class InviteEngine:
                 self._count("skipped")
                 continue
             if target.username is None and target.seen_by_account_id not in (None, account.id):
-                await self._settle(account, lease, work, target,
-                                   cg.Effect(cg.TargetState.SKIPPED, cg.LedgerOutcome.RETRY,
-                                             cg.SkipReason.UNREACHABLE.value, False, False))
+                following = await self._settle(account, lease, work, target,
+                                               cg.Effect(cg.TargetState.SKIPPED, cg.LedgerOutcome.RETRY,
+                                                         cg.SkipReason.UNREACHABLE.value, False, False),
+                                               go_on=True)
                 continue
             # The last moment to decide: never start a call the claim may not cover.
             if self.closing or loop.time() - claimed_at > config.claim_ttl_s - config.call_margin_s:
                 await self._release(account, lease, work, target)
                 return None
-            await self._send(account, lease, inviter, work, target, claimed_at)
-        return None
+            following = await self._send(account, lease, inviter, work, target, claimed_at)
+
+    @contextlib.asynccontextmanager
+    async def _one_statement(self) -> AsyncIterator[InviteDal]:
+        """For a unit of work that is a single statement (a claim, a result): PostgreSQL
+        commits it on its own before answering, so no round trips go to BEGIN and COMMIT."""
+        async with self.sessionmaker() as session:
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield InviteDal(session)
 
     async def _send(
         self, account: AccountDTO, lease: Lease, inviter: Inviter, work: _Work, target: Claimed,
         claimed_at: float,
-    ) -> None:
+    ) -> _Next | None:
+        """Make the call and record its result (see `_settle` for what is returned)."""
         config = self.config
         loop = asyncio.get_running_loop()
         access_hash = target.access_hash if target.seen_by_account_id == account.id else None
@@ -302,39 +347,55 @@ class InviteEngine:
                 self._not_eligible.add((work.row.id, account.id))
             effect = cg.effect_of(Outcome.FAILED, reason, attempts=target.attempts,
                                   max_attempts=config.max_attempts)
-            await self._settle(account, lease, work, target, effect)
-            if reason is Reason.ADMIN_REQUIRED:
+            stop = reason is Reason.ADMIN_REQUIRED
+            following = await self._settle(account, lease, work, target, effect, go_on=not stop)
+            if stop:
                 raise _StopAccount("not_admin") from exc
-            return
+            return following
         # A timeout or a dropped connection: the invite may or may not have happened. The
         # claim stays `sending` for the membership check.
         outcome, reason = cg.outcome_of_sent(sent)
         effect = cg.effect_of(outcome, reason, attempts=target.attempts, max_attempts=config.max_attempts)
-        await self._settle(account, lease, work, target, effect)
+        return await self._settle(account, lease, work, target, effect, go_on=True)
 
     async def _settle(
-        self, account: AccountDTO, lease: Lease, work: _Work, target: Claimed, effect: cg.Effect
-    ) -> None:
-        """Record a result, only while the lease holds; a lost lease stops the account."""
-        async with self.sessionmaker() as session, session.begin():
-            if not await self.leases.holds(session, lease):
-                accepted = False
-            else:
-                accepted = await InviteDal(session).settle(
-                    work.row, target, account.id, lease.epoch, effect,
-                    retry_s=self.config.retry_after_s if effect.reason not in ("flood", "peer_flood") else 0,
+        self, account: AccountDTO, lease: Lease, work: _Work, target: Claimed, effect: cg.Effect,
+        *, go_on: bool = False,
+    ) -> _Next | None:
+        """Record a result, only while the lease holds; a lost lease stops the account.
+
+        With `go_on`, when the limits (counting this result) allow the next invite at once,
+        the next person is claimed in the same statement (one transaction, one commit): that
+        claim is still committed before its call, and is made only if the result was accepted
+        under the lease. The claim is returned then; None when none was attempted."""
+        usage, pause = work.usage, self._pauses[account.id]
+        if effect.spends_quota:
+            usage = Usage(usage.today + 1, usage.today_in_chat + 1, usage.ever_in_chat + 1, datetime.now(UTC))
+            pause = self._draw(work.limits)
+        go_on = go_on and not self.closing and may_invite(work.limits, usage, datetime.now(UTC), pause).allowed
+        retry_s = self.config.retry_after_s if effect.reason not in ("flood", "peer_flood") else 0
+        following = None
+        claimed_at = asyncio.get_running_loop().time()  # as in the loop: before the claim starts
+        async with self._one_statement() as dal:
+            if go_on:
+                accepted, following = await dal.settle_and_claim(
+                    work.row, target, account.id, lease.epoch, effect, retry_s=retry_s, lease=lease,
+                    ttl_s=self.config.claim_ttl_s, reachable=work.reachable,
                 )
+            else:
+                accepted = await dal.settle(work.row, target, account.id, lease.epoch, effect,
+                                            retry_s=retry_s, lease=lease)
         if not accepted:
             self._count("result_dropped")
             log.warning("invite result not recorded: the lease was lost", account_id=account.id,
                         target_id=target.id)
             raise LeaseLost(lease)
-        self._count(effect.state.value if effect.state.final else "retry")
-        if effect.spends_quota:
-            now = datetime.now(UTC)
-            u = work.usage
-            work.usage = Usage(u.today + 1, u.today_in_chat + 1, u.ever_in_chat + 1, now)
-            self._pauses[account.id] = self._draw(work.limits)
+        self._count(effect.event_outcome)
+        await self._recorded([effect])
+        if effect.spends_quota:  # the pause counts from when the result was recorded
+            work.usage = Usage(usage.today, usage.today_in_chat, usage.ever_in_chat, datetime.now(UTC))
+            self._pauses[account.id] = pause
+        return _Next(following, claimed_at) if go_on else None
 
     async def _release(self, account: AccountDTO, lease: Lease, work: _Work, target: Claimed) -> None:
         """Give back a claim that never reached Telegram."""
@@ -350,6 +411,7 @@ class InviteEngine:
         """Resolve lapsed `sending` rows by asking Telegram whether the person is in the chat."""
         done = 0
         while True:
+            recorded: list[cg.Effect] = []
             async with self.sessionmaker() as session, session.begin():
                 dal = InviteDal(session)
                 rows = await dal.lapsed(work.row.id, account.id, self.config.quarantine_s, limit)
@@ -369,14 +431,16 @@ class InviteEngine:
                             effect = cg.Effect(cg.TargetState.PENDING, cg.LedgerOutcome.RETRY, None, True, False)
                     target = Claimed(row.id, row.tg_user_id, row.username, row.seen_by_account_id,
                                      row.access_hash, cg.TargetState(row.state), row.attempts)
-                    await dal.settle(work.row, target, row.account_id, row.claim_epoch, effect,
-                                     retry_s=0, event_account_id=row.account_id,
-                                     record_event=effect.state.final)
+                    if await dal.settle(work.row, target, row.account_id, row.claim_epoch, effect,
+                                        retry_s=0, event_account_id=row.account_id,
+                                        record_event=effect.state.final) and effect.state.final:
+                        recorded.append(effect)
                     self._count("reconciled_" + effect.state.value)
                     done += 1
                 if not await self.leases.holds(session, lease):
                     await session.rollback()
                     raise LeaseLost(lease)
+            await self._recorded(recorded)
 
     # --- people known by username only --------------------------------------------------------
     async def resolve_names(self, account: AccountDTO, inviter: Inviter, work: _Work) -> int:
@@ -398,7 +462,8 @@ class InviteEngine:
     # --- account status -----------------------------------------------------------------------
     async def _rest(self, account: AccountDTO, exc: tg.TelegramError) -> None:
         now = datetime.now(UTC)
-        limits = self.config.limits
+        async with open_dal(self.sessionmaker) as dal:
+            limits = await effective_limits(dal, self.config.limits)
         if isinstance(exc, tg.FloodWait):
             until = flood_cooldown_until(now, exc.seconds, limits)
             await self._set_status(account, AccountStatus.COOLDOWN, exc.rpc, until)
@@ -415,3 +480,11 @@ class InviteEngine:
 
     def _count(self, key: str) -> None:
         self.stats[key] = self.stats.get(key, 0) + 1
+
+    async def _recorded(self, effects: list[cg.Effect]) -> None:
+        """Count results whose `invite_events` rows are committed (never before: a rolled
+        back result must not show in /metrics)."""
+        if self.attempts is None:
+            return
+        for effect in effects:
+            await self.attempts.inc((effect.event_outcome, effect.reason or ""))
