@@ -16,9 +16,11 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.campaign_progress import CAMPAIGN_KINDS, DAILY_REPORT, daily_report_text, show_campaign_notice
 from bot.progress import PROGRESS_KINDS, show_task_notice
 from core.i18n import DEFAULT_LANGUAGE, t
 from core.logs import get_logger, new_trace_id
+from core.teams import TEAM_ADDED, TEAM_LEFT, TEAM_REMOVED
 from db.dal import open_dal
 from db.kv import ack_notification, read_notifications
 
@@ -27,8 +29,15 @@ log = get_logger(__name__)
 # The bot runs as one process; a fixed consumer name is what lets a restarted bot pick up
 # the entries its previous run read but did not acknowledge.
 DEFAULT_CONSUMER = "bot"
-NOTICE_TEXTS = {"web_login": "web_auth.notice", "account_status": "accounts.status_notice"}
-# Not sentences of their own: these redraw a collection task's progress message (bot.progress).
+NOTICE_TEXTS = {
+    "web_login": "web_auth.notice",
+    "account_status": "accounts.status_notice",
+    TEAM_ADDED: "team.added_notice",
+    TEAM_REMOVED: "team.removed_notice",
+    TEAM_LEFT: "team.left_notice",
+}
+# Not sentences of their own: these redraw a collection task's progress message (bot.progress);
+# CAMPAIGN_KINDS redraw a campaign's (bot.campaign_progress).
 NOTICE_REDRAWS = PROGRESS_KINDS
 SEND_ATTEMPTS = 3
 MAX_RETRY_AFTER_S = 60
@@ -73,6 +82,16 @@ async def deliver(
     if kind in NOTICE_REDRAWS:
         await show_task_notice(bot, sessionmaker, redis, telegram_id, kind, payload)
         log.info("task notice shown", kind=kind, telegram_id=telegram_id)
+        return
+    if kind in CAMPAIGN_KINDS:
+        await show_campaign_notice(bot, sessionmaker, redis, telegram_id, kind, payload)
+        log.info("campaign notice shown", kind=kind, telegram_id=telegram_id)
+        return
+    if kind == DAILY_REPORT:
+        report = await daily_report_text(sessionmaker, telegram_id, payload)
+        if report is not None:
+            await _send(bot, telegram_id, report)
+            log.info("daily report delivered", telegram_id=telegram_id)
         return
     key = NOTICE_TEXTS.get(kind)
     if key is None:

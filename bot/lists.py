@@ -1,0 +1,40 @@
+"""Pieces every paginated list of the bot shares: the page buttons and short button labels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from core.i18n import t
+
+BUTTON_NAME = 24
+"""Characters of a name shown on a button: longer ones are cut so the keyboard stays readable."""
+
+
+def short(name: str, limit: int = BUTTON_NAME) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def add_page_buttons(
+    builder: InlineKeyboardBuilder,
+    *,
+    lang: str,
+    cursor: int,
+    next_cursor: int | None,
+    page: Callable[[int], CallbackData],
+) -> int:
+    """«Back to the start» past the first page and «Next» when more follow, on one row.
+
+    Lists are keyset pages (`core.pagination`), so only the way back to the start and the
+    way on are offered. Returns how many buttons were added, for the caller's row sizes.
+    """
+    added = 0
+    if cursor:
+        builder.button(text=t(lang, "list.first_page"), callback_data=page(0))
+        added += 1
+    if next_cursor is not None:
+        builder.button(text=t(lang, "list.next_page"), callback_data=page(next_cursor))
+        added += 1
+    return added
