@@ -40,7 +40,7 @@ from core.i18n import t
 from core.interfaces import UserStore
 from core.linking import LOGIN_TTL_S, MAX_TRIES, parse_login_code, parse_phone
 from core.logs import get_logger
-from core.users import personal_workspace
+from core.users import current_workspace
 from db.dal import open_dal
 from gateway.telegram import PhoneLogin, QrLogin, QrToken, TelegramGateway
 
@@ -69,7 +69,7 @@ class RefreshQr(CallbackData, prefix="qr"):
 
 @dataclass(frozen=True, slots=True)
 class LoginOwner:
-    """Who links, and where the account goes: the user's personal workspace."""
+    """Who links, and where the account goes: the user's current workspace (see /team)."""
 
     telegram_id: int
     """Also the private chat's id."""
@@ -546,6 +546,6 @@ def _log_crash(task: asyncio.Task[None]) -> None:
 
 
 async def owner_of(store: UserStore, user_id: int, telegram_id: int, lang: str) -> LoginOwner:
-    """The owner of a new login: the account goes to the user's personal workspace."""
-    workspace = await personal_workspace(store, user_id)
+    """The owner of a new login: the account goes to the user's current workspace."""
+    workspace = await current_workspace(store, user_id)
     return LoginOwner(telegram_id=telegram_id, user_id=user_id, workspace_id=workspace.id, lang=lang)

@@ -11,14 +11,14 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.dto import AccountDTO, AccountStatus, WorkspaceRole
-from core.errors import Forbidden, NotFound
+from core.dto import AccountDTO, AccountStatus
+from core.errors import NotFound
 from core.interfaces import Dal, Notifier
 from core.pagination import Page, read_page
 from core.secretbox import SessionCipher, SessionDecryptError
 from core.settings import Settings, parse_session_keys
 from core.telegram import AccountInfo, mask_phone
-from core.users import require_workspace
+from core.users import ensure_owner, require_workspace
 
 # Statuses a health check looks at; `disabled` is the owner's choice, `banned` is final.
 CHECKED_STATUSES = (
@@ -102,8 +102,7 @@ class AccountService:
         account = await dal.get_account(workspace_id, account_id)
         if account is None:
             raise NotFound("account", account_id=account_id)
-        if role is not WorkspaceRole.OWNER:
-            raise Forbidden("only the owner unlinks accounts")
+        ensure_owner(role)
         return account
 
     async def forget(self, dal: Dal, user_id: int, account: AccountDTO, *, logged_out: bool) -> None:

@@ -14,8 +14,8 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO, WorkspaceRole
-from core.errors import Forbidden, InvalidInput, NotFound
+from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO
+from core.errors import InvalidInput, NotFound
 from core.interfaces import Dal
 from core.pagination import Page, read_page
 from core.parsing import (
@@ -31,7 +31,7 @@ from core.parsing import (
     parse_source,
     parse_speed,
 )
-from core.users import require_workspace
+from core.users import ensure_owner, require_workspace
 
 MAX_AUDIENCE_NAME = 128
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
@@ -73,9 +73,11 @@ class AudienceService:
         posts: int = DEFAULT_POSTS,
         days: int = DEFAULT_DAYS,
         filters: Filters | None = None,
+        trace_id: str | None = None,
     ) -> ParseTaskDTO:
         """Queue a collection. Without an audience name it fills the one named after the
-        source, so collecting the same source again adds no duplicates."""
+        source, so collecting the same source again adds no duplicates. `trace_id` (the
+        creating update's or request's) is stored so the worker's lines carry it too."""
         await require_workspace(dal, user_id, workspace_id)
         ref = parse_source(source)
         try:
@@ -105,6 +107,7 @@ class AudienceService:
                 "filters": (filters or Filters()).to_json(),
             },
             status=ParseStatus.QUEUED,
+            trace_id=trace_id,
         )
         await dal.audit(
             "parse.created", actor_user_id=user_id, workspace_id=workspace_id,
@@ -220,8 +223,7 @@ class AudienceService:
         """The audience, if this user may delete it: only the owner (others: `Forbidden`)."""
         role = await require_workspace(dal, user_id, workspace_id)
         target = await self.audience(dal, user_id, workspace_id, audience_id)
-        if role is not WorkspaceRole.OWNER:
-            raise Forbidden("only the owner deletes data")
+        ensure_owner(role)
         return target
 
     async def delete(self, dal: Dal, user_id: int, workspace_id: int, audience_id: int) -> None:

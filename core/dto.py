@@ -56,6 +56,21 @@ class WorkspaceRef:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamMember:
+    """A person in a workspace's team, as the team list shows them."""
+
+    user_id: int
+    telegram_id: int
+    username: str | None
+    first_name: str
+    role: WorkspaceRole
+
+    @property
+    def label(self) -> str:
+        return f"@{self.username}" if self.username else self.first_name or str(self.telegram_id)
+
+
+@dataclass(frozen=True, slots=True)
 class StoredCode:
     user_id: int
     code_hash: bytes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from core.dto import TelegramProfile, UserDTO, WorkspaceRef, WorkspaceRole
-from core.errors import NotFound
+from core.errors import Forbidden, NotFound
 from core.interfaces import Dal, UserStore
 
 LANGUAGES = ("ru", "en")
@@ -51,12 +51,37 @@ async def workspaces_of(store: UserStore, user_id: int) -> list[WorkspaceRef]:
     return await store.list_workspaces(user_id)
 
 
-async def personal_workspace(store: UserStore, user_id: int) -> WorkspaceRef:
-    """The workspace the bot works in for this user: their personal one (listed first).
+async def workspace_of(store: UserStore, user_id: int, workspace_id: int) -> WorkspaceRef:
+    """One of the caller's workspaces, with the caller's role; another is `NotFound`."""
+    found = next((w for w in await store.list_workspaces(user_id) if w.id == workspace_id), None)
+    if found is None:
+        raise NotFound("workspace", workspace_id=workspace_id)
+    return found
+
+
+def ensure_owner(role: WorkspaceRole) -> None:
+    """Managers run the work; removing accounts, deleting data and managing the team are the
+    owner's (DESIGN §2). Every "owner only" rule goes through here."""
+    if role is not WorkspaceRole.OWNER:
+        raise Forbidden("owner only", role=role.value)
+
+
+async def current_workspace(store: UserStore, user_id: int) -> WorkspaceRef:
+    """The workspace the bot works in for this user: the one chosen in /team while they are
+    still a member of it, else their personal one (listed first).
 
     Raises NotFound when the user has no workspace at all (never registered).
     """
     workspaces = await store.list_workspaces(user_id)
     if not workspaces:
         raise NotFound("workspace", user_id=user_id)
-    return workspaces[0]
+    chosen = await store.current_workspace_id(user_id)
+    return next((w for w in workspaces if w.id == chosen), workspaces[0])
+
+
+async def switch_workspace(dal: Dal, user_id: int, workspace_id: int) -> WorkspaceRef:
+    """Make one of the user's workspaces the bot's current one; another is `NotFound`."""
+    workspace = await workspace_of(dal, user_id, workspace_id)
+    await dal.set_current_workspace(user_id, workspace_id)
+    await dal.commit()
+    return workspace

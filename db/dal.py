@@ -29,8 +29,10 @@ from core.dto import (
 from core.logs import current_trace_id
 from core.users import language_for
 from db.dal_accounts import AccountsSql
+from db.dal_admin import AdminSql
 from db.dal_audiences import AudiencesSql
 from db.dal_invites import InviteDal
+from db.dal_team import TeamSql
 from db.models import AuditEvent, AuthSession, LoginCode, Membership, RefreshToken, User, Workspace
 
 
@@ -48,7 +50,7 @@ def _user_dto(row: User) -> UserDTO:
     )
 
 
-class SqlDal(AccountsSql, AudiencesSql, InviteDal):
+class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
@@ -135,7 +137,8 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal):
             select(Workspace.id, Workspace.name, Membership.role, Workspace.personal)
             .join(Membership, Membership.workspace_id == Workspace.id)
             .where(Membership.user_id == user_id)
-            .order_by(Workspace.personal.desc(), Workspace.id)
+            # The user's own personal workspace first: a team's owner's personal one is not it.
+            .order_by((Workspace.owner_id == user_id).desc(), Workspace.personal.desc(), Workspace.id)
         )
         return [WorkspaceRef(id=r[0], name=r[1], role=WorkspaceRole(r[2]), personal=r[3]) for r in rows]
 

@@ -40,6 +40,7 @@ class Endpoint:
     errors: tuple[int, ...]
     tag: str
     content_type: str = "application/json"
+    status: int = 200
 
 
 @dataclass
@@ -58,6 +59,7 @@ class ApiRoutes:
         auth: bool = True,
         errors: tuple[int, ...] = (),
         content_type: str = "application/json",
+        status: int = 200,
     ) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
             implied = (400,) if request else ()
@@ -74,6 +76,7 @@ class ApiRoutes:
                     errors=tuple(sorted(set(implied + errors))),
                     tag=self.tag,
                     content_type=content_type,
+                    status=status,
                 )
             )
             return handler
@@ -110,13 +113,16 @@ def openapi_document(tables: list[ApiRoutes], *, title: str, version: str) -> di
                 "operationId": f"{ep.method.lower()}_{ep.handler.__name__}",
                 "responses": {},
             }
+            success = str(ep.status)
             if ep.response is not None:
-                op["responses"]["200"] = {
+                op["responses"][success] = {
                     "description": "OK",
                     "content": {ep.content_type: {"schema": ref(ep.response)}},
                 }
+            elif ep.status == 204:
+                op["responses"][success] = {"description": "No content"}
             else:
-                op["responses"]["200"] = {"description": "OK", "content": {ep.content_type: {}}}
+                op["responses"][success] = {"description": "OK", "content": {ep.content_type: {}}}
             for status in ep.errors:
                 op["responses"][str(status)] = {
                     "description": _ERROR_TEXT.get(status, "Error"),

@@ -1,4 +1,4 @@
-"""/accounts: the personal workspace's linked accounts, with disable / enable / unlink buttons.
+"""/accounts: the current workspace's linked accounts, with disable / enable / unlink buttons.
 
 Who may do what is `core.accounts` (unlinking is the owner's); unlinking itself, which logs
 the session out of Telegram under the account's lease, is `gateway.accounts.unlink_account`.
@@ -19,7 +19,7 @@ from core.dto import UserDTO
 from core.errors import Busy, Forbidden, NotFound
 from core.i18n import t
 from core.settings import Settings
-from core.users import personal_workspace
+from core.users import current_workspace
 from db.dal import SqlDal
 from db.leases import LeaseStore
 from gateway.accounts import unlink_account
@@ -44,7 +44,7 @@ async def _page(
 async def cmd_accounts(
     message: Message, dal: SqlDal, user: UserDTO, lang: str, accounts: AccountService, settings: Settings
 ) -> None:
-    workspace = await personal_workspace(dal, user.id)
+    workspace = await current_workspace(dal, user.id)
     text, keyboard = await _page(accounts, dal, user, workspace.id, 0, lang, settings)
     await message.answer(text, reply_markup=keyboard)
 

@@ -31,7 +31,7 @@ from core.audiences import IMPORT_MAX_BYTES, AudienceService
 from core.dto import UserDTO
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import t
-from core.users import personal_workspace
+from core.users import current_workspace
 from db.dal import SqlDal
 
 # Telegram takes documents up to 50 MB from bots; bigger audiences go through the panel.
@@ -46,7 +46,7 @@ class AudienceImport(StatesGroup):
 async def cmd_audiences(
     message: Message, dal: SqlDal, user: UserDTO, lang: str, audience_service: AudienceService
 ) -> None:
-    workspace = await personal_workspace(dal, user.id)
+    workspace = await current_workspace(dal, user.id)
     page = await audience_service.audiences(dal, user.id, workspace.id, limit=AUDIENCES_PAGE)
     text, keyboard = render_audiences(page, workspace_id=workspace.id, cursor=0, lang=lang)
     await message.answer(text, reply_markup=keyboard)

@@ -20,13 +20,13 @@ from core.audiences import AudienceService
 from core.dto import ParseTaskDTO, UserDTO
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import t
-from core.users import personal_workspace
+from core.users import current_workspace
 from db.dal import SqlDal
 
 
 async def cmd_parse(
     message: Message, command: CommandObject, dal: SqlDal, user: UserDTO, lang: str,
-    audience_service: AudienceService,
+    audience_service: AudienceService, trace_id: str,
 ) -> None:
     try:
         request = read_parse_args(command.args or "")
@@ -36,13 +36,13 @@ async def cmd_parse(
     if request is None:
         await message.answer(t(lang, "parse.usage"))
         return
-    workspace = await personal_workspace(dal, user.id)
+    workspace = await current_workspace(dal, user.id)
     try:
         task = await audience_service.create_task(
             dal, user.id, workspace.id,
             source=request.source, kind=request.kind, speed=request.speed,
             priority=request.priority, audience=request.audience,
-            posts=request.posts, days=request.days,
+            posts=request.posts, days=request.days, trace_id=trace_id,
         )
     except InvalidInput as exc:
         await message.answer(t(lang, "parse.invalid", problem=problem_text(lang, exc)))
@@ -115,7 +115,7 @@ async def _redraw(
 async def cmd_tasks(
     message: Message, dal: SqlDal, user: UserDTO, lang: str, audience_service: AudienceService
 ) -> None:
-    workspace = await personal_workspace(dal, user.id)
+    workspace = await current_workspace(dal, user.id)
     page = await audience_service.tasks(dal, user.id, workspace.id, limit=TASKS_PAGE)
     text, keyboard = render_tasks(page, workspace_id=workspace.id, at=0, lang=lang)
     await message.answer(text, reply_markup=keyboard)

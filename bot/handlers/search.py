@@ -24,7 +24,7 @@ from core.i18n import t
 from core.parsing import ParseKind
 from core.search import MAX_QUERY, MIN_WORD, keyword_variants
 from core.settings import Settings
-from core.users import personal_workspace
+from core.users import current_workspace
 from db.dal import SqlDal
 from db.leases import LeaseStore
 from gateway.community import search_communities
@@ -55,7 +55,7 @@ async def cmd_search(
     except InvalidInput:
         await message.answer(t(lang, "search.bad_keywords", min=MIN_WORD, max=MAX_QUERY))
         return
-    workspace = await personal_workspace(dal, user.id)
+    workspace = await current_workspace(dal, user.id)
     await dal.rollback()  # the search takes a while: no transaction stays open meanwhile
     await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
     try:
@@ -81,7 +81,7 @@ async def cmd_search(
 
 async def on_parse(
     query: CallbackQuery, callback_data: SearchParse, dal: SqlDal, user: UserDTO, lang: str,
-    audience_service: AudienceService,
+    audience_service: AudienceService, trace_id: str,
 ) -> None:
     kind = _KINDS.get(callback_data.k)
     if kind is None or not isinstance(query.message, Message):
@@ -89,7 +89,8 @@ async def on_parse(
         return
     try:
         task = await audience_service.create_task(
-            dal, user.id, callback_data.ws, source=f"@{callback_data.u}", kind=kind.value
+            dal, user.id, callback_data.ws, source=f"@{callback_data.u}", kind=kind.value,
+            trace_id=trace_id,
         )
     except NotFound:
         await query.answer(t(lang, "error.not_found"), show_alert=True)
