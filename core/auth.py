@@ -9,6 +9,7 @@ locked username all raise the same `InvalidCode`, so the API cannot be used as a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -229,6 +230,12 @@ class AuthService:
             )
         await dal.commit()
         await self._mark_revoked(session_id)
+
+    async def forget_sessions(self, session_ids: Iterable[uuid.UUID]) -> None:
+        """Sessions revoked by someone else (an admin blocking the user): their access
+        tokens stop working at the next request, in every API process."""
+        for session_id in session_ids:
+            await self._mark_revoked(session_id)
 
     async def _mark_revoked(self, session_id: uuid.UUID) -> None:
         # Access tokens of the session live at most their TTL; the flag must outlive them.

@@ -15,6 +15,8 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.installation import WorkerBeat
+
 ALIVE_PREFIX = "workers:alive:"
 
 
@@ -47,3 +49,13 @@ async def alive_workers(redis: Redis) -> list[dict[str, str]]:
 
 async def retire(redis: Redis, worker: str) -> None:
     await redis.delete(ALIVE_PREFIX + worker)
+
+
+class RedisWorkerRegistry:
+    """`core.interfaces.WorkerRegistry` over the heartbeat keys, for the admin stats."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def alive_workers(self) -> list[WorkerBeat]:
+        return [WorkerBeat(w["worker"], w["started_at"], w["beat_at"]) for w in await alive_workers(self._redis)]
