@@ -12,7 +12,8 @@ import logging
 import re
 import secrets as _secrets
 import sys
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -92,6 +93,20 @@ def bind_trace_id(trace: str | None) -> None:
 
 def current_trace_id() -> str | None:
     return _trace_id.get()
+
+
+@contextmanager
+def trace_scope(trace: str | None) -> Iterator[str]:
+    """Carry on the trace of the request that created some work (a parse task, a campaign)
+    while a worker does it, so one id finds its lines in every process; work without a
+    stored trace gets a fresh one. The id bound before comes back afterwards."""
+    previous = current_trace_id()
+    bound = trace or _secrets.token_hex(8)
+    bind_trace_id(bound)
+    try:
+        yield bound
+    finally:
+        bind_trace_id(previous)
 
 
 def setup_logging(

@@ -50,7 +50,7 @@ _CLAIM = text(
             LIMIT 1
             FOR UPDATE SKIP LOCKED)
     RETURNING t.id, t.workspace_id, t.kind, t.source, t.audience_id, t.speed, t.priority,
-              t.params, t.cursor, t.claim_epoch, t.started_at,
+              t.params, t.cursor, t.claim_epoch, t.started_at, t.trace_id,
               (SELECT u.telegram_id FROM users AS u WHERE u.id = t.created_by_user_id)
                   AS creator_telegram_id
     """
@@ -179,6 +179,7 @@ class ClaimedTask:
     epoch: int
     started_at: datetime
     creator_telegram_id: int | None
+    trace_id: str | None = None  # of the request that created the task
 
 
 @dataclass(slots=True)
@@ -273,6 +274,7 @@ class ParseStore:
             epoch=row.claim_epoch,
             started_at=row.started_at,
             creator_telegram_id=row.creator_telegram_id,
+            trace_id=row.trace_id,
         )
 
     async def _fenced(self, statement: Any, task: ClaimedTask, **params: Any) -> bool:

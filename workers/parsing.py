@@ -31,7 +31,7 @@ from core.accounts import AccountService, can_work
 from core.dto import AccountDTO, AccountStatus
 from core.errors import InvalidInput
 from core.interfaces import Notifier
-from core.logs import get_logger, new_trace_id
+from core.logs import get_logger, trace_scope
 from core.parsing import (
     DEFAULT_DAYS,
     DEFAULT_POSTS,
@@ -169,18 +169,18 @@ class ParseEngine:
                 await runner
 
     async def _run_guarded(self, task: ClaimedTask) -> None:
-        new_trace_id()
-        run = _TaskRun(self, task)
-        try:
-            await run.execute()
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await self.store.release(task)
-            raise
-        except Exception:
-            log.exception("parse task crashed", task_id=task.id)
-            with contextlib.suppress(Exception):
-                await run.retry_later("internal_error")
+        with trace_scope(task.trace_id):
+            run = _TaskRun(self, task)
+            try:
+                await run.execute()
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await self.store.release(task)
+                raise
+            except Exception:
+                log.exception("parse task crashed", task_id=task.id)
+                with contextlib.suppress(Exception):
+                    await run.retry_later("internal_error")
 
 
 class _TaskRun:

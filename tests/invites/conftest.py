@@ -20,6 +20,7 @@ from core.users import register
 from db.dal import open_dal
 from db.dal_invites import InviteDal
 from db.leases import LeaseStore
+from db.metrics import RedisCounter
 from gateway.telegram import Inviter, TelegramGateway
 from sandbox.world import InProcessClientFactory, World
 from workers.inviting import InviteConfig, InviteEngine
@@ -88,13 +89,16 @@ class Setup:
     ws: int
     accounts: dict[int, int]  # tg id → account id
 
-    def engine(self, config: InviteConfig | None = None, owner: str = "worker-a") -> InviteEngine:
+    def engine(
+        self, config: InviteConfig | None = None, owner: str = "worker-a", attempts: RedisCounter | None = None
+    ) -> InviteEngine:
         return InviteEngine(
             sessionmaker=self.sessionmaker,
             gateway=self.gateway,
             service=build_account_service(self.settings, None),
             leases=LeaseStore(self.sessionmaker, owner, ttl_s=30),
             config=config or InviteConfig(limits=FAST, pause_scale=0),
+            attempts=attempts,
         )
 
     async def account(self, tg_id: int) -> AccountDTO:
@@ -110,12 +114,12 @@ class Setup:
         acc = self.accounts[seen_by_tg]
         return [(i, None, acc, self.world.user_hash(seen_by_tg, i)) for i in ids]
 
-    async def campaign(self, audience_id: int, ref: str, name: str = "c") -> int:
+    async def campaign(self, audience_id: int, ref: str, name: str = "c", *, trace_id: str | None = None) -> int:
         async with self.gateway.account(await self._session(next(iter(self.accounts)))) as client:
             chat = await Inviter(client).resolve_target(ref)
         async with self.sessionmaker() as session, session.begin():
             dal = InviteDal(session)
-            cid = await dal.create_campaign(self.ws, name, audience_id, ref)
+            cid = await dal.create_campaign(self.ws, name, audience_id, ref, trace_id=trace_id)
             await dal.set_target(cid, chat, None)
             await dal.fill_targets(cid)
             await dal.set_status(cid, CampaignStatus.RUNNING, only_from=[CampaignStatus.DRAFT])
@@ -143,6 +147,11 @@ class Setup:
 
 @pytest.fixture
 async def setup(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> Setup:
+    return await build_setup(sessionmaker, settings)
+
+
+async def build_setup(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> Setup:
+    """The world of the `setup` fixture, for tests outside this package."""
     world = World()
     gateway = TelegramGateway(InProcessClientFactory(world))
     ws, accounts = await link_accounts(world, gateway, sessionmaker, settings, [901, 902, 903])

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from webui_api.http import error_response, json_model
 from webui_api.keys import REDIS, SESSIONMAKER
+from webui_api.metrics import exposition
 from webui_api.routing import ApiRoutes
 from webui_api.schemas import HealthResponse, ReadyResponse
 
@@ -57,7 +58,8 @@ async def ready(request: web.Request) -> web.Response:
 
 @routes.get("/metrics", summary="Prometheus metrics", auth=False, content_type="text/plain")
 async def metrics(request: web.Request) -> web.Response:
-    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    body = await exposition(request.app[SESSIONMAKER], request.app[REDIS])
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 @routes.get("/api/v1/openapi.json", summary="This document", auth=False)
