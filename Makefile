@@ -15,5 +15,5 @@ run: ## start the installation
 	@$(PYTHON) -m launcher run
 
 test: ## run the test suite; pytest arguments via ARGS=
-	@bash scripts/bootstrap.sh
+	@bash scripts/bootstrap.sh test
 	@$(PYTHON) -m launcher test $(ARGS)

@@ -2,8 +2,11 @@
 # Prepares a clean clone for `make run` / `make test`: the system packages the local
 # PostgreSQL and Redis need (only when no external server is configured), the
 # virtualenv, and the project's Python dependencies. Safe to run again; silent when
-# there is nothing to do.
+# there is nothing to do. `bootstrap.sh test` also installs Chromium and its driver for
+# the web panel's browser tests.
 set -euo pipefail
+
+MODE=${1:-run}
 
 cd "$(dirname "$0")/.."
 
@@ -77,6 +80,10 @@ if ! configured DATABASE_URL && ! have_initdb; then
 fi
 if ! configured REDIS_URL && ! command -v redis-server >/dev/null 2>&1; then
     packages+=(redis-server)
+fi
+if [ "$MODE" = test ]; then
+    [ -x /usr/bin/chromium ] || packages+=(chromium)
+    [ -x /usr/bin/chromedriver ] || packages+=(chromium-driver)
 fi
 if [ "${#packages[@]}" -gt 0 ]; then
     apt_install "${packages[@]}"

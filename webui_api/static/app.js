@@ -1,0 +1,198 @@
+// The panel's entry point: session, header (user, workspace, language), hash routes.
+
+import { api, loggedIn, logout, onLoggedOut, refreshSession, setWorkspace } from './api.js';
+import { h, replace } from './dom.js';
+import { LANGUAGES, getLanguage, preferredLanguage, rememberLanguage, setLanguage, t } from './i18n.js';
+import { renderLogin } from './page-login.js';
+import { renderDashboard } from './page-dashboard.js';
+import { renderAccounts } from './page-accounts.js';
+import { renderAudience, renderAudiences } from './page-audiences.js';
+import { renderTasks } from './page-tasks.js';
+import { renderCampaigns, renderNewCampaign } from './page-campaigns.js';
+import { renderCampaign } from './page-campaign.js';
+import { renderTeam, teamAvailable } from './page-team.js';
+
+const WORKSPACE_KEY = 'tgi-workspace';
+
+const ROUTES = [
+  { path: /^\/?$/, nav: 'dashboard', render: renderDashboard },
+  { path: /^\/accounts$/, nav: 'accounts', render: renderAccounts },
+  { path: /^\/audiences$/, nav: 'audiences', render: renderAudiences },
+  { path: /^\/audiences\/(\d+)$/, nav: 'audiences', render: renderAudience },
+  { path: /^\/tasks$/, nav: 'tasks', render: renderTasks },
+  { path: /^\/campaigns$/, nav: 'campaigns', render: renderCampaigns },
+  { path: /^\/campaigns\/new$/, nav: 'campaigns', render: renderNewCampaign },
+  { path: /^\/campaigns\/(\d+)$/, nav: 'campaigns', render: renderCampaign },
+  { path: /^\/team$/, nav: 'team', render: renderTeam, needs: 'team' },
+];
+const NAV = ['dashboard', 'accounts', 'audiences', 'tasks', 'campaigns', 'team'];
+const NAV_HREF = { dashboard: '#/', accounts: '#/accounts', audiences: '#/audiences', tasks: '#/tasks', campaigns: '#/campaigns', team: '#/team' };
+
+const app = document.getElementById('app');
+const state = { me: null, workspace: null, team: false, view: null, cleanup: null, renderId: 0 };
+
+function announce(text) {
+  const region = document.getElementById('announcer');
+  region.textContent = '';
+  setTimeout(() => { region.textContent = text; }, 50);
+}
+
+function languageSwitcher(onChange) {
+  const select = h('select', { id: 'lang', 'aria-label': t('header.language') },
+    LANGUAGES.map((code) => h('option', { value: code, selected: code === getLanguage() }, t(`lang.${code}`))));
+  select.addEventListener('change', () => {
+    rememberLanguage(select.value);
+    setLanguage(select.value);
+    onChange();
+  });
+  return select;
+}
+
+function workspaceName(w) {
+  return w.personal ? t('header.personal', { name: w.name }) : w.name;
+}
+
+function workspaceSwitcher() {
+  const select = h('select', { id: 'workspace', 'aria-label': t('header.workspace') },
+    state.me.workspaces.map((w) => h('option', { value: w.id, selected: w.id === state.workspace.id },
+      workspaceName(w))));
+  select.addEventListener('change', async () => {
+    chooseWorkspace(Number(select.value));
+    await checkTeam();
+    renderShell();
+  });
+  return select;
+}
+
+function chooseWorkspace(id) {
+  const found = state.me.workspaces.find((w) => w.id === id) ?? state.me.workspaces[0];
+  state.workspace = found;
+  setWorkspace(found.id);
+  localStorage.setItem(WORKSPACE_KEY, String(found.id));
+}
+
+async function checkTeam() {
+  state.team = state.workspace.role === 'owner' && await teamAvailable();
+}
+
+function navigation(active) {
+  const items = NAV.filter((name) => name !== 'team' || state.team);
+  return h('nav', { class: 'main-nav', 'aria-label': t('nav.label') },
+    h('ul', {}, items.map((name) => h('li', {},
+      h('a', { href: NAV_HREF[name], 'aria-current': name === active ? 'page' : null, id: `nav-${name}` }, t(`nav.${name}`))))));
+}
+
+function header(active) {
+  const me = state.me;
+  const who = me.username ? `@${me.username}` : me.first_name;
+  const logoutButton = h('button', { type: 'button', id: 'logout', class: 'ghost' }, t('header.logout'));
+  logoutButton.addEventListener('click', async () => {
+    logoutButton.disabled = true;
+    try { await logout(); } catch { /* the session ends here either way */ }
+    leave(t('login.loggedOut'));
+  });
+  return h('header', { class: 'topbar' },
+    h('a', { class: 'brand', href: '#/' }, 'tg-inviter'),
+    navigation(active),
+    h('div', { class: 'topbar-tools' },
+      state.me.workspaces.length > 1 ? workspaceSwitcher() : h('span', { class: 'workspace-name', id: 'workspace-name' }, workspaceName(state.workspace)),
+      languageSwitcher(renderShell),
+      h('span', { class: 'who', id: 'current-user', title: me.first_name }, who),
+      logoutButton));
+}
+
+function skipLink(main) {
+  const skip = h('a', { class: 'skip-link', href: '#' }, t('nav.skip'));
+  skip.addEventListener('click', (event) => { event.preventDefault(); main.focus(); });
+  return skip;
+}
+
+function currentRoute() {
+  const path = location.hash.replace(/^#/, '') || '/';
+  for (const route of ROUTES) {
+    const match = route.path.exec(path);
+    if (match && (!route.needs || state[route.needs])) return { route, params: match.slice(1) };
+  }
+  return null;
+}
+
+async function renderShell() {
+  if (!state.me) return;
+  document.documentElement.lang = getLanguage();
+  document.title = 'tg-inviter';
+  const found = currentRoute();
+  if (!found) {
+    location.hash = '#/';
+    return;
+  }
+  state.cleanup?.();
+  state.cleanup = null;
+  const renderId = ++state.renderId;
+  const main = h('main', { id: 'main', tabindex: '-1' });
+  replace(app, skipLink(main), header(found.route.nav), main);
+  app.setAttribute('aria-busy', 'true');
+  const ctx = {
+    me: state.me,
+    workspace: state.workspace,
+    params: found.params,
+    lang: getLanguage(),
+    announce,
+    navigate: (hash) => { location.hash = hash; },
+    alive: () => renderId === state.renderId,
+  };
+  let cleanup = null;
+  try {
+    cleanup = await found.route.render(main, ctx);
+  } catch (err) {
+    console.error(err);
+    main.append(h('p', { class: 'form-error', role: 'alert' }, t('error.page')));
+  }
+  if (renderId !== state.renderId) {
+    cleanup?.();
+    return;
+  }
+  state.cleanup = cleanup ?? null;
+  app.setAttribute('aria-busy', 'false');
+  main.querySelector('h1')?.focus({ preventScroll: true });
+}
+
+async function enter() {
+  state.me = await api('/api/v1/me');
+  setLanguage(preferredLanguage(state.me.language));
+  const stored = Number(localStorage.getItem(WORKSPACE_KEY));
+  chooseWorkspace(state.me.workspaces.some((w) => w.id === stored) ? stored : state.me.workspaces[0]?.id);
+  await checkTeam();
+  await renderShell();
+}
+
+function leave(notice) {
+  state.cleanup?.();
+  state.cleanup = null;
+  state.me = null;
+  state.renderId += 1;
+  showLogin(notice);
+}
+
+function showLogin(notice) {
+  document.documentElement.lang = getLanguage();
+  app.setAttribute('aria-busy', 'false');
+  const redraw = () => showLogin(notice);
+  renderLogin(app, { notice, languageSwitcher: () => languageSwitcher(redraw), onLoggedIn: enter });
+}
+
+async function boot() {
+  setLanguage(preferredLanguage(navigator.language));
+  onLoggedOut(() => leave(t('login.sessionEnded')));
+  window.addEventListener('hashchange', () => { if (state.me) renderShell(); });
+  if (await refreshSession()) {
+    try {
+      await enter();
+      return;
+    } catch (err) {
+      console.warn(err);
+    }
+  }
+  if (!loggedIn()) showLogin();
+}
+
+boot();

@@ -1,0 +1,69 @@
+// Linked accounts: status, cool-downs, today's usage against the limits, disable/enable.
+
+import { api, withQuery } from './api.js';
+import { meter } from './charts.js';
+import { formatDateTime, h, replace, table } from './dom.js';
+import { t } from './i18n.js';
+import { accountLabel, actionButton, badge, errorBox, pageHeader } from './ui.js';
+
+async function fetchLimits() {
+  try {
+    return await api('/api/v1/limits');
+  } catch {
+    return null; // no limits endpoint: the numbers are shown without a bar
+  }
+}
+
+function statusCell(account, lang) {
+  const until = account.status === 'cooldown' || account.status === 'parked' ? account.cooldown_until : null;
+  return h('div', { class: 'status-cell' },
+    badge('account', account.status),
+    until ? h('small', {}, t('accounts.until', { time: formatDateTime(until, lang) })) : null,
+    account.status_reason ? h('small', { class: 'muted' }, account.status_reason) : null);
+}
+
+export async function renderAccounts(root, ctx) {
+  const errors = h('div', { 'aria-live': 'polite' });
+  const holder = h('div');
+  const more = h('div', { class: 'pager' });
+  replace(root, pageHeader(t('nav.accounts')), h('p', { class: 'hint' }, t('accounts.hint')), errors, holder, more);
+  const limits = await fetchLimits();
+  let accounts = [];
+  let next = null;
+
+  const row = (account) => [
+    h('div', {}, h('strong', {}, accountLabel(account)), h('div', { class: 'muted' }, account.first_name)),
+    account.phone ?? '—',
+    statusCell(account, ctx.lang),
+    limits ? meter(t('accounts.usage', { name: accountLabel(account) }), account.usage_today, limits.daily_per_account) : String(account.usage_today),
+    account.status === 'disabled'
+      ? actionButton(t('accounts.enable'), () => toggle(account, 'enable'), { errorTarget: errors, 'data-account': account.id })
+      : actionButton(t('accounts.disable'), () => toggle(account, 'disable'), { kind: 'ghost', errorTarget: errors, 'data-account': account.id }),
+  ];
+
+  const draw = () => {
+    replace(holder, table(t('nav.accounts'),
+      [t('accounts.account'), t('accounts.phone'), t('accounts.status'), t('accounts.today'), t('common.actions')],
+      accounts.map(row), { empty: t('accounts.none') }));
+    replace(more, next ? actionButton(t('common.more'), () => load(next), { kind: 'ghost' }) : null);
+  };
+
+  async function toggle(account, action) {
+    const fresh = await api(`/api/v1/accounts/${account.id}/${action}`, { method: 'POST' });
+    accounts = accounts.map((a) => (a.id === fresh.id ? fresh : a));
+    ctx.announce(t(`accounts.${action}d`, { name: accountLabel(fresh) }));
+    draw();
+  }
+
+  async function load(cursor) {
+    try {
+      const page = await api(withQuery('/api/v1/accounts', { limit: 50, cursor }));
+      accounts = cursor ? accounts.concat(page.items) : page.items;
+      next = page.next_cursor;
+      draw();
+    } catch (err) {
+      replace(errors, errorBox(err));
+    }
+  }
+  await load(null);
+}

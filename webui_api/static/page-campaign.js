@@ -1,0 +1,215 @@
+// One campaign: live progress over server-sent events, controls, charts, events, follow-ups.
+
+import { api, withQuery } from './api.js';
+import { barChart, progressBar } from './charts.js';
+import { formatDateTime, formatNumber, formatTime, h, replace, table } from './dom.js';
+import { t } from './i18n.js';
+import { actionButton, badge, errorBox, link, pageHeader, section } from './ui.js';
+import { preflightReport, targetText } from './page-campaigns.js';
+import { follow } from './sse.js';
+
+const COUNTS = ['pending', 'invited', 'already_member', 'failed', 'skipped'];
+const ALLOWED = {
+  start: ['draft'],
+  pause: ['running', 'waiting', 'scheduled'],
+  resume: ['paused'],
+  cancel: ['draft', 'scheduled', 'running', 'waiting', 'paused'],
+  duplicate: ['draft', 'scheduled', 'running', 'waiting', 'paused', 'done', 'cancelled'],
+};
+const REPORT_EVERY_MS = 3000;
+
+function reasonsChart(report) {
+  const rows = Object.entries(report.reasons).sort((a, b) => b[1] - a[1])
+    .map(([code, n]) => ({ label: report.reason_texts[code] ?? code, values: [{ value: n, kind: 'bar-bad' }] }));
+  if (!rows.length) return h('p', { class: 'empty' }, t('campaign.noReasons'));
+  return barChart(t('campaign.reasons'), rows);
+}
+
+function accountsChart(report) {
+  if (!report.accounts.length) return h('p', { class: 'empty' }, t('campaign.noAccounts'));
+  const rows = report.accounts.map((a) => ({
+    label: a.label,
+    values: [
+      { value: a.invited, kind: 'bar-ok', title: t('count.invited') },
+      { value: a.failed, kind: 'bar-bad', title: t('count.failed') },
+    ],
+  }));
+  const limits = report.accounts[0].limits;
+  return h('div', {},
+    barChart(t('campaign.accounts'), rows, { legend: [{ kind: 'bar-ok', label: t('campaign.legendInvited') }, { kind: 'bar-bad', label: t('count.failed') }] }),
+    table(t('campaign.accounts'), [t('accounts.account'), t('campaign.attempts'), t('campaign.today'), t('campaign.todayInChat')],
+      report.accounts.map((a) => [a.label, String(a.attempts), `${a.today} / ${limits.daily_per_account}`, `${a.today_in_chat} / ${limits.daily_per_chat}`])));
+}
+
+function followUps(campaignId, report) {
+  const holder = h('div');
+  const more = h('div', { class: 'pager' });
+  let items = report.follow_up.items;
+  const draw = (next) => {
+    replace(holder, table(t('campaign.followUp'), [t('members.username'), t('members.name'), t('campaign.reason')],
+      items.map((f) => [f.username ? `@${f.username}` : (f.user_id ? String(f.user_id) : '—'), f.first_name ?? '—', f.reason_text ?? f.reason]),
+      { empty: t('campaign.noFollowUp') }));
+    replace(more, next ? actionButton(t('common.more'), async () => {
+      const page = await api(withQuery(`/api/v1/campaigns/${campaignId}/report`, { cursor: next }));
+      items = items.concat(page.follow_up.items);
+      draw(page.follow_up.next_cursor);
+    }, { kind: 'ghost' }) : null);
+  };
+  draw(report.follow_up.next_cursor);
+  const inviteLink = report.follow_up.invite_link;
+  const copy = inviteLink ? actionButton(t('campaign.copy'), async () => {
+    await navigator.clipboard.writeText(inviteLink);
+  }, { kind: 'ghost' }) : null;
+  return h('div', {},
+    h('p', { class: 'hint' }, t('campaign.followUpHint')),
+    inviteLink ? h('p', { class: 'invite-link' }, h('code', { id: 'invite-link' }, inviteLink), ' ', copy) : h('p', { class: 'muted' }, t('campaign.noLink')),
+    holder, more);
+}
+
+/** The event log: oldest first by cursor; at the end it keeps up with new attempts. */
+function eventLog(campaignId, lang) {
+  const body = h('tbody');
+  const more = h('div', { class: 'pager' });
+  const el = h('div', {}, h('div', { class: 'table-wrap' }, h('table', { id: 'event-log' },
+    h('thead', {}, h('tr', {}, [t('events.at'), t('events.account'), t('events.user'), t('events.outcome'), t('campaign.reason')].map((x) => h('th', { scope: 'col' }, x)))),
+    body)), more);
+  let cursor = 0;
+  let atEnd = false;
+  let busy = false;
+  const load = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const page = await api(withQuery(`/api/v1/campaigns/${campaignId}/events`, { cursor: cursor || null, limit: 50 }));
+      for (const e of page.items) {
+        body.append(h('tr', {},
+          h('td', {}, h('time', { datetime: e.at, title: formatDateTime(e.at, lang) }, formatTime(e.at, lang))),
+          h('td', {}, e.account ? (e.account.label ?? `#${e.account.id}`) : '—'),
+          h('td', {}, e.user.username ? `@${e.user.username}` : String(e.user.id)),
+          h('td', {}, h('span', { class: `badge outcome-${e.outcome}` }, t(`outcome.${e.outcome}`))),
+          h('td', {}, e.reason_text ?? e.reason ?? '')));
+        cursor = e.id;
+      }
+      atEnd = page.next_cursor === null;
+      replace(more, atEnd ? null : actionButton(t('common.more'), load, { kind: 'ghost' }));
+    } finally {
+      busy = false;
+    }
+  };
+  return { el, load, caughtUp: () => atEnd };
+}
+
+export async function renderCampaign(root, ctx) {
+  const id = ctx.params[0];
+  let campaign;
+  try {
+    campaign = await api(`/api/v1/campaigns/${id}`);
+  } catch (err) {
+    replace(root, pageHeader(t('nav.campaigns')), errorBox(err));
+    return null;
+  }
+  const lang = ctx.lang;
+  const statusHolder = h('span', { id: 'campaign-status' });
+  const waiting = h('p', { class: 'hint', id: 'campaign-waiting' });
+  const live = h('span', { class: 'live', id: 'stream-state', 'aria-hidden': 'true' });
+  const bar = progressBar(t('campaign.progress'), { id: 'campaign-progress' });
+  const progressText = h('p', { class: 'progress-text', id: 'campaign-progress-text' });
+  const countValues = Object.fromEntries(COUNTS.map((key) => [key, h('span', { class: 'stat-value', id: `count-${key}` })]));
+  const counts = h('div', { class: 'stats', id: 'campaign-counts' }, COUNTS.map((key) => h('div', { class: `stat count-${key}` },
+    countValues[key], h('span', { class: 'stat-label' }, t(`count.${key}`)))));
+  let drawnStatus = null;
+  const controls = h('div', { class: 'buttons', id: 'campaign-controls' });
+  const controlErrors = h('div', { 'aria-live': 'polite' });
+  const reasons = h('div');
+  const accounts = h('div');
+  const follow_up = h('div');
+  const events = eventLog(id, lang);
+
+  const drawState = (state) => {
+    if (state.status !== drawnStatus) replace(statusHolder, badge('campaign', state.status));
+    waiting.textContent = state.status === 'waiting' && state.waiting_reason ? t(`campaign.waiting.${state.waiting_reason}`) : '';
+    bar.update(state.progress.done, state.progress.total);
+    const pct = state.progress.total ? Math.floor((100 * state.progress.done) / state.progress.total) : 0;
+    progressText.textContent = t('campaign.progressText', {
+      done: formatNumber(state.progress.done, lang), total: formatNumber(state.progress.total, lang), pct,
+    });
+    for (const key of COUNTS) countValues[key].textContent = formatNumber(state.counts[key], lang);
+    // Buttons are redrawn only when the status changes, so keyboard focus stays put.
+    if (state.status === drawnStatus) return;
+    drawnStatus = state.status;
+    const hadFocus = controls.contains(document.activeElement);
+    replace(controls, Object.keys(ALLOWED).filter((action) => ALLOWED[action].includes(state.status)).map((action) => actionButton(
+      t(`campaign.${action}`), () => control(action),
+      { kind: action === 'cancel' ? 'danger ghost' : (action === 'duplicate' ? 'ghost' : 'primary'), errorTarget: controlErrors, 'data-action': action, id: `campaign-${action}` })));
+    if (hadFocus) controls.querySelector('button')?.focus();
+  };
+
+  async function control(action) {
+    if (action === 'cancel' && !window.confirm(t('campaign.cancelConfirm'))) return;
+    const answer = await api(`/api/v1/campaigns/${id}/${action}`, { method: 'POST' });
+    if (action === 'duplicate') {
+      ctx.navigate(`#/campaigns/${answer.id}`);
+      return;
+    }
+    campaign = answer;
+    drawState(answer);
+    ctx.announce(t('campaign.nowStatus', { status: t(`campaign.status.${answer.status}`) }));
+    if (['start', 'resume'].includes(action)) startStream();
+  }
+
+  let reportAt = 0;
+  let reportTimer = null;
+  const loadReport = async () => {
+    reportAt = Date.now();
+    try {
+      const report = await api(`/api/v1/campaigns/${id}/report`);
+      replace(reasons, reasonsChart(report));
+      replace(accounts, accountsChart(report));
+      replace(follow_up, followUps(id, report));
+    } catch (err) {
+      replace(reasons, errorBox(err));
+    }
+    if (events.caughtUp()) await events.load();
+  };
+  const reportSoon = () => {
+    if (reportTimer) return;
+    const wait = Math.max(0, REPORT_EVERY_MS - (Date.now() - reportAt));
+    reportTimer = setTimeout(() => { reportTimer = null; loadReport(); }, wait);
+  };
+
+  let stream = null;
+  function startStream() {
+    stream?.close();
+    stream = follow(`/api/v1/campaigns/${id}/stream`, {
+      onEvent: (type, data) => {
+        if (type !== 'campaign') return;
+        const changed = JSON.stringify(data.counts) !== JSON.stringify(campaign.counts);
+        campaign = { ...campaign, ...data };
+        drawState(campaign);
+        if (changed) reportSoon();
+      },
+      onState: (state) => { live.dataset.state = state; live.textContent = t(`campaign.stream.${state}`); },
+      onEnd: () => { live.dataset.state = 'ended'; live.textContent = ''; reportSoon(); },
+    });
+  }
+
+  drawState(campaign);
+  replace(root,
+    pageHeader(campaign.name, h('p', {}, link('#/campaigns', t('campaigns.back')))),
+    h('section', { class: 'card', 'aria-labelledby': 'progress-title' },
+      h('div', { class: 'card-head' }, h('h2', { id: 'progress-title' }, t('campaign.progress')), statusHolder, live),
+      h('p', { class: 'muted' }, t('campaign.target', { target: targetText(campaign.target) }),
+        campaign.active_hours ? ` · ${t('campaign.hours', { hours: campaign.active_hours })}` : '',
+        campaign.start_at ? ` · ${t('campaign.startAt', { time: formatDateTime(campaign.start_at, lang) })}` : ''),
+      bar, progressText, waiting, counts, controls, controlErrors),
+    h('div', { class: 'grid two' }, section(t('campaign.reasons'), reasons), section(t('campaign.accounts'), accounts)),
+    section(t('campaign.followUp'), follow_up),
+    section(t('campaign.events'), events.el),
+    h('details', { class: 'card' }, h('summary', {}, t('preflight.title')), preflightReport(campaign.preflight, lang)));
+  await Promise.all([loadReport(), events.load()]);
+  if (!['done', 'cancelled'].includes(campaign.status)) startStream();
+  return () => {
+    stream?.close();
+    clearTimeout(reportTimer);
+  };
+}

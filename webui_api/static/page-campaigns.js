@@ -1,0 +1,139 @@
+// Campaigns: the list, and a new campaign with its pre-flight report.
+
+import { api, withQuery } from './api.js';
+import { progressBar } from './charts.js';
+import { every, field, formatDateTime, formatNumber, h, replace, table } from './dom.js';
+import { t } from './i18n.js';
+import { actionButton, badge, errorBox, errorText, link, pageHeader, section } from './ui.js';
+
+export function targetText(target) {
+  return target.title ? `${target.title} (${target.ref})` : target.ref;
+}
+
+/** The pre-flight as a report: who may invite, who may not and why, what is left to do. */
+export function preflightReport(preflight, lang) {
+  if (!preflight) return h('p', { class: 'empty' }, t('preflight.none'));
+  const label = (id) => preflight.accounts[String(id)] ?? `#${id}`;
+  const number = (n) => formatNumber(n, lang);
+  const excluded = Object.entries(preflight.excluded);
+  return h('div', { class: 'preflight', id: 'preflight' },
+    h('p', { class: preflight.ready ? 'notice ok' : 'notice warn', role: 'status' },
+      preflight.ready ? t('preflight.ready') : t('preflight.notReady')),
+    h('dl', { class: 'facts' },
+      h('dt', {}, t('preflight.chat')), h('dd', {}, preflight.title ? `${preflight.title} · ${t(`chat.${preflight.kind}`)}` : '—'),
+      h('dt', {}, t('preflight.toInvite')), h('dd', { id: 'preflight-to-invite' }, number(preflight.to_invite)),
+      h('dt', {}, t('preflight.alreadyMembers')), h('dd', {}, number(preflight.already_members)),
+      h('dt', {}, t('preflight.attemptedBefore')), h('dd', {}, number(preflight.attempted_before)),
+      h('dt', {}, t('preflight.optedOut')), h('dd', {}, number(preflight.opted_out)),
+      h('dt', {}, t('preflight.days')), h('dd', {}, preflight.days_to_finish === null ? '—' : t('preflight.daysValue', { n: preflight.days_to_finish })),
+      h('dt', {}, t('preflight.limits')), h('dd', {}, t('preflight.limitsValue', preflight.limits)),
+      h('dt', {}, t('preflight.checkedAt')), h('dd', {}, formatDateTime(preflight.checked_at, lang))),
+    h('h3', {}, t('preflight.eligible')),
+    preflight.eligible.length ? h('ul', {}, preflight.eligible.map((id) => h('li', {}, label(id)))) : h('p', { class: 'empty' }, t('preflight.noEligible')),
+    preflight.unchecked.length ? [h('h3', {}, t('preflight.unchecked')), h('ul', {}, preflight.unchecked.map((id) => h('li', {}, label(id))))] : null,
+    excluded.length ? [h('h3', {}, t('preflight.excluded')),
+      h('ul', {}, excluded.map(([id, code]) => h('li', {}, `${label(id)} — ${preflight.exclusion_texts[code] ?? code}`)))] : null,
+    preflight.warnings.length ? h('ul', { class: 'warnings' }, preflight.warnings.map((code) => h('li', {}, preflight.warning_texts[code] ?? code))) : null);
+}
+
+export async function renderCampaigns(root, ctx) {
+  const holder = h('div');
+  const more = h('div', { class: 'pager' });
+  const status = h('select', { id: 'campaign-filter', 'aria-label': t('campaigns.filter') },
+    h('option', { value: '' }, t('campaigns.all')),
+    h('option', { value: 'running,waiting,paused,scheduled' }, t('campaigns.active')),
+    ['draft', 'done', 'cancelled'].map((s) => h('option', { value: s }, t(`campaign.status.${s}`))));
+  let items = [];
+  let next = null;
+
+  const draw = () => {
+    replace(holder, table(t('nav.campaigns'),
+      [t('campaigns.name'), t('campaigns.target'), t('campaigns.status'), t('campaigns.progress'), t('count.invited'), t('common.created')],
+      items.map((c) => {
+        const bar = progressBar(c.name, { small: true });
+        bar.update(c.progress.done, c.progress.total);
+        return [link(`#/campaigns/${c.id}`, c.name), targetText(c.target), badge('campaign', c.status),
+          h('div', {}, bar, h('small', {}, `${formatNumber(c.progress.done, ctx.lang)} / ${formatNumber(c.progress.total, ctx.lang)}`)),
+          formatNumber(c.counts.invited, ctx.lang), formatDateTime(c.created_at, ctx.lang)];
+      }), { empty: t('campaigns.none') }));
+    replace(more, next ? actionButton(t('common.more'), () => load(next), { kind: 'ghost' }) : null);
+  };
+  async function load(cursor = null) {
+    try {
+      const page = await api(withQuery('/api/v1/campaigns', { limit: 20, cursor, status: status.value }));
+      items = cursor ? items.concat(page.items) : page.items;
+      next = page.next_cursor;
+      draw();
+    } catch (err) {
+      replace(holder, errorBox(err));
+    }
+  }
+  status.addEventListener('change', () => load());
+  replace(root,
+    pageHeader(t('nav.campaigns'), h('a', { class: 'button primary', href: '#/campaigns/new', id: 'new-campaign' }, t('campaigns.new'))),
+    h('div', { class: 'toolbar' }, status), holder, more);
+  await load();
+  // The first page stays current; pages loaded with "more" are left as they are.
+  return every(5000, () => (next === null || items.length <= 20 ? load() : null));
+}
+
+function utcStart(value) {
+  return value ? `${value}:00Z` : null; // <input type=datetime-local> gives YYYY-MM-DDTHH:MM
+}
+
+export async function renderNewCampaign(root, ctx) {
+  const audiences = await api('/api/v1/audiences?limit=100').then((page) => page.items).catch(() => []);
+  const name = h('input', { name: 'name', id: 'campaign-name', required: true, maxlength: 128 });
+  const audience = h('select', { name: 'audience_id', id: 'campaign-audience', required: true },
+    audiences.map((a) => h('option', { value: a.id }, `${a.name} (${formatNumber(a.size, ctx.lang)})`)));
+  const target = h('input', { name: 'target', id: 'campaign-target', required: true, maxlength: 128, placeholder: '@group, https://t.me/…' });
+  const start = h('input', { name: 'start_at', id: 'campaign-start', type: 'datetime-local' });
+  const hours = h('input', { name: 'active_hours', id: 'campaign-hours', placeholder: '9-21', pattern: '\\d{1,2}-\\d{1,2}', maxlength: 5 });
+  const result = h('div', { 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit', class: 'primary' }, t('campaigns.check'));
+  const form = h('form', { class: 'stack-form', id: 'campaign-form' },
+    field(t('campaigns.name'), name),
+    field(t('campaigns.audience'), audience, audiences.length ? null : t('campaigns.noAudiences')),
+    field(t('campaigns.target'), target, t('campaigns.targetHint')),
+    h('div', { class: 'row' }, field(t('campaigns.start'), start, t('campaigns.startHint')), field(t('campaigns.hours'), hours, t('campaigns.hoursHint'))),
+    submit);
+
+  const offer = (campaign) => {
+    const errors = h('div');
+    const startButton = actionButton(t('campaign.start'), async () => {
+      await api(`/api/v1/campaigns/${campaign.id}/start`, { method: 'POST' });
+      ctx.navigate(`#/campaigns/${campaign.id}`);
+    }, { kind: 'primary', errorTarget: errors, disabled: !campaign.preflight?.ready, id: 'preflight-start' });
+    const keep = actionButton(t('campaigns.keepDraft'), async () => ctx.navigate(`#/campaigns/${campaign.id}`), { id: 'preflight-keep' });
+    const drop = actionButton(t('campaign.cancel'), async () => {
+      await api(`/api/v1/campaigns/${campaign.id}/cancel`, { method: 'POST' });
+      ctx.navigate('#/campaigns');
+    }, { kind: 'danger ghost', errorTarget: errors, id: 'preflight-cancel' });
+    replace(result, section(t('preflight.title'), preflightReport(campaign.preflight, ctx.lang), errors,
+      h('div', { class: 'buttons' }, startButton, keep, drop)));
+    const heading = result.querySelector('h2');
+    heading.tabIndex = -1;
+    heading.focus(); // the report appears below the form: take screen readers and the view there
+  };
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    replace(result, h('p', { class: 'notice', role: 'status' }, t('campaigns.checking')));
+    try {
+      const campaign = await api('/api/v1/campaigns', {
+        method: 'POST',
+        body: { name: name.value.trim(), audience_id: Number(audience.value), target: target.value.trim(),
+          start_at: utcStart(start.value), active_hours: hours.value.trim() || null },
+      });
+      form.querySelectorAll('input, select, button').forEach((el) => { el.disabled = true; });
+      offer(campaign);
+    } catch (err) {
+      replace(result, h('p', { class: 'form-error', role: 'alert' }, errorText(err)));
+      submit.disabled = false;
+    }
+  });
+  replace(root, pageHeader(t('campaigns.new'), h('p', {}, link('#/campaigns', t('campaigns.back')))),
+    section(t('campaigns.settings'), form), result);
+  name.focus();
+}
