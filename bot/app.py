@@ -17,14 +17,18 @@ from bot.handlers import get_routers
 from bot.linking import PendingLogins
 from bot.middlewares import DbSessionMiddleware, UpdateLogMiddleware, UserMiddleware
 from core.accounts import AccountService
+from core.admin import build_admin_service
 from core.audiences import AudienceService
 from core.auth import build_auth_service
 from core.campaign_service import build_campaign_service
 from core.settings import Settings
+from core.teams import TeamService
 from db.kv import RedisNotifier, RedisThrottle
 from db.leases import leases_for
+from db.metrics import bot_update_histogram
 from gateway.campaigns import Planner
 from gateway.telegram import TelegramGateway
+from workers.heartbeat import RedisWorkerRegistry
 
 
 class SharedRedisStorage(RedisStorage):
@@ -64,11 +68,12 @@ def build_dispatcher(
     """
     dp = Dispatcher(storage=SharedRedisStorage(redis))
     # Outer middlewares run in the order registered: trace first, then session, then user.
-    dp.update.outer_middleware(UpdateLogMiddleware())
+    dp.update.outer_middleware(UpdateLogMiddleware(bot_update_histogram(redis)))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(UserMiddleware(settings.admin_telegram_ids))
     dp["settings"] = settings
     dp["auth"] = build_auth_service(settings, RedisThrottle(redis), RedisNotifier(redis))
+    dp["admin"] = build_admin_service(settings, sessions=dp["auth"], workers=RedisWorkerRegistry(redis))
     dp["sessionmaker"] = sessionmaker
     dp["gateway"] = gateway
     dp["accounts"] = accounts
@@ -77,6 +82,7 @@ def build_dispatcher(
     # Unlinking logs an account out, which only the holder of its lease may do.
     dp["leases"] = leases_for(settings, sessionmaker, "bot")
     dp["campaigns"] = build_campaign_service(settings)
+    dp["teams"] = TeamService(RedisNotifier(redis))
     dp["planner"] = Planner(campaigns=dp["campaigns"], accounts=accounts, gateway=gateway,
                             leases=dp["leases"], sessionmaker=sessionmaker)
     dp.include_routers(*get_routers())

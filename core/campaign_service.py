@@ -16,6 +16,7 @@ from core.campaigns import CampaignStatus, TargetState, check_move, start_status
 from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO
 from core.errors import InvalidInput, NotFound
 from core.interfaces import Dal
+from core.installation import effective_limits
 from core.limits import InviteLimits, day_start, limits_from
 from core.pagination import Page, read_page
 from core.settings import Settings
@@ -121,7 +122,7 @@ def public_counts(states: dict[str, int]) -> dict[str, int]:
 
 class CampaignService:
     def __init__(self, limits: InviteLimits) -> None:
-        self.limits = limits  # the installation's defaults (already under the admins' maximums)
+        self.limits = limits  # the installation's defaults; the admins' maximums apply on use
 
     async def create(
         self,
@@ -256,7 +257,7 @@ class CampaignService:
         page = await read_page(fetch, follow_up_limit, key=lambda row: row[0])
         return CampaignReport(
             campaign, counts, await dal.reasons(campaign.id), usage, [row[1] for row in page.items],
-            page.next_cursor, self.limits_of(campaign),
+            page.next_cursor, await self.effective_limits(dal, campaign),
         )
 
     async def events(
@@ -272,6 +273,10 @@ class CampaignService:
 
     def limits_of(self, campaign: CampaignDTO) -> InviteLimits:
         return InviteLimits(**campaign.limits) if campaign.limits else self.limits
+
+    async def effective_limits(self, dal: Dal, campaign: CampaignDTO) -> InviteLimits:
+        """The campaign's limits under the admins' maximums as stored right now."""
+        return await effective_limits(dal, self.limits_of(campaign))
 
 
 def build_campaign_service(settings: Settings) -> CampaignService:

@@ -128,6 +128,11 @@ class Effect:
     spends_quota: bool  # counts towards the account's limits
     follow_up: bool = False  # goes to the list the owner shares the invite link with
 
+    @property
+    def event_outcome(self) -> str:
+        """The outcome `invite_events` records: the final state, or `retry`."""
+        return self.state.value if self.state.final else "retry"
+
 
 FOLLOW_UP_REASONS = frozenset({Reason.PRIVACY_RESTRICTED, Reason.NOT_MUTUAL_CONTACT, Reason.MISSING_INVITEE})
 

@@ -36,7 +36,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "/audiences — your audiences\n"
             "/campaign_new — a new invite campaign\n"
             "/campaigns — your campaigns\n"
-            "/team — your team\n"
+            "/team — your team and workspaces (/team_add @username, /team_remove)\n"
             "/admin — installation admin menu (admins only)"
         ),
         "lang.choose": "Choose your language:",
@@ -62,6 +62,77 @@ CATALOG: dict[str, dict[str, str]] = {
         "cmd.campaigns": "Your campaigns",
         "cmd.team": "Your team",
         "cmd.admin": "Installation admin menu",
+        # installation admin (/admin, /admin_limits)
+        "admin.menu": "🛠 Installation admin. Choose a section:",
+        "admin.btn.stats": "📊 Stats",
+        "admin.btn.users": "👥 Users",
+        "admin.btn.limits": "⚖️ Limits",
+        "admin.btn.health": "🩺 Accounts health",
+        "admin.btn.menu": "← Menu",
+        "admin.btn.block": "🚫 Block",
+        "admin.btn.unblock": "✅ Unblock",
+        "admin.btn.grant": "⭐ Make admin",
+        "admin.btn.revoke": "Remove admin role",
+        "admin.stats": (
+            "📊 The installation now\n"
+            "Users: {users} (admins: {admins}, blocked: {blocked})\n"
+            "Workspaces: {workspaces}\n"
+            "Linked accounts: {accounts}\n"
+            "Invites today (UTC): {invites}\n"
+            "Workers alive: {workers}\n"
+            "Collection tasks: {tasks}\n"
+            "Campaigns at work: {campaigns}"
+        ),
+        "admin.none": "none",
+        "admin.users_ask": "Send a username (@name, or its beginning) or a Telegram id. /cancel stops the search.",
+        "admin.users_found": "Found for «{query}» — choose a user, or send another search:",
+        "admin.users_more": "Only the first {count} are shown: make the search more precise.",
+        "admin.users_none": "Nobody found for «{query}». Send another username or id.",
+        "admin.search_cancelled": "The user search is over. /admin opens the menu.",
+        "admin.user_card": "{name}\nTelegram id: {telegram_id} · user #{id}\nRole: {role}\nAccess: {access}",
+        "admin.user_configured": "Named in the settings: always an admin.",
+        "admin.role.admin": "admin",
+        "admin.role.user": "user",
+        "admin.access.blocked": "blocked",
+        "admin.access.allowed": "allowed",
+        "admin.done.block": "{name} is blocked; their web panel sessions have ended.",
+        "admin.done.unblock": "{name} is unblocked.",
+        "admin.done.grant": "{name} is an admin now.",
+        "admin.done.revoke": "{name} is no longer an admin.",
+        "admin.limits": (
+            "⚖️ Invite limits in use:\n{rows}\n\n{stored}\n\n"
+            "Change the maximums like this:\n/admin_limits daily_per_account=20 daily_per_chat=10"
+        ),
+        "admin.limits_row": "• {name}: {effective} (settings {configured}, maximum {maximum})",
+        "admin.limits_stored": "Caps and lifetimes never go above the maximums; pauses and rest times never below.",
+        "admin.limits_not_stored": "No maximums set yet: the settings apply as they are.",
+        "admin.limits_usage": (
+            "Name the limits to change as name=number, for example:\n"
+            "/admin_limits daily_per_account=20 daily_per_chat=10\nNames: {names}"
+        ),
+        "admin.limits_saved": "Saved. Workers use the new limits from their next pass.",
+        "admin.limits_invalid": "Not saved: {problem}.",
+        "admin.health": "🩺 Linked accounts: {counts}",
+        "admin.health_item": "• #{id} {account} · workspace #{workspace} — {status}{reason}{until}",
+        "admin.health_reason": " (reason: {reason})",
+        "admin.health_until": ", until {until} UTC",
+        "admin.health_empty": "No accounts are linked yet.",
+        "admin.status.active": "active",
+        "admin.status.cooldown": "resting",
+        "admin.status.parked": "parked",
+        "admin.status.unauthorized": "logged out",
+        "admin.status.banned": "banned",
+        "admin.status.disabled": "disabled",
+        "error.admin_only": "Only installation admins may do this.",
+        "error.admin_self": "You cannot do this to yourself: ask another admin.",
+        "error.admin_configured": "This admin is named in the installation's settings: they stay an admin and cannot be blocked.",
+        "problem.user_query": "{field}: a username like @name, or a Telegram id",
+        "problem.limits_empty": "name at least one limit, like daily_per_account=20",
+        "problem.limits_syntax": "«{word}» is not name=number",
+        "problem.limit_unknown": "{field}: no such limit (known: {names})",
+        "problem.limit_range": "{field}: must be a whole number from {low} to {high}",
+        "problem.limit_pause_order": "{field}: must not be below pause_min_s",
+        "problem.account_status": "{field}: one of {names}",
         # web login
         "web_auth.code": (
             "Your code for the web panel: {code}\n\n"
@@ -446,6 +517,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaigns.card": "🔄 Refresh",
         "campaigns.checking": "Checking the chat of «{name}» with your accounts…",
         "campaigns.cannot": "Not possible: {problem}.",
+        "campaigns.cannot_now": "Not possible: the campaign is {status}.",
         "campaigns.kept": "Kept as a draft: find it in /campaigns.",
         "campaigns.duplicated": "Copy #{id} is a new draft.",
         "campaigns.done.running": "Running.",
@@ -475,6 +547,38 @@ CATALOG: dict[str, dict[str, str]] = {
         "daily.campaign": "• #{id} {name} — {status}\n   {progress}",
         "daily.none_working": "No campaign is at work now.",
         "error.no_accounts": "No linked Telegram account of this workspace can do this now. Link one in the bot with /link.",
+        # /team, /team_add, /team_remove
+        "team.title": "Team of «{workspace}» (you are the {role}):",
+        "team.role.owner": "owner",
+        "team.role.manager": "manager",
+        "team.owner_hint": (
+            "Add a manager: /team_add @username (they must have sent /start to me first). "
+            "Remove one: /team_remove."
+        ),
+        "team.manager_hint": "Managers run accounts, audiences and campaigns; the owner manages the team.",
+        "team.workspaces": "Your workspaces (I work in the one marked ✓):",
+        "team.leave": "Leave «{workspace}»",
+        "team.switched": "Now working in «{workspace}».",
+        "team.not_owner": "Only the owner of «{workspace}» manages its team.",
+        "team.failed": "Not done: {problem}.",
+        "team_add.usage": "Who should join? Send /team_add @username. They must have sent /start to me first.",
+        "team.added": "{name} is now a manager of «{workspace}». I have told them.",
+        "team_remove.choose": "Whom should I remove from «{workspace}»?",
+        "team_remove.none": "«{workspace}» has no managers. Add one with /team_add @username.",
+        "team_remove.button": "Remove {name}",
+        "team.removed": "{name} is no longer in «{workspace}».",
+        "team.left": "You have left «{workspace}». I work in «{current}» now.",
+        "team.added_notice": "{by} added you to the team «{workspace}» as a manager. Send /team to switch to it.",
+        "team.removed_notice": "{by} removed you from the team «{workspace}».",
+        "team.left_notice": "{member} left your team «{workspace}».",
+        "problem.team_username": "username: a Telegram username like @name",
+        "problem.team_not_registered": (
+            "@{username} has not started this bot yet: ask them to send /start to the bot, then add them again"
+        ),
+        "problem.team_already_member": "@{username} is already in this team",
+        "problem.team_not_member": "@{username} is not in this team",
+        "problem.team_owner": "the owner always stays in the team",
+        "problem.team_full": "a team has at most {max} people",
     },
     "ru": {
         "start.new": (
@@ -498,7 +602,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "/audiences — ваши аудитории\n"
             "/campaign_new — новая кампания приглашений\n"
             "/campaigns — ваши кампании\n"
-            "/team — ваша команда\n"
+            "/team — ваша команда и пространства (/team_add @username, /team_remove)\n"
             "/admin — меню администратора (только для администраторов)"
         ),
         "lang.choose": "Выберите язык:",
@@ -523,6 +627,77 @@ CATALOG: dict[str, dict[str, str]] = {
         "cmd.campaigns": "Ваши кампании",
         "cmd.team": "Ваша команда",
         "cmd.admin": "Меню администратора установки",
+        # installation admin (/admin, /admin_limits)
+        "admin.menu": "🛠 Администрирование установки. Выберите раздел:",
+        "admin.btn.stats": "📊 Статистика",
+        "admin.btn.users": "👥 Пользователи",
+        "admin.btn.limits": "⚖️ Лимиты",
+        "admin.btn.health": "🩺 Состояние аккаунтов",
+        "admin.btn.menu": "← Меню",
+        "admin.btn.block": "🚫 Заблокировать",
+        "admin.btn.unblock": "✅ Разблокировать",
+        "admin.btn.grant": "⭐ Сделать админом",
+        "admin.btn.revoke": "Снять роль админа",
+        "admin.stats": (
+            "📊 Установка сейчас\n"
+            "Пользователи: {users} (админов: {admins}, заблокировано: {blocked})\n"
+            "Пространства: {workspaces}\n"
+            "Подключённые аккаунты: {accounts}\n"
+            "Приглашения сегодня (UTC): {invites}\n"
+            "Обработчиков в работе: {workers}\n"
+            "Задачи сбора: {tasks}\n"
+            "Кампании в работе: {campaigns}"
+        ),
+        "admin.none": "нет",
+        "admin.users_ask": "Отправьте имя пользователя (@name или его начало) или Telegram id. /cancel завершает поиск.",
+        "admin.users_found": "Найдено по «{query}» — выберите пользователя или отправьте новый запрос:",
+        "admin.users_more": "Показаны только первые {count}: уточните запрос.",
+        "admin.users_none": "По «{query}» никого нет. Отправьте другое имя или id.",
+        "admin.search_cancelled": "Поиск пользователей завершён. /admin открывает меню.",
+        "admin.user_card": "{name}\nTelegram id: {telegram_id} · пользователь №{id}\nРоль: {role}\nДоступ: {access}",
+        "admin.user_configured": "Указан в настройках: всегда администратор.",
+        "admin.role.admin": "администратор",
+        "admin.role.user": "пользователь",
+        "admin.access.blocked": "заблокирован",
+        "admin.access.allowed": "открыт",
+        "admin.done.block": "{name} заблокирован; его сессии веб-панели завершены.",
+        "admin.done.unblock": "{name} разблокирован.",
+        "admin.done.grant": "{name} теперь администратор.",
+        "admin.done.revoke": "{name} больше не администратор.",
+        "admin.limits": (
+            "⚖️ Действующие лимиты приглашений:\n{rows}\n\n{stored}\n\n"
+            "Изменить максимумы можно так:\n/admin_limits daily_per_account=20 daily_per_chat=10"
+        ),
+        "admin.limits_row": "• {name}: {effective} (настройки {configured}, максимум {maximum})",
+        "admin.limits_stored": "Лимиты не поднимаются выше максимумов, а паузы и отдых не становятся короче.",
+        "admin.limits_not_stored": "Максимумы ещё не заданы: действуют настройки как есть.",
+        "admin.limits_usage": (
+            "Укажите лимиты в виде имя=число, например:\n"
+            "/admin_limits daily_per_account=20 daily_per_chat=10\nИмена: {names}"
+        ),
+        "admin.limits_saved": "Сохранено. Обработчики применят новые лимиты со следующего прохода.",
+        "admin.limits_invalid": "Не сохранено: {problem}.",
+        "admin.health": "🩺 Подключённые аккаунты: {counts}",
+        "admin.health_item": "• №{id} {account} · пространство №{workspace} — {status}{reason}{until}",
+        "admin.health_reason": " (причина: {reason})",
+        "admin.health_until": ", до {until} UTC",
+        "admin.health_empty": "Подключённых аккаунтов пока нет.",
+        "admin.status.active": "активен",
+        "admin.status.cooldown": "отдыхает",
+        "admin.status.parked": "на стоянке",
+        "admin.status.unauthorized": "вышел из сессии",
+        "admin.status.banned": "забанен",
+        "admin.status.disabled": "отключён",
+        "error.admin_only": "Это могут только администраторы установки.",
+        "error.admin_self": "С собой так нельзя: попросите другого администратора.",
+        "error.admin_configured": "Этот администратор указан в настройках установки: он остаётся администратором, заблокировать его нельзя.",
+        "problem.user_query": "{field}: имя пользователя вида @name или Telegram id",
+        "problem.limits_empty": "укажите хотя бы один лимит, например daily_per_account=20",
+        "problem.limits_syntax": "«{word}» — не в виде имя=число",
+        "problem.limit_unknown": "{field}: такого лимита нет (есть: {names})",
+        "problem.limit_range": "{field}: нужно целое число от {low} до {high}",
+        "problem.limit_pause_order": "{field}: не может быть меньше pause_min_s",
+        "problem.account_status": "{field}: одно из {names}",
         "web_auth.code": (
             "Ваш код для веб-панели: {code}\n\n"
             "Откройте {panel_url}, введите имя пользователя @{username} и этот код. "
@@ -899,6 +1074,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaigns.card": "🔄 Обновить",
         "campaigns.checking": "Проверяю чат кампании «{name}» вашими аккаунтами…",
         "campaigns.cannot": "Нельзя: {problem}.",
+        "campaigns.cannot_now": "Нельзя: кампания {status}.",
         "campaigns.kept": "Оставлена черновиком: она в /campaigns.",
         "campaigns.duplicated": "Копия №{id} — новый черновик.",
         "campaigns.done.running": "Запущена.",
@@ -928,6 +1104,38 @@ CATALOG: dict[str, dict[str, str]] = {
         "daily.campaign": "• №{id} {name} — {status}\n   {progress}",
         "daily.none_working": "Сейчас ни одна кампания не работает.",
         "error.no_accounts": "Ни один подключённый аккаунт Telegram этого пространства сейчас не может это сделать. Подключите аккаунт в боте командой /link.",
+        # /team, /team_add, /team_remove
+        "team.title": "Команда «{workspace}» (вы — {role}):",
+        "team.role.owner": "владелец",
+        "team.role.manager": "менеджер",
+        "team.owner_hint": (
+            "Добавить менеджера: /team_add @username (он должен сначала отправить мне /start). "
+            "Убрать: /team_remove."
+        ),
+        "team.manager_hint": "Менеджеры ведут аккаунты, аудитории и кампании; командой управляет владелец.",
+        "team.workspaces": "Ваши пространства (я работаю в отмеченном ✓):",
+        "team.leave": "Выйти из «{workspace}»",
+        "team.switched": "Теперь работаем в «{workspace}».",
+        "team.not_owner": "Командой «{workspace}» управляет только владелец.",
+        "team.failed": "Не получилось: {problem}.",
+        "team_add.usage": "Кого добавить? Отправьте /team_add @username. Человек должен сначала отправить мне /start.",
+        "team.added": "{name} теперь менеджер «{workspace}». Я ему сообщил.",
+        "team_remove.choose": "Кого убрать из «{workspace}»?",
+        "team_remove.none": "В «{workspace}» нет менеджеров. Добавьте: /team_add @username.",
+        "team_remove.button": "Убрать {name}",
+        "team.removed": "{name} больше не в «{workspace}».",
+        "team.left": "Вы вышли из «{workspace}». Теперь работаем в «{current}».",
+        "team.added_notice": "{by} добавил вас в команду «{workspace}» менеджером. Отправьте /team, чтобы переключиться.",
+        "team.removed_notice": "{by} убрал вас из команды «{workspace}».",
+        "team.left_notice": "{member} вышел из вашей команды «{workspace}».",
+        "problem.team_username": "username: имя пользователя Telegram, например @name",
+        "problem.team_not_registered": (
+            "@{username} ещё не запускал этого бота: попросите его отправить боту /start и добавьте снова"
+        ),
+        "problem.team_already_member": "@{username} уже в этой команде",
+        "problem.team_not_member": "@{username} нет в этой команде",
+        "problem.team_owner": "владелец всегда остаётся в команде",
+        "problem.team_full": "в команде не больше {max} человек",
     },
 }
 

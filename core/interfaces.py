@@ -25,11 +25,14 @@ from core.dto import (
     ParseTaskDTO,
     RefreshState,
     StoredCode,
+    TeamMember,
     TelegramProfile,
     UserDTO,
     WorkspaceRef,
     WorkspaceRole,
 )
+from core.dto import GlobalRole
+from core.installation import AuditEntry, InstallationCounts, InstallationStore, WorkerBeat
 from core.parsing import ParseStatus
 from core.secretbox import Sealed
 from core.telegram import AccountInfo
@@ -53,6 +56,22 @@ class UserStore(Protocol):
     async def list_workspaces(self, user_id: int) -> list[WorkspaceRef]: ...
 
     async def workspace_role(self, user_id: int, workspace_id: int) -> WorkspaceRole | None: ...
+
+    async def current_workspace_id(self, user_id: int) -> int | None:
+        """The workspace the user last chose in the bot (not checked against memberships)."""
+
+    async def set_current_workspace(self, user_id: int, workspace_id: int) -> None: ...
+
+
+class TeamStore(Protocol):
+    async def list_members(self, workspace_id: int) -> list[TeamMember]:
+        """The workspace's team: the owner first, then managers in the order they joined."""
+
+    async def add_member(self, workspace_id: int, user_id: int, role: WorkspaceRole) -> bool:
+        """False when the user is already a member (of any role)."""
+
+    async def remove_member(self, workspace_id: int, user_id: int) -> bool:
+        """False when the user was not a member; a removed member's bot leaves the workspace."""
 
 
 class LoginStore(Protocol):
@@ -233,8 +252,48 @@ class CampaignStore(Protocol):
 
     async def invites_today(self, workspace_id: int, day: datetime) -> dict[str, int]: ...
 
+    async def invites_between(self, workspace_id: int, start: datetime, end: datetime | None) -> dict[str, int]: ...
 
-class Dal(UserStore, LoginStore, AuditStore, AccountStore, AudienceStore, CampaignStore, Protocol):
+
+class AdminStore(InstallationStore, Protocol):
+    """Installation-wide reads and changes for admins: across workspaces, never for users."""
+
+    async def search_users(self, *, username_prefix: str | None, telegram_id: int | None,
+                           after_id: int, limit: int) -> list[UserDTO]:
+        """Users by id; both filters None: everyone. `username_prefix` is lower-case, no `@`."""
+
+    async def set_user_blocked(self, user_id: int, blocked: bool) -> UserDTO | None: ...
+
+    async def set_user_role(self, user_id: int, role: GlobalRole) -> UserDTO | None: ...
+
+    async def revoke_user_sessions(self, user_id: int, at: datetime, reason: str) -> list[uuid.UUID]:
+        """Revoke every live panel session of the user; returns their ids."""
+
+    async def installation_counts(self, day: datetime) -> InstallationCounts:
+        """Totals of the installation; invites counted from `day` (00:00 UTC) on."""
+
+    async def accounts_health(self, status: AccountStatus | None, *, after_id: int,
+                              limit: int) -> list[AccountDTO]: ...
+
+    async def audit_events(self, workspace_id: int | None, *, before_id: int | None,
+                           limit: int) -> list[AuditEntry]:
+        """Newest first; `workspace_id` None: every event of the installation."""
+
+
+class WorkerRegistry(Protocol):
+    """Worker processes alive now (their heartbeats)."""
+
+    async def alive_workers(self) -> list[WorkerBeat]: ...
+
+
+class SessionRevoker(Protocol):
+    """Makes revoked panel sessions fail at once in every API process."""
+
+    async def forget_sessions(self, session_ids: Iterable[uuid.UUID]) -> None: ...
+
+
+class Dal(UserStore, LoginStore, AuditStore, AccountStore, AudienceStore, CampaignStore, TeamStore, AdminStore,
+          Protocol):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...

@@ -70,8 +70,8 @@ class Planner:
             if CampaignStatus(campaign.status) not in PREFLIGHT_STATUSES:
                 raise InvalidInput("status", field="status", problem="preflight_status", status=campaign.status)
             accounts = list(await dal.list_accounts(workspace_id, after_id=0, limit=1000))
+            limits = await self.campaigns.effective_limits(dal, campaign)
             await dal.rollback()
-        limits = self.campaigns.limits_of(campaign)
         now = datetime.now(UTC)
         seen = _Seen()
         rights: dict[int, cg.ChatRights | None] = {}  # None: cannot see the chat

@@ -9,18 +9,26 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from core.accounts import build_account_service
+from core.admin import build_admin_service
 from core.auth import build_auth_service
 from core.campaign_service import build_campaign_service
 from core.settings import Settings
+from core.teams import TeamService
 from db.engine import create_engine, create_sessionmaker
 from db.kv import RedisNotifier, RedisThrottle
 from db.leases import leases_for
 from gateway.campaigns import Planner
 from gateway.telegram import TelegramGateway, client_factory
+from workers.heartbeat import RedisWorkerRegistry
 from webui_api.http import cors_middleware, security_headers_middleware, trace_middleware
-from webui_api.keys import ACCOUNTS, AUTH, CAMPAIGNS, GATEWAY, LEASES, PLANNER, REDIS, SESSIONMAKER, SETTINGS
+from webui_api.keys import (
+    ACCOUNTS, ADMIN, AUTH, CAMPAIGNS, GATEWAY, LEASES, PLANNER, REDIS, SESSIONMAKER, SETTINGS, TEAMS,
+)
 from webui_api.routing import ApiRoutes, openapi_document
 from webui_api.views import accounts, audiences, auth, campaigns, me, search, system
+from webui_api.views import campaign_stream, limits, panel
+from webui_api.views import team
+from webui_api.views import admin, audit
 
 # CSV imports are the largest bodies; JSON bodies have their own, smaller cap (http.py).
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -28,7 +36,8 @@ MAX_BODY_BYTES = 6 * 1024 * 1024
 
 def route_tables() -> list[ApiRoutes]:
     return [auth.routes, me.routes, accounts.routes, audiences.routes, campaigns.routes, search.routes,
-            system.routes]
+            system.routes, campaign_stream.routes, limits.routes, team.routes, panel.routes,
+            admin.routes, audit.routes]
 
 
 def _version() -> str:
@@ -49,6 +58,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[GATEWAY] = TelegramGateway(client_factory(settings))
     app[LEASES] = leases_for(settings, app[SESSIONMAKER], "api")
     app[CAMPAIGNS] = build_campaign_service(settings)
+    app[ADMIN] = build_admin_service(settings, sessions=app[AUTH], workers=RedisWorkerRegistry(redis))
+    app[TEAMS] = TeamService(RedisNotifier(redis))
     app[PLANNER] = Planner(campaigns=app[CAMPAIGNS], accounts=app[ACCOUNTS], gateway=app[GATEWAY],
                            leases=app[LEASES], sessionmaker=app[SESSIONMAKER])
     try:
@@ -65,6 +76,8 @@ def init_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_resources)
+    campaign_stream.setup(app)
+    panel.setup(app)
     tables = route_tables()
     for table in tables:
         table.add_to(app)

@@ -7,9 +7,11 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.accounts import AccountService
+from core.admin import AdminService
 from core.auth import AuthService
 from core.campaign_service import CampaignService
 from core.settings import Settings
+from core.teams import TeamService
 from db.leases import LeaseStore
 from gateway.campaigns import Planner
 from gateway.telegram import TelegramGateway
@@ -22,4 +24,6 @@ ACCOUNTS = web.AppKey("accounts", AccountService)
 GATEWAY = web.AppKey("gateway", TelegramGateway)
 LEASES = web.AppKey("leases", LeaseStore)
 CAMPAIGNS = web.AppKey("campaigns", CampaignService)
+ADMIN = web.AppKey("admin", AdminService)
 PLANNER = web.AppKey("planner", Planner)
+TEAMS = web.AppKey("teams", TeamService)

@@ -25,6 +25,7 @@ from db.dal import open_dal
 from db.engine import create_engine, create_sessionmaker
 from db.kv import RedisNotifier
 from db.leases import LeaseStore, leases_for
+from db.metrics import invite_counter
 from gateway.telegram import TelegramGateway, client_factory
 from workers.campaign_watch import CampaignWatch
 from workers.health import check_all_accounts
@@ -47,6 +48,7 @@ class Parts:
     """What every job of a worker process shares: built once per process."""
 
     sessionmaker: async_sessionmaker[AsyncSession]
+    redis: Redis
     notifier: RedisNotifier
     service: AccountService
     gateway: TelegramGateway
@@ -58,6 +60,7 @@ def wire(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], red
     notifier = RedisNotifier(redis)
     return Parts(
         sessionmaker=sessionmaker,
+        redis=redis,
         notifier=notifier,
         service=build_account_service(settings, notifier),
         gateway=TelegramGateway(client_factory(settings)),
@@ -73,6 +76,7 @@ def invite_engine(settings: Settings, parts: Parts) -> InviteEngine:
         service=parts.service,
         leases=parts.leases,
         config=InviteConfig(limits=limits, claim_ttl_s=settings.account_lease_ttl_s),
+        attempts=invite_counter(parts.redis),
     )
 
 

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core import campaigns as cg
 from core.accounts import can_work
 from core.interfaces import Notifier
+from core.installation import effective_limits
 from core.limits import InviteLimits, day_start
-from core.logs import get_logger
+from core.logs import get_logger, trace_scope
 from db.dal import open_dal
 from db.dal_invites import CampaignRow, InviteDal
 
@@ -57,7 +58,8 @@ class CampaignWatch:
             done = await dal.finished_since(now - timedelta(seconds=RECENTLY_DONE_S))
         working = [c for c in campaigns if c.id not in done]
         for row in working:
-            await self._refresh_waiting(row, now)
+            with trace_scope(row.trace_id):
+                await self._refresh_waiting(row, now)
         await self._notify_progress([c.id for c in working], done)
 
     async def _refresh_waiting(self, row: CampaignRow, now: datetime) -> None:
@@ -65,8 +67,9 @@ class CampaignWatch:
         if not cg.in_active_hours(now, row.active_from_hour, row.active_to_hour):
             reason = "hours"
         else:
-            limits = InviteLimits(**row.limits) if row.limits else self.limits
             async with open_dal(self.sessionmaker) as dal:
+                # Read on every pass: an admin's new maximums apply without a restart.
+                limits = await effective_limits(dal, InviteLimits(**row.limits) if row.limits else self.limits)
                 accounts = await dal.list_accounts(row.workspace_id, after_id=0, limit=1000)
                 named = cg.eligible_ids(row.preflight)
                 allowed = None if named is None else named | cg.unchecked_ids(row.preflight)

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import accounts, audiences, errors, fallback, linking, parsing, search, start, web_auth
+from bot.handlers import (
+    accounts,
+    admin,
+    audiences,
+    campaigns,
+    errors,
+    fallback,
+    linking,
+    parsing,
+    search,
+    start,
+    team,
+    web_auth,
+)
 
 
 def get_routers() -> list[Router]:
@@ -18,6 +31,11 @@ def get_routers() -> list[Router]:
         search.create_router(),
         # Before the linking router: its /cancel would otherwise end the wait for an import file.
         audiences.create_router(),
+        # Before the linking router too: /cancel leaves the campaign wizard with its own answer.
+        campaigns.create_router(),
+        team.create_router(),
+        # Before the linking router too: /cancel ends the admin's user search with its own answer.
+        admin.create_router(),
         # Before the fallback, and after the routers whose commands must keep working while
         # a login waits for an answer (the linking router takes any other text as that answer).
         linking.create_router(),

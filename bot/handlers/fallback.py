@@ -16,8 +16,8 @@ _ANY_COMMAND = re.compile(r".+")
 
 async def not_available_yet(message: Message, lang: str) -> None:
     # A public command reaching this router has no feature router in this build yet
-    # (/accounts, /link, /link_phone, /parse, /search, /tasks and /audiences have theirs,
-    # in private chats and groups alike).
+    # (/accounts, /link, /link_phone, /parse, /search, /tasks, /audiences, /campaign_new,
+    # /campaigns and /team have theirs, in private chats and groups alike).
     await message.answer(t(lang, "not_available_yet"))
 
 
@@ -32,7 +32,9 @@ async def stale_button(query: CallbackQuery) -> None:
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(not_available_yet, Command(*COMMANDS))
+    # /admin reaching this router comes from a non-admin: it is "unknown" to them, so the
+    # menu's existence is not revealed (bot/handlers/admin.py).
+    router.message.register(not_available_yet, Command(*(c for c in COMMANDS if c != "admin")))
     # Command() also skips commands addressed to another bot (/cmd@other_bot).
     router.message.register(unknown_command, Command(_ANY_COMMAND))
     router.callback_query.register(stale_button)

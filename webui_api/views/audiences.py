@@ -7,6 +7,7 @@ from aiohttp import web
 from core.audiences import AudienceService, ImportReport
 from core.dto import AudienceDTO, ParseTaskDTO
 from core.errors import InvalidInput
+from core.logs import current_trace_id
 from core.parsing import Filters, LastSeen, Priority
 from db.dal import open_dal
 from webui_api.http import current_workspace, json_model, parse_body, path_id, query_int, require_auth
@@ -69,7 +70,7 @@ def _cursor(request: web.Request) -> int | None:
 
 # --- parse tasks --------------------------------------------------------------------------
 @routes.post("/api/v1/parse-tasks", summary="Queue a collection task", request=ParseTaskCreate,
-             response=ParseTaskOut, errors=(404,))
+             response=ParseTaskOut, errors=(404,), status=201)
 async def create_task(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     body = await parse_body(request, ParseTaskCreate)
@@ -89,6 +90,7 @@ async def create_task(request: web.Request) -> web.Response:
                 need_premium=body.filters.need_premium,
                 need_photo=body.filters.need_photo,
             ),
+            trace_id=current_trace_id(),
         )
     return json_model(_task_out(task), status=201)
 

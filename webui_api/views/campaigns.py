@@ -146,7 +146,7 @@ async def _view_out(request: web.Request, dal: Dal, user_id: int, workspace_id: 
 
 # --- creating and looking --------------------------------------------------------------------
 @routes.post("/api/v1/campaigns", summary="Create a draft and run its pre-flight through the linked accounts",
-             request=CampaignCreate, response=CampaignOut, errors=(404,))
+             request=CampaignCreate, response=CampaignOut, errors=(404,), status=201)
 async def create_campaign(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     body = await parse_body(request, CampaignCreate)
@@ -294,4 +294,4 @@ _CONTROLS: tuple[tuple[str, Control, int, str], ...] = (
 )
 for _name, _action, _status, _summary in _CONTROLS:
     routes.post(f"/api/v1/campaigns/{{campaign_id}}/{_name}", summary=_summary, response=CampaignOut,
-                errors=(400, 404))(_control(_name, _action, _status))
+                errors=(400, 404), status=_status)(_control(_name, _action, _status))
