@@ -95,6 +95,7 @@ API: tuple[ApiRow, ...] = (
     _r("POST", "/api/v1/campaigns/{campaign_id}/duplicate", 401, 404, 201, 201, 404),
     _r("GET", "/api/v1/campaigns/{campaign_id}/stream", *MEMBERS, note="server-sent events"),
     _r("GET", "/api/v1/limits", *MEMBERS),
+    _r("GET", "/api/v1/invites/today", *MEMBERS),
     # --- team ---------------------------------------------------------------------------
     _r("GET", "/api/v1/workspace/members", *MEMBERS),
     _r("POST", "/api/v1/workspace/members", 401, 404, 403, 201, 404, note="add a manager: owner only"),

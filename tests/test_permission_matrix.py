@@ -130,6 +130,7 @@ PLANS: dict[str, Plan] = {
     "POST /api/v1/campaigns/{campaign_id}/duplicate": CAMPAIGN,
     "GET /api/v1/campaigns/{campaign_id}/stream": CAMPAIGN,
     "GET /api/v1/limits": Plan(),
+    "GET /api/v1/invites/today": Plan(),
     "GET /api/v1/workspace/members": Plan(),
     "POST /api/v1/workspace/members": Plan(json={"username": "fresh_person"}),
     "DELETE /api/v1/workspace/members/{user_id}": _p(user_id="manager_fresh"),

@@ -55,6 +55,7 @@ const en = {
   'dash.noCampaigns': 'No campaign is running.',
   'dash.toCampaigns': 'All campaigns',
   'dash.outcomes': 'Results of the campaigns at work',
+  'dash.today': 'Invite attempts today (UTC)',
   'dash.outcomesHint': 'People by outcome, over every campaign that is running, waiting, paused or scheduled.',
 
   'account.status.active': 'active',
@@ -217,6 +218,7 @@ const en = {
   'count.already_member': 'already there',
   'count.failed': 'failed',
   'count.skipped': 'skipped',
+  'count.retry': 'to try again',
   'outcome.invited': 'added',
   'outcome.already_member': 'already there',
   'outcome.failed': 'failed',
@@ -335,6 +337,7 @@ const ru = {
   'dash.noCampaigns': 'Ни одна кампания не идёт.',
   'dash.toCampaigns': 'Все кампании',
   'dash.outcomes': 'Итоги кампаний в работе',
+  'dash.today': 'Попытки приглашений сегодня (UTC)',
   'dash.outcomesHint': 'Люди по итогам во всех идущих, ожидающих, приостановленных и запланированных кампаниях.',
 
   'account.status.active': 'активен',
@@ -497,6 +500,7 @@ const ru = {
   'count.already_member': 'уже в чате',
   'count.failed': 'не удалось',
   'count.skipped': 'пропущены',
+  'count.retry': 'повторить позже',
   'outcome.invited': 'добавлен',
   'outcome.already_member': 'уже в чате',
   'outcome.failed': 'не удалось',

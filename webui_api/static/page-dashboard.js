@@ -8,7 +8,8 @@ import { badge, errorBox, link, pageHeader, section } from './ui.js';
 
 const ACTIVE_CAMPAIGNS = 'running,waiting,paused,scheduled';
 const ACCOUNT_STATUSES = ['active', 'cooldown', 'parked', 'unauthorized', 'banned', 'disabled'];
-const OUTCOMES = ['invited', 'already_member', 'failed', 'skipped', 'pending'];
+const OUTCOMES = ['invited', 'already_member', 'failed', 'skipped'];
+const TODAY = [...OUTCOMES, 'retry'];
 
 function stat(label, value, id) {
   return h('div', { class: 'stat', id }, h('span', { class: 'stat-value' }, value), h('span', { class: 'stat-label' }, label));
@@ -64,16 +65,26 @@ function outcomesCard(result, lang) {
     h('div', { class: 'stats' }, OUTCOMES.map((o) => stat(t(`count.${o}`), formatNumber(totals[o], lang), `stat-${o}`))));
 }
 
+// Every attempt of the workspace since 00:00 UTC, from the invite journal.
+function todayCard(result, lang) {
+  if (result.status === 'rejected') return section(t('dash.today'), errorBox(result.reason));
+  const { outcomes } = result.value;
+  return section(t('dash.today'),
+    h('div', { class: 'stats' }, TODAY.map((o) => stat(t(`count.${o}`), formatNumber(outcomes[o] ?? 0, lang), `today-${o}`))));
+}
+
 export async function renderDashboard(root, ctx) {
   const grid = h('div', { class: 'grid' });
   replace(root, pageHeader(t('nav.dashboard')), grid);
   const load = async () => {
-    const [accounts, tasks, campaigns] = await Promise.allSettled([
+    const [accounts, today, tasks, campaigns] = await Promise.allSettled([
       api('/api/v1/accounts?limit=100'),
+      api('/api/v1/invites/today'),
       api('/api/v1/parse-tasks?limit=50'),
       api(`/api/v1/campaigns?status=${ACTIVE_CAMPAIGNS}&limit=50`),
     ]);
-    replace(grid, accountsCard(accounts, ctx.lang), campaignsCard(campaigns), outcomesCard(campaigns, ctx.lang), tasksCard(tasks));
+    replace(grid, accountsCard(accounts, ctx.lang), todayCard(today, ctx.lang), campaignsCard(campaigns),
+      outcomesCard(campaigns, ctx.lang), tasksCard(tasks));
   };
   await load();
   return every(5000, load);
