@@ -1,6 +1,7 @@
 """A worker process for the invite chaos test: the real engine, with short leases and no pauses.
 
-Environment: DATABASE_URL (postgresql+asyncpg), SESSION_KEYS, SANDBOX_URL.
+Environment: DATABASE_URL (postgresql+asyncpg), SESSION_KEYS, SANDBOX_URL, REDIS_URL (the
+installation-wide invite counters of /metrics).
 Exits when no campaign is working any more; SIGTERM stops it the way `python -m workers` does.
 """
 
@@ -10,12 +11,15 @@ import asyncio
 import os
 import signal
 
+from redis.asyncio import Redis
+
 from core.accounts import AccountService
 from core.limits import InviteLimits
 from core.secretbox import SessionCipher
 from core.settings import parse_session_keys
 from db.dal_invites import InviteDal
 from db.engine import create_engine, create_sessionmaker
+from db.metrics import invite_counter
 from db.leases import LeaseStore, process_owner
 from gateway.telegram import TelegramGateway
 from sandbox.world import SandboxClientFactory
@@ -37,6 +41,7 @@ CONFIG = InviteConfig(
 
 async def main() -> None:
     engine = create_engine(os.environ["DATABASE_URL"], pool_size=5)
+    redis = Redis.from_url(os.environ["REDIS_URL"])
     sessionmaker = create_sessionmaker(engine)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -46,6 +51,7 @@ async def main() -> None:
         service=AccountService(SessionCipher(parse_session_keys(os.environ["SESSION_KEYS"])), None),
         leases=LeaseStore(sessionmaker, f"chaos:{process_owner()}", ttl_s=LEASE_TTL_S),
         config=CONFIG,
+        attempts=invite_counter(redis),
     )
     try:
         while not stop.is_set():
@@ -56,6 +62,7 @@ async def main() -> None:
             await asyncio.sleep(0.1)
     finally:
         await inviter.close()
+        await redis.aclose()
         await engine.dispose()
 
 

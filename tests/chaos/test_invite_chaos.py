@@ -17,6 +17,8 @@ import time
 from collections import Counter
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from redis.asyncio import Redis
 from sqlalchemy import text
 
 from core.settings import PROJECT_ROOT
@@ -24,6 +26,7 @@ from gateway.telegram import TelegramGateway
 from sandbox.server import SandboxServer
 from sandbox.world import SandboxClientFactory, World
 from tests.invites.conftest import Setup, link_accounts, make_audience
+from webui_api.metrics import exposition
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 PEOPLE = 500
@@ -32,12 +35,19 @@ FREEZES = 3
 TARGET = 7_100_001
 
 
+async def _invited_metric(sessionmaker, redis: Redis) -> float:  # type: ignore[no-untyped-def]
+    """`tg_inviter_invites_total{outcome="invited"}` as the API's /metrics shows it."""
+    text_ = (await exposition(sessionmaker, redis)).decode()
+    return sum(s.value for f in text_string_to_metric_families(text_) for s in f.samples
+               if s.name == "tg_inviter_invites_total" and s.labels.get("outcome") == "invited")
+
+
 def _spawn(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, str(PROJECT_ROOT / "tests/chaos/invite_worker.py")],
                             env=env, cwd=PROJECT_ROOT)
 
 
-async def test_kill_and_freeze_workers_no_duplicates_no_losses(sessionmaker, settings, test_env, migrated) -> None:  # type: ignore[no-untyped-def]
+async def test_kill_and_freeze_workers_no_duplicates_no_losses(sessionmaker, settings, test_env, migrated, redis) -> None:  # type: ignore[no-untyped-def]
     rng = random.Random(int(os.environ.get("CHAOS_SEED", "5")))
     world = World()
     async with SandboxServer(world=world) as sandbox:
@@ -57,6 +67,7 @@ async def test_kill_and_freeze_workers_no_duplicates_no_losses(sessionmaker, set
 
         env = {**os.environ, **test_env, "DATABASE_URL": migrated, "SANDBOX_URL": sandbox.url,
                "PYTHONPATH": str(PROJECT_ROOT)}
+        metric_before = await _invited_metric(sessionmaker, redis)
         started = time.monotonic()
         procs = [_spawn(env) for _ in range(3)]
         faults = ["kill"] * KILLS + ["stop"] * FREEZES
@@ -100,11 +111,15 @@ async def test_kill_and_freeze_workers_no_duplicates_no_losses(sessionmaker, set
         lost = sum(1 for i in ids if i not in members)
         async with sessionmaker() as session:
             status = await session.scalar(text("SELECT status FROM campaigns WHERE id = :c"), {"c": cid})
+        # The metric is added to after the commit that records an invite: a kill -9 in
+        # between loses that one count (the journal, not the metric, is the truth).
+        counted = await _invited_metric(sessionmaker, redis) - metric_before
         print(f"\ninvite chaos: people={PEOPLE} kills={done_faults['kill']} freezes={done_faults['stop']} "
               f"elapsed={elapsed:.1f}s invite_calls={len(calls)} duplicates={duplicates} "
-              f"not_in_chat={lost} states={dict(states)} campaign={status}")
+              f"not_in_chat={lost} states={dict(states)} campaign={status} metric_invited={counted:.0f}")
         assert duplicates == 0
         assert lost == 0
         assert states == {"invited": PEOPLE}
         assert status == "done"
         assert done_faults["kill"] == KILLS and done_faults["stop"] == FREEZES
+        assert PEOPLE - KILLS <= counted <= PEOPLE
