@@ -19,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections import Counter
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -50,6 +52,8 @@ from gateway.telegram import Inviter, TelegramGateway
 from workers.leases import AccountBusy, LeaseLost, hold
 
 log = get_logger("workers.inviting")
+# What the current account's pass at a campaign has done (for its log line).
+_PASS: ContextVar[Counter[str] | None] = ContextVar("invite_pass", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,13 +222,16 @@ class InviteEngine:
         work = await self._prepare(account, row, inviter)
         if work is None:
             return None
-        before = sum(self.stats.values())
-        await self.reconcile(account, lease, inviter, work)
-        await self.resolve_names(account, inviter, work)
-        resume = await self._invite_loop(account, lease, inviter, work)
-        handled = sum(self.stats.values()) - before
+        handled = Counter[str]()
+        token = _PASS.set(handled)  # each account works in its own task: a count of its own
+        try:
+            await self.reconcile(account, lease, inviter, work)
+            await self.resolve_names(account, inviter, work)
+            resume = await self._invite_loop(account, lease, inviter, work)
+        finally:
+            _PASS.reset(token)
         if handled:
-            log.info("invite pass", campaign_id=row.id, account_id=account.id, handled=handled,
+            log.info("invite pass", campaign_id=row.id, account_id=account.id, handled=dict(handled),
                      resume_at=resume.isoformat() if resume else None)
         return resume
 
@@ -480,6 +487,9 @@ class InviteEngine:
 
     def _count(self, key: str) -> None:
         self.stats[key] = self.stats.get(key, 0) + 1
+        this_pass = _PASS.get()
+        if this_pass is not None:
+            this_pass[key] += 1
 
     async def _recorded(self, effects: list[cg.Effect]) -> None:
         """Count results whose `invite_events` rows are committed (never before: a rolled

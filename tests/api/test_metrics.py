@@ -248,4 +248,5 @@ async def test_a_campaign_carries_its_trace_into_the_invite_engine(
     with captured_logs("worker") as buffer:
         await setup.engine().run_account(await setup.account(901))
     passes = [line for line in lines(buffer) if line["event"] == "invite pass"]
-    assert [(p["campaign_id"], p["trace_id"], p["handled"]) for p in passes] == [(traced, "bot-update-7f3a", 3)]
+    assert [(p["campaign_id"], p["trace_id"], p["handled"]) for p in passes] == [
+        (traced, "bot-update-7f3a", {"invited": 3})]
