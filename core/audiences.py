@@ -50,6 +50,35 @@ class ImportReport:
     errors: list[dict[str, object]] = field(default_factory=list)
 
 
+MAX_MEMBER_QUERY = 64
+
+
+@dataclass(frozen=True, slots=True)
+class MemberQuery:
+    """Which members of an audience to list: a text found in the username or name (or the
+    id itself), a last-seen bucket, and the flags a member must have."""
+
+    text: str | None = None
+    last_seen: LastSeen | None = None
+    with_username: bool = False
+    premium: bool = False
+    photo: bool = False
+
+    @classmethod
+    def parse(cls, text: str | None, last_seen: str | None, **flags: bool) -> MemberQuery:
+        clean = " ".join((text or "").split()).lstrip("@") or None
+        if clean is not None and len(clean) > MAX_MEMBER_QUERY:
+            raise InvalidInput("q", field="q", problem="member_query", max=MAX_MEMBER_QUERY)
+        seen = None
+        if last_seen:
+            try:
+                seen = LastSeen(last_seen)
+            except ValueError:
+                raise InvalidInput("last_seen", field="last_seen", problem="last_seen",
+                                   allowed=", ".join(v.value for v in LastSeen)) from None
+        return cls(clean, seen, **flags)
+
+
 def audience_name(raw: str) -> str:
     name = " ".join(raw.split())
     if not name or len(name) > MAX_AUDIENCE_NAME:
@@ -209,12 +238,14 @@ class AudienceService:
         *,
         cursor: int | None = None,
         limit: int = 50,
+        query: MemberQuery | None = None,
     ) -> Page[MemberDTO]:
-        """Keyset pages by Telegram user id: every member exactly once, even while it grows."""
+        """Keyset pages by Telegram user id: every (matching) member exactly once, even while
+        the audience grows."""
         target = await self.audience(dal, user_id, workspace_id, audience_id)
         after = cursor if cursor is not None else -(2**63)
         return await read_page(
-            lambda n: dal.audience_members(target.id, after_user_id=after, limit=n),
+            lambda n: dal.audience_members(target.id, after_user_id=after, limit=n, query=query),
             limit,
             lambda m: m.user_id,
         )

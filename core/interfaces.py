@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.campaigns import CampaignStatus
 from core.dto import (
@@ -36,6 +36,9 @@ from core.installation import AuditEntry, InstallationCounts, InstallationStore,
 from core.parsing import ParseStatus
 from core.secretbox import Sealed
 from core.telegram import AccountInfo
+
+if TYPE_CHECKING:
+    from core.audiences import MemberQuery
 
 
 class UserStore(Protocol):
@@ -188,7 +191,9 @@ class AudienceStore(Protocol):
 
     async def delete_audience(self, audience_id: int) -> None: ...
 
-    async def audience_members(self, audience_id: int, *, after_user_id: int, limit: int) -> list[MemberDTO]: ...
+    async def audience_members(
+        self, audience_id: int, *, after_user_id: int, limit: int, query: MemberQuery | None = None
+    ) -> list[MemberDTO]: ...
 
     def audience_member_batches(self, audience_id: int, batch: int = 5000) -> AsyncIterator[list[MemberDTO]]: ...
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.audiences import MemberQuery
 from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO
 from core.parsing import LastSeen, ParseStatus
 from db.models import Audience, AudienceMember, AudienceUsername, ParseTask
@@ -72,6 +73,28 @@ def task_dto(row: ParseTask) -> ParseTaskDTO:
     )
 
 
+def _member_conditions(query: MemberQuery) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if query.text:
+        pattern = "%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        text_match = or_(
+            AudienceMember.username.ilike(pattern),
+            (AudienceMember.first_name + " " + func.coalesce(AudienceMember.last_name, "")).ilike(pattern),
+        )
+        if query.text.isdigit():
+            text_match = or_(text_match, AudienceMember.tg_user_id == int(query.text))
+        found.append(text_match)
+    if query.last_seen is not None:
+        found.append(AudienceMember.last_seen == query.last_seen)
+    if query.with_username:
+        found.append(AudienceMember.username.is_not(None))
+    if query.premium:
+        found.append(AudienceMember.premium.is_(True))
+    if query.photo:
+        found.append(AudienceMember.photo.is_(True))
+    return found
+
+
 class AudiencesSql:
     session: AsyncSession
 
@@ -122,14 +145,18 @@ class AudiencesSql:
     async def delete_audience(self, audience_id: int) -> None:
         await self.session.execute(delete(Audience).where(Audience.id == audience_id))
 
-    async def audience_members(self, audience_id: int, *, after_user_id: int, limit: int) -> list[MemberDTO]:
-        rows = await self.session.scalars(
+    async def audience_members(
+        self, audience_id: int, *, after_user_id: int, limit: int, query: MemberQuery | None = None
+    ) -> list[MemberDTO]:
+        stmt = (
             select(AudienceMember)
             .where(AudienceMember.audience_id == audience_id, AudienceMember.tg_user_id > after_user_id)
             .order_by(AudienceMember.tg_user_id)
             .limit(limit)
         )
-        return [member_dto(r) for r in rows]
+        if query is not None:
+            stmt = stmt.where(*_member_conditions(query))
+        return [member_dto(r) for r in await self.session.scalars(stmt)]
 
     async def audience_member_batches(self, audience_id: int, batch: int = 5000) -> AsyncIterator[list[MemberDTO]]:
         after = -(2**63)

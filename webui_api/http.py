@@ -263,6 +263,16 @@ def query_int(request: web.Request, name: str, *, default: int, low: int, high: 
     return int(raw)
 
 
+def query_flag(request: web.Request, name: str) -> bool:
+    """`?name=1|true|0|false` (absent: false); anything else is a 400 naming it."""
+    raw = request.query.get(name, "").lower()
+    if raw in ("", "0", "false"):
+        return False
+    if raw in ("1", "true"):
+        return True
+    raise InvalidInput(name, field=name, problem="flag")
+
+
 def query_cursor(request: web.Request) -> int:
     """`?cursor=`: the key of the last row of the previous page; absent or 0: the first page."""
     return query_int(request, "cursor", default=0, low=0, high=2**62)

@@ -145,3 +145,36 @@ async def test_only_the_owner_deletes_an_audience(api: TestClient, make_user: Ma
     as_owner = await _auth(login, owner)
     assert (await api.delete(f"/api/v1/audiences/{audience_id}", headers=as_owner)).status == 200
     assert (await api.get(f"/api/v1/audiences/{audience_id}", headers=as_owner)).status == 404
+
+
+async def test_members_filters_are_applied_by_the_server(api: TestClient, make_user: MakeUser, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    person = await make_user()
+    audience_id = await _audience_with(sessionmaker, person, 257)  # odd: a username; every 5th: premium
+    auth = await _auth(login, person)
+    base = f"/api/v1/audiences/{audience_id}/members"
+
+    async def ids(query: str) -> list[int]:
+        found: list[int] = []
+        cursor = ""
+        while True:
+            page = await (await api.get(f"{base}?limit=100&cursor={cursor}&{query}", headers=auth)).json()
+            found += [m["user_id"] for m in page["items"]]
+            if page["next_cursor"] is None:
+                return found
+            cursor = page["next_cursor"]
+
+    assert await ids("username=1") == [10_000 + i for i in range(257) if i % 2]
+    assert await ids("premium=true") == [10_000 + i for i in range(257) if i % 5 == 0]
+    assert await ids("username=1&premium=1") == [10_000 + i for i in range(257) if i % 10 == 5]
+    # Text: in the username (an underscore is a character, not a wildcard), the name, or the id.
+    assert await ids("q=@user_12") == [10_121, 10_123, 10_125, 10_127, 10_129]
+    assert await ids("q=n100") == [10_100]
+    assert await ids("q=10005") == [10_005]
+    assert await ids("last_seen=recently&photo=1") == [10_000 + i for i in range(257)]
+    assert await ids("last_seen=online") == []
+    for query, problem in (("last_seen=yesterday", "last_seen"), ("premium=yes", "flag"), ("q=" + "x" * 65, "member_query")):
+        refused = await api.get(f"{base}?{query}", headers=auth | {"Accept-Language": "ru"})
+        assert refused.status == 400, query
+        error = (await refused.json())["error"]
+        assert error["details"]["problem"] == problem
+        assert "Неверный запрос" in error["message"] and "{" not in error["message"]

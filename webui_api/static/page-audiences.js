@@ -39,16 +39,17 @@ function filtersForm(onChange) {
     field(t('members.search'), text),
     field(t('members.lastSeen'), seen),
     flags.map((box) => h('label', { class: 'check' }, box, t(`members.has.${box.name}`))));
-  form.addEventListener('input', onChange);
+  let timer = null;
+  form.addEventListener('input', () => {  // the server filters: ask again once typing pauses
+    clearTimeout(timer);
+    timer = setTimeout(onChange, 300);
+  });
   form.addEventListener('submit', (event) => event.preventDefault());
   return {
     form,
-    matches(m) {
-      const q = text.value.trim().toLowerCase().replace(/^@/, '');
-      if (q && ![m.username, m.first_name, m.last_name, String(m.user_id)].some((v) => (v ?? '').toLowerCase().includes(q))) return false;
-      if (seen.value && m.last_seen !== seen.value) return false;
-      const [username, premium, photo] = flags.map((box) => box.checked);
-      return (!username || m.username) && (!premium || m.premium) && (!photo || m.photo);
+    params() {
+      const [username, premium, photo] = flags.map((box) => (box.checked ? 1 : null));
+      return { q: text.value.trim(), last_seen: seen.value, username, premium, photo };
     },
   };
 }
@@ -101,10 +102,10 @@ export async function renderAudience(root, ctx) {
   const drawSummary = () => {
     summary.textContent = t('audiences.summary', { size: formatNumber(audience.size, ctx.lang), pending: formatNumber(audience.pending_usernames, ctx.lang) });
   };
-  const filters = filtersForm(() => draw());
+  const filters = filtersForm(() => load(null));
   const draw = () => {
-    const visible = members.filter((m) => filters.matches(m));
-    shown.textContent = t('members.shown', { shown: visible.length, loaded: members.length, size: audience.size });
+    const visible = members;
+    shown.textContent = t('members.shown', { shown: visible.length, size: audience.size });
     replace(holder, table(t('members.title'),
       [t('members.id'), t('members.username'), t('members.name'), t('members.lastSeen'), t('members.flags'), t('members.source')],
       visible.map((m) => [String(m.user_id), m.username ? `@${m.username}` : '—', [m.first_name, m.last_name].filter(Boolean).join(' ') || '—',
@@ -113,9 +114,12 @@ export async function renderAudience(root, ctx) {
       { empty: t('members.none') }));
     replace(more, next ? actionButton(t('members.loadMore'), () => load(next), { kind: 'ghost', id: 'members-more' }) : null);
   };
+  let asked = 0;  // only the newest question's answer is drawn
   async function load(cursor) {
+    const mine = ++asked;
     try {
-      const page = await api(withQuery(`/api/v1/audiences/${id}/members`, { limit: 100, cursor }));
+      const page = await api(withQuery(`/api/v1/audiences/${id}/members`, { limit: 100, cursor, ...filters.params() }));
+      if (mine !== asked) return;
       members = cursor ? members.concat(page.items) : page.items;
       next = page.next_cursor;
       draw();

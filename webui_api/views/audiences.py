@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from core.audiences import AudienceService, ImportReport
+from core.audiences import AudienceService, ImportReport, MemberQuery
 from core.dto import AudienceDTO, ParseTaskDTO
 from core.errors import InvalidInput
 from core.logs import current_trace_id
 from core.parsing import Filters, LastSeen, Priority
 from db.dal import open_dal
-from webui_api.http import current_workspace, json_model, parse_body, path_id, query_int, require_auth
+from webui_api.http import current_workspace, json_model, parse_body, path_id, query_flag, query_int, require_auth
 from webui_api.keys import SESSIONMAKER
 from webui_api.routing import ApiRoutes
 from webui_api.schemas import (
@@ -162,15 +162,22 @@ async def get_audience(request: web.Request) -> web.Response:
     return json_model(_audience_out(found))
 
 
-@routes.get("/api/v1/audiences/{audience_id}/members", summary="Members by Telegram id (keyset pages)",
+@routes.get("/api/v1/audiences/{audience_id}/members",
+            summary="Members by Telegram id (keyset pages); filters: q (username, name or id), "
+                    "last_seen, username=1, premium=1, photo=1",
             response=MemberList, errors=(404,))
 async def list_members(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     limit = query_int(request, "limit", default=50, low=1, high=100)
+    query = MemberQuery.parse(
+        request.query.get("q"), request.query.get("last_seen"),
+        with_username=query_flag(request, "username"), premium=query_flag(request, "premium"),
+        photo=query_flag(request, "photo"),
+    )
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         page = await service.members(dal, claims.user_id, workspace_id, path_id(request, "audience_id"),
-                                     cursor=_cursor(request), limit=limit)
+                                     cursor=_cursor(request), limit=limit, query=query)
     return json_model(MemberList(
         items=[MemberOut(user_id=m.user_id, username=m.username, first_name=m.first_name,
                          last_name=m.last_name, last_seen=m.last_seen, premium=m.premium,
