@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.campaign_progress import CAMPAIGN_KINDS, DAILY_REPORT, daily_report_text, show_campaign_notice
 from bot.progress import PROGRESS_KINDS, show_task_notice
 from core.i18n import DEFAULT_LANGUAGE, t
-from core.logs import get_logger, new_trace_id
+from core.logs import bind_trace_id, get_logger, new_trace_id
 from core.teams import TEAM_ADDED, TEAM_LEFT, TEAM_REMOVED
 from db.dal import open_dal
 from db.kv import ack_notification, read_notifications
@@ -55,10 +55,14 @@ async def run_notices(
     """Consume the stream until cancelled; survives Redis restarts."""
     while True:
         try:
-            async for entry_id, telegram_id, kind, payload in read_notifications(
+            async for entry_id, telegram_id, kind, payload, trace_id in read_notifications(
                 redis, consumer, block_ms=block_ms
             ):
-                new_trace_id()
+                # Carry on the sender's trace (a worker's task or campaign), else a new one.
+                if trace_id:
+                    bind_trace_id(trace_id)
+                else:
+                    new_trace_id()
                 try:
                     await deliver(bot, sessionmaker, telegram_id, kind, payload, redis=redis)
                 except Exception:

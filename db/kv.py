@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import NamedTuple
 
 from redis.asyncio import Redis
+
+from core.logs import current_trace_id
 
 NOTIFY_STREAM = "bot:notifications"
 NOTIFY_GROUP = "bot"
@@ -56,12 +59,11 @@ class RedisNotifier:
         self._redis = redis
 
     async def notify(self, telegram_id: int, kind: str, payload: dict[str, str]) -> None:
-        await self._redis.xadd(
-            NOTIFY_STREAM,
-            {"telegram_id": str(telegram_id), "kind": kind, "payload": json.dumps(payload)},
-            maxlen=NOTIFY_MAXLEN,
-            approximate=True,
-        )
+        fields = {"telegram_id": str(telegram_id), "kind": kind, "payload": json.dumps(payload)}
+        trace = current_trace_id()
+        if trace:  # the bot's lines about this notice carry the sender's trace
+            fields["trace_id"] = trace
+        await self._redis.xadd(NOTIFY_STREAM, fields, maxlen=NOTIFY_MAXLEN, approximate=True)
 
 
 async def ensure_notify_group(redis: Redis) -> None:
@@ -72,10 +74,18 @@ async def ensure_notify_group(redis: Redis) -> None:
             raise
 
 
+class Notice(NamedTuple):
+    entry_id: str
+    telegram_id: int
+    kind: str
+    payload: dict[str, str]
+    trace_id: str | None  # the trace of the work that sent it
+
+
 async def read_notifications(
     redis: Redis, consumer: str, *, block_ms: int = 2000
-) -> AsyncIterator[tuple[str, int, str, dict[str, str]]]:
-    """Yield (entry id, telegram id, kind, payload): first unacknowledged ones, then new ones.
+) -> AsyncIterator[Notice]:
+    """Yield notices: first this consumer's unacknowledged ones, then new ones.
 
     `block_ms` stays well below the client's socket timeout (5 s by default in redis-py),
     or an idle stream would look like a broken connection.
@@ -98,7 +108,8 @@ async def read_notifications(
                 (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
                 for k, v in fields.items()
             }
-            yield entry, int(data["telegram_id"]), data["kind"], json.loads(data.get("payload", "{}"))
+            yield Notice(entry, int(data["telegram_id"]), data["kind"], json.loads(data.get("payload", "{}")),
+                         data.get("trace_id"))
 
 
 async def ack_notification(redis: Redis, entry_id: str) -> None:

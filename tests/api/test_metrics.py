@@ -7,11 +7,6 @@ back through the API's /metrics and parsed as Prometheus reads them.
 
 from __future__ import annotations
 
-import io
-import json
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from aiogram import Bot
@@ -25,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import build_dispatcher
 from bot.linking import PendingLogins
 from core.accounts import build_account_service
-from core.logs import setup_logging
 from core.settings import SANDBOX_BOT_TOKEN, Settings
 from db.dal_invites import InviteDal
 from db.kv import RedisNotifier
@@ -35,6 +29,7 @@ from sandbox.world import InProcessClientFactory, World
 from tests.api.conftest import MakeUser, Person
 from tests.bot.conftest import RecordingSession, TgUser
 from tests.invites.conftest import Setup, build_setup, make_audience
+from tests.logcapture import captured_logs, lines
 from tests.parsing.conftest import Setup as ParseSetup
 from tests.parsing.conftest import person_spec
 from webui_api.app import init_app
@@ -62,21 +57,6 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 def by_label(samples: Samples, name: str, label: str) -> dict[str, float]:
     return {dict(k)[label]: v for (n, k), v in samples.items() if n == name}
-
-
-@contextmanager
-def captured_logs(process: str) -> Iterator[io.StringIO]:
-    """The JSON lines a process writes, as its composition root configures them."""
-    buffer = io.StringIO()
-    setup_logging(process, stream=buffer)
-    try:
-        yield buffer
-    finally:
-        logging.getLogger().handlers.clear()
-
-
-def lines(buffer: io.StringIO) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
 
 
 async def invite_world(

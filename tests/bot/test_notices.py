@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.notices import DEFAULT_CONSUMER, cancel_and_wait, run_notices
 from core.i18n import t
+from core.logs import trace_scope
 from db.kv import NOTIFY_GROUP, NOTIFY_STREAM, RedisNotifier, read_notifications
 from tests.bot.conftest import RecordingSession, TgUser
+from tests.logcapture import captured_logs, lines
 
 NOTICE_HEADS = tuple(t(lang, "web_auth.notice").split("\n")[0] for lang in ("ru", "en"))
 PAYLOAD = {"at": "2026-11-23T10:15:00+03:00", "ip": "203.0.113.7", "user_agent": "Firefox/140"}
@@ -114,7 +116,7 @@ async def test_notice_read_but_not_acked_is_delivered_after_restart(
     await RedisNotifier(redis).notify(3004, "web_login", PAYLOAD)
     # A previous run read the entry and died before sending it.
     reader = read_notifications(redis, DEFAULT_CONSUMER, block_ms=100)
-    _, telegram_id, _, _ = await anext(reader)
+    _, telegram_id, _, _, _ = await anext(reader)
     await reader.aclose()
     assert telegram_id == 3004 and await pending(redis) == 1
 
@@ -136,3 +138,26 @@ def test_idle_stream_reads_end_before_the_socket_timeout() -> None:
     for func in (run_notices, read_notifications):
         block_ms = inspect.signature(func).parameters["block_ms"].default
         assert block_ms / 1000 <= socket_timeout_s / 2, func.__name__
+
+
+async def test_a_notice_carries_the_senders_trace_into_the_bots_log(
+    make_user: Callable[..., TgUser],
+    bot: Bot,
+    recording: RecordingSession,
+    redis: Redis,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await make_user(3005, username="tracy").send("/start")
+    with trace_scope("worker-task-0042"):  # as a worker does while it works a task
+        await RedisNotifier(redis).notify(3005, "web_login", PAYLOAD)
+    await RedisNotifier(redis).notify(3005, "web_login", PAYLOAD)  # sent outside any trace
+    with captured_logs("bot") as buffer:
+        async with notices_running(bot, redis, sessionmaker):
+            await wait_sent(recording, 3005, count=2)
+            async with asyncio.timeout(5):
+                while await pending(redis):
+                    await asyncio.sleep(0.02)
+    delivered = [line["trace_id"] for line in lines(buffer) if line["event"] == "notice delivered"]
+    assert len(delivered) == 2
+    assert delivered[0] == "worker-task-0042"
+    assert delivered[1] != "worker-task-0042" and len(delivered[1]) == 16  # a fresh one
