@@ -10,6 +10,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.lists import add_page_buttons
 from core.accounts import account_label
 from core.pagination import Page
 from core.dto import AccountDTO, AccountStatus
@@ -75,17 +76,8 @@ def render_list(
             callback_data=AccountAction(action="unlink", ws=workspace_id, id=account.id),
         )
     sizes = [2] * len(page.items)
-    if cursor:
-        builder.button(
-            text=t(lang, "accounts.first_page"),
-            callback_data=AccountAction(action="page", ws=workspace_id, id=0),
-        )
-    if page.next_cursor is not None:
-        builder.button(
-            text=t(lang, "accounts.next_page"),
-            callback_data=AccountAction(action="page", ws=workspace_id, id=page.next_cursor),
-        )
-    nav = int(bool(cursor)) + int(page.next_cursor is not None)
+    nav = add_page_buttons(builder, lang=lang, cursor=cursor, next_cursor=page.next_cursor,
+                           page=lambda at: AccountAction(action="page", ws=workspace_id, id=at))
     if nav:
         sizes.append(nav)
     builder.adjust(*sizes)

@@ -13,6 +13,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.lists import add_page_buttons
 from core.accounts import account_label
 from core.dto import AccountDTO, UserDTO
 from core.i18n import t
@@ -154,14 +155,8 @@ def render_health(page: Page[AccountDTO], by_status: dict[str, int], cursor: int
     head = t(lang, "admin.health", counts=_breakdown(by_status, "admin.status.", lang))
     text = "\n".join([head, "", *(_health_item(a, lang) for a in page.items)])
     builder = InlineKeyboardBuilder()
-    nav = 0
-    if cursor:
-        builder.button(text=t(lang, "accounts.first_page"), callback_data=AdminAction(action="health"))
-        nav += 1
-    if page.next_cursor is not None:
-        builder.button(text=t(lang, "accounts.next_page"),
-                       callback_data=AdminAction(action="health", id=page.next_cursor))
-        nav += 1
+    nav = add_page_buttons(builder, lang=lang, cursor=cursor, next_cursor=page.next_cursor,
+                           page=lambda at: AdminAction(action="health", id=at))
     _menu_button(builder, lang)
     builder.adjust(*([nav] if nav else []), 1)
     return text, builder.as_markup()

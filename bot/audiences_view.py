@@ -7,6 +7,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.lists import add_page_buttons, short
 from core.audiences import ImportReport
 from core.pagination import Page
 from core.dto import AudienceDTO
@@ -14,7 +15,6 @@ from core.i18n import has_text, t
 
 AUDIENCES_PAGE = 10
 REPORT_LINES = 10
-BUTTON_NAME = 24  # characters of an audience name shown on a button
 
 
 class AudienceAction(CallbackData, prefix="au"):
@@ -30,10 +30,6 @@ class AudienceAction(CallbackData, prefix="au"):
 
 
 ACTIONS = ("export", "import", "delete", "yes", "no", "page")
-
-
-def _short(name: str) -> str:
-    return name if len(name) <= BUTTON_NAME else name[: BUTTON_NAME - 1] + "…"
 
 
 def render_audiences(
@@ -53,19 +49,12 @@ def render_audiences(
             lines.append(t(lang, "audiences.item", name=audience.name, size=audience.size))
         for action in ("export", "import", "delete"):
             builder.button(
-                text=t(lang, f"audiences.{action}", name=_short(audience.name)),
+                text=t(lang, f"audiences.{action}", name=short(audience.name)),
                 callback_data=AudienceAction(action=action, ws=workspace_id, id=audience.id),
             )
     sizes = [1] * (3 * len(page.items))
-    nav = 0
-    if cursor:
-        builder.button(text=t(lang, "list.first_page"),
-                       callback_data=AudienceAction(action="page", ws=workspace_id, id=0))
-        nav += 1
-    if page.next_cursor is not None:
-        builder.button(text=t(lang, "list.next_page"),
-                       callback_data=AudienceAction(action="page", ws=workspace_id, id=page.next_cursor))
-        nav += 1
+    nav = add_page_buttons(builder, lang=lang, cursor=cursor, next_cursor=page.next_cursor,
+                           page=lambda at: AudienceAction(action="page", ws=workspace_id, id=at))
     if nav:
         sizes.append(nav)
     builder.adjust(*sizes)

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.campaigns_view import render_card, render_daily
-from bot.progress import EDIT_EVERY_S, edit_text
+from bot.progress import edit_due, edit_text
 from core.campaign_service import CampaignView, public_counts
 from core.campaigns import CampaignStatus
 from core.dto import CampaignDTO
@@ -75,11 +75,11 @@ async def show_campaign_notice(
         campaign = await dal.find_campaign(int(raw))
         if campaign is None:
             return  # deleted with its workspace meanwhile
+        final = kind == "campaign_done" or CampaignStatus(campaign.status).finished
+        if not final and not await edit_due(redis, _EDIT_KEY.format(campaign_id=campaign.id)):
+            return
         user = await dal.get_user_by_telegram_id(telegram_id)
         lang = user.language if user else DEFAULT_LANGUAGE
-        final = kind == "campaign_done" or CampaignStatus(campaign.status).finished
-        if not final and not await _edit_due(redis, campaign.id):
-            return
         if await show_campaign(bot, dal, campaign, lang):
             return
         if campaign.notify_message_id is None and not final:
@@ -88,13 +88,6 @@ async def show_campaign_notice(
         sent = await bot.send_message(campaign.notify_chat_id or telegram_id, text, reply_markup=keyboard)
         await dal.set_campaign_message(campaign.id, sent.chat.id, sent.message_id)
         await dal.commit()
-
-
-async def _edit_due(redis: Redis | None, campaign_id: int) -> bool:
-    if redis is None:
-        return True
-    key = _EDIT_KEY.format(campaign_id=campaign_id)
-    return bool(await redis.set(key, b"1", nx=True, px=int(EDIT_EVERY_S * 1000)))
 
 
 async def daily_report_text(

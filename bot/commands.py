@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot
-from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.types import BotCommand, BotCommandScopeDefault, Message
 
 from core.i18n import t
 
@@ -24,6 +24,11 @@ COMMANDS: tuple[str, ...] = (
     "team",
     "admin",
 )
+
+
+async def private_only(message: Message, lang: str) -> None:
+    """The answer to a command that works in the private chat only, sent in a group."""
+    await message.answer(t(lang, "private_only"))
 
 
 def command_menu(language: str) -> list[BotCommand]:

@@ -366,11 +366,7 @@ class PendingLogins:
             try:
                 info = await pending.by_phone.sign_in(code)
             except tg.WrongCode:
-                pending.tries += 1
-                if pending.tries >= MAX_TRIES:
-                    await self._end(pending, text=pending.text("linking.code_aborted", tries=MAX_TRIES))
-                else:
-                    await self._say(pending, "linking.code_wrong", left=MAX_TRIES - pending.tries)
+                await self._wrong(pending, "code")
                 return True
             except tg.PasswordNeeded:
                 await self._ask_password(pending)
@@ -398,18 +394,21 @@ class PendingLogins:
             try:
                 info = await pending.login.check_password(password)
             except tg.WrongPassword:
-                pending.tries += 1
-                if pending.tries >= MAX_TRIES:
-                    text = pending.text("linking.password_aborted", tries=MAX_TRIES)
-                    await self._end(pending, text=text)
-                else:
-                    await self._say(pending, "linking.password_wrong", left=MAX_TRIES - pending.tries)
+                await self._wrong(pending, "password")
                 return True
             except (tg.TelegramError, ConnectionError) as exc:
                 await self._fail(pending, exc)
                 return True
             await self._link(pending, info)
         return True
+
+    async def _wrong(self, pending: _Pending, what: str) -> None:
+        """A wrong code or password: say how many tries are left, or end the login after the last."""
+        pending.tries += 1
+        if pending.tries >= MAX_TRIES:
+            await self._end(pending, text=pending.text(f"linking.{what}_aborted", tries=MAX_TRIES))
+        else:
+            await self._say(pending, f"linking.{what}_wrong", left=MAX_TRIES - pending.tries)
 
     async def _ask_password(self, pending: _Pending) -> None:
         pending.stage = "password"

@@ -13,6 +13,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.lists import add_page_buttons
 from core.pagination import Page
 from core.dto import AudienceDTO, ParseTaskDTO
 from core.i18n import has_text, t
@@ -182,15 +183,8 @@ def render_tasks(
                            callback_data=TaskListAction(action=action, ws=workspace_id, id=task.id, at=at))
         if actions:
             sizes.append(len(actions))
-    nav = 0
-    if at:
-        builder.button(text=t(lang, "list.first_page"),
-                       callback_data=TaskListAction(action="page", ws=workspace_id, id=0))
-        nav += 1
-    if page.next_cursor is not None:
-        builder.button(text=t(lang, "list.next_page"),
-                       callback_data=TaskListAction(action="page", ws=workspace_id, id=page.next_cursor))
-        nav += 1
+    nav = add_page_buttons(builder, lang=lang, cursor=at, next_cursor=page.next_cursor,
+                           page=lambda cursor: TaskListAction(action="page", ws=workspace_id, id=cursor))
     if nav:
         sizes.append(nav)
     text = "\n\n".join([*head, "\n".join(lines)])

@@ -53,22 +53,23 @@ async def show_task_notice(
         task = await dal.find_parse_task(int(raw))
         if task is None:
             return  # deleted with its workspace or audience meanwhile
+        finished = ParseStatus(task.status).finished
+        # Checked before anything else is read: most progress notices are dropped here.
+        if not finished and not await edit_due(redis, _EDIT_KEY.format(task_id=task.id)):
+            return
         user = await dal.get_user_by_telegram_id(telegram_id)
         audience = await dal.get_audience(task.workspace_id, task.audience_id)
     lang = user.language if user else DEFAULT_LANGUAGE
-    finished = ParseStatus(task.status).finished
-    if not finished and not await _edit_due(redis, task.id):
-        return
     shown = await show_task(bot, task, audience, lang)
     if not shown and finished:
         text, keyboard = render_task(task, audience, lang, datetime.now(UTC))
         await bot.send_message(task.notify_chat_id or telegram_id, text, reply_markup=keyboard)
 
 
-async def _edit_due(redis: Redis | None, task_id: int) -> bool:
+async def edit_due(redis: Redis | None, key: str) -> bool:
+    """True at most once per `EDIT_EVERY_S` for this key (always without Redis)."""
     if redis is None:
         return True
-    key = _EDIT_KEY.format(task_id=task_id)
     return bool(await redis.set(key, b"1", nx=True, px=int(EDIT_EVERY_S * 1000)))
 
 

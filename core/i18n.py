@@ -235,8 +235,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "accounts.disable": "Disable {account}",
         "accounts.enable": "Enable {account}",
         "accounts.unlink": "Unlink {account}",
-        "accounts.next_page": "Next ›",
-        "accounts.first_page": "‹ Back to the start",
         "accounts.unlink_confirm": (
             "Unlink {account}? Its session is logged out of Telegram and forgotten here. "
             "You can link it again later."
@@ -799,8 +797,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "accounts.disable": "Отключить {account}",
         "accounts.enable": "Включить {account}",
         "accounts.unlink": "Удалить {account}",
-        "accounts.next_page": "Дальше ›",
-        "accounts.first_page": "‹ К началу",
         "accounts.unlink_confirm": (
             "Удалить {account}? Его сессия будет завершена в Telegram и забыта здесь. "
             "Позже аккаунт можно подключить снова."

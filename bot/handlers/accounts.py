@@ -8,12 +8,13 @@ After every action the list message is edited in place.
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.accounts import ACTIONS, PAGE_SIZE, AccountAction, render_list, render_unlink_confirm
+from bot.commands import private_only
+from bot.progress import show_in_place
 from core.accounts import AccountService, account_label
 from core.dto import UserDTO
 from core.errors import Busy, Forbidden, NotFound
@@ -72,7 +73,7 @@ async def on_action(
             notice = t(lang, key, account=account_label(account.username, account.first_name))
         elif action == "unlink":
             account = await accounts.check_unlink(dal, user.id, workspace_id, target)
-            await _show(query, *render_unlink_confirm(account, lang))
+            await show_in_place(query, *render_unlink_confirm(account, lang))
             await query.answer()
             return
         elif action == "yes":
@@ -98,25 +99,8 @@ async def on_action(
     except Busy:
         await query.answer(t(lang, "error.busy"), show_alert=True)
         return
-    await _show(query, text, keyboard)
+    await show_in_place(query, text, keyboard)
     await query.answer(notice)
-
-
-async def _show(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
-    """Edit the list message in place; a message too old to edit gets a fresh one."""
-    if isinstance(query.message, Message):
-        try:
-            await query.message.edit_text(text, reply_markup=keyboard)
-        except TelegramBadRequest as exc:
-            if "message is not modified" not in exc.message:
-                raise
-        return
-    if query.bot is not None:
-        await query.bot.send_message(query.from_user.id, text, reply_markup=keyboard)
-
-
-async def private_only(message: Message, lang: str) -> None:
-    await message.answer(t(lang, "private_only"))
 
 
 def create_router() -> Router:

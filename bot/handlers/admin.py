@@ -8,7 +8,6 @@ answer as any other command nobody handles. The use cases check the role again.
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -28,7 +27,9 @@ from bot.admin_view import (
     render_users_ask,
     user_done,
 )
+from bot.commands import private_only
 from bot.parse_command import problem_text
+from bot.progress import show_in_place
 from core.admin import AdminService
 from core.dto import UserDTO
 from core.errors import Forbidden, InvalidInput, NotFound
@@ -135,19 +136,8 @@ async def on_action(
     except (Forbidden, NotFound) as exc:
         await query.answer(t(lang, f"error.{exc.code}"), show_alert=True)
         return
-    if isinstance(query.message, Message):
-        try:
-            await query.message.edit_text(text, reply_markup=keyboard)
-        except TelegramBadRequest as exc:
-            if "message is not modified" not in exc.message:
-                raise
-    elif query.bot is not None:
-        await query.bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+    await show_in_place(query, text, keyboard)
     await query.answer(notice)
-
-
-async def private_only(message: Message, lang: str) -> None:
-    await message.answer(t(lang, "private_only"))
 
 
 def create_router() -> Router:

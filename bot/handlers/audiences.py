@@ -24,7 +24,7 @@ from bot.audiences_view import (
     render_delete_confirm,
     render_import_report,
 )
-from bot.commands import COMMANDS
+from bot.commands import COMMANDS, private_only
 from bot.parse_command import problem_text
 from bot.progress import show_in_place
 from core.audiences import IMPORT_MAX_BYTES, AudienceService
@@ -154,10 +154,6 @@ async def on_import_other(message: Message, lang: str) -> None:
 async def cancel_import(message: Message, state: FSMContext, lang: str) -> None:
     await state.clear()
     await message.answer(t(lang, "audiences.import_cancelled"))
-
-
-async def private_only(message: Message, lang: str) -> None:
-    await message.answer(t(lang, "private_only"))
 
 
 def create_router() -> Router:

@@ -36,7 +36,7 @@ from bot.campaigns_view import (
     render_report,
     startable,
 )
-from bot.commands import COMMANDS
+from bot.commands import COMMANDS, private_only
 from bot.progress import edit_text, show_in_place
 from core.accounts import AccountService
 from core.audiences import AudienceService
@@ -390,10 +390,6 @@ async def on_report(
     report = await campaigns.report(dal, user.id, campaign.workspace_id, campaign.id)
     await bot.send_message(_chat_id(query), render_report(report, lang))
     await query.answer()
-
-
-async def private_only(message: Message, lang: str) -> None:
-    await message.answer(t(lang, "private_only"))
 
 
 def create_router() -> Router:

@@ -12,7 +12,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.commands import COMMANDS
+from bot.commands import COMMANDS, private_only
 from bot.linking import LinkStates, PendingLogins, RefreshQr, owner_of
 from core.dto import UserDTO
 from core.i18n import t
@@ -77,10 +77,6 @@ async def on_password(message: Message, state: FSMContext, lang: str, logins: Pe
 async def _gone(message: Message, state: FSMContext, lang: str) -> None:
     await state.clear()
     await message.answer(t(lang, "linking.none"))
-
-
-async def private_only(message: Message, lang: str) -> None:
-    await message.answer(t(lang, "private_only"))
 
 
 def create_router() -> Router:

@@ -13,6 +13,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
+from bot.commands import private_only
 from bot.parse_command import BadCommand, problem_text, read_parse_args
 from bot.parsing_view import CONTROLS, TASKS_PAGE, TaskAction, TaskListAction, render_task, render_tasks
 from bot.progress import show_in_place, show_task
@@ -151,10 +152,6 @@ async def on_list_action(
 
 def _message_id(query: CallbackQuery) -> int | None:
     return query.message.message_id if query.message is not None else None
-
-
-async def private_only(message: Message, lang: str) -> None:
-    await message.answer(t(lang, "private_only"))
 
 
 def create_router() -> Router:

@@ -13,6 +13,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.commands import private_only
 from bot.handlers.parsing import send_task_message
 from bot.parse_command import problem_text
 from bot.parsing_view import SearchParse, render_search
@@ -100,10 +101,6 @@ async def on_parse(
         return
     await send_task_message(query.message, task, dal, user, lang, audience_service)
     await query.answer(t(lang, "search.created", id=task.id))
-
-
-async def private_only(message: Message, lang: str) -> None:
-    await message.answer(t(lang, "private_only"))
 
 
 def create_router() -> Router:

@@ -11,7 +11,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.handlers.accounts import private_only
+from bot.commands import private_only
 from bot.parse_command import problem_text
 from bot.progress import show_in_place
 from bot.team_view import ACTIONS, TeamAction, render_remove_choice, render_team
