@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from datetime import datetime
 
 from core.dto import AccountDTO, AccountStatus
@@ -32,6 +31,14 @@ CHECKED_STATUSES = (
 def account_label(username: str | None, first_name: str) -> str:
     """How an account is named to people: `@username`, else its first name."""
     return f"@{username}" if username else first_name
+
+
+async def _account_in(dal: Dal, workspace_id: int, account_id: int) -> AccountDTO:
+    """The workspace's account (the caller's membership already checked); else `NotFound`."""
+    account = await dal.get_account(workspace_id, account_id)
+    if account is None:
+        raise NotFound("account", account_id=account_id)
+    return account
 
 
 class AccountService:
@@ -72,10 +79,7 @@ class AccountService:
 
     async def get(self, dal: Dal, user_id: int, workspace_id: int, account_id: int) -> AccountDTO:
         await require_workspace(dal, user_id, workspace_id)
-        account = await dal.get_account(workspace_id, account_id)
-        if account is None:
-            raise NotFound("account", account_id=account_id)
-        return account
+        return await _account_in(dal, workspace_id, account_id)
 
     async def set_enabled(
         self, dal: Dal, user_id: int, workspace_id: int, account_id: int, *, enabled: bool
@@ -99,9 +103,7 @@ class AccountService:
     async def check_unlink(self, dal: Dal, user_id: int, workspace_id: int, account_id: int) -> AccountDTO:
         """The account, if this user may unlink it: only the owner (others: `Forbidden`)."""
         role = await require_workspace(dal, user_id, workspace_id)
-        account = await dal.get_account(workspace_id, account_id)
-        if account is None:
-            raise NotFound("account", account_id=account_id)
+        account = await _account_in(dal, workspace_id, account_id)
         ensure_owner(role)
         return account
 
@@ -189,8 +191,6 @@ async def rotate_session_keys(
                     await dal.replace_sealed(account_id, fresh)
                     done += 1
             await dal.commit()
-
-
 
 
 def build_account_service(settings: Settings, notifier: Notifier | None) -> AccountService:

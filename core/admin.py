@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from core.dto import AccountDTO, AccountStatus, GlobalRole, UserDTO, WorkspaceRole
+from core.dto import AccountDTO, AccountStatus, GlobalRole, UserDTO
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.installation import (
     LIMITS_KEY,
@@ -23,14 +23,14 @@ from core.installation import (
     InstallationStats,
     LimitsView,
     merged_maximum,
-    maximum_from,
+    stored_maximum,
     under_maximum,
 )
 from core.interfaces import Dal, SessionRevoker, WorkerRegistry
 from core.limits import InviteLimits, day_start, limits_from
 from core.pagination import Page, read_page
 from core.settings import Settings
-from core.users import require_workspace
+from core.users import ensure_owner, require_workspace
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 _TELEGRAM_ID = re.compile(r"^\d{1,15}$")
@@ -191,7 +191,7 @@ class AdminService:
         return await self._limits_view(dal)
 
     async def _limits_view(self, dal: Dal) -> LimitsView:
-        stored = maximum_from(await dal.get_installation_setting(LIMITS_KEY))
+        stored = await stored_maximum(dal)
         maximum = stored or self.limits
         return LimitsView(configured=self.limits, maximum=maximum,
                           effective=under_maximum(self.limits, stored), stored=stored is not None)
@@ -249,8 +249,7 @@ async def audit_log(
     else:
         if workspace_id is None:
             raise NotFound("workspace")
-        if await require_workspace(dal, user_id, workspace_id) is not WorkspaceRole.OWNER:
-            raise Forbidden("owner only")
+        ensure_owner(await require_workspace(dal, user_id, workspace_id))
         scope = workspace_id
 
     async def fetch(n: int) -> list[AuditEntry]:

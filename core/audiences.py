@@ -86,6 +86,14 @@ def audience_name(raw: str) -> str:
     return name
 
 
+async def _audience_in(dal: Dal, workspace_id: int, audience_id: int) -> AudienceDTO:
+    """The workspace's audience (the caller's membership already checked); else `NotFound`."""
+    found = await dal.get_audience(workspace_id, audience_id)
+    if found is None:
+        raise NotFound("audience", audience_id=audience_id)
+    return found
+
+
 class AudienceService:
     # --- tasks -----------------------------------------------------------------------------
     async def create_task(
@@ -224,10 +232,7 @@ class AudienceService:
 
     async def audience(self, dal: Dal, user_id: int, workspace_id: int, audience_id: int) -> AudienceDTO:
         await require_workspace(dal, user_id, workspace_id)
-        found = await dal.get_audience(workspace_id, audience_id)
-        if found is None:
-            raise NotFound("audience", audience_id=audience_id)
-        return found
+        return await _audience_in(dal, workspace_id, audience_id)
 
     async def members(
         self,
@@ -253,7 +258,7 @@ class AudienceService:
     async def check_delete(self, dal: Dal, user_id: int, workspace_id: int, audience_id: int) -> AudienceDTO:
         """The audience, if this user may delete it: only the owner (others: `Forbidden`)."""
         role = await require_workspace(dal, user_id, workspace_id)
-        target = await self.audience(dal, user_id, workspace_id, audience_id)
+        target = await _audience_in(dal, workspace_id, audience_id)
         ensure_owner(role)
         return target
 

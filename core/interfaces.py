@@ -247,6 +247,9 @@ class CampaignStore(Protocol):
 
     async def counts(self, campaign_id: int) -> dict[str, int]: ...
 
+    async def counts_of(self, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
+        """`counts` of several campaigns at once, keyed by campaign id."""
+
     async def reasons(self, campaign_id: int) -> dict[str, int]: ...
 
     async def account_usage(self, campaign_id: int, day: datetime) -> list[AccountUsageDTO]: ...

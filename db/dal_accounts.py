@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.dto import AccountDTO, AccountStatus, WorkspaceRole
+from core.limits import day_start
 from core.secretbox import Sealed
 from core.telegram import AccountInfo
 from db.models import InviteEvent, Membership, TelegramAccount, User
 
 
 def _used_today():  # type: ignore[no-untyped-def]
-    """Invites that spent quota since 00:00 UTC — the same day the limits count (core.limits)."""
+    """Invites that spent quota since 00:00 UTC — the day the limits count (`core.limits.day_start`)."""
     return (
         select(func.count())
         .where(
             InviteEvent.account_id == TelegramAccount.id,
             InviteEvent.counted.is_(True),
-            InviteEvent.at >= func.date_trunc("day", func.timezone("UTC", func.now())).op("AT TIME ZONE")("UTC"),
+            InviteEvent.at >= day_start(datetime.now(UTC)),
         )
         .correlate(TelegramAccount)
         .scalar_subquery()

@@ -175,23 +175,23 @@ SELECT EXISTS (SELECT 1 FROM target) AS accepted, c.*
   FROM (SELECT 1) AS one LEFT JOIN claimed AS c ON true
 """
 )
-_EVENT = text(
-    """
-    INSERT INTO invite_events (at, workspace_id, campaign_id, account_id, chat_id, tg_user_id,
-                               outcome, reason, counted)
-    VALUES (clock_timestamp(), :workspace, :campaign, :account, :chat, :user, :outcome, :reason, :counted)
-    """
-)
-_USAGE = text(
-    """
-    SELECT count(*) FILTER (WHERE at >= :day) AS today,
-           count(*) FILTER (WHERE at >= :day AND chat_id = :chat) AS today_in_chat,
-           count(*) FILTER (WHERE chat_id = :chat) AS ever_in_chat,
-           max(at) AS last_at
-      FROM invite_events
-     WHERE account_id = :account AND counted AND (at >= :day OR chat_id = :chat)
-    """
-)
+# What one account has done (`core.limits.Usage`), counted in one pass over its events:
+# `{account}` is the account's id (a parameter, or a column of an outer query).
+_USAGE_OF = """
+    SELECT count(*) FILTER (WHERE e.at >= :day) AS today,
+           count(*) FILTER (WHERE e.at >= :day AND e.chat_id = :chat) AS today_in_chat,
+           count(*) FILTER (WHERE e.chat_id = :chat) AS ever_in_chat,
+           max(e.at) AS last_at
+      FROM invite_events e
+     WHERE e.account_id = {account} AND e.counted AND (e.at >= :day OR e.chat_id = :chat)
+"""
+_USAGE = text(_USAGE_OF.format(account=":account"))
+_QUOTA_LEFT = text(f"""
+    SELECT EXISTS (
+        SELECT 1 FROM unnest(CAST(:accounts AS bigint[])) AS a(id)
+         CROSS JOIN LATERAL ({_USAGE_OF.format(account="a.id")}) AS u
+         WHERE u.today < :per_account AND u.today_in_chat < :per_chat AND u.ever_in_chat < :lifetime
+    )""")
 _LAPSED = text(
     """
     SELECT id, tg_user_id, username, seen_by_account_id, access_hash, state, attempts,
@@ -379,12 +379,20 @@ class InviteDal:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def counts(self, campaign_id: int) -> dict[str, int]:
+        return (await self.counts_of([campaign_id]))[campaign_id]
+
+    async def counts_of(self, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
+        """Targets by state for each campaign (every state present, 0 when none), in one query."""
         rows = (await self.session.execute(
-            text("SELECT state, count(*) AS n FROM campaign_targets WHERE campaign_id = :id GROUP BY state"),
-            {"id": campaign_id},
+            text("""SELECT campaign_id, state, count(*) AS n FROM campaign_targets
+                     WHERE campaign_id = ANY(CAST(:ids AS bigint[])) GROUP BY campaign_id, state"""),
+            {"ids": campaign_ids},
         )).all()
-        found = {str(r.state): int(r.n) for r in rows}
-        return {s.value: found.get(s.value, 0) for s in TargetState}
+        found: dict[int, dict[str, int]] = {i: {s.value: 0 for s in TargetState} for i in campaign_ids}
+        for r in rows:
+            if str(r.state) in found[int(r.campaign_id)]:
+                found[int(r.campaign_id)][str(r.state)] = int(r.n)
+        return found
 
     async def add_opt_out(self, workspace_id: int, tg_user_id: int, reason: str | None = None) -> None:
         await self.session.execute(
@@ -435,16 +443,7 @@ class InviteDal:
         if not account_ids:
             return False
         return bool(await self.session.scalar(
-            text("""
-            SELECT EXISTS (
-                SELECT 1 FROM unnest(CAST(:accounts AS bigint[])) AS a(id)
-                 WHERE (SELECT count(*) FROM invite_events e
-                         WHERE e.account_id = a.id AND e.counted AND e.at >= :day) < :per_account
-                   AND (SELECT count(*) FROM invite_events e
-                         WHERE e.account_id = a.id AND e.counted AND e.at >= :day AND e.chat_id = :chat) < :per_chat
-                   AND (SELECT count(*) FROM invite_events e
-                         WHERE e.account_id = a.id AND e.counted AND e.chat_id = :chat) < :lifetime
-            )"""),
+            _QUOTA_LEFT,
             {"accounts": account_ids, "day": day, "chat": campaign.target_chat_id,
              "per_account": daily_per_account, "per_chat": daily_per_chat, "lifetime": lifetime_per_chat},
         ))
@@ -552,14 +551,15 @@ class InviteDal:
             )
             SELECT a.id, a.username, a.first_name, coalesce(mine.invited, 0) AS invited,
                    coalesce(mine.failed, 0) AS failed, coalesce(mine.attempts, 0) AS attempts,
-                   (SELECT count(*) FROM invite_events e
-                     WHERE e.account_id = a.id AND e.counted AND e.at >= :day) AS today,
-                   (SELECT count(*) FROM invite_events e
-                     WHERE e.account_id = a.id AND e.counted AND e.at >= :day AND e.chat_id = c.target_chat_id)
-                       AS today_in_chat
+                   spent.today, spent.today_in_chat
               FROM campaigns c
               JOIN telegram_accounts a ON a.workspace_id = c.workspace_id
               LEFT JOIN mine ON mine.account_id = a.id
+             CROSS JOIN LATERAL (
+                SELECT count(*) AS today, count(*) FILTER (WHERE e.chat_id = c.target_chat_id) AS today_in_chat
+                  FROM invite_events e
+                 WHERE e.account_id = a.id AND e.counted AND e.at >= :day
+             ) AS spent
              WHERE c.id = :id
              ORDER BY a.id"""),
             {"id": campaign_id, "day": day},
@@ -668,10 +668,6 @@ class InviteDal:
             _USAGE, {"account": account_id, "chat": chat_id, "day": day}
         )).one()
         return Usage(int(row.today), int(row.today_in_chat), int(row.ever_in_chat), row.last_at)
-
-    async def add_events(self, rows: list[dict[str, Any]]) -> None:
-        """Seed the log (imports of earlier work, and tests)."""
-        await self.session.execute(_EVENT.bindparams(), rows)
 
 
 def _claim_params(
