@@ -17,7 +17,7 @@ from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO
 from core.errors import InvalidInput, NotFound
 from core.interfaces import Dal
 from core.installation import effective_limits
-from core.limits import InviteLimits, day_start, limits_from
+from core.limits import InviteLimits, campaign_limits, day_start, limits_from
 from core.pagination import Page, read_page
 from core.settings import Settings
 from core.users import require_workspace
@@ -172,7 +172,8 @@ class CampaignService:
 
         async def fetch(n: int) -> list[CampaignView]:
             rows = await dal.list_campaigns(workspace_id, before_id=before_id, limit=n, statuses=statuses)
-            return [CampaignView(c, public_counts(await dal.counts(c.id))) for c in rows]
+            counts = await dal.counts_of([c.id for c in rows]) if rows else {}
+            return [CampaignView(c, public_counts(counts[c.id])) for c in rows]
 
         return await read_page(fetch, limit, key=lambda v: v.campaign.id)
 
@@ -272,7 +273,7 @@ class CampaignService:
         return await read_page(fetch, limit, key=lambda e: e.id)
 
     def limits_of(self, campaign: CampaignDTO) -> InviteLimits:
-        return InviteLimits(**campaign.limits) if campaign.limits else self.limits
+        return campaign_limits(campaign.limits, self.limits)
 
     async def effective_limits(self, dal: Dal, campaign: CampaignDTO) -> InviteLimits:
         """The campaign's limits under the admins' maximums as stored right now."""

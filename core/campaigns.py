@@ -320,6 +320,11 @@ class ChatRights:
     admin: bool = False
     can_invite: bool = False
 
+    @property
+    def may_invite(self) -> bool:
+        """In the chat, and its creator or an admin allowed to add members."""
+        return self.member and (self.creator or self.can_invite)
+
 
 class Sent(enum.StrEnum):
     """What Telegram answered to one invite call (failures arrive as domain errors)."""

@@ -60,6 +60,12 @@ def limits_from(settings: Settings) -> InviteLimits:
     )
 
 
+def campaign_limits(own: dict[str, int] | None, default: InviteLimits) -> InviteLimits:
+    """A campaign's limits: its own when it has them, else the installation's (both still
+    go under the admins' maximums, `core.installation.under_maximum`)."""
+    return InviteLimits(**own) if own else default
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
     """What one account has done, as counted from the invite journal."""
@@ -108,9 +114,15 @@ def draw_pause(limits: InviteLimits, rng: random.Random | None = None) -> int:
     return (rng or random.SystemRandom()).randint(limits.pause_min_s, limits.pause_max_s)
 
 
+def rest_after_flood(now: datetime, wait_s: int, buffer_s: int) -> datetime:
+    """FloodWait of N s: the account rests N s plus a buffer (any work: invites, reading,
+    checks)."""
+    return now + timedelta(seconds=wait_s + buffer_s)
+
+
 def flood_cooldown_until(now: datetime, wait_s: int, limits: InviteLimits) -> datetime:
-    """FloodWait of N s: the account rests N s plus the buffer; no quota is spent."""
-    return now + timedelta(seconds=wait_s + limits.flood_buffer_s)
+    """FloodWait of N s during inviting: the rest, with the limits' buffer; no quota is spent."""
+    return rest_after_flood(now, wait_s, limits.flood_buffer_s)
 
 
 def peer_flood_park_until(now: datetime, limits: InviteLimits) -> datetime:

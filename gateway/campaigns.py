@@ -161,13 +161,12 @@ class Planner:
                     rights = await inviter.my_rights(chat)
                 except tg.NoAccess:  # e.g. banned there: the chat is closed to this account alone
                     return None
-                may_invite = rights.member and (rights.creator or rights.can_invite)
-                if may_invite and seen.members is None:
+                if rights.may_invite and seen.members is None:
                     try:
                         seen.members, seen.members_complete = await inviter.member_ids(chat, MEMBER_SCAN_LIMIT)
                     except tg.TelegramError as exc:  # e.g. a broadcast channel's list is closed
                         log.info("members not listed", account_id=account.id, rpc=exc.rpc)
-                if may_invite and seen.link is None:
+                if rights.may_invite and seen.link is None:
                     seen.link = await inviter.invite_link(chat)
                 return rights
         finally:

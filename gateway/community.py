@@ -9,7 +9,7 @@ the rules (keyword variants, which results count, the score) are `core.search`; 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +18,7 @@ from core import telegram as tg
 from core.accounts import AccountService, can_work
 from core.dto import AccountDTO, AccountStatus
 from core.errors import Busy, NoAccounts
+from core.limits import rest_after_flood
 from core.logs import get_logger
 from core.search import Community, keyword_variants, rank
 from core.secretbox import SessionDecryptError
@@ -66,7 +67,7 @@ async def search_communities(
             busy = busy or scan == "busy"
             continue
         if scan.flood_wait_s:
-            await _rest(sessionmaker, service, account, scan.flood_wait_s + flood_buffer_s)
+            await _rest(sessionmaker, service, account, rest_after_flood(datetime.now(UTC), scan.flood_wait_s, flood_buffer_s))
         log.info("communities searched", account_id=account.id, variants=len(variants),
                  found=len(scan.found))
         return rank(scan.found)[:MAX_RESULTS]
@@ -96,7 +97,7 @@ async def _scan_as(
         async with gateway.account(session) as client:
             return await scan_communities(client, variants, budget_s=leases.ttl_s * BUDGET_SHARE)
     except tg.FloodWait as exc:
-        await _rest(sessionmaker, service, account, exc.seconds + flood_buffer_s, exc.rpc)
+        await _rest(sessionmaker, service, account, rest_after_flood(datetime.now(UTC), exc.seconds, flood_buffer_s), exc.rpc)
         return "busy"
     except (tg.AccountUnauthorized, SessionDecryptError) as exc:
         await _set(sessionmaker, service, account, AccountStatus.UNAUTHORIZED,
@@ -117,10 +118,9 @@ async def _rest(
     sessionmaker: async_sessionmaker[AsyncSession],
     service: AccountService,
     account: AccountDTO,
-    seconds: int,
+    until: datetime,
     rpc: str = "FLOOD_WAIT",
 ) -> None:
-    until = datetime.now(UTC) + timedelta(seconds=seconds)
     await _set(sessionmaker, service, account, AccountStatus.COOLDOWN, rpc, until)
 
 

@@ -683,6 +683,7 @@ class Inviter:
         self._client = account._client
         self._channels: dict[int, int] = {}
         self._users: dict[int, int] = {}
+        self._me: int | None = None  # this account's own id, asked once per client
 
     async def resolve_target(self, ref: str | int) -> cg.TargetChat:
         """The chat behind a public username, or a basic group by id.
@@ -720,7 +721,9 @@ class Inviter:
         if chat.kind == "group":
             with reading_chat():
                 full = await self._client(functions.messages.GetFullChatRequest(chat.chat_id))
-            me = (await self._client(functions.users.GetUsersRequest([types.InputUserSelf()])))[0].id
+            if self._me is None:
+                self._me = (await self._client(functions.users.GetUsersRequest([types.InputUserSelf()])))[0].id
+            me = self._me
             rows = getattr(full.full_chat.participants, "participants", [])
             row = next((p for p in rows if p.user_id == me), None)
             if row is None:

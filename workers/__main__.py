@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from redis.asyncio import Redis
@@ -98,6 +100,13 @@ def parse_engine(settings: Settings, parts: Parts) -> ParseEngine:
     )
 
 
+def _every(scheduler: AsyncIOScheduler, seconds: float, func: Callable[..., Any], job_id: str,
+           **options: Any) -> None:
+    """An interval job that never overlaps itself; missed runs collapse into one."""
+    scheduler.add_job(func, "interval", seconds=seconds, id=job_id, max_instances=1, coalesce=True,
+                      **options)
+
+
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     engine = create_engine(settings.database_url, pool_size=5)
     redis = Redis.from_url(settings.redis_url)
@@ -111,21 +120,14 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         started = datetime.now(UTC)
         beat_kwargs = {"worker": me, "started_at": started, "interval_s": settings.worker_heartbeat_s}
         await beat(redis, sessionmaker, **beat_kwargs)  # fail fast when storage is unreachable
-        scheduler.add_job(
-            beat,
-            "interval",
-            seconds=settings.worker_heartbeat_s,
-            args=(redis, sessionmaker),
-            kwargs=beat_kwargs,
-            id="heartbeat",
-            max_instances=1,
-            coalesce=True,
-        )
+        _every(scheduler, settings.worker_heartbeat_s, beat, "heartbeat",
+               args=(redis, sessionmaker), kwargs=beat_kwargs)
         parts = wire(settings, sessionmaker, redis)
-        scheduler.add_job(
+        _every(
+            scheduler,
+            settings.account_check_interval_s,
             check_all_accounts,
-            "interval",
-            seconds=settings.account_check_interval_s,
+            "account-health",
             kwargs={
                 "sessionmaker": sessionmaker,
                 "service": parts.service,
@@ -133,43 +135,16 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
                 "leases": parts.leases,
                 "flood_buffer_s": settings.flood_buffer_s,
             },
-            id="account-health",
             next_run_time=datetime.now(UTC) + timedelta(seconds=ACCOUNT_CHECK_DELAY_S),
-            max_instances=1,
-            coalesce=True,
         )
         parser = parse_engine(settings, parts)
         # One job fills the free task slots; the tasks themselves run outside the scheduler.
-        scheduler.add_job(
-            parser.tick,
-            "interval",
-            seconds=PARSE_TICK_S,
-            id="parse-tasks",
-            next_run_time=datetime.now(UTC),
-            max_instances=1,
-            coalesce=True,
-        )
+        _every(scheduler, PARSE_TICK_S, parser.tick, "parse-tasks", next_run_time=datetime.now(UTC))
         inviter = invite_engine(settings, parts)
-        scheduler.add_job(
-            inviter.tick,
-            "interval",
-            seconds=INVITE_TICK_S,
-            id="invite-campaigns",
-            next_run_time=datetime.now(UTC),
-            max_instances=1,
-            coalesce=True,
-        )
+        _every(scheduler, INVITE_TICK_S, inviter.tick, "invite-campaigns", next_run_time=datetime.now(UTC))
         watch = CampaignWatch(sessionmaker=sessionmaker, redis=redis, notifier=parts.notifier,
                               limits=limits_from(settings))
-        scheduler.add_job(
-            watch.tick,
-            "interval",
-            seconds=CAMPAIGN_WATCH_S,
-            id="campaign-watch",
-            next_run_time=datetime.now(UTC),
-            max_instances=1,
-            coalesce=True,
-        )
+        _every(scheduler, CAMPAIGN_WATCH_S, watch.tick, "campaign-watch", next_run_time=datetime.now(UTC))
         # Yesterday's report (UTC) for each workspace that invited; sent once across workers.
         scheduler.add_job(watch.daily_reports, "cron", hour=0, minute=5, id="daily-report",
                           max_instances=1, coalesce=True)

@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import campaigns as cg
 from core.accounts import can_work
+from core.dto import AccountDTO
 from core.interfaces import Notifier
-from core.installation import effective_limits
-from core.limits import InviteLimits, day_start
+from core.installation import stored_maximum, under_maximum
+from core.limits import InviteLimits, campaign_limits, day_start
 from core.logs import get_logger, trace_scope
 from db.dal import open_dal
 from db.dal_invites import CampaignRow, InviteDal
@@ -57,31 +58,42 @@ class CampaignWatch:
             # Finished here or by an invite loop since the last look: told once.
             done = await dal.finished_since(now - timedelta(seconds=RECENTLY_DONE_S))
         working = [c for c in campaigns if c.id not in done]
+        reasons = await self._waiting_reasons(working, now)
         for row in working:
             with trace_scope(row.trace_id):
-                await self._refresh_waiting(row, now)
+                async with self.sessionmaker() as session, session.begin():
+                    changed = await InviteDal(session).set_waiting(row.id, reasons[row.id])
+                if changed:
+                    log.info("campaign status refreshed", campaign_id=row.id, waiting=reasons[row.id])
         await self._notify_progress([c.id for c in working], done)
 
-    async def _refresh_waiting(self, row: CampaignRow, now: datetime) -> None:
-        reason: str | None = None
-        if not cg.in_active_hours(now, row.active_from_hour, row.active_to_hour):
-            reason = "hours"
-        else:
-            async with open_dal(self.sessionmaker) as dal:
-                # Read on every pass: an admin's new maximums apply without a restart.
-                limits = await effective_limits(dal, InviteLimits(**row.limits) if row.limits else self.limits)
-                accounts = await dal.list_accounts(row.workspace_id, after_id=0, limit=1000)
+    async def _waiting_reasons(self, working: list[CampaignRow], now: datetime) -> dict[int, str | None]:
+        """Why each working campaign has to wait now ("hours", "quota"; None: it may run).
+        One read for the whole tick: the maximums once, each workspace's accounts once."""
+        reasons: dict[int, str | None] = {
+            row.id: None if cg.in_active_hours(now, row.active_from_hour, row.active_to_hour) else "hours"
+            for row in working
+        }
+        in_hours = [row for row in working if reasons[row.id] is None]
+        if not in_hours:
+            return reasons
+        async with open_dal(self.sessionmaker) as dal:
+            # Read on every tick: an admin's new maximums apply without a restart.
+            maximum = await stored_maximum(dal)
+            accounts: dict[int, list[AccountDTO]] = {}
+            for row in in_hours:
+                if row.workspace_id not in accounts:
+                    accounts[row.workspace_id] = await dal.list_accounts(row.workspace_id, after_id=0, limit=1000)
+                limits = under_maximum(campaign_limits(row.limits, self.limits), maximum)
                 named = cg.eligible_ids(row.preflight)
                 allowed = None if named is None else named | cg.unchecked_ids(row.preflight)
-                usable = [a.id for a in accounts if can_work(a, now) and (allowed is None or a.id in allowed)]
+                usable = [a.id for a in accounts[row.workspace_id]
+                          if can_work(a, now) and (allowed is None or a.id in allowed)]
                 if not await dal.quota_left(row, usable, day_start(now), limits.daily_per_account,
                                             limits.daily_per_chat, limits.lifetime_per_chat):
-                    reason = "quota"
-                await dal.rollback()
-        async with self.sessionmaker() as session, session.begin():
-            changed = await InviteDal(session).set_waiting(row.id, reason)
-        if changed:
-            log.info("campaign status refreshed", campaign_id=row.id, waiting=reason)
+                    reasons[row.id] = "quota"
+            await dal.rollback()
+        return reasons
 
     async def _notify_progress(self, working: list[int], done: list[int]) -> None:
         if self.notifier is None:

@@ -7,13 +7,14 @@ status is recorded and the workspace owner hears about every change.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import telegram as tg
 from core.accounts import CHECKED_STATUSES, AccountService
 from core.dto import AccountDTO, AccountStatus
+from core.limits import rest_after_flood
 from core.logs import get_logger, new_trace_id
 from core.secretbox import SessionDecryptError
 from db.dal import open_dal
@@ -85,7 +86,7 @@ async def _check(
             status, reason = AccountStatus.BANNED, exc.rpc
         except tg.FloodWait as exc:
             status, reason = AccountStatus.COOLDOWN, exc.rpc
-            until = now + timedelta(seconds=exc.seconds + flood_buffer_s)
+            until = rest_after_flood(now, exc.seconds, flood_buffer_s)
         except tg.AuthKeyDuplicated:
             log.error("session used by two connections despite the lease", account_id=account.id)
             return "duplicated"

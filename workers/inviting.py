@@ -35,6 +35,7 @@ from core.installation import effective_limits
 from core.limits import (
     InviteLimits,
     Usage,
+    campaign_limits,
     day_start,
     draw_pause,
     flood_cooldown_until,
@@ -44,12 +45,12 @@ from core.limits import (
 from core.logs import get_logger, trace_scope
 from core.outcomes import Outcome, Reason, reason_for_rpc
 from core.secretbox import SessionDecryptError
-from db.dal import open_dal
+from db.dal import SqlDal, open_dal
 from db.dal_invites import CampaignRow, Claimed, InviteDal
 from db.leases import Lease, LeaseStore
 from db.metrics import RedisCounter
 from gateway.telegram import Inviter, TelegramGateway
-from workers.leases import AccountBusy, LeaseLost, hold
+from workers.leases import AccountBusy, LeaseLost, leased_client
 
 log = get_logger("workers.inviting")
 # What the current account's pass at a campaign has done (for its log line).
@@ -146,7 +147,11 @@ class InviteEngine:
 
     async def _accounts(self, workspace_id: int) -> list[AccountDTO]:
         async with open_dal(self.sessionmaker) as dal:
-            return list(await dal.list_accounts(workspace_id, after_id=0, limit=1000))
+            return await self._list_accounts(dal, workspace_id)
+
+    @staticmethod
+    async def _list_accounts(dal: SqlDal, workspace_id: int) -> list[AccountDTO]:
+        return list(await dal.list_accounts(workspace_id, after_id=0, limit=1000))
 
     async def close(self) -> None:
         """SIGTERM: in-flight invites finish and are recorded; claims not yet sent go back."""
@@ -165,12 +170,9 @@ class InviteEngine:
     async def run_account(self, account: AccountDTO) -> str:
         """Work with one account until it has nothing to do now; returns why it stopped."""
         try:
-            async with hold(self.leases, account.id) as lease:
-                async with open_dal(self.sessionmaker) as dal:
-                    session = await self.service.session_of(dal, account)
-                    await dal.rollback()
-                async with self.gateway.account(session) as client:
-                    return await self._work(account, lease, Inviter(client))
+            async with leased_client(leases=self.leases, sessionmaker=self.sessionmaker, service=self.service,
+                                     gateway=self.gateway, account=account) as (lease, client):
+                return await self._work(account, lease, Inviter(client))
         except (AccountBusy, LeaseLost, tg.AuthKeyDuplicated):
             return "busy"
         except _StopAccount as exc:
@@ -248,17 +250,17 @@ class InviteEngine:
             return None
         if eligible is None or account.id in unchecked:
             rights = await inviter.my_rights(chat)
-            if not (rights.member and (rights.creator or rights.can_invite)):
+            if not rights.may_invite:
                 self._not_eligible.add((row.id, account.id))
                 return None
         async with open_dal(self.sessionmaker) as dal:
             usage = await dal.usage(account.id, chat.chat_id, day_start(datetime.now(UTC)))
             # Read on every pass: an admin's new maximums apply without a restart.
-            limits = await effective_limits(dal, InviteLimits(**row.limits) if row.limits else self.config.limits)
+            limits = await effective_limits(dal, campaign_limits(row.limits, self.config.limits))
+            if eligible is None:  # any account of the workspace may still turn out able to invite
+                eligible = {a.id for a in await self._list_accounts(dal, account.workspace_id)}
         if account.id not in self._pauses:
             self._pauses[account.id] = self._draw(limits)
-        if eligible is None:  # any account of the workspace may still turn out able to invite
-            eligible = {a.id for a in await self._accounts(account.workspace_id)}
         reachable = sorted(eligible | unchecked)
         return _Work(chat, row, limits, usage, reachable)
 

@@ -12,8 +12,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.accounts import AccountService
+from core.dto import AccountDTO
 from core.logs import get_logger
+from db.dal import open_dal
 from db.leases import Lease, LeaseStore
+from gateway.telegram import AccountClient, TelegramGateway
 
 log = get_logger("workers.leases")
 
@@ -77,3 +83,24 @@ async def hold(store: LeaseStore, account_id: int) -> AsyncIterator[Lease]:
         if not lost.is_set():
             with contextlib.suppress(Exception):
                 await store.release(lease)
+
+
+@contextlib.asynccontextmanager
+async def leased_client(
+    *,
+    leases: LeaseStore,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    service: AccountService,
+    gateway: TelegramGateway,
+    account: AccountDTO,
+    remember_entities: bool = True,
+) -> AsyncIterator[tuple[Lease, AccountClient]]:
+    """The account's lease (held as by `hold`) and a client connected with its session,
+    decrypted only once the lease is ours. Raises as `hold` does, `SessionDecryptError` for
+    a session that cannot be opened, and whatever connecting raises."""
+    async with hold(leases, account.id) as lease:
+        async with open_dal(sessionmaker) as dal:
+            session = await service.session_of(dal, account)
+            await dal.rollback()
+        async with gateway.account(session, remember_entities=remember_entities) as client:
+            yield lease, client

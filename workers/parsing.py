@@ -31,6 +31,7 @@ from core.accounts import AccountService, can_work
 from core.dto import AccountDTO, AccountStatus
 from core.errors import InvalidInput
 from core.interfaces import Notifier
+from core.limits import rest_after_flood
 from core.logs import get_logger, trace_scope
 from core.parsing import (
     DEFAULT_DAYS,
@@ -53,7 +54,7 @@ from db.dal import open_dal
 from db.dal_parsing import BatchWrite, ClaimedTask, ParseStore
 from db.leases import LeaseStore
 from gateway.telegram import AccountClient, TelegramGateway
-from workers.leases import AccountBusy, LeaseLost, hold
+from workers.leases import AccountBusy, LeaseLost, leased_client
 
 log = get_logger("workers.parsing")
 
@@ -331,19 +332,17 @@ class _TaskRun:
         engine = self.engine
         config = engine.config
         try:
-            async with hold(engine.leases, account.id):
-                async with open_dal(engine.sessionmaker) as dal:
-                    session = await engine.service.session_of(dal, account)
-                    await dal.rollback()
-                async with (
-                    engine.gateway.account(session, remember_entities=False) as client,
-                    self.store.connection() as self.conn,
-                ):
-                    try:
-                        return await self._collect(client, account, ref)
-                    finally:
-                        await self._settle_quietly()
-                        self.conn = None
+            async with (
+                leased_client(leases=engine.leases, sessionmaker=engine.sessionmaker, service=engine.service,
+                              gateway=engine.gateway, account=account, remember_entities=False)
+                as (_lease, client),
+                self.store.connection() as self.conn,
+            ):
+                try:
+                    return await self._collect(client, account, ref)
+                finally:
+                    await self._settle_quietly()
+                    self.conn = None
         except (AccountBusy, LeaseLost, tg.AuthKeyDuplicated):
             return "busy"
         except _AccountCannot as exc:
@@ -352,7 +351,7 @@ class _TaskRun:
             self.skipped_accounts[str(account.id)] = exc.reason
             return "cannot:" + exc.reason
         except tg.FloodWait as exc:
-            until = datetime.now(UTC) + timedelta(seconds=exc.seconds + config.flood_buffer_s)
+            until = rest_after_flood(datetime.now(UTC), exc.seconds, config.flood_buffer_s)
             log.info("account flood wait during parsing", task_id=self.task.id,
                      account_id=account.id, seconds=exc.seconds)
             await self._set_status(account, AccountStatus.COOLDOWN, exc.rpc, until)
