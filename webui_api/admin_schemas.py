@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from core.installation import LIMIT_CEILING
-from webui_api.schemas import Body
+from webui_api.schemas import Body, UserFields
 
 
 class WorkerOut(BaseModel):
@@ -29,14 +29,7 @@ class InstallationStatsOut(BaseModel):
     workers: list[WorkerOut] = Field(description="Worker processes with a recent heartbeat")
 
 
-class AdminUserOut(BaseModel):
-    id: int
-    telegram_id: int
-    username: str | None
-    first_name: str
-    last_name: str | None
-    language: str
-    role: Literal["user", "admin"]
+class AdminUserOut(UserFields):
     blocked: bool
     configured_admin: bool = Field(description="Named in ADMIN_TELEGRAM_IDS: stays an admin, cannot be blocked")
 

@@ -42,7 +42,9 @@ class WorkspaceOut(BaseModel):
     personal: bool
 
 
-class MeResponse(BaseModel):
+class UserFields(BaseModel):
+    # A user as `/api/v1/me` and the admin pages show them (no docstring: the OpenAPI
+    # schemas of the models built on it keep their own descriptions).
     id: int
     telegram_id: int
     username: str | None
@@ -50,6 +52,9 @@ class MeResponse(BaseModel):
     last_name: str | None
     language: str
     role: Literal["user", "admin"]
+
+
+class MeResponse(UserFields):
     workspaces: list[WorkspaceOut]
 
 

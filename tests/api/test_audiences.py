@@ -96,6 +96,21 @@ async def test_members_pages_return_everyone_once(api: TestClient, make_user: Ma
     assert (await (await api.get(f"/api/v1/audiences/{audience_id}", headers=auth)).json())["size"] == 257
 
 
+async def test_list_cursors_are_checked_like_every_other_list(api: TestClient, make_user: MakeUser, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+    person = await make_user()
+    audience_id = await _audience_with(sessionmaker, person, 3)
+    auth = await _auth(login, person)
+    await api.post("/api/v1/parse-tasks", json={"source": "@lounge"}, headers=auth)
+    for path in ("/api/v1/parse-tasks", f"/api/v1/audiences/{audience_id}/members", "/api/v1/audiences"):
+        first = await (await api.get(path, headers=auth)).json()
+        assert first["items"] and first == await (await api.get(f"{path}?cursor=0", headers=auth)).json(), path
+        for bad in ("abc", "-1", str(2**62 + 1)):
+            resp = await api.get(f"{path}?cursor={bad}", headers=auth)
+            assert resp.status == 400, (path, bad)
+            error = (await resp.json())["error"]
+            assert error["details"]["field"] == "cursor" and error["details"]["problem"] == "integer_range", error
+
+
 async def test_csv_round_trip_and_import_report(api: TestClient, make_user: MakeUser, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     person = await make_user()
     source_id = await _audience_with(sessionmaker, person, 40)

@@ -7,7 +7,7 @@ from aiohttp import web
 from core.dto import AccountDTO
 from db.dal import open_dal
 from gateway.accounts import unlink_account
-from webui_api.http import current_workspace, json_model, path_id, query_int, require_auth
+from webui_api.http import current_workspace, cursor_text, json_model, path_id, query_cursor, query_int, require_auth
 from webui_api.keys import ACCOUNTS, GATEWAY, LEASES, SESSIONMAKER
 from webui_api.routing import ApiRoutes
 from webui_api.schemas import AccountList, AccountOut, UnlinkResponse
@@ -31,17 +31,12 @@ def _out(account: AccountDTO) -> AccountOut:
 @routes.get("/api/v1/accounts", summary="Linked accounts of the workspace, by cursor", response=AccountList, errors=(404,))
 async def list_accounts(request: web.Request) -> web.Response:
     claims = await require_auth(request)
-    cursor = query_int(request, "cursor", default=0, low=0, high=2**62)
+    cursor = query_cursor(request)
     limit = query_int(request, "limit", default=50, low=1, high=100)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         page = await request.app[ACCOUNTS].page(dal, claims.user_id, workspace_id, cursor=cursor, limit=limit)
-    return json_model(
-        AccountList(
-            items=[_out(a) for a in page.items],
-            next_cursor=str(page.next_cursor) if page.next_cursor is not None else None,
-        )
-    )
+    return json_model(AccountList(items=[_out(a) for a in page.items], next_cursor=cursor_text(page)))
 
 
 async def _set_enabled(request: web.Request, enabled: bool) -> web.Response:

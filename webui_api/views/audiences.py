@@ -10,7 +10,17 @@ from core.errors import InvalidInput
 from core.logs import current_trace_id
 from core.parsing import Filters, LastSeen, Priority
 from db.dal import open_dal
-from webui_api.http import current_workspace, json_model, parse_body, path_id, query_flag, query_int, require_auth
+from webui_api.http import (
+    current_workspace,
+    cursor_text,
+    json_model,
+    parse_body,
+    path_id,
+    query_cursor,
+    query_flag,
+    query_int,
+    require_auth,
+)
 from webui_api.keys import SESSIONMAKER
 from webui_api.routing import ApiRoutes
 from webui_api.schemas import (
@@ -58,16 +68,6 @@ def _audience_out(a: AudienceDTO) -> AudienceOut:
                        pending_usernames=a.pending_usernames, created_at=a.created_at)
 
 
-def _cursor(request: web.Request) -> int | None:
-    raw = request.query.get("cursor")
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput("cursor", field="cursor", problem="cursor: not a cursor of this list") from None
-
-
 # --- parse tasks --------------------------------------------------------------------------
 @routes.post("/api/v1/parse-tasks", summary="Queue a collection task", request=ParseTaskCreate,
              response=ParseTaskOut, errors=(404,), status=201)
@@ -101,10 +101,11 @@ async def list_tasks(request: web.Request) -> web.Response:
     limit = query_int(request, "limit", default=20, low=1, high=100)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        page = await service.tasks(dal, claims.user_id, workspace_id, cursor=_cursor(request), limit=limit)
+        page = await service.tasks(dal, claims.user_id, workspace_id, cursor=query_cursor(request) or None,
+                                   limit=limit)
     return json_model(ParseTaskList(
         items=[_task_out(t) for t in page.items],
-        next_cursor=str(page.next_cursor) if page.next_cursor is not None else None,
+        next_cursor=cursor_text(page),
     ))
 
 
@@ -143,13 +144,13 @@ for _action, _summary in (
 async def list_audiences(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     limit = query_int(request, "limit", default=50, low=1, high=100)
-    cursor = query_int(request, "cursor", default=0, low=0, high=2**62)
+    cursor = query_cursor(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         page = await service.audiences(dal, claims.user_id, workspace_id, cursor=cursor, limit=limit)
     return json_model(AudienceList(
         items=[_audience_out(a) for a in page.items],
-        next_cursor=str(page.next_cursor) if page.next_cursor is not None else None,
+        next_cursor=cursor_text(page),
     ))
 
 
@@ -177,12 +178,12 @@ async def list_members(request: web.Request) -> web.Response:
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         page = await service.members(dal, claims.user_id, workspace_id, path_id(request, "audience_id"),
-                                     cursor=_cursor(request), limit=limit, query=query)
+                                     cursor=query_cursor(request) or None, limit=limit, query=query)
     return json_model(MemberList(
         items=[MemberOut(user_id=m.user_id, username=m.username, first_name=m.first_name,
                          last_name=m.last_name, last_seen=m.last_seen, premium=m.premium,
                          photo=m.photo, source=m.source) for m in page.items],
-        next_cursor=str(page.next_cursor) if page.next_cursor is not None else None,
+        next_cursor=cursor_text(page),
     ))
 
 

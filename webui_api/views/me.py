@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from core.dto import WorkspaceRef
 from core.errors import Unauthorized
 from core.users import require_workspace, workspaces_of
 from db.dal import open_dal
@@ -13,6 +14,10 @@ from webui_api.routing import ApiRoutes
 from webui_api.schemas import MeResponse, WorkspaceOut
 
 routes = ApiRoutes(tag="me")
+
+
+def _workspace_out(w: WorkspaceRef) -> WorkspaceOut:
+    return WorkspaceOut(id=w.id, name=w.name, role=w.role.value, personal=w.personal)
 
 
 @routes.get("/api/v1/me", summary="The logged-in user and their workspaces", response=MeResponse)
@@ -32,10 +37,7 @@ async def me(request: web.Request) -> web.Response:
             last_name=user.last_name,
             language=user.language,
             role=user.role.value,
-            workspaces=[
-                WorkspaceOut(id=w.id, name=w.name, role=w.role.value, personal=w.personal)
-                for w in workspaces
-            ],
+            workspaces=[_workspace_out(w) for w in workspaces],
         )
     )
 
@@ -52,6 +54,4 @@ async def workspace(request: web.Request) -> web.Response:
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         await require_workspace(dal, claims.user_id, workspace_id)
         found = next(w for w in await workspaces_of(dal, claims.user_id) if w.id == workspace_id)
-    return json_model(
-        WorkspaceOut(id=found.id, name=found.name, role=found.role.value, personal=found.personal)
-    )
+    return json_model(_workspace_out(found))
