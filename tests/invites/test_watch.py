@@ -135,4 +135,4 @@ async def test_username_only_people_are_resolved_and_invited(setup: Setup) -> No
     assert await setup.status(cid) == "done"
     invited = sorted(u for _a, users, _e in setup.invite_calls() for u in users)
     assert invited == [20_300, 20_302]
-    assert TARGET  # the megagroup all of this went into
+    assert {20_300, 20_302} <= set(setup.world.find_chat(TARGET).members)
