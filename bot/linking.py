@@ -42,7 +42,8 @@ from core.linking import LOGIN_TTL_S, MAX_TRIES, parse_login_code, parse_phone
 from core.logs import get_logger
 from core.users import current_workspace
 from db.dal import open_dal
-from gateway.telegram import PhoneLogin, QrLogin, QrToken, TelegramGateway
+from gateway.login import PhoneLogin, QrLogin, QrToken
+from gateway.telegram import TelegramGateway
 
 log = get_logger(__name__)
 

@@ -1,6 +1,6 @@
 """What the product knows about Telegram, without Telethon: account facts and error kinds.
 
-The Telethon gateway (`gateway/telegram.py`) turns Telethon's errors into these, so the
+The Telethon gateway (`gateway/errors.py`) turns Telethon's errors into these, so the
 rules (account status changes, retries, cool-downs) are written once against plain types.
 """
 

@@ -29,7 +29,8 @@ from core.secretbox import SessionDecryptError
 from db.dal import open_dal
 from db.leases import LeaseStore
 from gateway.accounts import wait_for_lease
-from gateway.telegram import Inviter, TelegramGateway
+from gateway.inviting import Inviter
+from gateway.telegram import TelegramGateway
 
 log = get_logger("gateway.campaigns")
 

@@ -2,7 +2,7 @@
 
 `contacts.Search` only works for a logged-in user, so a search borrows an account the
 way every other piece of work does: an account that may work now, under its lease, its
-session decrypted only for the call. The Telegram side is `gateway.telegram.scan_communities`,
+session decrypted only for the call. The Telegram side is `gateway.reading.scan_communities`,
 the rules (keyword variants, which results count, the score) are `core.search`; the bot's
 /search and `POST /api/v1/search` both come here.
 """
@@ -25,7 +25,8 @@ from core.secretbox import SessionDecryptError
 from core.users import require_workspace
 from db.dal import open_dal
 from db.leases import LeaseStore
-from gateway.telegram import CommunityScan, TelegramGateway, scan_communities
+from gateway.reading import CommunityScan, scan_communities
+from gateway.telegram import TelegramGateway
 
 log = get_logger("gateway.community")
 

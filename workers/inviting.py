@@ -49,7 +49,8 @@ from db.dal import SqlDal, open_dal
 from db.dal_invites import CampaignRow, Claimed, InviteDal
 from db.leases import Lease, LeaseStore
 from db.metrics import RedisCounter
-from gateway.telegram import Inviter, TelegramGateway
+from gateway.inviting import Inviter
+from gateway.telegram import TelegramGateway
 from workers.leases import AccountBusy, LeaseLost, leased_client
 
 log = get_logger("workers.inviting")

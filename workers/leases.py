@@ -19,7 +19,8 @@ from core.dto import AccountDTO
 from core.logs import get_logger
 from db.dal import open_dal
 from db.leases import Lease, LeaseStore
-from gateway.telegram import AccountClient, TelegramGateway
+from gateway.reading import AccountClient
+from gateway.telegram import TelegramGateway
 
 log = get_logger("workers.leases")
 

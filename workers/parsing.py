@@ -53,7 +53,8 @@ from core.secretbox import SessionDecryptError
 from db.dal import open_dal
 from db.dal_parsing import BatchWrite, ClaimedTask, ParseStore
 from db.leases import LeaseStore
-from gateway.telegram import AccountClient, TelegramGateway
+from gateway.reading import AccountClient
+from gateway.telegram import TelegramGateway
 from workers.leases import AccountBusy, LeaseLost, leased_client
 
 log = get_logger("workers.parsing")

@@ -21,7 +21,8 @@ from db.dal import open_dal
 from db.dal_invites import InviteDal
 from db.leases import LeaseStore
 from db.metrics import RedisCounter
-from gateway.telegram import Inviter, TelegramGateway
+from gateway.inviting import Inviter
+from gateway.telegram import TelegramGateway
 from sandbox.world import InProcessClientFactory, World
 from workers.inviting import InviteConfig, InviteEngine
 

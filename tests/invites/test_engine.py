@@ -168,7 +168,7 @@ async def test_peer_flood_parks_the_account(setup: Setup) -> None:
 
 async def test_lost_lease_drops_the_result_and_reconcile_checks_membership(setup: Setup, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from db.leases import LeaseStore
-    from gateway.telegram import Inviter
+    from gateway.inviting import Inviter
 
     audience = await make_audience(setup.sessionmaker, setup.ws, "a", setup.people([13_601], seen_by_tg=901))
     cid = await setup.campaign(audience, "target_group")

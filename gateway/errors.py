@@ -1,0 +1,103 @@
+"""Telethon's errors as the product's: the one place where an RPC error gets its meaning.
+
+Telegram names every refusal (`USER_PRIVACY_RESTRICTED`, `FLOOD_WAIT_30`, ...); Telethon turns
+the name into an exception class. Here the class becomes a domain error of `core.telegram`
+carrying Telegram's own name (`rpc`), so that the rules in `core` (the refusal table in
+`core/outcomes.py`) decide what happens and the name can be kept verbatim.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Any
+
+from telethon import errors
+
+from core import telegram as tg
+
+_UNAUTHORIZED = (
+    errors.AuthKeyUnregisteredError,
+    errors.SessionRevokedError,
+    errors.SessionExpiredError,
+    errors.AuthKeyInvalidError,
+)
+_BANNED = (
+    errors.UserDeactivatedError,
+    errors.UserDeactivatedBanError,
+    errors.PhoneNumberBannedError,
+)
+
+
+def rpc_name(exc: BaseException) -> str:
+    """Telegram's name of the error: Telethon keeps it only in the class name
+    (`AuthKeyUnregisteredError` → `AUTH_KEY_UNREGISTERED`); generic classes keep `.message`."""
+    cls = type(exc)
+    if cls.__module__.endswith("rpcerrorlist"):
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__.removesuffix("Error")).upper()
+    return str(getattr(exc, "message", "") or cls.__name__)
+
+
+def translate(exc: BaseException) -> BaseException:
+    """The domain error for a Telethon error; other exceptions pass through unchanged."""
+    rpc = rpc_name(exc)
+    if isinstance(exc, errors.FloodWaitError):
+        return tg.FloodWait(int(exc.seconds), rpc)
+    if isinstance(exc, errors.PeerFloodError):
+        return tg.PeerFlood(rpc)
+    if isinstance(exc, errors.AuthKeyDuplicatedError):
+        return tg.AuthKeyDuplicated(rpc)
+    if isinstance(exc, _UNAUTHORIZED):
+        return tg.AccountUnauthorized(rpc)
+    if isinstance(exc, _BANNED):
+        return tg.AccountBanned(rpc)
+    if isinstance(exc, errors.SessionPasswordNeededError):
+        return tg.PasswordNeeded(rpc)
+    if isinstance(exc, errors.PasswordHashInvalidError):
+        return tg.WrongPassword(rpc)
+    if isinstance(exc, (errors.PhoneCodeInvalidError, errors.PhoneCodeEmptyError)):
+        return tg.WrongCode(rpc)
+    if isinstance(exc, errors.PhoneCodeExpiredError):
+        return tg.CodeExpired(rpc)
+    if isinstance(exc, errors.PhoneNumberInvalidError):
+        return tg.PhoneInvalid(rpc)
+    if isinstance(exc, errors.PhoneNumberUnoccupiedError):
+        return tg.PhoneNotRegistered(rpc)
+    if isinstance(exc, errors.RPCError):
+        return tg.TelegramError(rpc)
+    return exc
+
+
+@contextlib.contextmanager
+def translated() -> Any:
+    try:
+        yield
+    except (errors.RPCError, errors.FloodWaitError) as exc:
+        raise translate(exc) from exc
+
+
+# --- reading chats -------------------------------------------------------------------------
+# Errors that say something about the chat being read rather than about the account.
+_NOT_FOUND = (errors.UsernameNotOccupiedError, errors.UsernameInvalidError)
+_NO_ACCESS = (
+    errors.ChannelPrivateError,
+    errors.ChannelInvalidError,
+    errors.ChatAdminRequiredError,
+    errors.ChatForbiddenError,
+    errors.ChatIdInvalidError,
+    errors.UserBannedInChannelError,
+    errors.PeerIdInvalidError,
+)
+
+
+@contextlib.contextmanager
+def reading_chat() -> Any:
+    """Like `translated()`, with the errors of reading a chat mapped to `tg.SourceError`s."""
+    try:
+        yield
+    except errors.RPCError as exc:
+        if isinstance(exc, _NOT_FOUND):
+            raise tg.SourceNotFound(rpc_name(exc)) from exc
+        if isinstance(exc, _NO_ACCESS):
+            raise tg.NoAccess(rpc_name(exc)) from exc
+        raise translate(exc) from exc

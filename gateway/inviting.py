@@ -1,0 +1,202 @@
+"""Inviting with a linked account: resolving the target, rights, invites, membership checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telethon import functions, types
+
+from core import campaigns as cg
+from core import telegram as tg
+from gateway.errors import reading_chat, translated
+from gateway.reading import AccountClient
+
+
+class Inviter:
+    """Invites into one target chat with one account's connected client (inside its lease).
+
+    Access hashes are per account: a person is addressed with the hash the inviting account
+    saw, or resolved by username with this account; a channel is resolved by this account.
+    """
+
+    def __init__(self, account: AccountClient) -> None:
+        self._client = account._client
+        self._channels: dict[int, int] = {}
+        self._users: dict[int, int] = {}
+        self._me: int | None = None  # this account's own id, asked once per client
+
+    async def resolve_target(self, ref: str | int) -> cg.TargetChat:
+        """The chat behind a public username, or a basic group by id.
+
+        Raises `SourceNotFound` (no such chat), `NotAGroup` (a person), `NoAccess`.
+        """
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.lstrip("-").isdigit()):
+            chat_id = int(ref)
+            with reading_chat():
+                full = await self._client(functions.messages.GetFullChatRequest(chat_id))
+            chat = next((c for c in full.chats if c.id == chat_id), None)
+            return cg.TargetChat(chat_id, "group", getattr(chat, "title", "") or "", None)
+        with reading_chat():
+            resolved = await self._client(functions.contacts.ResolveUsernameRequest(ref.lstrip("@")))
+        peer = resolved.peer
+        if isinstance(peer, types.PeerUser):
+            raise tg.NotAGroup("PEER_IS_USER")
+        if isinstance(peer, types.PeerChat):
+            return await self.resolve_target(peer.chat_id)
+        channel = next((c for c in resolved.chats if c.id == peer.channel_id), None)
+        if not isinstance(channel, types.Channel):
+            raise tg.NoAccess("CHANNEL_FORBIDDEN")
+        self._channels[channel.id] = channel.access_hash
+        kind = "channel" if channel.broadcast else "megagroup"
+        return cg.TargetChat(channel.id, kind, channel.title, channel.username)
+
+    def _channel(self, chat: cg.TargetChat) -> types.InputChannel:
+        access_hash = self._channels.get(chat.chat_id)
+        if access_hash is None:
+            raise LookupError(f"chat {chat.chat_id} was not resolved by this account")
+        return types.InputChannel(chat.chat_id, access_hash)
+
+    async def my_rights(self, chat: cg.TargetChat) -> cg.ChatRights:
+        """Whether this account is in the chat, and may add people to it."""
+        if chat.kind == "group":
+            with reading_chat():
+                full = await self._client(functions.messages.GetFullChatRequest(chat.chat_id))
+            if self._me is None:
+                self._me = (await self._client(functions.users.GetUsersRequest([types.InputUserSelf()])))[0].id
+            me = self._me
+            rows = getattr(full.full_chat.participants, "participants", [])
+            row = next((p for p in rows if p.user_id == me), None)
+            if row is None:
+                return cg.ChatRights(member=False)
+            creator = isinstance(row, types.ChatParticipantCreator)
+            admin = creator or isinstance(row, types.ChatParticipantAdmin)
+            # In a basic group every member may add people unless the chat forbids it.
+            return cg.ChatRights(member=True, creator=creator, admin=admin, can_invite=True)
+        try:
+            with reading_chat():
+                answer = await self._client(
+                    functions.channels.GetParticipantRequest(self._channel(chat), types.InputPeerSelf())
+                )
+        except tg.TelegramError as exc:
+            if exc.rpc == "USER_NOT_PARTICIPANT":
+                return cg.ChatRights(member=False)
+            raise
+        row = answer.participant
+        if isinstance(row, types.ChannelParticipantCreator):
+            return cg.ChatRights(member=True, creator=True, admin=True, can_invite=True)
+        if isinstance(row, types.ChannelParticipantAdmin):
+            rights = row.admin_rights
+            return cg.ChatRights(member=True, admin=True, can_invite=bool(rights and rights.invite_users))
+        return cg.ChatRights(member=True)
+
+    async def _input_user(self, user_id: int, access_hash: int | None, username: str | None) -> types.InputUser:
+        """The person as this account may name them: a hash it saw, or its own resolve."""
+        if access_hash is None:
+            access_hash = self._users.get(user_id)
+        if access_hash is None and username:
+            with translated():
+                resolved = await self._client(functions.contacts.ResolveUsernameRequest(username))
+            found = next((u for u in resolved.users if isinstance(u, types.User)), None)
+            if found is None or found.id != user_id:
+                # The username now belongs to someone else (or nobody): never invite a stranger.
+                raise tg.TelegramError("USERNAME_NOT_OCCUPIED")
+            access_hash = found.access_hash
+            self._users[user_id] = access_hash
+        return types.InputUser(user_id, access_hash or 0)
+
+    async def resolve_person(self, username: str) -> tuple[int, int, bool] | None:
+        """(id, access hash for this account, is a bot) of the person behind a username;
+        None when nobody (or a chat) has it."""
+        try:
+            with translated():
+                resolved = await self._client(functions.contacts.ResolveUsernameRequest(username.lstrip("@")))
+        except tg.TelegramError as exc:
+            if exc.rpc in ("USERNAME_NOT_OCCUPIED", "USERNAME_INVALID"):
+                return None
+            raise
+        found = next((u for u in resolved.users if isinstance(u, types.User)), None)
+        if found is None or not isinstance(resolved.peer, types.PeerUser):
+            return None
+        self._users[found.id] = found.access_hash
+        return found.id, found.access_hash, bool(found.bot)
+
+    async def invite(
+        self, chat: cg.TargetChat, user_id: int, access_hash: int | None, username: str | None
+    ) -> cg.Sent:
+        """Add one person; failures are domain errors (`tg.TelegramError.rpc` names the RPC)."""
+        user = await self._input_user(user_id, access_hash, username)
+        try:
+            with translated():
+                if chat.kind == "group":
+                    answer = await self._client(
+                        functions.messages.AddChatUserRequest(chat.chat_id, user, fwd_limit=0)
+                    )
+                else:
+                    answer = await self._client(
+                        functions.channels.InviteToChannelRequest(self._channel(chat), [user])
+                    )
+        except tg.TelegramError as exc:
+            if exc.rpc == "USER_ALREADY_PARTICIPANT":
+                return cg.Sent.ALREADY_MEMBER
+            raise
+        missing = {m.user_id for m in getattr(answer, "missing_invitees", None) or ()}
+        return cg.Sent.MISSING_INVITEE if user_id in missing else cg.Sent.ADDED
+
+    async def is_member(
+        self, chat: cg.TargetChat, user_id: int, access_hash: int | None, username: str | None
+    ) -> bool:
+        """A membership check, to resolve an invite whose result was never recorded."""
+        if chat.kind == "group":
+            with reading_chat():
+                full = await self._client(functions.messages.GetFullChatRequest(chat.chat_id))
+            rows = getattr(full.full_chat.participants, "participants", [])
+            return any(p.user_id == user_id for p in rows)
+        user = await self._input_user(user_id, access_hash, username)
+        peer = types.InputPeerUser(user.user_id, user.access_hash)
+        try:
+            with translated():
+                await self._client(functions.channels.GetParticipantRequest(self._channel(chat), peer))
+        except tg.TelegramError as exc:
+            if exc.rpc == "USER_NOT_PARTICIPANT":
+                return False
+            raise
+        return True
+
+    async def member_ids(self, chat: cg.TargetChat, limit: int, page: int = 200) -> tuple[set[int], bool]:
+        """Ids of the chat's members this account can list (newest first, up to `limit`),
+        and whether that was all of them. Used by the pre-flight only."""
+        if chat.kind == "group":
+            with reading_chat():
+                full = await self._client(functions.messages.GetFullChatRequest(chat.chat_id))
+            rows = getattr(full.full_chat.participants, "participants", [])
+            return {p.user_id for p in rows}, True
+        seen: set[int] = set()
+        offset = 0
+        total: int | None = None
+        while offset < limit:
+            request = functions.channels.GetParticipantsRequest(
+                self._channel(chat), types.ChannelParticipantsRecent(), offset, min(page, limit - offset), 0
+            )
+            with reading_chat():
+                answer = await self._client(request)
+            if not isinstance(answer, types.channels.ChannelParticipants) or not answer.participants:
+                break
+            total = answer.count
+            seen.update(uid for p in answer.participants if (uid := getattr(p, "user_id", None)) is not None)
+            offset += len(answer.participants)
+            if total is not None and offset >= total:
+                break
+        return seen, total is None or offset >= total
+
+    async def invite_link(self, chat: cg.TargetChat) -> str | None:
+        """A link the owner can share with the people an invite could not add."""
+        peer: Any = (
+            types.InputPeerChat(chat.chat_id) if chat.kind == "group"
+            else types.InputPeerChannel(chat.chat_id, self._channel(chat).access_hash)
+        )
+        try:
+            with translated():
+                answer = await self._client(functions.messages.ExportChatInviteRequest(peer))
+        except tg.TelegramError:
+            return None
+        return getattr(answer, "link", None)

@@ -1,0 +1,478 @@
+"""Reading with a linked account: its profile, chats, members, posts, comments, and search.
+
+`AccountClient` wraps one connected client of one account (inside its lease). Access hashes
+it learns are this account's only, so it keeps them for itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from telethon import TelegramClient, functions, types
+from telethon.sessions import StringSession
+
+from core import telegram as tg
+from core.parsing import LastSeen, Person, last_seen_bucket
+from core.search import Community
+from gateway.errors import reading_chat, translated
+
+
+def account_info(user: Any) -> tg.AccountInfo:
+    return tg.AccountInfo(
+        tg_user_id=int(user.id),
+        username=user.username,
+        first_name=user.first_name or "",
+        phone=user.phone,
+    )
+
+
+_STATUS_BUCKETS: dict[type, LastSeen] = {
+    types.UserStatusOnline: LastSeen.ONLINE,
+    types.UserStatusRecently: LastSeen.RECENTLY,
+    types.UserStatusLastWeek: LastSeen.WEEK,
+    types.UserStatusLastMonth: LastSeen.MONTH,
+    # Telegram shows an empty status as "last seen a long time ago".
+    types.UserStatusEmpty: LastSeen.LONG_AGO,
+}
+
+
+def _last_seen(status: Any, now: datetime) -> LastSeen:
+    if status is None:
+        return LastSeen.UNKNOWN
+    if isinstance(status, types.UserStatusOffline):
+        return last_seen_bucket(now - status.was_online)
+    return _STATUS_BUCKETS.get(type(status), LastSeen.UNKNOWN)
+
+
+def person_of(user: Any, now: datetime) -> Person | None:
+    """A Telethon user as the parser sees it; None for anything that is not a user."""
+    if not isinstance(user, types.User):
+        return None
+    if user.deleted:
+        return Person(user.id, None, "", None, LastSeen.UNKNOWN, False, False,
+                      False, True, False, False, user.access_hash)
+    photo = user.photo
+    # Positional, in Person's field order: this runs once for every member read.
+    return Person(
+        user.id,
+        user.username,
+        user.first_name or "",
+        user.last_name,
+        _last_seen(user.status, now),
+        bool(user.premium),
+        photo is not None and not isinstance(photo, types.UserProfilePhotoEmpty),
+        bool(user.bot),
+        False,
+        bool(user.scam),
+        bool(user.fake),
+        user.access_hash,
+    )
+
+
+def _authors(messages: list[Any], users: list[Any], now: datetime, since: datetime | None = None) -> list[Person]:
+    """The distinct people who wrote `messages` (in order), skipping service messages,
+    posts signed by a chat, and messages older than `since`."""
+    by_id = {u.id: u for u in users}
+    seen: set[int] = set()
+    people: list[Person] = []
+    for message in messages:
+        if not isinstance(message, types.Message) or (since is not None and message.date < since):
+            continue
+        sender = message.from_id
+        if not isinstance(sender, types.PeerUser) or sender.user_id in seen:
+            continue
+        seen.add(sender.user_id)
+        found = person_of(by_id.get(sender.user_id), now)
+        if found is not None:
+            people.append(found)
+    return people
+
+
+
+class AccountClient:
+    """A connected client of one linked account (use inside its lease)."""
+
+    def __init__(self, client: TelegramClient) -> None:
+        self._client = client
+        # Access hashes of the channels this client resolved: valid for this account only.
+        self._channel_hashes: dict[int, int] = {}
+        self._basic_groups: dict[int, Any] = {}
+
+    async def me(self) -> tg.AccountInfo:
+        """The account's own profile; `AccountUnauthorized` / `AccountBanned` when it is gone."""
+        # A raw call, not `get_me()`: that one swallows every 401 (revoked *and* banned)
+        # into None, and the two need different statuses.
+        with translated():
+            users = await self._client(functions.users.GetUsersRequest([types.InputUserSelf()]))
+        if not users or isinstance(users[0], types.UserEmpty):
+            raise tg.AccountUnauthorized("NOT_AUTHORIZED")
+        return account_info(users[0])
+
+    async def log_out(self) -> None:
+        with translated():
+            await self._client.log_out()
+
+    def session_string(self) -> str:
+        return StringSession.save(self._client.session)
+
+    # --- reading chats (audience collection) ------------------------------------------
+    async def resolve_source(self, ref: str | int) -> tg.SourceChat:
+        """The chat behind a public username, or a basic group by id (the account must be in it).
+
+        Raises `SourceNotFound` (no such username), `NotAGroup` (the username is a person),
+        `NoAccess` (this account cannot read the chat).
+        """
+        if isinstance(ref, int):
+            return await self._basic_group(ref)
+        with reading_chat():
+            resolved = await self._client(functions.contacts.ResolveUsernameRequest(ref))
+        peer = resolved.peer
+        if isinstance(peer, types.PeerUser):
+            raise tg.NotAGroup("PEER_IS_USER")
+        if isinstance(peer, types.PeerChat):
+            return await self._basic_group(peer.chat_id)
+        channel = next((c for c in resolved.chats if c.id == peer.channel_id), None)
+        if not isinstance(channel, types.Channel):
+            raise tg.NoAccess("CHANNEL_FORBIDDEN")
+        self._channel_hashes[channel.id] = channel.access_hash
+        inp = types.InputChannel(channel.id, channel.access_hash)
+        with reading_chat():
+            full = await self._client(functions.channels.GetFullChannelRequest(inp))
+        info = full.full_chat
+        linked = info.linked_chat_id
+        for chat in full.chats:
+            if isinstance(chat, types.Channel) and chat.id == linked and chat.access_hash:
+                self._channel_hashes[chat.id] = chat.access_hash
+        admins = await self._admin_ids(channel.id)
+        if channel.broadcast and linked in self._channel_hashes:
+            admins |= await self._admin_ids(linked)
+        return tg.SourceChat(
+            chat_id=channel.id,
+            kind="channel" if channel.broadcast else "megagroup",
+            title=channel.title,
+            username=channel.username,
+            members_count=info.participants_count,
+            linked_chat_id=linked,
+            admin_ids=admins,
+            members_hidden=bool(getattr(info, "participants_hidden", False)),
+            can_view_members=bool(info.can_view_participants),
+        )
+
+    async def _basic_group(self, chat_id: int) -> tg.SourceChat:
+        with reading_chat():
+            full = await self._client(functions.messages.GetFullChatRequest(chat_id))
+        participants = full.full_chat.participants
+        if not isinstance(participants, types.ChatParticipants):
+            raise tg.NoAccess("CHAT_PARTICIPANTS_FORBIDDEN")
+        self._basic_groups[chat_id] = full
+        chat = next((c for c in full.chats if c.id == chat_id), None)
+        admins = frozenset(
+            p.user_id for p in participants.participants
+            if isinstance(p, (types.ChatParticipantCreator, types.ChatParticipantAdmin))
+        )
+        return tg.SourceChat(
+            chat_id=chat_id,
+            kind="group",
+            title=getattr(chat, "title", "") or "",
+            username=None,
+            members_count=len(participants.participants),
+            admin_ids=admins,
+        )
+
+    async def _admin_ids(self, channel_id: int) -> frozenset[int]:
+        """Best effort: who administers the chat, or nobody when the list is not shown."""
+        request = functions.channels.GetParticipantsRequest(
+            self._input_channel(channel_id), types.ChannelParticipantsAdmins(), 0, 200, 0
+        )
+        try:
+            with reading_chat():
+                answer = await self._client(request)
+        except (tg.NoAccess, tg.SourceNotFound):
+            return frozenset()
+        except tg.FloodWait:
+            raise
+        except tg.TelegramError:
+            return frozenset()
+        return frozenset(
+            p.user_id for p in getattr(answer, "participants", ()) if hasattr(p, "user_id")
+        )
+
+    def _input_channel(self, channel_id: int) -> types.InputChannel:
+        access_hash = self._channel_hashes.get(channel_id)
+        if access_hash is None:
+            raise LookupError(f"chat {channel_id} was not resolved by this account")
+        return types.InputChannel(channel_id, access_hash)
+
+    def _input_peer(self, chat: tg.SourceChat) -> Any:
+        if chat.kind == "group":
+            return types.InputPeerChat(chat.chat_id)
+        channel = self._input_channel(chat.chat_id)
+        return types.InputPeerChannel(channel.channel_id, channel.access_hash)
+
+    async def participants(
+        self, chat: tg.SourceChat, offset: int, limit: int, query: str | None = None
+    ) -> tg.PeoplePage:
+        """One page of a group's members, newest first (`query`: members whose name or
+        username starts with it). A basic group answers with all its members at once."""
+        now = datetime.now(UTC)
+        if chat.kind == "group":
+            full = self._basic_groups.get(chat.chat_id)
+            if full is None:
+                await self._basic_group(chat.chat_id)
+                full = self._basic_groups[chat.chat_id]
+            users = {u.id: u for u in full.users}
+            rows = full.full_chat.participants.participants
+            people = [p for p in (person_of(users.get(r.user_id), now) for r in rows) if p]
+            return tg.PeoplePage(people, len(rows), None, total=len(rows))
+        flt: Any = (
+            types.ChannelParticipantsRecent() if query is None else types.ChannelParticipantsSearch(query)
+        )
+        request = functions.channels.GetParticipantsRequest(
+            self._input_channel(chat.chat_id), flt, offset, limit, 0
+        )
+        with reading_chat():
+            answer = await self._client(request)
+        if not isinstance(answer, types.channels.ChannelParticipants):
+            return tg.PeoplePage([], 0, None)
+        users = {u.id: u for u in answer.users}
+        people = []
+        for row in answer.participants:
+            user_id = getattr(row, "user_id", None)  # left and banned rows carry a peer instead
+            found = person_of(users.get(user_id), now) if user_id is not None else None
+            if found is not None:
+                people.append(found)
+        fetched = len(answer.participants)
+        return tg.PeoplePage(people, fetched, offset + fetched if fetched else None, total=answer.count)
+
+    async def channel_posts(self, chat: tg.SourceChat, offset_id: int, limit: int) -> tg.PostsPage:
+        """Posts of a broadcast channel, newest first, with how many comments each has."""
+        request = functions.messages.GetHistoryRequest(
+            self._input_peer(chat), offset_id, None, 0, limit, 0, 0, 0
+        )
+        with reading_chat():
+            answer = await self._client(request)
+        messages = [m for m in answer.messages if isinstance(m, (types.Message, types.MessageService))]
+        posts = [tg.Post(m.id, _comments(m)) for m in messages if isinstance(m, types.Message)]
+        more = len(answer.messages) >= limit and messages
+        return tg.PostsPage(posts, messages[-1].id if more else None)
+
+    async def channel_post(self, chat: tg.SourceChat, post_id: int) -> tg.Post | None:
+        request = functions.channels.GetMessagesRequest(
+            self._input_channel(chat.chat_id), [types.InputMessageID(post_id)]
+        )
+        with reading_chat():
+            answer = await self._client(request)
+        message = next((m for m in answer.messages if isinstance(m, types.Message)), None)
+        return tg.Post(message.id, _comments(message)) if message is not None else None
+
+    async def comment_authors(
+        self, chat: tg.SourceChat, post_id: int, offset_id: int, limit: int
+    ) -> tg.PeoplePage:
+        """Authors of one page of comments under a channel post, newest comments first."""
+        request = functions.messages.GetRepliesRequest(
+            self._input_peer(chat), post_id, offset_id, None, 0, limit, 0, 0, 0
+        )
+        try:
+            with reading_chat():
+                answer = await self._client(request)
+        except tg.TelegramError as exc:
+            if exc.rpc == "MSG_ID_INVALID":  # a post without a comment thread
+                return tg.PeoplePage([], 0, None, total=0)
+            raise
+        now = datetime.now(UTC)
+        messages = answer.messages
+        people = _authors(messages, answer.users, now)
+        more = len(messages) >= limit and messages
+        return tg.PeoplePage(
+            people, len(messages), messages[-1].id if more else None,
+            total=getattr(answer, "count", None),
+        )
+
+    async def message_authors(
+        self, chat: tg.SourceChat, offset_id: int, limit: int, since: datetime
+    ) -> tg.PeoplePage:
+        """Authors of one page of a group's history, newest first; the page that reaches
+        messages older than `since` is the last one."""
+        request = functions.messages.GetHistoryRequest(
+            self._input_peer(chat), offset_id, None, 0, limit, 0, 0, 0
+        )
+        with reading_chat():
+            answer = await self._client(request)
+        now = datetime.now(UTC)
+        messages = answer.messages
+        people = _authors(messages, answer.users, now, since)
+        dated = [m.date for m in messages if getattr(m, "date", None) is not None]
+        oldest = min(dated) if dated else None
+        more = len(messages) >= limit and messages and (oldest is None or oldest >= since)
+        return tg.PeoplePage(
+            people, len(messages), messages[-1].id if more else None,
+            total=getattr(answer, "count", None), oldest=oldest,
+        )
+
+
+def forget_entities(tlo: Any) -> None:
+    """A stand-in for Telethon's `session.process_entities`: bulk reading remembers nobody."""
+    return None
+
+
+def _comments(message: Any) -> int:
+    replies = getattr(message, "replies", None)
+    return int(replies.replies) if replies is not None and replies.comments else 0
+
+
+
+# --- community search ------------------------------------------------------------------------
+# One search asks Telegram for little and stays well inside the account lease it runs under:
+# a few keyword variants, then the details of the biggest candidates only.
+SEARCH_PER_VARIANT = 50  # chats asked per keyword variant
+SEARCH_DETAILED = 15  # candidates whose activity is looked at
+SEARCH_RECENT_POSTS = 20  # channel posts looked at for comments
+SEARCH_THREADS = 2  # comment threads read per channel
+SEARCH_RECENT_MESSAGES = 100  # group messages (or comments of a thread) looked at
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityScan:
+    """What one account found; `flood_wait_s` is set when Telegram asked it to slow down
+    part-way (the rest was left without details) and the account must rest that long."""
+
+    found: list[Community]
+    flood_wait_s: int | None = None
+
+
+_ACCOUNT_GONE = (tg.AccountUnauthorized, tg.AccountBanned, tg.AuthKeyDuplicated)
+
+
+async def scan_communities(
+    account: AccountClient, variants: list[str], *, budget_s: float = 20.0
+) -> CommunityScan:
+    """Groups and channels matching any of `variants`, with members and recent activity.
+
+    Groups get their member count and the distinct authors of their latest messages;
+    broadcast channels whether they have a discussion group and the distinct authors of
+    comments under their latest posts. Candidates past `SEARCH_DETAILED` or `budget_s`
+    keep what the search itself showed. Raises `FloodWait` only when nothing was found
+    before Telegram asked to slow down, and the account errors (`AccountUnauthorized`, ...).
+    """
+    # The raw client of this very module: the search is a reading feature of the account.
+    client = account._client
+    chats: dict[int, Any] = {}
+    flood: int | None = None
+    for variant in variants:
+        try:
+            with translated():
+                found = await client(functions.contacts.SearchRequest(variant, SEARCH_PER_VARIANT))
+        except tg.FloodWait as exc:
+            if not chats:
+                raise
+            flood = exc.seconds
+            break
+        except _ACCOUNT_GONE:
+            raise
+        except tg.TelegramError:
+            continue  # e.g. a variant Telegram finds too short: the others still count
+        for chat in found.chats:
+            if _searchable(chat):
+                chats.setdefault(chat.id, chat)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + budget_s
+    ordered = sorted(chats.values(), key=lambda c: (-(getattr(c, "participants_count", None) or 0), c.id))
+    results: list[Community] = []
+    for n, chat in enumerate(ordered):
+        community = _community_of(chat)
+        if flood is None and n < SEARCH_DETAILED and loop.time() < deadline:
+            try:
+                community = await _detailed(client, chat, community)
+            except tg.FloodWait as exc:
+                flood = exc.seconds
+            except _ACCOUNT_GONE:
+                raise
+            except tg.TelegramError:
+                pass  # this chat cannot be read: it keeps what the search showed
+        results.append(community)
+    return CommunityScan(results, flood)
+
+
+def _searchable(chat: Any) -> bool:
+    if isinstance(chat, types.Channel):
+        return True
+    return isinstance(chat, types.Chat) and not chat.deactivated and chat.migrated_to is None
+
+
+def _community_of(chat: Any, members: int | None = None, has_discussion: bool = False,
+                  commenters: int = 0) -> Community:
+    if isinstance(chat, types.Channel):
+        kind = "channel" if chat.broadcast else "megagroup"
+    else:
+        kind = "group"
+    return Community(
+        chat_id=int(chat.id),
+        username=getattr(chat, "username", None),
+        title=chat.title or "",
+        kind=kind,
+        members=int(members if members is not None else getattr(chat, "participants_count", None) or 0),
+        has_discussion=has_discussion,
+        recent_commenters=commenters,
+    )
+
+
+def _user_senders(messages: list[Any]) -> set[int]:
+    return {
+        m.from_id.user_id for m in messages
+        if isinstance(m, types.Message) and isinstance(m.from_id, types.PeerUser)
+    }
+
+
+def _history(peer: Any, limit: int) -> Any:
+    return functions.messages.GetHistoryRequest(peer, 0, None, 0, limit, 0, 0, 0)
+
+
+async def _detailed(client: TelegramClient, chat: Any, community: Community) -> Community:
+    if isinstance(chat, types.Chat):
+        with reading_chat():
+            history = await client(_history(types.InputPeerChat(chat.id), SEARCH_RECENT_MESSAGES))
+        return _community_of(chat, community.members, commenters=len(_user_senders(history.messages)))
+    if chat.access_hash is None or getattr(chat, "min", False):
+        return community  # seen without a usable access hash: nothing more can be asked
+    channel = types.InputChannel(chat.id, chat.access_hash)
+    peer = types.InputPeerChannel(chat.id, chat.access_hash)
+    with reading_chat():
+        full = await client(functions.channels.GetFullChannelRequest(channel))
+    info = full.full_chat
+    members = info.participants_count or community.members
+    if not chat.broadcast:
+        with reading_chat():
+            history = await client(_history(peer, SEARCH_RECENT_MESSAGES))
+        return _community_of(chat, members, commenters=len(_user_senders(history.messages)))
+    if info.linked_chat_id is None:
+        return _community_of(chat, members)
+    with reading_chat():
+        history = await client(_history(peer, SEARCH_RECENT_POSTS))
+    posts = sorted(
+        (m for m in history.messages if isinstance(m, types.Message) and _comments(m) > 0),
+        key=_comments, reverse=True,
+    )
+    people: set[int] = set()
+    for post in posts:
+        people |= {p.user_id for p in post.replies.recent_repliers or () if isinstance(p, types.PeerUser)}
+    for post in posts[:SEARCH_THREADS]:
+        request = functions.messages.GetRepliesRequest(
+            peer, post.id, 0, None, 0, SEARCH_RECENT_MESSAGES, 0, 0, 0
+        )
+        try:
+            with reading_chat():
+                replies = await client(request)
+        except tg.FloodWait:
+            raise
+        except tg.SourceError:
+            continue
+        except tg.TelegramError as exc:
+            if exc.rpc == "MSG_ID_INVALID":
+                continue
+            raise
+        people |= _user_senders(replies.messages)
+    return _community_of(chat, members, has_discussion=True, commenters=len(people))
+
