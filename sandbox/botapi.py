@@ -10,13 +10,22 @@ updates and a second poller gets 409; one message-id sequence per chat shared by
 directions; a bot cannot start a conversation; HTML and MarkdownV2 that Telegram would refuse
 are refused; callback data over 64 bytes is refused; an edit that changes nothing answers
 "message is not modified"; editMessageText without reply_markup drops the inline keyboard.
-Left out: groups, webhooks, inline mode, payments, message entities of stored text.
+
+Webhooks as the Bot API server keeps them (tdlib/telegram-bot-api, Client.cpp and
+WebhookActor.cpp): while one is set, getUpdates answers 409; setWebhook ends a waiting long
+poll; drop_pending_updates empties the queue. Updates are POSTed, with the secret token
+header, only to loopback URLs (accepted over http and on any port, as a local Bot API server
+accepts them); a webhook elsewhere is kept but never contacted, so its updates wait, as they
+would for an unreachable server.
+Left out: groups, inline mode, payments, message entities of stored text, allowed_updates.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
+import ipaddress
 import itertools
 import json
 import mimetypes
@@ -26,7 +35,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 
+import aiohttp
 from aiohttp import web
 
 JSON = dict[str, Any]
@@ -51,19 +62,43 @@ CONFLICT = (
     "make sure that only one bot instance is running"
 )
 WRONG_FILE = "wrong file identifier/HTTP URL specified"
+# tdlib/telegram-bot-api Client.cpp process_get_updates_query and abort_long_poll.
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+ENDED_BY_SET_WEBHOOK = "Conflict: terminated by setWebhook request"
+# core.telegram.org/bots/api#setwebhook: ports 443, 80, 88 and 8443, HTTPS only (the
+# messages are WebhookActor.cpp's, prefixed "bad webhook: " by Client.cpp).
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+MAX_SECRET_TOKEN = 256
+WEBHOOK_TIMEOUT_S = 60.0
+WEBHOOK_RETRY_MIN_S = 0.2
+WEBHOOK_RETRY_MAX_S = 5.0
 
 
 class BotApiError(Exception):
     """A Telegram-shaped failure; aiogram turns it into its own exception classes."""
 
-    def __init__(self, error_code: int, description: str) -> None:
+    def __init__(self, error_code: int, description: str, parameters: JSON | None = None) -> None:
         super().__init__(description)
         self.error_code = error_code
         self.description = description
+        self.parameters = parameters
 
     def response(self) -> web.Response:
-        body = {"ok": False, "error_code": self.error_code, "description": self.description}
+        body: JSON = {"ok": False, "error_code": self.error_code, "description": self.description}
+        if self.parameters:
+            body["parameters"] = self.parameters
         return web.json_response(body, status=self.error_code)
+
+
+@dataclass(frozen=True, slots=True)
+class Described:
+    """A result that Telegram answers with a `description` too ("Webhook was set")."""
+
+    result: Any
+    description: str
 
 
 def _bad_request(detail: str) -> BotApiError:
@@ -166,6 +201,27 @@ class ChatMessage:
         return any(b.get("callback_data") == data for row in self.keyboard or [] for b in row)
 
 
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    url: str
+    secret_token: str
+    max_connections: int
+    ip_address: str
+    has_custom_certificate: bool
+
+    @property
+    def deliverable(self) -> bool:
+        """Whether the sandbox POSTs to it: loopback only, nothing ever leaves the machine."""
+        return _is_loopback(urlsplit(self.url).hostname or "")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 @dataclass(slots=True)
 class PrivateChat:
     """A private chat between one user and the bot; its id is the user's id."""
@@ -210,7 +266,13 @@ class BotApiState:
         self._last_update_id = 0
         self._arrived = asyncio.Event()
         self._poller = 0
+        self._poll_ended_by = CONFLICT
         self._closed = False
+        self.webhook: Webhook | None = None
+        self.last_webhook_error: tuple[int, str] | None = None
+        """(unix time, message) of the last failed delivery, as getWebhookInfo shows it."""
+        self._next_set_webhook_at = 0.0
+        self._delivery: asyncio.Task[None] | None = None
         self.on_user_seen: Callable[[ChatUser], None] | None = None
         """Told about every user who writes to the bot (the simulated world adds them)."""
 
@@ -333,21 +395,31 @@ class BotApiState:
     def close(self) -> None:
         """Answer pending long polls now, so the server can shut down without waiting."""
         self._closed = True
+        self._stop_delivery()
         self._wake()
 
+    async def wait_closed(self) -> None:
+        """Wait for webhook delivery to finish unwinding (after `close`)."""
+        if self._delivery is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivery
+
     async def get_updates(self, offset: int, limit: int, timeout: float) -> list[JSON]:
+        if self.webhook is not None:
+            # core.telegram.org/bots/api#getupdates: "This method will not work if an
+            # outgoing webhook is set up."
+            raise BotApiError(409, WEBHOOK_ACTIVE)
         if offset > 0:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         elif offset < 0:
             self._updates = self._updates[offset:]
-        self._poller += 1
+        self.end_poll(CONFLICT)  # an older poll still waiting gets 409, as on Telegram
         me = self._poller
-        self._wake()  # an older poll still waiting is answered with 409, as Telegram does
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(max(timeout, 0.0), MAX_POLL_S)
         while True:
             if self._poller != me:
-                raise BotApiError(409, CONFLICT)
+                raise BotApiError(409, self._poll_ended_by)
             remaining = deadline - loop.time()
             if self._updates or self._closed or remaining <= 0:
                 return self._updates[:limit]
@@ -357,6 +429,87 @@ class BotApiState:
                     await arrived.wait()
             except TimeoutError:
                 pass
+
+    def end_poll(self, reason: str) -> None:
+        """Answer a waiting long poll with 409 and `reason`."""
+        self._poll_ended_by = reason
+        self._poller += 1
+        self._wake()
+
+    @property
+    def pending_update_count(self) -> int:
+        return len(self._updates)
+
+    def drop_pending_updates(self) -> None:
+        self._updates.clear()
+
+    # ---- webhooks -----------------------------------------------------------------------
+    def set_webhook(self, webhook: Webhook | None) -> None:
+        """Replace the webhook (None removes it); a waiting long poll ends with 409."""
+        if webhook is not None:
+            self.end_poll(ENDED_BY_SET_WEBHOOK)
+        self._stop_delivery()
+        self.webhook = webhook
+        self.last_webhook_error = None
+        if webhook is not None and webhook.deliverable:
+            self._delivery = asyncio.get_running_loop().create_task(
+                self._deliver(webhook), name="sandbox-webhook"
+            )
+
+    def _stop_delivery(self) -> None:
+        if self._delivery is not None and not self._delivery.done():
+            self._delivery.cancel()
+
+    async def _deliver(self, webhook: Webhook) -> None:
+        """POST updates in order, each until a 2xx answer (WebhookActor.cpp keeps retrying
+        any other answer and records it as the last error)."""
+        delay = WEBHOOK_RETRY_MIN_S
+        timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT_S)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            while self.webhook is webhook and not self._closed:
+                if not self._updates:
+                    await self._arrived.wait()
+                    continue
+                update = self._updates[0]
+                error = await self._post(http, webhook, update)
+                if error is None:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.pop(0)
+                    delay = WEBHOOK_RETRY_MIN_S
+                    continue
+                self.last_webhook_error = (int(time.time()), error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, WEBHOOK_RETRY_MAX_S)
+
+    async def _post(self, http: aiohttp.ClientSession, webhook: Webhook, update: JSON) -> str | None:
+        headers = {"Content-Type": "application/json"}
+        if webhook.secret_token:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = webhook.secret_token
+        try:
+            async with http.post(webhook.url, data=json.dumps(update), headers=headers) as resp:
+                if not 200 <= resp.status <= 299:
+                    return f"Wrong response from the webhook: {resp.status} {resp.reason}"
+                values = await _response_params(resp)
+        except aiohttp.ClientConnectorError:
+            return "Connection refused"
+        except TimeoutError:
+            return "Read timeout expired"
+        except aiohttp.ClientError:
+            return "Webhook connection closed"
+        await self._call_from_response(values)
+        return None
+
+    async def _call_from_response(self, values: JSON) -> None:
+        # core.telegram.org/bots/api#making-requests-when-getting-updates: the answer to a
+        # webhook may itself be a method call; WebhookActor.cpp runs it unless it is a get*
+        # method, setWebhook, deleteWebhook, close or logOut, and tells the bot nothing.
+        method = str(values.pop("method", "") or "").lower()
+        skipped = method in ("setwebhook", "deletewebhook", "close", "logout")
+        impl = _METHODS.get(method)
+        if impl is None or skipped or method.startswith("get"):
+            return
+        with contextlib.suppress(BotApiError):
+            await impl(self, Params(values))
 
     # ---- files --------------------------------------------------------------------------
     def store_file(self, kind: FileKind, content: bytes, file_name: str | None) -> StoredFile:
@@ -428,6 +581,31 @@ class Params:
             return json.loads(value)
         except ValueError:
             raise _bad_request(f"can't parse {name} JSON object") from None
+
+
+async def _response_params(resp: aiohttp.ClientResponse) -> JSON:
+    """The fields of a webhook's answer: JSON, a form or multipart, as a request's."""
+    if resp.content_type == "application/json":
+        with contextlib.suppress(ValueError):
+            body = json.loads(await resp.text())
+            if isinstance(body, dict):
+                return body
+        return {}
+    if resp.content_type == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(await resp.text()))
+    if resp.content_type.startswith("multipart/"):
+        values: JSON = {}
+        reader = aiohttp.MultipartReader.from_response(resp)
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, aiohttp.BodyPartReader) or not part.name:
+                continue
+            data = await part.read(decode=True)
+            values[part.name] = (
+                Upload(part.filename, bytes(data)) if part.filename else bytes(data).decode()
+            )
+        return values
+    await resp.read()
+    return {}
 
 
 async def _read_params(request: web.Request) -> Params:
@@ -791,11 +969,82 @@ async def _get_updates(state: BotApiState, p: Params) -> Any:
 
 @_method("getWebhookInfo")
 async def _get_webhook_info(state: BotApiState, p: Params) -> Any:
-    return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+    # The fields of Client.cpp JsonWebhookInfo, in its order and under its conditions.
+    hook = state.webhook
+    info: JSON = {
+        "url": hook.url if hook else "",
+        "has_custom_certificate": bool(hook and hook.has_custom_certificate),
+        "pending_update_count": state.pending_update_count,
+    }
+    if state.last_webhook_error is not None:
+        info["last_error_date"], info["last_error_message"] = state.last_webhook_error
+    if hook is not None:
+        info["max_connections"] = hook.max_connections
+        info["ip_address"] = hook.ip_address or "<unknown>"
+    return info
+
+
+@_method("setWebhook")
+async def _set_webhook(state: BotApiState, p: Params) -> Any:
+    url = p.text("url") or ""
+    if not url:
+        return await _delete_webhook(state, p)
+    # Client.cpp process_set_webhook_query: one setWebhook with a URL per second.
+    now = time.monotonic()
+    if now < state._next_set_webhook_at:
+        raise BotApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+    state._next_set_webhook_at = now + 1
+    max_connections = min(max(p.integer("max_connections") or 40, 1), 100)
+    wanted = Webhook(
+        url=url,
+        secret_token=p.text("secret_token") or "",
+        max_connections=max_connections,
+        ip_address=p.text("ip_address") or "",
+        has_custom_certificate=p.raw("certificate") is not None,
+    )
+    drop = p.flag("drop_pending_updates")
+    if wanted == state.webhook and not drop:
+        return Described(True, "Webhook is already set")
+    # A waiting long poll ends, and the old webhook is closed, before the new one is checked
+    # (abort_long_poll, then do_set_webhook once the old WebhookActor is gone): a refused
+    # setWebhook leaves no webhook.
+    state.end_poll(ENDED_BY_SET_WEBHOOK)
+    state.set_webhook(None)
+    if drop:
+        state.drop_pending_updates()
+    parsed = urlsplit(url)
+    try:
+        port = parsed.port or (80 if parsed.scheme == "http" else 443)
+    except ValueError:
+        raise _bad_request("invalid webhook URL specified") from None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise _bad_request("invalid webhook URL specified")
+    if len(wanted.secret_token) > MAX_SECRET_TOKEN:
+        raise _bad_request("secret token is too long")
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", wanted.secret_token):
+        raise _bad_request("secret token contains unallowed characters")
+    if not wanted.deliverable:
+        # What api.telegram.org checks (WebhookActor::start_up outside local mode); loopback
+        # URLs stand for a local Bot API server, which allows http and any port.
+        if parsed.scheme != "https":
+            raise _bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        if port not in WEBHOOK_PORTS:
+            raise _bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+    state.set_webhook(wanted)
+    return Described(True, "Webhook was set")
+
+
+@_method("deleteWebhook")
+async def _delete_webhook(state: BotApiState, p: Params) -> Any:
+    if p.flag("drop_pending_updates"):
+        state.drop_pending_updates()
+    if state.webhook is None:
+        return Described(True, "Webhook is already deleted")
+    state.set_webhook(None)
+    return Described(True, "Webhook was deleted")
 
 
 @_method(
-    "deleteWebhook",
     "setChatMenuButton",
     "setMyDescription",
     "setMyShortDescription",
@@ -1016,6 +1265,10 @@ async def _handle_method(request: web.Request) -> web.Response:
         result = await impl(state, await _read_params(request))
     except BotApiError as error:
         return error.response()
+    if isinstance(result, Described):
+        return web.json_response(
+            {"ok": True, "result": result.result, "description": result.description}
+        )
     return web.json_response({"ok": True, "result": result})
 
 
@@ -1036,3 +1289,10 @@ def register_bot_api(app: web.Application) -> None:
     """
     app.router.add_route("*", "/bot{token}/{method}", _handle_method)
     app.router.add_get("/file/bot{token}/{file_path:.+}", _handle_file)
+    app.on_cleanup.append(_stop_webhook_delivery)
+
+
+async def _stop_webhook_delivery(app: web.Application) -> None:
+    state = app[BOT_API_STATE]
+    state.close()
+    await state.wait_closed()

@@ -37,6 +37,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
+from aiohttp import web
 
 from sandbox.server import SandboxServer
 from tests.sandbox_helpers import SandboxChat
@@ -453,3 +454,158 @@ async def test_python_m_sandbox_rejects_a_bad_port() -> None:
     assert stdout == b""
     lines = stderr.decode().strip().splitlines()
     assert len(lines) == 1 and "SANDBOX_PORT" in lines[0]
+
+
+# ---- webhooks ----------------------------------------------------------------------------
+
+
+async def _call(http: aiohttp.ClientSession, sandbox: SandboxServer, method: str, **params: object) -> dict:
+    async with http.post(f"{sandbox.url}/bot{TOKEN}/{method}", json=params) as response:
+        body = await response.json()
+        assert response.status == (200 if body["ok"] else body["error_code"])
+        return dict(body)
+
+
+class Receiver:
+    """A webhook endpoint on loopback that records what Telegram (the sandbox) POSTs."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], dict]] = []
+        self.answers: list[web.Response] = []
+        self.arrived = asyncio.Event()
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.requests.append((dict(request.headers), await request.json()))
+        self.arrived.set()
+        return self.answers.pop(0) if self.answers else web.json_response({})
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/hook", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/hook"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> None:
+        async with asyncio.timeout(timeout):
+            while len(self.requests) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    hook = Receiver()
+    await hook.start()
+    yield hook
+    await hook.stop()
+
+
+async def test_get_updates_is_refused_while_a_webhook_is_set(
+    chat: SandboxChat, bot: Bot, http: aiohttp.ClientSession, sandbox: SandboxServer
+) -> None:
+    waiting = asyncio.create_task(bot.get_updates(timeout=10))
+    await asyncio.sleep(0.1)
+    # A webhook somewhere else: the sandbox keeps it and never contacts it.
+    assert await bot.set_webhook("https://bot.example.org/hook", secret_token="s3cret") is True
+    with pytest.raises(TelegramConflictError, match="terminated by setWebhook request"):
+        await asyncio.wait_for(waiting, 3)
+
+    await chat.send(USER, "/start")
+    await chat.send(USER, "anyone there?")
+    with pytest.raises(
+        TelegramConflictError,
+        match="can't use getUpdates method while webhook is active; use deleteWebhook",
+    ):
+        await bot.get_updates(timeout=0)
+    info = await bot.get_webhook_info()
+    assert info.url == "https://bot.example.org/hook"
+    assert info.pending_update_count == 2
+    assert info.max_connections == 40 and info.last_error_message is None
+
+    # Without drop_pending_updates the queue survives the switch back to polling.
+    body = await _call(http, sandbox, "deleteWebhook")
+    assert body == {"ok": True, "result": True, "description": "Webhook was deleted"}
+    assert (await _call(http, sandbox, "deleteWebhook"))["description"] == "Webhook is already deleted"
+    updates = await bot.get_updates(timeout=0)
+    assert [u.message.text for u in updates if u.message] == ["/start", "anyone there?"]
+
+    await asyncio.sleep(1.05)  # one setWebhook with a URL per second
+    assert await bot.set_webhook("https://bot.example.org/hook") is True
+    assert await bot.delete_webhook(drop_pending_updates=True) is True
+    assert (await bot.get_webhook_info()).pending_update_count == 0
+    assert await bot.get_updates(timeout=0) == []
+
+
+@pytest.mark.parametrize(
+    "params,description",
+    [
+        ({"url": "http://bot.example.org/hook"}, "bad webhook: An HTTPS URL must be provided for webhook"),
+        (
+            {"url": "https://bot.example.org:8080/hook"},
+            "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
+        ),
+        ({"url": "not a url"}, "invalid webhook URL specified"),
+        ({"url": "https://bot.example.org/hook", "secret_token": "a" * 257}, "secret token is too long"),
+        (
+            {"url": "https://bot.example.org/hook", "secret_token": "no spaces!"},
+            "secret token contains unallowed characters",
+        ),
+    ],
+)
+async def test_set_webhook_refuses_what_telegram_refuses(
+    http: aiohttp.ClientSession, sandbox: SandboxServer, params: dict[str, str], description: str
+) -> None:
+    body = await _call(http, sandbox, "setWebhook", **params)
+    assert body == {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}
+    assert (await _call(http, sandbox, "getWebhookInfo"))["result"]["url"] == ""
+    # Every setWebhook with a URL counts against the limit of one per second.
+    again = await _call(http, sandbox, "setWebhook", url="https://bot.example.org/hook")
+    assert again["error_code"] == 429 and again["parameters"] == {"retry_after": 1}
+
+
+async def test_loopback_webhook_gets_updates_in_order_with_the_secret(
+    chat: SandboxChat, http: aiohttp.ClientSession, sandbox: SandboxServer, receiver: Receiver
+) -> None:
+    await chat.send(USER, "/start")  # pending before the webhook exists
+    receiver.answers.append(web.Response(status=500))
+    body = await _call(http, sandbox, "setWebhook", url=receiver.url, secret_token="Top_secret-1")
+    assert body["description"] == "Webhook was set"
+
+    # The 500 is retried, and the failure shows in getWebhookInfo meanwhile.
+    await receiver.wait_for(2)
+    info = (await _call(http, sandbox, "getWebhookInfo"))["result"]
+    assert info["last_error_message"] == "Wrong response from the webhook: 500 Internal Server Error"
+    first, retried = receiver.requests
+    assert first[1] == retried[1] and first[1]["message"]["text"] == "/start"
+    assert first[0]["X-Telegram-Bot-Api-Secret-Token"] == "Top_secret-1"
+    assert first[0]["Content-Type"] == "application/json"
+
+    # The answer to a webhook request may be a method call, which Telegram runs.
+    receiver.answers.append(
+        web.json_response({"method": "sendMessage", "chat_id": USER, "text": "answered in the response"})
+    )
+    await chat.send(USER, "second")
+    await receiver.wait_for(3)
+    assert receiver.requests[2][1]["message"]["text"] == "second"
+    assert receiver.requests[2][1]["update_id"] == first[1]["update_id"] + 1
+    reply = await chat.wait_for(USER, lambda m: m["text"] == "answered in the response", timeout=5)
+    assert reply["from"] == "bot"
+    info = (await _call(http, sandbox, "getWebhookInfo"))["result"]
+    assert info["url"] == receiver.url and info["pending_update_count"] == 0
+
+    # Deleting the webhook stops deliveries; the next update waits for getUpdates.
+    await _call(http, sandbox, "deleteWebhook")
+    await chat.send(USER, "third")
+    await asyncio.sleep(0.3)
+    assert len(receiver.requests) == 3
+    assert (await _call(http, sandbox, "getUpdates"))["result"][-1]["message"]["text"] == "third"
