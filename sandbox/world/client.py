@@ -22,14 +22,14 @@ from typing import Any
 
 import aiohttp
 from telethon import TelegramClient, utils
-from telethon.errors import rpc_message_to_error
+from telethon.errors import AuthKeyNotFound, rpc_message_to_error
 from telethon.extensions import BinaryReader
 from telethon.network.mtprotosender import MTProtoSender
 from telethon.sessions import StringSession
 from telethon.tl import types as tt
 
 from sandbox.world.errors import RpcFailure
-from sandbox.world.world import UnknownConnection, World
+from sandbox.world.world import UnknownAuthKey, UnknownConnection, World
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +53,17 @@ class _WorldSender(MTProtoSender):
             loggers=client._log,
             updates_queue=client._updates_queue,
         )
+        self._session = client.session
+        """Says which data centre to connect to (Telethon's `_switch_dc` changes it)."""
         self._in_flight: set[asyncio.Task[None]] = set()
         self._updates_task: asyncio.Task[None] | None = None
         self._loss: ConnectionError | None = None
         """Why the connection dropped on its own; pending requests fail with it."""
 
     # ---- the transport (subclasses) -----------------------------------------------------
-    async def _open(self, auth_key: bytes | None) -> bytes:
-        """Open a world connection; returns the auth key (made by the world when None)."""
+    async def _open(self, auth_key: bytes | None, dc: int) -> bytes:
+        """Open a world connection to data centre `dc`; returns the auth key (made by the
+        world when None). Raises AuthKeyNotFound when that DC does not know the key."""
         raise NotImplementedError
 
     async def _invoke(self, data: bytes) -> _Outcome:
@@ -76,7 +79,7 @@ class _WorldSender(MTProtoSender):
     async def connect(self, connection: Any) -> bool:
         if self._user_connected:
             return False
-        self.auth_key.key = await self._open(self.auth_key.key)
+        self.auth_key.key = await self._open(self.auth_key.key, self._session.dc_id)
         self._loss = None
         # Telethon's TCP connection object is kept for its bookkeeping but never connected.
         self._connection = connection
@@ -209,8 +212,11 @@ class LocalSender(_WorldSender):
         self._world = world
         self._connection_id: str | None = None
 
-    async def _open(self, auth_key: bytes | None) -> bytes:
-        self._connection_id, key = self._world.open_connection(auth_key, remote=False)
+    async def _open(self, auth_key: bytes | None, dc: int) -> bytes:
+        try:
+            self._connection_id, key = self._world.open_connection(auth_key, remote=False, dc=dc)
+        except UnknownAuthKey:
+            raise AuthKeyNotFound() from None
         return key
 
     async def _invoke(self, data: bytes) -> _Outcome:
@@ -244,11 +250,14 @@ class RemoteSender(_WorldSender):
     def _url(self, tail: str) -> str:
         return f"{self._base_url}/sandbox/mtproto/{tail}"
 
-    async def _open(self, auth_key: bytes | None) -> bytes:
+    async def _open(self, auth_key: bytes | None, dc: int) -> bytes:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=UPDATES_POLL_S + 10))
-        body = {"auth_key": base64.b64encode(auth_key).decode() if auth_key else None}
+        key = base64.b64encode(auth_key).decode() if auth_key else None
+        body = {"auth_key": key, "dc_id": dc}
         try:
             async with self._http.post(self._url("connect"), json=body) as response:
+                if response.status == 404:
+                    raise AuthKeyNotFound()
                 if response.status != 200:
                     raise ConnectionError(
                         f"sandbox refused the connection: {await response.text()}"

@@ -17,6 +17,8 @@ from aiohttp import web
 from sandbox.control import ControlError
 from sandbox.world.model import (
     ADMIN_RIGHTS,
+    CODE_TYPES,
+    DC_IDS,
     INVITE_OUTCOMES,
     LAST_SEEN,
     MAX_PEER_ID,
@@ -155,7 +157,7 @@ def _semantic(call: Callable[[], Any]) -> Any:
 # ---- handlers ----------------------------------------------------------------------------
 _USER_KEYS = {
     "id", "username", "first_name", "last_name", "phone", "bot", "deleted", "scam", "premium",
-    "photo", "last_seen", "invite_outcome",
+    "photo", "last_seen", "invite_outcome", "dc", "banned", "code_type",
 }  # fmt: skip
 
 
@@ -170,13 +172,19 @@ async def _put_users(request: web.Request) -> web.Response:
         for name in ("username", "first_name", "last_name", "phone"):
             if name in item:
                 spec[name] = _optional_text(item, name, where)
-        for name in ("bot", "deleted", "scam", "premium", "photo"):
+        for name in ("bot", "deleted", "scam", "premium", "photo", "banned"):
             if item.get(name) is not None:
                 spec[name] = _flag(item, name, where)
         if item.get("last_seen") is not None:
             spec["last_seen"] = _choice(item, "last_seen", LAST_SEEN, where)
         if item.get("invite_outcome") is not None:
             spec["invite_outcome"] = _choice(item, "invite_outcome", INVITE_OUTCOMES, where)
+        if item.get("dc") is not None:
+            if type(item["dc"]) is not int or item["dc"] not in DC_IDS:
+                raise _invalid(f"{where}.dc must be one of {', '.join(map(str, DC_IDS))}")
+            spec["dc"] = item["dc"]
+        if item.get("code_type") is not None:
+            spec["code_type"] = _choice(item, "code_type", CODE_TYPES, where)
         specs.append(spec)
     world = request.app[WORLD]
     _semantic(lambda: world.put_users(specs))
@@ -300,6 +308,7 @@ async def _login_codes(request: web.Request) -> web.Response:
                     "phone": c.phone,
                     "at": _iso(c.sent_at),
                     "valid": not c.used and c.expires_at > now,
+                    "type": c.kind,
                 }
                 for c in codes
             ]
@@ -347,7 +356,13 @@ async def _calls(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "calls": [
-                {"method": c.method, "account": c.account, "users": list(c.users), "at": _iso(c.at)}
+                {
+                    "method": c.method,
+                    "account": c.account,
+                    "users": list(c.users),
+                    "at": _iso(c.at),
+                    "dc": c.dc,
+                }
                 for c in calls
             ]
         }

@@ -15,7 +15,8 @@ from telethon.errors import rpcerrorlist
 _DEFAULT_CODE = 400
 _WAIT_ERRORS = re.compile(r"(FLOOD_WAIT|FLOOD_PREMIUM_WAIT|SLOWMODE_WAIT)_\d+")
 _UNSUPPORTED = re.compile(r".*_MIGRATE_\d+")
-"""Data-centre migrations: the world is a single DC and Telethon would try to reconnect."""
+"""Data-centre migrations follow from where an account lives (`WorldUser.dc`), never from a
+fault: an injected one would send Telethon to a DC for no account."""
 
 
 class RpcFailure(Exception):

@@ -17,7 +17,8 @@ from sandbox.botapi import BOT_API_STATE, ChatUser
 from sandbox.control import ControlError
 from sandbox.world.control import WORLD, register_world_control
 from sandbox.world.errors import RpcFailure
-from sandbox.world.world import UnknownConnection, World
+from sandbox.world.model import DEFAULT_DC
+from sandbox.world.world import UnknownAuthKey, UnknownConnection, World
 
 MAX_POLL_S = 30.0
 
@@ -38,7 +39,12 @@ async def _connect(request: web.Request) -> web.Response:
         body = await request.json()
         raw = body.get("auth_key") if isinstance(body, dict) else None
         auth_key = base64.b64decode(raw, validate=True) if raw else None
-        connection_id, key = request.app[WORLD].open_connection(auth_key, remote=True)
+        dc = body.get("dc_id", DEFAULT_DC) if isinstance(body, dict) else DEFAULT_DC
+        if type(dc) is not int:
+            return ControlError(400, "invalid_input", "dc_id must be an integer").response()
+        connection_id, key = request.app[WORLD].open_connection(auth_key, remote=True, dc=dc)
+    except UnknownAuthKey as error:
+        return ControlError(404, "auth_key_unknown", str(error)).response()
     except (ValueError, binascii.Error) as error:
         return ControlError(400, "invalid_input", f"bad connect request: {error}").response()
     return web.json_response(

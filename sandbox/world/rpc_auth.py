@@ -1,7 +1,10 @@
 """Logging in: QR tokens, phone codes, the 2FA password check, and logging out.
 
 Authorizations belong to auth keys, as in Telegram: whichever process later connects with
-the same key (a saved StringSession) is logged in as the same user.
+the same key (a saved StringSession) is logged in as the same user. An account lives on one
+data centre (`WorldUser.dc`) and is logged in there only: a QR login begun elsewhere is
+redirected (auth.loginTokenMigrateTo), a phone login is sent there (PHONE_MIGRATE_X), and
+Telethon moves its client to that DC with a new auth key, as with the real Telegram.
 """
 
 from __future__ import annotations
@@ -13,7 +16,14 @@ from telethon.tl import types as tt
 
 from sandbox.world import render
 from sandbox.world.errors import RpcFailure
-from sandbox.world.model import PHONE_RE, QR_TOKEN_TTL, LoginCode, LoginToken, normalize_phone
+from sandbox.world.model import (
+    PHONE_RE,
+    QR_TOKEN_TTL,
+    LoginCode,
+    LoginToken,
+    WorldUser,
+    normalize_phone,
+)
 from sandbox.world.rpc import Call, Routes
 
 ROUTES = Routes()
@@ -28,6 +38,38 @@ def _finish_login(call: Call, user_id: int) -> tt.auth.Authorization:
         raise RpcFailure("SESSION_PASSWORD_NEEDED")
     call.world.authorize(call.key_id, user_id)
     return tt.auth.Authorization(user=render.user(call.world, user, user_id))
+
+
+def _at_home(call: Call, user: WorldUser) -> None:
+    """Phone logins happen on the account's own data centre."""
+    if user.dc != call.connection.dc:
+        # core.telegram.org/api/datacenter: a number that lives on another DC answers
+        # 303 PHONE_MIGRATE_X; Telethon's client moves to DC X and repeats the call.
+        raise RpcFailure(f"PHONE_MIGRATE_{user.dc}")
+
+
+def _collect_scan(
+    call: Call, entry: LoginToken
+) -> tt.auth.LoginTokenSuccess | tt.auth.LoginTokenMigrateTo:
+    """A scanned token, asked for by the key that exported it: the login, or where to end it."""
+    assert entry.scanned_by is not None
+    del call.world.login_tokens[entry.token]
+    user = call.world.users[entry.scanned_by]
+    if user.dc != call.connection.dc:
+        # core.telegram.org/api/qr-login: an account of another DC answers
+        # auth.loginTokenMigrateTo(dc_id, token); the client switches to that DC and calls
+        # auth.importLoginToken there (core.telegram.org/method/auth.importLoginToken).
+        moved = LoginToken(
+            secrets.token_bytes(32),
+            call.key_id,
+            call.now + QR_TOKEN_TTL,
+            scanned_by=user.id,
+            dc=user.dc,
+            redirected=True,
+        )
+        call.world.login_tokens[moved.token] = moved
+        return tt.auth.LoginTokenMigrateTo(dc_id=user.dc, token=moved.token)
+    return tt.auth.LoginTokenSuccess(_finish_login(call, user.id))
 
 
 def _live_token(call: Call, token: bytes) -> LoginToken:
@@ -46,15 +88,15 @@ def export_login_token(
 ) -> tt.auth.LoginToken | tt.auth.LoginTokenSuccess:
     tokens = call.world.login_tokens
     for token, entry in list(tokens.items()):
-        if entry.expires_at <= call.now and entry.scanned_by is None:
+        # A scan in time is still collected after the code expired; a redirect is not.
+        if entry.expires_at <= call.now and (entry.scanned_by is None or entry.redirected):
             del tokens[token]
-    for token, entry in list(tokens.items()):
-        if entry.key_id == call.key_id and entry.scanned_by is not None:
-            del tokens[token]
-            return tt.auth.LoginTokenSuccess(_finish_login(call, entry.scanned_by))
+    for entry in list(tokens.values()):
+        if entry.key_id == call.key_id and entry.scanned_by is not None and not entry.redirected:
+            return _collect_scan(call, entry)
     token = secrets.token_bytes(32)
     expires = call.now + QR_TOKEN_TTL
-    tokens[token] = LoginToken(token, call.key_id, expires)
+    tokens[token] = LoginToken(token, call.key_id, expires, dc=call.connection.dc)
     return tt.auth.LoginToken(expires=expires, token=token)
 
 
@@ -63,12 +105,18 @@ def import_login_token(
     call: Call, request: fn.auth.ImportLoginTokenRequest
 ) -> tt.auth.LoginToken | tt.auth.LoginTokenSuccess:
     entry = _live_token(call, request.token)
+    if entry.redirected:
+        # Any key of the account's DC may import it: the client that was redirected comes
+        # with a key it has just made there (Telethon's `_switch_dc`).
+        if entry.dc != call.connection.dc or entry.scanned_by is None:
+            raise RpcFailure("AUTH_TOKEN_INVALID")
+        del call.world.login_tokens[entry.token]
+        return tt.auth.LoginTokenSuccess(_finish_login(call, entry.scanned_by))
     if entry.key_id != call.key_id:
         raise RpcFailure("AUTH_TOKEN_INVALID")
     if entry.scanned_by is None:
         return tt.auth.LoginToken(expires=entry.expires_at, token=entry.token)
-    del call.world.login_tokens[entry.token]
-    return tt.auth.LoginTokenSuccess(_finish_login(call, entry.scanned_by))
+    return _collect_scan(call, entry)
 
 
 @ROUTES.on(fn.auth.AcceptLoginTokenRequest)
@@ -128,14 +176,25 @@ def check_password(call: Call, request: fn.auth.CheckPasswordRequest) -> tt.auth
 
 
 # ---- phone login ---------------------------------------------------------------------------
-def _sent_code(code: LoginCode, registered: bool) -> tt.auth.SentCode:
-    # A registered user gets the code in their Telegram app, like real logins.
-    kind = tt.auth.SentCodeTypeApp if registered else tt.auth.SentCodeTypeSms
+_SENT_AS = {
+    "app": tt.auth.SentCodeTypeApp,
+    "sms": tt.auth.SentCodeTypeSms,
+    "call": tt.auth.SentCodeTypeCall,
+}
+_NEXT = {"app": "sms", "sms": "call", "call": None}
+"""How a resent code travels after each way (core.telegram.org/method/auth.resendCode: the
+next type is the `next_type` of the previous answer)."""
+_NEXT_AS = {"sms": tt.auth.CodeTypeSms, "call": tt.auth.CodeTypeCall}
+RESEND_AFTER_S = 60
+
+
+def _sent_code(code: LoginCode) -> tt.auth.SentCode:
+    after = _NEXT[code.kind]
     return tt.auth.SentCode(
-        type=kind(length=CODE_LENGTH),
+        type=_SENT_AS[code.kind](length=CODE_LENGTH),
         phone_code_hash=code.phone_code_hash,
-        next_type=tt.auth.CodeTypeSms(),
-        timeout=60,
+        next_type=_NEXT_AS[after]() if after else None,
+        timeout=RESEND_AFTER_S if after else None,
     )
 
 
@@ -149,9 +208,23 @@ def _phone(raw: str) -> str:
 def send_code(call: Call, request: fn.auth.SendCodeRequest) -> tt.auth.SentCode:
     phone = _phone(request.phone_number)
     user = call.world.user_by_phone(phone)
-    if user is not None and user.deleted:
+    if user is None:
+        # Nobody has the number: only an SMS can reach it (sign-in then asks to sign up).
+        return _sent_code(call.world.new_login_code(phone, kind="sms"))
+    if user.deleted or user.banned:
+        # core.telegram.org/method/auth.sendCode: 400 PHONE_NUMBER_BANNED, "The provided
+        # phone number is banned from telegram".
         raise RpcFailure("PHONE_NUMBER_BANNED")
-    return _sent_code(call.world.new_login_code(phone), user is not None)
+    _at_home(call, user)
+    if user.code_type == "setup_email":
+        # core.telegram.org/constructor/auth.sentCodeTypeSetUpEmailRequired: the user must
+        # add and verify a login email before any code is sent, so none is.
+        return tt.auth.SentCode(
+            type=tt.auth.SentCodeTypeSetUpEmailRequired(), phone_code_hash=secrets.token_hex(9)
+        )
+    # core.telegram.org/type/auth.SentCodeType: the app of another logged-in session, an
+    # SMS or a call, as the account's settings make Telegram choose.
+    return _sent_code(call.world.new_login_code(phone, kind=user.code_type))
 
 
 @ROUTES.on(fn.auth.ResendCodeRequest, login=False)
@@ -165,8 +238,15 @@ def resend_code(call: Call, request: fn.auth.ResendCodeRequest) -> tt.auth.SentC
         or previous.expires_at <= call.now
     ):
         raise RpcFailure("PHONE_CODE_EXPIRED")
-    code = call.world.new_login_code(phone, previous.phone_code_hash)
-    return _sent_code(code, code.user_id is not None)
+    user = call.world.user_by_phone(phone)
+    if user is not None:
+        _at_home(call, user)
+    after = _NEXT[previous.kind]
+    if after is None:
+        # core.telegram.org/method/auth.resendCode: 406 SEND_CODE_UNAVAILABLE once every
+        # way of sending the code was used.
+        raise RpcFailure("SEND_CODE_UNAVAILABLE")
+    return _sent_code(call.world.new_login_code(phone, previous.phone_code_hash, kind=after))
 
 
 @ROUTES.on(fn.auth.CancelCodeRequest, login=False)
@@ -193,6 +273,7 @@ def sign_in(
         # do (Telethon raises PhoneNumberUnoccupiedError). Nobody can read an unregistered
         # number's code in the sandbox, so the code itself is not checked here.
         return tt.auth.AuthorizationSignUpRequired()
+    _at_home(call, user)
     if request.phone_code != code.code:
         raise RpcFailure("PHONE_CODE_INVALID")
     code.used = True

@@ -11,11 +11,15 @@ import datetime as dt
 from telethon.tl import functions as fn
 from telethon.tl import types as tt
 
+from sandbox.world.model import DC_IDS
 from sandbox.world.rpc import Call, Routes
 
 ROUTES = Routes()
-THIS_DC = 2
 STATE_PTS = 1
+NOWHERE = ("127.0.0.1", 0)
+"""The address every data centre is given: Telethon needs one to switch DCs (`_switch_dc`
+reads it from `dc_options`), but sandbox clients never open a socket, and anything that
+tried would reach no Telegram, only a port nothing can listen on."""
 
 
 @ROUTES.on(fn.help.GetConfigRequest, login=False)
@@ -24,9 +28,8 @@ def get_config(call: Call, request: fn.help.GetConfigRequest) -> tt.Config:
         date=call.now,
         expires=call.now + dt.timedelta(hours=1),
         test_mode=False,
-        this_dc=THIS_DC,
-        # No data-centre addresses: nothing may ever try to open a socket to one.
-        dc_options=[],
+        this_dc=call.connection.dc,
+        dc_options=[tt.DcOption(id=dc, ip_address=NOWHERE[0], port=NOWHERE[1]) for dc in DC_IDS],
         dc_txt_domain_name="",
         chat_size_max=200,
         megagroup_size_max=200_000,
@@ -58,7 +61,8 @@ def get_config(call: Call, request: fn.help.GetConfigRequest) -> tt.Config:
 
 @ROUTES.on(fn.help.GetNearestDcRequest, login=False)
 def get_nearest_dc(call: Call, request: fn.help.GetNearestDcRequest) -> tt.NearestDc:
-    return tt.NearestDc(country="ZZ", this_dc=THIS_DC, nearest_dc=THIS_DC)
+    dc = call.connection.dc
+    return tt.NearestDc(country="ZZ", this_dc=dc, nearest_dc=dc)
 
 
 @ROUTES.on(fn.updates.GetStateRequest)

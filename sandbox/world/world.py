@@ -42,6 +42,9 @@ from sandbox.world.errors import RpcFailure, check_injectable, error_code
 from sandbox.world.model import (
     ADMIN_RIGHTS,
     CHAT_KINDS,
+    CODE_TYPES,
+    DC_IDS,
+    DEFAULT_DC,
     INVITE_OUTCOMES,
     LAST_SEEN,
     LOGIN_CODE_TTL,
@@ -76,7 +79,7 @@ SEED_SPACING = dt.timedelta(minutes=1)
 USER_FIELDS = frozenset(
     {
         "first_name", "last_name", "username", "phone", "bot", "deleted", "scam", "premium",
-        "photo", "last_seen", "invite_outcome",
+        "photo", "last_seen", "invite_outcome", "dc", "banned", "code_type",
     }
 )  # fmt: skip
 
@@ -137,12 +140,22 @@ class UnknownConnection(LookupError):
     """The connection id was never opened here, or it is closed."""
 
 
+class UnknownAuthKey(LookupError):
+    """The auth key belongs to another data centre: this one has never seen it.
+
+    Auth keys are made per DC (Telethon's `_switch_dc`: "auth_key's are associated with a
+    server"); Telegram answers an unknown key with the transport error -404, which Telethon
+    raises as `AuthKeyNotFound`.
+    """
+
+
 @dataclass(slots=True, eq=False)
 class Connection:
     id: str
     key_id: int
     seq: int
     remote: bool
+    dc: int = DEFAULT_DC
     updates: list[bytes] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     polls: int = 0
@@ -199,6 +212,8 @@ class World:
         self.pending_passwords: dict[int, int] = {}
         """Auth key id -> user id whose login waits for the 2FA password."""
         self.login_tokens: dict[bytes, LoginToken] = {}
+        self.key_dcs: dict[int, int] = {}
+        """Auth key id -> the data centre that made it (a key works on that DC only)."""
         self.login_codes: list[LoginCode] = []
         """Every code sent, oldest first (a resent code keeps its phone_code_hash)."""
         self.faults: list[Fault] = []
@@ -251,7 +266,8 @@ class World:
         """Create a user or update the fields given (the others keep their values).
 
         Fields: first_name, last_name, username, phone, bot, deleted, scam, premium, photo,
-        last_seen, invite_outcome. Raises ValueError for invalid or conflicting values.
+        last_seen, invite_outcome, dc (home data centre), banned, code_type (how phone-login
+        codes reach the user). Raises ValueError for invalid or conflicting values.
         """
         return self.put_users([{"id": user_id, **fields}])[0]
 
@@ -291,6 +307,10 @@ class World:
                 raise ValueError(f"last_seen must be one of {', '.join(LAST_SEEN)}")
             if fields.get("invite_outcome", "ok") not in INVITE_OUTCOMES:
                 raise ValueError(f"invite_outcome must be one of {', '.join(INVITE_OUTCOMES)}")
+            if "dc" in fields and (type(fields["dc"]) is not int or fields["dc"] not in DC_IDS):
+                raise ValueError(f"dc must be one of {', '.join(map(str, DC_IDS))}")
+            if fields.get("code_type", "app") not in CODE_TYPES:
+                raise ValueError(f"code_type must be one of {', '.join(CODE_TYPES)}")
             if "first_name" in fields:
                 if fields["first_name"] is None:
                     del fields["first_name"]
@@ -514,22 +534,28 @@ class World:
         if entry is None or entry.expires_at <= self.now():
             raise LookupError("unknown or expired login token")
         user = self.user_by_ref(user_id)
-        if user.deleted:
-            raise ValueError(f"user {user_id} is deleted and cannot log in")
+        if user.deleted or user.banned:
+            raise ValueError(f"user {user_id} is deleted or banned and cannot log in")
         entry.scanned_by = user.id
         self.push(entry.key_id, tt.UpdateShort(update=tt.UpdateLoginToken(), date=self.now()))
 
     def pending_login_tokens(self) -> list[LoginToken]:
         now = self.now()
-        return [t for t in self.login_tokens.values() if t.expires_at > now and not t.scanned_by]
+        return [
+            t
+            for t in self.login_tokens.values()
+            if t.expires_at > now and not t.scanned_by and not t.redirected
+        ]
 
     def codes_for(self, user_id: int) -> list[LoginCode]:
         """Login codes sent to a user, oldest first; raises LookupError for an unknown user."""
         self.user_by_ref(user_id)
         return [c for c in self.login_codes if c.user_id == user_id]
 
-    def new_login_code(self, phone: str, phone_code_hash: str | None = None) -> LoginCode:
-        """Send a code to `phone`; any earlier code for that phone stops working."""
+    def new_login_code(
+        self, phone: str, phone_code_hash: str | None = None, kind: str = "app"
+    ) -> LoginCode:
+        """Send a code to `phone` (by `kind`); any earlier code for that phone stops working."""
         now = self.now()
         for old in self.login_codes:
             if old.phone == phone and old.expires_at > now:
@@ -541,6 +567,7 @@ class World:
             user_id=self._phones.get(phone),
             sent_at=now,
             expires_at=now + LOGIN_CODE_TTL,
+            kind=kind,  # type: ignore[arg-type]
         )
         self.login_codes.append(code)
         del self.login_codes[:-CALL_LOG_LIMIT]
@@ -592,22 +619,33 @@ class World:
         return None
 
     # ==== connections =======================================================================
-    def open_connection(self, auth_key: bytes | None, *, remote: bool) -> tuple[str, bytes]:
-        """A new client connection; without a key the world makes one (the DH exchange).
+    def open_connection(
+        self, auth_key: bytes | None, *, remote: bool, dc: int = DEFAULT_DC
+    ) -> tuple[str, bytes]:
+        """A new client connection to data centre `dc`; without a key that DC makes one (the
+        DH exchange).
 
         Returns (connection id, auth key). A key the world does not know is simply not
-        logged in, which is what a session from a previous sandbox run looks like.
+        logged in, which is what a session from a previous sandbox run looks like. Raises
+        UnknownAuthKey for a key another DC made, ValueError for a bad key or DC.
         """
         if auth_key is not None and len(auth_key) != AUTH_KEY_BYTES:
             raise ValueError(f"an auth key has {AUTH_KEY_BYTES} bytes")
+        if dc not in DC_IDS:
+            raise ValueError(f"dc must be one of {', '.join(map(str, DC_IDS))}")
         key = auth_key or os.urandom(AUTH_KEY_BYTES)
+        key_id = AuthKey(key).key_id
+        home = self.key_dcs.setdefault(key_id, dc)
+        if home != dc:
+            raise UnknownAuthKey(f"DC {dc} does not know this auth key (made by DC {home})")
         for stale in [c for c in self._connections.values() if not c.is_open()]:
             self._drop(stale)
         connection = Connection(
             id=secrets.token_hex(12),
-            key_id=AuthKey(key).key_id,
+            key_id=key_id,
             seq=next(self._connection_seq),
             remote=remote,
+            dc=dc,
         )
         self._connections[connection.id] = connection
         return connection.id, key
@@ -697,6 +735,7 @@ class World:
             account=account_id,
             users=tuple(dict.fromkeys(named_users(request))),
             at=self.now(),
+            dc=connection.dc,
         )
         self.call_log.append(record)
         try:
@@ -741,6 +780,10 @@ class World:
                 raise RpcFailure("SESSION_PASSWORD_NEEDED" if waiting else "AUTH_KEY_UNREGISTERED")
             if account.deleted:
                 raise RpcFailure("USER_DEACTIVATED")
+            if account.banned:
+                # Telethon's error list: USER_DEACTIVATED_BAN (401) for the sessions of an
+                # account Telegram banned.
+                raise RpcFailure("USER_DEACTIVATED_BAN")
         return route.handler(call, request)
 
     # ==== authorizations ====================================================================
