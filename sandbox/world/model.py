@@ -22,23 +22,23 @@ InviteOutcome = Literal[
     "ok", "privacy", "not_mutual", "too_many_channels", "missing_invitee", "deactivated"
 ]
 ChatKind = Literal["group", "megagroup", "channel"]
-
-LAST_SEEN: tuple[str, ...] = get_args(LastSeen)
-INVITE_OUTCOMES: tuple[str, ...] = get_args(InviteOutcome)
-CHAT_KINDS: tuple[str, ...] = get_args(ChatKind)
 CodeType = Literal["app", "sms", "call", "setup_email"]
 """How Telegram delivers a user's phone-login code (auth.SentCodeType): to their Telegram
 app, by SMS, by a phone call, or not at all until they set up a login email."""
 
-ADMIN_RIGHTS: frozenset[str] = frozenset(
-    name for name in inspect.signature(tt.ChatAdminRights.__init__).parameters if name != "self"
-)
+LAST_SEEN: tuple[str, ...] = get_args(LastSeen)
+INVITE_OUTCOMES: tuple[str, ...] = get_args(InviteOutcome)
+CHAT_KINDS: tuple[str, ...] = get_args(ChatKind)
 CODE_TYPES: tuple[str, ...] = get_args(CodeType)
 
 DC_IDS: tuple[int, ...] = (1, 2, 3, 4, 5)
 """Telegram's data centres (core.telegram.org/api/datacenter): an account lives on one."""
 DEFAULT_DC = 2
 """Where Telethon connects first (its DEFAULT_DC_ID) and where users live unless told."""
+
+ADMIN_RIGHTS: frozenset[str] = frozenset(
+    name for name in inspect.signature(tt.ChatAdminRights.__init__).parameters if name != "self"
+)
 """The flag names of `ChatAdminRights` in the installed layer (invite_users, ban_users, ...)."""
 
 # Telegram: 5-32 characters. The sandbox also takes 3-4 so that names people type into the
@@ -75,10 +75,6 @@ class WorldUser:
     invite_outcome: InviteOutcome = "ok"
     """What happens when an admin adds this user to a chat (privacy settings and such)."""
     password: SrpVerifier | None = None
-
-
-@dataclass(slots=True)
-class Membership:
     dc: int = DEFAULT_DC
     """The data centre the account lives on: logins elsewhere are sent there."""
     banned: bool = False
@@ -86,6 +82,10 @@ class Membership:
     code_type: CodeType = "app"
     """Where a phone-login code goes. Every user of the world is taken to be logged in on a
     phone (it is what scans QR codes), so Telegram sends the code to that app by default."""
+
+
+@dataclass(slots=True)
+class Membership:
     date: dt.datetime
     inviter_id: int | None = None
 
@@ -175,26 +175,26 @@ class LoginCode:
     sent_at: dt.datetime
     expires_at: dt.datetime
     used: bool = False
+    kind: CodeType = "app"
+    """How it was delivered: app, sms or call."""
 
 
 @dataclass(slots=True)
 class LoginToken:
-    kind: CodeType = "app"
-    """How it was delivered: app, sms or call."""
     """A QR login token exported by one auth key and waiting for a phone to scan it."""
 
     token: bytes
     key_id: int
     expires_at: dt.datetime
     scanned_by: int | None = None
-
-
-@dataclass(slots=True)
-class CallRecord:
     dc: int = DEFAULT_DC
     """The data centre where the token may be used."""
     redirected: bool = False
     """Made by auth.loginTokenMigrateTo: already scanned, imported on `dc` by any key."""
+
+
+@dataclass(slots=True)
+class CallRecord:
     method: str
     """Telethon's request class name, e.g. InviteToChannelRequest."""
     account: int | None
@@ -204,12 +204,12 @@ class CallRecord:
     at: dt.datetime
     error: str | None = None
     """The RPC error it was answered with, None on success."""
+    dc: int = DEFAULT_DC
+    """The data centre the call reached."""
 
 
 @dataclass(slots=True)
 class Fault:
-    dc: int = DEFAULT_DC
-    """The data centre the call reached."""
     method: str
     error: str
     code: int
