@@ -8,7 +8,7 @@ from __future__ import annotations
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +27,7 @@ from db.kv import RedisNotifier, RedisThrottle
 from db.leases import leases_for
 from db.metrics import bot_update_histogram
 from gateway.campaigns import Planner
+from gateway.proxy import bot_api_proxy
 from gateway.telegram import TelegramGateway
 from workers.heartbeat import RedisWorkerRegistry
 
@@ -43,9 +44,11 @@ class SharedRedisStorage(RedisStorage):
 
 
 def create_bot(settings: Settings) -> Bot:
-    """The Bot, pointed at the sandbox's Bot API when Telegram is simulated."""
+    """The Bot, pointed at the sandbox's Bot API when Telegram is simulated, and through
+    TELEGRAM_PROXY when one is set (an MTProxy cannot carry the Bot API: then direct)."""
     api_url = settings.effective_bot_api_url
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    api = TelegramAPIServer.from_base(api_url) if api_url else PRODUCTION
+    session = AiohttpSession(api=api, proxy=bot_api_proxy(settings.proxy))
     return Bot(
         settings.effective_bot_token,
         session=session,

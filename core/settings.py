@@ -129,8 +129,6 @@ def parse_telegram_proxy(raw: str) -> TelegramProxy:
         return TelegramProxy("mtproxy", url.hostname, port, secret=secret)
     if (username is None) != (password is None) or username == "":
         raise ValueError("needs both a user and a password (user:password@host:port), or neither")
-    if username is not None and ":" in username:
-        raise ValueError("the proxy user may not contain ':'")
     return TelegramProxy(kind, url.hostname, port, username, password)
 
 

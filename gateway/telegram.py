@@ -23,9 +23,11 @@ from typing import Protocol
 from telethon import TelegramClient
 from telethon.sessions import StringSession
 
-from core.settings import Settings
+from core.logs import register_secret
+from core.settings import Settings, TelegramProxy
 from gateway.errors import translated
 from gateway.login import PhoneLogin, QrLogin
+from gateway.proxy import telethon_proxy_options
 from gateway.reading import AccountClient, forget_entities
 
 FLOOD_SLEEP_THRESHOLD_S = 3
@@ -37,9 +39,12 @@ class ClientFactory(Protocol):
 
 
 class RealClientFactory:
-    def __init__(self, api_id: int, api_hash: str) -> None:
+    """Clients of real Telegram, through TELEGRAM_PROXY when one is set."""
+
+    def __init__(self, api_id: int, api_hash: str, proxy: TelegramProxy | None = None) -> None:
         self._api_id = api_id
         self._api_hash = api_hash
+        self._proxy_options = telethon_proxy_options(proxy)
 
     def __call__(self, session: str | None = None) -> TelegramClient:
         return TelegramClient(
@@ -49,6 +54,7 @@ class RealClientFactory:
             flood_sleep_threshold=FLOOD_SLEEP_THRESHOLD_S,
             device_model=DEVICE_MODEL,
             app_version="1.0",
+            **self._proxy_options,
         )
 
 
@@ -60,7 +66,14 @@ def client_factory(settings: Settings) -> ClientFactory:
         return SandboxClientFactory(settings.sandbox_url, flood_sleep_threshold=FLOOD_SLEEP_THRESHOLD_S)
     if settings.telegram_api_id is None or settings.telegram_api_hash is None:
         raise RuntimeError("TELEGRAM_API_ID and TELEGRAM_API_HASH are required without the sandbox")
-    return RealClientFactory(settings.telegram_api_id, settings.telegram_api_hash.get_secret_value())
+    if settings.proxy is not None:
+        # The process that hands the proxy's password or secret to Telethon keeps it out
+        # of its logs.
+        for value in settings.proxy.credentials:
+            register_secret(value)
+    return RealClientFactory(
+        settings.telegram_api_id, settings.telegram_api_hash.get_secret_value(), settings.proxy
+    )
 
 
 @dataclass
