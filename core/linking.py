@@ -8,6 +8,8 @@ must accept and refuse the same input, so the rules live here once.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from enum import StrEnum
 
 from core.errors import InvalidInput
 
@@ -44,3 +46,25 @@ def parse_login_code(raw: str) -> str:
     if not _CODE.fullmatch(code):
         raise InvalidInput("code", problem="code: 4-8 digits")
     return code
+
+
+class CodeDelivery(StrEnum):
+    """Where Telegram sent a login code (core.telegram.org/type/auth.SentCodeType): the
+    person has to be told where to look."""
+
+    APP = "app"
+    """A Telegram app where the account is logged in (another phone or computer)."""
+    SMS = "sms"
+    CALL = "call"
+    """A phone call dictates it (or it is the last digits of the number that calls)."""
+    EMAIL = "email"
+    """The account's login email."""
+    OTHER = "other"
+    """A way this product does not name (e.g. Fragment): the person is told in general."""
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSent:
+    via: CodeDelivery
+    email_pattern: str | None = None
+    """For EMAIL: Telegram's hint of the address, like `a***@g***.com`."""

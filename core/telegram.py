@@ -97,6 +97,25 @@ class LoginTimeout(TelegramError):
     code = "login_timeout"
 
 
+class LoginEmailRequired(TelegramError):
+    """Telegram sends no login code until the account has a login email
+    (auth.sentCodeTypeSetUpEmailRequired); the person sets it up in Telegram's own app."""
+
+    code = "login_email_required"
+
+
+class PhoneFlood(TelegramError):
+    """PHONE_NUMBER_FLOOD: too many login codes were asked for this number lately."""
+
+    code = "phone_flood"
+
+
+class PasswordFlood(TelegramError):
+    """PHONE_PASSWORD_FLOOD: too many login attempts; Telegram refuses logins for a while."""
+
+    code = "password_flood"
+
+
 # --- reading chats (audience collection) ---------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class SourceChat:

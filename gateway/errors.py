@@ -63,6 +63,13 @@ def translate(exc: BaseException) -> BaseException:
         return tg.PhoneInvalid(rpc)
     if isinstance(exc, errors.PhoneNumberUnoccupiedError):
         return tg.PhoneNotRegistered(rpc)
+    # core.telegram.org/method/auth.sendCode: PHONE_NUMBER_FLOOD (400) "You asked for the
+    # code too many times", PHONE_PASSWORD_FLOOD (406) "You have tried logging in too many
+    # times".
+    if isinstance(exc, errors.PhoneNumberFloodError):
+        return tg.PhoneFlood(rpc)
+    if isinstance(exc, errors.PhonePasswordFloodError):
+        return tg.PasswordFlood(rpc)
     if isinstance(exc, errors.RPCError):
         return tg.TelegramError(rpc)
     return exc

@@ -2,6 +2,12 @@
 
 Each login is a fresh, not yet authorized client; the bot keeps it open for at most a few
 minutes and closes it whatever happens.
+
+An account lives on one of Telegram's data centres, and a login started on another one ends
+there: a scanned QR code answers `auth.loginTokenMigrateTo` (handled below, as Telethon's
+own `QRLogin.wait` does), a phone number answers `PHONE_MIGRATE_X` (handled inside
+Telethon's request loop). Either way the client moves to that DC with a new auth key, so
+the session saved afterwards names that DC and its key.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from telethon import TelegramClient, events, functions, types
 from telethon.sessions import StringSession
 
 from core import telegram as tg
+from core.linking import CodeDelivery, CodeSent
 from gateway.errors import translate, translated
 from gateway.reading import account_info
 
@@ -122,6 +129,9 @@ class QrLogin(_Login):
             with translated():
                 answer = await self._client(request)
                 if isinstance(answer, types.auth.LoginTokenMigrateTo):
+                    # core.telegram.org/api/qr-login: the account lives on another DC; the
+                    # token is imported there. `_switch_dc` (what Telethon's QRLogin.wait
+                    # calls) reconnects this client to that DC with a new auth key.
                     await self._client._switch_dc(answer.dc_id)
                     answer = await self._client(functions.auth.ImportLoginTokenRequest(answer.token))
         except tg.PasswordNeeded as exc:
@@ -185,13 +195,45 @@ class PhoneLogin(_Login):
         self._phone: str | None = None
         self._hash: str | None = None
 
-    async def send_code(self, phone: str) -> None:
+    async def send_code(self, phone: str) -> CodeSent:
+        """Ask Telegram to send a login code to `phone`, and say where it went.
+
+        Raises `LoginEmailRequired` when Telegram sends none until the account has a login
+        email; Telegram's refusals (banned number, floods, ...) as domain errors.
+        """
         await self._connect()
         with translated():
+            # Telethon answers PHONE_MIGRATE_X itself (moves to that DC, asks again) and
+            # returns auth.sentCode as it came. auth.sentCodeSuccess only answers a request
+            # that carries future auth tokens, which Telethon never sends.
             sent = await self._client.send_code_request(phone)
         self._phone, self._hash = phone, sent.phone_code_hash
+        return _code_sent(sent.type)
 
     async def sign_in(self, code: str) -> tg.AccountInfo:
         with translated():
             user = await self._client.sign_in(self._phone, code, phone_code_hash=self._hash)
         return account_info(user)
+
+
+_DELIVERY: dict[type, CodeDelivery] = {
+    types.auth.SentCodeTypeApp: CodeDelivery.APP,
+    types.auth.SentCodeTypeSms: CodeDelivery.SMS,
+    types.auth.SentCodeTypeFirebaseSms: CodeDelivery.SMS,
+    types.auth.SentCodeTypeCall: CodeDelivery.CALL,
+    types.auth.SentCodeTypeFlashCall: CodeDelivery.CALL,
+    types.auth.SentCodeTypeMissedCall: CodeDelivery.CALL,
+    types.auth.SentCodeTypeEmailCode: CodeDelivery.EMAIL,
+}
+"""core.telegram.org/type/auth.SentCodeType; other types (Fragment, a secret word or phrase
+by SMS) are named to the person in general terms."""
+
+
+def _code_sent(kind: Any) -> CodeSent:
+    if isinstance(kind, types.auth.SentCodeTypeSetUpEmailRequired):
+        # core.telegram.org/constructor/auth.sentCodeTypeSetUpEmailRequired: no code was
+        # sent; the user must first add and verify a login email.
+        raise tg.LoginEmailRequired()
+    via = _DELIVERY.get(type(kind), CodeDelivery.OTHER)
+    pattern = getattr(kind, "email_pattern", None) if via is CodeDelivery.EMAIL else None
+    return CodeSent(via=via, email_pattern=pattern)
