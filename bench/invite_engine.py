@@ -18,6 +18,7 @@ import os
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -52,8 +53,8 @@ class FreeTelegram:
         self.calls += 1
         return Sent.ADDED
 
-    async def is_member(self, *args: object) -> bool:
-        return True
+    async def joined_at(self, *args: object) -> datetime:
+        return datetime.now(UTC)
 
 
 async def _seed(sm, invites: int, accounts: int) -> tuple[int, list[int], int, int]:  # type: ignore[no-untyped-def]

@@ -244,6 +244,12 @@ def progress_line(view: CampaignView, lang: str) -> str:
              percent=percent(done, total))
 
 
+def paused_reason_text(lang: str, reason: str) -> str:
+    """Why a campaign paused itself, as a sentence (the code itself when there is none)."""
+    key = f"campaign.paused.{reason}"
+    return t(lang, key) if has_text(key) else reason
+
+
 def render_card(
     view: CampaignView, reasons: Mapping[str, int], lang: str, *, notice: str | None = None
 ) -> tuple[str, InlineKeyboardMarkup]:
@@ -257,6 +263,8 @@ def render_card(
     if state is CampaignStatus.WAITING and campaign.waiting_reason:
         key = f"campaign.waiting.{campaign.waiting_reason}"
         head.append(t(lang, "campaigns.waiting", reason=t(lang, key) if has_text(key) else campaign.waiting_reason))
+    if state is CampaignStatus.PAUSED and campaign.paused_reason:
+        head.append(t(lang, "campaigns.paused_reason", reason=paused_reason_text(lang, campaign.paused_reason)))
     head.extend(schedule_lines(campaign, lang))
     blocks = [*([notice] if notice else []), "\n".join(head)]
     if view.total:

@@ -16,7 +16,13 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.campaign_progress import CAMPAIGN_KINDS, DAILY_REPORT, daily_report_text, show_campaign_notice
+from bot.campaign_progress import (
+    CAMPAIGN_KINDS,
+    DAILY_REPORT,
+    daily_report_text,
+    show_campaign_notice,
+)
+from bot.campaigns_view import paused_reason_text
 from bot.progress import PROGRESS_KINDS, show_task_notice
 from core.i18n import DEFAULT_LANGUAGE, t
 from core.logs import bind_trace_id, get_logger, new_trace_id
@@ -32,6 +38,7 @@ DEFAULT_CONSUMER = "bot"
 NOTICE_TEXTS = {
     "web_login": "web_auth.notice",
     "account_status": "accounts.status_notice",
+    "campaign_paused": "campaigns.paused_notice",
     TEAM_ADDED: "team.added_notice",
     TEAM_REMOVED: "team.removed_notice",
     TEAM_LEFT: "team.left_notice",
@@ -109,6 +116,8 @@ async def deliver(
         params["at"] = _utc_time(params["at"])
     if kind == "account_status":
         params["status"] = t(language, f"accounts.status.{params.get('status', '')}")
+    if kind == "campaign_paused":
+        params["reason"] = paused_reason_text(language, str(params.get("reason", "")))
     await _send(bot, telegram_id, t(language, key, **params))
     log.info("notice delivered", kind=kind, telegram_id=telegram_id)
 

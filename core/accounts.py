@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.dto import AccountDTO, AccountStatus
 from core.errors import NotFound
 from core.interfaces import Dal, Notifier
+from core.limits import InviteLimits, rest_after_flood
+from core.outcomes import Concerns, Refusal
 from core.pagination import Page, read_page
 from core.secretbox import SessionCipher, SessionDecryptError
 from core.settings import Settings, parse_session_keys
@@ -20,10 +22,13 @@ from core.telegram import AccountInfo, mask_phone
 from core.users import ensure_owner, require_workspace
 
 # Statuses a health check looks at; `disabled` is the owner's choice, `banned` is final.
+# Restricted and frozen accounts are looked at too: Telegram may lift either.
 CHECKED_STATUSES = (
     AccountStatus.ACTIVE,
     AccountStatus.COOLDOWN,
     AccountStatus.PARKED,
+    AccountStatus.RESTRICTED,
+    AccountStatus.FROZEN,
     AccountStatus.UNAUTHORIZED,
 )
 
@@ -197,6 +202,35 @@ def build_account_service(settings: Settings, notifier: Notifier | None) -> Acco
     return AccountService(
         SessionCipher(parse_session_keys(settings.session_keys.get_secret_value())), notifier
     )
+
+
+# A PEER_FLOOD within this long of the previous one makes the account `restricted`: the
+# day's rest did not lift Telegram's limit, so only @SpamBot can say when it ends.
+PEER_FLOOD_REPEAT_S = 7 * 86400
+
+
+def status_after(
+    refusal: Refusal, account: AccountDTO, now: datetime, limits: InviteLimits, wait_s: int | None = None
+) -> tuple[AccountStatus, datetime | None] | None:
+    """The status one of Telegram's refusals gives the account that met it, and until when
+    (None: the status does not change — e.g. lost rights in one chat only).
+
+    FLOOD_WAIT_X: `cooldown` for X s plus the buffer. PEER_FLOOD: `parked` for the park
+    time, `restricted` when it comes again within `PEER_FLOOD_REPEAT_S`. Restricted, frozen,
+    unauthorized and banned accounts have no end time: a check (@SpamBot, the health check,
+    linking again) ends them.
+    """
+    if refusal.concerns is not Concerns.ACCOUNT or refusal.status is None:
+        return None
+    status = refusal.status
+    if status is AccountStatus.COOLDOWN:
+        return status, rest_after_flood(now, wait_s or 0, limits.flood_buffer_s)
+    if status is AccountStatus.PARKED:
+        last = account.last_peer_flood_at
+        if last is not None and now - last < timedelta(seconds=PEER_FLOOD_REPEAT_S):
+            return AccountStatus.RESTRICTED, None
+        return status, now + timedelta(seconds=limits.peer_flood_park_s)
+    return status, None
 
 
 def can_work(account: AccountDTO, now: datetime) -> bool:

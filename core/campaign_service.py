@@ -113,6 +113,7 @@ def public_counts(states: dict[str, int]) -> dict[str, int]:
     """Target states as people read them: an invite on its way is still pending."""
     return {
         "pending": states.get("pending", 0) + states.get("sending", 0),
+        "unconfirmed": states.get("unconfirmed", 0),
         "invited": states.get("invited", 0),
         "already_member": states.get("already_member", 0),
         "failed": states.get("failed", 0),

@@ -15,7 +15,15 @@ from datetime import datetime
 
 from core.errors import InvalidInput
 from core.limits import InviteLimits, days_to_finish
-from core.outcomes import Outcome, Reason
+from core.outcomes import (
+    ADD_FAILED_TRIES,
+    FOLLOW_UP_REASONS,
+    UNKNOWN_TRIES,
+    Concerns,
+    Outcome,
+    Reason,
+    refusal_of,
+)
 
 BROADCAST_ADD_CAP = 200
 """A broadcast channel takes at most this many members added by its admins."""
@@ -90,6 +98,9 @@ def in_active_hours(now: datetime, from_hour: int | None, to_hour: int | None) -
 class TargetState(enum.StrEnum):
     PENDING = "pending"
     SENDING = "sending"  # claimed: an invite may be on its way to Telegram
+    # Telegram accepted the call without showing the person added: a membership check
+    # decides later (invited, or failed `not_added`), never a second invite.
+    UNCONFIRMED = "unconfirmed"
     INVITED = "invited"
     ALREADY_MEMBER = "already_member"
     FAILED = "failed"
@@ -97,7 +108,7 @@ class TargetState(enum.StrEnum):
 
     @property
     def final(self) -> bool:
-        return self not in (TargetState.PENDING, TargetState.SENDING)
+        return self not in (TargetState.PENDING, TargetState.SENDING, TargetState.UNCONFIRMED)
 
 
 class SkipReason(enum.StrEnum):
@@ -111,6 +122,7 @@ class LedgerOutcome(enum.StrEnum):
     """What the workspace's ledger remembers for (target chat, person)."""
 
     SENDING = "sending"
+    UNCONFIRMED = "unconfirmed"  # holds the person like any attempt: nobody invites them again
     INVITED = "invited"
     ALREADY_MEMBER = "already_member"
     FAILED = "failed"  # final: never tried again in this chat
@@ -127,24 +139,30 @@ class Effect:
     retry: bool  # back to pending (after a delay)
     spends_quota: bool  # counts towards the account's limits
     follow_up: bool = False  # goes to the list the owner shares the invite link with
+    refund: bool = False  # the attempt is given back: the refusal was not about the person
+    error: str | None = None  # Telegram's error name, verbatim
+
+    @property
+    def retry_at_once(self) -> bool:
+        """Back in the queue for another account now (not after the retry delay): the
+        refusal was about the account or the chat, or another account may succeed."""
+        return self.refund or self.reason == Reason.ADD_FAILED.value
 
     @property
     def event_outcome(self) -> str:
-        """The outcome `invite_events` records: the final state, or `retry`."""
-        return self.state.value if self.state.final else "retry"
-
-
-FOLLOW_UP_REASONS = frozenset({Reason.PRIVACY_RESTRICTED, Reason.NOT_MUTUAL_CONTACT, Reason.MISSING_INVITEE})
+        """The outcome `invite_events` records: the final state, `unconfirmed`, or `retry`."""
+        if self.state.final or self.state is TargetState.UNCONFIRMED:
+            return self.state.value
+        return "retry"
 
 
 def effect_of(outcome: Outcome, reason: Reason | None = None, *, attempts: int = 1,
               max_attempts: int = 3) -> Effect:
-    """The consequence of one attempt (DESIGN §7).
+    """The consequence of one attempt that Telegram did not refuse with an error (DESIGN §7).
 
-    Privacy refusals and `missing_invitee` are final and go to the follow-up list; a
-    retryable reason sends the target back to pending unless it has used up its attempts;
-    a flood wait or peer flood is the account's problem, so the target goes back without
-    spending an attempt of the account's quota.
+    `missing_invitee` (and `not_added`) are final and go to the follow-up list; a result
+    nobody knows (the membership check found nobody, the network failed) sends the target
+    back to pending unless it has used up its attempts. Refusals: `effect_of_refusal`.
     """
     if outcome is Outcome.INVITED:
         return Effect(TargetState.INVITED, LedgerOutcome.INVITED, None, False, True)
@@ -152,14 +170,34 @@ def effect_of(outcome: Outcome, reason: Reason | None = None, *, attempts: int =
         return Effect(TargetState.ALREADY_MEMBER, LedgerOutcome.ALREADY_MEMBER, None, False, True)
     if outcome is Outcome.SKIPPED:
         return Effect(TargetState.SKIPPED, LedgerOutcome.FAILED, reason.value if reason else None, False, False)
+    if outcome is Outcome.UNCONFIRMED:
+        return Effect(TargetState.UNCONFIRMED, LedgerOutcome.UNCONFIRMED, None, False, True)
     reason = reason or Reason.UNKNOWN
-    account_side = reason in (Reason.FLOOD, Reason.PEER_FLOOD)
-    if account_side:
-        return Effect(TargetState.PENDING, LedgerOutcome.RETRY, reason.value, True, False)
-    if reason.retryable and attempts < max_attempts:
+    if reason in (Reason.UNKNOWN, Reason.NETWORK) and attempts < max_attempts:
         return Effect(TargetState.PENDING, LedgerOutcome.RETRY, reason.value, True, True)
     return Effect(TargetState.FAILED, LedgerOutcome.FAILED, reason.value, False, True,
                   follow_up=reason in FOLLOW_UP_REASONS)
+
+
+def effect_of_refusal(rpc: str, *, attempts: int) -> Effect:
+    """What one of Telegram's refusals of an invite does to the person (`core.outcomes`).
+
+    The account's and the chat's refusals give the person back to the queue at once, with
+    the attempt refunded and no quota spent: nothing was the person's doing. A person's
+    refusal is final. `CHAT_MEMBER_ADD_FAILED` goes to another account while tries are
+    left; an unknown error is tried once more at most. `attempts` counts this one.
+    """
+    refusal = refusal_of(rpc)
+    reason = refusal.reason.value
+    if refusal.concerns in (Concerns.ACCOUNT, Concerns.CHAT):
+        return Effect(TargetState.PENDING, LedgerOutcome.RETRY, reason, True, False, refund=True, error=rpc)
+    if refusal.concerns is Concerns.PERSON:
+        return Effect(TargetState.FAILED, LedgerOutcome.FAILED, reason, False, True,
+                      follow_up=refusal.reason in FOLLOW_UP_REASONS, error=rpc)
+    tries = ADD_FAILED_TRIES if refusal.concerns is Concerns.OTHER_ACCOUNT else UNKNOWN_TRIES
+    if attempts < tries:
+        return Effect(TargetState.PENDING, LedgerOutcome.RETRY, reason, True, True, error=rpc)
+    return Effect(TargetState.FAILED, LedgerOutcome.FAILED, reason, False, True, error=rpc)
 
 
 # --- pre-flight ------------------------------------------------------------------------------
@@ -329,14 +367,19 @@ class ChatRights:
 class Sent(enum.StrEnum):
     """What Telegram answered to one invite call (failures arrive as domain errors)."""
 
-    ADDED = "added"
+    ADDED = "added"  # the answer's updates show the service message adding the person
     MISSING_INVITEE = "missing_invitee"  # accepted by the API, but the person was not added
     ALREADY_MEMBER = "already_member"
+    UNCONFIRMED = "unconfirmed"  # accepted, but the answer does not show the person added
 
 
 def outcome_of_sent(sent: Sent) -> tuple[Outcome, Reason | None]:
-    if sent is Sent.ADDED:
-        return Outcome.INVITED, None
+    """An accepted call is `unconfirmed` until a membership check says the person is in the
+    chat: even the service message adding them has been seen on real Telegram while the
+    member list did not change (Telethon#1451, #3897, #298; tdlib#455). The check comes
+    right after the call (`workers.inviting`), and never leads to a second invite."""
     if sent is Sent.ALREADY_MEMBER:
         return Outcome.ALREADY_MEMBER, None
-    return Outcome.FAILED, Reason.MISSING_INVITEE
+    if sent is Sent.MISSING_INVITEE:
+        return Outcome.FAILED, Reason.MISSING_INVITEE
+    return Outcome.UNCONFIRMED, None

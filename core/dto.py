@@ -108,8 +108,10 @@ class AccountStatus(enum.StrEnum):
     """DESIGN §5. Only `active` accounts (and `cooldown`/`parked` past their time) do work."""
 
     ACTIVE = "active"
-    COOLDOWN = "cooldown"
-    PARKED = "parked"
+    COOLDOWN = "cooldown"  # a flood wait, until a time
+    PARKED = "parked"  # PEER_FLOOD: resting for a day, then checked with @SpamBot
+    RESTRICTED = "restricted"  # spam-restricted by Telegram (USER_BANNED_IN_CHANNEL, PEER_FLOOD again)
+    FROZEN = "frozen"  # frozen by Telegram (FROZEN_*): only an appeal helps
     UNAUTHORIZED = "unauthorized"
     BANNED = "banned"
     DISABLED = "disabled"
@@ -130,6 +132,7 @@ class AccountDTO:
     cooldown_until: datetime | None
     created_at: datetime
     usage_today: int = 0  # invites that spent quota since 00:00 UTC (filled by listings)
+    last_peer_flood_at: datetime | None = None  # a second PEER_FLOOD soon after: `restricted`
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +205,7 @@ class CampaignDTO:
     limits: dict[str, Any]
     preflight: dict[str, Any]
     waiting_reason: str | None
+    paused_reason: str | None
     notify_chat_id: int | None
     notify_message_id: int | None
     created_at: datetime
@@ -219,6 +223,7 @@ class InviteEventDTO:
     username: str | None
     outcome: str
     reason: str | None
+    error: str | None = None  # Telegram's own error name, verbatim
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "admin.status.active": "active",
         "admin.status.cooldown": "resting",
         "admin.status.parked": "parked",
+        "admin.status.restricted": "restricted",
+        "admin.status.frozen": "frozen",
         "admin.status.unauthorized": "logged out",
         "admin.status.banned": "banned",
         "admin.status.disabled": "disabled",
@@ -160,6 +162,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "accounts.status.active": "active",
         "accounts.status.cooldown": "resting after a Telegram flood limit",
         "accounts.status.parked": "parked for a day after Telegram's spam limit (PEER_FLOOD)",
+        "accounts.status.restricted": (
+            "restricted by Telegram's anti-spam limits. It stopped inviting. Open @SpamBot in this "
+            "account's Telegram app to see until when (and to appeal); it is checked again every day"
+        ),
+        "accounts.status.frozen": (
+            "frozen by Telegram. It can no longer invite or read chats; only an appeal through "
+            "Telegram's app (the link it shows) can lift it"
+        ),
         "accounts.status.unauthorized": "logged out by Telegram — link it again with /link",
         "accounts.status.banned": "deactivated or banned by Telegram",
         "accounts.status.disabled": "disabled",
@@ -300,6 +310,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaign.exclusion.cannot_see_chat": "cannot see the chat",
         "campaign.exclusion.unavailable": "not usable now (logged out, banned, disabled or resting)",
         "campaign.exclusion.lifetime_cap": "has already added its maximum into this chat",
+        "reason.not_added": "Telegram accepted the request, but they were not in the chat afterwards; send them the invite link",
+        "reason.add_failed": "Telegram could not add them, even through other accounts",
+        "reason.account_restricted": "the account is restricted by Telegram's anti-spam limits; another account takes over",
+        "reason.account_frozen": "the account is frozen by Telegram; another account takes over",
+        "reason.account_unauthorized": "the account's session ended; another account takes over",
+        "reason.account_banned": "the account is banned by Telegram; another account takes over",
+        "campaign.paused.chat_full": "the target chat cannot take more members (for a channel: admins may add at most 200)",
+        "campaigns.paused_notice": "Campaign «{campaign}» paused itself: {reason}. The people left are kept; resume it once the chat can take them, or start a campaign into another chat.",
+        "campaigns.paused_reason": "Paused: {reason}",
         "campaign.warning.target_not_found": "None of your accounts can see this chat.",
         "campaign.warning.no_eligible_accounts": "None of your accounts may add people to this chat.",
         "campaign.warning.broadcast_200_cap": "Into a broadcast channel Telegram lets admins add only the first 200 members; the rest need the invite link.",
@@ -578,6 +597,7 @@ CATALOG: dict[str, dict[str, str]] = {
         ),
         "problem.team_already_member": "@{username} is already in this team",
         "problem.team_not_member": "@{username} is not in this team",
+        "daily.outcome.unconfirmed": "accepted, membership check pending",
         "problem.team_owner": "the owner always stays in the team",
         "problem.team_full": "a team has at most {max} people",
     },
@@ -724,6 +744,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "accounts.status.active": "активен",
         "accounts.status.cooldown": "отдыхает после ограничения Telegram (flood wait)",
         "accounts.status.parked": "отложен на сутки после антиспам-ограничения Telegram (PEER_FLOOD)",
+        "admin.status.restricted": "ограничен",
+        "admin.status.frozen": "заморожен",
         "accounts.status.unauthorized": "сессия завершена Telegram — подключите его снова через /link",
         "accounts.status.banned": "деактивирован или заблокирован Telegram",
         "accounts.status.disabled": "отключён",
@@ -762,6 +784,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "linking.phone_banned": "Telegram заблокировал этот номер. Подключить его нельзя.",
         "linking.code_ask": (
             "Telegram отправил код входа в приложение Telegram для номера {phone}. Отправьте его "
+        "accounts.status.restricted": (
+            "ограничен антиспам-системой Telegram и перестал приглашать. Откройте @SpamBot в "
+            "приложении Telegram этого аккаунта, чтобы узнать срок (и подать апелляцию); проверка — раз в сутки"
+        ),
+        "accounts.status.frozen": (
+            "заморожен Telegram: он больше не может приглашать и читать чаты; снять заморозку "
+            "можно только апелляцией через приложение Telegram (ссылку покажет оно)"
+        ),
             "сюда с пробелами между цифрами, например 1 2 3 4 5: Telegram блокирует вход, если код "
             "переслать или вставить в том виде, в каком он пришёл. /cancel — отменить вход."
         ),
@@ -901,6 +931,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "task.kind.comments": "авторы комментариев",
         "task.kind.authors": "авторы сообщений",
         "task.state.queued": "в очереди",
+        "reason.not_added": "Telegram принял запрос, но человека в чате так и не оказалось; отправьте ему ссылку-приглашение",
+        "reason.add_failed": "Telegram не смог добавить человека, в том числе через другие аккаунты",
+        "reason.account_restricted": "аккаунт ограничен антиспам-системой Telegram; продолжит другой аккаунт",
+        "reason.account_frozen": "аккаунт заморожен Telegram; продолжит другой аккаунт",
+        "reason.account_unauthorized": "сессия аккаунта завершена; продолжит другой аккаунт",
+        "reason.account_banned": "аккаунт заблокирован Telegram; продолжит другой аккаунт",
+        "campaign.paused.chat_full": "целевой чат больше не принимает участников (в канал админы могут добавить не больше 200)",
+        "campaigns.paused_notice": "Кампания «{campaign}» приостановилась сама: {reason}. Оставшиеся люди сохранены; продолжите, когда чат сможет их принять, или запустите кампанию в другой чат.",
+        "campaigns.paused_reason": "Пауза: {reason}",
         "task.state.running": "идёт",
         "task.state.paused": "на паузе",
         "task.state.done": "завершён",
@@ -1175,6 +1214,7 @@ def pick_language(accept_language: str | None) -> str:
     """Best of ru/en from an Accept-Language header."""
     if not accept_language:
         return DEFAULT_LANGUAGE
+        "daily.outcome.unconfirmed": "приняты, ждут проверки участия",
     best, best_q = DEFAULT_LANGUAGE, -1.0
     for part in accept_language.split(","):
         tag, _, params = part.strip().partition(";")

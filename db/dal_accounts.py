@@ -42,6 +42,7 @@ def account_dto(row: TelegramAccount, usage_today: int = 0) -> AccountDTO:
         cooldown_until=row.cooldown_until,
         created_at=row.created_at,
         usage_today=usage_today,
+        last_peer_flood_at=row.last_peer_flood_at,
     )
 
 
@@ -151,6 +152,8 @@ class AccountsSql:
         row.status = status
         row.status_reason = reason
         row.cooldown_until = cooldown_until
+        if reason == "PEER_FLOOD":  # remembered: a second one soon after means `restricted`
+            row.last_peer_flood_at = datetime.now(UTC)
         await self.session.flush()
         return before
 

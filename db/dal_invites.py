@@ -58,7 +58,7 @@ _CAMPAIGN_COLS = (
 _VIEW_COLS = (
     "id, workspace_id, created_by_user_id, name, audience_id, target_ref, target_chat_id, target_kind, "
     "target_title, invite_link, status, start_at, active_from_hour, active_to_hour, limits, preflight, "
-    "waiting_reason, notify_chat_id, notify_message_id, created_at, started_at, finished_at"
+    "waiting_reason, paused_reason, notify_chat_id, notify_message_id, created_at, started_at, finished_at"
 )
 
 
@@ -75,11 +75,15 @@ def _campaign(row: Any) -> CampaignRow:
     )
 
 
+# CHAT_MEMBER_ADD_FAILED is tried by a different account while the campaign has another.
+_OTHER_ACCOUNT = """AND NOT coalesce(reason = 'add_failed' AND account_id = :account
+                         AND cardinality(CAST(:reachable AS bigint[])) > 1, false)"""
 _PICK_MINE = """
     SELECT id, tg_user_id FROM campaign_targets
      WHERE campaign_id = :campaign AND state = 'pending' AND seen_by_account_id = :account
        AND tg_user_id IS NOT NULL AND (not_before IS NULL OR not_before <= clock_timestamp())
        AND EXISTS (SELECT 1 FROM campaigns WHERE id = :campaign AND status IN ('running', 'waiting'))
+       {other_account}
      ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
 """
 _PICK_ANY = """
@@ -88,8 +92,11 @@ _PICK_ANY = """
        AND (seen_by_account_id IS NULL OR username IS NOT NULL OR NOT (seen_by_account_id = ANY(:reachable)))
        AND tg_user_id IS NOT NULL AND (not_before IS NULL OR not_before <= clock_timestamp())
        AND EXISTS (SELECT 1 FROM campaigns WHERE id = :campaign AND status IN ('running', 'waiting'))
+       {other_account}
      ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
 """
+_PICK_MINE = _PICK_MINE.format(other_account=_OTHER_ACCOUNT)
+_PICK_ANY = _PICK_ANY.format(other_account=_OTHER_ACCOUNT)
 # The claim: the target becomes `sending` and the chat's ledger gets the person, in one
 # statement. A person the ledger already has (another campaign, an earlier run) is skipped;
 # only a retryable failure lets anyone try again. Written as WITH queries so that it can
@@ -143,22 +150,30 @@ target AS (
        SET state = CAST(:state AS campaign_target_state), reason = :reason,
            not_before = CASE WHEN CAST(:retry_s AS double precision) IS NULL THEN NULL
                              ELSE clock_timestamp() + make_interval(secs => CAST(:retry_s AS double precision)) END,
-           claimed_until = NULL, updated_at = clock_timestamp()
-     WHERE id = :id AND state = 'sending' AND account_id = :account AND claim_epoch = :epoch
-       AND attempts = :attempts {fence}
+           claimed_until = NULL, attempts = attempts - CAST(:refund AS integer),
+           updated_at = clock_timestamp()
+     WHERE id = :id AND state = CAST(:from_state AS campaign_target_state) AND account_id = :account
+       AND claim_epoch = :epoch AND attempts = :attempts {fence}
     RETURNING tg_user_id
 ),
 ledger AS (
     UPDATE invite_ledger SET outcome = :outcome, reason = :reason, updated_at = clock_timestamp()
-     WHERE workspace_id = :workspace AND chat_id = :chat AND tg_user_id = :user AND outcome = 'sending'
-       AND EXISTS (SELECT 1 FROM target)
+     WHERE workspace_id = :workspace AND chat_id = :chat AND tg_user_id = :user
+       AND outcome = :from_ledger AND EXISTS (SELECT 1 FROM target)
 ),
 event AS (
     INSERT INTO invite_events (at, workspace_id, campaign_id, account_id, chat_id, tg_user_id,
-                               outcome, reason, counted)
+                               outcome, reason, error, counted)
     SELECT clock_timestamp(), :workspace, :campaign, :event_account, :chat, target.tg_user_id,
-           :event_outcome, :reason, :counted
+           :event_outcome, :reason, :error, :counted
       FROM target WHERE CAST(:record AS boolean)
+),
+-- An unconfirmed attempt already has its event (it spent the quota when it was made): the
+-- membership check gives that event its outcome, so one attempt stays one event.
+resolved AS (
+    UPDATE invite_events SET outcome = :event_outcome, reason = :reason
+     WHERE campaign_id = :campaign AND tg_user_id = :user AND outcome = 'unconfirmed'
+       AND CAST(:resolve AS boolean) AND EXISTS (SELECT 1 FROM target)
 )"""
 _FENCE = f"AND EXISTS ({HELD})"
 _SETTLE = "WITH" + _SETTLE_STEPS + "\nSELECT EXISTS (SELECT 1 FROM target)"
@@ -195,10 +210,25 @@ _QUOTA_LEFT = text(f"""
 _LAPSED = text(
     """
     SELECT id, tg_user_id, username, seen_by_account_id, access_hash, state, attempts,
-           account_id, claim_epoch
+           account_id, claim_epoch, updated_at
       FROM campaign_targets
      WHERE campaign_id = :campaign AND state = 'sending'
        AND claimed_until + make_interval(secs => :quarantine) < clock_timestamp()
+       AND (seen_by_account_id IS NULL OR seen_by_account_id = :account OR username IS NOT NULL)
+     ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
+    """
+)
+
+
+# Invites Telegram accepted without showing the person added, old enough for a membership
+# check to say whether they are in the chat now.
+_UNCONFIRMED = text(
+    """
+    SELECT id, tg_user_id, username, seen_by_account_id, access_hash, state, attempts,
+           account_id, claim_epoch, updated_at
+      FROM campaign_targets
+     WHERE campaign_id = :campaign AND state = 'unconfirmed'
+       AND updated_at + make_interval(secs => :after) < clock_timestamp()
        AND (seen_by_account_id IS NULL OR seen_by_account_id = :account OR username IS NOT NULL)
      ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
     """
@@ -345,9 +375,19 @@ class InviteDal:
                                              ELSE started_at END,
                            finished_at = CASE WHEN :status IN ('done', 'cancelled') THEN clock_timestamp()
                                               ELSE finished_at END,
-                           updated_at = clock_timestamp()
+                           paused_reason = NULL, updated_at = clock_timestamp()
                      WHERE id = :id AND status = ANY(CAST(:from AS campaign_status[]))"""),
             {"id": campaign_id, "status": status.value, "from": [s.value for s in only_from]},
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def pause_itself(self, campaign_id: int, reason: str) -> bool:
+        """A working campaign stops by itself (e.g. the chat is full); people stay to do."""
+        result = await self.session.execute(
+            text("""UPDATE campaigns SET status = 'paused', paused_reason = :reason, waiting_reason = NULL,
+                           updated_at = clock_timestamp()
+                     WHERE id = :id AND status IN ('running', 'waiting')"""),
+            {"id": campaign_id, "reason": reason},
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -374,7 +414,7 @@ class InviteDal:
             """UPDATE campaigns SET status = 'done', finished_at = clock_timestamp(), updated_at = clock_timestamp()
                 WHERE id = :id AND status IN ('running', 'waiting')
                   AND NOT EXISTS (SELECT 1 FROM campaign_targets
-                                   WHERE campaign_id = :id AND state IN ('pending', 'sending'))"""
+                                   WHERE campaign_id = :id AND state IN ('pending', 'sending', 'unconfirmed'))"""
         ), {"id": campaign_id})
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -456,7 +496,7 @@ class InviteDal:
         rows = (await self.session.execute(
             text("""SELECT c.id, c.status::text AS status, u.telegram_id,
                            (SELECT count(*) FROM campaign_targets t
-                             WHERE t.campaign_id = c.id AND t.state NOT IN ('pending', 'sending')) AS finished
+                             WHERE t.campaign_id = c.id AND t.state NOT IN ('pending', 'sending', 'unconfirmed')) AS finished
                       FROM campaigns c
                       LEFT JOIN users u ON u.id = c.created_by_user_id
                      WHERE c.id = ANY(CAST(:ids AS bigint[]))"""),
@@ -587,7 +627,7 @@ class InviteDal:
     async def campaign_events(self, campaign_id: int, *, after_id: int, limit: int) -> list[InviteEventDTO]:
         rows = (await self.session.execute(
             text("""SELECT e.id, e.at, e.account_id, a.username AS a_username, a.first_name AS a_first,
-                           e.tg_user_id, m.username, e.outcome, e.reason
+                           e.tg_user_id, m.username, e.outcome, e.reason, e.error
                       FROM invite_events e
                       JOIN campaigns c ON c.id = e.campaign_id
                       LEFT JOIN telegram_accounts a ON a.id = e.account_id
@@ -600,7 +640,7 @@ class InviteDal:
             InviteEventDTO(
                 int(r.id), r.at, r.account_id,
                 account_label(r.a_username, r.a_first or "") if r.account_id and r.a_first is not None else None,
-                int(r.tg_user_id), r.username, str(r.outcome), r.reason,
+                int(r.tg_user_id), r.username, str(r.outcome), r.reason, r.error,
             )
             for r in rows
         ]
@@ -638,9 +678,10 @@ class InviteDal:
         lease: Lease | None = None,
     ) -> bool:
         """Write one attempt's result; False (and nothing written) when the claim is no longer
-        this one's or, with `lease`, when that lease no longer holds. One statement."""
+        this one's or, with `lease`, when that lease no longer holds. One statement.
+        A target left `unconfirmed` is settled from there by its membership check."""
         params = _settle_params(campaign, target, account_id, epoch, effect, retry_s,
-                                event_account_id or account_id, record_event)
+                                event_account_id or account_id, record_event, target.state)
         if lease is None:
             return bool(await self.session.scalar(_SETTLE_FREE, params))
         return bool(await self.session.scalar(_SETTLE_FENCED, params | held_params(lease)))
@@ -661,6 +702,12 @@ class InviteDal:
         """`sending` rows whose claim lapsed past the quarantine (locked for this transaction)."""
         return list((await self.session.execute(_LAPSED, {
             "campaign": campaign_id, "quarantine": quarantine_s, "account": account_id, "limit": limit,
+        })).all())
+
+    async def unconfirmed(self, campaign_id: int, account_id: int, after_s: float, limit: int) -> list[Any]:
+        """`unconfirmed` rows at least `after_s` old (locked for this transaction)."""
+        return list((await self.session.execute(_UNCONFIRMED, {
+            "campaign": campaign_id, "after": after_s, "account": account_id, "limit": limit,
         })).all())
 
     async def usage(self, account_id: int, chat_id: int, day: datetime) -> Usage:
@@ -685,6 +732,7 @@ def _claimed(row: Any) -> Claimed:
 def _settle_params(
     campaign: CampaignRow, target: Claimed, account_id: int, epoch: int, effect: Effect,
     retry_s: int | None, event_account_id: int, record_event: bool,
+    from_state: TargetState = TargetState.SENDING,
 ) -> dict[str, Any]:
     return {
         "id": target.id, "state": effect.state.value, "reason": effect.reason,
@@ -692,8 +740,11 @@ def _settle_params(
         "attempts": target.attempts, "outcome": effect.ledger.value,
         "workspace": campaign.workspace_id, "campaign": campaign.id, "chat": campaign.target_chat_id,
         "user": target.tg_user_id, "event_account": event_account_id,
-        "event_outcome": effect.event_outcome,
-        "counted": effect.spends_quota, "record": record_event,
+        "event_outcome": effect.event_outcome, "error": effect.error, "refund": int(effect.refund),
+        "counted": effect.spends_quota, "from_state": from_state.value,
+        "record": record_event and from_state is not TargetState.UNCONFIRMED,
+        "resolve": from_state is TargetState.UNCONFIRMED,
+        "from_ledger": from_state.value,
     }
 
 

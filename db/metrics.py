@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -34,6 +35,7 @@ from core.logs import get_logger
 log = get_logger(__name__)
 
 INVITES_KEY = "metrics:invites"  # fields: [outcome, reason]
+TELEGRAM_ERRORS_KEY = "metrics:telegram_errors"  # fields: [error, concerns]
 BOT_UPDATES_KEY = "metrics:bot_updates"  # fields: [update type, outcome, bucket bound | "sum"]
 BOT_UPDATE_BUCKETS: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _SUM = "sum"
@@ -123,6 +125,17 @@ class RedisHistogram:
 def invite_counter(redis: Redis) -> RedisCounter:
     """Invite attempts by (outcome, reason), as written to `invite_events`."""
     return RedisCounter(redis, INVITES_KEY)
+
+
+def telegram_error_counter(redis: Redis) -> RedisCounter:
+    """Telegram's refusals of invites by error name (`error_family`) and whom they concern."""
+    return RedisCounter(redis, TELEGRAM_ERRORS_KEY)
+
+
+def error_family(rpc: str) -> str:
+    """Telegram's error name with its number folded (FLOOD_WAIT_30 → FLOOD_WAIT_X), so a
+    metric label takes one value per kind of error, not one per second of waiting."""
+    return re.sub(r"_\d+$", "_X", rpc)[:64]
 
 
 def bot_update_histogram(redis: Redis) -> RedisHistogram:

@@ -194,6 +194,8 @@ class TelegramAccount(Base):
     session_nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
     session_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     last_checked_at: Mapped[datetime | None]
+    # When the account last met PEER_FLOOD: a second one soon after makes it `restricted`.
+    last_peer_flood_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
@@ -356,6 +358,8 @@ class Campaign(Base):
     preflight: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Why a campaign is `waiting`: "quota" (every account spent its limits) or "hours".
     waiting_reason: Mapped[str | None] = mapped_column(String(32))
+    # Why a campaign paused itself (e.g. "chat_full"); cleared on resume.
+    paused_reason: Mapped[str | None] = mapped_column(String(32))
     # Where the bot keeps the progress message of this campaign.
     notify_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     notify_message_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -404,6 +408,23 @@ class CampaignTarget(Base):
     )
 
 
+class AccountChat(Base):
+    """A chat as one account resolved it: access hashes are per account, and resolving a
+    username again on every pass is what earns hours-long flood waits."""
+
+    __tablename__ = "account_chats"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("telegram_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    access_hash: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(256))
+    username: Mapped[str | None] = mapped_column(String(32))
+    resolved_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class InviteLedger(Base):
     """Every person ever tried per workspace and target chat: nobody is invited twice."""
 
@@ -448,6 +469,8 @@ class InviteEvent(Base):
     tg_user_id: Mapped[int] = mapped_column(BigInteger)
     outcome: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(32))
+    # Telegram's own error name, verbatim (a new error must at least be visible).
+    error: Mapped[str | None] = mapped_column(String(64))
     # Whether the attempt spent the account's quota (a flood wait does not).
     counted: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -456,6 +479,9 @@ class InviteEvent(Base):
         Index("ix_invite_events_account_chat", "account_id", "chat_id", "at"),
         Index("ix_invite_events_campaign", "campaign_id", "id"),
         Index("ix_invite_events_chat", "workspace_id", "chat_id"),
+        # The few attempts waiting for a membership check, found without walking a campaign.
+        Index("ix_invite_events_unconfirmed", "campaign_id", "tg_user_id",
+              postgresql_where=text("outcome = 'unconfirmed'")),
     )
 
 

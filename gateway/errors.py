@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from telethon import errors
+from telethon.errors import rpcerrorlist
 
 from core import telegram as tg
 
@@ -29,11 +30,20 @@ _BANNED = (
 )
 
 
+# Telethon's errors named by a pattern (FLOOD_WAIT_(\d+), ...), with the class of each.
+_PATTERNS = {cls: pattern for pattern, cls in rpcerrorlist.rpc_errors_re}
+
+
 def rpc_name(exc: BaseException) -> str:
     """Telegram's name of the error: Telethon keeps it only in the class name
     (`AuthKeyUnregisteredError` → `AUTH_KEY_UNREGISTERED`); generic classes keep `.message`."""
     cls = type(exc)
     if cls.__module__.endswith("rpcerrorlist"):
+    pattern = _PATTERNS.get(cls)
+    if pattern is not None:
+        captured = next((v for k, v in vars(exc).items() if k != "code" and isinstance(v, int)), None)
+        if captured is not None:
+            return pattern.replace("(\\d+)", str(captured))
         return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__.removesuffix("Error")).upper()
     return str(getattr(exc, "message", "") or cls.__name__)
 
@@ -41,7 +51,8 @@ def rpc_name(exc: BaseException) -> str:
 def translate(exc: BaseException) -> BaseException:
     """The domain error for a Telethon error; other exceptions pass through unchanged."""
     rpc = rpc_name(exc)
-    if isinstance(exc, errors.FloodWaitError):
+    if isinstance(exc, (errors.FloodWaitError, errors.FloodPremiumWaitError)):
+        # FLOOD_PREMIUM_WAIT_X is a wait like FLOOD_WAIT_X (420), not a FloodWaitError subclass.
         return tg.FloodWait(int(exc.seconds), rpc)
     if isinstance(exc, errors.PeerFloodError):
         return tg.PeerFlood(rpc)

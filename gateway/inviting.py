@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from telethon import functions, types
@@ -10,6 +11,9 @@ from core import campaigns as cg
 from core import telegram as tg
 from gateway.errors import reading_chat, translated
 from gateway.reading import AccountClient
+
+
+_LONG_AGO = datetime(2013, 8, 14, tzinfo=UTC)  # Telegram's first day: "joined before anything"
 
 
 class Inviter:
@@ -139,28 +143,33 @@ class Inviter:
             if exc.rpc == "USER_ALREADY_PARTICIPANT":
                 return cg.Sent.ALREADY_MEMBER
             raise
-        missing = {m.user_id for m in getattr(answer, "missing_invitees", None) or ()}
-        return cg.Sent.MISSING_INVITEE if user_id in missing else cg.Sent.ADDED
+        return sent_of(answer, user_id)
 
-    async def is_member(
+    async def joined_at(
         self, chat: cg.TargetChat, user_id: int, access_hash: int | None, username: str | None
-    ) -> bool:
-        """A membership check, to resolve an invite whose result was never recorded."""
+    ) -> datetime | None:
+        """When the person joined the chat, None when they are not in it: a membership check,
+        to resolve an invite whose result was never recorded or not confirmed.
+
+        `channelParticipant` carries the join `date` (core.telegram.org/constructor/
+        channelParticipant), as does `chatParticipant`; a creator has none (long before).
+        """
         if chat.kind == "group":
             with reading_chat():
                 full = await self._client(functions.messages.GetFullChatRequest(chat.chat_id))
             rows = getattr(full.full_chat.participants, "participants", [])
-            return any(p.user_id == user_id for p in rows)
+            row = next((p for p in rows if p.user_id == user_id), None)
+            return None if row is None else getattr(row, "date", None) or _LONG_AGO
         user = await self._input_user(user_id, access_hash, username)
         peer = types.InputPeerUser(user.user_id, user.access_hash)
         try:
             with translated():
-                await self._client(functions.channels.GetParticipantRequest(self._channel(chat), peer))
+                answer = await self._client(functions.channels.GetParticipantRequest(self._channel(chat), peer))
         except tg.TelegramError as exc:
             if exc.rpc == "USER_NOT_PARTICIPANT":
-                return False
+                return None
             raise
-        return True
+        return getattr(answer.participant, "date", None) or _LONG_AGO
 
     async def member_ids(self, chat: cg.TargetChat, limit: int, page: int = 200) -> tuple[set[int], bool]:
         """Ids of the chat's members this account can list (newest first, up to `limit`),
@@ -200,3 +209,24 @@ class Inviter:
         except tg.TelegramError:
             return None
         return getattr(answer, "link", None)
+
+
+def sent_of(answer: Any, user_id: int) -> cg.Sent:
+    """What an accepted invite did, read from Telegram's answer.
+
+    `messages.invitedUsers` (core.telegram.org/constructor/messages.invitedUsers) carries the
+    `updates` of the call and the `missing_invitees` Telegram would not add. `ADDED`: the
+    updates hold the service message adding the person (`messageActionChatAddUser`, the way
+    Telethon's own ChatAction event reads an add); `UNCONFIRMED`: they do not — calls that
+    succeed with empty updates and nobody added are reported on real Telegram
+    (MadelineProto#976, tdlib#324). Neither is final: see `core.campaigns.outcome_of_sent`.
+    """
+    if any(m.user_id == user_id for m in getattr(answer, "missing_invitees", None) or ()):
+        return cg.Sent.MISSING_INVITEE
+    updates = getattr(answer, "updates", answer)  # older layers answered `Updates` directly
+    for update in getattr(updates, "updates", None) or ():
+        message = getattr(update, "message", None)
+        action = getattr(message, "action", None)
+        if isinstance(action, types.MessageActionChatAddUser) and user_id in action.users:
+            return cg.Sent.ADDED
+    return cg.Sent.UNCONFIRMED

@@ -84,8 +84,6 @@ def test_reasons() -> None:
     assert reason_for_rpc("USER_PRIVACY_RESTRICTED") is Reason.PRIVACY_RESTRICTED
     assert reason_for_rpc("FLOOD_WAIT_30") is Reason.FLOOD
     assert reason_for_rpc("SOMETHING_NEW") is Reason.UNKNOWN
-    assert not Reason.PRIVACY_RESTRICTED.retryable and not Reason.MISSING_INVITEE.retryable
-    assert Reason.FLOOD.retryable and Reason.NETWORK.retryable
     for reason in Reason:
         for lang in ("ru", "en"):
             assert f"reason.{reason.value}" in CATALOG[lang]

@@ -33,7 +33,10 @@ class CampaignCreate(Body):
 
 class Counts(BaseModel):
     pending: int = Field(description="Not tried yet, or an invite is on its way")
-    invited: int
+    unconfirmed: int = Field(
+        description="Telegram accepted the invite without showing the person added; a membership check decides"
+    )
+    invited: int = Field(description="Verified added: shown by Telegram's answer or by a membership check")
     already_member: int
     failed: int
     skipped: int
@@ -80,6 +83,9 @@ class CampaignOut(BaseModel):
     name: str
     status: CampaignStatusName
     waiting_reason: Literal["quota", "hours"] | None = Field(description="Why a waiting campaign waits")
+    paused_reason: Literal["chat_full"] | None = Field(
+        default=None, description="Why the campaign paused itself (null: paused by a person, or not paused)"
+    )
     audience_id: int | None = Field(description="null once the audience was deleted")
     target: TargetOut
     invite_link: str | None = Field(description="For the people an invite could not add")
@@ -98,6 +104,7 @@ class CampaignItem(BaseModel):
     name: str
     status: CampaignStatusName
     waiting_reason: Literal["quota", "hours"] | None
+    paused_reason: Literal["chat_full"] | None = None
     target: TargetOut
     counts: Counts
     progress: Progress
@@ -157,9 +164,10 @@ class EventOut(BaseModel):
     at: datetime
     account: EventAccount | None = Field(description="null: no account made this attempt")
     user: EventUser
-    outcome: Literal["invited", "already_member", "failed", "skipped", "retry"]
+    outcome: Literal["invited", "already_member", "unconfirmed", "failed", "skipped", "retry"]
     reason: str | None
     reason_text: str | None
+    error: str | None = Field(default=None, description="Telegram's own error name, verbatim (null: none)")
 
 
 class EventList(BaseModel):

@@ -33,6 +33,7 @@ from db.metrics import (
     StoredCounts,
     bot_update_histogram,
     invite_counter,
+    telegram_error_counter,
     read_stored_counts,
 )
 
@@ -101,6 +102,13 @@ async def _from_redis(redis: Redis) -> list[Metric]:
     )
     for (outcome, reason), n in sorted((await invite_counter(redis).read()).items()):
         invites.add_metric([outcome, reason], n)
+    refusals = CounterMetricFamily(
+        _PREFIX + "telegram_errors",
+        "Telegram's refusals of invites, by Telegram's error name and whom it concerns",
+        labels=["error", "concerns"],
+    )
+    for (error, concerns), n in sorted((await telegram_error_counter(redis).read()).items()):
+        refusals.add_metric([error, concerns], n)
     timings = bot_update_histogram(redis)
     updates = HistogramMetricFamily(
         _PREFIX + "bot_update_seconds", "Time the bot spent on one update",
@@ -108,7 +116,7 @@ async def _from_redis(redis: Redis) -> list[Metric]:
     )
     for labels, counts in sorted((await timings.read()).items()):
         updates.add_metric(list(labels), counts.cumulative(timings.bounds), counts.sum)
-    return [invites, updates]
+    return [invites, refusals, updates]
 
 
 async def shared_families(

@@ -27,7 +27,7 @@ from db.dal import open_dal
 from db.engine import create_engine, create_sessionmaker
 from db.kv import RedisNotifier
 from db.leases import LeaseStore, leases_for
-from db.metrics import invite_counter
+from db.metrics import invite_counter, telegram_error_counter
 from gateway.telegram import TelegramGateway, client_factory
 from workers.campaign_watch import CampaignWatch
 from workers.health import check_all_accounts
@@ -79,6 +79,8 @@ def invite_engine(settings: Settings, parts: Parts) -> InviteEngine:
         leases=parts.leases,
         config=InviteConfig(limits=limits, claim_ttl_s=settings.account_lease_ttl_s),
         attempts=invite_counter(parts.redis),
+        errors=telegram_error_counter(parts.redis),
+        notifier=parts.notifier,
     )
 
 

@@ -24,31 +24,32 @@ from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import campaigns as cg
 from core import telegram as tg
-from core.accounts import AccountService, can_work
+from core.accounts import AccountService, can_work, status_after
 from core.dto import AccountDTO, AccountStatus
 from core.installation import effective_limits
+from core.interfaces import Notifier
 from core.limits import (
     InviteLimits,
     Usage,
     campaign_limits,
     day_start,
     draw_pause,
-    flood_cooldown_until,
     may_invite,
     peer_flood_park_until,
 )
 from core.logs import get_logger, trace_scope
-from core.outcomes import Outcome, Reason, reason_for_rpc
+from core.outcomes import UNKNOWN_ERRORS_PARK, Concerns, Outcome, Reason, Refusal, refusal_of
 from core.secretbox import SessionDecryptError
 from db.dal import SqlDal, open_dal
 from db.dal_invites import CampaignRow, Claimed, InviteDal
 from db.leases import Lease, LeaseStore
-from db.metrics import RedisCounter
+from db.metrics import RedisCounter, error_family
 from gateway.inviting import Inviter
 from gateway.telegram import TelegramGateway
 from workers.leases import AccountBusy, LeaseLost, leased_client
@@ -65,6 +66,7 @@ class InviteConfig:
     claim_ttl_s: float = 30.0  # a claim may lead to a call only this long after it was made
     call_margin_s: float = 5.0  # no call starts this close to the end of the claim
     quarantine_s: float = 60.0  # extra wait after a claim lapsed before a membership check
+    confirm_after_s: float = 0.0  # an unconfirmed invite is checked this long after the call
     retry_after_s: int = 3600  # a retryable failure is tried again after this long
     max_attempts: int = 3
     concurrency: int = 8  # accounts worked on at once by one process
@@ -72,6 +74,11 @@ class InviteConfig:
     idle_retry_s: float = 30.0  # an account with nothing to do is looked at again after this
     stop_grace_s: float = 10.0  # SIGTERM: in-flight invites get this long to finish
     resolve_per_pass: int = 20  # usernames resolved by one account before it invites
+
+
+# Telegram's clock and the database's may differ by this much when a join date is compared
+# with when the invite was recorded.
+JOIN_CLOCK_SLACK_S = 60
 
 
 class _StopAccount(Exception):
@@ -108,10 +115,15 @@ class InviteEngine:
         config: InviteConfig,
         rng: random.Random | None = None,
         attempts: RedisCounter | None = None,
+        errors: RedisCounter | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
+        self.notifier = notifier  # tells a campaign's creator that it paused itself
         self.sessionmaker = sessionmaker
         # Recorded attempts, shared by every worker for /metrics (None: not counted).
         self.attempts = attempts
+        # Telegram's refusals by error name and whom they concern, for /metrics.
+        self.errors = errors
         self.gateway = gateway
         self.service = service
         self.leases = leases
@@ -121,6 +133,7 @@ class InviteEngine:
         self._resume_at: dict[int, datetime] = {}
         self._pauses: dict[int, int] = {}
         self._not_eligible: set[tuple[int, int]] = set()  # (campaign, account)
+        self._unknown_streak: dict[int, int] = {}  # account → unknown errors in a row
         self.closing = False
         self.stats: dict[str, int] = {}
 
@@ -174,25 +187,25 @@ class InviteEngine:
             async with leased_client(leases=self.leases, sessionmaker=self.sessionmaker, service=self.service,
                                      gateway=self.gateway, account=account) as (lease, client):
                 return await self._work(account, lease, Inviter(client))
-        except (AccountBusy, LeaseLost, tg.AuthKeyDuplicated):
+        except (AccountBusy, LeaseLost):
             return "busy"
         except _StopAccount as exc:
             return str(exc)
-        except tg.FloodWait as exc:  # outside an invite: resolving the chat, a membership check
-            await self._rest(account, exc)
-            return "flood"
-        except tg.PeerFlood as exc:
-            await self._rest(account, exc)
-            return "peer_flood"
-        except (tg.AccountUnauthorized, SessionDecryptError) as exc:
-            await self._set_status(account, AccountStatus.UNAUTHORIZED, getattr(exc, "rpc", "session_undecryptable"))
+        except SessionDecryptError:
+            await self._set_status(account, AccountStatus.UNAUTHORIZED, "session_undecryptable")
             return "unauthorized"
-        except tg.AccountBanned as exc:
-            await self._set_status(account, AccountStatus.BANNED, exc.rpc)
-            return "banned"
-        except (tg.TelegramError, ConnectionError, OSError, TimeoutError, LookupError) as exc:
-            log.warning("invite work failed", account_id=account.id, error=type(exc).__name__,
-                        rpc=getattr(exc, "rpc", ""))
+        except tg.TelegramError as exc:
+            # Outside an invite (connecting, resolving the chat, a membership check): the
+            # account's refusals mean the same as during one.
+            refusal = refusal_of(exc.rpc)
+            if refusal.concerns is Concerns.ACCOUNT and refusal.status is not None:
+                await self._account_refused(account, refusal, exc)
+                return refusal.reason.value
+            log.warning("invite work failed", account_id=account.id, rpc=exc.rpc)
+            self._resume_at[account.id] = datetime.now(UTC) + timedelta(seconds=self.config.idle_retry_s)
+            return "transient"
+        except (ConnectionError, OSError, TimeoutError, LookupError) as exc:
+            log.warning("invite work failed", account_id=account.id, error=type(exc).__name__)
             self._resume_at[account.id] = datetime.now(UTC) + timedelta(seconds=self.config.idle_retry_s)
             return "transient"
 
@@ -231,6 +244,10 @@ class InviteEngine:
             await self.reconcile(account, lease, inviter, work)
             await self.resolve_names(account, inviter, work)
             resume = await self._invite_loop(account, lease, inviter, work)
+            await self.reconcile(account, lease, inviter, work)  # confirms what the loop sent
+            if resume is None:  # nobody was left to claim: done once nothing is unconfirmed
+                async with self.sessionmaker() as session, session.begin():
+                    await InviteDal(session).finish_if_done(work.row.id)
         finally:
             _PASS.reset(token)
         if handled:
@@ -300,8 +317,6 @@ class InviteEngine:
                 target, claimed_at = following.target, following.claimed_at
                 following = None
             if target is None:
-                async with self.sessionmaker() as session, session.begin():
-                    await InviteDal(session).finish_if_done(work.row.id)
                 return None
             if target.state is not cg.TargetState.SENDING:
                 self._count("skipped")
@@ -339,34 +354,86 @@ class InviteEngine:
             sent = await asyncio.wait_for(
                 inviter.invite(work.campaign, target.tg_user_id, access_hash, target.username), budget
             )
-        except tg.FloodWait as exc:
-            await self._settle(account, lease, work, target, cg.effect_of(Outcome.FAILED, Reason.FLOOD))
-            await self._rest(account, exc)
-            raise _StopAccount("flood") from exc
-        except tg.PeerFlood as exc:
-            await self._settle(account, lease, work, target, cg.effect_of(Outcome.FAILED, Reason.PEER_FLOOD))
-            await self._rest(account, exc)
-            raise _StopAccount("peer_flood") from exc
-        except (tg.AccountUnauthorized, tg.AccountBanned, tg.AuthKeyDuplicated):
-            # Telegram refused the account itself: nobody was invited.
-            await self._release(account, lease, work, target)
-            raise
         except tg.TelegramError as exc:
-            reason = reason_for_rpc(exc.rpc)
-            if reason is Reason.ADMIN_REQUIRED:
-                self._not_eligible.add((work.row.id, account.id))
-            effect = cg.effect_of(Outcome.FAILED, reason, attempts=target.attempts,
-                                  max_attempts=config.max_attempts)
-            stop = reason is Reason.ADMIN_REQUIRED
-            following = await self._settle(account, lease, work, target, effect, go_on=not stop)
-            if stop:
-                raise _StopAccount("not_admin") from exc
-            return following
+            return await self._refused(account, lease, work, target, exc)
+        self._unknown_streak.pop(account.id, None)
         # A timeout or a dropped connection: the invite may or may not have happened. The
         # claim stays `sending` for the membership check.
         outcome, reason = cg.outcome_of_sent(sent)
         effect = cg.effect_of(outcome, reason, attempts=target.attempts, max_attempts=config.max_attempts)
         return await self._settle(account, lease, work, target, effect, go_on=True)
+
+    async def _refused(
+        self, account: AccountDTO, lease: Lease, work: _Work, target: Claimed, exc: tg.TelegramError
+    ) -> _Next | None:
+        """Telegram refused the invite: read by whom it concerns (`core.outcomes`)."""
+        refusal = refusal_of(exc.rpc)
+        effect = cg.effect_of_refusal(exc.rpc, attempts=target.attempts)
+        if self.errors is not None:
+            await self.errors.inc((error_family(exc.rpc), refusal.concerns.value))
+        if refusal.concerns is Concerns.ACCOUNT:
+            # The person goes back to the queue for another account, with the attempt given back.
+            await self._settle(account, lease, work, target, effect)
+            if refusal.status is None:  # only its rights in this chat are gone
+                self._not_eligible.add((work.row.id, account.id))
+                raise _StopAccount("not_admin") from exc
+            await self._account_refused(account, refusal, exc)
+            raise _StopAccount(refusal.reason.value) from exc
+        if refusal.concerns is Concerns.CHAT:
+            await self._settle(account, lease, work, target, effect)
+            await self._pause_campaign(work.row, refusal.reason.value)
+            return None
+        if refusal.concerns is Concerns.UNKNOWN:
+            streak = self._unknown_streak.get(account.id, 0) + 1
+            self._unknown_streak[account.id] = streak
+            log.warning("invite refused with an error nobody described", rpc=exc.rpc, account_id=account.id,
+                        campaign_id=work.row.id, streak=streak)
+            if streak >= UNKNOWN_ERRORS_PARK:
+                # Something is wrong with this account that nobody documented: rest it and
+                # tell the owner rather than spend its quota on more of the same.
+                await self._settle(account, lease, work, target, effect)
+                self._unknown_streak.pop(account.id, None)
+                await self._rest_account(account, AccountStatus.PARKED, exc.rpc, await self._park_until())
+                raise _StopAccount("unknown_errors") from exc
+        else:
+            self._unknown_streak.pop(account.id, None)
+        return await self._settle(account, lease, work, target, effect, go_on=True)
+
+    async def _account_refused(self, account: AccountDTO, refusal: Refusal, exc: tg.TelegramError) -> None:
+        async with open_dal(self.sessionmaker) as dal:
+            limits = await effective_limits(dal, self.config.limits)
+        wait_s = exc.seconds if isinstance(exc, tg.FloodWait) else None
+        rest = status_after(refusal, account, datetime.now(UTC), limits, wait_s)
+        if rest is not None:
+            await self._rest_account(account, rest[0], exc.rpc, rest[1])
+
+    async def _park_until(self) -> datetime:
+        async with open_dal(self.sessionmaker) as dal:
+            limits = await effective_limits(dal, self.config.limits)
+        return peer_flood_park_until(datetime.now(UTC), limits)
+
+    async def _pause_campaign(self, row: CampaignRow, reason: str) -> None:
+        """The chat cannot take anyone more: the campaign stops with everybody left to do,
+        and its creator hears why (a person must decide: a bigger chat, another target)."""
+        async with self.sessionmaker() as session, session.begin():
+            paused = await InviteDal(session).pause_itself(row.id, reason)
+        if not paused:
+            return
+        log.warning("campaign paused itself", campaign_id=row.id, reason=reason)
+        if self.notifier is None:
+            return
+        async with open_dal(self.sessionmaker) as dal:
+            invites = InviteDal(dal.session)
+            campaign = await invites.find_campaign(row.id)
+            marks = await invites.progress_marks([row.id])
+            # Its creator, or the workspace's owner when the creator is gone.
+            telegram_id = marks[row.id][2] if row.id in marks else None
+            if telegram_id is None:
+                telegram_id = await dal.workspace_owner_telegram_id(row.workspace_id)
+        if campaign is not None and telegram_id is not None:
+            await self.notifier.notify(telegram_id, "campaign_paused",
+                                       {"campaign": campaign.name, "reason": reason})
+            await self.notifier.notify(telegram_id, "campaign_progress", {"campaign_id": str(row.id)})
 
     async def _settle(
         self, account: AccountDTO, lease: Lease, work: _Work, target: Claimed, effect: cg.Effect,
@@ -383,7 +450,7 @@ class InviteEngine:
             usage = Usage(usage.today + 1, usage.today_in_chat + 1, usage.ever_in_chat + 1, datetime.now(UTC))
             pause = self._draw(work.limits)
         go_on = go_on and not self.closing and may_invite(work.limits, usage, datetime.now(UTC), pause).allowed
-        retry_s = self.config.retry_after_s if effect.reason not in ("flood", "peer_flood") else 0
+        retry_s = 0 if effect.retry_at_once else self.config.retry_after_s
         following = None
         claimed_at = asyncio.get_running_loop().time()  # as in the loop: before the claim starts
         async with self._one_statement() as dal:
@@ -418,39 +485,62 @@ class InviteEngine:
     # --- reconcile ----------------------------------------------------------------------------
     async def reconcile(self, account: AccountDTO, lease: Lease, inviter: Inviter, work: _Work,
                         limit: int = 50) -> int:
-        """Resolve lapsed `sending` rows by asking Telegram whether the person is in the chat."""
+        """Resolve by asking Telegram whether the person is in the chat, never by sending again:
+        lapsed `sending` rows (the call may or may not have happened) and `unconfirmed` ones
+        (Telegram accepted the call without showing the person added)."""
         done = 0
         while True:
             recorded: list[cg.Effect] = []
+            resolved = 0
             async with self.sessionmaker() as session, session.begin():
                 dal = InviteDal(session)
                 rows = await dal.lapsed(work.row.id, account.id, self.config.quarantine_s, limit)
+                rows += await dal.unconfirmed(work.row.id, account.id, self.config.confirm_after_s, limit)
                 if not rows:
                     return done
                 for row in rows:
                     access_hash = row.access_hash if row.seen_by_account_id == account.id else None
-                    member = await inviter.is_member(work.campaign, row.tg_user_id, access_hash, row.username)
-                    if member:
-                        effect = cg.effect_of(Outcome.INVITED)
-                    else:
-                        # Not in the chat: the call never happened (or was refused); the
-                        # person may be tried again, within the attempts allowed.
-                        effect = cg.effect_of(Outcome.FAILED, Reason.UNKNOWN, attempts=row.attempts,
-                                              max_attempts=self.config.max_attempts)
-                        if effect.retry:
-                            effect = cg.Effect(cg.TargetState.PENDING, cg.LedgerOutcome.RETRY, None, True, False)
+                    joined = await inviter.joined_at(work.campaign, row.tg_user_id, access_hash, row.username)
+                    effect = self._checked(row, joined)
                     target = Claimed(row.id, row.tg_user_id, row.username, row.seen_by_account_id,
                                      row.access_hash, cg.TargetState(row.state), row.attempts)
                     if await dal.settle(work.row, target, row.account_id, row.claim_epoch, effect,
                                         retry_s=0, event_account_id=row.account_id,
                                         record_event=effect.state.final) and effect.state.final:
                         recorded.append(effect)
+                        if target.state is cg.TargetState.UNCONFIRMED:  # its event changed outcome
+                            resolved += 1
                     self._count("reconciled_" + effect.state.value)
                     done += 1
                 if not await self.leases.holds(session, lease):
                     await session.rollback()
                     raise LeaseLost(lease)
             await self._recorded(recorded)
+            if resolved and self.attempts is not None:
+                await self.attempts.inc(("unconfirmed", ""), -resolved)
+
+    def _checked(self, row: Any, joined: datetime | None) -> cg.Effect:
+        """What a membership check decides for a lapsed or unconfirmed invite."""
+        if cg.TargetState(row.state) is cg.TargetState.UNCONFIRMED:
+            # The call was made and its quota counted when it was accepted.
+            if joined is None:
+                return cg.Effect(cg.TargetState.FAILED, cg.LedgerOutcome.FAILED, Reason.NOT_ADDED.value,
+                                 False, False, follow_up=True)
+            # Someone who joined well before the call was in the chat already: Telegram does
+            # not say what inviteToChannel answers for a member, so the join date decides.
+            before = row.updated_at - timedelta(seconds=self.config.claim_ttl_s + JOIN_CLOCK_SLACK_S)
+            if joined < before:
+                return cg.Effect(cg.TargetState.ALREADY_MEMBER, cg.LedgerOutcome.ALREADY_MEMBER, None, False, False)
+            return cg.Effect(cg.TargetState.INVITED, cg.LedgerOutcome.INVITED, None, False, False)
+        if joined is not None:
+            return cg.effect_of(Outcome.INVITED)
+        # Not in the chat: the call never happened (or was refused); the person may be tried
+        # again, within the attempts allowed.
+        effect = cg.effect_of(Outcome.FAILED, Reason.UNKNOWN, attempts=row.attempts,
+                              max_attempts=self.config.max_attempts)
+        if effect.retry:
+            effect = cg.Effect(cg.TargetState.PENDING, cg.LedgerOutcome.RETRY, None, True, False)
+        return effect
 
     # --- people known by username only --------------------------------------------------------
     async def resolve_names(self, account: AccountDTO, inviter: Inviter, work: _Work) -> int:
@@ -470,17 +560,14 @@ class InviteEngine:
         return len(rows)
 
     # --- account status -----------------------------------------------------------------------
-    async def _rest(self, account: AccountDTO, exc: tg.TelegramError) -> None:
-        now = datetime.now(UTC)
-        async with open_dal(self.sessionmaker) as dal:
-            limits = await effective_limits(dal, self.config.limits)
-        if isinstance(exc, tg.FloodWait):
-            until = flood_cooldown_until(now, exc.seconds, limits)
-            await self._set_status(account, AccountStatus.COOLDOWN, exc.rpc, until)
-        else:
-            until = peer_flood_park_until(now, limits)
-            await self._set_status(account, AccountStatus.PARKED, exc.rpc, until)
-        self._resume_at[account.id] = until
+    async def _rest_account(
+        self, account: AccountDTO, status: AccountStatus, reason: str, until: datetime | None
+    ) -> None:
+        """The account stops (its status says why, with Telegram's error name); it is looked
+        at again when its rest ends, never before."""
+        await self._set_status(account, status, reason, until)
+        if until is not None:
+            self._resume_at[account.id] = until
 
     async def _set_status(
         self, account: AccountDTO, status: AccountStatus, reason: str, until: datetime | None = None

@@ -19,8 +19,12 @@ from sandbox.world.srp import SrpVerifier
 
 LastSeen = Literal["online", "recently", "week", "month", "long_ago"]
 InviteOutcome = Literal[
-    "ok", "privacy", "not_mutual", "too_many_channels", "missing_invitee", "deactivated"
+    "ok", "privacy", "not_mutual", "too_many_channels", "missing_invitee", "deactivated", "silent",
+    "phantom",
 ]
+"""How an invite of this user ends. `silent`: the call succeeds with empty updates and
+nobody is added; `phantom`: the service message "X added Y" comes back but the person is
+not added. Both are reported on real Telegram (see docs/sandbox.md, fidelity table)."""
 ChatKind = Literal["group", "megagroup", "channel"]
 CodeType = Literal["app", "sms", "call", "setup_email"]
 """How Telegram delivers a user's phone-login code (auth.SentCodeType): to their Telegram

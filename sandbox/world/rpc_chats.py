@@ -168,14 +168,27 @@ def _check_inviter(chat: WorldChat, me: WorldUser) -> None:
         raise RpcFailure("CHAT_ADMIN_REQUIRED")
 
 
-def _invite(call: Call, chat: WorldChat, invitees: list[WorldUser]) -> tt.messages.InvitedUsers:
-    """Add users the way Telegram answers: the first hard refusal fails the whole call."""
+def _invite(
+    call: Call, chat: WorldChat, invitees: list[WorldUser], *, existing: str | None
+) -> tt.messages.InvitedUsers:
+    """Add users the way Telegram answers: the first hard refusal fails the whole call.
+
+    `existing`: the error for someone already in the chat, or None when the method takes
+    them silently (see the callers). The answer's `updates` hold the service message that
+    adds the people who were added (`messageActionChatAddUser`): that is what tells a
+    client who really joined. A `silent` user makes the call succeed with empty updates and
+    nobody added; a `phantom` one gets the service message without being added (both
+    reported on real Telegram: Telethon#1451, #3897, #298, tdlib#455, MadelineProto#976).
+    """
     me = call.me()
     added: list[WorldUser] = []
+    shown: list[int] = []  # named by the service message (a phantom is shown, not added)
     missing: list[int] = []
     for user in invitees:
         if user.id in chat.members:
-            raise RpcFailure("USER_ALREADY_PARTICIPANT")
+            if existing is not None:
+                raise RpcFailure(existing)
+            continue
         if user.deleted:
             raise RpcFailure("INPUT_USER_DEACTIVATED")
         if chat.broadcast and user.bot:
@@ -185,8 +198,11 @@ def _invite(call: Call, chat: WorldChat, invitees: list[WorldUser]) -> tt.messag
             raise RpcFailure(_OUTCOME_ERRORS[outcome])
         if outcome == "missing_invitee":
             missing.append(user.id)
-        else:
+        elif outcome == "phantom":
+            shown.append(user.id)
+        elif outcome != "silent":
             added.append(user)
+            shown.append(user.id)
     if chat.broadcast and chat.added_by_admins + len(added) > BROADCAST_ADD_CAP:
         raise RpcFailure("USERS_TOO_MUCH")
     if chat.kind == "group" and len(chat.members) + len(added) > BASIC_GROUP_MAX:
@@ -195,9 +211,20 @@ def _invite(call: Call, chat: WorldChat, invitees: list[WorldUser]) -> tt.messag
         chat.members[user.id] = Membership(call.now, inviter_id=me.id)
     if chat.broadcast:
         chat.added_by_admins += len(added)
+    updates: list[tt.TypeUpdate] = []
+    if shown:
+        service = tt.MessageService(
+            id=chat.next_message_id, peer_id=render.peer_of(chat), date=call.now,
+            action=tt.MessageActionChatAddUser(users=shown), from_id=tt.PeerUser(me.id),
+        )
+        chat.next_message_id += 1
+        updates.append(
+            tt.UpdateNewChannelMessage(service, pts=chat.next_message_id, pts_count=1) if chat.is_channel
+            else tt.UpdateNewMessage(service, pts=chat.next_message_id, pts_count=1)
+        )
     return tt.messages.InvitedUsers(
         updates=tt.Updates(
-            updates=[],
+            updates=updates,
             users=[render.user(call.world, u, call.viewer) for u in [me, *added]],
             chats=[render.chat(call.world, chat, call.viewer)],
             date=call.now,
@@ -215,7 +242,9 @@ def invite_to_channel(
     _check_inviter(chat, call.me())
     if not request.users or len(request.users) > INVITE_BATCH_MAX:
         raise RpcFailure("USERS_TOO_MUCH" if request.users else "USERS_TOO_FEW")
-    return _invite(call, chat, [call.user(inp) for inp in request.users])
+    # channels.inviteToChannel takes people already in the chat without an error
+    # (USER_ALREADY_PARTICIPANT is not among its documented errors).
+    return _invite(call, chat, [call.user(inp) for inp in request.users], existing=None)
 
 
 def _membership_updates(call: Call, chat: WorldChat) -> tt.Updates:
@@ -282,7 +311,8 @@ def get_full_chat(call: Call, request: fn.messages.GetFullChatRequest) -> tt.mes
 def add_chat_user(call: Call, request: fn.messages.AddChatUserRequest) -> tt.messages.InvitedUsers:
     chat = call.basic_group(request.chat_id)
     _check_inviter(chat, call.me())
-    return _invite(call, chat, [call.user(request.user_id)])
+    # messages.addChatUser documents USER_ALREADY_PARTICIPANT.
+    return _invite(call, chat, [call.user(request.user_id)], existing="USER_ALREADY_PARTICIPANT")
 
 
 @ROUTES.on(fn.messages.ExportChatInviteRequest)

@@ -124,7 +124,8 @@ async def test_create_runs_the_preflight(env: Env) -> None:
     limits = limits_from(s.settings)
     assert pre["limits"] == {"daily_per_account": limits.daily_per_account,
                              "daily_per_chat": limits.daily_per_chat, "lifetime_per_chat": limits.lifetime_per_chat}
-    assert created["counts"] == {"pending": 3, "invited": 0, "already_member": 2, "failed": 0, "skipped": 1}
+    assert created["counts"] == {"pending": 3, "unconfirmed": 0, "invited": 0, "already_member": 2, "failed": 0,
+                                 "skipped": 1}
     assert created["progress"] == {"done": 3, "total": 6}
     assert (created["start_at"], created["active_hours"], created["started_at"], created["finished_at"]) == (
         None, None, None, None)
@@ -149,8 +150,8 @@ async def test_list_pages_filters_and_schedules(env: Env) -> None:
     assert [i["id"] for i in page["items"]] == [third["id"], later["id"]] and page["next_cursor"]
     rest = await _ok(await env.api.get(f"/api/v1/campaigns?limit=2&cursor={page['next_cursor']}", headers=env.owner))
     assert [i["id"] for i in rest["items"]] == [first["id"]] and rest["next_cursor"] is None
-    assert set(page["items"][0]) == {"id", "name", "status", "waiting_reason", "target", "counts", "progress",
-                                     "created_at"}
+    assert set(page["items"][0]) == {"id", "name", "status", "waiting_reason", "paused_reason", "target",
+                                     "counts", "progress", "created_at"}
     assert page["items"][0]["counts"]["pending"] == 3 and page["items"][0]["target"]["chat_id"] == TARGET
 
     scheduled = await _ok(await env.api.post(f"/api/v1/campaigns/{later['id']}/start", headers=env.owner))
@@ -332,7 +333,8 @@ async def test_start_run_report_and_events(env: Env) -> None:
     base = f"/api/v1/campaigns/{created['id']}"
     started = await _ok(await env.api.post(base + "/start", headers=env.owner))
     assert started["status"] == "running" and started["started_at"] is not None
-    assert started["counts"] == {"pending": 14, "invited": 0, "already_member": 1, "failed": 0, "skipped": 1}
+    assert started["counts"] == {"pending": 14, "unconfirmed": 0, "invited": 0, "already_member": 1, "failed": 0,
+                                 "skipped": 1}
 
     # A first round stops at a daily limit of 4: the counts move, the campaign goes on.
     four = replace(FAST, daily_per_account=4)
@@ -345,13 +347,15 @@ async def test_start_run_report_and_events(env: Env) -> None:
     await s.engine().run_account(await s.account(901))
     done = await _ok(await env.api.get(base, headers=env.owner))
     assert done["status"] == "done" and done["finished_at"] is not None
-    assert done["counts"] == {"pending": 0, "invited": 12, "already_member": 1, "failed": 2, "skipped": 1}
+    assert done["counts"] == {"pending": 0, "unconfirmed": 0, "invited": 12, "already_member": 1, "failed": 2,
+                              "skipped": 1}
     assert done["progress"] == {"done": 16, "total": 16}
     invited_once = Counter(u for _a, users, _e in s.invite_calls() for u in users)
     assert invited_once == {u: 1 for u in range(20_601, 20_615)}
     # The dashboard's figure: today's attempts of the workspace, from the journal.
     today = await _ok(await env.api.get("/api/v1/invites/today", headers=env.owner))
-    assert today["outcomes"] == {"invited": 12, "already_member": 0, "failed": 2, "skipped": 0, "retry": 0}
+    assert today["outcomes"] == {"invited": 12, "already_member": 0, "unconfirmed": 0, "failed": 2, "skipped": 0,
+                                 "retry": 0}
     assert today["total"] == 14 and today["since"].endswith("T00:00:00Z")
 
     report = await _ok(await env.api.get(base + "/report", headers=env.owner))
@@ -402,7 +406,8 @@ async def test_start_run_report_and_events(env: Env) -> None:
     assert {e["account"]["id"] for e in paged} == {acc[901]} and paged[0]["account"]["label"] == "@acc901"
     failed = next(e for e in paged if e["user"]["id"] == 20_613)
     assert (failed["reason"], failed["reason_text"]) == ("privacy_restricted", t("ru", "reason.privacy_restricted"))
-    assert set(paged[0]) == {"id", "at", "account", "user", "outcome", "reason", "reason_text"}
+    assert set(paged[0]) == {"id", "at", "account", "user", "outcome", "reason", "reason_text", "error"}
+    assert failed["error"] == "USER_PRIVACY_RESTRICTED"  # Telegram's own name, verbatim
 
 
 async def test_steering_by_a_manager_and_refused_steps(
@@ -449,7 +454,8 @@ async def test_steering_by_a_manager_and_refused_steps(
     copy = await _ok(await step("duplicate"), 201)
     assert copy["id"] != created["id"] and copy["status"] == "draft" and copy["name"] == "Team (2)"
     assert copy["preflight"] is None and copy["target"]["ref"] == "target_group"
-    assert copy["counts"] == {"pending": 0, "invited": 0, "already_member": 0, "failed": 0, "skipped": 0}
+    assert copy["counts"] == {"pending": 0, "unconfirmed": 0, "invited": 0, "already_member": 0, "failed": 0,
+                              "skipped": 0}
     not_checked = await _refused(await env.api.post(f"/api/v1/campaigns/{copy['id']}/start", headers=manager))
     assert not_checked["details"]["problem"] == "preflight_missing"
     checked = await _ok(await env.api.post(f"/api/v1/campaigns/{copy['id']}/preflight", headers=manager))

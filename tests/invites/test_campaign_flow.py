@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from sqlalchemy import text
 
@@ -102,8 +104,12 @@ async def test_preflight_start_run_report_events(setup: Setup) -> None:
         first = await service.events(dal, user, setup.ws, campaign.id, limit=10)
         assert len(first.items) == 10 and first.next_cursor == first.items[-1].id
         second = await service.events(dal, user, setup.ws, campaign.id, after_id=first.next_cursor, limit=50)
+        # One event per attempt: logged `unconfirmed` at the call, then given the outcome of
+        # the membership check that followed it.
         assert len(second.items) == 7 and second.next_cursor is None
-        assert {e.tg_user_id for e in first.items + second.items} == set(range(10_002, 10_019))
+        events = first.items + second.items
+        assert Counter(e.outcome for e in events) == {"invited": 17}
+        assert {e.tg_user_id for e in events} == set(range(10_002, 10_019))
         # Only the 17 invites were sent: nobody already in the chat got a call.
         assert sorted(u for _a, users, _e in setup.invite_calls() for u in users) == list(range(10_002, 10_019))
         # A stranger's workspace does not see it.

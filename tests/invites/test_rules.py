@@ -19,14 +19,63 @@ def test_transitions() -> None:
 
 
 def test_effects() -> None:
-    privacy = cg.effect_of(Outcome.FAILED, Reason.PRIVACY_RESTRICTED)
-    assert privacy.state is cg.TargetState.FAILED and privacy.follow_up and not privacy.retry
-    flood = cg.effect_of(Outcome.FAILED, Reason.FLOOD)
-    assert flood.state is cg.TargetState.PENDING and not flood.spends_quota
-    channels = cg.effect_of(Outcome.FAILED, Reason.TOO_MANY_CHANNELS, attempts=1)
-    assert channels.retry and channels.ledger is cg.LedgerOutcome.RETRY
-    assert cg.effect_of(Outcome.FAILED, Reason.TOO_MANY_CHANNELS, attempts=3).state is cg.TargetState.FAILED
+    unconfirmed = cg.effect_of(Outcome.UNCONFIRMED)
+    assert unconfirmed.state is cg.TargetState.UNCONFIRMED and not unconfirmed.state.final
+    assert unconfirmed.ledger is cg.LedgerOutcome.UNCONFIRMED and unconfirmed.event_outcome == "unconfirmed"
+    unknown = cg.effect_of(Outcome.FAILED, Reason.UNKNOWN, attempts=1)
+    assert unknown.retry and unknown.ledger is cg.LedgerOutcome.RETRY
+    assert cg.effect_of(Outcome.FAILED, Reason.UNKNOWN, attempts=3).state is cg.TargetState.FAILED
     assert cg.outcome_of_sent(cg.Sent.MISSING_INVITEE) == (Outcome.FAILED, Reason.MISSING_INVITEE)
+    assert cg.outcome_of_sent(cg.Sent.UNCONFIRMED) == (Outcome.UNCONFIRMED, None)
+
+
+@pytest.mark.parametrize(("rpc", "reason"), [
+    ("USER_PRIVACY_RESTRICTED", Reason.PRIVACY_RESTRICTED),
+    ("USER_NOT_MUTUAL_CONTACT", Reason.NOT_MUTUAL_CONTACT),
+    ("USER_CHANNELS_TOO_MUCH", Reason.TOO_MANY_CHANNELS),
+    ("USER_KICKED", Reason.KICKED),
+    ("INPUT_USER_DEACTIVATED", Reason.DEACTIVATED),
+    ("USER_BOT", Reason.BOT),
+    ("USER_ID_INVALID", Reason.USER_NOT_FOUND),
+])
+def test_a_persons_refusal_is_final(rpc: str, reason: Reason) -> None:
+    effect = cg.effect_of_refusal(rpc, attempts=1)
+    assert effect.state is cg.TargetState.FAILED and effect.ledger is cg.LedgerOutcome.FAILED
+    assert effect.reason == reason.value and effect.error == rpc and not effect.retry
+    assert effect.follow_up is (reason in (Reason.PRIVACY_RESTRICTED, Reason.NOT_MUTUAL_CONTACT))
+
+
+@pytest.mark.parametrize(("rpc", "reason"), [
+    ("USER_BANNED_IN_CHANNEL", Reason.ACCOUNT_RESTRICTED),
+    ("FROZEN_METHOD_INVALID", Reason.ACCOUNT_FROZEN),
+    ("FROZEN_PARTICIPANT_MISSING", Reason.ACCOUNT_FROZEN),
+    ("PEER_FLOOD", Reason.PEER_FLOOD),
+    ("FLOOD_WAIT_30", Reason.FLOOD),
+    ("FLOOD_PREMIUM_WAIT_5", Reason.FLOOD),
+    ("AUTH_KEY_DUPLICATED", Reason.ACCOUNT_UNAUTHORIZED),
+    ("SESSION_REVOKED", Reason.ACCOUNT_UNAUTHORIZED),
+    ("USER_DEACTIVATED_BAN", Reason.ACCOUNT_BANNED),
+    ("CHAT_ADMIN_REQUIRED", Reason.ADMIN_REQUIRED),
+    ("CHAT_WRITE_FORBIDDEN", Reason.ADMIN_REQUIRED),
+    ("USERS_TOO_MUCH", Reason.CHAT_FULL),
+])
+def test_the_accounts_and_the_chats_refusals_release_the_person(rpc: str, reason: Reason) -> None:
+    effect = cg.effect_of_refusal(rpc, attempts=1)
+    assert effect.state is cg.TargetState.PENDING and effect.ledger is cg.LedgerOutcome.RETRY
+    assert effect.refund and not effect.spends_quota and effect.reason == reason.value and effect.error == rpc
+
+
+def test_add_failed_goes_to_other_accounts_then_fails() -> None:
+    assert cg.effect_of_refusal("CHAT_MEMBER_ADD_FAILED", attempts=1).state is cg.TargetState.PENDING
+    assert cg.effect_of_refusal("CHAT_MEMBER_ADD_FAILED", attempts=2).state is cg.TargetState.PENDING
+    last = cg.effect_of_refusal("CHAT_MEMBER_ADD_FAILED", attempts=3)
+    assert last.state is cg.TargetState.FAILED and last.reason == "add_failed"
+
+
+def test_an_unknown_error_is_kept_verbatim_and_tried_once_more() -> None:
+    first = cg.effect_of_refusal("SOMETHING_NEW_2026", attempts=1)
+    assert first.state is cg.TargetState.PENDING and first.reason == "unknown" and first.error == "SOMETHING_NEW_2026"
+    assert cg.effect_of_refusal("SOMETHING_NEW_2026", attempts=2).state is cg.TargetState.FAILED
 
 
 def test_preflight_exclusions_and_capacity() -> None:

@@ -41,14 +41,34 @@ async def test_invite_adds_the_member(world: World, me: TelegramClient) -> None:
     result = await _invite(me, private, "alice")
 
     assert isinstance(result, tt.messages.InvitedUsers) and result.missing_invitees == []
+    # The answer's updates hold the service message that adds her (messageActionChatAddUser).
+    (update,) = result.updates.updates
+    assert isinstance(update, tt.UpdateNewChannelMessage)
+    assert isinstance(update.message.action, tt.MessageActionChatAddUser) and update.message.action.users == [ALICE]
     assert list(world.chats[TARGET].members) == [ME, OTHER, ALICE]
     assert world.chats[TARGET].members[ALICE].inviter_id == ME
     member = await me(
         fn.channels.GetParticipantRequest(private, await me.get_input_entity("alice"))
     )
     assert member.participant.user_id == ALICE
-    with pytest.raises(errors.UserAlreadyParticipantError):
-        await _invite(me, lounge, "alice")
+    # USER_ALREADY_PARTICIPANT is not among inviteToChannel's documented errors: a member is
+    # taken without an error, without a service message, and nothing changes.
+    again = await _invite(me, lounge, "alice")
+    assert again.updates.updates == [] and again.missing_invitees == []
+
+
+async def test_silent_and_phantom_invites_add_nobody(world: World, me: TelegramClient) -> None:
+    """Reported on real Telegram: the call succeeds with empty updates (MadelineProto#976,
+    tdlib#324), or with the service message but no member (Telethon#3897, #298)."""
+    target = (await me(fn.contacts.SearchRequest(q="Target", limit=5))).chats[0]
+    world.put_users([{"id": 391, "username": "quiet_one", "invite_outcome": "silent"},
+                     {"id": 392, "username": "ghostly", "invite_outcome": "phantom"}])
+    silent = await _invite(me, target, "quiet_one")
+    assert silent.updates.updates == [] and silent.missing_invitees == []
+    phantom = await _invite(me, target, "ghostly")
+    (update,) = phantom.updates.updates
+    assert update.message.action.users == [392]
+    assert 391 not in world.chats[TARGET].members and 392 not in world.chats[TARGET].members
 
 
 async def test_invite_outcomes_per_user(world: World, me: TelegramClient) -> None:
@@ -177,8 +197,8 @@ async def test_peer_flood_and_account_scoped_faults(
         with pytest.raises(errors.PeerFloodError):
             await _invite(other, lounge_for_other, "newcomer")
     await _invite(me, await me.get_input_entity("lounge"), "newcomer")  # ME is not affected
-    with pytest.raises(errors.UserAlreadyParticipantError):
-        await _invite(other, lounge_for_other, "newcomer")  # the fault is used up
+    again = await _invite(other, lounge_for_other, "newcomer")  # the fault is used up
+    assert again.updates.updates == []  # already a member: nothing to add
 
 
 @pytest.mark.parametrize(

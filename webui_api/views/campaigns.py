@@ -113,6 +113,7 @@ def _campaign_out(lang: str, view: CampaignView) -> CampaignOut:
     hours = None if c.active_from_hour is None else f"{c.active_from_hour}-{c.active_to_hour}"
     return CampaignOut(
         id=c.id, name=c.name, status=c.status, waiting_reason=c.waiting_reason,  # type: ignore[arg-type]
+        paused_reason=c.paused_reason,  # type: ignore[arg-type]
         audience_id=c.audience_id, target=_target_out(c), invite_link=c.invite_link, start_at=c.start_at,
         active_hours=hours, created_at=c.created_at, started_at=c.started_at, finished_at=c.finished_at,
         preflight=_preflight_out(lang, c.preflight), counts=Counts(**view.counts), progress=_progress(view),
@@ -122,6 +123,7 @@ def _campaign_out(lang: str, view: CampaignView) -> CampaignOut:
 def _item_out(view: CampaignView) -> CampaignItem:
     c = view.campaign
     return CampaignItem(id=c.id, name=c.name, status=c.status, waiting_reason=c.waiting_reason,  # type: ignore[arg-type]
+                        paused_reason=c.paused_reason,  # type: ignore[arg-type]
                         target=_target_out(c), counts=Counts(**view.counts), progress=_progress(view),
                         created_at=c.created_at)
 
@@ -261,7 +263,7 @@ async def campaign_events(request: web.Request) -> web.Response:
             account=None if e.account_id is None else EventAccount(id=e.account_id, label=e.account_label),
             user=EventUser(id=e.tg_user_id, username=e.username),
             outcome=e.outcome,  # type: ignore[arg-type]
-            reason=e.reason, reason_text=_text(lang, "reason", e.reason),
+            reason=e.reason, reason_text=_text(lang, "reason", e.reason), error=e.error,
         ) for e in page.items],
         next_cursor=cursor_text(page),
     ))

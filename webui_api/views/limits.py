@@ -44,7 +44,7 @@ async def limits(request: web.Request) -> web.Response:
     ))
 
 
-OUTCOMES = ("invited", "already_member", "failed", "skipped", "retry")
+OUTCOMES = ("invited", "already_member", "unconfirmed", "failed", "skipped", "retry")
 
 
 class InvitesToday(BaseModel):
