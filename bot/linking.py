@@ -38,7 +38,13 @@ from core.accounts import AccountService, account_label
 from core.errors import InvalidInput
 from core.i18n import t
 from core.interfaces import UserStore
-from core.linking import LOGIN_TTL_S, MAX_TRIES, parse_login_code, parse_phone
+from core.linking import (
+    LOGIN_TTL_S,
+    MAX_TRIES,
+    CodeDelivery,
+    parse_login_code,
+    parse_phone,
+)
 from core.logs import get_logger
 from core.users import current_workspace
 from db.dal import open_dal
@@ -52,6 +58,17 @@ QR_RENEW_MARGIN_S = 5.0
 QR_FALLBACK_LIFE_S = 30.0
 """Assumed life of a code whose expiry is already past by our clock (a skewed clock)."""
 QR_FILE_NAME = "login-qr.png"
+FLOOD_MINUTES_MAX = 90
+"""A longer flood wait is told in hours: a count of minutes that big reads badly."""
+
+_CODE_ASK = {
+    CodeDelivery.APP: "linking.code_ask",
+    CodeDelivery.SMS: "linking.code_ask_sms",
+    CodeDelivery.CALL: "linking.code_ask_call",
+    CodeDelivery.EMAIL: "linking.code_ask_email",
+    CodeDelivery.OTHER: "linking.code_ask_other",
+}
+"""What to tell the person: where the code went, so they know where to look."""
 
 
 class LinkStates(StatesGroup):
@@ -335,12 +352,16 @@ class PendingLogins:
                 await self._say(pending, "linking.phone_invalid")
                 return True
             try:
-                await pending.by_phone.send_code(phone)
+                sent = await pending.by_phone.send_code(phone)
             except tg.PhoneInvalid:
                 await self._say(pending, "linking.phone_rejected")
                 return True
             except tg.PhoneNotRegistered:
                 await self._end(pending, text=pending.text("linking.phone_not_registered"))
+                return True
+            except tg.LoginEmailRequired:
+                # No code exists to wait for: only the person can unblock it, in Telegram.
+                await self._end(pending, text=pending.text("linking.email_setup_required"))
                 return True
             except (tg.TelegramError, ConnectionError) as exc:
                 await self._fail(pending, exc)
@@ -348,7 +369,8 @@ class PendingLogins:
             pending.stage = "code"
             pending.tries = 0
             await pending.state.set_state(LinkStates.code)
-            await self._say(pending, "linking.code_ask", phone=tg.mask_phone(phone))
+            masked, email = tg.mask_phone(phone), sent.email_pattern or ""
+            await self._say(pending, _CODE_ASK[sent.via], phone=masked, email=email)
         return True
 
     async def code(self, telegram_id: int, raw: str) -> bool:
@@ -483,10 +505,19 @@ class PendingLogins:
         await self._end(pending, text=pending.text(key, account=name))
 
     async def _fail(self, pending: _Pending, exc: BaseException) -> None:
+        """End the login on a refusal, saying what Telegram meant and what the person can do."""
         if isinstance(exc, tg.FloodWait):
-            text = pending.text("linking.flood_wait", minutes=max(1, math.ceil(exc.seconds / 60)))
+            minutes = max(1, math.ceil(exc.seconds / 60))
+            if minutes <= FLOOD_MINUTES_MAX:
+                text = pending.text("linking.flood_wait", minutes=minutes)
+            else:
+                text = pending.text("linking.flood_wait_hours", hours=math.ceil(exc.seconds / 3600))
         elif isinstance(exc, tg.AccountBanned):
             text = pending.text("linking.phone_banned")
+        elif isinstance(exc, tg.PhoneFlood):
+            text = pending.text("linking.phone_flood")
+        elif isinstance(exc, tg.PasswordFlood):
+            text = pending.text("linking.password_flood")
         else:
             rpc = exc.rpc if isinstance(exc, tg.TelegramError) else type(exc).__name__
             text = pending.text("linking.failed", error=rpc)

@@ -120,8 +120,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "admin.status.active": "active",
         "admin.status.cooldown": "resting",
         "admin.status.parked": "parked",
-        "admin.status.restricted": "restricted",
-        "admin.status.frozen": "frozen",
         "admin.status.unauthorized": "logged out",
         "admin.status.banned": "banned",
         "admin.status.disabled": "disabled",
@@ -162,14 +160,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "accounts.status.active": "active",
         "accounts.status.cooldown": "resting after a Telegram flood limit",
         "accounts.status.parked": "parked for a day after Telegram's spam limit (PEER_FLOOD)",
-        "accounts.status.restricted": (
-            "restricted by Telegram's anti-spam limits. It stopped inviting. Open @SpamBot in this "
-            "account's Telegram app to see until when (and to appeal); it is checked again every day"
-        ),
-        "accounts.status.frozen": (
-            "frozen by Telegram. It can no longer invite or read chats; only an appeal through "
-            "Telegram's app (the link it shows) can lift it"
-        ),
         "accounts.status.unauthorized": "logged out by Telegram — link it again with /link",
         "accounts.status.banned": "deactivated or banned by Telegram",
         "accounts.status.disabled": "disabled",
@@ -208,9 +198,47 @@ CATALOG: dict[str, dict[str, str]] = {
         ),
         "linking.phone_banned": "Telegram has banned this number. It cannot be linked.",
         "linking.code_ask": (
-            "Telegram has sent a login code to the Telegram app of {phone}. Send it here with "
-            "spaces between the digits, like 1 2 3 4 5: Telegram blocks the login when the code "
-            "is forwarded or pasted as it came. /cancel stops the login."
+            "Telegram has sent a login code to the Telegram app of {phone}, on the other phone or "
+            "computer where this account is logged in: look for a message from Telegram there. "
+            "Send it here with spaces between the digits, like 1 2 3 4 5: Telegram blocks the "
+            "login when the code is forwarded or pasted as it came. /cancel stops the login."
+        ),
+        "linking.code_ask_sms": (
+            "Telegram has sent a login code by SMS to {phone}. Send it here with spaces between "
+            "the digits, like 1 2 3 4 5: Telegram blocks the login when the code is pasted as it "
+            "came. /cancel stops the login."
+        ),
+        "linking.code_ask_call": (
+            "Telegram is calling {phone} to give you a login code (it may also be the last digits "
+            "of the number that calls). Send it here with spaces between the digits, like "
+            "1 2 3 4 5. /cancel stops the login."
+        ),
+        "linking.code_ask_email": (
+            "Telegram has sent a login code to this account's login email ({email}). Send it here "
+            "with spaces between the digits, like 1 2 3 4 5. /cancel stops the login."
+        ),
+        "linking.code_ask_other": (
+            "Telegram has sent a login code for {phone}. Send it here with spaces between the "
+            "digits, like 1 2 3 4 5. If what you received is not a number, link by QR code "
+            "instead: /link. /cancel stops the login."
+        ),
+        "linking.email_setup_required": (
+            "Telegram sends no login code to this account until it has a login email. Set one up "
+            "in the official Telegram app (it asks for one when you log in there), then send "
+            "/link_phone again. If the account is logged in on a phone, linking by QR code "
+            "(/link) needs no code at all. The login is stopped."
+        ),
+        "linking.phone_flood": (
+            "Telegram has been asked for login codes for this number too many times and sends no "
+            "more for now. Try again in a few hours, or link by QR code with /link. "
+            "The login is stopped."
+        ),
+        "linking.password_flood": (
+            "Too many login attempts for this account: Telegram refuses new logins for a while. "
+            "Try again in a few hours. The login is stopped."
+        ),
+        "linking.flood_wait_hours": (
+            "Telegram asks to wait {hours} h before the next try. The login is stopped."
         ),
         "linking.code_invalid": "Send only the digits of the code, with spaces between them, like 1 2 3 4 5.",
         "linking.code_wrong": "Wrong code. Tries left: {left}. Type it with spaces between the digits.",
@@ -310,15 +338,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaign.exclusion.cannot_see_chat": "cannot see the chat",
         "campaign.exclusion.unavailable": "not usable now (logged out, banned, disabled or resting)",
         "campaign.exclusion.lifetime_cap": "has already added its maximum into this chat",
-        "reason.not_added": "Telegram accepted the request, but they were not in the chat afterwards; send them the invite link",
-        "reason.add_failed": "Telegram could not add them, even through other accounts",
-        "reason.account_restricted": "the account is restricted by Telegram's anti-spam limits; another account takes over",
-        "reason.account_frozen": "the account is frozen by Telegram; another account takes over",
-        "reason.account_unauthorized": "the account's session ended; another account takes over",
-        "reason.account_banned": "the account is banned by Telegram; another account takes over",
-        "campaign.paused.chat_full": "the target chat cannot take more members (for a channel: admins may add at most 200)",
-        "campaigns.paused_notice": "Campaign «{campaign}» paused itself: {reason}. The people left are kept; resume it once the chat can take them, or start a campaign into another chat.",
-        "campaigns.paused_reason": "Paused: {reason}",
         "campaign.warning.target_not_found": "None of your accounts can see this chat.",
         "campaign.warning.no_eligible_accounts": "None of your accounts may add people to this chat.",
         "campaign.warning.broadcast_200_cap": "Into a broadcast channel Telegram lets admins add only the first 200 members; the rest need the invite link.",
@@ -597,7 +616,6 @@ CATALOG: dict[str, dict[str, str]] = {
         ),
         "problem.team_already_member": "@{username} is already in this team",
         "problem.team_not_member": "@{username} is not in this team",
-        "daily.outcome.unconfirmed": "accepted, membership check pending",
         "problem.team_owner": "the owner always stays in the team",
         "problem.team_full": "a team has at most {max} people",
     },
@@ -744,8 +762,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "accounts.status.active": "активен",
         "accounts.status.cooldown": "отдыхает после ограничения Telegram (flood wait)",
         "accounts.status.parked": "отложен на сутки после антиспам-ограничения Telegram (PEER_FLOOD)",
-        "admin.status.restricted": "ограничен",
-        "admin.status.frozen": "заморожен",
         "accounts.status.unauthorized": "сессия завершена Telegram — подключите его снова через /link",
         "accounts.status.banned": "деактивирован или заблокирован Telegram",
         "accounts.status.disabled": "отключён",
@@ -783,17 +799,48 @@ CATALOG: dict[str, dict[str, str]] = {
         ),
         "linking.phone_banned": "Telegram заблокировал этот номер. Подключить его нельзя.",
         "linking.code_ask": (
-            "Telegram отправил код входа в приложение Telegram для номера {phone}. Отправьте его "
-        "accounts.status.restricted": (
-            "ограничен антиспам-системой Telegram и перестал приглашать. Откройте @SpamBot в "
-            "приложении Telegram этого аккаунта, чтобы узнать срок (и подать апелляцию); проверка — раз в сутки"
+            "Telegram отправил код входа в приложение Telegram для номера {phone} — на другой "
+            "телефон или компьютер, где открыт этот аккаунт: ищите там сообщение от Telegram. "
+            "Отправьте код сюда с пробелами между цифрами, например 1 2 3 4 5: Telegram блокирует "
+            "вход, если код переслать или вставить в том виде, в каком он пришёл. "
+            "/cancel — отменить вход."
         ),
-        "accounts.status.frozen": (
-            "заморожен Telegram: он больше не может приглашать и читать чаты; снять заморозку "
-            "можно только апелляцией через приложение Telegram (ссылку покажет оно)"
+        "linking.code_ask_sms": (
+            "Telegram отправил код входа в SMS на номер {phone}. Отправьте его сюда с пробелами "
+            "между цифрами, например 1 2 3 4 5: Telegram блокирует вход, если код вставить в том "
+            "виде, в каком он пришёл. /cancel — отменить вход."
         ),
-            "сюда с пробелами между цифрами, например 1 2 3 4 5: Telegram блокирует вход, если код "
-            "переслать или вставить в том виде, в каком он пришёл. /cancel — отменить вход."
+        "linking.code_ask_call": (
+            "Telegram звонит на номер {phone}, чтобы продиктовать код входа (кодом могут быть и "
+            "последние цифры номера, с которого звонят). Отправьте его сюда с пробелами между "
+            "цифрами, например 1 2 3 4 5. /cancel — отменить вход."
+        ),
+        "linking.code_ask_email": (
+            "Telegram отправил код входа на почту для входа этого аккаунта ({email}). Отправьте его "
+            "сюда с пробелами между цифрами, например 1 2 3 4 5. /cancel — отменить вход."
+        ),
+        "linking.code_ask_other": (
+            "Telegram отправил код входа для номера {phone}. Отправьте его сюда с пробелами между "
+            "цифрами, например 1 2 3 4 5. Если пришли не цифры, подключите аккаунт по QR-коду: "
+            "/link. /cancel — отменить вход."
+        ),
+        "linking.email_setup_required": (
+            "Telegram не присылает этому аккаунту код входа, пока у него нет почты для входа. "
+            "Укажите её в официальном приложении Telegram (оно попросит об этом при входе), затем "
+            "снова отправьте /link_phone. Если аккаунт открыт на телефоне, вход по QR-коду "
+            "(/link) обходится без кода. Вход остановлен."
+        ),
+        "linking.phone_flood": (
+            "Telegram слишком часто присылал коды входа на этот номер и пока больше не присылает. "
+            "Попробуйте через несколько часов или подключите аккаунт по QR-коду: /link. "
+            "Вход остановлен."
+        ),
+        "linking.password_flood": (
+            "Слишком много попыток входа в этот аккаунт: Telegram на время запрещает новые входы. "
+            "Попробуйте через несколько часов. Вход остановлен."
+        ),
+        "linking.flood_wait_hours": (
+            "Telegram просит подождать {hours} ч перед следующей попыткой. Вход остановлен."
         ),
         "linking.code_invalid": "Отправьте только цифры кода, через пробел, например 1 2 3 4 5.",
         "linking.code_wrong": "Неверный код. Осталось попыток: {left}. Вводите его с пробелами между цифрами.",
@@ -931,15 +978,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "task.kind.comments": "авторы комментариев",
         "task.kind.authors": "авторы сообщений",
         "task.state.queued": "в очереди",
-        "reason.not_added": "Telegram принял запрос, но человека в чате так и не оказалось; отправьте ему ссылку-приглашение",
-        "reason.add_failed": "Telegram не смог добавить человека, в том числе через другие аккаунты",
-        "reason.account_restricted": "аккаунт ограничен антиспам-системой Telegram; продолжит другой аккаунт",
-        "reason.account_frozen": "аккаунт заморожен Telegram; продолжит другой аккаунт",
-        "reason.account_unauthorized": "сессия аккаунта завершена; продолжит другой аккаунт",
-        "reason.account_banned": "аккаунт заблокирован Telegram; продолжит другой аккаунт",
-        "campaign.paused.chat_full": "целевой чат больше не принимает участников (в канал админы могут добавить не больше 200)",
-        "campaigns.paused_notice": "Кампания «{campaign}» приостановилась сама: {reason}. Оставшиеся люди сохранены; продолжите, когда чат сможет их принять, или запустите кампанию в другой чат.",
-        "campaigns.paused_reason": "Пауза: {reason}",
         "task.state.running": "идёт",
         "task.state.paused": "на паузе",
         "task.state.done": "завершён",
@@ -1214,7 +1252,6 @@ def pick_language(accept_language: str | None) -> str:
     """Best of ru/en from an Accept-Language header."""
     if not accept_language:
         return DEFAULT_LANGUAGE
-        "daily.outcome.unconfirmed": "приняты, ждут проверки участия",
     best, best_q = DEFAULT_LANGUAGE, -1.0
     for part in accept_language.split(","):
         tag, _, params = part.strip().partition(";")

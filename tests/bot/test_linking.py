@@ -32,6 +32,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telethon import TelegramClient
+from telethon.sessions import StringSession
 
 from bot.linking import LinkStates, PendingLogins
 from core.accounts import AccountService
@@ -369,9 +370,12 @@ async def test_phone_login_with_2fa_and_phone_errors(
         t("ru", "linking.linked", account="@helper")
     ]
 
-    # A number without a Telegram account: told at sign-in, and the login ends.
+    # A number without a Telegram account: only an SMS can reach it; told at sign-in, and
+    # the login ends.
     await ivy.send("/link_phone")
-    assert await ivy.reply_to("+19999999999") == t("ru", "linking.code_ask", phone="+1********99")
+    assert await ivy.reply_to("+19999999999") == t(
+        "ru", "linking.code_ask_sms", phone="+1********99"
+    )
     assert await ivy.reply_to("1 2 3 4 5") == t("ru", "linking.phone_not_registered")
     assert [c for c in await ivy.send("1 2 3 4 5") if isinstance(c, SendMessage)] == []
 
@@ -401,6 +405,166 @@ async def test_three_wrong_codes_and_an_expired_code(
     code = world.codes_for(WORKER)[-1].code
     world.now = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(minutes=6)
     assert await jan.reply_to(code) == t("en", "linking.code_expired")
+
+
+# --- data centres, code delivery and Telegram's refusals -----------------------------------
+async def test_qr_login_of_accounts_on_other_dcs(
+    make_user: Callable[..., TgUser],
+    recording: RecordingSession,
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    accounts: AccountService,
+) -> None:
+    world.put_user(WORKER, dc=4)
+    world.put_user(HELPER, dc=3)  # with 2FA (the fixture's password)
+    rosa = make_user(5030, language_code="en")
+
+    # The scan answers loginTokenMigrateTo: the gateway moves the client to DC 4 and imports
+    # the token there.
+    await link_by_qr(rosa, world, WORKER, "@worker")
+    _, url = await start_qr(rosa)
+    world.scan_qr(url, HELPER)
+    await said(recording, 5030, t("en", "linking.password_ask"))
+    calls = await rosa.send(PASSWORD)
+    assert [c.text for c in calls if isinstance(c, SendMessage)] == [
+        t("en", "linking.linked", account="@helper")
+    ]
+
+    assert [(c.dc, c.error) for c in world.calls("ImportLoginTokenRequest")] == [
+        (4, None),
+        (3, "SESSION_PASSWORD_NEEDED"),
+    ]
+    assert [c.dc for c in world.calls("CheckPasswordRequest")] == [3]
+    user_id, ws = await workspace_of(sessionmaker, 5030)
+    stored = {}
+    async with open_dal(sessionmaker) as dal:
+        for row in await account_rows(sessionmaker):
+            stored[row.tg_user_id] = await accounts.session_of(
+                dal, await accounts.get(dal, user_id, ws, row.id)
+            )
+    # What is stored names the account's DC and works from a fresh client (another process).
+    assert {tg_id: StringSession(s).dc_id for tg_id, s in stored.items()} == {WORKER: 4, HELPER: 3}
+    assert await session_user(world, stored[WORKER]) == WORKER
+    assert await session_user(world, stored[HELPER]) == HELPER
+
+
+async def test_phone_login_says_where_the_code_went(
+    make_user: Callable[..., TgUser],
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    logins: PendingLogins,
+) -> None:
+    sam = make_user(5031, language_code="ru")
+    masked = "+1********00"
+    world.put_user(WORKER, code_type="sms")
+    await sam.send("/link_phone")
+    assert await sam.reply_to("+10000000100") == t("ru", "linking.code_ask_sms", phone=masked)
+    world.put_user(WORKER, code_type="call")
+    await sam.send("/link_phone")
+    assert await sam.reply_to("+10000000100") == t("ru", "linking.code_ask_call", phone=masked)
+
+    # An account on DC 5 whose code goes to its app: Telegram answers PHONE_MIGRATE_5 and
+    # the login goes on there.
+    world.put_user(WORKER, code_type="app", dc=5)
+    await sam.send("/link_phone")
+    assert await sam.reply_to("+10000000100") == t("ru", "linking.code_ask", phone=masked)
+    code = world.codes_for(WORKER)[-1]
+    assert code.kind == "app"
+    assert await sam.reply_to(" ".join(code.code)) == t("ru", "linking.linked", account="@worker")
+    assert [c.dc for c in world.calls("SignInRequest")] == [5]
+
+    # No code until the account has a login email: said, and the login ends.
+    world.put_user(HELPER, code_type="setup_email")
+    await sam.send("/link_phone")
+    assert await sam.reply_to("+10000000101") == t("ru", "linking.email_setup_required")
+    assert logins.stage(5031) is None
+    assert world.codes_for(HELPER) == []
+    assert [c for c in await sam.send("1 2 3 4 5") if isinstance(c, SendMessage)] == []
+    assert [r.tg_user_id for r in await account_rows(sessionmaker)] == [WORKER]
+
+
+@pytest.mark.parametrize(
+    ("method", "error", "stage", "key", "params"),
+    [
+        ("auth.SendCode", "PHONE_NUMBER_FLOOD", "phone", "linking.phone_flood", {}),
+        ("auth.SendCode", "PHONE_NUMBER_BANNED", "phone", "linking.phone_banned", {}),
+        ("auth.SendCode", "PHONE_PASSWORD_FLOOD", "phone", "linking.password_flood", {}),
+        ("auth.SendCode", "FLOOD_WAIT_7200", "phone", "linking.flood_wait_hours", {"hours": 2}),
+        ("auth.SignIn", "FLOOD_WAIT_300", "code", "linking.flood_wait", {"minutes": 5}),
+        ("auth.SignIn", "PHONE_CODE_EXPIRED", "code", "linking.code_expired", {}),
+        ("auth.CheckPassword", "PHONE_PASSWORD_FLOOD", "password", "linking.password_flood", {}),
+        ("auth.CheckPassword", "FLOOD_WAIT_86400", "password", "linking.flood_wait_hours",
+         {"hours": 24}),
+    ],
+)  # fmt: skip
+async def test_telegram_refusals_end_the_login_with_a_clear_text(
+    make_user: Callable[..., TgUser],
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    logins: PendingLogins,
+    counting: CountingFactory,
+    dispatcher: Dispatcher,
+    bot: Bot,
+    method: str,
+    error: str,
+    stage: str,
+    key: str,
+    params: dict[str, Any],
+) -> None:
+    tom = make_user(5032, language_code="en")
+    await tom.send("/link_phone")
+    world.add_fault(method, error)
+    reply = await tom.reply_to("+10000000101")
+    if stage != "phone":
+        code = world.codes_for(HELPER)[-1].code
+        reply = await tom.reply_to(" ".join(code))
+    if stage == "password":
+        assert reply == t("en", "linking.password_ask")
+        (reply,) = [c.text for c in await tom.send(PASSWORD) if isinstance(c, SendMessage)]
+
+    assert reply == t("en", key, **params)
+    assert [c.error for c in world.calls(method)] == [error]
+    # The login is over: no state, no open client, no authorization left behind.
+    assert logins.stage(5032) is None
+    key_ = StorageKey(bot_id=bot.id, chat_id=5032, user_id=5032)
+    assert await dispatcher.storage.get_state(key_) is None
+    assert not any(c.is_connected() for c in counting.made)
+    assert HELPER not in world.authorizations.values()
+    assert await account_rows(sessionmaker) == []
+
+
+async def test_a_number_telegram_refuses_may_be_typed_again(
+    make_user: Callable[..., TgUser], world: World
+) -> None:
+    uma = make_user(5033, language_code="en")
+    await uma.send("/link_phone")
+    world.add_fault("auth.SendCode", "PHONE_NUMBER_INVALID")
+    assert await uma.reply_to("+10000000100") == t("en", "linking.phone_rejected")
+    assert await uma.reply_to("+10000000100") == t("en", "linking.code_ask", phone="+1********00")
+
+
+async def test_banned_number_in_the_world_and_a_flood_while_collecting_a_qr_scan(
+    make_user: Callable[..., TgUser],
+    recording: RecordingSession,
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    logins: PendingLogins,
+) -> None:
+    vic = make_user(5034, language_code="ru")
+    world.put_user(STRANGER, banned=True)
+    await vic.send("/link_phone")
+    assert await vic.reply_to("+10000000102") == t("ru", "linking.phone_banned")
+    assert logins.stage(5034) is None
+
+    # A DC 4 account scans; importing the token on DC 4 meets a long flood wait.
+    world.put_user(WORKER, dc=4)
+    world.add_fault("auth.ImportLoginToken", "FLOOD_WAIT_7000")
+    _, url = await start_qr(vic)
+    world.scan_qr(url, WORKER)
+    await said(recording, 5034, t("ru", "linking.flood_wait_hours", hours=2))
+    assert logins.stage(5034) is None
+    assert await account_rows(sessionmaker) == []
+    assert WORKER not in world.authorizations.values()
 
 
 # --- ending logins -------------------------------------------------------------------------
