@@ -268,3 +268,65 @@ async def test_link_unlink_and_use_linked_sessions_from_workers(
             session = await service.session_of(dal, account)
             assert session not in bot_output and all(session not in o for o in worker_logs)
     assert "bot stopped" in bot_output
+
+
+async def test_accounts_of_other_data_centres_and_where_codes_go(
+    stack: Stack, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    far, texted, no_email, banned = 7301, 7302, 7303, 7304
+    await stack.world(
+        "POST",
+        "users",
+        {
+            "users": [
+                {"id": far, "first_name": "Far", "username": "e2e_far", "dc": 4},
+                {"id": texted, "first_name": "Texted", "phone": "+15550007302", "dc": 5,
+                 "code_type": "sms"},
+                {"id": no_email, "first_name": "Nomail", "phone": "+15550007303",
+                 "code_type": "setup_email"},
+                {"id": banned, "first_name": "Gone", "phone": "+15550007304", "banned": True},
+            ]
+        },
+    )  # fmt: skip
+    sent = await stack.say("/start")
+    await stack.reply(sent, t(LANG, "start.new", name="Owner"))
+
+    # 1. QR code scanned by an account of DC 4: the bot's client follows it there.
+    sent = await stack.say("/link")
+    photo, url = await _qr_url(stack, sent)
+    await stack.world("POST", "qr/scan", {"url": url, "user_id": far})
+    await stack.reply(photo["id"], t(LANG, "linking.linked", account="@e2e_far"))
+
+    # 2. A number of DC 5 whose code comes by SMS: the bot says so.
+    sent = await stack.say("/link_phone")
+    await stack.reply(sent, t(LANG, "linking.phone_ask"))
+    sent = await stack.say("+1 555 000 73 02")
+    await stack.reply(sent, t(LANG, "linking.code_ask_sms", phone="+1********02"))
+    codes = (await stack.world("GET", f"users/{texted}/login_codes"))["codes"]
+    (code,) = [c for c in codes if c["valid"]]
+    assert code["type"] == "sms"
+    sent = await stack.say(" ".join(code["code"]))
+    await stack.reply(sent, t(LANG, "linking.linked", account="Texted"))
+
+    # 3. Telegram wants a login email first; 4. a banned number. Both end the login.
+    sent = await stack.say("/link_phone")
+    await stack.reply(sent, t(LANG, "linking.phone_ask"))
+    sent = await stack.say("+15550007303")
+    await stack.reply(sent, t(LANG, "linking.email_setup_required"))
+    sent = await stack.say("/link_phone")
+    await stack.reply(sent, t(LANG, "linking.phone_ask"))
+    sent = await stack.say("+15550007304")
+    await stack.reply(sent, t(LANG, "linking.phone_banned"))
+
+    assert [c["dc"] for c in await _calls(stack, "auth.ImportLoginToken")] == [4]
+    assert [c["dc"] for c in await _calls(stack, "auth.SignIn")] == [5]
+    assert set(await _rows(sessionmaker)) == {far, texted}
+
+    # 5. A worker process loads the stored sessions: each reaches its account's DC.
+    output = await _check_accounts(stack)
+    assert "accounts checked (active: 2)" in output, output
+    reached = {(c["account"], c["dc"]) for c in await _calls(stack, "GetUsersRequest")}
+    assert {(far, 4), (texted, 5)} <= reached, reached
+    assert {row.status for row in (await _rows(sessionmaker)).values()} == {AccountStatus.ACTIVE}
+    bot_output = await _stop_bot(stack)
+    assert "bot stopped" in bot_output
