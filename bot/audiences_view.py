@@ -77,6 +77,8 @@ def render_import_report(report: ImportReport, name: str, lang: str) -> str:
     """Totals, then the first `REPORT_LINES` bad lines with their numbers and problems."""
     parts = [t(lang, "audiences.import_report", name=name, lines=report.lines, accepted=report.accepted,
                new_members=report.new_members, new_usernames=report.new_usernames)]
+    if report.unreachable:
+        parts.append(t(lang, "audiences.import_unreachable", count=report.unreachable))
     if report.errors:
         lines = [t(lang, "audiences.import_errors", count=len(report.errors))]
         for error in report.errors[:REPORT_LINES]:

@@ -195,6 +195,8 @@ def render_preflight(
     counts = [t(lang, "preflight.counts", already=report.get("already_members", 0),
                 before=report.get("attempted_before", 0), opted=report.get("opted_out", 0),
                 to_invite=report.get("to_invite", 0))]
+    if report.get("unreachable"):
+        counts.append(t(lang, "preflight.unreachable", count=report["unreachable"]))
     days = report.get("days_to_finish")
     if days is not None:
         counts.append(t(lang, "preflight.days", days=days))

@@ -48,6 +48,10 @@ class ImportReport:
     new_members: int
     new_usernames: int
     errors: list[dict[str, object]] = field(default_factory=list)
+    # Ids without a username: Telegram accepts a user only with an access hash an account
+    # saw (core.telegram.org/api/peers#access-hash), so a bare id cannot be invited until an
+    # account collects them from a chat.
+    unreachable: int = 0
 
 
 MAX_MEMBER_QUERY = 64
@@ -318,6 +322,7 @@ class AudienceService:
             new_members=new_members,
             new_usernames=new_usernames,
             errors=errors,
+            unreachable=sum(1 for m in members if m.username is None),
         )
 
 

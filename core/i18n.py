@@ -360,6 +360,11 @@ CATALOG: dict[str, dict[str, str]] = {
             "a group over the last N days (days=30 by default).\n"
             "Without audience=, the people go to an audience named after the source.\n\n"
             "Examples:\n/parse @some_group\n/parse t.me/some_channel comments posts=50\n"
+        "campaign.warning.unreachable_people": (
+            "Some people have no username and were seen only by accounts that cannot invite here "
+            "(or were imported as bare ids): Telegram takes a person only as the inviting account saw "
+            "them. Collect their source with an eligible account (/parse), then check again."
+        ),
             "/parse @some_group authors days=7 speed=safe audience=\"Best chat\""
         ),
         "parse.invalid": "The collection was not started: {problem}.\n\nSend /parse alone to see how to write it.",
@@ -484,6 +489,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "search.title": "Communities for «{keywords}», best first:",
         "search.item": "{n}. {title} {username} — {kind}\n   members: {members} · active commenters: {commenters} · score: {score}",
         "search.no_username": "(no public username)",
+        "audiences.import_unreachable": (
+            "{count} of them have an id but no username. Telegram accepts a person only as an "
+            "account has seen them, so an id alone cannot be invited: collect the group they came "
+            "from with one of your accounts (/parse) and they become reachable."
+        ),
         "search.kind.group": "group",
         "search.kind.megagroup": "supergroup",
         "search.kind.channel": "channel with comments",
@@ -535,6 +545,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaigns.chat_unknown": "Chat: {target}",
         "campaigns.kind.group": "basic group",
         "campaigns.kind.megagroup": "supergroup",
+        "preflight.unreachable": "Nobody can reach: {count} (see the warning below)",
         "campaigns.kind.channel": "channel",
         "campaigns.status": "Status: {status}",
         "campaigns.waiting": "Waiting: {reason}",
@@ -981,6 +992,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "task.state.running": "идёт",
         "task.state.paused": "на паузе",
         "task.state.done": "завершён",
+        "campaign.warning.unreachable_people": (
+            "У части людей нет username, и их видели только аккаунты, которые не могут приглашать сюда "
+            "(или они импортированы одними id): Telegram принимает человека только так, как его видел "
+            "приглашающий аккаунт. Соберите их источник подходящим аккаунтом (/parse) и проверьте снова."
+        ),
         "task.state.failed": "не удался",
         "task.state.cancelled": "отменён",
         "task.queued_hint": "Начнётся, как только освободятся обработчик и один из ваших аккаунтов (приоритет: {priority}, скорость: {speed}).",
@@ -1102,6 +1118,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaign_new.ask_hours": "Шаг 4 из 4: в какие часы можно приглашать? Нажмите «В любое время» или отправьте часы по UTC, например 9-21.",
         "campaign_new.any_time": "🕐 В любое время",
         "campaign_new.bad_input": "Не получилось: {problem}. Попробуйте ещё раз или /cancel.",
+        "audiences.import_unreachable": (
+            "У {count} из них есть id, но нет username. Telegram принимает человека только так, как "
+            "его видел аккаунт, поэтому по одному id пригласить нельзя: соберите группу, откуда они, "
+            "одним из ваших аккаунтов (/parse), и они станут доступны."
+        ),
         "campaign_new.failed": "Кампания не создана: {problem}. Отправьте /campaign_new, чтобы попробовать снова.",
         "campaign_new.checking": "«{name}» сохранена как черновик. Проверяю чат вашими аккаунтами…",
         "campaign_new.target_again": "Этот чат не подходит: {problem}. Отправьте другой или /cancel.",
@@ -1152,6 +1173,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaigns.report": "📊 Отчёт",
         "campaigns.card": "🔄 Обновить",
         "campaigns.checking": "Проверяю чат кампании «{name}» вашими аккаунтами…",
+        "preflight.unreachable": "Недоступны никому: {count} (см. предупреждение ниже)",
         "campaigns.cannot": "Нельзя: {problem}.",
         "campaigns.cannot_now": "Нельзя: кампания {status}.",
         "campaigns.kept": "Оставлена черновиком: она в /campaigns.",

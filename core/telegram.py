@@ -69,6 +69,12 @@ class AuthKeyDuplicated(TelegramError):
     code = "auth_key_duplicated"
 
 
+class Unreachable(TelegramError):
+    """This account has no way to name the person: no access hash of its own, no username."""
+
+    code = "unreachable"
+
+
 class PasswordNeeded(TelegramError):
     code = "password_needed"
 

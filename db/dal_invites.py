@@ -360,6 +360,21 @@ class InviteDal:
         )).all()
         return {str(r.k): int(r.n) for r in rows}
 
+    async def reach(self, campaign_id: int, accounts: list[int]) -> tuple[int, dict[int, int], int]:
+        """Who the given accounts can name among the people left to invite: (by username,
+        {account: by its own access hash}, nobody). Telegram takes a person only with a
+        username or the access hash the inviting account itself saw."""
+        rows = (await self.session.execute(
+            text("""SELECT CASE WHEN username IS NOT NULL THEN 'username'
+                                WHEN access_hash IS NOT NULL AND seen_by_account_id = ANY(CAST(:acc AS bigint[]))
+                                THEN seen_by_account_id::text ELSE 'nobody' END AS k, count(*) AS n
+                      FROM campaign_targets WHERE campaign_id = :id AND state = 'pending' GROUP BY 1"""),
+            {"id": campaign_id, "acc": accounts},
+        )).all()
+        found = {str(r.k): int(r.n) for r in rows}
+        by_name, nobody = found.pop("username", 0), found.pop("nobody", 0)
+        return by_name, {int(k): n for k, n in found.items()}, nobody
+
     async def get_campaign(self, campaign_id: int) -> CampaignRow | None:
         row = (await self.session.execute(
             text(f"SELECT {_CAMPAIGN_COLS} FROM campaigns WHERE id = :id"), {"id": campaign_id}

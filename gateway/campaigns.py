@@ -126,7 +126,16 @@ class Planner:
                 ),
                 limits,
             )
+            working = result.eligible + unchecked
+            by_name, own, nobody = await dal.reach(campaign.id, working) if chat else (0, {}, 0)
+            warnings = result.warnings + (["unreachable_people"] if nobody and working else [])
             stored = result.as_json() | {
+                "warnings": warnings,
+                # Per working account, the people it can name (a username, or its own access
+                # hash), and those nobody can: fixed by collecting their source with one of
+                # the eligible accounts.
+                "reach": {str(a): by_name + own.get(a, 0) for a in working},
+                "unreachable": nobody,
                 "unchecked": unchecked,
                 "accounts": {str(a.id): account_label(a.username, a.first_name) for a in accounts},
                 "members_listed": len(seen.members or ()),

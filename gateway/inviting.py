@@ -106,7 +106,11 @@ class Inviter:
                 raise tg.TelegramError("USERNAME_NOT_OCCUPIED")
             access_hash = found.access_hash
             self._users[user_id] = access_hash
-        return types.InputUser(user_id, access_hash or 0)
+        if access_hash is None:
+            # An id alone names nobody to Telegram (core.telegram.org/api/peers#access-hash):
+            # sent with a zero hash it fails with USER_ID_INVALID and spends the account's quota.
+            raise tg.Unreachable("NO_ACCESS_HASH")
+        return types.InputUser(user_id, access_hash)
 
     async def resolve_person(self, username: str) -> tuple[int, int, bool] | None:
         """(id, access hash for this account, is a bot) of the person behind a username;

@@ -51,9 +51,12 @@ def person_of(user: Any, now: datetime) -> Person | None:
     """A Telethon user as the parser sees it; None for anything that is not a user."""
     if not isinstance(user, types.User):
         return None
+    # A `min` user's access hash only works inside the message it came with
+    # (core.telegram.org/api/min): never stored as usable.
+    access_hash = None if user.min else user.access_hash
     if user.deleted:
         return Person(user.id, None, "", None, LastSeen.UNKNOWN, False, False,
-                      False, True, False, False, user.access_hash)
+                      False, True, False, False, access_hash)
     photo = user.photo
     # Positional, in Person's field order: this runs once for every member read.
     return Person(
@@ -68,7 +71,7 @@ def person_of(user: Any, now: datetime) -> Person | None:
         False,
         bool(user.scam),
         bool(user.fake),
-        user.access_hash,
+        access_hash,
     )
 
 

@@ -71,6 +71,14 @@ class PreflightOut(BaseModel):
     days_to_finish: int | None
     warnings: list[str]
     warning_texts: dict[str, str] = Field(description="Warning code → sentence")
+    reach: dict[str, int] = Field(
+        default_factory=dict,
+        description="Account id → people left to invite it can name (a username, or its own access hash)",
+    )
+    unreachable: int = Field(
+        default=0, description="People left to invite whom no working account can name (no username, "
+        "seen only by other accounts or imported as a bare id)",
+    )
     invite_link: str | None
     members_listed: int
     members_complete: bool

@@ -198,6 +198,9 @@ class ImportReportOut(BaseModel):
     new_members: int
     new_usernames: int
     errors: list[ImportLineError]
+    unreachable: int = Field(
+        description="Ids without a username: not reachable by id alone until an account collects them from a chat"
+    )
 
 
 class CommunitySearchIn(Body):

@@ -321,7 +321,9 @@ class InviteEngine:
             if target.state is not cg.TargetState.SENDING:
                 self._count("skipped")
                 continue
-            if target.username is None and target.seen_by_account_id not in (None, account.id):
+            if target.username is None and (target.seen_by_account_id != account.id or target.access_hash is None):
+                # Nobody eligible can name them: no username, and no access hash of this
+                # account's own (a bare id, a `min` sighting, another account's sighting).
                 following = await self._settle(account, lease, work, target,
                                                cg.Effect(cg.TargetState.SKIPPED, cg.LedgerOutcome.RETRY,
                                                          cg.SkipReason.UNREACHABLE.value, False, False),

@@ -126,8 +126,9 @@ async def test_csv_round_trip_and_import_report(api: TestClient, make_user: Make
     imported = await api.post(f"/api/v1/audiences/{copy_id}/import", data=text.encode(),
                               headers={**auth, "Content-Type": "text/csv"})
     report = await imported.json()
+    without_username = sum(1 for r in rows if not r["username"])
     assert report == {"audience_id": copy_id, "lines": 40, "accepted": 40, "new_members": 40,
-                      "new_usernames": 0, "errors": []}
+                      "new_usernames": 0, "errors": [], "unreachable": without_username}
     again = await (await api.get(f"/api/v1/audiences/{copy_id}/export.csv", headers=auth)).text()
     assert sorted(again.splitlines()[1:]) == sorted(
         line.replace(",@lounge", ",import") for line in text.splitlines()[1:]
@@ -139,6 +140,7 @@ async def test_csv_round_trip_and_import_report(api: TestClient, make_user: Make
     report = await (await api.post(f"/api/v1/audiences/{copy_id}/import", data=form, headers=auth)).json()
     assert report["lines"] == 6 and report["accepted"] == 3
     assert report["new_members"] == 1 and report["new_usernames"] == 2
+    assert report["unreachable"] == 1  # 12345: an id alone cannot be invited
     assert [(e["line"], e["problem"]) for e in report["errors"]] == [(3, "bad_username"), (4, "bad_user_id")]
     audience = await (await api.get(f"/api/v1/audiences/{copy_id}", headers=auth)).json()
     assert audience["size"] == 41 and audience["pending_usernames"] == 2

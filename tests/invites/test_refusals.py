@@ -246,3 +246,50 @@ def test_error_families_fold_the_number_only() -> None:
     assert error_family("FLOOD_WAIT_3600") == "FLOOD_WAIT_X"
     assert error_family("FLOOD_PREMIUM_WAIT_5") == "FLOOD_PREMIUM_WAIT_X"
     assert error_family("USER_BANNED_IN_CHANNEL") == "USER_BANNED_IN_CHANNEL"
+
+
+async def test_bare_ids_are_never_sent_and_the_preflight_counts_them(setup: Setup) -> None:
+    """A bare id (a CSV import) has no access hash: Telegram cannot take it, so no call is
+    made with a zero hash; the pre-flight says how many nobody can reach."""
+    from tests.invites.test_campaign_flow import owner_id, planner
+    from core.campaign_service import CampaignService
+
+    setup.world.put_users([{"id": 14_901, "first_name": "Bare"}, {"id": 14_902, "first_name": "Named",
+                                                                  "username": "named_one"}])
+    people = [(14_901, None, None, None), (14_902, "named_one", None, None),
+              *setup.people([14_903], seen_by_tg=901)]
+    audience = await make_audience(setup.sessionmaker, setup.ws, "a", people)
+    service = CampaignService(FAST)
+    user = await owner_id(setup)
+    async with open_dal(setup.sessionmaker) as dal:
+        campaign = await service.create(dal, user, setup.ws, name="reach", audience_id=audience,
+                                        target="target_group")
+        await dal.commit()
+    report = await planner(setup, service).preflight(user, setup.ws, campaign.id)
+    acc = setup.accounts
+    assert report["unreachable"] == 1 and "unreachable_people" in report["warnings"]
+    assert report["reach"] == {str(acc[901]): 2, str(acc[902]): 1}
+    async with open_dal(setup.sessionmaker) as dal:
+        await service.start(dal, user, setup.ws, campaign.id)
+        await dal.commit()
+    await engine_for(setup, Told()).run_account(await setup.account(902))
+    await engine_for(setup, Told()).run_account(await setup.account(901))
+    targets = await setup.targets(campaign.id)
+    assert targets[14_901] == ("skipped", "unreachable")
+    assert targets[14_902] == ("invited", None) and targets[14_903] == ("invited", None)
+    assert 14_901 not in {u for _a, users, _e in setup.invite_calls() for u in users}
+
+
+def test_a_min_users_access_hash_is_not_kept() -> None:
+    """core.telegram.org/api/min: a `min` user's hash works only with the message it came in."""
+    from datetime import UTC, datetime
+
+    from telethon.tl import types
+
+    from gateway.reading import person_of
+
+    seen = types.User(id=5, access_hash=777, first_name="M", min=True)
+    full = types.User(id=6, access_hash=888, first_name="F")
+    now = datetime.now(UTC)
+    assert person_of(seen, now).access_hash is None  # type: ignore[union-attr]
+    assert person_of(full, now).access_hash == 888  # type: ignore[union-attr]
