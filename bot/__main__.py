@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import (
     TelegramAPIError,
+    TelegramBadRequest,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramUnauthorizedError,
@@ -112,16 +113,22 @@ async def _serve_webhook(bot: Bot, dp: Dispatcher, stopping: asyncio.Event, sett
     try:
         # Listening first: Telegram starts delivering as soon as the webhook is set.
         await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
-        done = await _until_answered(
-            lambda: bot.set_webhook(
-                settings.webhook_url or "",
-                secret_token=secret,
-                allowed_updates=dp.resolve_used_update_types(),
-                drop_pending_updates=False,
-            ),
-            stopping,
-            settings,
-        )
+        try:
+            done = await _until_answered(
+                lambda: bot.set_webhook(
+                    settings.webhook_url or "",
+                    secret_token=secret,
+                    allowed_updates=dp.resolve_used_update_types(),
+                    drop_pending_updates=False,
+                ),
+                stopping,
+                settings,
+            )
+        except TelegramBadRequest as exc:
+            # e.g. "bad webhook: Failed to resolve host": nothing to retry until the URL or
+            # the DNS is fixed.
+            log.error("Telegram refused the webhook (WEBHOOK_URL)", error=exc.message)
+            raise SystemExit(2) from None
         if done is None:
             return
         log.info(

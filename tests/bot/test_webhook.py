@@ -160,3 +160,22 @@ def _update(update_id: int, text: str) -> dict[str, Any]:
     if text.startswith("/"):
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
     return {"update_id": update_id, "message": message}
+
+
+async def test_a_webhook_telegram_refuses_stops_the_bot_with_its_reason(
+    test_env: dict[str, str], engine: AsyncEngine, redis: Redis, free_port: int
+) -> None:
+    # Allowed by the settings (a local Bot API server takes http), refused by this server.
+    async with SandboxServer(TOKEN) as sandbox:
+        env = _env(
+            test_env, sandbox.url, WEBHOOK_URL="http://bot.example.org/tg/updates",
+            WEBHOOK_SECRET="abc", WEBHOOK_PORT=str(free_port),
+        )
+        proc = await _spawn_bot(env)
+        output, _ = await asyncio.wait_for(proc.communicate(), 30)
+        assert sandbox.state.webhook is None
+    text = output.decode(errors="replace")
+    assert proc.returncode == 2, text
+    assert "Telegram refused the webhook (WEBHOOK_URL)" in text
+    assert "An HTTPS URL must be provided for webhook" in text
+    assert "Traceback" not in text and "bot stopped" in text
