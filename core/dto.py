@@ -133,6 +133,7 @@ class AccountDTO:
     created_at: datetime
     usage_today: int = 0  # invites that spent quota since 00:00 UTC (filled by listings)
     last_peer_flood_at: datetime | None = None  # a second PEER_FLOOD soon after: `restricted`
+    last_checked_at: datetime | None = None  # the health check's last look (@SpamBot: once a day)
 
 
 @dataclass(frozen=True, slots=True)

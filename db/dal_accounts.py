@@ -43,6 +43,7 @@ def account_dto(row: TelegramAccount, usage_today: int = 0) -> AccountDTO:
         created_at=row.created_at,
         usage_today=usage_today,
         last_peer_flood_at=row.last_peer_flood_at,
+        last_checked_at=row.last_checked_at,
     )
 
 
