@@ -129,6 +129,15 @@ def _date(value: Any, what: str) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+def _date_or(value: Any, problem: str) -> dt.datetime | None:
+    if value is not None and not isinstance(value, str):
+        raise _invalid(problem)
+    try:
+        return _date(value, "date")
+    except ControlError:
+        raise _invalid(problem) from None
+
+
 def _list(value: Any, what: str, *, max_len: int = MAX_BATCH) -> list[Any]:
     if not isinstance(value, list) or len(value) > max_len:
         raise _invalid(f"{what} must be a list of at most {max_len} items")
@@ -157,7 +166,8 @@ def _semantic(call: Callable[[], Any]) -> Any:
 # ---- handlers ----------------------------------------------------------------------------
 _USER_KEYS = {
     "id", "username", "first_name", "last_name", "phone", "bot", "deleted", "scam", "premium",
-    "photo", "last_seen", "invite_outcome", "dc", "banned", "code_type",
+    "photo", "last_seen", "invite_outcome", "dc", "banned", "code_type", "spam_limited_until",
+    "frozen_until",
 }  # fmt: skip
 
 
@@ -185,6 +195,17 @@ async def _put_users(request: web.Request) -> web.Response:
             spec["dc"] = item["dc"]
         if item.get("code_type") is not None:
             spec["code_type"] = _choice(item, "code_type", CODE_TYPES, where)
+        # What @SpamBot answers the account (null: no limits) and whether Telegram froze it
+        # (null: not frozen); both null clear what was set before.
+        if "spam_limited_until" in item:
+            limited = item["spam_limited_until"]
+            spec["spam_limited_until"] = "forever" if limited == "forever" else _date_or(
+                limited, f'{where}.spam_limited_until must be an ISO 8601 date-time, "forever" or null'
+            )
+        if "frozen_until" in item:
+            spec["frozen_until"] = _date_or(
+                item["frozen_until"], f"{where}.frozen_until must be an ISO 8601 date-time or null"
+            )
         specs.append(spec)
     world = request.app[WORLD]
     _semantic(lambda: world.put_users(specs))

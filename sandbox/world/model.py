@@ -86,6 +86,31 @@ class WorldUser:
     code_type: CodeType = "app"
     """Where a phone-login code goes. Every user of the world is taken to be logged in on a
     phone (it is what scans QR codes), so Telegram sends the code to that app by default."""
+    spam_limited_until: dt.datetime | Literal["forever"] | None = None
+    """What @SpamBot tells this account: limited until then (free again after it), limited
+    for ever, or (None) no limits."""
+    frozen_until: dt.datetime | None = None
+    """Frozen by Telegram while set: most methods answer FROZEN_METHOD_INVALID and
+    help.getAppConfig carries the freeze fields, this being `freeze_until_date` (the day the
+    account is deleted unless an appeal is accepted)."""
+    frozen_since: dt.datetime | None = None
+    """When the world froze the account (`freeze_since_date`); set with `frozen_until`."""
+
+
+@dataclass(slots=True)
+class PrivateChat:
+    """The private chat of two users (so far: an account and a bot it wrote to).
+
+    Message ids form one sequence for both directions of the chat."""
+
+    messages: dict[int, WorldMessage] = field(default_factory=dict)
+    next_message_id: int = 1
+
+    def add(self, sender_id: int, text: str, date: dt.datetime) -> WorldMessage:
+        message = WorldMessage(self.next_message_id, date, text, sender_id)
+        self.messages[message.id] = message
+        self.next_message_id += 1
+        return message
 
 
 @dataclass(slots=True)

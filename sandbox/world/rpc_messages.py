@@ -1,4 +1,5 @@
-"""Reading messages: group history, channel posts, comment threads and the dialog list.
+"""Messages: group history, channel posts, comment threads, the dialog list, and private
+chats with bots (an account writing to @SpamBot and reading its answer).
 
 Paging follows Telegram (newest first; offset_id / offset_date, add_offset, limit, max_id,
 min_id), since Telethon's iterators compute their next request from each answer. A channel
@@ -8,6 +9,7 @@ the linked discussion group as replies to the post's automatic copy.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from telethon.tl import functions as fn
@@ -15,12 +17,15 @@ from telethon.tl import types as tt
 
 from sandbox.world import render
 from sandbox.world.errors import RpcFailure
-from sandbox.world.model import WorldChat, WorldMessage
+from sandbox.world.model import WorldChat, WorldMessage, WorldUser
 from sandbox.world.rpc import Call, Routes
 
+log = logging.getLogger(__name__)
 ROUTES = Routes()
 HISTORY_PAGE_MAX = 100
 STATE_PTS = 1
+MESSAGE_LENGTH_MAX = 4096
+"""help.getConfig's message_length_max, as the world reports it."""
 
 
 def _page(newest_first: list[WorldMessage], request: Any) -> list[WorldMessage]:
@@ -72,12 +77,59 @@ def _newest_first(messages: Any) -> list[WorldMessage]:
     return sorted(messages, key=lambda m: m.id, reverse=True)
 
 
+def _private_message(viewer: int, other: int, m: WorldMessage) -> tt.Message:
+    """A message of a private chat as `viewer` sees it: the chat is the other person."""
+    return tt.Message(
+        id=m.id,
+        peer_id=tt.PeerUser(other),
+        date=m.date,
+        message=m.text,
+        out=m.sender_id == viewer or None,
+        from_id=tt.PeerUser(m.sender_id) if m.sender_id is not None else None,
+    )
+
+
+def _private_history(call: Call, other: WorldUser, request: Any) -> tt.messages.TypeMessages:
+    me = call.me()
+    chat = call.world.private_chat(me.id, other.id)
+    everything = _newest_first(chat.messages.values()) if chat is not None else []
+    page = _page(everything, request)
+    rendered = [_private_message(me.id, other.id, m) for m in page]
+    users = [render.user(call.world, u, call.viewer) for u in (me, other)]
+    if len(page) == len(everything):
+        return tt.messages.Messages(messages=rendered, topics=[], chats=[], users=users)
+    return tt.messages.MessagesSlice(
+        count=len(everything), messages=rendered, topics=[], chats=[], users=users
+    )
+
+
+@ROUTES.on(fn.messages.SendMessageRequest)
+def send_message(call: Call, request: fn.messages.SendMessageRequest) -> tt.UpdateShortSentMessage:
+    """A text message to a bot, in their private chat. Only bots are written to: the product
+    talks to @SpamBot and to nobody else (mass messages are a non-goal, DESIGN §10)."""
+    me = call.me()
+    peer = call.peer(request.peer)
+    if not isinstance(peer, WorldUser) or not peer.bot or peer.id == me.id:
+        log.error("sandbox world: messages.sendMessage is simulated only to bots")
+        raise RpcFailure("METHOD_NOT_SIMULATED_SendMessageRequest", 400)
+    if peer.deleted:
+        raise RpcFailure("INPUT_USER_DEACTIVATED")
+    # Telethon's error list: MESSAGE_EMPTY (400) "Empty or invalid UTF-8 message was sent",
+    # MESSAGE_TOO_LONG (400) "Message was too long".
+    if not request.message.strip():
+        raise RpcFailure("MESSAGE_EMPTY")
+    if len(request.message) > MESSAGE_LENGTH_MAX:
+        raise RpcFailure("MESSAGE_TOO_LONG")
+    sent = call.world.send_private(me, peer, request.message)
+    # The world's one constant pts (getState, getDifference): a client never sees a gap.
+    return tt.UpdateShortSentMessage(id=sent.id, pts=STATE_PTS, pts_count=0, date=sent.date, out=True)
+
+
 @ROUTES.on(fn.messages.GetHistoryRequest)
 def get_history(call: Call, request: fn.messages.GetHistoryRequest) -> tt.messages.TypeMessages:
     peer = call.peer(request.peer)
-    if not isinstance(peer, WorldChat):
-        # Private chats between accounts are not simulated: their history is empty.
-        return tt.messages.Messages(messages=[], topics=[], chats=[], users=[])
+    if isinstance(peer, WorldUser):
+        return _private_history(call, peer, request)
     chat = call.readable(peer)
     everything = _newest_first(chat.messages.values())
     return _answer(call, chat, everything, _page(everything, request))

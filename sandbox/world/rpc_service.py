@@ -7,15 +7,18 @@ empty: there is never a gap for a client to catch up on.
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 
 from telethon.tl import functions as fn
 from telethon.tl import types as tt
 
-from sandbox.world.model import DC_IDS
+from sandbox.world.model import DC_IDS, WorldUser
 from sandbox.world.rpc import Call, Routes
 
 ROUTES = Routes()
 STATE_PTS = 1
+FREEZE_APPEAL_URL = "https://t.me/SpamBot"
+"""The world's `freeze_appeal_url`; the form of Telegram's real link is not documented."""
 NOWHERE = ("127.0.0.1", 0)
 """The address every data centre is given: Telethon needs one to switch DCs (`_switch_dc`
 reads it from `dc_options`), but sandbox clients never open a socket, and anything that
@@ -57,6 +60,31 @@ def get_config(call: Call, request: fn.help.GetConfigRequest) -> tt.Config:
         message_length_max=4096,
         webfile_dc_id=4,
     )
+
+
+def _freeze_fields(user: WorldUser | None) -> list[tt.JsonObjectValue]:
+    """core.telegram.org/api/auth, Frozen accounts: after FROZEN_METHOD_INVALID,
+    help.getAppConfig has "freeze_since_date" and "freeze_until_date" (unixtime, set and
+    non-zero) and "freeze_appeal_url" (string). The world sends them only while frozen."""
+    if user is None or user.frozen_until is None:
+        return []
+    since = user.frozen_since or user.frozen_until
+    return [
+        tt.JsonObjectValue("freeze_since_date", tt.JsonNumber(int(since.timestamp()))),
+        tt.JsonObjectValue("freeze_until_date", tt.JsonNumber(int(user.frozen_until.timestamp()))),
+        tt.JsonObjectValue("freeze_appeal_url", tt.JsonString(FREEZE_APPEAL_URL)),
+    ]
+
+
+@ROUTES.on(fn.help.GetAppConfigRequest, login=False)
+def get_app_config(call: Call, request: fn.help.GetAppConfigRequest) -> tt.help.TypeAppConfig:
+    """The app configuration (usable without login); `hash` answers appConfigNotModified
+    when the client already has this very configuration."""
+    config = tt.JsonObject(_freeze_fields(call.account))
+    digest = zlib.crc32(bytes(config)) & 0x7FFFFFFF
+    if request.hash and request.hash == digest:
+        return tt.help.AppConfigNotModified()
+    return tt.help.AppConfig(hash=digest, config=config)
 
 
 @ROUTES.on(fn.help.GetNearestDcRequest, login=False)

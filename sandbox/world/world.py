@@ -59,6 +59,7 @@ from sandbox.world.model import (
     Membership,
     MessageSpec,
     PostSpec,
+    PrivateChat,
     WorldChat,
     WorldMessage,
     WorldUser,
@@ -80,8 +81,28 @@ USER_FIELDS = frozenset(
     {
         "first_name", "last_name", "username", "phone", "bot", "deleted", "scam", "premium",
         "photo", "last_seen", "invite_outcome", "dc", "banned", "code_type",
+        "spam_limited_until", "frozen_until",
     }
 )  # fmt: skip
+
+SPAMBOT_ID = 178220800
+"""@SpamBot's user id on Telegram, as public code that talks to it uses it
+(ErdemBey1/SiriUserBot unblocks 178220800; other userbots wait for messages from it)."""
+SPAMBOT_FREE = "Good news, no limits are currently applied to your account. You’re free as a bird!"
+"""The "no limits" reply as scripts compare it exactly (typographic apostrophe included).
+No official list of SpamBot's replies exists; see core/spambot.py for what is known."""
+SPAMBOT_LIMITED = (
+    "I’m afraid some Telegram users found your messages annoying and forwarded them to our "
+    "team. The moderators have confirmed the report and your account is now limited until "
+    "{until}."
+)
+"""Pieced together from the fragments public checkers wait for ("I’m afraid some Telegram
+users found your messages annoying...", "...your account is now limited until"), with the
+date as their parsers cut it ("until (.*?UTC)"). The full sentence is not confirmed."""
+SPAMBOT_LIMITED_FOREVER = (
+    "I’m afraid some Telegram users found your messages annoying and forwarded them to our "
+    "team. Unfortunately, your account is now limited."
+)
 
 _WRAPPERS = (
     fn.InvokeWithLayerRequest,
@@ -115,6 +136,21 @@ def canonical_method(name: str) -> str:
     if candidate not in REQUEST_NAMES:
         raise ValueError(f"unknown TL method {name!r} (e.g. InviteToChannelRequest)")
     return candidate
+
+
+FROZEN_ALLOWED: frozenset[type[TLRequest]] = frozenset(
+    {
+        fn.updates.GetStateRequest, fn.updates.GetDifferenceRequest,
+        fn.updates.GetChannelDifferenceRequest, fn.users.GetUsersRequest,
+        fn.users.GetFullUserRequest, fn.messages.GetDialogsRequest, fn.messages.GetHistoryRequest,
+        fn.account.GetPasswordRequest, fn.auth.LogOutRequest,
+    }
+)  # fmt: skip
+"""What a frozen account may still call (help.* needs no login and is always allowed)."""
+
+
+def _aware(value: Any) -> bool:
+    return isinstance(value, dt.datetime) and value.tzinfo is not None
 
 
 def _method_matches(pattern: str, request: TLRequest) -> bool:
@@ -220,6 +256,10 @@ class World:
         self.call_log: collections.deque[CallRecord] = collections.deque(maxlen=CALL_LOG_LIMIT)
         self._connections: dict[str, Connection] = {}
         self._connection_seq = itertools.count(1)
+        self.private_chats: dict[tuple[int, int], PrivateChat] = {}
+        """(lower user id, higher user id) -> their private chat."""
+        # Telegram's own bot is part of every world, as it is of Telegram.
+        self.put_user(SPAMBOT_ID, first_name="SpamBot", username="SpamBot", bot=True)
 
     # ==== access hashes =====================================================================
     def _hash(self, viewer: int, kind: str, peer: int) -> int:
@@ -267,7 +307,9 @@ class World:
 
         Fields: first_name, last_name, username, phone, bot, deleted, scam, premium, photo,
         last_seen, invite_outcome, dc (home data centre), banned, code_type (how phone-login
-        codes reach the user). Raises ValueError for invalid or conflicting values.
+        codes reach the user), spam_limited_until (an aware date-time, "forever" or None:
+        what @SpamBot answers), frozen_until (an aware date-time or None: frozen while set).
+        Raises ValueError for invalid or conflicting values.
         """
         return self.put_users([{"id": user_id, **fields}])[0]
 
@@ -311,6 +353,11 @@ class World:
                 raise ValueError(f"dc must be one of {', '.join(map(str, DC_IDS))}")
             if fields.get("code_type", "app") not in CODE_TYPES:
                 raise ValueError(f"code_type must be one of {', '.join(CODE_TYPES)}")
+            limited = fields.get("spam_limited_until")
+            if limited not in (None, "forever") and not _aware(limited):
+                raise ValueError('spam_limited_until must be a date-time with a time zone, "forever" or null')
+            if fields.get("frozen_until") is not None and not _aware(fields["frozen_until"]):
+                raise ValueError("frozen_until must be a date-time with a time zone or null")
             if "first_name" in fields:
                 if fields["first_name"] is None:
                     del fields["first_name"]
@@ -322,6 +369,12 @@ class World:
             user = self.users.get(user_id)
             if user is None:
                 user = self.users[user_id] = WorldUser(user_id, first_name=f"User {user_id}")
+            if "frozen_until" in fields:
+                frozen = fields["frozen_until"] is not None
+                if not frozen:
+                    user.frozen_since = None
+                elif user.frozen_until is None:
+                    user.frozen_since = self.now()
             for name, value in fields.items():
                 setattr(user, name, value)
             out.append(user)
@@ -521,6 +574,29 @@ class World:
     def thread(self, group: WorldChat, root_id: int) -> list[WorldMessage]:
         """Replies to one message of a group (a post's comments), oldest first."""
         return [m for m in group.messages.values() if m.reply_to == root_id]
+
+    # ==== private chats and @SpamBot ========================================================
+    def private_chat(self, a: int, b: int) -> PrivateChat | None:
+        return self.private_chats.get((min(a, b), max(a, b)))
+
+    def send_private(self, sender: WorldUser, to: WorldUser, text: str) -> WorldMessage:
+        """A message from `sender` to `to` in their private chat. @SpamBot answers /start at
+        once with its verdict on the sender (`spambot_reply`); other bots stay silent."""
+        chat = self.private_chats.setdefault((min(sender.id, to.id), max(sender.id, to.id)), PrivateChat())
+        now = self.now()
+        message = chat.add(sender.id, text, now)
+        if to.id == SPAMBOT_ID and text.strip().split("@", 1)[0] == "/start":
+            chat.add(to.id, self.spambot_reply(sender), now)
+        return message
+
+    def spambot_reply(self, user: WorldUser) -> str:
+        until = user.spam_limited_until
+        if until == "forever":
+            return SPAMBOT_LIMITED_FOREVER
+        if until is None or until <= self.now():  # a limit ends at its date
+            return SPAMBOT_FREE
+        until = until.astimezone(dt.UTC)
+        return SPAMBOT_LIMITED.format(until=f"{until.day} {until:%b %Y, %H:%M} UTC")
 
     # ==== logins driven from outside (the user's phone) ====================================
     def scan_qr(self, url_or_token: str | bytes, user_id: int) -> None:
@@ -784,6 +860,12 @@ class World:
                 # Telethon's error list: USER_DEACTIVATED_BAN (401) for the sessions of an
                 # account Telegram banned.
                 raise RpcFailure("USER_DEACTIVATED_BAN")
+            if account.frozen_until is not None and type(request) not in FROZEN_ALLOWED:
+                # core.telegram.org/api/auth, Frozen accounts: "Frozen accounts are in
+                # read-only mode, and invoking many methods will emit ... FROZEN_METHOD_INVALID
+                # (420)". Which methods is not listed; the world lets a frozen account read
+                # itself and its dialogs and refuses everything else.
+                raise RpcFailure("FROZEN_METHOD_INVALID")
         return route.handler(call, request)
 
     # ==== authorizations ====================================================================
