@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from telethon import TelegramClient, functions, types
+from telethon import TelegramClient, functions, helpers, types
 from telethon.sessions import StringSession
 
 from core import telegram as tg
 from core.parsing import LastSeen, Person, last_seen_bucket
 from core.search import Community
+from core.spambot import SPAMBOT_USERNAME, Freeze, freeze_from_app_config
 from gateway.errors import reading_chat, translated
 
 
@@ -120,6 +121,55 @@ class AccountClient:
 
     def session_string(self) -> str:
         return StringSession.save(self._client.session)
+
+    # --- what Telegram says about the account's standing (the health check) -------------
+    async def spambot_reply(self, *, wait_s: float = 6.0, poll_s: float = 1.0) -> str | None:
+        """Send `/start` to @SpamBot and return the text of its answer (None: no answer
+        within `wait_s`). The rules for reading it are in `core.spambot`.
+
+        Read-only as far as the account's standing goes: one message to Telegram's own bot,
+        which limited accounts are sent to (tdesktop links PEER_FLOOD and
+        USER_BANNED_IN_CHANNEL to it). A bot answers in its own time, so its private chat is
+        read with messages.getHistory a few times until a message newer than ours arrives.
+        Raises `TelegramError` (e.g. YOU_BLOCKED_USER when the account blocked the bot: it is
+        left blocked) and the account errors.
+        """
+        with translated():
+            resolved = await self._client(functions.contacts.ResolveUsernameRequest(SPAMBOT_USERNAME))
+        bot_id = getattr(resolved.peer, "user_id", None)
+        bot = next((u for u in resolved.users if isinstance(u, types.User) and u.id == bot_id), None)
+        if bot is None or not bot.bot or bot.access_hash is None:
+            raise tg.TelegramError("SPAMBOT_NOT_A_BOT")
+        peer = types.InputPeerUser(bot.id, bot.access_hash)
+        with translated():
+            sent = await self._client(functions.messages.SendMessageRequest(
+                peer, "/start", random_id=helpers.generate_random_long()
+            ))
+        after = _sent_message_id(sent)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while True:
+            await asyncio.sleep(max(0.0, min(poll_s, deadline - loop.time())))
+            with translated():
+                history = await self._client(functions.messages.GetHistoryRequest(peer, 0, None, 0, 5, 0, 0, 0))
+            answers = [m for m in history.messages
+                       if isinstance(m, types.Message) and not m.out and m.id > after]
+            if answers:
+                return max(answers, key=lambda m: m.id).message or ""
+            if loop.time() >= deadline:
+                return None
+
+    async def freeze_info(self) -> Freeze | None:
+        """Whether Telegram froze the account, from help.getAppConfig (core.telegram.org/api/auth,
+        "Frozen accounts": after FROZEN_METHOD_INVALID "clients should invoke
+        help.getAppConfig" for freeze_since_date, freeze_until_date, freeze_appeal_url).
+        The method works for frozen accounts (it is even usable without authorization)."""
+        with translated():
+            answer = await self._client(functions.help.GetAppConfigRequest(hash=0))
+        if not isinstance(answer, types.help.AppConfig):
+            return None  # appConfigNotModified: only for a non-zero hash, never sent here
+        config = _plain_json(answer.config)
+        return freeze_from_app_config(config if isinstance(config, dict) else {})
 
     # --- reading chats (audience collection) ------------------------------------------
     async def resolve_source(self, ref: str | int) -> tg.SourceChat:
@@ -314,6 +364,30 @@ class AccountClient:
             people, len(messages), messages[-1].id if more else None,
             total=getattr(answer, "count", None), oldest=oldest,
         )
+
+
+def _sent_message_id(sent: Any) -> int:
+    """The id our message got: messages.sendMessage answers updateShortSentMessage in a
+    private chat, or Updates carrying it."""
+    if isinstance(sent, types.UpdateShortSentMessage):
+        return int(sent.id)
+    for update in getattr(sent, "updates", ()):
+        if isinstance(update, types.UpdateMessageID):
+            return int(update.id)
+        if isinstance(update, types.UpdateNewMessage):
+            return int(update.message.id)
+    return 0
+
+
+def _plain_json(value: Any) -> Any:
+    """A TL JSONValue (help.getAppConfig) as plain Python data."""
+    if isinstance(value, types.JsonObject):
+        return {item.key: _plain_json(item.value) for item in value.value}
+    if isinstance(value, types.JsonArray):
+        return [_plain_json(item) for item in value.value]
+    if isinstance(value, (types.JsonString, types.JsonNumber, types.JsonBool)):
+        return value.value
+    return None  # JsonNull
 
 
 def forget_entities(tlo: Any) -> None:

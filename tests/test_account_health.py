@@ -1,24 +1,28 @@
-"""The periodic account check records status changes and tells the owner."""
+"""The periodic account check records status changes and tells the owner; @SpamBot and
+help.getAppConfig (through the sandbox's world) decide about restricted and frozen accounts."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.accounts import build_account_service
-from core.dto import AccountStatus, TelegramProfile
+from core.dto import AccountDTO, AccountStatus, TelegramProfile
 from core.settings import Settings
 from core.telegram import AccountInfo
 from core.users import register
 from db.dal import open_dal
 from db.kv import NOTIFY_STREAM, RedisNotifier
 from db.leases import LeaseStore
+from db.models import TelegramAccount
 from gateway.telegram import TelegramGateway
 from sandbox.world import InProcessClientFactory, World
+from sandbox.world.world import SPAMBOT_ID
 from workers.health import check_all_accounts
 
 
@@ -96,3 +100,147 @@ async def test_statuses_follow_telegram(
         flood_buffer_s=60,
     )
     assert len(await redis.xrange(NOTIFY_STREAM)) == 3
+
+
+# --- @SpamBot and frozen accounts -----------------------------------------------------------
+async def _round(sessionmaker, settings: Settings, redis: Redis, gateway: TelegramGateway) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return await check_all_accounts(
+        sessionmaker=sessionmaker,
+        service=build_account_service(settings, RedisNotifier(redis)),
+        gateway=gateway,
+        leases=LeaseStore(sessionmaker, "worker-test", ttl_s=30),
+        flood_buffer_s=60,
+    )
+
+
+async def _accounts(sessionmaker) -> dict[int, AccountDTO]:  # type: ignore[no-untyped-def]
+    async with open_dal(sessionmaker) as dal:
+        return {a.tg_user_id: a for a in await dal.all_accounts(after_id=0, limit=50)}
+
+
+async def _set_status(sessionmaker, settings: Settings, account_id: int, status: AccountStatus,  # type: ignore[no-untyped-def]
+                      reason: str | None, until: datetime | None = None) -> None:
+    """What the invite engine records when Telegram refuses (nobody is told here)."""
+    async with open_dal(sessionmaker) as dal:
+        await build_account_service(settings, None).change_status(
+            dal, account_id, status, reason, cooldown_until=until)
+
+
+async def _spambot_calls(world: World, account: int) -> list[object]:
+    return [c for c in world.calls("SendMessageRequest") if c.account == account and SPAMBOT_ID in c.users]
+
+
+async def _notices(redis: Redis) -> list[dict[str, str]]:
+    return [json.loads(f[b"payload"]) for _, f in await redis.xrange(NOTIFY_STREAM)]
+
+
+async def test_parked_account_after_its_rest_asks_spambot_once_a_day(
+    sessionmaker: async_sessionmaker[AsyncSession], redis: Redis, settings: Settings
+) -> None:
+    world = World()
+    gateway = TelegramGateway(InProcessClientFactory(world))
+    rested, resting, forever = 811, 812, 813
+    ids = await _linked(world, gateway, sessionmaker, settings, [rested, resting, forever])
+    now = datetime.now(UTC)
+    await _set_status(sessionmaker, settings, ids[rested], AccountStatus.PARKED, "PEER_FLOOD", now - timedelta(minutes=1))
+    await _set_status(sessionmaker, settings, ids[resting], AccountStatus.PARKED, "PEER_FLOOD", now + timedelta(hours=20))
+    await _set_status(sessionmaker, settings, ids[forever], AccountStatus.PARKED, "PEER_FLOOD", now - timedelta(minutes=1))
+    world.put_user(forever, spam_limited_until="forever")
+    await _age_last_check(sessionmaker, ids[rested], hours=2)  # looked at during its rest
+
+    counts = await _round(sessionmaker, settings, redis, gateway)
+    assert counts == {"active": 1, "parked": 1, "restricted": 1}
+    accounts = await _accounts(sessionmaker)
+    assert accounts[rested].status is AccountStatus.ACTIVE and accounts[rested].status_reason is None
+    assert accounts[resting].status is AccountStatus.PARKED  # still resting: SpamBot not asked
+    limited = accounts[forever]
+    assert limited.status is AccountStatus.RESTRICTED
+    assert limited.status_reason == "spambot_limited" and limited.cooldown_until is None
+    # one /start each, sent to @SpamBot by the account itself, read back with getHistory
+    assert len(await _spambot_calls(world, rested)) == 1
+    assert len(await _spambot_calls(world, forever)) == 1
+    assert await _spambot_calls(world, resting) == []
+    assert {c.account for c in world.calls("GetHistoryRequest")} == {rested, forever}
+    assert sorted((n["account"], n["status"]) for n in await _notices(redis)) == [
+        ("@acc811", "active"), ("@acc813", "restricted")]
+
+    # the same day again: no second question to SpamBot, the restricted one is left alone
+    counts = await _round(sessionmaker, settings, redis, gateway)
+    assert counts == {"active": 1, "parked": 1, "later": 1}
+    assert len(await _spambot_calls(world, rested)) == 1
+    assert len(await _spambot_calls(world, forever)) == 1
+    assert len(await _notices(redis)) == 2
+
+
+async def test_restricted_account_stays_restricted_until_spambot_frees_it(
+    sessionmaker: async_sessionmaker[AsyncSession], redis: Redis, settings: Settings
+) -> None:
+    world = World()
+    gateway = TelegramGateway(InProcessClientFactory(world))
+    banned_in_channel = 821
+    ids = await _linked(world, gateway, sessionmaker, settings, [banned_in_channel])
+    account_id = ids[banned_in_channel]
+    await _set_status(sessionmaker, settings, account_id, AccountStatus.RESTRICTED, "USER_BANNED_IN_CHANNEL")
+    limit_end = (datetime.now(UTC) + timedelta(days=9)).replace(second=0, microsecond=0)
+    world.put_user(banned_in_channel, spam_limited_until=limit_end)
+
+    # checked less than a day ago (the status was set just now, after a check): not asked yet
+    async with sessionmaker() as s, s.begin():
+        await s.execute(update(TelegramAccount).where(TelegramAccount.id == account_id)
+                        .values(last_checked_at=func.now()))
+    assert await _round(sessionmaker, settings, redis, gateway) == {"later": 1}
+    assert await _spambot_calls(world, banned_in_channel) == []
+
+    await _age_last_check(sessionmaker, account_id, hours=25)
+    assert await _round(sessionmaker, settings, redis, gateway) == {"restricted": 1}
+    account = (await _accounts(sessionmaker))[banned_in_channel]
+    assert account.status is AccountStatus.RESTRICTED
+    assert account.status_reason == "USER_BANNED_IN_CHANNEL"  # Telegram's error still names it
+    assert account.cooldown_until == limit_end  # the date SpamBot gave
+    assert len(await _spambot_calls(world, banned_in_channel)) == 1
+    assert await _notices(redis) == []  # nothing changed for the owner
+
+    assert await _round(sessionmaker, settings, redis, gateway) == {"later": 1}
+    assert len(await _spambot_calls(world, banned_in_channel)) == 1
+
+    # a day later Telegram has lifted the limit
+    world.put_user(banned_in_channel, spam_limited_until=None)
+    await _age_last_check(sessionmaker, account_id, hours=24)
+    assert await _round(sessionmaker, settings, redis, gateway) == {"active": 1}
+    account = (await _accounts(sessionmaker))[banned_in_channel]
+    assert account.status is AccountStatus.ACTIVE and account.cooldown_until is None
+    assert [(n["status"], n["reason"]) for n in await _notices(redis)] == [("active", "")]
+
+
+async def test_frozen_account_is_recognised_and_active_again_when_lifted(
+    sessionmaker: async_sessionmaker[AsyncSession], redis: Redis, settings: Settings
+) -> None:
+    world = World()
+    gateway = TelegramGateway(InProcessClientFactory(world))
+    frozen, fine = 831, 832
+    ids = await _linked(world, gateway, sessionmaker, settings, [frozen, fine])
+    deletion = datetime(2027, 3, 1, 12, 30, tzinfo=UTC)
+    world.put_user(frozen, frozen_until=deletion)
+
+    assert await _round(sessionmaker, settings, redis, gateway) == {"frozen": 1, "active": 1}
+    account = (await _accounts(sessionmaker))[frozen]
+    assert account.status is AccountStatus.FROZEN
+    assert account.status_reason == "frozen_until:2027-03-01T12:30Z"
+    assert {c.account for c in world.calls("GetAppConfigRequest")} == {frozen, fine}
+    assert [(n["account"], n["status"]) for n in await _notices(redis)] == [("@acc831", "frozen")]
+    # the frozen account never wrote to SpamBot: it cannot, and the freeze says more
+    assert world.calls("SendMessageRequest") == []
+
+    # the invite engine saw FROZEN_METHOD_INVALID before the world's fields were read: same end
+    await _set_status(sessionmaker, settings, ids[fine], AccountStatus.FROZEN, "FROZEN_METHOD_INVALID")
+    world.put_user(frozen, frozen_until=None)
+    assert await _round(sessionmaker, settings, redis, gateway) == {"active": 2}
+    accounts = await _accounts(sessionmaker)
+    assert all(a.status is AccountStatus.ACTIVE and a.status_reason is None for a in accounts.values())
+    assert [n["status"] for n in await _notices(redis)] == ["frozen", "active", "active"]
+
+
+async def _age_last_check(sessionmaker, account_id: int, *, hours: int) -> None:  # type: ignore[no-untyped-def]
+    async with sessionmaker() as s, s.begin():
+        await s.execute(update(TelegramAccount).where(TelegramAccount.id == account_id)
+                        .values(last_checked_at=func.now() - timedelta(hours=hours)))

@@ -1,8 +1,12 @@
 """Periodic health check of every linked account (DESIGN §5).
 
 Each account is checked under its lease (skipped while another process uses it): is the
-session still authorized, is the account deactivated or banned, is a cool-down over. The
-status is recorded and the workspace owner hears about every change.
+session still authorized, is the account deactivated or banned, is a cool-down over, is it
+frozen (help.getAppConfig's freeze fields), and — for a `parked` account after its rest and
+a `restricted` one — what @SpamBot says about its limits. The rules for reading those
+answers are in `core/spambot.py`. @SpamBot is asked at most once a day per account: such an
+account is left alone (`later`) between its daily checks. The status is recorded and the
+workspace owner hears about every change.
 """
 
 from __future__ import annotations
@@ -16,13 +20,24 @@ from core.accounts import CHECKED_STATUSES, AccountService
 from core.dto import AccountDTO, AccountStatus
 from core.limits import rest_after_flood
 from core.logs import get_logger, new_trace_id
+from core.outcomes import refusal_of
 from core.secretbox import SessionDecryptError
+from core.spambot import (
+    SpamReading,
+    SpamVerdict,
+    read_spambot_reply,
+    spambot_due,
+    status_after_checks,
+    waits_for_spambot,
+)
 from db.dal import open_dal
 from db.leases import LeaseStore
+from gateway.reading import AccountClient
 from gateway.telegram import TelegramGateway
 
 log = get_logger("workers.health")
 BATCH = 100
+_KEPT_THROUGH_FLOOD = (AccountStatus.PARKED, AccountStatus.RESTRICTED, AccountStatus.FROZEN)
 
 
 async def check_all_accounts(
@@ -67,6 +82,9 @@ async def _check(
     flood_buffer_s: int,
 ) -> str:
     now = datetime.now(UTC)
+    ask_spambot = spambot_due(account, now)
+    if waits_for_spambot(account, now) and not ask_spambot:
+        return "later"  # asked @SpamBot less than a day ago; the status stays as it is
     status: AccountStatus | None = None
     reason: str | None = None
     until: datetime | None = None
@@ -79,14 +97,31 @@ async def _check(
     if session is not None:
         try:
             async with gateway.account(session) as client:
-                await client.me()
+                frozen_error = False
+                try:
+                    await client.me()
+                except tg.TelegramError as exc:
+                    # "When receiving a FROZEN_METHOD_INVALID, clients should invoke
+                    # help.getAppConfig" (core.telegram.org/api/auth, Frozen accounts).
+                    if refusal_of(exc.rpc).status is not AccountStatus.FROZEN:
+                        raise
+                    frozen_error = True
+                freeze = await client.freeze_info()
+                spam = None
+                if ask_spambot and freeze is None and not frozen_error:
+                    spam = await _ask_spambot(client, account)
         except tg.AccountUnauthorized as exc:
             status, reason = AccountStatus.UNAUTHORIZED, exc.rpc
         except tg.AccountBanned as exc:
             status, reason = AccountStatus.BANNED, exc.rpc
         except tg.FloodWait as exc:
-            status, reason = AccountStatus.COOLDOWN, exc.rpc
-            until = rest_after_flood(now, exc.seconds, flood_buffer_s)
+            if account.status in _KEPT_THROUGH_FLOOD:
+                # A cool-down would let the account work once it ends: a parked account keeps
+                # its rest, a restricted or frozen one waits for its next check.
+                log.info("account check asked to wait", account_id=account.id, seconds=exc.seconds)
+            else:
+                status, reason = AccountStatus.COOLDOWN, exc.rpc
+                until = rest_after_flood(now, exc.seconds, flood_buffer_s)
         except tg.AuthKeyDuplicated:
             log.error("session used by two connections despite the lease", account_id=account.id)
             return "duplicated"
@@ -94,9 +129,12 @@ async def _check(
             log.warning("account check failed", account_id=account.id, error=type(exc).__name__)
             return "error"
         else:
-            resting = account.status in (AccountStatus.COOLDOWN, AccountStatus.PARKED)
-            if account.status is AccountStatus.UNAUTHORIZED or (
-                resting and (account.cooldown_until is None or account.cooldown_until <= now)
+            change = status_after_checks(account, freeze, spam, frozen_error=frozen_error)
+            if change is not None:
+                status, reason, until = change
+            elif account.status is AccountStatus.UNAUTHORIZED or (
+                account.status is AccountStatus.COOLDOWN
+                and (account.cooldown_until is None or account.cooldown_until <= now)
             ):
                 status, reason = AccountStatus.ACTIVE, None
     async with open_dal(sessionmaker) as dal:
@@ -106,3 +144,24 @@ async def _check(
         else:
             await dal.commit()
     return (status or account.status).value
+
+
+async def _ask_spambot(client: AccountClient, account: AccountDTO) -> SpamReading | None:
+    """@SpamBot's word on the account, or None when the exchange failed (logged). Whatever
+    happens, the check is recorded, so the next question comes a day later, not a round."""
+    try:
+        text = await client.spambot_reply()
+    except (tg.AccountUnauthorized, tg.AccountBanned, tg.AuthKeyDuplicated):
+        raise
+    except (tg.TelegramError, ConnectionError, OSError, TimeoutError) as exc:
+        log.warning("spambot check failed", account_id=account.id,
+                    error=getattr(exc, "rpc", "") or type(exc).__name__)
+        return None
+    reading = read_spambot_reply(text)
+    if reading.verdict is SpamVerdict.UNKNOWN:
+        # No official list of SpamBot's replies exists: a new wording is kept for people to read.
+        log.warning("spambot reply not understood", account_id=account.id, reply=(text or "")[:300])
+    else:
+        log.info("spambot reply", account_id=account.id, verdict=reading.verdict.value,
+                 until=reading.until.isoformat() if reading.until else None)
+    return reading
