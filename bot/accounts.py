@@ -6,6 +6,8 @@ handlers edit the list message in place).
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -15,6 +17,7 @@ from core.accounts import account_label
 from core.pagination import Page
 from core.dto import AccountDTO, AccountStatus
 from core.i18n import t
+from core.spambot import frozen_deadline
 
 PAGE_SIZE = 10
 """Accounts per message: two buttons each stays far below Telegram's keyboard limits."""
@@ -36,8 +39,26 @@ class AccountAction(CallbackData, prefix="acc"):
 ACTIONS = ("off", "on", "unlink", "yes", "no", "page")
 
 
+_UNTIL_SHOWN = (AccountStatus.COOLDOWN, AccountStatus.PARKED, AccountStatus.RESTRICTED)
+_REASON_HIDDEN = (AccountStatus.ACTIVE, AccountStatus.DISABLED)
+
+
+def _detail(account: AccountDTO, lang: str) -> str | None:
+    """Until when a status lasts and Telegram's reason for it (e.g. USER_BANNED_IN_CHANNEL)."""
+    parts: list[str] = []
+    deadline = frozen_deadline(account.status_reason) if account.status is AccountStatus.FROZEN else None
+    if deadline is not None:
+        parts.append(t(lang, "accounts.frozen_deadline", until=deadline.strftime("%Y-%m-%d %H:%M")))
+    elif account.cooldown_until is not None and account.status in _UNTIL_SHOWN:
+        until = account.cooldown_until.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        parts.append(t(lang, "accounts.until", until=until))
+    if account.status_reason and account.status not in _REASON_HIDDEN and deadline is None:
+        parts.append(t(lang, "accounts.reason", reason=account.status_reason))
+    return " · ".join(parts) or None
+
+
 def _item(account: AccountDTO, lang: str, daily_limit: int) -> str:
-    return t(
+    item = t(
         lang,
         "accounts.item",
         account=account_label(account.username, account.first_name),
@@ -46,6 +67,8 @@ def _item(account: AccountDTO, lang: str, daily_limit: int) -> str:
         used=account.usage_today,
         limit=daily_limit,
     )
+    detail = _detail(account, lang)
+    return f"{item}\n   {detail}" if detail else item
 
 
 def render_list(

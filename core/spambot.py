@@ -171,6 +171,16 @@ def frozen_reason(freeze: Freeze) -> str:
     return FROZEN_UNTIL_PREFIX + freeze.until.strftime("%Y-%m-%dT%H:%MZ")
 
 
+def frozen_deadline(reason: str | None) -> datetime | None:
+    """The deletion date kept in a frozen account's `frozen_until:<date>` reason."""
+    if not reason or not reason.startswith(FROZEN_UNTIL_PREFIX):
+        return None
+    try:
+        return datetime.strptime(reason.removeprefix(FROZEN_UNTIL_PREFIX), "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 def waits_for_spambot(account: AccountDTO, now: datetime) -> bool:
     """Only @SpamBot ends this status: `restricted`, or `parked` after its rest."""
     if account.status is AccountStatus.RESTRICTED:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from core.installation import LIMIT_CEILING
-from webui_api.schemas import Body, UserFields
+from webui_api.schemas import STATUS_REASON_DOC, AccountStatusName, Body, UserFields
 
 
 class WorkerOut(BaseModel):
@@ -78,8 +78,8 @@ class AdminAccountOut(BaseModel):
     username: str | None
     first_name: str
     phone: str | None = Field(description="Masked: +7******67")
-    status: Literal["active", "cooldown", "parked", "unauthorized", "banned", "disabled"]
-    status_reason: str | None
+    status: AccountStatusName
+    status_reason: str | None = Field(description=STATUS_REASON_DOC)
     cooldown_until: datetime | None
     created_at: datetime
 

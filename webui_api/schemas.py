@@ -78,14 +78,27 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+AccountStatusName = Literal[
+    "active", "cooldown", "parked", "restricted", "frozen", "unauthorized", "banned", "disabled"
+]
+"""`core.dto.AccountStatus` (DESIGN §5): restricted = Telegram's anti-spam limits (@SpamBot
+says until when), frozen = frozen by Telegram (only an appeal lifts it)."""
+STATUS_REASON_DOC = (
+    "Why: Telegram's own error name (USER_BANNED_IN_CHANNEL, PEER_FLOOD, FLOOD_WAIT_X, "
+    "FROZEN_METHOD_INVALID, ...), or the product's word (spambot_limited, frozen_until:<date> "
+    "= Telegram deletes the frozen account then unless an appeal is accepted, by_user, ...)"
+)
+
+
 class AccountOut(BaseModel):
     id: int
     username: str | None
     first_name: str
     phone: str | None = Field(description="Masked: +7******67")
-    status: Literal["active", "cooldown", "parked", "unauthorized", "banned", "disabled"]
-    status_reason: str | None
-    cooldown_until: datetime | None
+    status: AccountStatusName
+    status_reason: str | None = Field(description=STATUS_REASON_DOC)
+    cooldown_until: datetime | None = Field(
+        description="cooldown/parked: rests until then; restricted: the end @SpamBot gave (null: none given)")
     usage_today: int = Field(description="Invites sent by this account today (UTC day)")
 
 

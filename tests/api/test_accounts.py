@@ -163,3 +163,45 @@ async def test_unlink_logs_out_and_only_the_owner_may(env: Env, sessionmaker, ma
     with pytest.raises(AccountUnauthorized):
         async with TelegramGateway(SandboxClientFactory(env.sandbox_url)).account(session) as client:
             await client.me()
+
+
+async def test_restricted_and_frozen_accounts_are_listed_with_telegrams_reason(env: Env, sessionmaker, redis, make_user: MakeUser, issue_code) -> None:  # type: ignore[no-untyped-def]
+    """The statuses the health check gives from @SpamBot and help.getAppConfig, as the API
+    and the panel read them."""
+    from core.spambot import SPAMBOT_LIMITED
+    from db.leases import LeaseStore
+    from workers.health import check_all_accounts
+
+    owner = await make_user()
+    banned_in_channel, _ = await _link(env, sessionmaker, owner, 64_000, "limited")
+    peer_flooded, _ = await _link(env, sessionmaker, owner, 64_001, "flooded")
+    frozen, _ = await _link(env, sessionmaker, owner, 64_002, "icy")
+    service = build_account_service(env.settings, None)
+    async with open_dal(sessionmaker) as dal:  # what the invite engine records
+        await service.change_status(dal, banned_in_channel, AccountStatus.RESTRICTED, "USER_BANNED_IN_CHANNEL")
+        await service.change_status(dal, peer_flooded, AccountStatus.PARKED, "PEER_FLOOD",
+                                    cooldown_until=datetime.now(UTC) - timedelta(minutes=1))
+    limit_end = datetime(2031, 6, 20, 11, 49, tzinfo=UTC)
+    env.world.put_user(64_000, spam_limited_until="forever")
+    env.world.put_user(64_001, spam_limited_until=limit_end)
+    env.world.put_user(64_002, frozen_until=datetime(2031, 3, 1, 12, 30, tzinfo=UTC))
+    counts = await check_all_accounts(
+        sessionmaker=sessionmaker, service=service, gateway=TelegramGateway(SandboxClientFactory(env.sandbox_url)),
+        leases=LeaseStore(sessionmaker, "api-test", ttl_s=30), flood_buffer_s=60,
+    )
+    assert counts == {"restricted": 2, "frozen": 1}
+
+    auth = await _login(env, owner, issue_code)
+    listed = await (await env.api.get("/api/v1/accounts", headers=auth)).json()
+    by_id = {i["id"]: (i["status"], i["status_reason"], i["cooldown_until"]) for i in listed["items"]}
+    assert by_id == {
+        banned_in_channel: ("restricted", "USER_BANNED_IN_CHANNEL", None),
+        peer_flooded: ("restricted", SPAMBOT_LIMITED, "2031-06-20T11:49:00Z"),
+        frozen: ("frozen", "frozen_until:2031-03-01T12:30Z", None),
+    }
+
+    # the API document names every status, and says what the reason holds
+    doc = await (await env.api.get("/api/v1/openapi.json")).json()
+    account = doc["components"]["schemas"]["AccountOut"]["properties"]
+    assert account["status"]["enum"] == [s.value for s in AccountStatus]
+    assert "USER_BANNED_IN_CHANNEL" in account["status_reason"]["description"]

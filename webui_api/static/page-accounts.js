@@ -14,12 +14,19 @@ async function fetchLimits() {
   }
 }
 
+// Statuses that last until a time: a flood wait, a day's rest, and the end @SpamBot gave.
+const UNTIL_SHOWN = ['cooldown', 'parked', 'restricted'];
+const FROZEN_UNTIL = /^frozen_until:(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})Z$/;
+
 function statusCell(account, lang) {
-  const until = account.status === 'cooldown' || account.status === 'parked' ? account.cooldown_until : null;
+  const until = UNTIL_SHOWN.includes(account.status) ? account.cooldown_until : null;
+  // A frozen account's reason carries the day Telegram deletes it unless an appeal is accepted.
+  const deadline = account.status === 'frozen' ? FROZEN_UNTIL.exec(account.status_reason ?? '') : null;
   return h('div', { class: 'status-cell' },
     badge('account', account.status),
     until ? h('small', {}, t('accounts.until', { time: formatDateTime(until, lang) })) : null,
-    account.status_reason ? h('small', { class: 'muted' }, account.status_reason) : null);
+    deadline ? h('small', {}, t('accounts.frozenDeadline', { time: formatDateTime(`${deadline[1]}:00Z`, lang) })) : null,
+    account.status_reason && !deadline ? h('small', { class: 'muted' }, account.status_reason) : null);
 }
 
 export async function renderAccounts(root, ctx) {

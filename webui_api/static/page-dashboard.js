@@ -7,7 +7,7 @@ import { t } from './i18n.js';
 import { badge, errorBox, link, pageHeader, section } from './ui.js';
 
 const ACTIVE_CAMPAIGNS = 'running,waiting,paused,scheduled';
-const ACCOUNT_STATUSES = ['active', 'cooldown', 'parked', 'unauthorized', 'banned', 'disabled'];
+const ACCOUNT_STATUSES = ['active', 'cooldown', 'parked', 'restricted', 'frozen', 'unauthorized', 'banned', 'disabled'];
 const OUTCOMES = ['invited', 'already_member', 'failed', 'skipped'];
 const TODAY = [...OUTCOMES, 'retry'];
 
