@@ -120,6 +120,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "admin.status.active": "active",
         "admin.status.cooldown": "resting",
         "admin.status.parked": "parked",
+        "admin.status.restricted": "restricted",
+        "admin.status.frozen": "frozen",
         "admin.status.unauthorized": "logged out",
         "admin.status.banned": "banned",
         "admin.status.disabled": "disabled",
@@ -160,6 +162,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "accounts.status.active": "active",
         "accounts.status.cooldown": "resting after a Telegram flood limit",
         "accounts.status.parked": "parked for a day after Telegram's spam limit (PEER_FLOOD)",
+        "accounts.status.restricted": (
+            "restricted by Telegram's anti-spam limits. It stopped inviting. Open @SpamBot in this "
+            "account's Telegram app to see until when (and to appeal); it is checked again every day"
+        ),
+        "accounts.status.frozen": (
+            "frozen by Telegram. It can no longer invite or read chats; only an appeal through "
+            "Telegram's app (the link it shows) can lift it"
+        ),
         "accounts.status.unauthorized": "logged out by Telegram — link it again with /link",
         "accounts.status.banned": "deactivated or banned by Telegram",
         "accounts.status.disabled": "disabled",
@@ -303,6 +313,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "reason.peer_flood": "Telegram's anti-spam limit hit this account; it rests for a day",
         "reason.network": "network error; it will be tried again",
         "reason.unknown": "unexpected error from Telegram",
+        "reason.not_added": "Telegram accepted the request, but they were not in the chat afterwards; send them the invite link",
+        "reason.add_failed": "Telegram could not add them, even through other accounts",
+        "reason.account_restricted": "the account is restricted by Telegram's anti-spam limits; another account takes over",
+        "reason.account_frozen": "the account is frozen by Telegram; another account takes over",
+        "reason.account_unauthorized": "the account's session ended; another account takes over",
+        "reason.account_banned": "the account is banned by Telegram; another account takes over",
+        "campaign.paused.chat_full": "the target chat cannot take more members (for a channel: admins may add at most 200)",
+        "campaigns.paused_notice": "Campaign «{campaign}» paused itself: {reason}. The people left are kept; resume it once the chat can take them, or start a campaign into another chat.",
+        "campaigns.paused_reason": "Paused: {reason}",
         "problem.campaign_name": "name: 1 to {max} characters",
         "problem.member_query": "q: at most {max} characters",
         "problem.last_seen": "{field}: one of {allowed}",
@@ -344,6 +363,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaign.warning.target_not_found": "None of your accounts can see this chat.",
         "campaign.warning.no_eligible_accounts": "None of your accounts may add people to this chat.",
         "campaign.warning.broadcast_200_cap": "Into a broadcast channel Telegram lets admins add only the first 200 members; the rest need the invite link.",
+        "campaign.warning.unreachable_people": (
+            "Some people have no username and were seen only by accounts that cannot invite here "
+            "(or were imported as bare ids): Telegram takes a person only as the inviting account saw "
+            "them. Collect their source with an eligible account (/parse), then check again."
+        ),
         "campaign.warning.broadcast_cap_too_small": "More people than a channel can take by adding: the rest need the invite link.",
         "error.not_found": "Not found.",
         "error.busy": "It is in use right now. Try again in a minute.",
@@ -363,11 +387,6 @@ CATALOG: dict[str, dict[str, str]] = {
             "a group over the last N days (days=30 by default).\n"
             "Without audience=, the people go to an audience named after the source.\n\n"
             "Examples:\n/parse @some_group\n/parse t.me/some_channel comments posts=50\n"
-        "campaign.warning.unreachable_people": (
-            "Some people have no username and were seen only by accounts that cannot invite here "
-            "(or were imported as bare ids): Telegram takes a person only as the inviting account saw "
-            "them. Collect their source with an eligible account (/parse), then check again."
-        ),
             "/parse @some_group authors days=7 speed=safe audience=\"Best chat\""
         ),
         "parse.invalid": "The collection was not started: {problem}.\n\nSend /parse alone to see how to write it.",
@@ -473,6 +492,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "audiences.import_line_value": "• line {line}: {problem} — «{value}»",
         "audiences.import_more": "…and {count} more.",
         "audiences.import_cancelled": "The import is cancelled.",
+        "audiences.import_unreachable": (
+            "{count} of them have an id but no username. Telegram accepts a person only as an "
+            "account has seen them, so an id alone cannot be invited: collect the group they came "
+            "from with one of your accounts (/parse) and they become reachable."
+        ),
         "import.problem.bad_username": "not a valid username",
         "import.problem.bad_user_id": "not a valid user id",
         "import.problem.no_user_id_or_username": "neither a user id nor a username",
@@ -492,11 +516,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "search.title": "Communities for «{keywords}», best first:",
         "search.item": "{n}. {title} {username} — {kind}\n   members: {members} · active commenters: {commenters} · score: {score}",
         "search.no_username": "(no public username)",
-        "audiences.import_unreachable": (
-            "{count} of them have an id but no username. Telegram accepts a person only as an "
-            "account has seen them, so an id alone cannot be invited: collect the group they came "
-            "from with one of your accounts (/parse) and they become reachable."
-        ),
         "search.kind.group": "group",
         "search.kind.megagroup": "supergroup",
         "search.kind.channel": "channel with comments",
@@ -529,6 +548,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "preflight.eligible_none": "Will invite: none of your accounts",
         "preflight.unchecked": "Busy now, they check the chat themselves when they begin ({count}): {accounts}",
         "preflight.excluded": "Left out:",
+        "preflight.unreachable": "Nobody can reach: {count} (see the warning below)",
         "preflight.counts": "Already in the chat: {already}\nInvited before: {before}\nOpted out: {opted}\nTo invite: {to_invite}",
         "preflight.days": "Days to finish at the daily limits: about {days}",
         "preflight.days_never": "These accounts cannot finish it: each adds at most {cap} people into one chat.",
@@ -548,7 +568,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaigns.chat_unknown": "Chat: {target}",
         "campaigns.kind.group": "basic group",
         "campaigns.kind.megagroup": "supergroup",
-        "preflight.unreachable": "Nobody can reach: {count} (see the warning below)",
         "campaigns.kind.channel": "channel",
         "campaigns.status": "Status: {status}",
         "campaigns.waiting": "Waiting: {reason}",
@@ -592,6 +611,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "daily.attempts": "Invite attempts: {total}",
         "daily.outcome.invited": "invited",
         "daily.outcome.already_member": "already in the chat",
+        "daily.outcome.unconfirmed": "accepted, membership check pending",
         "daily.outcome.failed": "failed",
         "daily.outcome.skipped": "skipped",
         "daily.outcome.retry": "to be tried again",
@@ -738,6 +758,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "admin.status.active": "активен",
         "admin.status.cooldown": "отдыхает",
         "admin.status.parked": "на стоянке",
+        "admin.status.restricted": "ограничен",
+        "admin.status.frozen": "заморожен",
         "admin.status.unauthorized": "вышел из сессии",
         "admin.status.banned": "забанен",
         "admin.status.disabled": "отключён",
@@ -776,6 +798,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "accounts.status.active": "активен",
         "accounts.status.cooldown": "отдыхает после ограничения Telegram (flood wait)",
         "accounts.status.parked": "отложен на сутки после антиспам-ограничения Telegram (PEER_FLOOD)",
+        "accounts.status.restricted": (
+            "ограничен антиспам-системой Telegram и перестал приглашать. Откройте @SpamBot в "
+            "приложении Telegram этого аккаунта, чтобы узнать срок (и подать апелляцию); проверка — раз в сутки"
+        ),
+        "accounts.status.frozen": (
+            "заморожен Telegram: он больше не может приглашать и читать чаты; снять заморозку "
+            "можно только апелляцией через приложение Telegram (ссылку покажет оно)"
+        ),
         "accounts.status.unauthorized": "сессия завершена Telegram — подключите его снова через /link",
         "accounts.status.banned": "деактивирован или заблокирован Telegram",
         "accounts.status.disabled": "отключён",
@@ -918,6 +948,15 @@ CATALOG: dict[str, dict[str, str]] = {
         "reason.peer_flood": "антиспам-ограничение Telegram; аккаунт отдыхает сутки",
         "reason.network": "ошибка сети; попробуем ещё раз",
         "reason.unknown": "неожиданная ошибка Telegram",
+        "reason.not_added": "Telegram принял запрос, но человека в чате так и не оказалось; отправьте ему ссылку-приглашение",
+        "reason.add_failed": "Telegram не смог добавить человека, в том числе через другие аккаунты",
+        "reason.account_restricted": "аккаунт ограничен антиспам-системой Telegram; продолжит другой аккаунт",
+        "reason.account_frozen": "аккаунт заморожен Telegram; продолжит другой аккаунт",
+        "reason.account_unauthorized": "сессия аккаунта завершена; продолжит другой аккаунт",
+        "reason.account_banned": "аккаунт заблокирован Telegram; продолжит другой аккаунт",
+        "campaign.paused.chat_full": "целевой чат больше не принимает участников (в канал админы могут добавить не больше 200)",
+        "campaigns.paused_notice": "Кампания «{campaign}» приостановилась сама: {reason}. Оставшиеся люди сохранены; продолжите, когда чат сможет их принять, или запустите кампанию в другой чат.",
+        "campaigns.paused_reason": "Пауза: {reason}",
         "problem.campaign_name": "название: от 1 до {max} символов",
         "problem.member_query": "q: не больше {max} символов",
         "problem.last_seen": "{field}: одно из {allowed}",
@@ -959,6 +998,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaign.warning.target_not_found": "Ни один из ваших аккаунтов не видит этот чат.",
         "campaign.warning.no_eligible_accounts": "Ни один из ваших аккаунтов не может добавлять людей в этот чат.",
         "campaign.warning.broadcast_200_cap": "В канал Telegram разрешает админам добавить только первые 200 подписчиков; остальным нужна ссылка-приглашение.",
+        "campaign.warning.unreachable_people": (
+            "У части людей нет username, и их видели только аккаунты, которые не могут приглашать сюда "
+            "(или они импортированы одними id): Telegram принимает человека только так, как его видел "
+            "приглашающий аккаунт. Соберите их источник подходящим аккаунтом (/parse) и проверьте снова."
+        ),
         "campaign.warning.broadcast_cap_too_small": "Людей больше, чем канал примет добавлением: остальным нужна ссылка-приглашение.",
         "error.not_found": "Не найдено.",
         "error.busy": "Сейчас это занято другой операцией. Попробуйте через минуту.",
@@ -998,11 +1042,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "task.state.running": "идёт",
         "task.state.paused": "на паузе",
         "task.state.done": "завершён",
-        "campaign.warning.unreachable_people": (
-            "У части людей нет username, и их видели только аккаунты, которые не могут приглашать сюда "
-            "(или они импортированы одними id): Telegram принимает человека только так, как его видел "
-            "приглашающий аккаунт. Соберите их источник подходящим аккаунтом (/parse) и проверьте снова."
-        ),
         "task.state.failed": "не удался",
         "task.state.cancelled": "отменён",
         "task.queued_hint": "Начнётся, как только освободятся обработчик и один из ваших аккаунтов (приоритет: {priority}, скорость: {speed}).",
@@ -1085,6 +1124,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "audiences.import_line_value": "• строка {line}: {problem} — «{value}»",
         "audiences.import_more": "…и ещё {count}.",
         "audiences.import_cancelled": "Импорт отменён.",
+        "audiences.import_unreachable": (
+            "У {count} из них есть id, но нет username. Telegram принимает человека только так, как "
+            "его видел аккаунт, поэтому по одному id пригласить нельзя: соберите группу, откуда они, "
+            "одним из ваших аккаунтов (/parse), и они станут доступны."
+        ),
         "import.problem.bad_username": "неверный username",
         "import.problem.bad_user_id": "неверный id пользователя",
         "import.problem.no_user_id_or_username": "нет ни id пользователя, ни username",
@@ -1124,11 +1168,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaign_new.ask_hours": "Шаг 4 из 4: в какие часы можно приглашать? Нажмите «В любое время» или отправьте часы по UTC, например 9-21.",
         "campaign_new.any_time": "🕐 В любое время",
         "campaign_new.bad_input": "Не получилось: {problem}. Попробуйте ещё раз или /cancel.",
-        "audiences.import_unreachable": (
-            "У {count} из них есть id, но нет username. Telegram принимает человека только так, как "
-            "его видел аккаунт, поэтому по одному id пригласить нельзя: соберите группу, откуда они, "
-            "одним из ваших аккаунтов (/parse), и они станут доступны."
-        ),
         "campaign_new.failed": "Кампания не создана: {problem}. Отправьте /campaign_new, чтобы попробовать снова.",
         "campaign_new.checking": "«{name}» сохранена как черновик. Проверяю чат вашими аккаунтами…",
         "campaign_new.target_again": "Этот чат не подходит: {problem}. Отправьте другой или /cancel.",
@@ -1140,6 +1179,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "preflight.eligible_none": "Будут приглашать: ни один из ваших аккаунтов",
         "preflight.unchecked": "Сейчас заняты, проверят чат сами, когда начнут ({count}): {accounts}",
         "preflight.excluded": "Не участвуют:",
+        "preflight.unreachable": "Недоступны никому: {count} (см. предупреждение ниже)",
         "preflight.counts": "Уже в чате: {already}\nПриглашались раньше: {before}\nОтказались от приглашений: {opted}\nПригласить: {to_invite}",
         "preflight.days": "Дней до завершения при дневных лимитах: около {days}",
         "preflight.days_never": "Этим аккаунтам не закончить: каждый добавляет в один чат не больше {cap} человек.",
@@ -1179,7 +1219,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaigns.report": "📊 Отчёт",
         "campaigns.card": "🔄 Обновить",
         "campaigns.checking": "Проверяю чат кампании «{name}» вашими аккаунтами…",
-        "preflight.unreachable": "Недоступны никому: {count} (см. предупреждение ниже)",
         "campaigns.cannot": "Нельзя: {problem}.",
         "campaigns.cannot_now": "Нельзя: кампания {status}.",
         "campaigns.kept": "Оставлена черновиком: она в /campaigns.",
@@ -1203,6 +1242,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "daily.attempts": "Попыток пригласить: {total}",
         "daily.outcome.invited": "приглашено",
         "daily.outcome.already_member": "уже в чате",
+        "daily.outcome.unconfirmed": "приняты, ждут проверки участия",
         "daily.outcome.failed": "ошибки",
         "daily.outcome.skipped": "пропущено",
         "daily.outcome.retry": "будут повторены",

@@ -35,15 +35,16 @@ _PATTERNS = {cls: pattern for pattern, cls in rpcerrorlist.rpc_errors_re}
 
 
 def rpc_name(exc: BaseException) -> str:
-    """Telegram's name of the error: Telethon keeps it only in the class name
-    (`AuthKeyUnregisteredError` → `AUTH_KEY_UNREGISTERED`); generic classes keep `.message`."""
+    """Telegram's name of the error, verbatim: Telethon keeps it only in the class
+    (`AuthKeyUnregisteredError` → `AUTH_KEY_UNREGISTERED`), with the number of the patterned
+    ones (`FloodWaitError(seconds=30)` → `FLOOD_WAIT_30`); generic classes keep `.message`."""
     cls = type(exc)
-    if cls.__module__.endswith("rpcerrorlist"):
     pattern = _PATTERNS.get(cls)
     if pattern is not None:
         captured = next((v for k, v in vars(exc).items() if k != "code" and isinstance(v, int)), None)
         if captured is not None:
             return pattern.replace("(\\d+)", str(captured))
+    if cls.__module__.endswith("rpcerrorlist"):
         return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__.removesuffix("Error")).upper()
     return str(getattr(exc, "message", "") or cls.__name__)
 
