@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.errors import InvalidInput
 from core.limits import InviteLimits, days_to_finish
@@ -92,6 +92,14 @@ def in_active_hours(now: datetime, from_hour: int | None, to_hour: int | None) -
     if from_hour < to_hour:
         return from_hour <= hour < to_hour
     return hour >= from_hour or hour < to_hour
+
+
+def next_active_start(now: datetime, from_hour: int | None, to_hour: int | None) -> datetime:
+    """When the daily active hours next begin (now, when they already have)."""
+    if in_active_hours(now, from_hour, to_hour) or from_hour is None:
+        return now
+    start = now.replace(hour=from_hour, minute=0, second=0, microsecond=0)
+    return start if start > now else start + timedelta(days=1)
 
 
 # --- targets -------------------------------------------------------------------------------
@@ -349,6 +357,7 @@ class TargetChat:
     kind: str  # "group" (basic), "megagroup" or "channel" (broadcast)
     title: str
     username: str | None
+    access_hash: int | None = None  # of the account that resolved it (channels only)
 
 
 @dataclass(frozen=True, slots=True)

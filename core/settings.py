@@ -207,6 +207,9 @@ class Settings(BaseSettings):
     invite_pause_max_s: int = Field(default=900, ge=1)
     flood_buffer_s: int = Field(default=60, ge=0)
     peer_flood_park_s: int = Field(default=86400, ge=60)
+    # Usernames one account resolves per hour for invites (people imported by username):
+    # Telegram documents no rate, and bursts are known to earn flood waits of many hours.
+    username_resolves_per_hour: int = Field(default=20, ge=1, le=200)
 
     # --- operations ----------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -375,6 +375,49 @@ class InviteDal:
         by_name, nobody = found.pop("username", 0), found.pop("nobody", 0)
         return by_name, {int(k): n for k, n in found.items()}, nobody
 
+    async def account_chat(self, account_id: int, chat_id: int) -> TargetChat | None:
+        """The chat as this account resolved it before (with its own access hash)."""
+        row = (await self.session.execute(
+            text("""SELECT chat_id, kind, title, username, access_hash FROM account_chats
+                     WHERE account_id = :a AND chat_id = :c"""),
+            {"a": account_id, "c": chat_id},
+        )).one_or_none()
+        return TargetChat(row.chat_id, row.kind, row.title, row.username, row.access_hash) if row else None
+
+    async def save_account_chat(self, account_id: int, chat: TargetChat) -> None:
+        await self.session.execute(
+            text("""INSERT INTO account_chats (account_id, chat_id, access_hash, kind, title, username)
+                    VALUES (:a, :c, :h, :k, :t, :u)
+                    ON CONFLICT (account_id, chat_id) DO UPDATE
+                       SET access_hash = EXCLUDED.access_hash, kind = EXCLUDED.kind, title = EXCLUDED.title,
+                           username = EXCLUDED.username, resolved_at = now()"""),
+            {"a": account_id, "c": chat.chat_id, "h": chat.access_hash, "k": chat.kind,
+             "t": chat.title[:256], "u": chat.username},
+        )
+
+    async def to_invite(self, campaign_id: int) -> bool:
+        """Whether anyone of the campaign may be claimed now (or resolved by username)."""
+        return bool(await self.session.scalar(
+            text("""SELECT EXISTS (SELECT 1 FROM campaign_targets
+                                    WHERE campaign_id = :id AND state = 'pending'
+                                      AND (not_before IS NULL OR not_before <= clock_timestamp()))"""),
+            {"id": campaign_id},
+        ))
+
+    async def to_check(self, campaign_id: int, account_id: int, quarantine_s: float, confirm_after_s: float) -> bool:
+        """Whether a lapsed or unconfirmed invite this account may check is waiting."""
+        return bool(await self.session.scalar(
+            text("""SELECT EXISTS (
+                        SELECT 1 FROM campaign_targets
+                         WHERE campaign_id = :c
+                           AND ((state = 'sending'
+                                 AND claimed_until + make_interval(secs => :q) < clock_timestamp())
+                                OR (state = 'unconfirmed'
+                                    AND updated_at + make_interval(secs => :a) < clock_timestamp()))
+                           AND (seen_by_account_id IS NULL OR seen_by_account_id = :acc OR username IS NOT NULL))"""),
+            {"c": campaign_id, "q": quarantine_s, "a": confirm_after_s, "acc": account_id},
+        ))
+
     async def get_campaign(self, campaign_id: int) -> CampaignRow | None:
         row = (await self.session.execute(
             text(f"SELECT {_CAMPAIGN_COLS} FROM campaigns WHERE id = :id"), {"id": campaign_id}

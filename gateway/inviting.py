@@ -52,7 +52,12 @@ class Inviter:
             raise tg.NoAccess("CHANNEL_FORBIDDEN")
         self._channels[channel.id] = channel.access_hash
         kind = "channel" if channel.broadcast else "megagroup"
-        return cg.TargetChat(channel.id, kind, channel.title, channel.username)
+        return cg.TargetChat(channel.id, kind, channel.title, channel.username, channel.access_hash)
+
+    def use(self, chat: cg.TargetChat) -> None:
+        """Address a chat this account resolved before (its access hash was kept)."""
+        if chat.access_hash is not None:
+            self._channels[chat.chat_id] = chat.access_hash
 
     def _channel(self, chat: cg.TargetChat) -> types.InputChannel:
         access_hash = self._channels.get(chat.chat_id)

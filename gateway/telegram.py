@@ -82,15 +82,19 @@ class TelegramGateway:
 
     @contextlib.asynccontextmanager
     async def account(
-        self, session: str, *, remember_entities: bool = True
+        self, session: str, *, remember_entities: bool = True, receive_updates: bool = False
     ) -> AsyncIterator[AccountClient]:
         """A connected client of a linked account (use inside its lease).
 
         `remember_entities=False` for bulk reading: Telethon would otherwise keep every user
         it is shown in the session's memory, which the collectors never read back (they
         build their input peers themselves) and which grows with each page.
+        Updates are off (invokeWithoutUpdates): Telegram then sends the connection none,
+        which nobody reading or inviting would read; only logins (`qr_login`) need them.
         """
         client = self.factory(session)
+        if not receive_updates:
+            await client.set_receive_updates(False)
         if not remember_entities:
             client.session.process_entities = forget_entities  # type: ignore[method-assign]
         try:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -69,11 +69,15 @@ class InviteConfig:
     confirm_after_s: float = 0.0  # an unconfirmed invite is checked this long after the call
     retry_after_s: int = 3600  # a retryable failure is tried again after this long
     max_attempts: int = 3
-    concurrency: int = 8  # accounts worked on at once by one process
-    inline_wait_s: float = 2.0  # shorter pauses are waited out under the lease
+    concurrency: int = 500  # accounts one process holds at once (most of them waiting)
+    active: int = 8  # of those, accounts talking to Telegram at once
+    inline_wait_s: float = 2.0  # shorter pauses are waited out inside the pass
+    # A wait shorter than this (the pause between two invites) keeps the lease and the
+    # connection: connecting again costs Telegram five requests and reads as a new session.
+    hold_s: float = 1800.0
     idle_retry_s: float = 30.0  # an account with nothing to do is looked at again after this
     stop_grace_s: float = 10.0  # SIGTERM: in-flight invites get this long to finish
-    resolve_per_pass: int = 20  # usernames resolved by one account before it invites
+    resolve_per_hour: int = 20  # usernames one account resolves per hour (USERNAME_RESOLVES_PER_HOUR)
 
 
 # Telegram's clock and the database's may differ by this much when a join date is compared
@@ -133,7 +137,11 @@ class InviteEngine:
         self._resume_at: dict[int, datetime] = {}
         self._pauses: dict[int, int] = {}
         self._not_eligible: set[tuple[int, int]] = set()  # (campaign, account)
+        self._rights_checked: set[tuple[int, int]] = set()  # (campaign, account) that may invite
         self._unknown_streak: dict[int, int] = {}  # account → unknown errors in a row
+        self._resolved: dict[int, deque[float]] = {}  # account → loop times of its username resolves
+        self._active = asyncio.Semaphore(config.active)
+        self._stop = asyncio.Event()
         self.closing = False
         self.stats: dict[str, int] = {}
 
@@ -155,9 +163,51 @@ class InviteEngine:
                     continue
                 if self._resume_at.get(account.id, now) > now:
                     continue
-                task = asyncio.create_task(self.run_account(account), name=f"invite-{account.id}")
+                rows = [c for c in campaigns if c.workspace_id == workspace_id]
+                if not await self._has_work_now(account, rows, now):
+                    continue  # decided without connecting; `_resume_at` says when to look again
+                task = asyncio.create_task(self.run_account(account, hold=True), name=f"invite-{account.id}")
                 self._tasks[account.id] = task
                 task.add_done_callback(lambda _t, a=account.id: self._tasks.pop(a, None))
+
+    async def _has_work_now(self, account: AccountDTO, rows: list[CampaignRow], now: datetime) -> bool:
+        """Whether the account may do something for a campaign now — checked in the database
+        alone, so an account that waits (a pause, the active hours, its quota, nobody to
+        invite) is not connected to Telegram only to find that out. When it may not, its
+        next look is set to the earliest moment that can change."""
+        soon = now + timedelta(seconds=self.config.idle_retry_s)  # nothing to do yet: look again
+        next_look: datetime | None = None
+        async with open_dal(self.sessionmaker) as dal:
+            invites = InviteDal(dal.session)
+            for row in rows:
+                if (row.id, account.id) in self._not_eligible or row.target_chat_id is None:
+                    continue
+                eligible = cg.eligible_ids(row.preflight)
+                if eligible is not None and account.id not in eligible | cg.unchecked_ids(row.preflight):
+                    self._not_eligible.add((row.id, account.id))
+                    continue
+                if await invites.to_check(row.id, account.id, self.config.quarantine_s, self.config.confirm_after_s):
+                    return True  # membership checks spend no quota
+                if not cg.in_active_hours(now, row.active_from_hour, row.active_to_hour):
+                    starts = cg.next_active_start(now, row.active_from_hour, row.active_to_hour)
+                    next_look = starts if next_look is None else min(next_look, starts)
+                    continue
+                limits = await effective_limits(dal, campaign_limits(row.limits, self.config.limits))
+                usage = await invites.usage(account.id, row.target_chat_id, day_start(now))
+                pause = self._pauses.setdefault(account.id, self._draw(limits))
+                verdict = may_invite(limits, usage, now, pause)
+                if not verdict.allowed:
+                    if verdict.reason == "chat_lifetime_cap":
+                        self._not_eligible.add((row.id, account.id))
+                    elif verdict.not_before is not None:
+                        next_look = verdict.not_before if next_look is None else min(next_look, verdict.not_before)
+                    continue
+                if await invites.to_invite(row.id):
+                    return True
+                next_look = soon if next_look is None else min(next_look, soon)
+            await dal.rollback()
+        self._resume_at[account.id] = next_look or soon
+        return False
 
     async def _accounts(self, workspace_id: int) -> list[AccountDTO]:
         async with open_dal(self.sessionmaker) as dal:
@@ -170,6 +220,7 @@ class InviteEngine:
     async def close(self) -> None:
         """SIGTERM: in-flight invites finish and are recorded; claims not yet sent go back."""
         self.closing = True
+        self._stop.set()  # accounts waiting out a pause let go of their lease at once
         tasks = list(self._tasks.values())
         if not tasks:
             return
@@ -181,12 +232,31 @@ class InviteEngine:
                 await task
 
     # --- one account ------------------------------------------------------------------------
-    async def run_account(self, account: AccountDTO) -> str:
-        """Work with one account until it has nothing to do now; returns why it stopped."""
+    async def run_account(self, account: AccountDTO, *, hold: bool = False) -> str:
+        """Work with one account until it has nothing to do now; returns why it stopped.
+
+        With `hold`, a wait shorter than `hold_s` (the pause between two invites) is spent
+        holding the lease and the one connected client, then the account works again: an
+        account is connected once per stretch of work, not once per invite.
+        """
         try:
             async with leased_client(leases=self.leases, sessionmaker=self.sessionmaker, service=self.service,
                                      gateway=self.gateway, account=account) as (lease, client):
-                return await self._work(account, lease, Inviter(client))
+                inviter = Inviter(client)
+                while True:
+                    async with self._active:
+                        outcome = await self._work(account, lease, inviter)
+                    if not hold or outcome != "waiting" or self.closing:
+                        return outcome
+                    wait = (self._resume_at[account.id] - datetime.now(UTC)).total_seconds()
+                    if wait > self.config.hold_s:
+                        return outcome
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), max(wait, 0.0))
+                    fresh = await self._fresh(account)
+                    if self.closing or fresh is None or not can_work(fresh, datetime.now(UTC)):
+                        return "stopped"
+                    account = fresh
         except (AccountBusy, LeaseLost):
             return "busy"
         except _StopAccount as exc:
@@ -209,6 +279,11 @@ class InviteEngine:
             self._resume_at[account.id] = datetime.now(UTC) + timedelta(seconds=self.config.idle_retry_s)
             return "transient"
 
+    async def _fresh(self, account: AccountDTO) -> AccountDTO | None:
+        """The account as it is now (the owner may have disabled it during a pause)."""
+        async with open_dal(self.sessionmaker) as dal:
+            return await dal.get_account(account.workspace_id, account.id)
+
     async def _work(self, account: AccountDTO, lease: Lease, inviter: Inviter) -> str:
         async with self.sessionmaker() as session:
             campaigns = await InviteDal(session).working_campaigns(account.workspace_id)
@@ -226,10 +301,11 @@ class InviteEngine:
                 next_look = resume if next_look is None else min(next_look, resume)
             if self.closing:
                 return "stopped"
-        self._resume_at[account.id] = next_look or (
-            datetime.now(UTC) + timedelta(seconds=self.config.idle_retry_s)
-        )
-        return "idle"
+        if next_look is None:  # nothing more to do for now
+            self._resume_at[account.id] = datetime.now(UTC) + timedelta(seconds=self.config.idle_retry_s)
+            return "idle"
+        self._resume_at[account.id] = next_look
+        return "waiting"  # a limit says when: the pause between invites, the day's quota
 
     async def _campaign_pass(
         self, account: AccountDTO, lease: Lease, inviter: Inviter, row: CampaignRow
@@ -256,21 +332,22 @@ class InviteEngine:
         return resume
 
     async def _prepare(self, account: AccountDTO, row: CampaignRow, inviter: Inviter) -> _Work | None:
-        try:
-            chat = await inviter.resolve_target(row.target_ref)
-        except (tg.SourceNotFound, tg.NoAccess, tg.NotAGroup):
-            self._not_eligible.add((row.id, account.id))
-            return None
         eligible = cg.eligible_ids(row.preflight)
         unchecked = cg.unchecked_ids(row.preflight)
         if eligible is not None and account.id not in eligible | unchecked:
             self._not_eligible.add((row.id, account.id))
             return None
-        if eligible is None or account.id in unchecked:
+        try:
+            chat = await self._target(account, row, inviter)
+        except (tg.SourceNotFound, tg.NoAccess, tg.NotAGroup):
+            self._not_eligible.add((row.id, account.id))
+            return None
+        if (eligible is None or account.id in unchecked) and (row.id, account.id) not in self._rights_checked:
             rights = await inviter.my_rights(chat)
             if not rights.may_invite:
                 self._not_eligible.add((row.id, account.id))
                 return None
+            self._rights_checked.add((row.id, account.id))
         async with open_dal(self.sessionmaker) as dal:
             usage = await dal.usage(account.id, chat.chat_id, day_start(datetime.now(UTC)))
             # Read on every pass: an admin's new maximums apply without a restart.
@@ -281,6 +358,23 @@ class InviteEngine:
             self._pauses[account.id] = self._draw(limits)
         reachable = sorted(eligible | unchecked)
         return _Work(chat, row, limits, usage, reachable)
+
+    async def _target(self, account: AccountDTO, row: CampaignRow, inviter: Inviter) -> cg.TargetChat:
+        """The campaign's chat as this account addresses it: resolved once per account and
+        kept (`account_chats`) — access hashes are per account, and resolving a username on
+        every pass is what earns hours-long flood waits (research: FLOOD_WAIT of 3–20 h)."""
+        assert row.target_chat_id is not None
+        async with self.sessionmaker() as session:
+            chat = await InviteDal(session).account_chat(account.id, row.target_chat_id)
+        if chat is None:
+            chat = await inviter.resolve_target(row.target_ref)
+            if chat.chat_id != row.target_chat_id:
+                # The username now names another chat: never invite anyone there.
+                raise tg.NoAccess("TARGET_CHANGED")
+            async with self.sessionmaker() as session, session.begin():
+                await InviteDal(session).save_account_chat(account.id, chat)
+        inviter.use(chat)
+        return chat
 
     def _draw(self, limits: InviteLimits) -> int:
         return int(draw_pause(limits, self._rng) * self.config.pause_scale)
@@ -547,11 +641,21 @@ class InviteEngine:
     # --- people known by username only --------------------------------------------------------
     async def resolve_names(self, account: AccountDTO, inviter: Inviter, work: _Work) -> int:
         """Give username-only targets their id, as this account sees them (so it can invite
-        them with its own access hash). A few per pass: resolving is rate-limited by Telegram."""
+        them with its own access hash), at `resolve_per_hour` at most: Telegram documents no
+        rate for contacts.resolveUsername, Telethon warns of flood waits after about 50 in a
+        short time, and waits of many hours are reported — so a conservative pace."""
+        now = asyncio.get_running_loop().time()
+        done = self._resolved.setdefault(account.id, deque())
+        while done and done[0] < now - 3600:
+            done.popleft()
+        budget = self.config.resolve_per_hour - len(done)
+        if budget <= 0:
+            return 0
         async with self.sessionmaker() as session, session.begin():
             dal = InviteDal(session)
-            rows = await dal.unresolved(work.row.id, self.config.resolve_per_pass)
+            rows = await dal.unresolved(work.row.id, budget)
             for target_id, username in rows:
+                done.append(now)
                 person = await inviter.resolve_person(username)
                 if person is None:
                     await dal.skip_target(target_id, Reason.USER_NOT_FOUND.value)

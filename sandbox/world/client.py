@@ -55,6 +55,8 @@ class _WorldSender(MTProtoSender):
         )
         self._session = client.session
         """Says which data centre to connect to (Telethon's `_switch_dc` changes it)."""
+        self._client = client
+        """Whether it wants updates (`receive_updates`) is read when connecting."""
         self._in_flight: set[asyncio.Task[None]] = set()
         self._updates_task: asyncio.Task[None] | None = None
         self._loss: ConnectionError | None = None
@@ -87,7 +89,11 @@ class _WorldSender(MTProtoSender):
         loop = asyncio.get_running_loop()
         # A pending future: Telethon's keepalive loop waits on it between pings.
         self._MTProtoSender__disconnected = loop.create_future()
-        self._updates_task = loop.create_task(self._pump_updates())
+        # A client made with receive_updates=False wraps its first request in
+        # invokeWithoutUpdates (core.telegram.org/method/invokeWithoutUpdates): Telegram
+        # then sends it no updates, so there is nothing to poll for.
+        if not getattr(self._client, "_no_updates", False):
+            self._updates_task = loop.create_task(self._pump_updates())
         return True
 
     def is_connected(self) -> bool:
