@@ -14,9 +14,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.lists import add_page_buttons
 from core.accounts import account_label
-from core.pagination import Page
 from core.dto import AccountDTO, AccountStatus
 from core.i18n import t
+from core.pagination import Page
 from core.spambot import frozen_deadline
 
 PAGE_SIZE = 10

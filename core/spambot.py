@@ -207,10 +207,11 @@ StatusChange = tuple[AccountStatus, str | None, datetime | None]
 
 
 def status_after_checks(
-    account: AccountDTO, freeze: Freeze | None, spam: SpamReading | None, *, frozen_error: bool = False
+    account: AccountDTO, freeze: Freeze | None, spam: SpamReading | None, *, frozen_error: str | None = None
 ) -> StatusChange | None:
     """The status the health check's answers give the account, with reason and until
-    (None: no change). `frozen_error`: Telegram answered a FROZEN_* error to the check.
+    (None: no change). `frozen_error`: the FROZEN_* error Telegram answered the check with
+    (a frozen account keeps the reason it has, which may name its deletion date).
 
     A freeze wins over everything; a frozen account without freeze fields is active again.
     @SpamBot's FREE ends `parked` and `restricted`; LIMITED makes the account `restricted`
@@ -220,7 +221,8 @@ def status_after_checks(
     if freeze is not None:
         return AccountStatus.FROZEN, frozen_reason(freeze), None
     if frozen_error:
-        return AccountStatus.FROZEN, FROZEN_REASON, None
+        keep = account.status is AccountStatus.FROZEN and account.status_reason
+        return AccountStatus.FROZEN, (account.status_reason if keep else frozen_error), None
     if account.status is AccountStatus.FROZEN:
         return AccountStatus.ACTIVE, None, None
     if spam is None or account.status not in (AccountStatus.PARKED, AccountStatus.RESTRICTED):

@@ -239,6 +239,14 @@ async def test_frozen_account_is_recognised_and_active_again_when_lifted(
     assert all(a.status is AccountStatus.ACTIVE and a.status_reason is None for a in accounts.values())
     assert [n["status"] for n in await _notices(redis)] == ["frozen", "active", "active"]
 
+    # Telegram refuses the check itself with FROZEN_METHOD_INVALID (Telethon's connect() reads
+    # the account first): the error alone freezes the account
+    world.add_fault("GetUsersRequest", "FROZEN_METHOD_INVALID", 1, account=fine)
+    assert await _round(sessionmaker, settings, redis, gateway) == {"active": 1, "frozen": 1}
+    refused = (await _accounts(sessionmaker))[fine]
+    assert (refused.status, refused.status_reason) == (AccountStatus.FROZEN, "FROZEN_METHOD_INVALID")
+    assert [c.error for c in world.calls("GetUsersRequest") if c.account == fine][-1] == "FROZEN_METHOD_INVALID"
+
 
 async def _age_last_check(sessionmaker, account_id: int, *, hours: int) -> None:  # type: ignore[no-untyped-def]
     async with sessionmaker() as s, s.begin():

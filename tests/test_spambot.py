@@ -42,9 +42,9 @@ def test_free(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "until"),
     [
-        ("I’m afraid some Telegram users found your messages annoying and forwarded them to our team. "
+        (("I’m afraid some Telegram users found your messages annoying and forwarded them to our team. "
          "The moderators have confirmed the report and your account is now limited until "
-         "20 Jun 2026, 11:49 UTC.", datetime(2026, 6, 20, 11, 49, tzinfo=UTC)),
+         "20 Jun 2026, 11:49 UTC."), datetime(2026, 6, 20, 11, 49, tzinfo=UTC)),
         ("Your account is now limited until 3 October 2026.", datetime(2026, 10, 3, tzinfo=UTC)),
         ("your account is now limited until Jan 12, 2027 09:05 UTC", datetime(2027, 1, 12, 9, 5, tzinfo=UTC)),
         ("your account is now limited until 2027-01-12.", datetime(2027, 1, 12, tzinfo=UTC)),
@@ -60,10 +60,10 @@ def test_limited_until_a_date(text: str, until: datetime) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "I’m afraid some Telegram users found your messages annoying and forwarded them to our team. "
-        "Unfortunately, your account is now limited.",
-        "Your account was blocked for violations of the Telegram Terms of Service based on user "
-        "reports confirmed by our moderators.",
+        ("I’m afraid some Telegram users found your messages annoying and forwarded them to our team. "
+        "Unfortunately, your account is now limited."),
+        ("Your account was blocked for violations of the Telegram Terms of Service based on user "
+        "reports confirmed by our moderators."),
         "Ваш аккаунт временно ограничен:",
         # a date that is not a date: limited, with no end read
         "your account is now limited until 31 Feb 2027, 10:00 UTC.",
@@ -80,9 +80,9 @@ def test_limited_without_a_readable_end(text: str) -> None:
         None,
         "",
         # several projects read this one as a warning about the number's country, not a limit
-        "Unfortunately, some phone numbers may trigger a harsh response from our anti-spam systems. "
+        ("Unfortunately, some phone numbers may trigger a harsh response from our anti-spam systems. "
         "If you think this is the case with you, you can submit a complaint to our moderators or "
-        "subscribe to Telegram Premium to get less strict limits.",
+        "subscribe to Telegram Premium to get less strict limits."),
         "Hello! Choose an option below.",
     ],
 )
@@ -153,6 +153,9 @@ def test_status_after_checks() -> None:
         AccountStatus.FROZEN, "frozen_until:2027-03-01T12:30Z", None)
     assert status_after_checks(_account(AccountStatus.ACTIVE), Freeze(NOW, None, None), None) == (
         AccountStatus.FROZEN, "FROZEN_METHOD_INVALID", None)
-    assert status_after_checks(_account(AccountStatus.ACTIVE), None, None, frozen_error=True) == (
+    assert status_after_checks(_account(AccountStatus.ACTIVE), None, None, frozen_error="FROZEN_METHOD_INVALID") == (
         AccountStatus.FROZEN, "FROZEN_METHOD_INVALID", None)
+    frozen = _account(AccountStatus.FROZEN, reason="frozen_until:2027-03-01T12:30Z")
+    assert status_after_checks(frozen, None, None, frozen_error="FROZEN_PARTICIPANT_MISSING") == (
+        AccountStatus.FROZEN, "frozen_until:2027-03-01T12:30Z", None)
     assert status_after_checks(_account(AccountStatus.FROZEN), None, None) == (AccountStatus.ACTIVE, None, None)

@@ -97,18 +97,10 @@ async def _check(
     if session is not None:
         try:
             async with gateway.account(session) as client:
-                frozen_error = False
-                try:
-                    await client.me()
-                except tg.TelegramError as exc:
-                    # "When receiving a FROZEN_METHOD_INVALID, clients should invoke
-                    # help.getAppConfig" (core.telegram.org/api/auth, Frozen accounts).
-                    if refusal_of(exc.rpc).status is not AccountStatus.FROZEN:
-                        raise
-                    frozen_error = True
+                await client.me()
                 freeze = await client.freeze_info()
                 spam = None
-                if ask_spambot and freeze is None and not frozen_error:
+                if ask_spambot and freeze is None:
                     spam = await _ask_spambot(client, account)
         except tg.AccountUnauthorized as exc:
             status, reason = AccountStatus.UNAUTHORIZED, exc.rpc
@@ -125,11 +117,21 @@ async def _check(
         except tg.AuthKeyDuplicated:
             log.error("session used by two connections despite the lease", account_id=account.id)
             return "duplicated"
-        except (tg.TelegramError, ConnectionError, OSError) as exc:
+        except tg.TelegramError as exc:
+            # Telethon's connect() reads the account itself (users.getUsers) before anything
+            # else, so a refusal of a frozen account arrives here, with no client left to ask
+            # help.getAppConfig (core.telegram.org/api/auth, Frozen accounts): the error
+            # alone says frozen.
+            if refusal_of(exc.rpc).status is not AccountStatus.FROZEN:
+                log.warning("account check failed", account_id=account.id, error=exc.rpc or type(exc).__name__)
+                return "error"
+            status, reason, until = status_after_checks(account, None, None, frozen_error=exc.rpc) or (
+                AccountStatus.FROZEN, exc.rpc, None)
+        except (ConnectionError, OSError) as exc:
             log.warning("account check failed", account_id=account.id, error=type(exc).__name__)
             return "error"
         else:
-            change = status_after_checks(account, freeze, spam, frozen_error=frozen_error)
+            change = status_after_checks(account, freeze, spam)
             if change is not None:
                 status, reason, until = change
             elif account.status is AccountStatus.UNAUTHORIZED or (

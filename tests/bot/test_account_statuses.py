@@ -81,7 +81,7 @@ async def test_admin_health_counts_and_lists_them(
     root = make_user(ROOT, username="root_admin")
     await root.send("/start")
     await _seed(sessionmaker, ROOT)
-    menu = [c for c in await root.send("/admin") if isinstance(c, SendMessage)][0]
+    menu = next(c for c in await root.send("/admin") if isinstance(c, SendMessage))
     health_button = next(b.callback_data for row in menu.reply_markup.inline_keyboard for b in row
                          if b.text == t("en", "admin.btn.health"))
     (health,) = [c for c in await root.press(menu, health_button) if isinstance(c, EditMessageText)]
