@@ -63,8 +63,10 @@ class AccountBanned(TelegramError):
     code = "account_banned"
 
 
-class AuthKeyDuplicated(TelegramError):
-    """Two connections used one session at once: a lease was not respected."""
+class AuthKeyDuplicated(AccountUnauthorized):
+    """Two connections used one session at once. Telegram has then invalidated the session:
+    "the user must generate a new auth key and login again" (core.telegram.org/api/errors,
+    406) — so it is an `AccountUnauthorized` like a revoked one: link the account again."""
 
     code = "auth_key_duplicated"
 

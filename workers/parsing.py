@@ -344,7 +344,7 @@ class _TaskRun:
                 finally:
                     await self._settle_quietly()
                     self.conn = None
-        except (AccountBusy, LeaseLost, tg.AuthKeyDuplicated):
+        except (AccountBusy, LeaseLost):
             return "busy"
         except _AccountCannot as exc:
             log.info("account cannot read the source", task_id=self.task.id, account_id=account.id,

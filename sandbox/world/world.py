@@ -73,8 +73,12 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 
 AUTH_KEY_BYTES = 256
-REMOTE_GRACE_S = 5.0
-"""A loopback connection with no poll in flight counts as open this long after its last use."""
+REMOTE_GRACE_S = 1.0
+"""A loopback connection with no poll in flight counts as open this long after its last use:
+Telegram answers AUTH_KEY_DUPLICATED when an authorized session "is sending requests in
+parallel from two separate TCP connections" (core.telegram.org/api/errors, 406). A killed
+process's TCP connection is closed by its kernel at once; over HTTP the world cannot see
+that, so an idle connection stops counting soon after its last request."""
 CALL_LOG_LIMIT = 100_000
 SEED_SPACING = dt.timedelta(minutes=1)
 USER_FIELDS = frozenset(
@@ -834,6 +838,10 @@ class World:
                 and other.seq < connection.seq
                 and other.is_open()
             ):
+                # "the session was already invalidated by the server and the user must
+                # generate a new auth key and login again" (core.telegram.org/api/errors, 406):
+                # both connections lose the authorization, not only the later one.
+                self.log_out(connection.key_id)
                 raise RpcFailure("AUTH_KEY_DUPLICATED")
         fault = self._take_fault(request, account_id)
         if fault is not None:

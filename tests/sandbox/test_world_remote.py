@@ -98,6 +98,11 @@ async def test_duplicate_key_invites_faults_and_call_log_over_loopback(
     with pytest.raises(errors.AuthKeyDuplicatedError):
         await twin.connect()
     await twin.disconnect()
+    # The server invalidated the session for both (core.telegram.org/api/errors, 406).
+    with pytest.raises(errors.AuthKeyUnregisteredError):
+        await me(fn.contacts.ResolveUsernameRequest("lounge"))
+    await me.disconnect()
+    me = await remote.login(ME)  # a new auth key and a new login
 
     target = (await me(fn.contacts.SearchRequest(q="Target", limit=5))).chats[0]
     carol = await me.get_input_entity("carol")
