@@ -59,6 +59,7 @@ class Reason(enum.StrEnum):
     BOT = "bot"
     MISSING_INVITEE = "missing_invitee"
     NOT_ADDED = "not_added"  # accepted, not shown as added, and not in the chat afterwards
+    BLOCKED = "blocked"  # USER_BLOCKED: a block stands between the account and the person
     # the chat or campaign
     CHAT_FULL = "chat_full"
     ADD_FAILED = "add_failed"  # another account may succeed
@@ -136,6 +137,9 @@ REFUSALS: dict[str, Refusal] = {
     "USER_DELETED": Refusal(_P, Reason.DEACTIVATED, source="telethon"),
     "USER_BOT": Refusal(_P, Reason.BOT, source="invite"),
     "BOT_GROUPS_BLOCKED": Refusal(_P, Reason.BOT, source="invite, addchat"),
+    # "User blocked." [invite]: the page does not say who blocked whom; either way the
+    # person is not asked again by anyone (the protective reading).
+    "USER_BLOCKED": Refusal(_P, Reason.BLOCKED, source="invite"),
     # Sent only with the account's own access hash (never a zero one), so an invalid id
     # means the person is gone [invite][addchat].
     "USER_ID_INVALID": Refusal(_P, Reason.USER_NOT_FOUND, source="invite, addchat"),

@@ -37,6 +37,7 @@ def test_effects() -> None:
     ("INPUT_USER_DEACTIVATED", Reason.DEACTIVATED),
     ("USER_BOT", Reason.BOT),
     ("USER_ID_INVALID", Reason.USER_NOT_FOUND),
+    ("USER_BLOCKED", Reason.BLOCKED),
 ])
 def test_a_persons_refusal_is_final(rpc: str, reason: Reason) -> None:
     effect = cg.effect_of_refusal(rpc, attempts=1)
