@@ -8,7 +8,7 @@ import { actionButton, badge, errorBox, link, pageHeader, section } from './ui.j
 import { preflightReport, targetText } from './page-campaigns.js';
 import { follow } from './sse.js';
 
-const COUNTS = ['pending', 'invited', 'already_member', 'failed', 'skipped'];
+const COUNTS = ['pending', 'unconfirmed', 'invited', 'already_member', 'failed', 'skipped'];
 const ALLOWED = {
   start: ['draft'],
   pause: ['running', 'waiting', 'scheduled'],
@@ -87,7 +87,7 @@ function eventLog(campaignId, lang) {
           h('td', {}, e.account ? (e.account.label ?? `#${e.account.id}`) : '—'),
           h('td', {}, e.user.username ? `@${e.user.username}` : String(e.user.id)),
           h('td', {}, h('span', { class: `badge outcome-${e.outcome}` }, t(`outcome.${e.outcome}`))),
-          h('td', {}, e.reason_text ?? e.reason ?? '')));
+          h('td', {}, e.reason_text ?? e.reason ?? '', e.error ? h('code', { class: 'rpc-error' }, ` ${e.error}`) : null)));
         cursor = e.id;
       }
       atEnd = page.next_cursor === null;
@@ -127,7 +127,8 @@ export async function renderCampaign(root, ctx) {
 
   const drawState = (state) => {
     if (state.status !== drawnStatus) replace(statusHolder, badge('campaign', state.status));
-    waiting.textContent = state.status === 'waiting' && state.waiting_reason ? t(`campaign.waiting.${state.waiting_reason}`) : '';
+    waiting.textContent = state.status === 'waiting' && state.waiting_reason ? t(`campaign.waiting.${state.waiting_reason}`)
+      : state.status === 'paused' && state.paused_reason ? t(`campaign.paused.${state.paused_reason}`) : '';
     bar.update(state.progress.done, state.progress.total);
     const pct = state.progress.total ? Math.floor((100 * state.progress.done) / state.progress.total) : 0;
     progressText.textContent = t('campaign.progressText', {

@@ -60,6 +60,7 @@ class CampaignProgressEvent(BaseModel):
     id: int
     status: CampaignStatusName
     waiting_reason: Literal["quota", "hours"] | None
+    paused_reason: Literal["chat_full"] | None = None
     finished: bool = Field(description="done or cancelled: this is the last event")
     counts: Counts
     progress: Progress = Field(description="People with a final result, of all the campaign's people")
@@ -81,6 +82,7 @@ def _snapshot(view: CampaignView) -> CampaignProgressEvent:
     c = view.campaign
     return CampaignProgressEvent(
         id=c.id, status=c.status, waiting_reason=c.waiting_reason,  # type: ignore[arg-type]
+        paused_reason=c.paused_reason,  # type: ignore[arg-type]
         finished=CampaignStatus(c.status).finished, counts=Counts(**view.counts),
         progress=Progress(done=view.finished_targets, total=view.total), finished_at=c.finished_at,
     )
