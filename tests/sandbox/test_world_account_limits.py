@@ -136,3 +136,12 @@ async def test_control_api_refuses_bad_limits(sandbox: SandboxServer, field: str
     assert f"users[1].{field}" in answer["error"]["message"]
     assert 9001 not in sandbox.world.users  # all or nothing
     assert getattr(sandbox.world.users[ME], field) is None
+
+
+async def test_app_config_needs_no_login(accounts: Accounts) -> None:
+    # core.telegram.org/api/auth lists help.getAppConfig among the methods usable unauthorized
+    client = accounts.client()
+    await client.connect()
+    assert not await client.is_user_authorized()
+    config = await client(fn.help.GetAppConfigRequest(hash=0))
+    assert isinstance(config, tt.help.AppConfig) and config.config == tt.JsonObject([])
