@@ -207,32 +207,21 @@ _QUOTA_LEFT = text(f"""
          CROSS JOIN LATERAL ({_USAGE_OF.format(account="a.id")}) AS u
          WHERE u.today < :per_account AND u.today_in_chat < :per_chat AND u.ever_in_chat < :lifetime
     )""")
-_LAPSED = text(
-    """
+# Invites to resolve by a membership check, never by sending again: `sending` rows whose claim
+# lapsed past the quarantine (the call may or may not have happened), and `unconfirmed` ones
+# (Telegram accepted the call without showing the person added) once `:after` s old. Only
+# people this account can name: its own sightings, nobody's, or a username.
+_TO_CHECK_WHERE = """
+     WHERE campaign_id = :campaign
+       AND ((state = 'sending' AND claimed_until + make_interval(secs => :quarantine) < clock_timestamp())
+            OR (state = 'unconfirmed' AND updated_at + make_interval(secs => :after) < clock_timestamp()))
+       AND (seen_by_account_id IS NULL OR seen_by_account_id = :account OR username IS NOT NULL)"""
+_TO_CHECK = text(f"""
     SELECT id, tg_user_id, username, seen_by_account_id, access_hash, state, attempts,
            account_id, claim_epoch, updated_at
-      FROM campaign_targets
-     WHERE campaign_id = :campaign AND state = 'sending'
-       AND claimed_until + make_interval(secs => :quarantine) < clock_timestamp()
-       AND (seen_by_account_id IS NULL OR seen_by_account_id = :account OR username IS NOT NULL)
-     ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
-    """
-)
-
-
-# Invites Telegram accepted without showing the person added, old enough for a membership
-# check to say whether they are in the chat now.
-_UNCONFIRMED = text(
-    """
-    SELECT id, tg_user_id, username, seen_by_account_id, access_hash, state, attempts,
-           account_id, claim_epoch, updated_at
-      FROM campaign_targets
-     WHERE campaign_id = :campaign AND state = 'unconfirmed'
-       AND updated_at + make_interval(secs => :after) < clock_timestamp()
-       AND (seen_by_account_id IS NULL OR seen_by_account_id = :account OR username IS NOT NULL)
-     ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
-    """
-)
+      FROM campaign_targets {_TO_CHECK_WHERE}
+     ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED""")
+_ANY_TO_CHECK = text(f"SELECT EXISTS (SELECT 1 FROM campaign_targets {_TO_CHECK_WHERE})")
 
 
 class InviteDal:
@@ -404,19 +393,11 @@ class InviteDal:
             {"id": campaign_id},
         ))
 
-    async def to_check(self, campaign_id: int, account_id: int, quarantine_s: float, confirm_after_s: float) -> bool:
+    async def any_to_check(self, campaign_id: int, account_id: int, quarantine_s: float, after_s: float) -> bool:
         """Whether a lapsed or unconfirmed invite this account may check is waiting."""
-        return bool(await self.session.scalar(
-            text("""SELECT EXISTS (
-                        SELECT 1 FROM campaign_targets
-                         WHERE campaign_id = :c
-                           AND ((state = 'sending'
-                                 AND claimed_until + make_interval(secs => :q) < clock_timestamp())
-                                OR (state = 'unconfirmed'
-                                    AND updated_at + make_interval(secs => :a) < clock_timestamp()))
-                           AND (seen_by_account_id IS NULL OR seen_by_account_id = :acc OR username IS NOT NULL))"""),
-            {"c": campaign_id, "q": quarantine_s, "a": confirm_after_s, "acc": account_id},
-        ))
+        return bool(await self.session.scalar(_ANY_TO_CHECK, {
+            "campaign": campaign_id, "account": account_id, "quarantine": quarantine_s, "after": after_s,
+        }))
 
     async def get_campaign(self, campaign_id: int) -> CampaignRow | None:
         row = (await self.session.execute(
@@ -756,16 +737,13 @@ class InviteDal:
         ))).one()
         return bool(row.accepted), (_claimed(row) if row.id is not None else None)
 
-    async def lapsed(self, campaign_id: int, account_id: int, quarantine_s: float, limit: int) -> list[Any]:
-        """`sending` rows whose claim lapsed past the quarantine (locked for this transaction)."""
-        return list((await self.session.execute(_LAPSED, {
-            "campaign": campaign_id, "quarantine": quarantine_s, "account": account_id, "limit": limit,
-        })).all())
-
-    async def unconfirmed(self, campaign_id: int, account_id: int, after_s: float, limit: int) -> list[Any]:
-        """`unconfirmed` rows at least `after_s` old (locked for this transaction)."""
-        return list((await self.session.execute(_UNCONFIRMED, {
-            "campaign": campaign_id, "after": after_s, "account": account_id, "limit": limit,
+    async def to_check(
+        self, campaign_id: int, account_id: int, quarantine_s: float, after_s: float, limit: int
+    ) -> list[Any]:
+        """Lapsed and unconfirmed invites this account may check (locked for this transaction)."""
+        return list((await self.session.execute(_TO_CHECK, {
+            "campaign": campaign_id, "account": account_id, "quarantine": quarantine_s, "after": after_s,
+            "limit": limit,
         })).all())
 
     async def usage(self, account_id: int, chat_id: int, day: datetime) -> Usage:

@@ -49,39 +49,36 @@ def rpc_name(exc: BaseException) -> str:
     return str(getattr(exc, "message", "") or cls.__name__)
 
 
+# Telethon's error classes → the domain error they become (first match wins: the duplicated
+# key before the other dead sessions).
+_TRANSLATIONS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], type[tg.TelegramError]], ...] = (
+    (errors.PeerFloodError, tg.PeerFlood),
+    (errors.AuthKeyDuplicatedError, tg.AuthKeyDuplicated),
+    (_UNAUTHORIZED, tg.AccountUnauthorized),
+    (_BANNED, tg.AccountBanned),
+    (errors.SessionPasswordNeededError, tg.PasswordNeeded),
+    (errors.PasswordHashInvalidError, tg.WrongPassword),
+    ((errors.PhoneCodeInvalidError, errors.PhoneCodeEmptyError), tg.WrongCode),
+    (errors.PhoneCodeExpiredError, tg.CodeExpired),
+    (errors.PhoneNumberInvalidError, tg.PhoneInvalid),
+    (errors.PhoneNumberUnoccupiedError, tg.PhoneNotRegistered),
+    # core.telegram.org/method/auth.sendCode: PHONE_NUMBER_FLOOD (400) "You asked for the
+    # code too many times", PHONE_PASSWORD_FLOOD (406) "You have tried logging in too many
+    # times".
+    (errors.PhoneNumberFloodError, tg.PhoneFlood),
+    (errors.PhonePasswordFloodError, tg.PasswordFlood),
+)
+
+
 def translate(exc: BaseException) -> BaseException:
     """The domain error for a Telethon error; other exceptions pass through unchanged."""
     rpc = rpc_name(exc)
     if isinstance(exc, (errors.FloodWaitError, errors.FloodPremiumWaitError)):
         # FLOOD_PREMIUM_WAIT_X is a wait like FLOOD_WAIT_X (420), not a FloodWaitError subclass.
         return tg.FloodWait(int(exc.seconds), rpc)
-    if isinstance(exc, errors.PeerFloodError):
-        return tg.PeerFlood(rpc)
-    if isinstance(exc, errors.AuthKeyDuplicatedError):
-        return tg.AuthKeyDuplicated(rpc)
-    if isinstance(exc, _UNAUTHORIZED):
-        return tg.AccountUnauthorized(rpc)
-    if isinstance(exc, _BANNED):
-        return tg.AccountBanned(rpc)
-    if isinstance(exc, errors.SessionPasswordNeededError):
-        return tg.PasswordNeeded(rpc)
-    if isinstance(exc, errors.PasswordHashInvalidError):
-        return tg.WrongPassword(rpc)
-    if isinstance(exc, (errors.PhoneCodeInvalidError, errors.PhoneCodeEmptyError)):
-        return tg.WrongCode(rpc)
-    if isinstance(exc, errors.PhoneCodeExpiredError):
-        return tg.CodeExpired(rpc)
-    if isinstance(exc, errors.PhoneNumberInvalidError):
-        return tg.PhoneInvalid(rpc)
-    if isinstance(exc, errors.PhoneNumberUnoccupiedError):
-        return tg.PhoneNotRegistered(rpc)
-    # core.telegram.org/method/auth.sendCode: PHONE_NUMBER_FLOOD (400) "You asked for the
-    # code too many times", PHONE_PASSWORD_FLOOD (406) "You have tried logging in too many
-    # times".
-    if isinstance(exc, errors.PhoneNumberFloodError):
-        return tg.PhoneFlood(rpc)
-    if isinstance(exc, errors.PhonePasswordFloodError):
-        return tg.PasswordFlood(rpc)
+    for telethon_errors, domain_error in _TRANSLATIONS:
+        if isinstance(exc, telethon_errors):
+            return domain_error(rpc)
     if isinstance(exc, errors.RPCError):
         return tg.TelegramError(rpc)
     return exc

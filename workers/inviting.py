@@ -186,7 +186,8 @@ class InviteEngine:
                 if eligible is not None and account.id not in eligible | cg.unchecked_ids(row.preflight):
                     self._not_eligible.add((row.id, account.id))
                     continue
-                if await invites.to_check(row.id, account.id, self.config.quarantine_s, self.config.confirm_after_s):
+                if await invites.any_to_check(row.id, account.id, self.config.quarantine_s,
+                                              self.config.confirm_after_s):
                     return True  # membership checks spend no quota
                 if not cg.in_active_hours(now, row.active_from_hour, row.active_to_hour):
                     starts = cg.next_active_start(now, row.active_from_hour, row.active_to_hour)
@@ -590,8 +591,8 @@ class InviteEngine:
             resolved = 0
             async with self.sessionmaker() as session, session.begin():
                 dal = InviteDal(session)
-                rows = await dal.lapsed(work.row.id, account.id, self.config.quarantine_s, limit)
-                rows += await dal.unconfirmed(work.row.id, account.id, self.config.confirm_after_s, limit)
+                rows = await dal.to_check(work.row.id, account.id, self.config.quarantine_s,
+                                          self.config.confirm_after_s, limit)
                 if not rows:
                     return done
                 for row in rows:
