@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from core.dto import AccountDTO, AccountStatus
 from core.errors import NotFound
@@ -30,6 +30,13 @@ CHECKED_STATUSES = (
     AccountStatus.RESTRICTED,
     AccountStatus.FROZEN,
     AccountStatus.UNAUTHORIZED,
+)
+
+
+DISABLED_BY_USER = "by_user"
+# Statuses only Telegram (through the health check) can lift.
+_TELEGRAM_VERDICTS = frozenset(
+    s.value for s in (AccountStatus.PARKED, AccountStatus.RESTRICTED, AccountStatus.FROZEN)
 )
 
 
@@ -89,11 +96,21 @@ class AccountService:
     async def set_enabled(
         self, dal: Dal, user_id: int, workspace_id: int, account_id: int, *, enabled: bool
     ) -> AccountDTO:
+        """Disable or enable an account. Disabling keeps what Telegram said of it, so that
+        enabling a spam-restricted, frozen or parked account never skips Telegram's verdict:
+        it comes back `parked` past its rest, and the next health check asks @SpamBot."""
         account = await self.get(dal, user_id, workspace_id, account_id)
         if enabled and account.status is AccountStatus.DISABLED:
-            await dal.set_account_status(account.id, AccountStatus.ACTIVE, None)
+            before = (account.status_reason or "").removeprefix(f"{DISABLED_BY_USER}:")
+            if before in _TELEGRAM_VERDICTS:
+                await dal.set_account_status(account.id, AccountStatus.PARKED, "re_enabled", datetime.now(UTC))
+            else:
+                await dal.set_account_status(account.id, AccountStatus.ACTIVE, None)
         elif not enabled and account.status is not AccountStatus.DISABLED:
-            await dal.set_account_status(account.id, AccountStatus.DISABLED, "by_user")
+            reason = DISABLED_BY_USER
+            if account.status.value in _TELEGRAM_VERDICTS:
+                reason = f"{DISABLED_BY_USER}:{account.status.value}"
+            await dal.set_account_status(account.id, AccountStatus.DISABLED, reason)
         else:
             return account
         await dal.audit(
@@ -234,9 +251,14 @@ def status_after(
 
 
 def can_work(account: AccountDTO, now: datetime) -> bool:
-    """Whether an account may be used now: active, or resting (cooldown, parked) past its time."""
+    """Whether an account may be used now: active, or cooling down past its flood wait.
+
+    A `parked` account (PEER_FLOOD, or errors nobody described) does not go back to work by
+    the clock: after its rest the health check asks @SpamBot, and only its answer makes it
+    `active` again (DESIGN §5).
+    """
     if account.status is AccountStatus.ACTIVE:
         return True
-    if account.status in (AccountStatus.COOLDOWN, AccountStatus.PARKED):
+    if account.status is AccountStatus.COOLDOWN:
         return account.cooldown_until is None or account.cooldown_until <= now
     return False

@@ -26,7 +26,7 @@ Sources, cited by key in the table below (the stored pages say the same; see
   method that is not available for frozen accounts", `PeerFloodError` "The account is
   limited (spam-reported) ... Check @SpamBot", `AuthKeyDuplicatedError` (406) "... can no
   longer be used".
-- [frozen] https://core.telegram.org/api/config#frozen-accounts — `freeze_since_date`,
+- [frozen] https://core.telegram.org/api/auth#frozen-accounts — `freeze_since_date`,
   `freeze_until_date`, `freeze_appeal_url`; frozen accounts get `FROZEN_METHOD_INVALID`.
 
 The human sentence of each reason is in the i18n catalog under `reason.<code>`.

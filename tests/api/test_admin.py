@@ -182,7 +182,8 @@ def _campaign_with_limits(limits: dict[str, int]) -> CampaignDTO:
         id=1, workspace_id=1, created_by_user_id=None, name="c", audience_id=None, target_ref="chat",
         target_chat_id=None, target_kind=None, target_title=None, invite_link=None, status="draft",
         start_at=None, active_from_hour=None, active_to_hour=None, limits=limits, preflight={},
-        waiting_reason=None, notify_chat_id=None, notify_message_id=None, created_at=now, started_at=None,
+        waiting_reason=None, paused_reason=None, notify_chat_id=None, notify_message_id=None, created_at=now,
+        started_at=None,
         finished_at=None,
     )
 

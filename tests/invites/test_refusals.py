@@ -9,12 +9,14 @@ campaign with the people left to do; an accepted call that adds nobody is not `i
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from core.accounts import build_account_service
+from core.accounts import build_account_service, can_work
+from core.dto import AccountStatus
 from db.dal import open_dal
 from db.dal_invites import InviteDal
 from db.leases import LeaseStore
@@ -293,3 +295,24 @@ def test_a_min_users_access_hash_is_not_kept() -> None:
     now = datetime.now(UTC)
     assert person_of(seen, now).access_hash is None  # type: ignore[union-attr]
     assert person_of(full, now).access_hash == 888  # type: ignore[union-attr]
+
+
+async def test_enabling_a_restricted_account_does_not_skip_telegrams_verdict(setup: Setup) -> None:
+    """Disable, then enable a restricted account: it is not `active` again by a click — it
+    comes back parked past its rest, so the health check asks @SpamBot first."""
+    from core.accounts import build_account_service
+    from tests.invites.test_campaign_flow import owner_id
+
+    service = build_account_service(setup.settings, None)
+    account_id = setup.accounts[901]
+    async with open_dal(setup.sessionmaker) as dal:
+        await service.change_status(dal, account_id, AccountStatus.RESTRICTED, "USER_BANNED_IN_CHANNEL")
+        user = await owner_id(setup)
+        await service.set_enabled(dal, user, setup.ws, account_id, enabled=False)
+        back = await service.set_enabled(dal, user, setup.ws, account_id, enabled=True)
+    assert back.status is AccountStatus.PARKED and back.status_reason == "re_enabled"
+    assert not can_work(back, datetime.now(UTC))
+    async with open_dal(setup.sessionmaker) as dal:  # an account the owner disabled while active
+        await service.set_enabled(dal, user, setup.ws, setup.accounts[902], enabled=False)
+        plain = await service.set_enabled(dal, user, setup.ws, setup.accounts[902], enabled=True)
+    assert plain.status is AccountStatus.ACTIVE
