@@ -10,9 +10,8 @@ the rules for reading the answers live here:
   Telegram Desktop links PEER_FLOOD and USER_BANNED_IN_CHANNEL to its `spambot` link.
 
   **No official list of SpamBot's replies exists.** The wording below is what public code
-  that reads the replies matches (third-party, collected in the project's research notes,
-  section 6): "Good news, no limits are currently applied to your account" and "Ваш аккаунт
-  свободен от каких-либо ограничений." (free; ErdemBey1/SiriUserBot spaminfo.py,
+  that reads the replies matches (third-party code in public repositories): "Good news, no
+  limits are currently applied to your account" and "Ваш аккаунт свободен от каких-либо ограничений." (free; ErdemBey1/SiriUserBot spaminfo.py,
   Codwizer/ReModules CheckSpamBan.py, a Telethon "AccountDeterminer"); "...your account is
   now limited until <date>" and "Ваш аккаунт временно ограничен:" (limited for a while),
   "Unfortunately, your account is now limited." (limited with no end), and "Your account

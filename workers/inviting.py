@@ -363,7 +363,8 @@ class InviteEngine:
     async def _target(self, account: AccountDTO, row: CampaignRow, inviter: Inviter) -> cg.TargetChat:
         """The campaign's chat as this account addresses it: resolved once per account and
         kept (`account_chats`) — access hashes are per account, and resolving a username on
-        every pass is what earns hours-long flood waits (research: FLOOD_WAIT of 3–20 h)."""
+        every pass is what earns hours-long flood waits (FLOOD_WAIT of 3–20 h are reported,
+        see docs/sandbox.md)."""
         assert row.target_chat_id is not None
         async with self.sessionmaker() as session:
             chat = await InviteDal(session).account_chat(account.id, row.target_chat_id)
