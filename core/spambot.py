@@ -12,9 +12,10 @@ the rules for reading the answers live here:
   **No official list of SpamBot's replies exists.** The wording below is what public code
   that reads the replies matches (third-party code in public repositories): "Good news, no
   limits are currently applied to your account" and "Ваш аккаунт свободен от каких-либо
-  ограничений." (free; ErdemBey1/SiriUserBot spaminfo.py, Codwizer/ReModules CheckSpamBan.py, a Telethon "AccountDeterminer"); "...your account is
-  now limited until <date>" and "Ваш аккаунт временно ограничен:" (limited for a while),
-  "Unfortunately, your account is now limited." (limited with no end), and "Your account
+  ограничений." (free; ErdemBey1/SiriUserBot spaminfo.py, Codwizer/ReModules
+  CheckSpamBan.py, a Telethon "AccountDeterminer"); "...your account is now limited until
+  <date>" and "Ваш аккаунт временно ограничен:" (limited for a while), "Unfortunately,
+  your account is now limited." (limited with no end), and "Your account
   was blocked for violations of the Telegram Terms of Service..." (AccountDeterminer and
   other classifiers). The exact "limited until" sentence and its date format were not
   confirmed from a real reply; public parsers cut the date as "until (.*?UTC)", so dates
