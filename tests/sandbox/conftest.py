@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
+import aiohttp
 import pytest
 from telethon import TelegramClient, errors
 
+from sandbox.server import SandboxServer
 from sandbox.world import InProcessClientFactory, World
 from sandbox.world.model import MessageSpec, PostSpec
 
@@ -134,3 +137,27 @@ async def accounts(world: World) -> AsyncIterator[Accounts]:
 @pytest.fixture
 async def me(accounts: Accounts) -> TelegramClient:
     return await accounts.login(ME)
+
+
+# --- the same world over loopback, through the control API -----------------------------------
+@pytest.fixture
+async def sandbox(world: World) -> AsyncIterator[SandboxServer]:
+    async with SandboxServer(world=world) as server:
+        yield server
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def call_json(
+    http: aiohttp.ClientSession, method: str, url: str, body: Any = None, status: int = 200
+) -> Any:
+    """One control-API request; its JSON answer, after checking the status."""
+    kwargs: dict[str, Any] = {"json": body} if body is not None else {}
+    async with http.request(method, url, **kwargs) as response:
+        answer = await response.json()
+        assert response.status == status, answer
+        return answer

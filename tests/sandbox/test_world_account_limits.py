@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -87,12 +86,6 @@ async def test_frozen_account_reads_itself_but_may_do_nothing_else(world: World,
     await me(fn.contacts.ResolveUsernameRequest("lounge"))
     config = await me(fn.help.GetAppConfigRequest(hash=config.hash))
     assert isinstance(config, tt.help.AppConfig) and config.config == tt.JsonObject([])
-
-
-@pytest.fixture
-async def sandbox(world: World) -> AsyncIterator[SandboxServer]:
-    async with SandboxServer(world=world) as server:
-        yield server
 
 
 async def _post(url: str, body: Any) -> tuple[int, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import socket
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -23,7 +22,7 @@ from sandbox.server import SandboxServer
 from sandbox.world import InProcessClientFactory, SandboxClientFactory, World
 from sandbox.world.client import SANDBOX_API_HASH, SANDBOX_API_ID
 from sandbox.world.errors import error_code
-from tests.sandbox.conftest import ME, OTHER, PASSWORD, Accounts
+from tests.sandbox.conftest import ME, OTHER, PASSWORD, Accounts, call_json
 
 
 async def test_qr_login_without_password(accounts: Accounts) -> None:
@@ -405,27 +404,6 @@ async def test_send_code_faults(
 
 
 # --- over loopback and through the control API ---------------------------------------------
-@pytest.fixture
-async def sandbox(world: World) -> AsyncIterator[SandboxServer]:
-    async with SandboxServer(world=world) as server:
-        yield server
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-async def _world_api(
-    http: aiohttp.ClientSession, method: str, url: str, body: Any = None, status: int = 200
-) -> Any:
-    async with http.request(method, url, json=body) as response:
-        answer = await response.json()
-        assert response.status == status, answer
-        return answer
-
-
 async def test_dc_and_code_types_over_loopback(
     sandbox: SandboxServer, http: aiohttp.ClientSession
 ) -> None:
@@ -436,10 +414,10 @@ async def test_dc_and_code_types_over_loopback(
         {"id": 7303, "first_name": "Nomail", "phone": "+15550007303", "code_type": "setup_email"},
         {"id": 7304, "first_name": "Gone", "phone": "+15550007304", "banned": True},
     ]
-    assert await _world_api(http, "POST", f"{base}/users", {"users": users}) == {"ok": True}
+    assert await call_json(http, "POST", f"{base}/users", {"users": users}) == {"ok": True}
 
     async def scan(url: str, user_id: int) -> None:
-        await _world_api(http, "POST", f"{base}/qr/scan", {"url": url, "user_id": user_id})
+        await call_json(http, "POST", f"{base}/qr/scan", {"url": url, "user_id": user_id})
 
     remote = Accounts(SandboxClientFactory(sandbox.url), scan)
     try:
@@ -455,14 +433,14 @@ async def test_dc_and_code_types_over_loopback(
         await later.disconnect()
         with pytest.raises(errors.AuthKeyNotFound):
             await remote.client(_on_dc(saved, 2)).connect()
-        calls = await _world_api(http, "GET", f"{base}/calls?method=auth.ImportLoginToken")
+        calls = await call_json(http, "GET", f"{base}/calls?method=auth.ImportLoginToken")
         assert [(c["dc"], c["account"]) for c in calls["calls"]] == [(4, None)]
 
         phone = remote.client()
         await phone.connect()
         sent = await phone.send_code_request("+15550007302")
         assert isinstance(sent.type, tt.auth.SentCodeTypeSms)
-        codes = await _world_api(http, "GET", f"{base}/users/7302/login_codes")
+        codes = await call_json(http, "GET", f"{base}/users/7302/login_codes")
         assert [(c["type"], c["valid"]) for c in codes["codes"]] == [("sms", True)]
         sent = await phone.send_code_request("+15550007303")
         assert isinstance(sent.type, tt.auth.SentCodeTypeSetUpEmailRequired)
@@ -470,7 +448,7 @@ async def test_dc_and_code_types_over_loopback(
             await phone.send_code_request("+15550007304")
 
         fault = {"method": "auth.SendCode", "error": "PHONE_NUMBER_FLOOD", "count": 1}
-        assert await _world_api(http, "POST", f"{base}/faults", fault) == {"ok": True}
+        assert await call_json(http, "POST", f"{base}/faults", fault) == {"ok": True}
         fresh = remote.client()
         await fresh.connect()
         with pytest.raises(errors.PhoneNumberFloodError):
@@ -492,7 +470,7 @@ async def test_dc_and_code_types_over_loopback(
 async def test_control_api_refuses_bad_dc_and_code_type(
     sandbox: SandboxServer, http: aiohttp.ClientSession, user: dict[str, Any]
 ) -> None:
-    answer = await _world_api(
+    answer = await call_json(
         http, "POST", f"{sandbox.url}/sandbox/world/users", {"users": [user]}, status=400
     )
     assert answer["error"]["code"] == "invalid_input"
@@ -504,4 +482,4 @@ async def test_connect_refuses_a_bad_dc(
 ) -> None:
     url = f"{sandbox.url}/sandbox/mtproto/connect"
     for dc in (0, 6, "4"):
-        await _world_api(http, "POST", url, {"auth_key": None, "dc_id": dc}, status=400)
+        await call_json(http, "POST", url, {"auth_key": None, "dc_id": dc}, status=400)

@@ -20,36 +20,14 @@ import sandbox.world.world as world_module
 from sandbox.__main__ import parse_demo
 from sandbox.server import SandboxServer
 from sandbox.world import SandboxClientFactory, World
-from tests.sandbox.conftest import ALICE, CAROL, LOUNGE, ME, OTHER, PASSWORD, TARGET, Accounts
+from tests.sandbox.conftest import ALICE, CAROL, LOUNGE, ME, OTHER, PASSWORD, TARGET, Accounts, call_json
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-async def sandbox(world: World) -> AsyncIterator[SandboxServer]:
-    async with SandboxServer(world=world) as server:
-        yield server
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-async def _call(
-    http: aiohttp.ClientSession, method: str, url: str, body: Any = None, status: int = 200
-) -> Any:
-    kwargs: dict[str, Any] = {"json": body} if body is not None else {}
-    async with http.request(method, url, **kwargs) as response:
-        answer = await response.json()
-        assert response.status == status, answer
-        return answer
-
-
 def _remote_accounts(base_url: str, http: aiohttp.ClientSession) -> Accounts:
     async def scan(url: str, user_id: int) -> None:
-        await _call(
+        await call_json(
             http, "POST", f"{base_url}/sandbox/world/qr/scan", {"url": url, "user_id": user_id}
         )
 
@@ -66,13 +44,13 @@ async def remote(sandbox: SandboxServer, http: aiohttp.ClientSession) -> AsyncIt
 async def test_qr_login_with_2fa_over_loopback_and_session_reuse(
     sandbox: SandboxServer, remote: Accounts, http: aiohttp.ClientSession
 ) -> None:
-    await _call(
+    await call_json(
         http, "POST", f"{sandbox.url}/sandbox/world/users/{OTHER}/password", {"password": PASSWORD}
     )
     client = remote.client()
     await client.connect()
     qr = await client.qr_login()
-    pending = await _call(http, "GET", f"{sandbox.url}/sandbox/world/qr")
+    pending = await call_json(http, "GET", f"{sandbox.url}/sandbox/world/qr")
     assert [t["url"] for t in pending["tokens"]] == [qr.url]
 
     with pytest.raises(errors.SessionPasswordNeededError):
@@ -117,12 +95,12 @@ async def test_duplicate_key_invites_faults_and_call_log_over_loopback(
         "count": 1,
         "account": ME,
     }
-    assert await _call(http, "POST", f"{sandbox.url}/sandbox/world/faults", fault) == {"ok": True}
+    assert await call_json(http, "POST", f"{sandbox.url}/sandbox/world/faults", fault) == {"ok": True}
     with pytest.raises(errors.FloodWaitError) as raised:
         await me(fn.channels.InviteToChannelRequest(target, [await me.get_input_entity("alice")]))
     assert raised.value.seconds == 30
 
-    log = await _call(
+    log = await call_json(
         http, "GET", f"{sandbox.url}/sandbox/world/calls?method=InviteToChannelRequest"
     )
     assert [(c["method"], c["account"], c["users"]) for c in log["calls"]] == [
@@ -131,11 +109,11 @@ async def test_duplicate_key_invites_faults_and_call_log_over_loopback(
         ("InviteToChannelRequest", ME, [ALICE]),
     ]
     assert all(c["at"].endswith("Z") for c in log["calls"])
-    everything = await _call(http, "GET", f"{sandbox.url}/sandbox/world/calls")
+    everything = await call_json(http, "GET", f"{sandbox.url}/sandbox/world/calls")
     assert {"GetConfigRequest", "ExportLoginTokenRequest"} <= {
         c["method"] for c in everything["calls"]
     }
-    members = await _call(http, "GET", f"{sandbox.url}/sandbox/world/chats/{TARGET}/members")
+    members = await call_json(http, "GET", f"{sandbox.url}/sandbox/world/chats/{TARGET}/members")
     assert members == {"members": [ME, OTHER]}
 
 
@@ -193,7 +171,7 @@ async def test_control_api_seeds_and_reads_the_world(
              "scam": True, "deleted": False},
         ]
     }  # fmt: skip
-    assert await _call(http, "POST", f"{base}/users", users) == {"ok": True}
+    assert await call_json(http, "POST", f"{base}/users", users) == {"ok": True}
     chat = {
         "id": 970_001,
         "type": "channel",
@@ -208,15 +186,15 @@ async def test_control_api_seeds_and_reads_the_world(
     first = {"from": 7001, "text": "first", "date": "2024-05-01T10:00:00Z"}
     group = {"id": 970_000, "type": "megagroup", "title": "Fresh chat", "members": [7001]}
     group["messages"] = [first]
-    await _call(http, "POST", f"{base}/chats", group)
-    assert await _call(http, "POST", f"{base}/chats", chat) == {"ok": True}
-    by_name = await _call(http, "GET", f"{base}/chats/fresh_news/members")
+    await call_json(http, "POST", f"{base}/chats", group)
+    assert await call_json(http, "POST", f"{base}/chats", chat) == {"ok": True}
+    by_name = await call_json(http, "GET", f"{base}/chats/fresh_news/members")
     assert by_name == {"members": [7001, 7002]}
 
     client = remote.client()
     await client.connect()
     await client.send_code_request("+15550007001")
-    codes = await _call(http, "GET", f"{base}/users/7001/login_codes")
+    codes = await call_json(http, "GET", f"{base}/users/7001/login_codes")
     (code,) = codes["codes"]
     assert code["phone"] == "15550007001" and code["valid"] and len(code["code"]) == 5
     me = await client.sign_in("+15550007001", code=code["code"])
@@ -380,7 +358,7 @@ async def test_python_m_sandbox_serves_one_world_to_several_clients(
         await bob(
             fn.channels.InviteToChannelRequest(target, [await bob.get_input_entity("member_2")])
         )
-        members = await _call(http, "GET", f"{url}/sandbox/world/chats/{target.id}/members")
+        members = await call_json(http, "GET", f"{url}/sandbox/world/chats/{target.id}/members")
         assert members["members"][-1] == 100002
         alice_target = (await alice(fn.contacts.SearchRequest(q="Sandbox Target", limit=5))).chats[
             0
