@@ -173,6 +173,7 @@ async def logins(
 
 @pytest.fixture
 def dispatcher(
+    request: pytest.FixtureRequest,
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     redis: Redis,
@@ -180,8 +181,10 @@ def dispatcher(
     accounts: AccountService,
     logins: PendingLogins,
 ) -> Dispatcher:
+    # A test module that needs installation admins names them in `BOT_ADMINS`.
+    admins = list(getattr(request.module, "BOT_ADMINS", ()))
     return build_dispatcher(
-        settings=settings,
+        settings=settings.model_copy(update={"admin_telegram_ids": admins}) if admins else settings,
         sessionmaker=sessionmaker,
         redis=redis,
         gateway=gateway,

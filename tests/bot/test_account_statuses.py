@@ -7,36 +7,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from aiogram import Dispatcher
 from aiogram.methods import EditMessageText, SendMessage
-from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import build_dispatcher
-from bot.linking import PendingLogins
-from core.accounts import AccountService
 from core.dto import AccountStatus
 from core.i18n import t
-from core.settings import Settings
 from db.models import User
-from gateway.telegram import TelegramGateway
 from tests.admin_world import add_account, personal_workspace_id
 from tests.bot.conftest import TgUser
 
 ROOT = 9_200_001  # named in ADMIN_TELEGRAM_IDS
+BOT_ADMINS = [ROOT]
 LIMIT_END = datetime(2031, 6, 20, 11, 49, tzinfo=UTC)
 
-
-@pytest.fixture
-def dispatcher(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis, gateway: TelegramGateway,
-    accounts: AccountService, logins: PendingLogins,
-) -> Dispatcher:
-    return build_dispatcher(
-        settings=settings.model_copy(update={"admin_telegram_ids": [ROOT]}), sessionmaker=sessionmaker,
-        redis=redis, gateway=gateway, accounts=accounts, logins=logins,
-    )
 
 
 async def _workspace(sm: async_sessionmaker[AsyncSession], telegram_id: int) -> int:

@@ -5,38 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from aiogram import Dispatcher
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import InlineKeyboardMarkup
-from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import build_dispatcher
-from bot.linking import PendingLogins
-from core.accounts import AccountService
 from core.dto import AccountStatus
 from core.i18n import t
 from core.installation import LIMITS_KEY
-from core.settings import Settings
 from db.models import InstallationSetting, User
-from gateway.telegram import TelegramGateway
 from tests.admin_world import add_account, audit_actions, personal_workspace_id
 from tests.bot.conftest import TgUser
 
 ROOT = 9_100_001  # named in ADMIN_TELEGRAM_IDS
+BOT_ADMINS = [ROOT]
 
-
-@pytest.fixture
-def dispatcher(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis, gateway: TelegramGateway,
-    accounts: AccountService, logins: PendingLogins,
-) -> Dispatcher:
-    return build_dispatcher(
-        settings=settings.model_copy(update={"admin_telegram_ids": [ROOT]}), sessionmaker=sessionmaker,
-        redis=redis, gateway=gateway, accounts=accounts, logins=logins,
-    )
 
 
 def _only(calls: list[Any], cls: type) -> Any:
