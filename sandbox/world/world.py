@@ -79,6 +79,10 @@ Telegram answers AUTH_KEY_DUPLICATED when an authorized session "is sending requ
 parallel from two separate TCP connections" (core.telegram.org/api/errors, 406). A killed
 process's TCP connection is closed by its kernel at once; over HTTP the world cannot see
 that, so an idle connection stops counting soon after its last request."""
+REMOTE_IDLE_DROP_S = 3600.0
+"""An idle loopback connection is forgotten only after this long: Telegram keeps an idle
+connection open (a client waiting out a pause between two invites still uses its own), and
+only a connection nobody has used for an hour is taken to belong to a process that is gone."""
 CALL_LOG_LIMIT = 100_000
 SEED_SPACING = dt.timedelta(minutes=1)
 USER_FIELDS = frozenset(
@@ -212,6 +216,14 @@ class Connection:
         if not self.remote or self.polls:
             return True
         return time.monotonic() - self.last_active < REMOTE_GRACE_S
+
+    def is_gone(self) -> bool:
+        """Closed, or a loopback connection unused for `REMOTE_IDLE_DROP_S`: forgotten."""
+        if self.closed:
+            return True
+        if not self.remote or self.polls:
+            return False
+        return time.monotonic() - self.last_active > REMOTE_IDLE_DROP_S
 
     def wake(self) -> None:
         self.arrived.set()
@@ -718,7 +730,7 @@ class World:
         home = self.key_dcs.setdefault(key_id, dc)
         if home != dc:
             raise UnknownAuthKey(f"DC {dc} does not know this auth key (made by DC {home})")
-        for stale in [c for c in self._connections.values() if not c.is_open()]:
+        for stale in [c for c in self._connections.values() if c.is_gone()]:
             self._drop(stale)
         connection = Connection(
             id=secrets.token_hex(12),

@@ -68,6 +68,20 @@ async def test_qr_login_with_2fa_over_loopback_and_session_reuse(
     assert (await again.get_me()).username == "helper"
 
 
+async def test_an_idle_connection_without_updates_stays_open(remote: Accounts) -> None:
+    """Telegram keeps an idle connection open: an account waiting out the pause between two
+    invites (no requests, no updates asked for) still has it when another client connects."""
+    waiting = await remote.login(ME)
+    await waiting.disconnect()
+    quiet = remote.client(waiting.session.save())
+    await quiet.set_receive_updates(False)
+    await quiet.connect()
+    await asyncio.sleep(1.5)  # idle past the time a connection counts as live for AUTH_KEY_DUPLICATED
+    other = await remote.login(OTHER)  # a new connection of another account
+    assert (await other.get_me()).id == OTHER
+    assert (await quiet.get_me()).id == ME  # the idle one still works
+
+
 async def test_duplicate_key_invites_faults_and_call_log_over_loopback(
     sandbox: SandboxServer, remote: Accounts, http: aiohttp.ClientSession
 ) -> None:
