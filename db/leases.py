@@ -9,6 +9,7 @@ processes on machines with skewed clocks still agree.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -40,16 +41,20 @@ _ACQUIRE = text(
     RETURNING epoch, expires_at
     """
 )
+# Every lease of this owner renewed together in one statement: a worker holding hundreds of
+# accounts through their pauses would otherwise spend most of its idle time on heartbeats.
 _RENEW = text(
     """
-    UPDATE account_leases
+    UPDATE account_leases AS l
        SET heartbeat_at = clock_timestamp(),
            expires_at = clock_timestamp() + make_interval(secs => :ttl)
-     WHERE account_id = :account_id AND owner = :owner AND epoch = :epoch
-       AND expires_at > clock_timestamp()
-    RETURNING expires_at
+      FROM unnest(CAST(:accounts AS bigint[]), CAST(:epochs AS bigint[])) AS h(account_id, epoch)
+     WHERE l.account_id = h.account_id AND l.epoch = h.epoch AND l.owner = :owner
+       AND l.expires_at > clock_timestamp()
+    RETURNING l.account_id, l.expires_at
     """
 )
+RENEW_BATCH_WINDOW_S = 0.05  # renewals asked within this long go out as one statement
 _RELEASE = text(
     """
     UPDATE account_leases SET expires_at = clock_timestamp()
@@ -79,6 +84,8 @@ class LeaseStore:
         self._sessionmaker = sessionmaker
         self.owner = owner
         self.ttl_s = ttl_s
+        self._pending: dict[int, tuple[Lease, asyncio.Future[Lease | None]]] = {}
+        self._flusher: asyncio.Task[None] | None = None
 
     async def acquire(self, account_id: int) -> Lease | None:
         """The lease when the account is free (never held, or its lease expired); else None."""
@@ -93,12 +100,42 @@ class LeaseStore:
         return Lease(account_id, self.owner, int(row.epoch), row.expires_at)
 
     async def renew(self, lease: Lease) -> Lease | None:
-        """Extend a lease still held; None means it is lost and the account must not be used."""
-        async with self._sessionmaker() as session, session.begin():
-            expires_at = await session.scalar(_RENEW, self._params(lease) | {"ttl": self.ttl_s})
-        if expires_at is None:
-            return None
-        return Lease(lease.account_id, lease.owner, lease.epoch, expires_at)
+        """Extend a lease still held; None means it is lost and the account must not be used.
+
+        Renewals asked within `RENEW_BATCH_WINDOW_S` of each other (`hold()` schedules its
+        heartbeats on a common beat) are one statement; a failure of that statement is
+        raised to each of them."""
+        future: asyncio.Future[Lease | None] = asyncio.get_running_loop().create_future()
+        self._pending[lease.account_id] = (lease, future)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._renew_batch(), name="lease-renewals")
+        return await future
+
+    async def _renew_batch(self) -> None:
+        await asyncio.sleep(RENEW_BATCH_WINDOW_S)
+        batch, self._pending = self._pending, {}
+        waiting = {account: pair for account, pair in batch.items() if not pair[1].done()}
+        if not waiting:
+            return
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                rows = (await session.execute(_RENEW, {
+                    "accounts": list(waiting), "epochs": [lease.epoch for lease, _ in waiting.values()],
+                    "owner": self.owner, "ttl": self.ttl_s,
+                })).all()
+        except Exception as exc:
+            for _, future in waiting.values():
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        renewed = {int(r.account_id): r.expires_at for r in rows}
+        for account, (lease, future) in waiting.items():
+            if future.done():
+                continue
+            expires_at = renewed.get(account)
+            future.set_result(
+                None if expires_at is None else Lease(lease.account_id, lease.owner, lease.epoch, expires_at)
+            )
 
     async def release(self, lease: Lease) -> None:
         async with self._sessionmaker() as session, session.begin():

@@ -123,3 +123,44 @@ async def test_processes_never_hold_one_account_at_once(sessionmaker: async_sess
     for before, after in zip(holds, holds[1:]):
         assert before["end"] <= after["start"], (before, after)
     assert handovers >= 20, handovers
+
+
+async def test_many_leases_renew_in_one_statement_and_a_lost_one_stops_alone(
+    sessionmaker: async_sessionmaker[AsyncSession], engine  # type: ignore[no-untyped-def]
+) -> None:
+    from sqlalchemy import event
+
+    first = await _account(sessionmaker)
+    async with sessionmaker() as s, s.begin():  # 19 more accounts of the same workspace
+        await s.execute(text(
+            "INSERT INTO telegram_accounts (workspace_id, tg_user_id, first_name, status, session_key_id, "
+            "session_nonce, session_ciphertext) SELECT workspace_id, 1000 + g, 'a', 'active', 'k1', '\\x00', '\\x00' "
+            "FROM telegram_accounts, generate_series(1, 19) AS g WHERE id = :a"), {"a": first})
+        ids = list(await s.scalars(text("SELECT id FROM telegram_accounts ORDER BY id")))
+    store = LeaseStore(sessionmaker, "worker-a", ttl_s=0.6)
+    renewals: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if "UPDATE account_leases AS l" in statement:
+            renewals.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    lost: list[int] = []
+
+    async def work(account_id: int) -> None:
+        try:
+            async with hold(store, account_id):
+                await asyncio.sleep(1.1)
+        except LeaseLost:
+            lost.append(account_id)
+
+    tasks = [asyncio.create_task(work(a)) for a in ids]
+    await asyncio.sleep(0.3)
+    async with sessionmaker() as s, s.begin():  # another process takes one account over
+        await s.execute(text("UPDATE account_leases SET owner = 'worker-b', epoch = epoch + 1 WHERE account_id = :a"),
+                        {"a": ids[3]})
+    await asyncio.gather(*tasks)
+    event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert lost == [ids[3]]  # only that one's work was stopped
+    # 20 leases × ~5 heartbeats, in about one statement per beat
+    assert 3 <= len(renewals) <= 8
