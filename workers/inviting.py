@@ -155,9 +155,11 @@ class InviteEngine:
             await dal.start_due()
             campaigns = await dal.working_campaigns()
         now = datetime.now(UTC)
+        started = 0
         for workspace_id in dict.fromkeys(c.workspace_id for c in campaigns):
             for account in await self._accounts(workspace_id):
-                if len(self._tasks) >= self.config.concurrency:
+                # New connections go out a few per tick, not hundreds at once.
+                if len(self._tasks) >= self.config.concurrency or started >= self.config.active:
                     return
                 if account.id in self._tasks or not can_work(account, now):
                     continue
@@ -167,6 +169,7 @@ class InviteEngine:
                 if not await self._has_work_now(account, rows, now):
                     continue  # decided without connecting; `_resume_at` says when to look again
                 task = asyncio.create_task(self.run_account(account, hold=True), name=f"invite-{account.id}")
+                started += 1
                 self._tasks[account.id] = task
                 task.add_done_callback(lambda _t, a=account.id: self._tasks.pop(a, None))
 
