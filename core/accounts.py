@@ -34,10 +34,10 @@ CHECKED_STATUSES = (
 
 
 DISABLED_BY_USER = "by_user"
-# Statuses only Telegram (through the health check) can lift.
-_TELEGRAM_VERDICTS = frozenset(
-    s.value for s in (AccountStatus.PARKED, AccountStatus.RESTRICTED, AccountStatus.FROZEN)
-)
+# Statuses only Telegram's word (asked by the health check) lifts: never the clock, a
+# click of the owner or a flood wait met meanwhile.
+TELEGRAM_VERDICTS = frozenset({AccountStatus.PARKED, AccountStatus.RESTRICTED, AccountStatus.FROZEN})
+_VERDICT_NAMES = frozenset(s.value for s in TELEGRAM_VERDICTS)
 
 
 def account_label(username: str | None, first_name: str) -> str:
@@ -102,13 +102,13 @@ class AccountService:
         account = await self.get(dal, user_id, workspace_id, account_id)
         if enabled and account.status is AccountStatus.DISABLED:
             before = (account.status_reason or "").removeprefix(f"{DISABLED_BY_USER}:")
-            if before in _TELEGRAM_VERDICTS:
+            if before in _VERDICT_NAMES:
                 await dal.set_account_status(account.id, AccountStatus.PARKED, "re_enabled", datetime.now(UTC))
             else:
                 await dal.set_account_status(account.id, AccountStatus.ACTIVE, None)
         elif not enabled and account.status is not AccountStatus.DISABLED:
             reason = DISABLED_BY_USER
-            if account.status.value in _TELEGRAM_VERDICTS:
+            if account.status in TELEGRAM_VERDICTS:
                 reason = f"{DISABLED_BY_USER}:{account.status.value}"
             await dal.set_account_status(account.id, AccountStatus.DISABLED, reason)
         else:

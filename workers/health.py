@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import telegram as tg
-from core.accounts import CHECKED_STATUSES, AccountService
+from core.accounts import CHECKED_STATUSES, TELEGRAM_VERDICTS, AccountService
 from core.dto import AccountDTO, AccountStatus
 from core.limits import rest_after_flood
 from core.logs import get_logger, new_trace_id
@@ -37,7 +37,6 @@ from gateway.telegram import TelegramGateway
 
 log = get_logger("workers.health")
 BATCH = 100
-_KEPT_THROUGH_FLOOD = (AccountStatus.PARKED, AccountStatus.RESTRICTED, AccountStatus.FROZEN)
 
 
 async def check_all_accounts(
@@ -107,7 +106,7 @@ async def _check(
         except tg.AccountBanned as exc:
             status, reason = AccountStatus.BANNED, exc.rpc
         except tg.FloodWait as exc:
-            if account.status in _KEPT_THROUGH_FLOOD:
+            if account.status in TELEGRAM_VERDICTS:
                 # A cool-down would let the account work once it ends: a parked account keeps
                 # its rest, a restricted or frozen one waits for its next check.
                 log.info("account check asked to wait", account_id=account.id, seconds=exc.seconds)
