@@ -39,6 +39,7 @@ NOTICE_TEXTS = {
     "web_login": "web_auth.notice",
     "account_status": "accounts.status_notice",
     "campaign_paused": "campaigns.paused_notice",
+    "account_lost_rights": "accounts.lost_rights_notice",
     TEAM_ADDED: "team.added_notice",
     TEAM_REMOVED: "team.removed_notice",
     TEAM_LEFT: "team.left_notice",

@@ -216,6 +216,7 @@ class Exclusion(enum.StrEnum):
     CANNOT_SEE_CHAT = "cannot_see_chat"
     UNAVAILABLE = "unavailable"  # unauthorized, banned, disabled, resting
     LIFETIME_CAP = "lifetime_cap"  # has already added its maximum into this chat
+    LOST_RIGHTS = "lost_rights"  # Telegram refused it the right while the campaign ran
 
 
 @dataclass(frozen=True, slots=True)

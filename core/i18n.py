@@ -360,6 +360,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaign.exclusion.no_invite_right": "admin without the right to add members",
         "campaign.exclusion.cannot_see_chat": "cannot see the chat",
         "campaign.exclusion.unavailable": "not usable now (logged out, banned, disabled or resting)",
+        "campaign.exclusion.lost_rights": "Telegram refused it the right to add people there while the campaign ran",
+        "accounts.lost_rights_notice": (
+            "{account} can no longer add people to «{chat}» (Telegram: {error}): it is no longer in the "
+            "chat, or no longer an admin allowed to add members. The campaign goes on with the other "
+            "accounts. Make it an admin with the right to add members again, then run the campaign's "
+            "check again to bring it back."
+        ),
         "campaign.exclusion.lifetime_cap": "has already added its maximum into this chat",
         "campaign.warning.target_not_found": "None of your accounts can see this chat.",
         "campaign.warning.no_eligible_accounts": "None of your accounts may add people to this chat.",
@@ -996,6 +1003,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaign.exclusion.no_invite_right": "админ без права добавлять участников",
         "campaign.exclusion.cannot_see_chat": "не видит чат",
         "campaign.exclusion.unavailable": "сейчас недоступен (вышел, заблокирован, отключён или отдыхает)",
+        "campaign.exclusion.lost_rights": "Telegram лишил его права добавлять людей туда во время кампании",
+        "accounts.lost_rights_notice": (
+            "{account} больше не может добавлять людей в «{chat}» (Telegram: {error}): его нет в чате "
+            "или он больше не админ с правом добавлять участников. Кампания продолжается другими "
+            "аккаунтами. Снова сделайте его админом с правом добавлять участников и повторите проверку "
+            "кампании, чтобы вернуть его."
+        ),
         "campaign.exclusion.lifetime_cap": "уже добавил в этот чат максимум",
         "campaign.warning.target_not_found": "Ни один из ваших аккаунтов не видит этот чат.",
         "campaign.warning.no_eligible_accounts": "Ни один из ваших аккаунтов не может добавлять людей в этот чат.",

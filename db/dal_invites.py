@@ -420,6 +420,26 @@ class InviteDal:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def exclude_account(self, campaign_id: int, account_id: int, reason: str) -> bool:
+        """Take an account off a campaign's stored pre-flight (eligible and unchecked) with
+        the reason, so that no worker gives it this campaign again; False when it was not on
+        it (another worker did it first, or there was no pre-flight)."""
+        result = await self.session.execute(
+            text("""UPDATE campaigns
+                       SET preflight = jsonb_set(
+                               preflight || jsonb_build_object(
+                                   'eligible', coalesce((SELECT jsonb_agg(e) FROM jsonb_array_elements(preflight->'eligible') e
+                                                         WHERE e <> to_jsonb(CAST(:account AS bigint))), '[]'::jsonb),
+                                   'unchecked', coalesce((SELECT jsonb_agg(e) FROM jsonb_array_elements(preflight->'unchecked') e
+                                                          WHERE e <> to_jsonb(CAST(:account AS bigint))), '[]'::jsonb)),
+                               ARRAY['excluded', CAST(:account AS text)], to_jsonb(CAST(:reason AS text)), true)
+                     WHERE id = :id AND jsonb_typeof(preflight->'excluded') = 'object'
+                       AND (coalesce(preflight->'eligible', '[]'::jsonb) @> to_jsonb(ARRAY[CAST(:account AS bigint)])
+                            OR coalesce(preflight->'unchecked', '[]'::jsonb) @> to_jsonb(ARRAY[CAST(:account AS bigint)]))"""),
+            {"id": campaign_id, "account": account_id, "reason": reason},
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def pause_itself(self, campaign_id: int, reason: str) -> bool:
         """A working campaign stops by itself (e.g. the chat is full); people stay to do."""
         result = await self.session.execute(

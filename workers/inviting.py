@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import campaigns as cg
 from core import telegram as tg
-from core.accounts import AccountService, can_work, status_after
+from core.accounts import AccountService, account_label, can_work, status_after
 from core.dto import AccountDTO, AccountStatus
 from core.installation import effective_limits
 from core.interfaces import Notifier
@@ -477,6 +477,7 @@ class InviteEngine:
             await self._settle(account, lease, work, target, effect)
             if refusal.status is None:  # only its rights in this chat are gone
                 self._not_eligible.add((work.row.id, account.id))
+                await self._lost_rights(account, work, exc.rpc)
                 raise _StopAccount("not_admin") from exc
             await self._account_refused(account, refusal, exc)
             raise _StopAccount(refusal.reason.value) from exc
@@ -507,6 +508,22 @@ class InviteEngine:
         rest = status_after(refusal, account, datetime.now(UTC), limits, wait_s)
         if rest is not None:
             await self._rest_account(account, rest[0], exc.rpc, rest[1])
+
+    async def _lost_rights(self, account: AccountDTO, work: _Work, rpc: str) -> None:
+        """Telegram took this account's right to add people to the campaign's chat: it is
+        taken off the campaign for every worker, and the owner hears once what to do."""
+        async with open_dal(self.sessionmaker) as dal:
+            first = await InviteDal(dal.session).exclude_account(work.row.id, account.id,
+                                                                 cg.Exclusion.LOST_RIGHTS.value)
+            owner = await dal.workspace_owner_telegram_id(account.workspace_id) if first else None
+            await dal.commit()
+        log.warning("account lost its rights in the campaign's chat", account_id=account.id,
+                    campaign_id=work.row.id, rpc=rpc)
+        if owner is not None and self.notifier is not None:
+            await self.notifier.notify(owner, "account_lost_rights", {
+                "account": account_label(account.username, account.first_name),
+                "chat": work.campaign.title, "error": rpc,
+            })
 
     async def _park_until(self) -> datetime:
         async with open_dal(self.sessionmaker) as dal:

@@ -316,3 +316,41 @@ async def test_enabling_a_restricted_account_does_not_skip_telegrams_verdict(set
         await service.set_enabled(dal, user, setup.ws, setup.accounts[902], enabled=False)
         plain = await service.set_enabled(dal, user, setup.ws, setup.accounts[902], enabled=True)
     assert plain.status is AccountStatus.ACTIVE
+
+
+async def test_lost_rights_take_the_account_off_the_campaign_for_every_worker(setup: Setup) -> None:
+    from core.campaign_service import CampaignService
+    from tests.invites.test_campaign_flow import owner_id, planner
+
+    setup.world.put_users([{"id": i, "first_name": "P", "username": f"p{i}"} for i in range(16_001, 16_004)])
+    people = [(i, f"p{i}", None, None) for i in range(16_001, 16_004)]  # any account can name them
+    audience = await make_audience(setup.sessionmaker, setup.ws, "a", people)
+    service = CampaignService(FAST)
+    user = await owner_id(setup)
+    async with open_dal(setup.sessionmaker) as dal:
+        campaign = await service.create(dal, user, setup.ws, name="rights", audience_id=audience,
+                                        target="target_group")
+        await dal.commit()
+    await planner(setup, service).preflight(user, setup.ws, campaign.id)
+    async with open_dal(setup.sessionmaker) as dal:
+        await service.start(dal, user, setup.ws, campaign.id)
+        await dal.commit()
+    setup.world.add_fault("InviteToChannelRequest", "CHAT_ADMIN_REQUIRED", 1, account=901)
+    told = Told()
+    assert await engine_for(setup, told).run_account(await setup.account(901)) == "not_admin"
+    async with setup.sessionmaker() as session:
+        stored = (await InviteDal(session).find_campaign(campaign.id)).preflight  # type: ignore[union-attr]
+    acc = setup.accounts
+    assert acc[901] not in stored["eligible"] and stored["excluded"][str(acc[901])] == "lost_rights"
+    notices = [p for _t, k, p in told.sent if k == "account_lost_rights"]
+    assert notices == [{"account": "@acc901", "chat": "Target", "error": "CHAT_ADMIN_REQUIRED"}]
+    # Another worker never gives 901 this campaign again; 902 adds everyone.
+    other = engine_for(setup, Told(), owner="worker-b")
+    for _ in range(3):
+        await other.tick()
+        for task in list(other._tasks.values()):
+            await task
+    assert [c[0] for c in setup.invite_calls()].count(901) == 1
+    states = Counter(s for s, _ in (await setup.targets(campaign.id)).values())
+    assert states == {"invited": 3}
+    assert told.kinds()["account_lost_rights"] == 1
