@@ -31,7 +31,7 @@ from db.metrics import invite_counter, telegram_error_counter
 from gateway.telegram import TelegramGateway, client_factory
 from workers.campaign_watch import CampaignWatch
 from workers.health import check_all_accounts
-from workers.heartbeat import beat, retire, worker_id
+from workers.heartbeat import beat, live_worker_count, retire, worker_id
 from workers.inviting import InviteConfig, InviteEngine
 from workers.parsing import EngineConfig, ParseEngine
 
@@ -82,6 +82,7 @@ def invite_engine(settings: Settings, parts: Parts) -> InviteEngine:
         attempts=invite_counter(parts.redis),
         errors=telegram_error_counter(parts.redis),
         notifier=parts.notifier,
+        peers=lambda: live_worker_count(parts.redis),
     )
 
 

@@ -47,6 +47,14 @@ async def alive_workers(redis: Redis) -> list[dict[str, str]]:
     return sorted(found, key=lambda w: w["worker"])
 
 
+async def live_worker_count(redis: Redis) -> int:
+    """How many workers beat lately (this one included, once it has beaten)."""
+    count = 0
+    async for _key in redis.scan_iter(match=ALIVE_PREFIX + "*", count=100):
+        count += 1
+    return count
+
+
 async def retire(redis: Redis, worker: str) -> None:
     await redis.delete(ALIVE_PREFIX + worker)
 

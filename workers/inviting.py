@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import random
 from collections import Counter, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -121,7 +121,11 @@ class InviteEngine:
         attempts: RedisCounter | None = None,
         errors: RedisCounter | None = None,
         notifier: Notifier | None = None,
+        peers: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
+        # How many worker processes are alive (this one included): each takes at most its
+        # fair share of the accounts while others are there to take the rest.
+        self.peers = peers
         self.notifier = notifier  # tells a campaign's creator that it paused itself
         self.sessionmaker = sessionmaker
         # Recorded attempts, shared by every worker for /metrics (None: not counted).
@@ -156,12 +160,15 @@ class InviteEngine:
             campaigns = await dal.working_campaigns()
         now = datetime.now(UTC)
         started = 0
-        for workspace_id in dict.fromkeys(c.workspace_id for c in campaigns):
-            for account in await self._accounts(workspace_id):
+        usable = {ws: [a for a in await self._accounts(ws) if can_work(a, now)]
+                  for ws in dict.fromkeys(c.workspace_id for c in campaigns)}
+        limit = await self._fair_share(sum(len(accounts) for accounts in usable.values()))
+        for workspace_id, accounts in usable.items():
+            for account in accounts:
                 # New connections go out a few per tick, not hundreds at once.
-                if len(self._tasks) >= self.config.concurrency or started >= self.config.active:
+                if len(self._tasks) >= limit or started >= self.config.active:
                     return
-                if account.id in self._tasks or not can_work(account, now):
+                if account.id in self._tasks:
                     continue
                 if self._resume_at.get(account.id, now) > now:
                     continue
@@ -172,6 +179,15 @@ class InviteEngine:
                 started += 1
                 self._tasks[account.id] = task
                 task.add_done_callback(lambda _t, a=account.id: self._tasks.pop(a, None))
+
+    async def _fair_share(self, usable: int) -> int:
+        """How many accounts this process may hold: all it can while it is alone, its share
+        (rounded up) while other workers are alive to take the rest."""
+        workers = 1
+        if self.peers is not None:
+            with contextlib.suppress(Exception):  # Redis away: work as if alone
+                workers = max(1, await self.peers())
+        return min(self.config.concurrency, max(1, -(-usable // workers)))
 
     async def _has_work_now(self, account: AccountDTO, rows: list[CampaignRow], now: datetime) -> bool:
         """Whether the account may do something for a campaign now — checked in the database

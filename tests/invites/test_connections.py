@@ -127,3 +127,46 @@ async def test_usernames_are_resolved_at_a_conservative_pace(setup: Setup) -> No
     assert len(people) - before == 1 + 2
     targets = await setup.targets(cid)
     assert sum(1 for u in targets if u is not None) == 2
+
+
+async def test_accounts_are_spread_over_live_workers(setup: Setup) -> None:
+    """Three workers, twelve accounts: each worker takes its share, none takes them all."""
+    from core.accounts import build_account_service
+    from db.leases import LeaseStore
+    from tests.invites.conftest import link_accounts
+    from workers.inviting import InviteEngine
+
+    ws, more = await link_accounts(setup.world, setup.gateway, setup.sessionmaker, setup.settings,
+                                   range(911, 920))
+    assert ws == setup.ws
+    everyone = {**setup.accounts, **more}
+    chat = setup.world.find_chat(7_000_001)
+    for tg_id in everyone:
+        chat.admins[tg_id] = frozenset({"invite_users"})
+        chat.members.setdefault(tg_id, chat.members[901])
+    setup.world.put_users([{"id": i, "first_name": "P", "username": f"w{i}"} for i in range(15_601, 15_661)])
+    audience = await make_audience(setup.sessionmaker, setup.ws, "a",
+                                   [(i, f"w{i}", None, None) for i in range(15_601, 15_661)])
+    await setup.campaign(audience, "target_group")
+
+    async def three() -> int:
+        return 3
+
+    engines = [
+        InviteEngine(sessionmaker=setup.sessionmaker, gateway=setup.gateway,
+                     service=build_account_service(setup.settings, None),
+                     leases=LeaseStore(setup.sessionmaker, f"worker-{n}", ttl_s=30),
+                     config=InviteConfig(limits=SLOW), peers=three)
+        for n in range(3)
+    ]
+    try:
+        for _ in range(4):
+            for engine in engines:  # the first to tick does not take everything
+                await engine.tick()
+            await asyncio.sleep(0.3)
+        held = [len(engine._tasks) for engine in engines]
+        assert sum(held) == len(everyone) == 12
+        assert min(held) > 0 and max(held) / min(held) <= 2, held
+    finally:
+        for engine in engines:
+            await engine.close()
