@@ -450,6 +450,16 @@ class InviteDal:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def end_cooldowns(self) -> int:
+        """Accounts whose flood wait is over are `active` again, so every view shows what
+        they are (a `parked` one waits for @SpamBot's word instead: the health check)."""
+        result = await self.session.execute(text(
+            """UPDATE telegram_accounts SET status = 'active', status_reason = NULL, cooldown_until = NULL,
+                      updated_at = clock_timestamp()
+                WHERE status = 'cooldown' AND cooldown_until <= clock_timestamp()"""
+        ))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def start_due(self) -> int:
         """Scheduled campaigns whose start time has come begin running."""
         result = await self.session.execute(text(

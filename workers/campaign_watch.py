@@ -51,6 +51,7 @@ class CampaignWatch:
         now = now or datetime.now(UTC)
         async with self.sessionmaker() as session, session.begin():
             dal = InviteDal(session)
+            await dal.end_cooldowns()
             await dal.start_due()
             campaigns = await dal.working_campaigns()
             for c in campaigns:

@@ -81,6 +81,19 @@ async def make_audience(
     return int(audience_id)
 
 
+class Notices:
+    """The notices the product hands to the bot (the `Notifier` seam of `core.interfaces`)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, str, dict[str, str]]] = []
+
+    async def notify(self, telegram_id: int, kind: str, payload: dict[str, str]) -> None:
+        self.sent.append((telegram_id, kind, payload))
+
+    def kinds(self) -> list[str]:
+        return [k for _t, k, _p in self.sent]
+
+
 @dataclass
 class Setup:
     world: World

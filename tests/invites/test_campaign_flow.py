@@ -8,16 +8,22 @@ import pytest
 from sqlalchemy import text
 
 from core.accounts import build_account_service
-from core.campaign_service import CampaignService, parse_hours, parse_start_at, parse_target
+from core.campaign_service import (
+    CampaignService,
+    parse_hours,
+    parse_start_at,
+    parse_target,
+)
+from core.dto import TelegramProfile
 from core.errors import InvalidInput, NotFound
 from core.users import register
-from core.dto import TelegramProfile
 from db.dal import open_dal
 from db.leases import LeaseStore
 from gateway.campaigns import Planner
 from sandbox.world.model import Membership
 from tests.invites.conftest import FAST, OWNER_TG, TARGET, Setup, make_audience
 from workers.inviting import InviteConfig
+
 
 def planner(setup: Setup, service: CampaignService) -> Planner:
     return Planner(

@@ -7,9 +7,8 @@ from collections import Counter
 from sqlalchemy import text
 
 from db.dal_invites import InviteDal
-from tests.invites.conftest import Setup, make_audience
+from tests.invites.conftest import FAST, Setup, make_audience
 from workers.inviting import InviteConfig
-from tests.invites.conftest import FAST
 
 
 async def test_invites_everyone_once_and_finishes(setup: Setup) -> None:

@@ -9,20 +9,9 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from core.limits import InviteLimits
-from tests.invites.conftest import FAST, TARGET, Setup, make_audience
+from tests.invites.conftest import FAST, TARGET, Notices, Setup, make_audience
 from workers.campaign_watch import CampaignWatch
 from workers.inviting import InviteConfig
-
-
-class Notices:
-    def __init__(self) -> None:
-        self.sent: list[tuple[int, str, dict[str, str]]] = []
-
-    async def notify(self, telegram_id: int, kind: str, payload: dict[str, str]) -> None:
-        self.sent.append((telegram_id, kind, payload))
-
-    def kinds(self) -> list[str]:
-        return [k for _t, k, _p in self.sent]
 
 
 async def owned_by_owner(setup: Setup, cid: int) -> None:
@@ -136,3 +125,21 @@ async def test_username_only_people_are_resolved_and_invited(setup: Setup) -> No
     invited = sorted(u for _a, users, _e in setup.invite_calls() for u in users)
     assert invited == [20_300, 20_302]
     assert {20_300, 20_302} <= set(setup.world.find_chat(TARGET).members)
+
+
+async def test_a_cooldown_shows_active_once_its_rest_is_over(setup: Setup, redis: Redis) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from core.dto import AccountStatus
+
+    async with setup.sessionmaker() as s, s.begin():
+        await s.execute(text("UPDATE telegram_accounts SET status = 'cooldown', status_reason = 'FLOOD_WAIT_30', "
+                             "cooldown_until = :past WHERE id = :a"),
+                        {"past": datetime.now(UTC) - timedelta(seconds=1), "a": setup.accounts[901]})
+        await s.execute(text("UPDATE telegram_accounts SET status = 'cooldown', status_reason = 'FLOOD_WAIT_600', "
+                             "cooldown_until = :later WHERE id = :a"),
+                        {"later": datetime.now(UTC) + timedelta(minutes=10), "a": setup.accounts[902]})
+    await watch(setup, redis, Notices()).tick()
+    rested, resting = await setup.account(901), await setup.account(902)
+    assert rested.status is AccountStatus.ACTIVE and rested.status_reason is None
+    assert resting.status is AccountStatus.COOLDOWN
