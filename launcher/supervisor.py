@@ -2,7 +2,8 @@
 
 `run_app` prepares the storage (local PostgreSQL/Redis when no URLs are configured),
 migrates the database and hands the processes to a `Supervisor`, which prefixes their
-output, stops all of them when one dies or on SIGINT/SIGTERM, and never leaves one behind.
+output, restarts one that exits (with back-off), stops all of them on SIGINT/SIGTERM or a
+settings error, and never leaves one behind.
 `run_tests` does the same preparation for `pytest` with a freshly created test database.
 """
 
@@ -38,6 +39,19 @@ TEST_DB_NAME = "tg_inviter_test"
 TEST_REDIS_DB = 1
 DEFAULT_GRACE_S = 10.0
 READY_TIMEOUT_S = 60.0
+# A child that exits is started again after RESTART_DELAY_S, doubled for every further
+# exit up to RESTART_DELAY_MAX_S; a run of STABLE_AFTER_S seconds starts the doubling over.
+RESTART_DELAY_S = 1.0
+RESTART_DELAY_MAX_S = 30.0
+STABLE_AFTER_S = 60.0
+# FAILING_AFTER exits in a row, each within QUICK_EXIT_S of the start, are called out as a
+# child that keeps failing (it is still restarted: the database may come back).
+QUICK_EXIT_S = 5.0
+FAILING_AFTER = 5
+# core.settings.load_settings exits with 2 on a bad setting, as the bot does when Telegram
+# refuses BOT_TOKEN or WEBHOOK_URL and the sandbox on a bad SANDBOX_*: the configuration
+# is wrong, a restart would only repeat the same line, so everything stops.
+EXIT_SETTINGS = 2
 _MAX_LINE = 64 * 1024
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}
 
@@ -68,7 +82,11 @@ class _Child:
     proc: asyncio.subprocess.Process
     waiter: asyncio.Task[int]
     pump: asyncio.Task[None]
+    started_at: float
     signalled: bool = field(default=False)
+    # Carried from one process of this child to the next (see `_schedule`).
+    restarts: int = 0
+    quick_exits: int = 0
 
     @property
     def running(self) -> bool:
@@ -78,9 +96,14 @@ class _Child:
 class Supervisor:
     """Starts `children` in order and keeps them running together.
 
+    Once all have started, a child that exits (any exit code, or a signal sent to it
+    alone) is started again after a back-off delay, with one line saying so; the others
+    keep running. During the start a child that exits or never becomes ready stops
+    everything, as does one that exits with `EXIT_SETTINGS` at any time.
+
     `run()` returns 0 after a requested stop (SIGINT, SIGTERM or `request_stop()`), and 1
-    when a child exits by itself or never becomes ready; either way every child is gone
-    when it returns: SIGTERM first, SIGKILL after `grace_s` seconds.
+    after a failed start or a settings error; either way every child is gone when it
+    returns: SIGTERM first, SIGKILL after `grace_s` seconds.
     """
 
     def __init__(
@@ -91,12 +114,23 @@ class Supervisor:
         out: TextIO | None = None,
         started_message: str | None = None,
         handle_signals: bool = True,
+        restart_delay_s: float = RESTART_DELAY_S,
+        restart_delay_max_s: float = RESTART_DELAY_MAX_S,
+        stable_after_s: float = STABLE_AFTER_S,
+        quick_exit_s: float = QUICK_EXIT_S,
+        failing_after: int = FAILING_AFTER,
     ) -> None:
         self._specs = list(children)
         self._grace_s = grace_s
+        self._restart_delay_s = restart_delay_s
+        self._restart_delay_max_s = restart_delay_max_s
+        self._stable_after_s = stable_after_s
+        self._quick_exit_s = quick_exit_s
+        self._failing_after = failing_after
         self._out = out
         self._started_message = started_message
         self._handle_signals = handle_signals
+        # The current process of each started child, in start order.
         self._children: list[_Child] = []
         self._stop_requested = False
         self._stop_event: asyncio.Event | None = None
@@ -159,6 +193,7 @@ class Supervisor:
                 child = await self._spawn(spec)
             except OSError as exc:
                 return f"could not start {spec.name} ({' '.join(spec.argv)}): {exc}"
+            self._children.append(child)
             if spec.ready_url:
                 failure = await self._wait_ready(child, stop_task)
                 if failure is not None or stop_task.done():
@@ -182,14 +217,13 @@ class Supervisor:
             start_new_session=True,
         )
         assert proc.stdout is not None
-        child = _Child(
+        return _Child(
             spec=spec,
             proc=proc,
             waiter=asyncio.create_task(proc.wait()),
             pump=asyncio.create_task(self._pump(spec.name, proc.stdout)),
+            started_at=asyncio.get_running_loop().time(),
         )
-        self._children.append(child)
-        return child
 
     async def _pump(self, name: str, stream: asyncio.StreamReader) -> None:
         prefix = f"[{name}] "
@@ -233,13 +267,78 @@ class Supervisor:
         )
 
     async def _watch(self, stop_task: asyncio.Task[bool]) -> str | None:
-        await asyncio.wait(
-            [stop_task, *(c.waiter for c in self._children)],
-            return_when=asyncio.FIRST_COMPLETED,
+        """Restart children that exit until a stop is requested; a reason to stop all."""
+        # One loop does every start, so none can begin once the stop has been seen.
+        timers: dict[asyncio.Task[None], int] = {}  # back-off delay -> index of the child
+        try:
+            while True:
+                waiting = set(timers.values())
+                waiters = {
+                    c.waiter: i for i, c in enumerate(self._children) if i not in waiting
+                }
+                await asyncio.wait(
+                    [stop_task, *waiters, *timers], return_when=asyncio.FIRST_COMPLETED
+                )
+                if stop_task.done():
+                    return None
+                for timer in [t for t in timers if t.done()]:
+                    index = timers.pop(timer)
+                    failure = await self._restart(index)
+                    if failure is not None:
+                        return failure
+                for waiter, index in waiters.items():
+                    if not waiter.done():
+                        continue
+                    child = self._children[index]
+                    await self._finish(child, stop_task)
+                    if stop_task.done():
+                        return None
+                    code = child.proc.returncode
+                    if code == EXIT_SETTINGS:
+                        return f"{child.spec.name} {_how(code)}; stopping the others"
+                    delay = self._schedule(child)
+                    timers[asyncio.create_task(asyncio.sleep(delay))] = index
+        finally:
+            for timer in timers:
+                timer.cancel()
+
+    def _schedule(self, child: _Child) -> float:
+        """Say that `child` exited and will start again; the delay before it does."""
+        ran = asyncio.get_running_loop().time() - child.started_at
+        if ran >= self._stable_after_s:
+            child.restarts = 0
+        child.quick_exits = child.quick_exits + 1 if ran < self._quick_exit_s else 0
+        # The exponent is bounded: a child failing for days must not overflow the float.
+        delay = min(
+            self._restart_delay_s * 2 ** min(child.restarts, 32), self._restart_delay_max_s
         )
-        if stop_task.done():
-            return None
-        return await self._exited_child()
+        child.restarts += 1
+        line = f"{child.spec.name} {_how(child.proc.returncode)}; "
+        if child.quick_exits >= self._failing_after:
+            line += (
+                f"it keeps failing ({child.quick_exits} times in a row within "
+                f"{self._quick_exit_s:g} s of starting); "
+            )
+        self._say(line + f"restarting in {delay:g} s")
+        return delay
+
+    async def _restart(self, index: int) -> str | None:
+        old = self._children[index]
+        try:
+            child = await self._spawn(old.spec)
+        except OSError as exc:
+            return f"could not restart {old.spec.name} ({' '.join(old.spec.argv)}): {exc}"
+        child.restarts, child.quick_exits = old.restarts, old.quick_exits
+        self._children[index] = child
+        return None
+
+    async def _finish(self, child: _Child, stop_task: asyncio.Task[bool]) -> None:
+        """Clear up after a child that exited by itself."""
+        # Whatever it started would outlive it unsupervised (and could hold its port).
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.proc.pid, signal.SIGKILL)
+        # Let its last lines (often the reason) appear before the verdict.
+        await asyncio.wait([child.pump, stop_task], timeout=2, return_when=asyncio.FIRST_COMPLETED)
 
     async def _exited_child(self) -> str | None:
         for child in self._children:
@@ -247,13 +346,7 @@ class Supervisor:
                 # Let its last lines (often the reason) appear before the verdict.
                 with suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(asyncio.shield(child.pump), 2)
-                code = child.proc.returncode
-                how = (
-                    f"was killed by {signal.Signals(-code).name}"
-                    if code is not None and code < 0 and -code in signal.valid_signals()
-                    else f"exited with code {code}"
-                )
-                return f"{child.spec.name} {how}; stopping the others"
+                return f"{child.spec.name} {_how(child.proc.returncode)}; stopping the others"
         return None
 
     async def _shutdown(self) -> None:
@@ -286,6 +379,12 @@ class Supervisor:
             with suppress(ProcessLookupError):
                 child.proc.send_signal(sig)
         child.signalled = True
+
+
+def _how(code: int | None) -> str:
+    if code is not None and code < 0 and -code in signal.valid_signals():
+        return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
 
 
 async def _poll_http(url: str) -> None:

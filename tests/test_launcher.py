@@ -271,19 +271,136 @@ async def test_child_output_is_prefixed_line_by_line() -> None:
     assert all(_gone(pid) for pid in supervisor.pids)
 
 
-async def test_child_exit_stops_the_others_and_fails() -> None:
+SETTINGS_ERROR = "from core.settings import load_settings; load_settings()"
+
+
+async def test_child_with_a_settings_error_stops_the_others_and_fails() -> None:
     out = _Lines()
-    quitter = "import sys, time; time.sleep(0.5); print('bye', flush=True); sys.exit(3)"
     supervisor = Supervisor(
-        [ChildSpec("api", _py(SLEEPER)), ChildSpec("workers", _py(quitter))],
-        out=out, handle_signals=False,
+        [
+            ChildSpec("api", _py(SLEEPER)),
+            ChildSpec(
+                "workers", _py(SETTINGS_ERROR), env={"API_PORT": "not-a-port"}, cwd=PROJECT_ROOT
+            ),
+        ],
+        out=out, handle_signals=False, restart_delay_s=0.05,
     )
     code = await asyncio.wait_for(supervisor.run(), 30)
     assert code != 0
-    assert "[workers] bye" in out.lines
-    assert any("workers exited with code 3" in line for line in out.lines)
+    assert "[workers] tg-inviter: setting API_PORT is invalid" in "\n".join(out.lines)
+    assert any("workers exited with code 2; stopping the others" in line for line in out.lines)
+    assert not any("restarting" in line for line in out.lines)
     sleeper = _pid_from(await out.wait_for(lambda line: line.startswith("[api] pid=")))
     assert _gone(sleeper)
+
+
+def _pids(out: _Lines, name: str) -> list[int]:
+    return [_pid_from(line) for line in out.lines if line.startswith(f"[{name}] pid=")]
+
+
+async def _wait_pids(out: _Lines, name: str, count: int, timeout: float = 15) -> list[int]:
+    await out.wait_for(lambda _: len(_pids(out, name)) >= count, timeout)
+    return _pids(out, name)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+async def test_child_killed_alone_is_restarted_and_the_others_keep_running(
+    sig: signal.Signals,
+) -> None:
+    out = _Lines()
+    supervisor = Supervisor(
+        [ChildSpec("api", _py(SLEEPER)), ChildSpec("workers", _py(SLEEPER))],
+        out=out, handle_signals=False, restart_delay_s=0.2,
+    )
+    task = asyncio.create_task(supervisor.run())
+    try:
+        [api] = await _wait_pids(out, "api", 1)
+        [first] = await _wait_pids(out, "workers", 1)
+        os.kill(first, sig)
+        second = (await _wait_pids(out, "workers", 2))[1]
+        assert second != first and not _gone(second)
+        assert f"tg-inviter: workers was killed by {sig.name}; restarting in 0.2 s" in out.lines
+        # Twice: the restarted process is watched like the first one.
+        os.kill(second, sig)
+        third = (await _wait_pids(out, "workers", 3))[2]
+        assert not _gone(third) and _gone(first) and _gone(second)
+        assert _pids(out, "api") == [api] and not _gone(api)
+        assert not task.done()
+    finally:
+        supervisor.request_stop()
+        assert await asyncio.wait_for(task, 20) == 0
+    assert _gone(api) and _gone(third)
+
+
+QUICK_FAILURE = "import os, sys; print(f'pid={os.getpid()}', flush=True); sys.exit(1)"
+
+
+async def test_restart_back_off_doubles_and_a_child_that_keeps_failing_is_called_out() -> None:
+    out = _Lines()
+    supervisor = Supervisor(
+        [ChildSpec("api", _py(SLEEPER)), ChildSpec("workers", _py(QUICK_FAILURE))],
+        out=out, handle_signals=False,
+        restart_delay_s=0.05, restart_delay_max_s=0.4, quick_exit_s=30, failing_after=3,
+    )
+    task = asyncio.create_task(supervisor.run())
+    try:
+        await _wait_pids(out, "workers", 7, timeout=30)
+        [api] = _pids(out, "api")
+        assert not _gone(api)
+    finally:
+        supervisor.request_stop()
+        assert await asyncio.wait_for(task, 20) == 0
+    said = [line for line in out.lines if line.startswith("tg-inviter: workers exited")][:6]
+    delays = [float(line.rsplit("restarting in ", 1)[1].removesuffix(" s")) for line in said]
+    assert delays == [0.05, 0.1, 0.2, 0.4, 0.4, 0.4]
+    # One line per exit: the first two are plain, from the third on it keeps failing.
+    assert [("keeps failing" in line) for line in said] == [False, False, True, True, True, True]
+    assert "it keeps failing (3 times in a row within 30 s of starting)" in said[2]
+    assert all(line.startswith("tg-inviter: workers exited with code 1; ") for line in said)
+    assert _gone(api)
+
+
+async def test_a_long_run_starts_the_back_off_over() -> None:
+    out = _Lines()
+    runs_a_while = (
+        "import os, sys, time; print(f'pid={os.getpid()}', flush=True); "
+        "time.sleep(0.3); sys.exit(1)"
+    )
+    supervisor = Supervisor(
+        [ChildSpec("workers", _py(runs_a_while))],
+        out=out, handle_signals=False,
+        restart_delay_s=0.05, stable_after_s=0.2, quick_exit_s=0.1, failing_after=1,
+    )
+    task = asyncio.create_task(supervisor.run())
+    try:
+        await _wait_pids(out, "workers", 4)
+    finally:
+        supervisor.request_stop()
+        assert await asyncio.wait_for(task, 20) == 0
+    said = [line for line in out.lines if line.startswith("tg-inviter: workers exited")]
+    assert len(said) >= 3
+    assert all(line.endswith("; restarting in 0.05 s") for line in said)
+    assert not any("keeps failing" in line for line in said)
+
+
+async def test_stop_during_the_back_off_starts_nothing_more() -> None:
+    out = _Lines()
+    supervisor = Supervisor(
+        [ChildSpec("api", _py(SLEEPER)), ChildSpec("workers", _py(SLEEPER))],
+        out=out, handle_signals=False, restart_delay_s=5,
+    )
+    task = asyncio.create_task(supervisor.run())
+    [api] = await _wait_pids(out, "api", 1)
+    [worker] = await _wait_pids(out, "workers", 1)
+    os.kill(worker, signal.SIGKILL)
+    await out.wait_for(lambda line: "workers was killed by SIGKILL; restarting in 5 s" in line)
+    started = time.monotonic()
+    supervisor.request_stop()
+    assert await asyncio.wait_for(task, 20) == 0
+    assert time.monotonic() - started < 3  # the back-off is not waited out
+    await asyncio.sleep(0.2)
+    assert _pids(out, "workers") == [worker]
+    assert _gone(api)
 
 
 async def test_child_ignoring_sigterm_is_killed_after_grace() -> None:
@@ -308,7 +425,8 @@ SUPERVISOR_MAIN = """
 import asyncio, json, sys
 from launcher.supervisor import ChildSpec, Supervisor
 specs = [ChildSpec(name, argv) for name, argv in json.loads(sys.argv[1])]
-sys.exit(asyncio.run(Supervisor(specs, grace_s=float(sys.argv[2])).run()))
+supervisor = Supervisor(specs, grace_s=float(sys.argv[2]), restart_delay_s=float(sys.argv[3]))
+sys.exit(asyncio.run(supervisor.run()))
 """
 
 
@@ -316,20 +434,29 @@ sys.exit(asyncio.run(Supervisor(specs, grace_s=float(sys.argv[2])).run()))
 async def test_signal_to_supervisor_stops_every_child(sig: signal.Signals) -> None:
     specs = [["api", _py(SLEEPER)], ["bot", _py(SLEEPER)], ["workers", _py(STUBBORN)]]
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SUPERVISOR_MAIN, json.dumps(specs), "1",
+        sys.executable, "-c", SUPERVISOR_MAIN, json.dumps(specs), "1", "0.1",
         cwd=PROJECT_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     assert proc.stdout is not None
     pids: dict[str, int] = {}
     lines: list[str] = []
-    try:
-        while len(pids) < 3:
+
+    async def read_pids(count: int) -> None:
+        while len(pids) < count:
             raw = await asyncio.wait_for(proc.stdout.readline(), 15)
             assert raw, f"supervisor ended early: {lines!r}"
             line = raw.decode().rstrip("\n")
             lines.append(line)
             if "pid=" in line:
-                pids[line.split("]", 1)[0].lstrip("[")] = _pid_from(line)
+                name = line.split("]", 1)[0].lstrip("[")
+                pids[name if name not in pids else f"restarted {name}"] = _pid_from(line)
+
+    try:
+        await read_pids(3)
+        # A child killed alone comes back; the supervisor's own signal then stops it too.
+        os.kill(pids["bot"], signal.SIGKILL)
+        await read_pids(4)
+        assert "tg-inviter: bot was killed by SIGKILL; restarting in 0.1 s" in lines
         proc.send_signal(sig)
         rest, _ = await asyncio.wait_for(proc.communicate(), 20)
     finally:
