@@ -161,3 +161,33 @@ async def test_a_notice_carries_the_senders_trace_into_the_bots_log(
     assert len(delivered) == 2
     assert delivered[0] == "worker-task-0042"
     assert delivered[1] != "worker-task-0042" and len(delivered[1]) == 16  # a fresh one
+
+
+async def test_telegrams_verdicts_reach_the_owner_with_what_to_do(
+    make_user: Callable[..., TgUser],
+    bot: Bot,
+    recording: RecordingSession,
+    redis: Redis,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The notices the invite engine sends when Telegram stops an account, takes its rights in
+    a chat, or a chat is full — each in the owner's language, saying what to do."""
+    await make_user(3011, language_code="ru").send("/start")
+    notifier = RedisNotifier(redis)
+    await notifier.notify(3011, "account_status", {"account": "@acc", "status": "restricted",
+                                                  "reason": "USER_BANNED_IN_CHANNEL"})
+    await notifier.notify(3011, "account_lost_rights", {"account": "@acc", "chat": "Target",
+                                                       "error": "CHAT_ADMIN_REQUIRED"})
+    await notifier.notify(3011, "campaign_paused", {"campaign": "Grow", "reason": "chat_full"})
+    expected = [
+        t("ru", "accounts.status_notice", account="@acc", status=t("ru", "accounts.status.restricted")),
+        t("ru", "accounts.lost_rights_notice", account="@acc", chat="Target", error="CHAT_ADMIN_REQUIRED"),
+        t("ru", "campaigns.paused_notice", campaign="Grow", reason=t("ru", "campaign.paused.chat_full")),
+    ]
+    async with notices_running(bot, redis, sessionmaker):
+        async with asyncio.timeout(10):
+            while len([m for m in recording.sent() if m.chat_id == 3011 and m.text in expected]) < 3:
+                await asyncio.sleep(0.02)
+    texts = [m.text for m in recording.sent() if m.chat_id == 3011 and m.text in expected]
+    assert texts == expected
+    assert "@SpamBot" in texts[0]  # what to do
