@@ -20,7 +20,7 @@ from db.leases import leases_for
 from gateway.campaigns import Planner
 from gateway.telegram import TelegramGateway, client_factory
 from workers.heartbeat import RedisWorkerRegistry
-from webui_api.http import cors_middleware, security_headers_middleware, trace_middleware
+from webui_api.http import HANDLER_ARGS, cors_middleware, security_headers_middleware, trace_middleware
 from webui_api.keys import (
     ACCOUNTS, ADMIN, AUTH, CAMPAIGNS, GATEWAY, LEASES, PLANNER, REDIS, SESSIONMAKER, SETTINGS, TEAMS,
 )
@@ -73,6 +73,8 @@ def init_app(settings: Settings) -> web.Application:
     app = web.Application(
         middlewares=[cors_middleware, trace_middleware, security_headers_middleware],
         client_max_size=MAX_BODY_BYTES,
+        # Request line and header sizes, and the logger for requests aiohttp cannot parse.
+        handler_args=HANDLER_ARGS,
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_resources)

@@ -8,11 +8,15 @@ and only here.
 from __future__ import annotations
 
 import json
+import logging
+import math
 import re
 import time
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import ERROR as UNPARSED
 from prometheus_client import Histogram
 from pydantic import BaseModel, ValidationError
 
@@ -28,12 +32,13 @@ from core.errors import (
     RateLimited,
     Unauthorized,
 )
-from core.i18n import has_text, pick_language, problem_params, t
+from core.i18n import DEFAULT_LANGUAGE, has_text, pick_language, problem_params, t
 from core.interfaces import UserStore
 from core.logs import bind_trace_id, current_trace_id, get_logger, new_trace_id
 from core.pagination import Page
 from core.tokens import AccessClaims
 from core.users import require_workspace
+from core.validation import INT64_MAX, INT64_MIN, text_problem
 from webui_api.keys import AUTH, SETTINGS
 
 log = get_logger("webui_api")
@@ -65,6 +70,15 @@ _HTTP_CODES = {
     413: "payload_too_large",
 }
 MAX_JSON_BYTES = 64 * 1024
+# Python's json parser recurses once per level and raises RecursionError near 1000 levels;
+# no request of the API nests deeper than a few, so depth is checked before parsing.
+MAX_JSON_DEPTH = 32
+# Strings (with their escapes) are skipped so that brackets inside them do not count; an
+# unclosed one runs to the end (the optional quote keeps the scan linear).
+_JSON_NESTING = re.compile(rb'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
+# Longer digit runs are out of int64 anyway; they are not even converted (Python refuses
+# to convert more than 4300 digits, with a ValueError that would read as "not JSON").
+_MAX_INT_DIGITS = 20
 # A caller's X-Request-Id is kept as the trace id only if it fits where trace ids are
 # stored (String(32) in audit_log, parse_tasks, campaigns); a longer one gets a fresh id.
 _TRACE_RE = re.compile(r"^[A-Za-z0-9-]{8,32}$")
@@ -89,8 +103,15 @@ def error_response(
     params: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> web.Response:
-    message = t(language(request), f"error.{code}", **(params or details or {}))
-    body = {
+    body = _envelope(language(request), code, details=details, params=params)
+    return web.json_response(body, status=status, headers=headers)
+
+
+def _envelope(
+    lang: str, code: str, *, details: dict[str, Any] | None = None, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    message = t(lang, f"error.{code}", **(params or details or {}))
+    return {
         "error": {
             "code": code,
             "message": message,
@@ -98,7 +119,6 @@ def error_response(
             "details": details or {},
         }
     }
-    return web.json_response(body, status=status, headers=headers)
 
 
 def _problem(exc: ValidationError) -> tuple[str, list[dict[str, str]]]:
@@ -110,6 +130,53 @@ def _problem(exc: ValidationError) -> tuple[str, list[dict[str, str]]]:
     return f"{first['field']}: {first['problem']}", fields
 
 
+def _json_depth(raw: bytes) -> int:
+    depth = deepest = 0
+    for match in _JSON_NESTING.finditer(raw):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
+def _json_int(text: str) -> int:
+    digits = text.lstrip("-")
+    return int(text) if len(digits) <= _MAX_INT_DIGITS else INT64_MAX + 1
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def check_json_values(data: Any) -> None:
+    """Every value of a parsed body is storable: texts (keys too) without NUL or lone
+    surrogates, integers within int64 (ids are BIGINT), numbers finite."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, where = stack.pop()
+        field = where or "body"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if problem := text_problem(key):
+                    raise InvalidInput(field, field=field, problem=problem)
+                stack.append((item, f"{where}.{key}" if where else key))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}.{i}" if where else str(i)) for i, item in enumerate(value))
+        elif isinstance(value, str):
+            if problem := text_problem(value):
+                raise InvalidInput(field, field=field, problem=problem)
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int):
+            if not INT64_MIN <= value <= INT64_MAX:
+                raise InvalidInput(field, field=field, problem="integer_range", low=INT64_MIN, high=INT64_MAX)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInput(field, field=field, problem="json_number")
+
+
 async def parse_body(request: web.Request, model: type[M]) -> M:
     """Read and validate a JSON body; any defect is a 400 naming the field."""
     if (request.content_length or 0) > MAX_JSON_BYTES:
@@ -117,17 +184,28 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
     raw = await request.read()
     if len(raw) > MAX_JSON_BYTES:
         raise web.HTTPRequestEntityTooLarge(MAX_JSON_BYTES, len(raw))
+    if _json_depth(raw) > MAX_JSON_DEPTH:
+        raise InvalidInput("body", field="body", problem="json_depth", max=MAX_JSON_DEPTH)
     try:
-        data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("body", field="body", problem="body: not valid JSON") from None
+        data = json.loads(raw or b"null", parse_int=_json_int, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidInput("body", field="body", problem="json_syntax") from None
     if not isinstance(data, dict):
-        raise InvalidInput("body", field="body", problem="body: must be a JSON object")
+        raise InvalidInput("body", field="body", problem="json_object")
+    check_json_values(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         problem, fields = _problem(exc)
         raise InvalidInput(problem, problem=problem, fields=fields) from None
+
+
+def check_query(request: web.Request) -> None:
+    """Query parameters and path parts are text like any other: none may carry a NUL."""
+    for name, value in (*request.query.items(), *request.match_info.items()):
+        if problem := text_problem(name) or text_problem(value):
+            field = name if text_problem(name) is None else "query"
+            raise InvalidInput(field, field=field, problem=problem)
 
 
 def client_info(request: web.Request) -> ClientInfo:
@@ -199,6 +277,7 @@ async def trace_middleware(request: web.Request, handler: Any) -> web.StreamResp
 
 async def _handle(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
+        check_query(request)
         return await handler(request)
     except DomainError as exc:
         return _domain_error(request, exc)
@@ -306,3 +385,81 @@ async def current_workspace(request: web.Request, dal: UserStore, user_id: int) 
     if not workspaces:
         raise NotFound("workspace")
     return workspaces[0].id
+
+
+# --- requests aiohttp cannot parse ----------------------------------------------------------
+# A request line or header over these sizes (or otherwise malformed) never reaches the
+# application: aiohttp's RequestHandler.data_received turns the parser's
+# HttpProcessingError (LineTooLong, BadHttpMessage, ...) into an error handler that calls
+# RequestHandler.handle_error, which logs it with `logger.exception` (a traceback) and
+# answers a plain-text 400. `HANDLER_ARGS` (Application(handler_args=...)) sets the sizes
+# and gives the server a logger that writes such a request as one warning line; `ApiRunner`
+# turns the plain-text answer into the API's error envelope.
+MAX_REQUEST_LINE = 8190
+MAX_HEADER_FIELD = 8190
+
+
+class _QuietParseErrors(logging.Filter):
+    """A request aiohttp could not parse is the caller's mistake: one warning line, naming
+    the parser's error class only (its message may quote the caller's headers)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and (exc.code or 400) < 500:
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = "unreadable http request (%s, %s)", (type(exc).__name__, exc.code)
+        return True
+
+
+SERVER_LOG = logging.getLogger("webui_api.server")
+SERVER_LOG.addFilter(_QuietParseErrors())
+HANDLER_ARGS: dict[str, Any] = {
+    "logger": SERVER_LOG,
+    "max_line_size": MAX_REQUEST_LINE,
+    "max_field_size": MAX_HEADER_FIELD,
+}
+
+
+class _UnreadableRequest(web.Request):
+    """The request object aiohttp makes for a request it could not parse (its message is
+    web_protocol.ERROR): the only hook between handle_error's plain-text
+    400 and the bytes sent is the request's prepare hook, which rewrites it into the
+    envelope (in English: the request's Accept-Language could not be read)."""
+
+    async def _prepare_hook(self, response: web.StreamResponse) -> None:
+        if isinstance(response, web.Response) and 400 <= response.status < 500:
+            new_trace_id()
+            lang = DEFAULT_LANGUAGE
+            problem = "request_head"
+            body = _envelope(lang, "invalid_input", details={"problem": problem},
+                             params={"problem": t(lang, f"problem.{problem}")})
+            data = json.dumps(body).encode()
+            response.body = data
+            # Response._start counted the plain text just before this hook runs.
+            response.headers["Content-Length"] = str(len(data))
+            response.content_type = "application/json"
+            response.charset = "utf-8"
+            response.headers["X-Trace-Id"] = current_trace_id() or ""
+            response.headers.update({"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+            bind_trace_id(None)
+        await super()._prepare_hook(response)
+
+
+class ApiRunner(web.AppRunner):
+    """`web.AppRunner` whose server makes `_UnreadableRequest`s for requests aiohttp could
+    not parse (Server.request_factory is read by each connection's RequestHandler)."""
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        make = server.request_factory
+
+        def request_factory(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
+            if message is UNPARSED:
+                # Application._make_request takes the request class as `_cls`.
+                return make(message, payload, protocol, writer, task, _cls=_UnreadableRequest)  # type: ignore[call-arg]
+            return make(message, payload, protocol, writer, task)
+
+        server.request_factory = request_factory
+        return server
