@@ -36,6 +36,9 @@ from core.users import ensure_owner, require_workspace
 MAX_AUDIENCE_NAME = 128
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 IMPORT_MAX_LINES = 100_000
+# No column of an import needs more (names are cut to 128); the csv module's own limit
+# (csv.field_size_limit, 128 KiB) raises `_csv.Error`, which is answered the same way.
+IMPORT_MAX_FIELD = 4096
 CSV_COLUMNS = ("user_id", "username", "first_name", "last_name", "last_seen", "premium", "photo", "source")
 _USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 
@@ -294,14 +297,12 @@ class AudienceService:
         id or @username per line. Bad lines are reported by number; good ones are kept."""
         target = await self.audience(dal, user_id, workspace_id, audience_id)
         if len(data) > IMPORT_MAX_BYTES:
-            raise InvalidInput("file", field="file", problem=f"file: at most {IMPORT_MAX_BYTES // 1024 // 1024} MB")
+            raise InvalidInput("file", field="file", problem="file_size", max_mb=IMPORT_MAX_BYTES // 1024 // 1024)
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise InvalidInput("file", field="file", problem="file: not UTF-8 text") from None
+            raise InvalidInput("file", field="file", problem="file_encoding") from None
         members, usernames, errors, lines = parse_import(text)
-        if lines > IMPORT_MAX_LINES:
-            raise InvalidInput("file", field="file", problem=f"file: at most {IMPORT_MAX_LINES} lines")
         new_members = new_usernames = 0
         for start in range(0, max(len(members), len(usernames)), 1000):
             a, b = await dal.add_members(
@@ -327,8 +328,14 @@ class AudienceService:
 
 
 def parse_import(text: str) -> tuple[list[MemberDTO], list[str], list[dict[str, object]], int]:
-    """(members with ids, username-only entries, per-line errors, data lines seen)."""
-    rows = list(csv.reader(io.StringIO(text)))
+    """(members with ids, username-only entries, per-line errors, data lines seen).
+
+    A file that cannot be read as a whole (a NUL, which PostgreSQL does not store; a field
+    over `IMPORT_MAX_FIELD`; broken CSV; more than `IMPORT_MAX_LINES` lines) is refused
+    with the number of the line where reading stopped."""
+    if (nul := text.find("\x00")) >= 0:
+        raise InvalidInput("file", field="file", problem="csv_nul", line=text.count("\n", 0, nul) + 1)
+    rows = _csv_rows_checked(text)
     header = [h.strip().lower() for h in rows[0]] if rows else []
     has_header = bool({"user_id", "username"} & set(header))
     body = rows[1:] if has_header else rows
@@ -341,6 +348,8 @@ def parse_import(text: str) -> tuple[list[MemberDTO], list[str], list[dict[str, 
         if not any(cell.strip() for cell in row):
             continue
         lines += 1
+        if lines > IMPORT_MAX_LINES:
+            raise InvalidInput("file", field="file", problem="csv_lines", max=IMPORT_MAX_LINES, line=number)
         record = dict(zip(header, row, strict=False)) if has_header else {}
         if not has_header:
             value = row[0].strip()
@@ -373,6 +382,24 @@ def parse_import(text: str) -> tuple[list[MemberDTO], list[str], list[dict[str, 
         else:
             errors.append({"line": number, "value": "", "problem": "no_user_id_or_username"})
     return list(members.values()), list(usernames.values()), errors, lines
+
+
+def _csv_rows_checked(text: str) -> list[list[str]]:
+    """The rows of an import, each field at most `IMPORT_MAX_FIELD` characters."""
+    reader = csv.reader(io.StringIO(text))
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            if any(len(cell) > IMPORT_MAX_FIELD for cell in row):
+                raise InvalidInput("file", field="file", problem="csv_field", max=IMPORT_MAX_FIELD,
+                                   line=reader.line_num)
+            rows.append(row)
+    except csv.Error as exc:
+        # `_csv.Error: field larger than field limit (131072)` and other unreadable CSV.
+        problem = "csv_field" if "field limit" in str(exc) else "csv_syntax"
+        raise InvalidInput("file", field="file", problem=problem, max=IMPORT_MAX_FIELD,
+                           line=reader.line_num) from None
+    return rows
 
 
 async def _csv_rows(dal: Dal, audience_id: int) -> AsyncIterator[bytes]:

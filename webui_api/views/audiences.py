@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from core.audiences import AudienceService, ImportReport, MemberQuery
 from core.dto import AudienceDTO, ParseTaskDTO
@@ -222,11 +223,18 @@ async def import_csv(request: web.Request) -> web.Response:
 async def _upload(request: web.Request) -> bytes:
     """The CSV either as the raw body or as the first file of a multipart form."""
     if request.content_type.startswith("multipart/"):
-        reader = await request.multipart()
-        async for part in reader:
-            if getattr(part, "filename", None) is not None:
-                return bytes(await part.read())  # type: ignore[union-attr]
-        raise InvalidInput("file", field="file", problem="file: no file in the form")
+        try:
+            reader = await request.multipart()
+            async for part in reader:
+                if getattr(part, "filename", None) is not None:
+                    # Over the app's client_max_size: HTTPRequestEntityTooLarge (a 413).
+                    return bytes(await part.read())  # type: ignore[union-attr]
+        except (KeyError, ValueError, RuntimeError, BadHttpMessage):
+            # aiohttp's multipart reader: no boundary parameter (KeyError), a boundary the
+            # body does not use or a malformed part (ValueError, BadHttpMessage), an unknown
+            # Content-(Transfer-)Encoding (RuntimeError).
+            raise InvalidInput("file", field="file", problem="multipart") from None
+        raise InvalidInput("file", field="file", problem="no_file")
     return await request.read()
 
 
