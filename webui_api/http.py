@@ -7,6 +7,7 @@ and only here.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -177,11 +178,20 @@ def check_json_values(data: Any) -> None:
             raise InvalidInput(field, field=field, problem="json_number")
 
 
+async def read_body(request: web.Request) -> bytes:
+    """The raw body (capped by the app's client_max_size: a 413). A body the client stops
+    sending midway is the caller's, a 400; so is one aiohttp cannot decode (see `_handle`)."""
+    try:
+        return await request.read()
+    except ConnectionResetError:
+        raise InvalidInput("body", field="body", problem="body_unreadable") from None
+
+
 async def parse_body(request: web.Request, model: type[M]) -> M:
     """Read and validate a JSON body; any defect is a 400 naming the field."""
     if (request.content_length or 0) > MAX_JSON_BYTES:
         raise web.HTTPRequestEntityTooLarge(MAX_JSON_BYTES, request.content_length or 0)
-    raw = await request.read()
+    raw = await read_body(request)
     if len(raw) > MAX_JSON_BYTES:
         raise web.HTTPRequestEntityTooLarge(MAX_JSON_BYTES, len(raw))
     if _json_depth(raw) > MAX_JSON_DEPTH:
@@ -260,6 +270,11 @@ async def trace_middleware(request: web.Request, handler: Any) -> web.StreamResp
         status = response.status
         response.headers["X-Trace-Id"] = current_trace_id() or ""
         return response
+    except asyncio.CancelledError:
+        # The connection was lost mid-request (aiohttp cancels the handler): no answer is
+        # sent, and it is no server error; 499 as nginx's "client closed request".
+        status = 499
+        raise
     finally:
         elapsed = time.perf_counter() - started
         route = request.match_info.route.resource
@@ -281,6 +296,11 @@ async def _handle(request: web.Request, handler: Any) -> web.StreamResponse:
         return await handler(request)
     except DomainError as exc:
         return _domain_error(request, exc)
+    except web.RequestPayloadError as exc:
+        # aiohttp could not decode the body (broken gzip/deflate, bad chunked framing): the
+        # caller's mistake, wherever the view reads it.
+        log.warning("unreadable request body", route=request.path, error=type(exc.__cause__ or exc).__name__)
+        return _domain_error(request, InvalidInput("body", field="body", problem="body_unreadable"))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -405,6 +425,10 @@ class _QuietParseErrors(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, web.RequestPayloadError):
+            # A body aiohttp cannot decode fails again when the server drains what is left
+            # of it after the answer ("Unhandled exception" in RequestHandler.start).
+            exc = exc.__cause__
         if isinstance(exc, HttpProcessingError) and (exc.code or 400) < 500:
             record.exc_info = None
             record.exc_text = None

@@ -6,6 +6,7 @@ itself cannot parse (a request line or header over its limits) are covered too."
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -205,3 +206,34 @@ async def test_over_long_request_lines_and_headers(client: TestClient, owner: di
     warnings = [line for line in logged if "unreadable http request" in json.dumps(line)]
     assert len(warnings) == 3, logged
     assert not any("tttttttt" in json.dumps(line) for line in logged)
+
+
+async def _raw(client: TestClient, request: bytes, *, close_early: bool = False) -> bytes:
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    writer.write(request)
+    await writer.drain()
+    if close_early:
+        writer.close()
+        await writer.wait_closed()
+        await asyncio.sleep(0.2)
+        return b""
+    answer = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    return answer
+
+
+async def test_bodies_aiohttp_cannot_read(client: TestClient) -> None:
+    head = b"POST /api/v1/auth/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    with captured_logs("api") as buffer:
+        gzip = await _raw(client, head + b"Content-Encoding: gzip\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+        status, _, body = gzip.partition(b"\r\n\r\n")
+        assert status.startswith(b"HTTP/1.1 400"), gzip
+        assert json.loads(body)["error"]["details"]["problem"] == "body_unreadable"
+        chunks = await _raw(client, head + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
+        status, _, body = chunks.partition(b"\r\n\r\n")
+        assert status.startswith(b"HTTP/1.0 400"), chunks
+        assert json.loads(body)["error"]["details"]["problem"] == "request_head"
+        # A client that leaves midway gets no answer; it is logged as 499, not as a 500.
+        await _raw(client, head + b"Content-Length: 100\r\n\r\n{\"user", close_early=True)
+    _no_traceback(buffer)
+    assert [line["status"] for line in lines(buffer) if line.get("event") == "request"] == [400, 499]

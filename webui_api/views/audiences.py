@@ -20,6 +20,7 @@ from webui_api.http import (
     query_cursor,
     query_flag,
     query_int,
+    read_body,
     require_auth,
 )
 from webui_api.keys import SESSIONMAKER
@@ -234,8 +235,10 @@ async def _upload(request: web.Request) -> bytes:
             # body does not use or a malformed part (ValueError, BadHttpMessage), an unknown
             # Content-(Transfer-)Encoding (RuntimeError).
             raise InvalidInput("file", field="file", problem="multipart") from None
+        except ConnectionResetError:
+            raise InvalidInput("body", field="body", problem="body_unreadable") from None
         raise InvalidInput("file", field="file", problem="no_file")
-    return await request.read()
+    return await read_body(request)
 
 
 @routes.route("DELETE", "/api/v1/audiences/{audience_id}", summary="Delete an audience (owner only)",
