@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
@@ -34,7 +33,6 @@ from launcher.supervisor import (
     is_configured,
     map_pytest_exit_code,
 )
-from workers.heartbeat import ALIVE_PREFIX
 
 SECRETS = ("JWT_SECRET", "CODE_PEPPER", "SESSION_KEYS")
 
@@ -530,95 +528,3 @@ async def test_child_that_never_gets_ready_fails_the_start() -> None:
     assert any("sandbox did not answer" in line for line in out.lines)
     assert not any(line.startswith("[api] ") for line in out.lines)
     assert all(_gone(pid) for pid in supervisor.pids)
-
-
-# --- the run command ------------------------------------------------------------------------
-
-
-def _marked(marker: str) -> dict[int, str]:
-    """pid -> command line of the processes still running with `marker` in their environment."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if f"TG_INVITER_TEST_MARKER={marker}".encode() in environ.split(b"\0"):
-            found[int(entry.name)] = cmdline
-    return found
-
-
-async def _worker_pids(redis: aioredis.Redis) -> set[int]:
-    keys = [_text(key) async for key in redis.scan_iter(match=ALIVE_PREFIX + "*")]
-    return {int(key.rsplit(":", 1)[1]) for key in keys}
-
-
-@pytest.mark.e2e
-async def test_run_command_restarts_the_worker_killed_alone(
-    test_env: dict[str, str], engine, redis: aioredis.Redis  # type: ignore[no-untyped-def]
-) -> None:
-    api_port, sandbox_port = _free_port(), _free_port()
-    marker = os.urandom(8).hex()
-    env = {
-        **os.environ, **test_env,
-        "API_PORT": str(api_port), "SANDBOX_PORT": str(sandbox_port), "SANDBOX": "auto",
-        "WORKER_HEARTBEAT_S": "1", "TG_INVITER_TEST_MARKER": marker,
-    }
-    env.pop("BOT_TOKEN", None)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "launcher", "run", cwd=PROJECT_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
-    assert proc.stdout is not None
-    seen: list[str] = []
-
-    async def read_until(needle: str, timeout: float) -> None:
-        async def read() -> None:
-            assert proc.stdout is not None
-            while True:
-                raw = await proc.stdout.readline()
-                assert raw, "the run command ended early:\n" + "".join(seen)
-                seen.append(raw.decode(errors="replace"))
-                if needle in seen[-1]:
-                    return
-
-        await asyncio.wait_for(read(), timeout)
-
-    async def wait_worker(other_than: set[int]) -> int:
-        for _ in range(150):
-            fresh = await _worker_pids(redis) - other_than
-            if fresh:
-                return fresh.pop()
-            await asyncio.sleep(0.1)
-        raise AssertionError("no worker heartbeat:\n" + "".join(seen))
-
-    try:
-        await read_until("panel on", timeout=90)
-        worker = await wait_worker(set())
-        others = {pid: cmd for pid, cmd in _marked(marker).items() if pid != worker}
-        assert len(others) >= 4  # launcher, sandbox, api, bot
-
-        # What `kill <pid>` of the worker does: it stops cleanly, and comes back alone.
-        os.kill(worker, signal.SIGTERM)
-        await read_until("tg-inviter: workers exited with code 0; restarting in 1 s", 30)
-        restarted = await wait_worker({worker})
-        assert _gone(worker)
-        assert {pid: cmd for pid, cmd in _marked(marker).items() if pid != restarted} == others
-        async with (
-            aiohttp.ClientSession() as http,
-            http.get(f"http://127.0.0.1:{api_port}/ready") as resp,
-        ):
-            assert resp.status == 200
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        rest, _ = await asyncio.wait_for(proc.communicate(), 30)
-        seen.append(rest.decode(errors="replace"))
-    assert proc.returncode == 0, "".join(seen)
-    for _ in range(50):
-        if not _marked(marker):
-            break
-        await asyncio.sleep(0.1)
-    assert _marked(marker) == {}, "child processes left behind"

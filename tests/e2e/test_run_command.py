@@ -1,4 +1,5 @@
-"""`python -m launcher run` (what `make run` runs) starts every process and stops them all."""
+"""`python -m launcher run` (what `make run` runs) starts every process, brings back one
+that stops alone, and stops them all."""
 
 from __future__ import annotations
 
@@ -56,6 +57,17 @@ async def _read_until(stream: asyncio.StreamReader, needle: str, seen: list[str]
     await asyncio.wait_for(read(), timeout)
 
 
+async def _worker_pid(redis: Redis, *, other_than: set[int], seen: list[str]) -> int:
+    """The pid of a worker beating in Redis (its key ends with it), other than those given."""
+    for _ in range(150):
+        keys = [k.decode() if isinstance(k, bytes) else k async for k in redis.scan_iter(match=ALIVE_PREFIX + "*")]
+        fresh = {int(key.rsplit(":", 1)[1]) for key in keys} - other_than
+        if fresh:
+            return fresh.pop()
+        await asyncio.sleep(0.1)
+    raise AssertionError("no worker heartbeat:\n" + "".join(seen))
+
+
 async def test_run_starts_everything_and_sigterm_stops_everything(
     test_env: dict[str, str], engine, redis: Redis  # type: ignore[no-untyped-def]
 ) -> None:
@@ -90,13 +102,17 @@ async def test_run_starts_everything_and_sigterm_stops_everything(
             await chat.send(5001, "/start", username="run_check", first_name="Run", language_code="en")
             reply = await chat.wait_for(5001, lambda m: "/help" in (m["text"] or ""), timeout=30)
             assert reply["from"] == "bot"
-        for _ in range(100):
-            if [k async for k in redis.scan_iter(match=ALIVE_PREFIX + "*")]:
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise AssertionError("no worker heartbeat")
-        assert len(_marked_pids(marker)) >= 5  # launcher, sandbox, api, bot, worker
+        worker = await _worker_pid(redis, other_than=set(), seen=seen)
+        others = set(_marked_pids(marker)) - {worker}
+        assert len(others) >= 4  # launcher, sandbox, api, bot
+
+        # What `kill <pid>` of the worker does: it stops cleanly and comes back alone.
+        os.kill(worker, signal.SIGTERM)
+        await _read_until(proc.stdout, "tg-inviter: workers exited with code 0; restarting in 1 s", seen, 30)
+        restarted = await _worker_pid(redis, other_than={worker}, seen=seen)
+        assert set(_marked_pids(marker)) - {restarted} == others
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{api_port}/ready") as resp:
+            assert resp.status == 200
     finally:
         proc.send_signal(signal.SIGTERM)
         rest, _ = await asyncio.wait_for(proc.communicate(), 30)
