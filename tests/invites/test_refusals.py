@@ -50,6 +50,25 @@ async def attempts_of(setup: Setup, cid: int, tg_user_id: int) -> int:
             {"c": cid, "u": tg_user_id}))
 
 
+async def checked_and_started(setup: Setup, audience: int, name: str) -> tuple[int, dict[str, object]]:
+    """A campaign made as the owner would: created, checked by the pre-flight, started.
+    Returns its id and the stored pre-flight."""
+    from core.campaign_service import CampaignService
+    from tests.invites.test_campaign_flow import owner_id, planner
+
+    service = CampaignService(FAST)
+    user = await owner_id(setup)
+    async with open_dal(setup.sessionmaker) as dal:
+        campaign = await service.create(dal, user, setup.ws, name=name, audience_id=audience,
+                                        target="target_group")
+        await dal.commit()
+    report = await planner(setup, service).preflight(user, setup.ws, campaign.id)
+    async with open_dal(setup.sessionmaker) as dal:
+        await service.start(dal, user, setup.ws, campaign.id)
+        await dal.commit()
+    return campaign.id, report
+
+
 async def one_person(setup: Setup, tg_user_id: int) -> int:
     """A campaign of one person whom both inviting accounts can reach (a username)."""
     setup.world.put_users([{"id": tg_user_id, "first_name": "P", "username": f"p{tg_user_id}"}])
@@ -240,30 +259,18 @@ def test_error_families_fold_the_number_only() -> None:
 async def test_bare_ids_are_never_sent_and_the_preflight_counts_them(setup: Setup) -> None:
     """A bare id (a CSV import) has no access hash: Telegram cannot take it, so no call is
     made with a zero hash; the pre-flight says how many nobody can reach."""
-    from core.campaign_service import CampaignService
-    from tests.invites.test_campaign_flow import owner_id, planner
-
     setup.world.put_users([{"id": 14_901, "first_name": "Bare"}, {"id": 14_902, "first_name": "Named",
                                                                   "username": "named_one"}])
     people = [(14_901, None, None, None), (14_902, "named_one", None, None),
               *setup.people([14_903], seen_by_tg=901)]
     audience = await make_audience(setup.sessionmaker, setup.ws, "a", people)
-    service = CampaignService(FAST)
-    user = await owner_id(setup)
-    async with open_dal(setup.sessionmaker) as dal:
-        campaign = await service.create(dal, user, setup.ws, name="reach", audience_id=audience,
-                                        target="target_group")
-        await dal.commit()
-    report = await planner(setup, service).preflight(user, setup.ws, campaign.id)
+    campaign_id, report = await checked_and_started(setup, audience, "reach")
     acc = setup.accounts
-    assert report["unreachable"] == 1 and "unreachable_people" in report["warnings"]
+    assert report["unreachable"] == 1 and "unreachable_people" in report["warnings"]  # type: ignore[operator]
     assert report["reach"] == {str(acc[901]): 2, str(acc[902]): 1}
-    async with open_dal(setup.sessionmaker) as dal:
-        await service.start(dal, user, setup.ws, campaign.id)
-        await dal.commit()
     await engine_for(setup, Notices()).run_account(await setup.account(902))
     await engine_for(setup, Notices()).run_account(await setup.account(901))
-    targets = await setup.targets(campaign.id)
+    targets = await setup.targets(campaign_id)
     assert targets[14_901] == ("skipped", "unreachable")
     assert targets[14_902] == ("invited", None) and targets[14_903] == ("invited", None)
     assert 14_901 not in {u for _a, users, _e in setup.invite_calls() for u in users}
@@ -306,27 +313,15 @@ async def test_enabling_a_restricted_account_does_not_skip_telegrams_verdict(set
 
 
 async def test_lost_rights_take_the_account_off_the_campaign_for_every_worker(setup: Setup) -> None:
-    from core.campaign_service import CampaignService
-    from tests.invites.test_campaign_flow import owner_id, planner
-
     setup.world.put_users([{"id": i, "first_name": "P", "username": f"p{i}"} for i in range(16_001, 16_004)])
     people = [(i, f"p{i}", None, None) for i in range(16_001, 16_004)]  # any account can name them
     audience = await make_audience(setup.sessionmaker, setup.ws, "a", people)
-    service = CampaignService(FAST)
-    user = await owner_id(setup)
-    async with open_dal(setup.sessionmaker) as dal:
-        campaign = await service.create(dal, user, setup.ws, name="rights", audience_id=audience,
-                                        target="target_group")
-        await dal.commit()
-    await planner(setup, service).preflight(user, setup.ws, campaign.id)
-    async with open_dal(setup.sessionmaker) as dal:
-        await service.start(dal, user, setup.ws, campaign.id)
-        await dal.commit()
+    campaign_id, _report = await checked_and_started(setup, audience, "rights")
     setup.world.add_fault("InviteToChannelRequest", "CHAT_ADMIN_REQUIRED", 1, account=901)
     told = Notices()
     assert await engine_for(setup, told).run_account(await setup.account(901)) == "not_admin"
     async with setup.sessionmaker() as session:
-        stored = (await InviteDal(session).find_campaign(campaign.id)).preflight  # type: ignore[union-attr]
+        stored = (await InviteDal(session).find_campaign(campaign_id)).preflight  # type: ignore[union-attr]
     acc = setup.accounts
     assert acc[901] not in stored["eligible"] and stored["excluded"][str(acc[901])] == "lost_rights"
     notices = [p for _t, k, p in told.sent if k == "account_lost_rights"]
@@ -338,6 +333,6 @@ async def test_lost_rights_take_the_account_off_the_campaign_for_every_worker(se
         for task in list(other._tasks.values()):
             await task
     assert [c[0] for c in setup.invite_calls()].count(901) == 1
-    states = Counter(s for s, _ in (await setup.targets(campaign.id)).values())
+    states = Counter(s for s, _ in (await setup.targets(campaign_id)).values())
     assert states == {"invited": 3}
     assert told.kinds().count("account_lost_rights") == 1
