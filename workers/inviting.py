@@ -467,6 +467,8 @@ class InviteEngine:
         loop = asyncio.get_running_loop()
         access_hash = target.access_hash if target.seen_by_account_id == account.id else None
         budget = config.claim_ttl_s + config.quarantine_s / 2 - (loop.time() - claimed_at)
+        # A timeout or a dropped connection leaves this method as it is: the invite may or may
+        # not have happened, so the claim stays `sending` for the membership check.
         try:
             sent = await asyncio.wait_for(
                 inviter.invite(work.campaign, target.tg_user_id, access_hash, target.username), budget
@@ -474,8 +476,6 @@ class InviteEngine:
         except tg.TelegramError as exc:
             return await self._refused(account, lease, work, target, exc)
         self._unknown_streak.pop(account.id, None)
-        # A timeout or a dropped connection: the invite may or may not have happened. The
-        # claim stays `sending` for the membership check.
         outcome, reason = cg.outcome_of_sent(sent)
         effect = cg.effect_of(outcome, reason, attempts=target.attempts, max_attempts=config.max_attempts)
         return await self._settle(account, lease, work, target, effect, go_on=True)
