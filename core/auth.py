@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from core import logincodes as lc
 from core.dto import ClientInfo, UserDTO
 from core.errors import InvalidCode, InvalidInput, RateLimited, Unauthorized
-from core.interfaces import Dal, Notifier, Throttle
+from core.interfaces import Dal, LoginStore, Notifier, Throttle
 from core.settings import Settings
 from core.tokens import AccessClaims, TokenCodec, new_refresh_token, refresh_digest
 
@@ -27,6 +27,17 @@ def _now() -> datetime:
 
 def revoked_key(session_id: str) -> str:
     return f"auth:revoked-sid:{session_id}"
+
+
+def standing_key(session_id: str) -> str:
+    return f"auth:live-sid:{session_id}"
+
+
+# How long "PostgreSQL said this session stands" is believed without asking again. A logout
+# or a block sets the revoked flag, which is read first, so it is seen at the next request;
+# this bound only matters when that flag could not be written (Redis unreachable at that
+# moment) and Redis comes back with its old data: DESIGN §4's 1 s still holds.
+STANDING_TTL_S = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,12 +252,28 @@ class AuthService:
         # Access tokens of the session live at most their TTL; the flag must outlive them.
         ttl = int(self._codec.ttl.total_seconds()) + 60
         await self._throttle.set_flag(revoked_key(str(session_id)), ttl)
+        await self._throttle.clear(standing_key(str(session_id)))
 
-    async def authenticate(self, token: str) -> AccessClaims:
-        """Decode an access token and refuse it when its session was logged out."""
+    async def authenticate(self, token: str, store: LoginStore) -> AccessClaims:
+        """Decode an access token and refuse it when its session was revoked or its user
+        blocked. Redis answers fast; PostgreSQL decides when Redis does not know (a restart
+        that emptied it): its answer is kept in Redis for `STANDING_TTL_S`, a revocation as
+        the revoked flag. Redis unreachable is `Unavailable`, never a pass."""
         claims = self._codec.decode(token)
-        if await self._throttle.flag_ttl(revoked_key(claims.session_id)) > 0:
+        sid = claims.session_id
+        revoked, standing = await self._throttle.flags_left_ms(revoked_key(sid), standing_key(sid))
+        if revoked > 0:
             raise Unauthorized("session revoked")
+        if standing > 0:
+            return claims
+        try:
+            session_id = uuid.UUID(sid)
+        except ValueError:
+            raise Unauthorized("invalid session") from None
+        if not await store.session_standing(session_id):
+            await self._mark_revoked(session_id)
+            raise Unauthorized("session revoked")
+        await self._throttle.set_flag(standing_key(sid), STANDING_TTL_S)
         return claims
 
 

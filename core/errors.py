@@ -41,6 +41,17 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+class Unavailable(DomainError):
+    """A store the rule cannot be checked without (Redis) does not answer: refuse and say
+    when to try again, never guess (DESIGN §4: "Redis down → 503, never a token")."""
+
+    code = "unavailable"
+
+    def __init__(self, retry_after: int = 30, message: str = "") -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
 class Unauthorized(DomainError):
     code = "unauthorized"
 

@@ -102,6 +102,10 @@ class LoginStore(Protocol):
     async def revoke_session(self, session_id: uuid.UUID, at: datetime, reason: str) -> bool:
         """Revoke if still live; False when it was already revoked or does not exist."""
 
+    async def session_standing(self, session_id: uuid.UUID) -> bool:
+        """True when the session exists, is not revoked and its user is not blocked: what
+        PostgreSQL, the source of truth, says about an access token's `sid`."""
+
 
 class AuditStore(Protocol):
     async def audit(
@@ -130,6 +134,9 @@ class Throttle(Protocol):
         """Seconds left on a flag; 0 when it is not set."""
 
     async def clear(self, key: str) -> None: ...
+
+    async def flags_left_ms(self, *keys: str) -> list[int]:
+        """Milliseconds left on several flags (0: not set), in one round trip."""
 
 
 class Notifier(Protocol):

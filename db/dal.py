@@ -234,6 +234,16 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql):
         )
         return bool(result.rowcount)
 
+    async def session_standing(self, session_id: uuid.UUID) -> bool:
+        row = (
+            await self.session.execute(
+                select(AuthSession.revoked_at, User.blocked)
+                .join(User, User.id == AuthSession.user_id)
+                .where(AuthSession.id == session_id)
+            )
+        ).first()
+        return row is not None and row.revoked_at is None and not row.blocked
+
     # --- audit ------------------------------------------------------------------------
     async def audit(
         self,

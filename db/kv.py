@@ -7,11 +7,15 @@ messages on their way to the bot); PostgreSQL stays the source of truth.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from typing import NamedTuple
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import wraps
+from typing import Any, NamedTuple, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from core.errors import Unavailable
 from core.logs import current_trace_id
 
 NOTIFY_STREAM = "bot:notifications"
@@ -19,10 +23,31 @@ NOTIFY_GROUP = "bot"
 NOTIFY_MAXLEN = 10_000
 
 
+# What redis-py raises when the server cannot be reached or stops answering (a restart,
+# a refused connection, a dropped socket); a refused command (READONLY, OOM) is not this.
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+T = TypeVar("T")
+
+
+def _fail_closed(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """Login limits and revocation cannot be checked without Redis: the caller gets
+    `Unavailable` (503, "try again"), never an answer that skips the check."""
+
+    @wraps(method)
+    async def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return await method(*args, **kwargs)
+        except REDIS_DOWN as exc:
+            raise Unavailable(message="redis unreachable") from exc
+
+    return wrapper
+
+
 class RedisThrottle:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
+    @_fail_closed
     async def hit(self, key: str, window_s: int) -> tuple[int, int]:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(key)
@@ -31,6 +56,7 @@ class RedisThrottle:
             count, _, ttl = await pipe.execute()
         return int(count), max(int(ttl), 0)
 
+    @_fail_closed
     async def peek(self, key: str) -> tuple[int, int]:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.get(key)
@@ -38,15 +64,26 @@ class RedisThrottle:
             raw, ttl = await pipe.execute()
         return int(raw or 0), max(int(ttl), 0)
 
+    @_fail_closed
     async def set_flag(self, key: str, ttl_s: int) -> None:
         await self._redis.set(key, b"1", ex=ttl_s)
 
+    @_fail_closed
     async def flag_ttl(self, key: str) -> int:
         ttl = await self._redis.ttl(key)
         return max(int(ttl), 0)
 
+    @_fail_closed
     async def clear(self, key: str) -> None:
         await self._redis.delete(key)
+
+    @_fail_closed
+    async def flags_left_ms(self, *keys: str) -> list[int]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.pttl(key)
+            ttls = await pipe.execute()
+        return [max(int(ttl), 0) for ttl in ttls]
 
 
 class RedisNotifier:

@@ -111,13 +111,15 @@ async def test_blocking_ends_the_users_panel_sessions_at_once(
         code = await auth.issue_code(dal, dave)
     async with open_dal(sessionmaker) as dal:
         pair = await auth.verify(dal, "dave", code.code, ClientInfo("127.0.0.1", "test"))
-    assert (await auth.authenticate(pair.access_token)).user_id == dave.id
+    async with open_dal(sessionmaker) as dal:
+        assert (await auth.authenticate(pair.access_token, dal)).user_id == dave.id
 
     async with open_dal(sessionmaker) as dal:
         blocked = await service.block(dal, root.id, dave.id)
     assert blocked.blocked
-    with pytest.raises(Unauthorized):
-        await auth.authenticate(pair.access_token)
+    async with open_dal(sessionmaker) as dal:
+        with pytest.raises(Unauthorized):
+            await auth.authenticate(pair.access_token, dal)
     async with open_dal(sessionmaker) as dal:
         with pytest.raises(Unauthorized):
             await auth.refresh(dal, pair.refresh_token)

@@ -32,6 +32,7 @@ from core.errors import (
     NotFound,
     RateLimited,
     Unauthorized,
+    Unavailable,
 )
 from core.i18n import DEFAULT_LANGUAGE, has_text, pick_language, problem_params, t
 from core.interfaces import UserStore
@@ -40,7 +41,9 @@ from core.pagination import Page
 from core.tokens import AccessClaims
 from core.users import require_workspace
 from core.validation import INT64_MAX, INT64_MIN, text_problem
-from webui_api.keys import AUTH, SETTINGS
+from db.dal import open_dal
+from db.kv import REDIS_DOWN
+from webui_api.keys import AUTH, SESSIONMAKER, SETTINGS
 
 log = get_logger("webui_api")
 M = TypeVar("M", bound=BaseModel)
@@ -61,6 +64,7 @@ _STATUS = {
     RateLimited: 429,
     Busy: 409,
     NoAccounts: 409,
+    Unavailable: 503,
 }
 _HTTP_CODES = {
     400: "invalid_input",
@@ -233,7 +237,9 @@ async def require_auth(request: web.Request) -> AccessClaims:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing bearer token")
-    return await request.app[AUTH].authenticate(token.strip())
+    # The session is opened lazily: PostgreSQL is asked only when Redis does not know the sid.
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        return await request.app[AUTH].authenticate(token.strip(), dal)
 
 
 def _domain_error(request: web.Request, exc: DomainError) -> web.Response:
@@ -241,7 +247,7 @@ def _domain_error(request: web.Request, exc: DomainError) -> web.Response:
     headers: dict[str, str] = {}
     details: dict[str, Any] = {}
     params: dict[str, Any] = {}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, (RateLimited, Unavailable)):
         headers["Retry-After"] = str(exc.retry_after)
         details = {"retry_after": exc.retry_after}
     elif isinstance(exc, InvalidInput):
@@ -301,6 +307,10 @@ async def _handle(request: web.Request, handler: Any) -> web.StreamResponse:
         # caller's mistake, wherever the view reads it.
         log.warning("unreadable request body", route=request.path, error=type(exc.__cause__ or exc).__name__)
         return _domain_error(request, InvalidInput("body", field="body", problem="body_unreadable"))
+    except REDIS_DOWN:
+        # Redis used outside the login rules (notices, counters): the same 503 as theirs.
+        log.warning("redis unreachable", route=request.path)
+        return _domain_error(request, Unavailable())
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -112,7 +112,8 @@ async def test_new_code_replaces_the_old_one(
             await auth.verify(dal, "@davex", old, CLIENT)
     async with open_dal(sessionmaker) as dal:
         pair = await auth.verify(dal, "DAVEX", new.lower(), CLIENT)
-    claims = await auth.authenticate(pair.access_token)
+    async with open_dal(sessionmaker) as dal:
+        claims = await auth.authenticate(pair.access_token, dal)
     async with sessionmaker() as session:
         user = await session.scalar(select(User).where(User.telegram_id == 2004))
     assert user is not None and claims.user_id == user.id
