@@ -4,23 +4,37 @@ from __future__ import annotations
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, User
 
-from core.i18n import DEFAULT_LANGUAGE, t
+from core.errors import Unavailable
+from core.i18n import DEFAULT_LANGUAGE, pick_language, t
 from core.logs import current_trace_id, get_logger
+from db.kv import REDIS_DOWN
 
 log = get_logger(__name__)
 
 
-async def on_error(event: ErrorEvent, bot: Bot, lang: str = DEFAULT_LANGUAGE) -> None:
+async def on_error(
+    event: ErrorEvent, bot: Bot, lang: str | None = None, event_from_user: User | None = None
+) -> None:
     update = event.update
-    log.error(
-        "update failed",
-        update_id=update.update_id,
-        update_type=update.event_type,
-        exc_info=event.exception,
-    )
-    text = t(lang, "bot.error", trace_id=current_trace_id() or "-")
+    if lang is None:
+        # The failure came before the user middleware (aiogram's FSM storage reads Redis
+        # first): Telegram's language of the sender is the best guess.
+        lang = pick_language(event_from_user.language_code) if event_from_user else DEFAULT_LANGUAGE
+    if isinstance(event.exception, (Unavailable, *REDIS_DOWN)):
+        # Redis down (FSM state, limits): nothing is lost by trying again once it is back.
+        log.warning("update failed: redis unreachable", update_id=update.update_id,
+                    update_type=update.event_type, error=type(event.exception).__name__)
+        text = t(lang, "bot.unavailable")
+    else:
+        log.error(
+            "update failed",
+            update_id=update.update_id,
+            update_type=update.event_type,
+            exc_info=event.exception,
+        )
+        text = t(lang, "bot.error", trace_id=current_trace_id() or "-")
     try:
         if update.message is not None and update.message.chat.type == "private":
             await bot.send_message(update.message.chat.id, text)
