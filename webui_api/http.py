@@ -315,7 +315,9 @@ async def _handle(request: web.Request, handler: Any) -> web.StreamResponse:
         if exc.status < 400:
             raise
         code = _HTTP_CODES.get(exc.status, "error")
-        return error_response(request, exc.status, code, params={"problem": exc.reason})
+        # RFC 9110 §15.5.6: a 405 names the methods the resource has (aiohttp puts them in Allow).
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return error_response(request, exc.status, code, params={"problem": exc.reason}, headers=allow)
     except Exception:
         log.exception("unhandled error", route=request.path)
         return error_response(request, 500, "internal")
