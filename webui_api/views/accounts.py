@@ -7,12 +7,19 @@ from aiohttp import web
 from core.dto import AccountDTO
 from db.dal import open_dal
 from gateway.accounts import unlink_account
-from webui_api.http import current_workspace, cursor_text, json_model, path_id, query_cursor, query_int, require_auth
+from webui_api.http import (
+    current_workspace,
+    cursor_text,
+    json_model,
+    path_id,
+    require_auth,
+)
 from webui_api.keys import ACCOUNTS, GATEWAY, LEASES, SESSIONMAKER
-from webui_api.routing import ApiRoutes
+from webui_api.routing import CURSOR, ApiRoutes, limit
 from webui_api.schemas import AccountList, AccountOut, UnlinkResponse
 
 routes = ApiRoutes(tag="accounts")
+LIMIT = limit(50)
 
 
 def _out(account: AccountDTO) -> AccountOut:
@@ -28,14 +35,15 @@ def _out(account: AccountDTO) -> AccountOut:
     )
 
 
-@routes.get("/api/v1/accounts", summary="Linked accounts of the workspace, by cursor", response=AccountList, errors=(404,))
+@routes.get("/api/v1/accounts", summary="Linked accounts of the workspace, by cursor", response=AccountList,
+             query=(CURSOR, LIMIT), workspace=True)
 async def list_accounts(request: web.Request) -> web.Response:
     claims = await require_auth(request)
-    cursor = query_cursor(request)
-    limit = query_int(request, "limit", default=50, low=1, high=100)
+    cursor = CURSOR.read(request)
+    page_size = LIMIT.read(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        page = await request.app[ACCOUNTS].page(dal, claims.user_id, workspace_id, cursor=cursor, limit=limit)
+        page = await request.app[ACCOUNTS].page(dal, claims.user_id, workspace_id, cursor=cursor, limit=page_size)
     return json_model(AccountList(items=[_out(a) for a in page.items], next_cursor=cursor_text(page)))
 
 
@@ -50,12 +58,14 @@ async def _set_enabled(request: web.Request, enabled: bool) -> web.Response:
     return json_model(_out(account))
 
 
-@routes.post("/api/v1/accounts/{account_id}/disable", summary="Stop using an account", response=AccountOut, errors=(404,))
+@routes.post("/api/v1/accounts/{account_id}/disable", summary="Stop using an account", response=AccountOut,
+             workspace=True)
 async def disable_account(request: web.Request) -> web.Response:
     return await _set_enabled(request, False)
 
 
-@routes.post("/api/v1/accounts/{account_id}/enable", summary="Use a disabled account again", response=AccountOut, errors=(404,))
+@routes.post("/api/v1/accounts/{account_id}/enable", summary="Use a disabled account again", response=AccountOut,
+             workspace=True)
 async def enable_account(request: web.Request) -> web.Response:
     return await _set_enabled(request, True)
 
@@ -66,6 +76,7 @@ async def enable_account(request: web.Request) -> web.Response:
     summary="Unlink: log the session out of Telegram and forget it (owner only)",
     response=UnlinkResponse,
     errors=(403, 404, 409),
+    workspace=True,
 )
 async def unlink(request: web.Request) -> web.Response:
     claims = await require_auth(request)

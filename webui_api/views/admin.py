@@ -11,7 +11,7 @@ from dataclasses import asdict
 from aiohttp import web
 
 from core.admin import AdminService
-from core.dto import AccountDTO, UserDTO
+from core.dto import AccountDTO, AccountStatus, UserDTO
 from core.installation import LimitsView
 from core.limits import InviteLimits
 from db.dal import open_dal
@@ -20,17 +20,28 @@ from webui_api.admin_schemas import (
     AdminAccountOut,
     AdminUserList,
     AdminUserOut,
+    InstallationStatsOut,
+    LimitValues,
     MaxLimitsIn,
     MaxLimitsOut,
-    LimitValues,
-    InstallationStatsOut,
     WorkerOut,
 )
-from webui_api.http import client_info, cursor_text, json_model, parse_body, path_id, query_cursor, query_int, require_auth
+from webui_api.http import (
+    client_info,
+    cursor_text,
+    json_model,
+    parse_body,
+    path_id,
+    require_auth,
+)
 from webui_api.keys import ADMIN, SESSIONMAKER
-from webui_api.routing import ApiRoutes
+from webui_api.routing import CURSOR, ApiRoutes, limit, text
 
 routes = ApiRoutes(tag="admin")
+USER_LIMIT = limit(20)
+ACCOUNT_LIMIT = limit(50)
+USER_QUERY = text("q", "@name or a name prefix, or a Telegram id; empty: everyone", "@durov")
+ACCOUNT_STATUS = text("status", "Only accounts in this status", "active", enum=[s.value for s in AccountStatus])
 
 
 def _user_out(user: UserDTO, admin: AdminService) -> AdminUserOut:
@@ -73,14 +84,14 @@ async def stats(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/admin/users", summary="Users by username prefix (?q=@name) or Telegram id (?q=123)",
-            response=AdminUserList, errors=(403,))
+            response=AdminUserList, errors=(403,), query=(USER_LIMIT, CURSOR, USER_QUERY))
 async def list_users(request: web.Request) -> web.Response:
     claims = await require_auth(request)
-    limit = query_int(request, "limit", default=20, low=1, high=100)
+    page_size = USER_LIMIT.read(request)
+    cursor = CURSOR.read(request)
     admin = request.app[ADMIN]
     async with open_dal(request.app[SESSIONMAKER]) as dal:
-        page = await admin.users(dal, claims.user_id, request.query.get("q"), cursor=query_cursor(request),
-                                 limit=limit)
+        page = await admin.users(dal, claims.user_id, USER_QUERY.read(request), cursor=cursor, limit=page_size)
     return json_model(AdminUserList(items=[_user_out(u, admin) for u in page.items], next_cursor=cursor_text(page)))
 
 
@@ -117,7 +128,8 @@ async def get_limits(request: web.Request) -> web.Response:
 
 
 @routes.route("PUT", "/api/v1/admin/limits", summary="Change some of the installation's maximum limits",
-              request=MaxLimitsIn, response=MaxLimitsOut, errors=(403,))
+              request=MaxLimitsIn, response=MaxLimitsOut, errors=(403,),
+              example={"daily_per_account": 30, "daily_per_chat": 200})
 async def put_limits(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     body = await parse_body(request, MaxLimitsIn)
@@ -128,11 +140,12 @@ async def put_limits(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/admin/accounts", summary="Linked accounts of every workspace, by status (?status=)",
-            response=AdminAccountList, errors=(403,))
+            response=AdminAccountList, errors=(403,), query=(ACCOUNT_LIMIT, CURSOR, ACCOUNT_STATUS))
 async def list_accounts(request: web.Request) -> web.Response:
     claims = await require_auth(request)
-    limit = query_int(request, "limit", default=50, low=1, high=100)
+    page_size = ACCOUNT_LIMIT.read(request)
+    cursor = CURSOR.read(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
-        page = await request.app[ADMIN].accounts(dal, claims.user_id, request.query.get("status"),
-                                                 cursor=query_cursor(request), limit=limit)
+        page = await request.app[ADMIN].accounts(dal, claims.user_id, ACCOUNT_STATUS.read(request),
+                                                 cursor=cursor, limit=page_size)
     return json_model(AdminAccountList(items=[_account_out(a) for a in page.items], next_cursor=cursor_text(page)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 
-from core.audiences import AudienceService, ImportReport, MemberQuery
+from core.audiences import IMPORT_MAX_BYTES, AudienceService, ImportReport, MemberQuery
 from core.dto import AudienceDTO, ParseTaskDTO
 from core.errors import InvalidInput
 from core.logs import current_trace_id
@@ -17,14 +17,11 @@ from webui_api.http import (
     json_model,
     parse_body,
     path_id,
-    query_cursor,
-    query_flag,
-    query_int,
     read_body,
     require_auth,
 )
 from webui_api.keys import SESSIONMAKER
-from webui_api.routing import ApiRoutes
+from webui_api.routing import CURSOR, ApiRoutes, RawBody, flag, limit, text
 from webui_api.schemas import (
     AudienceList,
     AudienceOut,
@@ -40,6 +37,24 @@ from webui_api.schemas import (
 
 routes = ApiRoutes(tag="audiences")
 service = AudienceService()
+TASK_LIMIT = limit(20)
+LIMIT = limit(50)
+MEMBER_QUERY = text("q", "Username, name or Telegram id (spaces and a leading @ ignored)", "durov", max_length=64)
+LAST_SEEN = text("last_seen", "Only people last seen so", "recently", enum=[v.value for v in LastSeen])
+WITH_USERNAME = flag("username", "Only people with a username")
+PREMIUM = flag("premium", "Only Telegram Premium users")
+PHOTO = flag("photo", "Only people with a profile photo")
+CSV_UPLOAD = RawBody(
+    content={
+        "text/csv": {"schema": {"type": "string", "format": "binary"},
+                     "example": "user_id,username\n777000,\n,durov\n"},
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                           "properties": {"file": {"type": "string", "format": "binary"}}}},
+    },
+    max_bytes=IMPORT_MAX_BYTES,
+    description=f"UTF-8 CSV (columns user_id and/or username), as the body or as the file of a form; "
+                f"at most {IMPORT_MAX_BYTES} bytes (more: 413)",
+)
 
 
 def _task_out(task: ParseTaskDTO) -> ParseTaskOut:
@@ -72,7 +87,8 @@ def _audience_out(a: AudienceDTO) -> AudienceOut:
 
 # --- parse tasks --------------------------------------------------------------------------
 @routes.post("/api/v1/parse-tasks", summary="Queue a collection task", request=ParseTaskCreate,
-             response=ParseTaskOut, errors=(404,), status=201)
+             response=ParseTaskOut, status=201, workspace=True,
+             example={"source": "@durov", "kind": "members", "speed": "safe"})
 async def create_task(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     body = await parse_body(request, ParseTaskCreate)
@@ -97,21 +113,23 @@ async def create_task(request: web.Request) -> web.Response:
     return json_model(_task_out(task), status=201)
 
 
-@routes.get("/api/v1/parse-tasks", summary="Collection tasks, newest first", response=ParseTaskList, errors=(404,))
+@routes.get("/api/v1/parse-tasks", summary="Collection tasks, newest first", response=ParseTaskList,
+            query=(TASK_LIMIT, CURSOR), workspace=True)
 async def list_tasks(request: web.Request) -> web.Response:
     claims = await require_auth(request)
-    limit = query_int(request, "limit", default=20, low=1, high=100)
+    page_size = TASK_LIMIT.read(request)
+    cursor = CURSOR.read(request) or None
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        page = await service.tasks(dal, claims.user_id, workspace_id, cursor=query_cursor(request) or None,
-                                   limit=limit)
+        page = await service.tasks(dal, claims.user_id, workspace_id, cursor=cursor, limit=page_size)
     return json_model(ParseTaskList(
         items=[_task_out(t) for t in page.items],
         next_cursor=cursor_text(page),
     ))
 
 
-@routes.get("/api/v1/parse-tasks/{task_id}", summary="One task with its progress", response=ParseTaskOut, errors=(404,))
+@routes.get("/api/v1/parse-tasks/{task_id}", summary="One task with its progress", response=ParseTaskOut,
+            workspace=True)
 async def get_task(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
@@ -138,25 +156,27 @@ for _action, _summary in (
     ("cancel", "Stop for good; what was collected stays in the audience"),
 ):
     routes.post(f"/api/v1/parse-tasks/{{task_id}}/{_action}", summary=_summary,
-                response=ParseTaskOut, errors=(404,))(_control(_action))
+                response=ParseTaskOut, workspace=True)(_control(_action))
 
 
 # --- audiences ------------------------------------------------------------------------------
-@routes.get("/api/v1/audiences", summary="Audiences of the workspace", response=AudienceList, errors=(404,))
+@routes.get("/api/v1/audiences", summary="Audiences of the workspace", response=AudienceList,
+            query=(LIMIT, CURSOR), workspace=True)
 async def list_audiences(request: web.Request) -> web.Response:
     claims = await require_auth(request)
-    limit = query_int(request, "limit", default=50, low=1, high=100)
-    cursor = query_cursor(request)
+    page_size = LIMIT.read(request)
+    cursor = CURSOR.read(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        page = await service.audiences(dal, claims.user_id, workspace_id, cursor=cursor, limit=limit)
+        page = await service.audiences(dal, claims.user_id, workspace_id, cursor=cursor, limit=page_size)
     return json_model(AudienceList(
         items=[_audience_out(a) for a in page.items],
         next_cursor=cursor_text(page),
     ))
 
 
-@routes.get("/api/v1/audiences/{audience_id}", summary="One audience", response=AudienceOut, errors=(404,))
+@routes.get("/api/v1/audiences/{audience_id}", summary="One audience", response=AudienceOut,
+            workspace=True)
 async def get_audience(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
@@ -168,19 +188,20 @@ async def get_audience(request: web.Request) -> web.Response:
 @routes.get("/api/v1/audiences/{audience_id}/members",
             summary="Members by Telegram id (keyset pages); filters: q (username, name or id), "
                     "last_seen, username=1, premium=1, photo=1",
-            response=MemberList, errors=(404,))
+            response=MemberList, workspace=True,
+            query=(LIMIT, CURSOR, MEMBER_QUERY, LAST_SEEN, WITH_USERNAME, PREMIUM, PHOTO))
 async def list_members(request: web.Request) -> web.Response:
     claims = await require_auth(request)
-    limit = query_int(request, "limit", default=50, low=1, high=100)
+    page_size = LIMIT.read(request)
+    cursor = CURSOR.read(request) or None
     query = MemberQuery.parse(
-        request.query.get("q"), request.query.get("last_seen"),
-        with_username=query_flag(request, "username"), premium=query_flag(request, "premium"),
-        photo=query_flag(request, "photo"),
+        MEMBER_QUERY.read(request), LAST_SEEN.read(request),
+        with_username=WITH_USERNAME.read(request), premium=PREMIUM.read(request), photo=PHOTO.read(request),
     )
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         page = await service.members(dal, claims.user_id, workspace_id, path_id(request, "audience_id"),
-                                     cursor=query_cursor(request) or None, limit=limit, query=query)
+                                     cursor=cursor, limit=page_size, query=query)
     return json_model(MemberList(
         items=[MemberOut(user_id=m.user_id, username=m.username, first_name=m.first_name,
                          last_name=m.last_name, last_seen=m.last_seen, premium=m.premium,
@@ -190,7 +211,7 @@ async def list_members(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/audiences/{audience_id}/export.csv", summary="The audience as CSV",
-            errors=(404,), content_type="text/csv")
+            errors=(404,), content_type="text/csv", workspace=True)
 async def export_csv(request: web.Request) -> web.StreamResponse:
     claims = await require_auth(request)
     audience_id = path_id(request, "audience_id")
@@ -210,7 +231,7 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/api/v1/audiences/{audience_id}/import",
              summary="Add people from CSV (body: the file, text/csv); bad lines are reported",
-             response=ImportReportOut, errors=(404, 413))
+             response=ImportReportOut, body=CSV_UPLOAD, workspace=True)
 async def import_csv(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     audience_id = path_id(request, "audience_id")
@@ -222,7 +243,17 @@ async def import_csv(request: web.Request) -> web.Response:
 
 
 async def _upload(request: web.Request) -> bytes:
-    """The CSV either as the raw body or as the first file of a multipart form."""
+    """The CSV either as the raw body or as the first file of a multipart form; over
+    `IMPORT_MAX_BYTES` it is a 413, as the document says (the app's own cap is larger)."""
+    if (request.content_length or 0) > IMPORT_MAX_BYTES:
+        raise web.HTTPRequestEntityTooLarge(IMPORT_MAX_BYTES, request.content_length or 0)
+    data = await _read_upload(request)
+    if len(data) > IMPORT_MAX_BYTES:
+        raise web.HTTPRequestEntityTooLarge(IMPORT_MAX_BYTES, len(data))
+    return data
+
+
+async def _read_upload(request: web.Request) -> bytes:
     if request.content_type.startswith("multipart/"):
         try:
             reader = await request.multipart()
@@ -242,7 +273,7 @@ async def _upload(request: web.Request) -> bytes:
 
 
 @routes.route("DELETE", "/api/v1/audiences/{audience_id}", summary="Delete an audience (owner only)",
-              response=OkResponse, errors=(403, 404))
+              response=OkResponse, errors=(403,), workspace=True)
 async def delete_audience(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:

@@ -13,9 +13,9 @@ from core.errors import InvalidInput
 from core.installation import AuditEntry
 from db.dal import open_dal
 from webui_api.admin_schemas import ActorOut, AuditEntryOut, AuditList
-from webui_api.http import current_workspace, cursor_text, json_model, query_cursor, query_int, require_auth
+from webui_api.http import current_workspace, cursor_text, json_model, require_auth
 from webui_api.keys import SESSIONMAKER
-from webui_api.routing import ApiRoutes
+from webui_api.routing import CURSOR, ApiRoutes, Param, limit
 
 routes = ApiRoutes(tag="audit")
 
@@ -33,14 +33,20 @@ def _everything(request: web.Request) -> bool:
     return raw == "1"
 
 
+LIMIT = limit(50)
+EVERYTHING = Param("all", {"type": "string", "enum": ["0", "1"], "default": "0"},
+                   "1: the whole installation's log (admins only; the workspace is then not used)", "1",
+                   _everything)
+
+
 @routes.get("/api/v1/audit", summary="Audit log of the workspace (owner), or of everything (?all=1, admins)",
-            response=AuditList, errors=(403, 404))
+            response=AuditList, errors=(403,), query=(LIMIT, CURSOR, EVERYTHING), workspace=True)
 async def list_audit(request: web.Request) -> web.Response:
     claims = await require_auth(request)
-    limit = query_int(request, "limit", default=50, low=1, high=100)
-    cursor = query_cursor(request)
-    everything = _everything(request)
+    page_size = LIMIT.read(request)
+    cursor = CURSOR.read(request)
+    everything = EVERYTHING.read(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = None if everything else await current_workspace(request, dal, claims.user_id)
-        page = await audit_log(dal, claims.user_id, workspace_id, everything=everything, cursor=cursor, limit=limit)
+        page = await audit_log(dal, claims.user_id, workspace_id, everything=everything, cursor=cursor, limit=page_size)
     return json_model(AuditList(items=[_entry_out(e) for e in page.items], next_cursor=cursor_text(page)))

@@ -44,7 +44,8 @@ def _token_response(request: web.Request, pair: TokenPair) -> web.Response:
     request=VerifyRequest,
     response=TokenResponse,
     auth=False,
-    errors=(401, 429),
+    errors=(401, 429, 503),
+    example={"username": "@alice", "code": "483920"},
 )
 async def verify(request: web.Request) -> web.Response:
     body = await parse_body(request, VerifyRequest)
@@ -60,6 +61,8 @@ async def verify(request: web.Request) -> web.Response:
     response=TokenResponse,
     auth=False,
     errors=(401,),
+    body_required=False,
+    example={"refresh_token": "2f6c1e0a9b8d4c7e5f3a1b0c9d8e7f6a"},
 )
 async def refresh(request: web.Request) -> web.Response:
     body = await parse_body(request, RefreshRequest) if request.can_read_body else RefreshRequest()

@@ -109,7 +109,7 @@ async def _stopping(app: web.Application, seconds: float) -> bool:
 
 @routes.get("/api/v1/campaigns/{campaign_id}/stream",
             summary="Status and counts as server-sent events while they change; ends when the campaign is finished",
-            response=CampaignProgressEvent, errors=(400, 404), content_type="text/event-stream")
+            response=CampaignProgressEvent, content_type="text/event-stream", workspace=True)
 async def campaign_stream(request: web.Request) -> web.StreamResponse:
     claims = await require_auth(request)
     campaign_id = path_id(request, "campaign_id")

@@ -27,7 +27,12 @@ from typing import Any
 
 from aiohttp import web
 
-from core.campaign_service import CampaignService, CampaignView, parse_hours, parse_start_at
+from core.campaign_service import (
+    CampaignService,
+    CampaignView,
+    parse_hours,
+    parse_start_at,
+)
 from core.campaigns import CampaignStatus
 from core.dto import CampaignDTO
 from core.errors import DomainError, InvalidInput
@@ -61,15 +66,16 @@ from webui_api.http import (
     language,
     parse_body,
     path_id,
-    query_cursor,
-    query_int,
     require_auth,
 )
 from webui_api.keys import CAMPAIGNS, PLANNER, SESSIONMAKER
-from webui_api.routing import ApiRoutes
+from webui_api.routing import CURSOR, ApiRoutes, Param, limit
 from webui_api.schemas import Progress
 
 routes = ApiRoutes(tag="campaigns")
+LIST_LIMIT = limit(20)
+EVENT_LIMIT = limit(50)
+REPORT_LIMIT = limit(100)
 Control = Callable[[CampaignService, Dal, int, int, int], Awaitable[CampaignDTO]]
 
 
@@ -128,7 +134,7 @@ def _item_out(view: CampaignView) -> CampaignItem:
                         created_at=c.created_at)
 
 
-def _statuses(request: web.Request) -> list[str] | None:
+def _read_statuses(request: web.Request) -> list[str] | None:
     """`?status=running,paused`: only campaigns in these statuses."""
     raw = request.query.get("status")
     if not raw:
@@ -140,6 +146,11 @@ def _statuses(request: web.Request) -> list[str] | None:
     return wanted
 
 
+_NAMES = "|".join(s.value for s in CampaignStatus)
+STATUSES = Param("status", {"type": "string", "pattern": f"^({_NAMES})(,({_NAMES}))*$"},
+                 "Only campaigns in these statuses, separated by commas", "running,paused", _read_statuses)
+
+
 async def _view_out(request: web.Request, dal: Dal, user_id: int, workspace_id: int,
                     campaign_id: int) -> CampaignOut:
     view = await request.app[CAMPAIGNS].view(dal, user_id, workspace_id, campaign_id)
@@ -148,7 +159,9 @@ async def _view_out(request: web.Request, dal: Dal, user_id: int, workspace_id: 
 
 # --- creating and looking --------------------------------------------------------------------
 @routes.post("/api/v1/campaigns", summary="Create a draft and run its pre-flight through the linked accounts",
-             request=CampaignCreate, response=CampaignOut, errors=(404,), status=201)
+             request=CampaignCreate, response=CampaignOut, status=201, workspace=True,
+             example={"name": "Spring", "audience_id": 1, "target": "@my_group", "start_at": "now",
+                      "active_hours": "9-21"})
 async def create_campaign(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     body = await parse_body(request, CampaignCreate)
@@ -175,21 +188,21 @@ async def create_campaign(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/campaigns", summary="Campaigns of the workspace, newest first (?status=running,paused)",
-            response=CampaignList, errors=(400, 404))
+            response=CampaignList, query=(LIST_LIMIT, CURSOR, STATUSES), workspace=True)
 async def list_campaigns(request: web.Request) -> web.Response:
     claims = await require_auth(request)
-    limit = query_int(request, "limit", default=20, low=1, high=100)
-    before_id = query_cursor(request) or None
-    statuses = _statuses(request)
+    page_size = LIST_LIMIT.read(request)
+    before_id = CURSOR.read(request) or None
+    statuses = STATUSES.read(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         page = await request.app[CAMPAIGNS].list(dal, claims.user_id, workspace_id, before_id=before_id,
-                                                 limit=limit, statuses=statuses)
+                                                 limit=page_size, statuses=statuses)
     return json_model(CampaignList(items=[_item_out(v) for v in page.items], next_cursor=cursor_text(page)))
 
 
 @routes.get("/api/v1/campaigns/{campaign_id}", summary="One campaign with its pre-flight, counts and progress",
-            response=CampaignOut, errors=(400, 404))
+            response=CampaignOut, workspace=True)
 async def get_campaign(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     campaign_id = path_id(request, "campaign_id")
@@ -201,7 +214,7 @@ async def get_campaign(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/campaigns/{campaign_id}/preflight",
              summary="Check the target and the accounts again (draft, scheduled or paused)",
-             response=CampaignOut, errors=(400, 404))
+             response=CampaignOut, workspace=True)
 async def preflight_campaign(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     campaign_id = path_id(request, "campaign_id")
@@ -215,16 +228,16 @@ async def preflight_campaign(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/campaigns/{campaign_id}/report",
             summary="Counts, reasons, each account's part and the follow-up list (paged by ?cursor=)",
-            response=CampaignReportOut, errors=(400, 404))
+            response=CampaignReportOut, query=(CURSOR, REPORT_LIMIT), workspace=True)
 async def campaign_report(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     campaign_id = path_id(request, "campaign_id")
-    after = query_cursor(request)
-    limit = query_int(request, "limit", default=100, low=1, high=100)
+    after = CURSOR.read(request)
+    page_size = REPORT_LIMIT.read(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         report = await request.app[CAMPAIGNS].report(dal, claims.user_id, workspace_id, campaign_id,
-                                                     follow_up_after=after, follow_up_limit=limit)
+                                                     follow_up_after=after, follow_up_limit=page_size)
     lang = language(request)
     limits = _limits_out(report.limits)
     return json_model(CampaignReportOut(
@@ -246,16 +259,16 @@ async def campaign_report(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/campaigns/{campaign_id}/events", summary="Invite attempts, oldest first, by cursor",
-            response=EventList, errors=(400, 404))
+            response=EventList, query=(CURSOR, EVENT_LIMIT), workspace=True)
 async def campaign_events(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     campaign_id = path_id(request, "campaign_id")
-    after = query_cursor(request)
-    limit = query_int(request, "limit", default=50, low=1, high=100)
+    after = CURSOR.read(request)
+    page_size = EVENT_LIMIT.read(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         page = await request.app[CAMPAIGNS].events(dal, claims.user_id, workspace_id, campaign_id,
-                                                   after_id=after, limit=limit)
+                                                   after_id=after, limit=page_size)
     lang = language(request)
     return json_model(EventList(
         items=[EventOut(
@@ -296,4 +309,4 @@ _CONTROLS: tuple[tuple[str, Control, int, str], ...] = (
 )
 for _name, _action, _status, _summary in _CONTROLS:
     routes.post(f"/api/v1/campaigns/{{campaign_id}}/{_name}", summary=_summary, response=CampaignOut,
-                errors=(400, 404), status=_status)(_control(_name, _action, _status))
+                status=_status, workspace=True)(_control(_name, _action, _status))

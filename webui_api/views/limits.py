@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 
 from core.installation import effective_limits
 from core.limits import day_start
-
 from db.dal import open_dal
 from webui_api.campaign_schemas import LimitsOut
 from webui_api.http import current_workspace, json_model, require_auth
@@ -31,7 +30,7 @@ class LimitsResponse(LimitsOut):
 
 
 @routes.get("/api/v1/limits", summary="The invite limits of the workspace's new campaigns",
-            response=LimitsResponse, errors=(404,))
+            response=LimitsResponse, workspace=True)
 async def limits(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
@@ -54,7 +53,7 @@ class InvitesToday(BaseModel):
 
 
 @routes.get("/api/v1/invites/today", summary="The workspace's invite attempts today (UTC) by outcome",
-            response=InvitesToday, errors=(404,))
+            response=InvitesToday, workspace=True)
 async def invites_today(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     since = day_start(datetime.now(UTC))

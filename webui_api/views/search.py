@@ -19,7 +19,9 @@ routes = ApiRoutes(tag="search")
     summary="Search groups and commentable channels by keywords (runs as a linked account)",
     request=CommunitySearchIn,
     response=CommunityList,
-    errors=(404, 409),
+    errors=(409,),
+    workspace=True,
+    example={"keywords": "python developers"},
 )
 async def search(request: web.Request) -> web.Response:
     claims = await require_auth(request)

@@ -10,7 +10,13 @@ from aiohttp import web
 
 from core.dto import TeamMember
 from db.dal import open_dal
-from webui_api.http import current_workspace, json_model, parse_body, path_id, require_auth
+from webui_api.http import (
+    current_workspace,
+    json_model,
+    parse_body,
+    path_id,
+    require_auth,
+)
 from webui_api.keys import SESSIONMAKER, TEAMS
 from webui_api.routing import ApiRoutes
 from webui_api.team_schemas import MemberAdd, TeamMemberList, TeamMemberOut
@@ -25,7 +31,7 @@ def _out(member: TeamMember) -> TeamMemberOut:
 
 
 @routes.get("/api/v1/workspace/members", summary="The workspace's team with roles, the owner first",
-            response=TeamMemberList, errors=(404,))
+            response=TeamMemberList, workspace=True)
 async def list_members(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
@@ -35,7 +41,8 @@ async def list_members(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/workspace/members", summary="Add a manager by Telegram username (owner only)",
-             request=MemberAdd, response=TeamMemberOut, errors=(403, 404), status=201)
+             request=MemberAdd, response=TeamMemberOut, errors=(403,), status=201, workspace=True,
+             example={"username": "@alice"})
 async def add_member(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     body = await parse_body(request, MemberAdd)
@@ -47,7 +54,7 @@ async def add_member(request: web.Request) -> web.Response:
 
 @routes.route("DELETE", "/api/v1/workspace/members/{user_id}",
               summary="Remove a manager (owner only); a manager may remove themself to leave",
-              errors=(400, 403, 404), status=204)
+              errors=(403, 404), status=204, workspace=True)
 async def remove_member(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     member_id = path_id(request, "user_id")
