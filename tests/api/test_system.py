@@ -34,7 +34,7 @@ async def test_openapi_is_generated_from_the_models(api: TestClient) -> None:
     assert verify["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/VerifyRequest"
     }
-    assert set(verify["responses"]) == {"200", "400", "401", "429"}
+    assert set(verify["responses"]) == {"200", "400", "401", "413", "429", "503"}
     schema = doc["components"]["schemas"]["VerifyRequest"]
     assert schema["required"] == ["username", "code"]
     assert schema["properties"]["code"]["maxLength"] == 32
