@@ -260,12 +260,12 @@ def openapi_document(tables: list[ApiRoutes], *, title: str, version: str) -> di
             else:
                 op["responses"][success] = {"description": "OK", "content": {ep.content_type: {}}}
             for status in ep.errors:
-                text_ = _ERROR_TEXT.get(status, "Error")
+                description = _ERROR_TEXT.get(status, "Error")
                 if status == 413:
-                    limit_ = ep.body.max_bytes if ep.body is not None else MAX_JSON_BYTES
-                    text_ = f"The request body is over {limit_} bytes"
+                    cap = ep.body.max_bytes if ep.body is not None else MAX_JSON_BYTES
+                    description = f"The request body is over {cap} bytes"
                 op["responses"][str(status)] = {
-                    "description": text_,
+                    "description": description,
                     "content": {"application/json": {"schema": error_ref, "example": _error_example(status)}},
                 }
             if ep.request is not None:
