@@ -274,13 +274,14 @@ async def test_child_output_is_prefixed_line_by_line() -> None:
 SETTINGS_ERROR = "from core.settings import load_settings; load_settings()"
 
 
-async def test_child_with_a_settings_error_stops_the_others_and_fails() -> None:
+async def test_child_with_a_settings_error_stops_the_others_and_fails(test_env: dict[str, str]) -> None:
     out = _Lines()
+    # Every other setting valid (a fresh clone has no .env), so API_PORT is the one refused.
     supervisor = Supervisor(
         [
             ChildSpec("api", _py(SLEEPER)),
             ChildSpec(
-                "workers", _py(SETTINGS_ERROR), env={"API_PORT": "not-a-port"}, cwd=PROJECT_ROOT
+                "workers", _py(SETTINGS_ERROR), env={**test_env, "API_PORT": "not-a-port"}, cwd=PROJECT_ROOT
             ),
         ],
         out=out, handle_signals=False, restart_delay_s=0.05,
