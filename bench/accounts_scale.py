@@ -60,7 +60,8 @@ from typing import Any, Self
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-BENCH_DB = "tg_inviter_bench"
+from bench.common import bench_database, migrate, status_kb  # noqa: E402
+
 FIRST_ACCOUNT = 10_000
 FIRST_PERSON = 1_000_000
 CREATOR = 9_999
@@ -76,14 +77,6 @@ TARGET_CONNECTS_PER_HOUR = 1.0
 
 
 # --- measuring -----------------------------------------------------------------------------
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def _cpu_s(pid: int | str = "self") -> float:
     """CPU seconds (user + system, all threads) used so far by a process; 0 when unreadable."""
     try:
@@ -263,7 +256,7 @@ async def engine(database_url: str, key: bytes, sandbox_url: str, sandbox_pid: i
             await asyncio.sleep(max(0.0, INVITE_TICK_S - (loop.time() - started)))
 
     connects_start = await connects(sandbox_url)
-    rss_before = _status_kb("VmRSS")
+    rss_before = status_kb("VmRSS")
     loop = asyncio.get_running_loop()
     started = loop.time()
     ticker = asyncio.create_task(ticking())
@@ -297,8 +290,8 @@ async def engine(database_url: str, key: bytes, sandbox_url: str, sandbox_pid: i
     connects_after = await connects(sandbox_url)
     invite_calls = await _calls(sandbox_url, "InviteToChannelRequest")
     done = await invited()
-    peak = _status_kb("VmHWM")
-    rss_end = _status_kb("VmRSS")
+    peak = status_kb("VmHWM")
+    rss_end = status_kb("VmRSS")
     ticker.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await ticker
@@ -330,7 +323,7 @@ async def baseline(database_url: str, key: bytes, sandbox_url: str, sandbox_pid:
         backends = await _backends(conn)
     factory = SandboxClientFactory(sandbox_url, flood_sleep_threshold=FLOOD_SLEEP_THRESHOLD_S)
     connects_start = await connects(sandbox_url)
-    rss_before = _status_kb("VmRSS")
+    rss_before = status_kb("VmRSS")
     clients = []
     for _account, session in accounts:
         client = factory(session)
@@ -344,8 +337,8 @@ async def baseline(database_url: str, key: bytes, sandbox_url: str, sandbox_pid:
     with Window(sandbox_pid, backends) as measured:
         await asyncio.sleep(window)
     connects_after = await connects(sandbox_url)
-    peak = _status_kb("VmHWM")
-    rss_end = _status_kb("VmRSS")
+    peak = status_kb("VmHWM")
+    rss_end = status_kb("VmRSS")
     for client in clients:
         await client.disconnect()
     await db.dispose()
@@ -490,36 +483,6 @@ async def prepare(database_url: str, sandbox_url: str, accounts: int, audience: 
 
 
 # --- the run -------------------------------------------------------------------------------
-def bench_database() -> str:
-    from launcher.services import ensure_database
-
-    explicit = os.environ.get("BENCH_DATABASE_URL")
-    if explicit:
-        return explicit
-    server = os.environ.get("DATABASE_URL")
-    if not server:
-        from core.settings import DATA_DIR
-        from launcher.services import ensure_local_services
-
-        server = ensure_local_services(DATA_DIR, redis=False).database_url
-    return ensure_database(server, BENCH_DB, recreate=True)
-
-
-def migrate(database_url: str) -> str:
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url).set(drivername="postgresql+asyncpg").render_as_string(
-        hide_password=False
-    )
-    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-    cfg.attributes["database_url"] = url
-    cfg.attributes["skip_logging"] = True
-    command.upgrade(cfg, "head")
-    return url
-
-
 def child(kind: str, database_url: str, key: bytes, sandbox_url: str, sandbox_pid: int,
           window: float) -> dict[str, Any]:
     env = {

@@ -42,7 +42,8 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-BENCH_DB = "tg_inviter_bench"
+from bench.common import bench_database, migrate, status_kb  # noqa: E402
+
 ACCOUNT = 100
 GROUP = 5_000_000
 WARMUP_GROUP = 5_000_001
@@ -55,14 +56,6 @@ TARGET_RSS_GROWTH_MB = 50.0
 
 
 # --- measuring -----------------------------------------------------------------------------
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def _backends_cpu(pids: list[int]) -> dict[int, float]:
     """CPU seconds used so far by these PostgreSQL server processes (the bench database's
     connections; nothing when the server runs on another machine)."""
@@ -146,7 +139,7 @@ async def bare(size: int) -> dict[str, Any]:
     rows = 0
     at_checkpoint = 0
     with tempfile.TemporaryDirectory() as tmp:
-        rss_before = _status_kb("VmRSS")
+        rss_before = status_kb("VmRSS")
         _reset_peak()
         cpu = time.process_time()
         started = time.perf_counter()
@@ -160,10 +153,10 @@ async def bare(size: int) -> dict[str, Any]:
                                  user.last_name or ""])
                 rows += 1
                 if rows == CHECKPOINT:
-                    at_checkpoint = _status_kb("VmHWM")
+                    at_checkpoint = status_kb("VmHWM")
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
-    peak = _status_kb("VmHWM")
+    peak = status_kb("VmHWM")
     await client.disconnect()
     return {"seconds": seconds, "cpu": cpu, "db_cpu": 0.0, "rows": rows,
             "rss_before_kb": rss_before, "checkpoint_kb": at_checkpoint or peak, "peak_kb": peak}
@@ -238,7 +231,7 @@ async def engine(size: int, database_url: str) -> dict[str, Any]:
         nonlocal written, at_checkpoint
         written += len(args[1].people)
         if not at_checkpoint and written >= CHECKPOINT:
-            at_checkpoint = _status_kb("VmHWM")
+            at_checkpoint = status_kb("VmHWM")
         return await write(*args, **kwargs)
 
     parser.store.write = counting_write  # type: ignore[method-assign]
@@ -249,7 +242,7 @@ async def engine(size: int, database_url: str) -> dict[str, Any]:
         backends = list(await c3.scalars(text(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
         )))
-    rss_before = _status_kb("VmRSS")
+    rss_before = status_kb("VmRSS")
     _reset_peak()
     db_cpu = _backends_cpu(backends)
     cpu = time.process_time()
@@ -258,7 +251,7 @@ async def engine(size: int, database_url: str) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
     db_cpu = {pid: _backends_cpu([pid]).get(pid, t) - t for pid, t in db_cpu.items()}
-    peak = _status_kb("VmHWM")
+    peak = status_kb("VmHWM")
 
     async with sessionmaker() as db_session:
         done = await db_session.get(ParseTask, task_id)
@@ -274,36 +267,6 @@ async def engine(size: int, database_url: str) -> dict[str, Any]:
 
 
 # --- the run -----------------------------------------------------------------------------------
-def bench_database() -> str:
-    from launcher.services import ensure_database
-
-    explicit = os.environ.get("BENCH_DATABASE_URL")
-    if explicit:
-        return explicit
-    server = os.environ.get("DATABASE_URL")
-    if not server:
-        from core.settings import DATA_DIR
-        from launcher.services import ensure_local_services
-
-        server = ensure_local_services(DATA_DIR, redis=False).database_url
-    return ensure_database(server, BENCH_DB, recreate=True)
-
-
-def migrate(database_url: str) -> str:
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url).set(drivername="postgresql+asyncpg").render_as_string(
-        hide_password=False
-    )
-    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-    cfg.attributes["database_url"] = url
-    cfg.attributes["skip_logging"] = True
-    command.upgrade(cfg, "head")
-    return url
-
-
 def child(loop: str, size: int, database_url: str) -> dict[str, Any]:
     env = {**os.environ, "BENCH_CHILD_DB": base64.b64encode(database_url.encode()).decode()}
     proc = subprocess.run(
