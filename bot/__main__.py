@@ -23,17 +23,16 @@ from aiogram.exceptions import (
 )
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
-from redis.asyncio import Redis
 
 from bot.app import build_dispatcher, create_bot
 from bot.commands import set_bot_commands
 from bot.linking import PendingLogins
-from bot.notices import cancel_and_wait, run_notices
+from bot.notices import NOTICE_BLOCK_MS, cancel_and_wait, run_notices
 from core.accounts import build_account_service
 from core.logs import get_logger, setup_logging
 from core.settings import Settings, load_settings
 from db.engine import create_engine, create_sessionmaker
-from db.kv import RedisNotifier
+from db.kv import RedisNotifier, connect_redis
 from gateway.telegram import TelegramGateway, client_factory
 
 BOT_API_WAIT_MAX_S = 10.0
@@ -185,7 +184,7 @@ async def main() -> None:
     stopping = asyncio.Event()
     _stop_on_signals(stopping)
     engine = create_engine(settings.database_url)
-    redis = Redis.from_url(settings.redis_url)
+    redis = connect_redis(settings.redis_url, blocking_s=NOTICE_BLOCK_MS / 1000)
     bot = create_bot(settings)
     notices: asyncio.Task[None] | None = None
     logins: PendingLogins | None = None

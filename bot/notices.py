@@ -48,6 +48,7 @@ NOTICE_TEXTS = {
 # CAMPAIGN_KINDS redraw a campaign's (bot.campaign_progress).
 NOTICE_REDRAWS = PROGRESS_KINDS
 SEND_ATTEMPTS = 3
+NOTICE_BLOCK_MS = 2000  # how long one read of the notice stream waits for an entry
 MAX_RETRY_AFTER_S = 60
 RECONNECT_DELAY_S = 2.0
 
@@ -58,7 +59,7 @@ async def run_notices(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
     consumer: str = DEFAULT_CONSUMER,
-    block_ms: int = 2000,
+    block_ms: int = NOTICE_BLOCK_MS,
 ) -> None:
     """Consume the stream until cancelled; survives Redis restarts."""
     while True:

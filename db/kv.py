@@ -27,6 +27,18 @@ NOTIFY_MAXLEN = 10_000
 # a refused connection, a dropped socket); a refused command (READONLY, OOM) is not this.
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 T = TypeVar("T")
+# A Redis that hangs (a lost packet, a stopped VM) must become a quick "unavailable", not a
+# request that waits: connecting and each answer are bounded. Blocking reads (the bot's
+# notice stream) wait up to their own block time on top.
+REDIS_CONNECT_TIMEOUT_S = 2.0
+REDIS_ANSWER_TIMEOUT_S = 5.0
+
+
+def connect_redis(url: str, *, blocking_s: float = 0.0) -> Redis:
+    """The process's Redis client, with bounded waits (`blocking_s`: the longest BLOCK used)."""
+    return Redis.from_url(
+        url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S, socket_timeout=REDIS_ANSWER_TIMEOUT_S + blocking_s
+    )
 
 
 def _fail_closed(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:

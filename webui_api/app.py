@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
-from redis.asyncio import Redis
 
 from core.accounts import build_account_service
 from core.admin import build_admin_service
@@ -15,7 +14,7 @@ from core.campaign_service import build_campaign_service
 from core.settings import Settings
 from core.teams import TeamService
 from db.engine import create_engine, create_sessionmaker
-from db.kv import RedisNotifier, RedisThrottle
+from db.kv import RedisNotifier, RedisThrottle, connect_redis
 from db.leases import leases_for
 from gateway.campaigns import Planner
 from gateway.telegram import TelegramGateway, client_factory
@@ -50,7 +49,7 @@ def _version() -> str:
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     engine = create_engine(settings.database_url)
-    redis = Redis.from_url(settings.redis_url)
+    redis = connect_redis(settings.redis_url)
     app[SESSIONMAKER] = create_sessionmaker(engine)
     app[REDIS] = redis
     app[AUTH] = build_auth_service(settings, RedisThrottle(redis), RedisNotifier(redis))

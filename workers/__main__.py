@@ -25,7 +25,7 @@ from core.secretbox import SessionCipher
 from core.settings import Settings, load_settings, parse_session_keys
 from db.dal import open_dal
 from db.engine import create_engine, create_sessionmaker
-from db.kv import RedisNotifier
+from db.kv import RedisNotifier, connect_redis
 from db.leases import LeaseStore, leases_for
 from db.metrics import invite_counter, telegram_error_counter
 from gateway.telegram import TelegramGateway, client_factory
@@ -113,7 +113,7 @@ def _every(scheduler: AsyncIOScheduler, seconds: float, func: Callable[..., Any]
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     engine = create_engine(settings.database_url, pool_size=5)
-    redis = Redis.from_url(settings.redis_url)
+    redis = connect_redis(settings.redis_url)
     sessionmaker = create_sessionmaker(engine)
     me = worker_id()
     scheduler = AsyncIOScheduler(timezone=UTC)
@@ -186,7 +186,7 @@ async def rotate_keys(settings: Settings) -> int:
 async def check_accounts_once(settings: Settings) -> int:
     """One round of account health checks, then exit (for operators and tests)."""
     engine = create_engine(settings.database_url, pool_size=2)
-    redis = Redis.from_url(settings.redis_url)
+    redis = connect_redis(settings.redis_url)
     sessionmaker = create_sessionmaker(engine)
     parts = wire(settings, sessionmaker, redis)
     try:
