@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from core.campaigns import CampaignStatus, TargetState, check_move, start_status
 from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO
@@ -68,8 +68,12 @@ def parse_hours(raw: str | None) -> tuple[int, int] | None:
     return start, end % 24
 
 
+START_AT_MAX_DAYS = 365
+
+
 def parse_start_at(raw: str | None, now: datetime) -> datetime | None:
-    """An optional start time in UTC: ISO 8601, or "YYYY-MM-DD HH:MM"; must be in the future."""
+    """An optional start time in UTC: ISO 8601, or "YYYY-MM-DD HH:MM"; in the future, and at
+    most `START_AT_MAX_DAYS` ahead (a date a year away is a typo, not a plan)."""
     if raw is None or str(raw).strip().lower() in ("", "now", "сейчас"):
         return None
     try:
@@ -80,6 +84,8 @@ def parse_start_at(raw: str | None, now: datetime) -> datetime | None:
         when = when.replace(tzinfo=UTC)
     if when <= now:
         raise InvalidInput("start_at", field="start_at", problem="start_at_past")
+    if when > now + timedelta(days=START_AT_MAX_DAYS):
+        raise InvalidInput("start_at", field="start_at", problem="start_at_far", days=START_AT_MAX_DAYS)
     return when.astimezone(UTC)
 
 

@@ -184,6 +184,7 @@ async def test_bad_bodies_ids_and_queries_are_explained(env: Env) -> None:
         ({"target": "http://example.com/x"}, "target", "target_link", {}),
         ({"start_at": "tomorrow"}, "start_at", "start_at", {}),
         ({"start_at": "2020-01-01 09:00"}, "start_at", "start_at_past", {}),
+        ({"start_at": "2999-01-01 09:00"}, "start_at", "start_at_far", {"days": 365}),
         ({"active_hours": "25-3"}, "active_hours", "active_hours", {}),
         ({"active_hours": "9-9"}, "active_hours", "active_hours", {}),
     ):

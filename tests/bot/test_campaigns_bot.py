@@ -187,7 +187,10 @@ async def test_bad_answers_keep_the_step_and_cancel_leaves_nothing(
     assert await owner.reply_to("@target_group") == t("ru", "campaign_new.ask_start")
     assert await owner.reply_to("tomorrow") == bad("problem.start_at")
     assert await owner.reply_to("2001-01-01 10:00") == bad("problem.start_at_past")
-    ask_hours = (await owner.reply_to("2099-01-01 10:00"))
+    assert await owner.reply_to("2099-01-01 10:00") == t(
+        "ru", "campaign_new.bad_input", problem=t("ru", "problem.start_at_far", days=365))
+    in_a_month = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%d %H:%M")
+    ask_hours = (await owner.reply_to(in_a_month))
     assert ask_hours == t("ru", "campaign_new.ask_hours")
     assert await owner.reply_to("25-3") == bad("problem.active_hours")
     # Other commands keep working mid-wizard.

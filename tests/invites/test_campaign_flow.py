@@ -58,6 +58,10 @@ def test_target_and_schedule_parsing() -> None:
     assert parse_start_at("2026-11-24 09:00", now) == datetime(2026, 11, 24, 9, tzinfo=UTC)
     with pytest.raises(InvalidInput):
         parse_start_at("2026-11-22 09:00", now)
+    assert parse_start_at("2027-11-23 12:00", now) == datetime(2027, 11, 23, 12, tzinfo=UTC)  # a year ahead
+    with pytest.raises(InvalidInput) as far:
+        parse_start_at("2027-11-23 12:01", now)  # a typo, not a plan
+    assert far.value.details["problem"] == "start_at_far"
     with pytest.raises(InvalidInput):
         parse_start_at("tomorrow", now)
 
