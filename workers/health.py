@@ -113,9 +113,6 @@ async def _check(
             else:
                 status, reason = AccountStatus.COOLDOWN, exc.rpc
                 until = rest_after_flood(now, exc.seconds, flood_buffer_s)
-        except tg.AuthKeyDuplicated:
-            log.error("session used by two connections despite the lease", account_id=account.id)
-            return "duplicated"
         except tg.TelegramError as exc:
             # Telethon's connect() reads the account itself (users.getUsers) before anything
             # else, so a refusal of a frozen account arrives here, with no client left to ask
@@ -133,10 +130,8 @@ async def _check(
             change = status_after_checks(account, freeze, spam)
             if change is not None:
                 status, reason, until = change
-            elif account.status is AccountStatus.UNAUTHORIZED or (
-                account.status is AccountStatus.COOLDOWN
-                and (account.cooldown_until is None or account.cooldown_until <= now)
-            ):
+            elif account.status is AccountStatus.UNAUTHORIZED:
+                # A cooldown ends with its rest in the campaign watch (`end_cooldowns`).
                 status, reason = AccountStatus.ACTIVE, None
     async with open_dal(sessionmaker) as dal:
         await dal.touch_account_checked(account.id)
@@ -152,7 +147,7 @@ async def _ask_spambot(client: AccountClient, account: AccountDTO) -> SpamReadin
     happens, the check is recorded, so the next question comes a day later, not a round."""
     try:
         text = await client.spambot_reply()
-    except (tg.AccountUnauthorized, tg.AccountBanned, tg.AuthKeyDuplicated):
+    except (tg.AccountUnauthorized, tg.AccountBanned):  # AUTH_KEY_DUPLICATED included
         raise
     except (tg.TelegramError, ConnectionError, OSError, TimeoutError) as exc:
         log.warning("spambot check failed", account_id=account.id,
