@@ -86,7 +86,7 @@ class Planner:
                 rights[account.id] = await self._look(account, campaign.target_ref, seen, limits)
             except Busy:
                 unchecked.append(account.id)  # a worker holds it; it checks its rights itself
-            except (tg.AccountUnauthorized, tg.AccountBanned, tg.AuthKeyDuplicated, SessionDecryptError,
+            except (tg.AccountUnauthorized, tg.AccountBanned, SessionDecryptError,
                     tg.FloodWait, tg.PeerFlood) as exc:
                 log.info("account left out of the pre-flight", account_id=account.id, error=type(exc).__name__)
                 unusable.add(account.id)

@@ -420,7 +420,7 @@ class CommunityScan:
     flood_wait_s: int | None = None
 
 
-_ACCOUNT_GONE = (tg.AccountUnauthorized, tg.AccountBanned, tg.AuthKeyDuplicated)
+_ACCOUNT_GONE = (tg.AccountUnauthorized, tg.AccountBanned)  # AUTH_KEY_DUPLICATED is unauthorized too
 
 
 async def scan_communities(
