@@ -241,6 +241,9 @@ class CampaignStore(Protocol):
 
     async def find_campaign(self, campaign_id: int) -> CampaignDTO | None: ...
 
+    async def find_campaigns(self, campaign_ids: list[int]) -> dict[int, CampaignDTO]:
+        """Campaigns by id alone (never for a user's request without a tenancy check)."""
+
     async def list_campaigns(
         self, workspace_id: int, *, before_id: int | None, limit: int, statuses: list[str] | None = None
     ) -> list[CampaignDTO]: ...

@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, false, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audiences import MemberQuery
 from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO
 from core.parsing import LastSeen, ParseStatus
-from db.models import Audience, AudienceMember, AudienceUsername, ParseTask
+from db.models import MEMBER_SEARCH_TEXT, Audience, AudienceMember, AudienceUsername, ParseTask
 
 
 def _pending_count():  # type: ignore[no-untyped-def]
@@ -75,15 +75,16 @@ def task_dto(row: ParseTask) -> ParseTaskDTO:
 
 def _member_conditions(query: MemberQuery) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
-    if query.text:
+    if query.text and query.text.isdigit():
+        # Digits are a Telegram id: one exact match on the primary key. (Usernames cannot
+        # start with a digit; a fragment of digits would walk the trigrams of every number.)
+        user_id = int(query.text)
+        found.append(AudienceMember.tg_user_id == user_id if user_id < 2**63 else false())
+    elif query.text:
         pattern = "%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        text_match = or_(
-            AudienceMember.username.ilike(pattern),
-            (AudienceMember.first_name + " " + func.coalesce(AudienceMember.last_name, "")).ilike(pattern),
-        )
-        if query.text.isdigit():
-            text_match = or_(text_match, AudienceMember.tg_user_id == int(query.text))
-        found.append(text_match)
+        # The very expression of the trigram index `ix_audience_members_search` (no bound
+        # parameters in it, or PostgreSQL would not match it to the index).
+        found.append(literal_column(MEMBER_SEARCH_TEXT).ilike(pattern))
     if query.last_seen is not None:
         found.append(AudienceMember.last_seen == query.last_seen)
     if query.with_username:

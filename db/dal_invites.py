@@ -3,6 +3,10 @@
 Nothing here commits: the worker decides where a transaction ends, because the claim (the
 `sending` row and the ledger row) must be committed before the Telegram call and the
 result must be written in one transaction together with the lease check.
+
+What people see of a campaign (counts by state, reasons, per-account totals) is read from
+`campaign_target_counts` and `campaign_account_counts`, which triggers keep in the very
+statements below that write targets and events: no page ever counts a campaign's rows.
 """
 
 from __future__ import annotations
@@ -342,9 +346,9 @@ class InviteDal:
     async def target_summary(self, campaign_id: int) -> dict[str, int]:
         """Counts by state, with skipped people split by why (for the pre-flight)."""
         rows = (await self.session.execute(
-            text("""SELECT CASE WHEN state = 'skipped' THEN 'skipped_' || coalesce(reason, 'other')
-                                ELSE state::text END AS k, count(*) AS n
-                      FROM campaign_targets WHERE campaign_id = :id GROUP BY 1"""),
+            text("""SELECT CASE WHEN state = 'skipped' THEN 'skipped_' || coalesce(nullif(reason, ''), 'other')
+                                ELSE state END AS k, sum(n) AS n
+                      FROM campaign_target_counts WHERE campaign_id = :id GROUP BY 1 HAVING sum(n) <> 0"""),
             {"id": campaign_id},
         )).all()
         return {str(r.k): int(r.n) for r in rows}
@@ -491,9 +495,10 @@ class InviteDal:
         return (await self.counts_of([campaign_id]))[campaign_id]
 
     async def counts_of(self, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
-        """Targets by state for each campaign (every state present, 0 when none), in one query."""
+        """Targets by state for each campaign (every state present, 0 when none), in one query
+        over the counters (`campaign_target_counts`): a few rows per campaign, whatever its size."""
         rows = (await self.session.execute(
-            text("""SELECT campaign_id, state, count(*) AS n FROM campaign_targets
+            text("""SELECT campaign_id, state, sum(n) AS n FROM campaign_target_counts
                      WHERE campaign_id = ANY(CAST(:ids AS bigint[])) GROUP BY campaign_id, state"""),
             {"ids": campaign_ids},
         )).all()
@@ -564,7 +569,7 @@ class InviteDal:
             return {}
         rows = (await self.session.execute(
             text("""SELECT c.id, c.status::text AS status, u.telegram_id,
-                           (SELECT count(*) FROM campaign_targets t
+                           (SELECT coalesce(sum(t.n), 0) FROM campaign_target_counts t
                              WHERE t.campaign_id = c.id AND t.state NOT IN ('pending', 'sending', 'unconfirmed')) AS finished
                       FROM campaigns c
                       LEFT JOIN users u ON u.id = c.created_by_user_id
@@ -606,6 +611,15 @@ class InviteDal:
         )).one_or_none()
         return _view(row) if row is not None else None
 
+    async def find_campaigns(self, campaign_ids: list[int]) -> dict[int, CampaignDTO]:
+        """Several campaigns by id in one query (the API's stream feed; never for a user's
+        request without a tenancy check)."""
+        rows = (await self.session.execute(
+            text(f"SELECT {_VIEW_COLS} FROM campaigns WHERE id = ANY(CAST(:ids AS bigint[]))"),
+            {"ids": campaign_ids},
+        )).all()
+        return {int(r.id): _view(r) for r in rows}
+
     async def list_campaigns(
         self, workspace_id: int, *, before_id: int | None, limit: int,
         statuses: list[str] | None = None,
@@ -640,9 +654,9 @@ class InviteDal:
     async def reasons(self, campaign_id: int) -> dict[str, int]:
         """Why targets failed or were skipped: {reason code: people}."""
         rows = (await self.session.execute(
-            text("""SELECT reason, count(*) AS n FROM campaign_targets
-                     WHERE campaign_id = :id AND state IN ('failed', 'skipped') AND reason IS NOT NULL
-                     GROUP BY reason ORDER BY count(*) DESC, reason"""),
+            text("""SELECT reason, sum(n) AS n FROM campaign_target_counts
+                     WHERE campaign_id = :id AND state IN ('failed', 'skipped') AND reason <> ''
+                     GROUP BY reason HAVING sum(n) > 0 ORDER BY sum(n) DESC, reason"""),
             {"id": campaign_id},
         )).all()
         return {str(r.reason): int(r.n) for r in rows}
@@ -651,11 +665,8 @@ class InviteDal:
         rows = (await self.session.execute(
             text("""
             WITH mine AS (
-                SELECT account_id,
-                       count(*) FILTER (WHERE outcome IN ('invited', 'already_member')) AS invited,
-                       count(*) FILTER (WHERE outcome IN ('failed', 'skipped')) AS failed,
-                       count(*) FILTER (WHERE counted) AS attempts
-                  FROM invite_events WHERE campaign_id = :id AND account_id IS NOT NULL
+                SELECT account_id, sum(invited) AS invited, sum(failed) AS failed, sum(attempts) AS attempts
+                  FROM campaign_account_counts WHERE campaign_id = :id
                  GROUP BY account_id
             )
             SELECT a.id, a.username, a.first_name, coalesce(mine.invited, 0) AS invited,

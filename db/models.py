@@ -34,6 +34,10 @@ from core.campaigns import CampaignStatus, TargetState
 from core.dto import AccountStatus, GlobalRole, WorkspaceRole
 from core.parsing import LastSeen, ParseKind, ParseStatus
 
+# What a member search matches: username, first and last name as one text (one trigram
+# index serves it; the migration creates that index over this very expression).
+MEMBER_SEARCH_TEXT = "(coalesce(username, '') || ' ' || first_name || ' ' || coalesce(last_name, ''))"
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -264,6 +268,13 @@ class AudienceMember(Base):
     access_hash: Mapped[int | None] = mapped_column(BigInteger)
     added_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
+    __table_args__ = (
+        # `q` of the member list: ILIKE '%q%' over this very expression (db/dal_audiences.py).
+        Index("ix_audience_members_search", text(f"{MEMBER_SEARCH_TEXT} gin_trgm_ops"),
+              postgresql_using="gin"),
+    )
+
+
 
 class AudienceUsername(Base):
     """Someone imported by username only: kept until an account resolves them.
@@ -406,6 +417,38 @@ class CampaignTarget(Base):
         # The claim's way to the next pending person of a campaign.
         Index("ix_campaign_targets_pending", "campaign_id", "id", postgresql_where=text("state = 'pending'")),
     )
+
+
+class CampaignTargetCount(Base):
+    """Targets of a campaign by state and reason, kept by triggers on `campaign_targets` in
+    the statement that changes them (migration d9a4f2c7e1b6). Each connection adds to its own
+    rows (`shard`, its backend's pid); a campaign's figure is the sum over its shards."""
+
+    __tablename__ = "campaign_target_counts"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(16), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32), primary_key=True, server_default="")
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class CampaignAccountCount(Base):
+    """A campaign's attempts per account (invited, failed, quota spent), kept by triggers on
+    `invite_events` like `CampaignTargetCount`."""
+
+    __tablename__ = "campaign_account_counts"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invited: Mapped[int] = mapped_column(BigInteger)
+    failed: Mapped[int] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(BigInteger)
 
 
 class AccountChat(Base):

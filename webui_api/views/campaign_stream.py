@@ -7,10 +7,15 @@ before anything is streamed. The token is checked again before every read, so a 
 token's expiry) ends the stream within a poll interval; the client then refreshes its token
 and connects again.
 
-Workers change campaigns in PostgreSQL, so the stream reads the campaign there about once a
-second and sends an event only when something changed, a comment line as a heartbeat in
+Workers change campaigns in PostgreSQL, so the campaign is read there about once a second
+and the stream sends an event only when something changed, a comment line as a heartbeat in
 between (proxies drop silent connections), and a last `end` event once the campaign is done
 or cancelled. It stops as soon as the client goes away or the process shuts down.
+
+The reading is shared: a process has one `CampaignFeed`, which reads every campaign that
+some stream follows in one pass per poll (two statements, the counts from the counters
+tables), whatever the number of campaigns and viewers. Each stream then checks its own
+caller (token, membership: one primary-key lookup) and sends what changed.
 
 Events:
     event: campaign   data: CampaignProgressEvent (whenever status or counts change)
@@ -20,7 +25,9 @@ Events:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -32,6 +39,7 @@ from core.campaign_service import CampaignView
 from core.campaigns import CampaignStatus
 from core.errors import NotFound, Unauthorized
 from core.logs import get_logger
+from core.users import require_workspace
 from db.dal import open_dal
 from webui_api.campaign_schemas import CampaignStatusName, Counts
 from webui_api.http import current_workspace, path_id, require_auth
@@ -54,6 +62,81 @@ STREAM_CONFIG = web.AppKey("campaign_stream_config", StreamConfig)
 CLOSING = web.AppKey("campaign_streams_closing", asyncio.Event)
 
 
+class CampaignFeed:
+    """The process's one reader of the campaigns its streams follow.
+
+    A task runs while anybody follows: each pass reads all followed campaigns at once, keeps
+    the views, and wakes every stream; none of them reads the campaign itself. A failed read
+    keeps the last views (the streams go on with them) and is logged once per failure.
+    """
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+        self._followers: Counter[int] = Counter()
+        self._views: dict[int, CampaignView] = {}
+        self._pass = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.reads = 0  # passes that read PostgreSQL (for tests and benchmarks)
+
+    def follow(self, campaign_id: int, view: CampaignView) -> None:
+        self._followers[campaign_id] += 1
+        self._views.setdefault(campaign_id, view)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def leave(self, campaign_id: int) -> None:
+        self._followers[campaign_id] -= 1
+        if self._followers[campaign_id] <= 0:
+            del self._followers[campaign_id]
+            self._views.pop(campaign_id, None)
+
+    def view(self, campaign_id: int) -> CampaignView | None:
+        """The latest read; None once the campaign is gone."""
+        return self._views.get(campaign_id)
+
+    async def next_pass(self, timeout: float) -> None:
+        """Wait for the next read (or `timeout`, or the process shutting down)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._pass.wait(), timeout)
+
+    def _wake(self) -> None:
+        self._pass.set()
+        self._pass = asyncio.Event()
+
+    async def _run(self) -> None:
+        app = self._app
+        try:
+            while True:
+                # No await between this check and the end: a stream that follows afterwards
+                # sees no task and starts one.
+                if not self._followers or app[CLOSING].is_set():
+                    self._task = None
+                    return
+                if await _stopping(app, app[STREAM_CONFIG].poll_s):
+                    continue
+                ids = list(self._followers)
+                try:
+                    async with open_dal(app[SESSIONMAKER]) as dal:
+                        views = await app[CAMPAIGNS].views_by_id(dal, ids)
+                except Exception as exc:  # PostgreSQL away for a moment: the streams go on
+                    log.warning("campaign feed read failed", error=type(exc).__name__)
+                else:
+                    self.reads += 1
+                    for campaign_id in ids:
+                        if campaign_id in self._followers:
+                            if campaign_id in views:
+                                self._views[campaign_id] = views[campaign_id]
+                            else:
+                                self._views.pop(campaign_id, None)
+                self._wake()
+        finally:
+            self._task = None
+            self._wake()
+
+
+FEED = web.AppKey("campaign_feed", CampaignFeed)
+
+
 class CampaignProgressEvent(BaseModel):
     """The data of one `campaign` event."""
 
@@ -71,9 +154,11 @@ def setup(app: web.Application, config: StreamConfig | None = None) -> None:
     """Streams end when the process shuts down instead of holding it up."""
     app[STREAM_CONFIG] = config or StreamConfig()
     app[CLOSING] = asyncio.Event()
+    app[FEED] = CampaignFeed(app)
 
     async def close_streams(app: web.Application) -> None:
         app[CLOSING].set()
+        app[FEED]._wake()
 
     app.on_shutdown.append(close_streams)
 
@@ -120,6 +205,7 @@ async def campaign_stream(request: web.Request) -> web.StreamResponse:
         view = await service.view(dal, claims.user_id, workspace_id, campaign_id)
 
     config = request.app[STREAM_CONFIG]
+    feed = request.app[FEED]
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream; charset=utf-8",
         "Cache-Control": "no-store",
@@ -131,6 +217,7 @@ async def campaign_stream(request: web.Request) -> web.StreamResponse:
     last: CampaignProgressEvent | None = None
     sent_at = loop.time()
     sequence = 0
+    feed.follow(campaign_id, view)
     try:
         await response.write(f"retry: {config.retry_ms}\n\n".encode())
         while True:
@@ -145,12 +232,17 @@ async def campaign_stream(request: web.Request) -> web.StreamResponse:
             if snapshot.finished:
                 await response.write(_frame("end", {"reason": "finished"}))
                 break
-            if await _stopping(request.app, config.poll_s) or _gone(request):
+            await feed.next_pass(config.poll_s * 2 + 1)
+            if request.app[CLOSING].is_set() or _gone(request):
                 break
             try:
                 claims = await require_auth(request)
                 async with open_dal(sessionmaker) as dal:
-                    view = await service.view(dal, claims.user_id, workspace_id, campaign_id)
+                    await require_workspace(dal, claims.user_id, workspace_id)
+                fresh = feed.view(campaign_id)
+                if fresh is None:
+                    raise NotFound("campaign", campaign_id=campaign_id)
+                view = fresh
             except Unauthorized:
                 await response.write(_frame("end", {"reason": "unauthorized"}))
                 break
@@ -159,4 +251,6 @@ async def campaign_stream(request: web.Request) -> web.StreamResponse:
                 break
     except ConnectionResetError:  # the client went away between two writes
         log.info("campaign stream closed by the client", campaign_id=campaign_id)
+    finally:
+        feed.leave(campaign_id)
     return response
