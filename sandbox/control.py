@@ -86,6 +86,8 @@ def _message_view(message: ChatMessage) -> dict[str, Any]:
         "buttons": message.buttons,
         "edited": message.edited,
         "deleted": message.deleted,
+        "date": message.date,
+        "edit_date": message.edit_date,
     }
 
 

@@ -1,7 +1,8 @@
 """One aiohttp app serving the fake Bot API, the simulated MTProto world and the control API.
 
 The bot's `AiohttpSession`, Telethon clients in other processes and the control clients all
-talk to one address, so a test or a newcomer needs a single URL. `registrars` add further
+talk to one address, so a test or a newcomer needs a single URL. `/` is the sandbox page
+(`sandbox.page`), where a person chats with the bot in a browser. `registrars` add further
 routes (callables that take the app).
 """
 
@@ -15,6 +16,7 @@ from aiohttp import web
 
 from sandbox.botapi import BOT_API_STATE, BotApiState, register_bot_api
 from sandbox.control import register_control
+from sandbox.page import register_page
 from sandbox.world.control import WORLD
 from sandbox.world.routes import register_world
 from sandbox.world.world import World
@@ -35,13 +37,17 @@ def build_app(
     *,
     world: World | None = None,
     registrars: Iterable[RouteRegistrar] = (),
+    page: bool = True,
 ) -> web.Application:
-    """The sandbox app; without `world` it simulates an empty one."""
+    """The sandbox app; without `world` it simulates an empty one, with `page=False` it
+    serves no page at `/` (404)."""
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[BOT_API_STATE] = BotApiState(bot_token)
     register_bot_api(app)
     register_control(app)
     register_world(app, world if world is not None else World())
+    if page:
+        register_page(app)
     for register in registrars:
         register(app)
     # A long poll would otherwise hold graceful shutdown for up to its whole timeout.
@@ -64,9 +70,10 @@ class SandboxServer:
         *,
         world: World | None = None,
         registrars: Iterable[RouteRegistrar] = (),
+        page: bool = True,
     ) -> None:
         self.bot_token = bot_token
-        self.app = build_app(bot_token, world=world, registrars=registrars)
+        self.app = build_app(bot_token, world=world, registrars=registrars, page=page)
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
         self._used = False

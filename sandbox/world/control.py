@@ -25,6 +25,8 @@ from sandbox.world.model import (
     USERNAME_RE,
     MessageSpec,
     PostSpec,
+    WorldChat,
+    WorldUser,
 )
 from sandbox.world.world import World
 
@@ -339,14 +341,7 @@ async def _login_codes(request: web.Request) -> web.Response:
 
 @_answers_errors
 async def _members(request: web.Request) -> web.Response:
-    raw = request.match_info["chat"]
-    ref: int | str
-    if raw.isascii() and raw.isdigit():
-        ref = _path_id(raw, "chat id")
-    elif USERNAME_RE.fullmatch(raw.removeprefix("@")):
-        ref = raw
-    else:
-        raise _invalid(f"chat must be an id or a username, got {raw!r}")
+    ref = _chat_ref(request.match_info["chat"])
     world = request.app[WORLD]
     chat = _semantic(lambda: world.find_chat(ref))
     return web.json_response({"members": list(chat.members)})
@@ -383,8 +378,84 @@ async def _calls(request: web.Request) -> web.Response:
                     "users": list(c.users),
                     "at": _iso(c.at),
                     "dc": c.dc,
+                    "error": c.error,
                 }
                 for c in calls
+            ]
+        }
+    )
+
+
+# ---- reading the whole world (the sandbox page's world view) ------------------------------
+def _user_view(user: WorldUser) -> JSON:
+    return {
+        "id": user.id,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "username": user.username,
+        "phone": f"+{user.phone}" if user.phone else None,
+        "bot": user.bot,
+        "deleted": user.deleted,
+        "invite_outcome": user.invite_outcome,
+        "dc": user.dc,
+        "password": user.password is not None,
+    }
+
+
+@_answers_errors
+async def _users(request: web.Request) -> web.Response:
+    users = sorted(request.app[WORLD].users.values(), key=lambda u: u.id)
+    return web.json_response({"users": [_user_view(u) for u in users]})
+
+
+def _chat_view(chat: WorldChat) -> JSON:
+    return {
+        "id": chat.id,
+        "type": chat.kind,
+        "title": chat.title,
+        "username": chat.username,
+        "creator": chat.creator,
+        "hidden_members": chat.hidden_members,
+        "linked_chat": chat.linked_chat,
+        "member_count": len(chat.members),
+    }
+
+
+@_answers_errors
+async def _chats(request: web.Request) -> web.Response:
+    chats = sorted(request.app[WORLD].chats.values(), key=lambda c: c.id)
+    return web.json_response({"chats": [_chat_view(c) for c in chats]})
+
+
+def _chat_ref(raw: str) -> int | str:
+    if raw.isascii() and raw.isdigit():
+        return _path_id(raw, "chat id")
+    if USERNAME_RE.fullmatch(raw.removeprefix("@")):
+        return raw
+    raise _invalid(f"chat must be an id or a username, got {raw!r}")
+
+
+@_answers_errors
+async def _chat(request: web.Request) -> web.Response:
+    ref = _chat_ref(request.match_info["chat"])
+    world = request.app[WORLD]
+    chat = _semantic(lambda: world.find_chat(ref))
+    members = [
+        {"id": user_id, "joined_at": _iso(m.date), "inviter": m.inviter_id}
+        for user_id, m in chat.members.items()
+    ]
+    admins = {str(user_id): sorted(rights) for user_id, rights in chat.admins.items()}
+    return web.json_response(_chat_view(chat) | {"members": members, "admins": admins})
+
+
+@_answers_errors
+async def _faults(request: web.Request) -> web.Response:
+    faults = request.app[WORLD].faults
+    return web.json_response(
+        {
+            "faults": [
+                {"method": f.method, "error": f.error, "remaining": f.remaining, "account": f.account}
+                for f in faults
             ]
         }
     )
@@ -393,6 +464,10 @@ async def _calls(request: web.Request) -> web.Response:
 def register_world_control(app: web.Application) -> None:
     """Add the /sandbox/world routes; the app must hold a `World` under WORLD."""
     app.router.add_post("/sandbox/world/users", _put_users)
+    app.router.add_get("/sandbox/world/users", _users)
+    app.router.add_get("/sandbox/world/chats", _chats)
+    app.router.add_get("/sandbox/world/chats/{chat}", _chat)
+    app.router.add_get("/sandbox/world/faults", _faults)
     app.router.add_post("/sandbox/world/chats", _put_chat)
     app.router.add_post("/sandbox/world/users/{user_id}/password", _set_password)
     app.router.add_get("/sandbox/world/users/{user_id}/login_codes", _login_codes)
