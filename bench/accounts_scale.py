@@ -470,13 +470,13 @@ async def prepare(database_url: str, sandbox_url: str, accounts: int, audience: 
         ), {"a": audience_id, "first": people[0], "last": people[-1]})
         linked = list(await session.scalars(text(
             "SELECT id FROM telegram_accounts WHERE workspace_id = :ws ORDER BY id"), {"ws": workspace}))
-        dal = InviteDal(session)
-        campaign = await dal.create_campaign(workspace, "bench", audience_id, "@" + TARGET_USERNAME)
-        await dal.set_target(campaign, chat, None)
+        invites = InviteDal(session)
+        campaign = await invites.create_campaign(workspace, "bench", audience_id, "@" + TARGET_USERNAME)
+        await invites.set_target(campaign, chat, None)
         # As a finished pre-flight leaves it: every account was seen to be an admin who may invite.
-        await dal.set_preflight(campaign, {"eligible": linked})
-        await dal.fill_targets(campaign)
-        await dal.set_status(campaign, CampaignStatus.RUNNING, only_from=[CampaignStatus.DRAFT])
+        await invites.set_preflight(campaign, {"eligible": linked})
+        await invites.fill_targets(campaign)
+        await invites.set_status(campaign, CampaignStatus.RUNNING, only_from=[CampaignStatus.DRAFT])
     assert len(linked) == accounts, linked
     await db.dispose()
     return campaign
@@ -535,9 +535,9 @@ def main() -> None:
         setup_logging("bench", level="WARNING", fmt="json")  # info lines are not the benchmark
         database_url = base64.b64decode(os.environ["BENCH_CHILD_DB"]).decode()
         key = base64.b64decode(os.environ["BENCH_CHILD_KEY"])
-        sandbox_url, sandbox_pid = os.environ["BENCH_CHILD_SANDBOX"].split()
-        run = engine if args.child == "engine" else baseline
-        print(json.dumps(asyncio.run(run(database_url, key, sandbox_url, int(sandbox_pid), args.window))))
+        child_url, child_pid = os.environ["BENCH_CHILD_SANDBOX"].split()
+        measure = engine if args.child == "engine" else baseline
+        print(json.dumps(asyncio.run(measure(database_url, key, child_url, int(child_pid), args.window))))
         return
     if args.audience < args.accounts:
         parser.error("--audience must be at least --accounts (one invite per account)")

@@ -146,8 +146,8 @@ async def _vacuum(engine) -> None:  # type: ignore[no-untyped-def]
     """Each phase starts from tables without dead rows and with fresh statistics: a claim
     scans the targets in id order, so dead rows left by an earlier run (or by the other
     phase) would otherwise be paid for by whichever loop runs first after them."""
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+    async with engine.connect() as raw:
+        conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
         for table in ("campaign_targets", "invite_ledger", "invite_events", "account_leases"):
             await conn.execute(text(f"VACUUM ANALYZE {table}"))
 

@@ -9,9 +9,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.lists import add_page_buttons, short
 from core.audiences import ImportReport
-from core.pagination import Page
 from core.dto import AudienceDTO
 from core.i18n import has_text, t
+from core.pagination import Page
 
 AUDIENCES_PAGE = 10
 REPORT_LINES = 10

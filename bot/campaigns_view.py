@@ -20,10 +20,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.lists import add_page_buttons, short
 from bot.parse_command import problem_text
 from core.campaign_service import MAX_CAMPAIGN_NAME, CampaignReport, CampaignView
-from core.campaigns import FOLLOW_UP_REASONS, CampaignStatus, TransitionNotAllowed
+from core.campaigns import CampaignStatus, TransitionNotAllowed
 from core.dto import AudienceDTO, CampaignDTO, FollowUpDTO
 from core.errors import InvalidInput
 from core.i18n import has_text, t
+from core.outcomes import FOLLOW_UP_REASONS
 from core.pagination import Page
 
 PICKER_PAGE = 8

@@ -31,6 +31,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, InputMediaPhoto
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from qrcode.image.pil import PilImage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import telegram as tg
@@ -134,7 +135,9 @@ class _Pending:
 def qr_png(url: str) -> bytes:
     """The QR code of `url` as a PNG."""
     buffer = io.BytesIO()
-    qrcode.make(url, box_size=8, border=4).save(buffer, format="PNG")
+    # Pillow's image, named: qrcode picks it by default when Pillow is installed (our
+    # qrcode[pil] dependency), and only its save() takes a format.
+    qrcode.make(url, image_factory=PilImage, box_size=8, border=4).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -550,7 +553,8 @@ class PendingLogins:
                 await pending.login.close()
             else:
                 await pending.login.abandon()
-        except Exception as exc:  # the connection may already be broken; nothing to keep
+        # The connection may already be broken; there is nothing to keep.
+        except Exception as exc:  # noqa: BLE001
             log.warning("login client not closed cleanly", error=type(exc).__name__)
 
     # ---- plumbing -----------------------------------------------------------------------

@@ -14,9 +14,9 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.lists import add_page_buttons
-from core.pagination import Page
 from core.dto import AudienceDTO, ParseTaskDTO
 from core.i18n import has_text, t
+from core.pagination import Page
 from core.parsing import ParseKind, ParseStatus, Priority
 from core.search import Community
 

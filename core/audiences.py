@@ -8,11 +8,11 @@ which only the owner may do (DESIGN §2).
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
 import io
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO
 from core.errors import InvalidInput, NotFound

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from core.campaigns import CampaignStatus, TargetState, check_move, start_status
 from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO
 from core.errors import InvalidInput, NotFound
-from core.interfaces import Dal
 from core.installation import effective_limits
+from core.interfaces import Dal
 from core.limits import InviteLimits, campaign_limits, day_start, limits_from
 from core.pagination import Page, read_page
 from core.settings import Settings
@@ -77,7 +77,8 @@ def parse_start_at(raw: str | None, now: datetime) -> datetime | None:
     if raw is None or str(raw).strip().lower() in ("", "now", "сейчас"):
         return None
     try:
-        when = datetime.fromisoformat(str(raw).strip().replace(" ", "T", 1).replace("Z", "+00:00"))
+        # Since Python 3.11 fromisoformat reads a trailing "Z" as UTC by itself.
+        when = datetime.fromisoformat(str(raw).strip().replace(" ", "T", 1))
     except ValueError:
         raise InvalidInput("start_at", field="start_at", problem="start_at") from None
     if when.tzinfo is None:

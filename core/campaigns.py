@@ -346,7 +346,7 @@ def _ids(preflight_json: dict[str, object] | None, key: str) -> set[int] | None:
     if not preflight_json or key not in preflight_json:
         return None
     value = preflight_json[key]
-    return {int(i) for i in value} if isinstance(value, Iterable) else None  # type: ignore[arg-type]
+    return {int(i) for i in value} if isinstance(value, Iterable) else None
 
 
 # --- what Telegram says (plain facts from the gateway) ----------------------------------------

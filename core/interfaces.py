@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from core.campaigns import CampaignStatus
 from core.dto import (
     AccountDTO,
+    AccountStatus,
     AccountUsageDTO,
+    AudienceDTO,
     CampaignDTO,
     FollowUpDTO,
+    GlobalRole,
     InviteEventDTO,
-    AccountStatus,
-    AudienceDTO,
     MemberDTO,
     ParseTaskDTO,
     RefreshState,
@@ -31,7 +32,6 @@ from core.dto import (
     WorkspaceRef,
     WorkspaceRole,
 )
-from core.dto import GlobalRole
 from core.installation import AuditEntry, InstallationCounts, InstallationStore, WorkerBeat
 from core.parsing import ParseStatus
 from core.secretbox import Sealed

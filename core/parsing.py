@@ -218,13 +218,14 @@ class Filters:
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Filters:
-        seen = data.get("last_seen") or []
+        raw_seen = data.get("last_seen")
+        seen = raw_seen if isinstance(raw_seen, list) else []
         return cls(
             skip_bots=bool(data.get("skip_bots", True)),
             skip_deleted=bool(data.get("skip_deleted", True)),
             skip_scam=bool(data.get("skip_scam", True)),
             skip_admins=bool(data.get("skip_admins", True)),
-            last_seen=frozenset(LastSeen(s) for s in seen),  # type: ignore[union-attr]
+            last_seen=frozenset(LastSeen(s) for s in seen),
             need_username=bool(data.get("need_username", False)),
             need_premium=bool(data.get("need_premium", False)),
             need_photo=bool(data.get("need_photo", False)),

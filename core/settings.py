@@ -399,8 +399,8 @@ class Settings(BaseSettings):
 def parse_session_keys(raw: str) -> dict[str, bytes]:
     """`SESSION_KEYS` is `id:base64key[,id:base64key…]`; the last one encrypts new rows."""
     keys: dict[str, bytes] = {}
-    for item in raw.split(","):
-        item = item.strip()
+    for part in raw.split(","):
+        item = part.strip()
         if not item:
             continue
         key_id, sep, b64 = item.partition(":")

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, literal_column, select, update
+from sqlalchemy import Boolean, case, delete, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -33,6 +33,7 @@ from db.dal_admin import AdminSql
 from db.dal_audiences import AudiencesSql
 from db.dal_invites import InviteDal
 from db.dal_team import TeamSql
+from db.engine import affected_rows
 from db.models import AuditEvent, AuthSession, LoginCode, Membership, RefreshToken, User, Workspace
 
 
@@ -83,8 +84,7 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql):
                 .where(User.telegram_id != profile.telegram_id)
                 .values(username=None)
             )
-        stmt = insert(User).values(**values)
-        stmt = stmt.on_conflict_do_update(
+        stmt = insert(User).values(**values).on_conflict_do_update(
             index_elements=[User.telegram_id],
             set_={
                 **refreshed,
@@ -94,7 +94,7 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql):
                 ),
                 "updated_at": func.now(),
             },
-        ).returning(User, literal_column("(xmax = 0)").label("created"))
+        ).returning(User, literal_column("(xmax = 0)", Boolean).label("created"))
         row = (await self.session.execute(stmt)).one()
         user: User = row[0]
         await self.session.refresh(user)
@@ -232,7 +232,7 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql):
             .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
             .values(revoked_at=at, revoke_reason=reason)
         )
-        return bool(result.rowcount)
+        return bool(affected_rows(result))
 
     async def session_standing(self, session_id: uuid.UUID) -> bool:
         row = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ScalarSelect, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.dto import AccountDTO, AccountStatus, WorkspaceRole
@@ -15,7 +15,7 @@ from core.telegram import AccountInfo
 from db.models import InviteEvent, Membership, TelegramAccount, User
 
 
-def _used_today():  # type: ignore[no-untyped-def]
+def _used_today() -> ScalarSelect[int]:
     """Invites that spent quota since 00:00 UTC — the day the limits count (`core.limits.day_start`)."""
     return (
         select(func.count())

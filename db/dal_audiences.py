@@ -8,17 +8,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, false, func, literal_column, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, delete, false, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audiences import MemberQuery
 from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO
 from core.parsing import LastSeen, ParseStatus
+from db.engine import affected_rows
 from db.models import MEMBER_SEARCH_TEXT, Audience, AudienceMember, AudienceUsername, ParseTask
 
 
-def _pending_count():  # type: ignore[no-untyped-def]
+def _pending_count() -> ScalarSelect[int]:
     return (
         select(func.count())
         .where(AudienceUsername.audience_id == Audience.id)
@@ -268,7 +269,7 @@ class AudiencesSql:
             .where(ParseTask.id == task_id, ParseTask.status.in_(list(from_statuses)))
             .values(status=to_status, **extra)
         )
-        return bool(result.rowcount)
+        return bool(affected_rows(result))
 
     async def set_parse_task_message(self, task_id: int, chat_id: int, message_id: int) -> None:
         await self.session.execute(

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
+
+from sqlalchemy import CursorResult, Result
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -18,3 +25,14 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """The rows an UPDATE, DELETE or INSERT changed.
+
+    `AsyncSession.execute` is typed as returning a plain `Result`; for these statements it is
+    a `CursorResult`, the class that has `rowcount`.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of a data-changing statement: {type(result).__name__}")
+    return result.rowcount

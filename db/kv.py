@@ -7,13 +7,14 @@ messages on their way to the bot); PostgreSQL stays the source of truth.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from functools import wraps
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.typing import EncodableT, FieldT
 
 from core.errors import Unavailable
 from core.logs import current_trace_id
@@ -27,6 +28,7 @@ NOTIFY_MAXLEN = 10_000
 # a refused connection, a dropped socket); a refused command (READONLY, OOM) is not this.
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 T = TypeVar("T")
+P = ParamSpec("P")
 # A Redis that hangs (a lost packet, a stopped VM) must become a quick "unavailable", not a
 # request that waits: connecting and each answer are bounded. Blocking reads (the bot's
 # notice stream) wait up to their own block time on top.
@@ -41,12 +43,14 @@ def connect_redis(url: str, *, blocking_s: float = 0.0) -> Redis:
     )
 
 
-def _fail_closed(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+def _fail_closed(
+    method: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
     """Login limits and revocation cannot be checked without Redis: the caller gets
     `Unavailable` (503, "try again"), never an answer that skips the check."""
 
     @wraps(method)
-    async def wrapper(*args: Any, **kwargs: Any) -> T:
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return await method(*args, **kwargs)
         except REDIS_DOWN as exc:
@@ -108,7 +112,11 @@ class RedisNotifier:
         self._redis = redis
 
     async def notify(self, telegram_id: int, kind: str, payload: dict[str, str]) -> None:
-        fields = {"telegram_id": str(telegram_id), "kind": kind, "payload": json.dumps(payload)}
+        fields: dict[FieldT, EncodableT] = {
+            "telegram_id": str(telegram_id),
+            "kind": kind,
+            "payload": json.dumps(payload),
+        }
         trace = current_trace_id()
         if trace:  # the bot's lines about this notice carry the sender's trace
             fields["trace_id"] = trace
@@ -133,7 +141,7 @@ class Notice(NamedTuple):
 
 async def read_notifications(
     redis: Redis, consumer: str, *, block_ms: int = 2000
-) -> AsyncIterator[Notice]:
+) -> AsyncGenerator[Notice, None]:
     """Yield notices: first this consumer's unacknowledged ones, then new ones.
 
     `block_ms` stays well below the client's socket timeout (5 s by default in redis-py),
@@ -145,20 +153,35 @@ async def read_notifications(
         reply = await redis.xreadgroup(
             NOTIFY_GROUP, consumer, {NOTIFY_STREAM: start}, count=50, block=block_ms
         )
-        entries = reply[0][1] if reply else []
+        entries = _stream_entries(reply)
         if start != ">" and not entries:
             start = ">"  # history of this consumer done: now only new entries
             continue
-        for entry_id, fields in entries:
-            entry = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+        for entry, data in entries:
             if start != ">":
                 start = entry
-            data = {
-                (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-                for k, v in fields.items()
-            }
             yield Notice(entry, int(data["telegram_id"]), data["kind"], json.loads(data.get("payload", "{}")),
                          data.get("trace_id"))
+
+
+def _stream_entries(reply: object) -> list[tuple[str, dict[str, str]]]:
+    """The entries of the one stream read by XREADGROUP, decoded.
+
+    redis-py types the reply as the union of its RESP2 and RESP3 shapes; this client speaks
+    RESP2: `[[stream, [(entry_id, {field: value}), ...]]]`, or nothing when the read timed out.
+    """
+    if not reply:
+        return []
+    if not isinstance(reply, list):
+        raise TypeError(f"unexpected XREADGROUP reply: {type(reply).__name__}")
+    return [
+        (_text(entry_id), {_text(k): _text(v) for k, v in fields.items()})
+        for entry_id, fields in reply[0][1]
+    ]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 async def ack_notification(redis: Redis, entry_id: str) -> None:

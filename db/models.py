@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -19,9 +19,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    SmallInteger,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     UniqueConstraint,
     func,
@@ -49,7 +49,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: DateTime(timezone=True),
         dict[str, Any]: JSONB,
     }
@@ -273,7 +273,6 @@ class AudienceMember(Base):
         Index("ix_audience_members_search", text(f"{MEMBER_SEARCH_TEXT} gin_trgm_ops"),
               postgresql_using="gin"),
     )
-
 
 
 class AudienceUsername(Base):

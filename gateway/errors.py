@@ -31,7 +31,9 @@ _BANNED = (
 
 
 # Telethon's errors named by a pattern (FLOOD_WAIT_(\d+), ...), with the class of each.
-_PATTERNS = {cls: pattern for pattern, cls in rpcerrorlist.rpc_errors_re}
+_PATTERNS: dict[type[BaseException], str] = {
+    cls: pattern for pattern, cls in rpcerrorlist.rpc_errors_re
+}
 
 
 def rpc_name(exc: BaseException) -> str:

@@ -12,7 +12,6 @@ from core import telegram as tg
 from gateway.errors import reading_chat, translated
 from gateway.reading import AccountClient
 
-
 _LONG_AGO = datetime(2013, 8, 14, tzinfo=UTC)  # Telegram's first day: "joined before anything"
 
 

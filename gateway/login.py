@@ -27,6 +27,7 @@ from core.linking import CodeDelivery, CodeSent
 from gateway.errors import translate, translated
 from gateway.reading import account_info
 
+
 @dataclass(frozen=True, slots=True)
 class QrToken:
     url: str
@@ -53,7 +54,8 @@ class _Login:
         return account_info(user)
 
     def session_string(self) -> str:
-        return StringSession.save(self._client.session)
+        saved: str = StringSession.save(self._client.session)
+        return saved
 
     async def close(self) -> None:
         if self._connected:
@@ -157,7 +159,7 @@ class QrLogin(_Login):
                 return
             try:
                 await self._export()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - handed to wait(), which raises it
                 self._settle(error=translate(exc))
 
     async def wait(self, timeout_s: float) -> tg.AccountInfo:

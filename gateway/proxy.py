@@ -19,6 +19,7 @@ from telethon.network.connection import ConnectionTcpMTProxyRandomizedIntermedia
 
 from core.settings import TelegramProxy
 
+
 def telethon_proxy_options(proxy: TelegramProxy | None) -> dict[str, Any]:
     """Keyword arguments for `TelegramClient`: `proxy=` and, for an MTProxy, `connection=`."""
     if proxy is None:

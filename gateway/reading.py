@@ -120,7 +120,8 @@ class AccountClient:
             await self._client.log_out()
 
     def session_string(self) -> str:
-        return StringSession.save(self._client.session)
+        saved: str = StringSession.save(self._client.session)
+        return saved
 
     # --- what Telegram says about the account's standing (the health check) -------------
     async def spambot_reply(self, *, wait_s: float = 6.0, poll_s: float = 1.0) -> str | None:

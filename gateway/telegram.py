@@ -96,7 +96,7 @@ class TelegramGateway:
         if not receive_updates:
             await client.set_receive_updates(False)
         if not remember_entities:
-            client.session.process_entities = forget_entities  # type: ignore[method-assign]
+            client.session.process_entities = forget_entities
         try:
             # A connect that fails half-way (e.g. AUTH_KEY_DUPLICATED on the first request)
             # leaves the connection open: closed here too, or the next attempt with this

@@ -732,7 +732,7 @@ def _strip_markdown_v2(text: str) -> str:
         if c == "\\":
             if i + 1 >= n:
                 raise _entities_error(
-                    f"Character '\\' is reserved and must be escaped with the preceding '\\'"
+                    "Character '\\' is reserved and must be escaped with the preceding '\\'"
                 )
             out.append(text[i + 1])
             i += 2
@@ -753,7 +753,7 @@ def _strip_markdown_v2(text: str) -> str:
         elif c == "[" or (c == "!" and text.startswith("[", i + 1)):
             if "[" in open_marks:
                 raise _entities_error(
-                    f"Character '[' is reserved and must be escaped with the preceding '\\'"
+                    "Character '[' is reserved and must be escaped with the preceding '\\'"
                 )
             open_marks["["] = i
             i += 1 if c == "[" else 2

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.dto import AccountStatus, TelegramProfile, UserDTO
 from core.users import register
 from db.dal import open_dal
-from db.models import AuditEvent, Audience, Campaign, InviteEvent, ParseTask, TelegramAccount
+from db.models import Audience, AuditEvent, Campaign, InviteEvent, ParseTask, TelegramAccount
 
 
 async def registered(

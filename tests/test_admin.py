@@ -10,7 +10,14 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.admin import AdminService, ConfiguredAdmin, NotAdmin, SelfAction, audit_log, build_admin_service
+from core.admin import (
+    AdminService,
+    ConfiguredAdmin,
+    NotAdmin,
+    SelfAction,
+    audit_log,
+    build_admin_service,
+)
 from core.auth import AuthService, build_auth_service
 from core.dto import AccountStatus, ClientInfo, GlobalRole, WorkspaceRole
 from core.errors import Forbidden, InvalidInput, NotFound, Unauthorized
@@ -20,7 +27,13 @@ from core.settings import Settings
 from db.dal import open_dal
 from db.kv import RedisThrottle
 from db.models import AuthSession, Membership
-from tests.admin_world import add_account, add_work, audit_actions, personal_workspace_id, registered
+from tests.admin_world import (
+    add_account,
+    add_work,
+    audit_actions,
+    personal_workspace_id,
+    registered,
+)
 from workers.heartbeat import RedisWorkerRegistry, beat
 
 ROOT_TG = 5_000_001  # named in ADMIN_TELEGRAM_IDS

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import text
@@ -119,8 +120,8 @@ async def test_processes_never_hold_one_account_at_once(sessionmaker: async_sess
     )
     assert len(holds) == rounds * workers
     assert [h["epoch"] for h in holds] == list(range(1, len(holds) + 1))
-    handovers = sum(1 for a, b in zip(holds, holds[1:]) if a["owner"] != b["owner"])
-    for before, after in zip(holds, holds[1:]):
+    handovers = sum(1 for a, b in pairwise(holds) if a["owner"] != b["owner"])
+    for before, after in pairwise(holds):
         assert before["end"] <= after["start"], (before, after)
     assert handovers >= 20, handovers
 

@@ -12,8 +12,8 @@ from core.i18n import CATALOG
 from core.limits import (
     InviteLimits,
     Usage,
-    days_to_finish,
     day_start,
+    days_to_finish,
     draw_pause,
     flood_cooldown_until,
     may_invite,

@@ -37,7 +37,17 @@ from sandbox.server import SandboxServer
 from sandbox.world import SandboxClientFactory, World
 from tests.admin_world import add_account
 from tests.invites.conftest import OWNER_TG, TARGET, link_accounts, make_audience
-from tests.permissions import ADMIN, API, DOC_PATH, MANAGER, OTHER, OWNER, ROLES, ApiRow, render_markdown
+from tests.permissions import (
+    ADMIN,
+    API,
+    DOC_PATH,
+    MANAGER,
+    OTHER,
+    OWNER,
+    ROLES,
+    ApiRow,
+    render_markdown,
+)
 from webui_api.app import init_app, route_tables
 from webui_api.views.campaign_stream import STREAM_CONFIG, StreamConfig
 

@@ -39,8 +39,20 @@ from db.models import Base, Campaign, ParseTask
 from tests.bot.conftest import RecordingSession, TgUser
 from tests.invites.conftest import OWNER_TG, build_setup, make_audience
 from tests.permissions import (
-    ADMIN, ALLOWED, ANON, BOT, MANAGER, NEW_USER, NOTHING_TO_CANCEL, OTHER, OWN_WS, OWNER, OWNER_ONLY, ROLES,
-    UNKNOWN, BotRow,
+    ADMIN,
+    ALLOWED,
+    ANON,
+    BOT,
+    MANAGER,
+    NEW_USER,
+    NOTHING_TO_CANCEL,
+    OTHER,
+    OWN_WS,
+    OWNER,
+    OWNER_ONLY,
+    ROLES,
+    UNKNOWN,
+    BotRow,
 )
 
 MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")

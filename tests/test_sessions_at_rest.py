@@ -44,7 +44,7 @@ async def test_no_plaintext_session_anywhere_in_the_database(
     sessions = [_session_string() for _ in range(3)]
     for i, session in enumerate(sessions):
         async with open_dal(sessionmaker) as dal:
-            account, created = await service.link(
+            _, created = await service.link(
                 dal, user_id, ws, AccountInfo(500 + i, f"acc{i}", "A", "+79991234567"), session
             )
             assert created
@@ -120,16 +120,16 @@ async def test_rotation_of_a_thousand_sessions(sessionmaker: async_sessionmaker[
     assert sum(done for done, _ in results) == 1000
     assert sum(failed for _, failed in results) == 0
     async with sessionmaker() as s:
-        counts = dict((await s.execute(text(
+        counts: dict[str, int] = dict((await s.execute(text(
             "SELECT session_key_id, count(*) FROM telegram_accounts GROUP BY 1"
         ))).all())
     assert counts == {"k2": 1000}
     only_new = SessionCipher({"k2": new_key})
     async with open_dal(sessionmaker) as dal:
         for account_id in list(sessions)[::97]:
-            sealed = await dal.sealed_session(account_id)
-            assert sealed is not None
-            assert only_new.open(sealed, workspace_id=ws, account_id=account_id) == sessions[account_id]
+            stored = await dal.sealed_session(account_id)
+            assert stored is not None
+            assert only_new.open(stored, workspace_id=ws, account_id=account_id) == sessions[account_id]
 
 
 async def test_rotation_command_while_the_product_runs(

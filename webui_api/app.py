@@ -18,16 +18,42 @@ from db.kv import RedisNotifier, RedisThrottle, connect_redis
 from db.leases import leases_for
 from gateway.campaigns import Planner
 from gateway.telegram import TelegramGateway, client_factory
-from workers.heartbeat import RedisWorkerRegistry
-from webui_api.http import HANDLER_ARGS, cors_middleware, security_headers_middleware, trace_middleware
+from webui_api.http import (
+    HANDLER_ARGS,
+    cors_middleware,
+    security_headers_middleware,
+    trace_middleware,
+)
 from webui_api.keys import (
-    ACCOUNTS, ADMIN, AUTH, CAMPAIGNS, GATEWAY, LEASES, PLANNER, REDIS, SESSIONMAKER, SETTINGS, TEAMS,
+    ACCOUNTS,
+    ADMIN,
+    AUTH,
+    CAMPAIGNS,
+    GATEWAY,
+    LEASES,
+    PLANNER,
+    REDIS,
+    SESSIONMAKER,
+    SETTINGS,
+    TEAMS,
 )
 from webui_api.routing import ApiRoutes, openapi_document
-from webui_api.views import accounts, audiences, auth, campaigns, me, search, system
-from webui_api.views import campaign_stream, limits, panel
-from webui_api.views import team
-from webui_api.views import admin, audit
+from webui_api.views import (
+    accounts,
+    admin,
+    audiences,
+    audit,
+    auth,
+    campaign_stream,
+    campaigns,
+    limits,
+    me,
+    panel,
+    search,
+    system,
+    team,
+)
+from workers.heartbeat import RedisWorkerRegistry
 
 # CSV imports are the largest bodies; JSON bodies have their own, smaller cap (http.py).
 MAX_BODY_BYTES = 6 * 1024 * 1024

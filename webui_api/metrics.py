@@ -33,8 +33,8 @@ from db.metrics import (
     StoredCounts,
     bot_update_histogram,
     invite_counter,
-    telegram_error_counter,
     read_stored_counts,
+    telegram_error_counter,
 )
 
 log = get_logger(__name__)

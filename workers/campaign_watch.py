@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core import campaigns as cg
 from core.accounts import can_work
 from core.dto import AccountDTO
-from core.interfaces import Notifier
 from core.installation import stored_maximum, under_maximum
+from core.interfaces import Notifier
 from core.limits import InviteLimits, campaign_limits, day_start
 from core.logs import get_logger, trace_scope
 from db.dal import open_dal

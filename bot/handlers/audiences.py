@@ -131,7 +131,7 @@ async def on_import_file(
     data = await state.get_data()
     workspace_id, audience_id = int(data.get("ws", 0)), int(data.get("audience_id", 0))
     downloaded = await bot.download(document)
-    content = downloaded.getvalue() if downloaded is not None else b""
+    content = downloaded.read() if downloaded is not None else b""  # a BytesIO at its start
     try:
         audience = await audience_service.audience(dal, user.id, workspace_id, audience_id)
         report = await audience_service.import_csv(dal, user.id, workspace_id, audience_id, content)

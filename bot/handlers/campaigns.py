@@ -49,7 +49,6 @@ from core.users import current_workspace
 from db.dal import SqlDal
 from gateway.campaigns import Planner
 
-
 _S = CampaignStatus
 # Where each button leads: a second tap (or a tap on an older message) that finds the
 # campaign there already just shows it, instead of refusing a move to where it stands.

@@ -15,7 +15,14 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.commands import private_only
 from bot.parse_command import BadCommand, problem_text, read_parse_args
-from bot.parsing_view import CONTROLS, TASKS_PAGE, TaskAction, TaskListAction, render_task, render_tasks
+from bot.parsing_view import (
+    CONTROLS,
+    TASKS_PAGE,
+    TaskAction,
+    TaskListAction,
+    render_task,
+    render_tasks,
+)
 from bot.progress import show_in_place, show_task
 from core.audiences import AudienceService
 from core.dto import ParseTaskDTO, UserDTO
@@ -68,7 +75,7 @@ async def _control(
     if action not in CONTROLS:
         raise NotFound("action", action=action)
     move = getattr(audience_service, action)
-    return await move(dal, user.id, workspace_id, task_id)  # type: ignore[no-any-return]
+    return await move(dal, user.id, workspace_id, task_id)
 
 
 async def _refused(query: CallbackQuery, lang: str, exc: Exception, task: ParseTaskDTO | None = None) -> None:

@@ -1,7 +1,7 @@
 """users workspaces auth audit
 
 Revision ID: 2b2b537731a9
-Revises: 
+Revises:
 Create Date: 2026-11-23 10:40:52.545703+00:00
 """
 

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = '95c3eb22f704'
 down_revision: str | None = '2b2b537731a9'
 branch_labels: str | Sequence[str] | None = None

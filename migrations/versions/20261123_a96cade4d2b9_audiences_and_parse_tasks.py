@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 from sqlalchemy.dialects import postgresql
+
 revision: str = 'a96cade4d2b9'
 down_revision: str | None = '95c3eb22f704'
 branch_labels: str | Sequence[str] | None = None

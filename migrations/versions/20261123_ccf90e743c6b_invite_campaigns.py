@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
 revision: str = 'ccf90e743c6b'
 down_revision: str | None = 'a96cade4d2b9'
 branch_labels: str | Sequence[str] | None = None

@@ -47,6 +47,8 @@ _Outcome = bytes | RpcFailure
 class _WorldSender(MTProtoSender):
     """An MTProtoSender whose "network" is a simulated world; subclasses supply the transport."""
 
+    _user_connected: bool  # set by MTProtoSender.__init__ (Telethon carries no types)
+
     def __init__(self, client: TelegramClient) -> None:
         super().__init__(
             client.session.auth_key,
@@ -146,7 +148,7 @@ class _WorldSender(MTProtoSender):
             else:
                 future.cancel()  # an explicit disconnect cancels pending calls, as Telethon's does
             raise
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - raised by the call that waits on it
             if not future.done():
                 future.set_exception(error)
             return
@@ -162,7 +164,7 @@ class _WorldSender(MTProtoSender):
                 batch = await self._poll_updates()
             except asyncio.CancelledError:
                 raise
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - counted; enough of them disconnect
                 failures += 1
                 if (
                     isinstance(error, UnknownConnection)

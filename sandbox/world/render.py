@@ -23,7 +23,7 @@ ONLINE_FOR = dt.timedelta(minutes=5)
 
 
 def rights(names: Iterable[str]) -> tt.ChatAdminRights:
-    return tt.ChatAdminRights(**{name: True for name in names})
+    return tt.ChatAdminRights(**dict.fromkeys(names, True))
 
 
 def status(user: WorldUser, now: dt.datetime) -> tt.TypeUserStatus | None:

@@ -210,7 +210,11 @@ def get_dialogs(call: Call, request: fn.messages.GetDialogsRequest) -> tt.messag
         c.id: max(c.messages.values(), key=lambda m: m.id, default=None) for c in mine
     }
     mine.sort(key=lambda c: m.date if (m := tops[c.id]) else c.date, reverse=True)
-    dialogs, messages, chats, users = [], [], [], {}
+    # Telethon's TL objects carry no types.
+    dialogs: list[Any] = []
+    messages: list[Any] = []
+    chats: list[Any] = []
+    users: dict[int, Any] = {}
     for chat in mine:
         top = tops[chat.id]
         top_id = top.id if top else 0

@@ -476,9 +476,9 @@ class World:
         if kind == "group" and username is not None:
             raise ValueError("basic groups cannot have a username")
         username = self._check_username(username, "chat", chat_id)
-        admins = {int(k): frozenset(v) for k, v in (admins or {}).items()}
+        rights = {int(k): frozenset(v) for k, v in (admins or {}).items()}
         member_ids = list(dict.fromkeys(members))
-        for extra in [creator, *admins]:
+        for extra in [creator, *rights]:
             if extra is not None and extra not in member_ids:
                 member_ids.append(extra)
         posts = list(posts)
@@ -487,7 +487,7 @@ class World:
         for user_id in [*member_ids, *authors]:
             if user_id not in self.users:
                 raise ValueError(f"unknown user {user_id}; add it with /sandbox/world/users")
-        for user_id, names in admins.items():
+        for user_id, names in rights.items():
             unknown = sorted(names - ADMIN_RIGHTS)
             if unknown:
                 raise ValueError(f"unknown admin right(s) for {user_id}: {', '.join(unknown)}")
@@ -520,7 +520,7 @@ class World:
             date=now - dt.timedelta(days=30),
             username=username,
             creator=creator,
-            admins=admins,
+            admins=rights,
             hidden_members=hidden_members,
         )
         for user_id in member_ids:

@@ -17,7 +17,13 @@ from core.limits import limits_from
 from core.settings import Settings
 from db.dal import open_dal
 from db.models import Membership
-from tests.admin_world import add_account, add_work, audit_actions, personal_workspace_id, registered
+from tests.admin_world import (
+    add_account,
+    add_work,
+    audit_actions,
+    personal_workspace_id,
+    registered,
+)
 from tests.api.conftest import Person
 from webui_api.app import init_app
 from workers.heartbeat import beat

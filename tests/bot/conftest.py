@@ -118,7 +118,7 @@ class RecordingSession(BaseSession):
     ) -> Any:
         self.requests.append(method)
         hit = self._take(method)
-        status, body = hit if hit else (200, self._default(method))
+        status, body = hit or (200, self._default(method))
         response = self.check_response(
             bot=bot, method=method, status_code=status, content=json.dumps(body)
         )

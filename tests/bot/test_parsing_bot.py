@@ -363,7 +363,7 @@ async def test_import_by_sending_a_document_reports_bad_lines(
     assert [c.text for c in replies(calls)] == [t("ru", "audiences.import_ask", name="Коты")]
     assert [c.text for c in replies(await rita.send("просто текст"))] == [t("ru", "audiences.import_not_document")]
 
-    data = "user_id,username\n11,user11\n21,\n,bad-name!\n-5,\n,@fresh_name\n22,good_name\n".encode()
+    data = b"user_id,username\n11,user11\n21,\n,bad-name!\n-5,\n,@fresh_name\n22,good_name\n"
     calls = await rita.send_document("people.csv", data)
     (report,) = replies(calls)
     assert report.text.splitlines()[0] == t("ru", "audiences.import_report", name="Коты", lines=6, accepted=4,

@@ -107,7 +107,7 @@ async def test_help_lists_every_public_command(make_user: Callable[..., TgUser])
         user = make_user(1010 + len(lang) * 10 + (lang == "ru"), language_code=language_code)
         reply = await user.reply_to("/help")
         assert reply == t(lang, "help")
-        listed = re.findall(r"^(/[a-z_]+)", reply, flags=re.M)
+        listed = re.findall(r"^(/[a-z_]+)", reply, flags=re.MULTILINE)
         assert listed == DESIGN_COMMANDS
     assert ["/" + c for c in COMMANDS] == DESIGN_COMMANDS
 

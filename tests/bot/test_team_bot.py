@@ -25,7 +25,7 @@ def replies(calls: list[Any]) -> list[SendMessage]:
     return [c for c in calls if isinstance(c, SendMessage)]
 
 
-def buttons(message: SendMessage | EditMessageText) -> list[tuple[str, str]]:
+def buttons(message: SendMessage | EditMessageText) -> list[tuple[str, str | None]]:
     markup = message.reply_markup
     return [(b.text, b.callback_data) for row in markup.inline_keyboard for b in row] if markup else []
 
@@ -55,7 +55,7 @@ async def test_team_lists_members_with_roles_and_the_owners_hints(
     make_user: Callable[..., TgUser], sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     olga = await started(make_user, 7001, "olga_owner", "ru")
-    ivan = await started(make_user, 7002, "ivan_mgr", "en")
+    await started(make_user, 7002, "ivan_mgr", "en")
     _, ws = await ids(sessionmaker, 7001)
     ivan_id, _ = await ids(sessionmaker, 7002)
     async with sessionmaker() as session, session.begin():
@@ -209,7 +209,7 @@ async def test_team_remove_by_name_and_leaving(
 
     # Kira leaves with the button of /team; the owner is told.
     (shown,) = replies(await kira.send("/team"))
-    kira_id, kira_ws = await ids(sessionmaker, 7032)
+    kira_id, _ = await ids(sessionmaker, 7032)
     calls = await kira.press(shown, f"team:rm:{team_ws}:{kira_id}")
     (after,) = [c for c in calls if isinstance(c, EditMessageText)]
     assert after.text.startswith(t("ru", "team.left", workspace="@boss_r", current="@kira_r") + "\n")

@@ -19,8 +19,8 @@ from core.secretbox import SessionCipher
 from core.settings import parse_session_keys
 from db.dal_invites import InviteDal
 from db.engine import create_engine, create_sessionmaker
-from db.metrics import invite_counter
 from db.leases import LeaseStore, process_owner
+from db.metrics import invite_counter
 from gateway.telegram import TelegramGateway
 from sandbox.world import SandboxClientFactory
 from workers.inviting import InviteConfig, InviteEngine

@@ -72,7 +72,7 @@ async def test_kill_and_freeze_workers_no_duplicates_no_losses(sessionmaker, set
         procs = [_spawn(env) for _ in range(3)]
         faults = ["kill"] * KILLS + ["stop"] * FREEZES
         rng.shuffle(faults)
-        done_faults = Counter()
+        done_faults: Counter[str] = Counter()
         for fault in faults:
             await asyncio.sleep(rng.uniform(0.2, 0.6))
             alive = [p for p in procs if p.poll() is None]

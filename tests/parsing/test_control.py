@@ -72,7 +72,7 @@ async def test_pause_stops_at_a_batch_boundary_and_resume_adds_no_duplicates(set
     async with setup.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(AudienceMember)) == len(everyone)
     # the resumed run went on from the cursor instead of starting over
-    offsets = [c for c in setup.world.calls("GetParticipantsRequest")]
+    offsets = list(setup.world.calls("GetParticipantsRequest"))
     assert len(offsets) <= 15 + 2 + 2  # 15 pages of 100, the admins lookups, one stop per run
 
 

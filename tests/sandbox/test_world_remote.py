@@ -20,7 +20,17 @@ import sandbox.world.world as world_module
 from sandbox.__main__ import parse_demo
 from sandbox.server import SandboxServer
 from sandbox.world import SandboxClientFactory, World
-from tests.sandbox.conftest import ALICE, CAROL, LOUNGE, ME, OTHER, PASSWORD, TARGET, Accounts, call_json
+from tests.sandbox.conftest import (
+    ALICE,
+    CAROL,
+    LOUNGE,
+    ME,
+    OTHER,
+    PASSWORD,
+    TARGET,
+    Accounts,
+    call_json,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

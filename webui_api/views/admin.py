@@ -6,7 +6,9 @@ from the token's `role` claim, so granting or revoking applies at the next reque
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from datetime import datetime
 
 from aiohttp import web
 
@@ -79,7 +81,14 @@ async def stats(request: web.Request) -> web.Response:
     return json_model(InstallationStatsOut(
         users=c.users, admins=c.admins, blocked=c.blocked, workspaces=c.workspaces, accounts=c.accounts,
         invites_today=c.invites_today, parse_tasks=c.parse_tasks, campaigns=c.campaigns,
-        workers=[WorkerOut(worker=w.worker, started_at=w.started_at, beat_at=w.beat_at) for w in found.workers],
+        workers=[
+            WorkerOut(
+                worker=w.worker,
+                started_at=datetime.fromisoformat(w.started_at),
+                beat_at=datetime.fromisoformat(w.beat_at),
+            )
+            for w in found.workers
+        ],
     ))
 
 
@@ -95,7 +104,7 @@ async def list_users(request: web.Request) -> web.Response:
     return json_model(AdminUserList(items=[_user_out(u, admin) for u in page.items], next_cursor=cursor_text(page)))
 
 
-def _user_change(action: str):  # type: ignore[no-untyped-def]
+def _user_change(action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def change(request: web.Request) -> web.Response:
         claims = await require_auth(request)
         target = path_id(request, "user_id")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 
@@ -138,7 +140,7 @@ async def get_task(request: web.Request) -> web.Response:
     return json_model(_task_out(task))
 
 
-def _control(action: str):  # type: ignore[no-untyped-def]
+def _control(action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def control(request: web.Request) -> web.Response:
         claims = await require_auth(request)
         async with open_dal(request.app[SESSIONMAKER]) as dal:

@@ -46,7 +46,8 @@ async def ready(request: web.Request) -> web.Response:
         try:
             await asyncio.wait_for(check(request), CHECK_TIMEOUT_S)
             checks[name] = "ok"
-        except Exception as exc:  # any failure means not ready; the kind goes to the body
+        # Any failure means not ready; the kind of failure goes to the body.
+        except Exception as exc:  # noqa: BLE001
             checks[name] = type(exc).__name__
     if all(v == "ok" for v in checks.values()):
         return json_model(ReadyResponse(status="ok", checks=checks))
