@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import CursorResult, Result
+import asyncpg
+from sqlalchemy import CursorResult, Result, event
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -13,14 +16,41 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
+# A pooled connection idle for longer than this is pinged before use (see `_check_out`).
+PING_AFTER_IDLE_S = 30.0
+
+
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         database_url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         connect_args={"server_settings": {"application_name": "tg-inviter"}},
     )
+    event.listen(engine.sync_engine.pool, "checkin", _checked_in)
+    event.listen(engine.sync_engine.pool, "checkout", _check_out)
+    return engine
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _check_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Instead of `pool_pre_ping`, which pings on every checkout (with asyncpg: BEGIN, `;`,
+    ROLLBACK, three round trips per session, the bot paying them on every update): a
+    connection the server closed (a restart, a terminated backend) is seen without a round
+    trip, since asyncpg marks it closed as soon as the server's EOF arrives; only one that sat
+    idle for a while, where a silent network loss could hide, is pinged. Either way a dead one
+    is replaced (`DisconnectionError` makes the pool connect again)."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("closed by the server")
+    idle_since = record.info.get("idle_since")
+    if idle_since is not None and time.monotonic() - idle_since > PING_AFTER_IDLE_S:
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            raise DisconnectionError("no answer to a ping") from exc
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -36,3 +66,28 @@ def affected_rows(result: Result[Any]) -> int:
     if not isinstance(result, CursorResult):
         raise TypeError(f"not the result of a data-changing statement: {type(result).__name__}")
     return result.rowcount
+
+
+# What the database driver raises when PostgreSQL cannot be reached or drops the connection:
+# a refused connect, a server starting up or shutting down (57P01/57P03), a connection closed
+# under a statement. A refused statement (a constraint, a syntax error) is none of these.
+_UNREACHABLE = (
+    OSError,  # ConnectionRefusedError, ConnectionResetError, and TimeoutError
+    asyncpg.exceptions.InterfaceError,  # "connection is closed"
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # admin/crash shutdown, cannot connect now
+)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) says the database is away rather than that it refused."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # a wrapper's wrapper at most, in practice
+        if seen is None:
+            break
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, _UNREACHABLE):
+            return True
+        seen = seen.orig if isinstance(seen, DBAPIError) else seen.__cause__
+    return False

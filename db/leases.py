@@ -86,9 +86,14 @@ class LeaseStore:
         self.ttl_s = ttl_s
         self._pending: dict[int, tuple[Lease, asyncio.Future[Lease | None]]] = {}
         self._flusher: asyncio.Task[None] | None = None
+        # Leases whose work ended while the database was away: handed back as soon as it
+        # answers (the next acquire), not left to expire, so that work resumes at once.
+        self._unreleased: dict[int, Lease] = {}
 
     async def acquire(self, account_id: int) -> Lease | None:
         """The lease when the account is free (never held, or its lease expired); else None."""
+        if self._unreleased:
+            await self._release_leftovers()
         async with self._sessionmaker() as session, session.begin():
             row = (
                 await session.execute(
@@ -140,6 +145,16 @@ class LeaseStore:
     async def release(self, lease: Lease) -> None:
         async with self._sessionmaker() as session, session.begin():
             await session.execute(_RELEASE, self._params(lease))
+        self._unreleased.pop(lease.account_id, None)
+
+    def release_later(self, lease: Lease) -> None:
+        """The work with this lease is over but the release failed: retry it before the next
+        acquire. Safe however late: a release changes nothing once the epoch moved on."""
+        self._unreleased[lease.account_id] = lease
+
+    async def _release_leftovers(self) -> None:
+        for lease in list(self._unreleased.values()):
+            await self.release(lease)  # raises while the database is still away: kept for later
 
     async def holds(self, session: AsyncSession, lease: Lease) -> bool:
         """Inside the caller's transaction: is this lease still the live one?"""

@@ -42,6 +42,7 @@ from core.tokens import AccessClaims
 from core.users import require_workspace
 from core.validation import INT64_MAX, INT64_MIN, text_problem
 from db.dal import open_dal
+from db.engine import database_unreachable
 from db.kv import REDIS_DOWN
 from webui_api.keys import AUTH, SESSIONMAKER, SETTINGS
 
@@ -318,7 +319,11 @@ async def _handle(request: web.Request, handler: Any) -> web.StreamResponse:
         # RFC 9110 §15.5.6: a 405 names the methods the resource has (aiohttp puts them in Allow).
         allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
         return error_response(request, exc.status, code, params={"problem": exc.reason}, headers=allow)
-    except Exception:
+    except Exception as exc:
+        if database_unreachable(exc):
+            # A restart or an outage of PostgreSQL: the caller may try again in a moment.
+            log.warning("database unreachable", route=request.path, error=type(exc).__name__)
+            return _domain_error(request, Unavailable(message="database unreachable"))
         log.exception("unhandled error", route=request.path)
         return error_response(request, 500, "internal")
 

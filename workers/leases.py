@@ -37,9 +37,10 @@ class AccountBusy(Exception):
 
 @contextlib.asynccontextmanager
 async def hold(store: LeaseStore, account_id: int) -> AsyncIterator[Lease]:
-    lease = await store.acquire(account_id)
-    if lease is None:
+    acquired = await store.acquire(account_id)
+    if acquired is None:
         raise AccountBusy(account_id)
+    lease: Lease = acquired
     body = asyncio.current_task()
     assert body is not None
     lost = asyncio.Event()
@@ -84,8 +85,10 @@ async def hold(store: LeaseStore, account_id: int) -> AsyncIterator[Lease]:
         with contextlib.suppress(asyncio.CancelledError):
             await beater
         if not lost.is_set():
-            with contextlib.suppress(Exception):
+            try:
                 await store.release(lease)
+            except Exception:  # database away: handed back once it answers
+                store.release_later(lease)
 
 
 @contextlib.asynccontextmanager

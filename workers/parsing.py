@@ -56,6 +56,7 @@ from db.leases import LeaseStore
 from gateway.reading import AccountClient
 from gateway.telegram import TelegramGateway
 from workers.leases import AccountBusy, LeaseLost, leased_client
+from workers.outage import DatabaseWatch
 
 log = get_logger("workers.parsing")
 
@@ -127,8 +128,11 @@ class ParseEngine:
         notifier: Notifier | None,
         owner: str,
         config: EngineConfig | None = None,
+        outage: DatabaseWatch | None = None,
     ) -> None:
         self.config = config or EngineConfig()
+        # Shared by the process's engines and jobs: one probe while PostgreSQL is away.
+        self.outage = outage or DatabaseWatch(sessionmaker)
         self.sessionmaker = sessionmaker
         self.gateway = gateway
         self.service = service
@@ -150,7 +154,11 @@ class ParseEngine:
                 return
             runner = asyncio.create_task(self._run_guarded(task), name=f"parse-task-{task.id}")
             self._running[task.id] = runner
-            runner.add_done_callback(lambda _r, task_id=task.id: self._running.pop(task_id, None))
+
+            def forget(_runner: asyncio.Task[None], task_id: int = task.id) -> None:
+                self._running.pop(task_id, None)
+
+            runner.add_done_callback(forget)
 
     async def run_pending(self) -> None:
         """Run every claimable task until none is left (tests, the benchmark, one-off runs)."""
@@ -180,6 +188,13 @@ class ParseEngine:
                     await self.store.release(task)
                 raise
             except Exception:
+                if await self.outage.failed():
+                    # Not the task's fault, so no error is counted: once the database
+                    # answers, the claim goes back at once for the next tick to take up.
+                    if await self.outage.back():
+                        with contextlib.suppress(Exception):
+                            await self.store.release(task)
+                    return
                 log.exception("parse task crashed", task_id=task.id)
                 with contextlib.suppress(Exception):
                     await run.retry_later("internal_error")
@@ -378,6 +393,8 @@ class _TaskRun:
             self.skipped_accounts[str(account.id)] = "no_access"
             return "cannot:no_access"
         except (tg.TelegramError, ConnectionError, OSError) as exc:
+            if not isinstance(exc, tg.TelegramError) and await engine.outage.failed():
+                raise  # the database, not Telegram: the task waits for it (`_run_guarded`)
             log.warning("parse request failed", task_id=self.task.id, account_id=account.id,
                         error=type(exc).__name__, rpc=getattr(exc, "rpc", ""))
             return "transient"
@@ -506,13 +523,13 @@ class _TaskRun:
         posts = [list(p) for p in self.pos.get("posts") or []]
         offset_id = int(self.pos.get("offset_id", 0))
         while posts:
-            page = await client.comment_authors(chat, int(posts[0][0]), offset_id, batch)
-            if page.next is None:
+            authors = await client.comment_authors(chat, int(posts[0][0]), offset_id, batch)
+            if authors.next is None:
                 posts.pop(0)
                 offset_id = 0
             else:
-                offset_id = page.next
-            yield _Step(page.people, page.fetched,
+                offset_id = authors.next
+            yield _Step(authors.people, authors.fetched,
                         {"posts": [list(p) for p in posts], "offset_id": offset_id})
 
     async def _authors(

@@ -9,6 +9,7 @@ from aiogram.types import ErrorEvent, User
 from core.errors import Unavailable
 from core.i18n import DEFAULT_LANGUAGE, pick_language, t
 from core.logs import current_trace_id, get_logger
+from db.engine import database_unreachable
 from db.kv import REDIS_DOWN
 
 log = get_logger(__name__)
@@ -22,9 +23,10 @@ async def on_error(
         # The failure came before the user middleware (aiogram's FSM storage reads Redis
         # first): Telegram's language of the sender is the best guess.
         lang = pick_language(event_from_user.language_code) if event_from_user else DEFAULT_LANGUAGE
-    if isinstance(event.exception, (Unavailable, *REDIS_DOWN)):
-        # Redis down (FSM state, limits): nothing is lost by trying again once it is back.
-        log.warning("update failed: redis unreachable", update_id=update.update_id,
+    if isinstance(event.exception, (Unavailable, *REDIS_DOWN)) or database_unreachable(event.exception):
+        # Redis or PostgreSQL down (FSM state, limits, any record): nothing is lost by trying
+        # again once it is back.
+        log.warning("update failed: storage unreachable", update_id=update.update_id,
                     update_type=update.event_type, error=type(event.exception).__name__)
         text = t(lang, "bot.unavailable")
     else:
