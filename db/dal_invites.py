@@ -21,9 +21,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import account_label
-from core.campaigns import FOLLOW_UP_REASONS, CampaignStatus, Effect, TargetChat, TargetState
+from core.campaigns import CampaignStatus, Effect, TargetChat, TargetState
 from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO
 from core.limits import Usage
+from core.outcomes import FOLLOW_UP_REASONS
 from db.leases import HELD, Lease, held_params
 
 

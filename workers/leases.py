@@ -85,10 +85,8 @@ async def hold(store: LeaseStore, account_id: int) -> AsyncIterator[Lease]:
         with contextlib.suppress(asyncio.CancelledError):
             await beater
         if not lost.is_set():
-            try:
+            with contextlib.suppress(Exception):
                 await store.release(lease)
-            except Exception:  # database away: handed back once it answers
-                store.release_later(lease)
 
 
 @contextlib.asynccontextmanager
