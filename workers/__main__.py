@@ -33,6 +33,7 @@ from workers.campaign_watch import CampaignWatch
 from workers.health import check_all_accounts
 from workers.heartbeat import beat, live_worker_count, retire, worker_id
 from workers.inviting import InviteConfig, InviteEngine
+from workers.outage import DatabaseWatch
 from workers.parsing import EngineConfig, ParseEngine
 
 log = get_logger("workers")
@@ -56,6 +57,8 @@ class Parts:
     gateway: TelegramGateway
     # One lease owner per process: its jobs never use one account at the same time.
     leases: LeaseStore
+    # One probe for the whole process while PostgreSQL is away; work resumes when it answers.
+    outage: DatabaseWatch
 
 
 def wire(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis) -> Parts:
@@ -67,6 +70,7 @@ def wire(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], red
         service=build_account_service(settings, notifier),
         gateway=TelegramGateway(client_factory(settings)),
         leases=leases_for(settings, sessionmaker, "worker"),
+        outage=DatabaseWatch(sessionmaker),
     )
 
 
@@ -83,6 +87,7 @@ def invite_engine(settings: Settings, parts: Parts) -> InviteEngine:
         errors=telegram_error_counter(parts.redis),
         notifier=parts.notifier,
         peers=lambda: live_worker_count(parts.redis),
+        outage=parts.outage,
     )
 
 
@@ -101,12 +106,16 @@ def parse_engine(settings: Settings, parts: Parts) -> ParseEngine:
             flood_buffer_s=settings.flood_buffer_s,
             peer_flood_park_s=settings.peer_flood_park_s,
         ),
+        outage=parts.outage,
     )
 
 
 def _every(scheduler: AsyncIOScheduler, seconds: float, func: Callable[..., Any], job_id: str,
-           **options: Any) -> None:
-    """An interval job that never overlaps itself; missed runs collapse into one."""
+           *, outage: DatabaseWatch | None = None, **options: Any) -> None:
+    """An interval job that never overlaps itself; missed runs collapse into one. With
+    `outage`, it skips its turns quietly while the database is away."""
+    if outage is not None:
+        func = outage.guard(func)
     scheduler.add_job(func, "interval", seconds=seconds, id=job_id, max_instances=1, coalesce=True,
                       **options)
 
@@ -119,6 +128,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     scheduler = AsyncIOScheduler(timezone=UTC)
     parser: ParseEngine | None = None
     inviter: InviteEngine | None = None
+    outage: DatabaseWatch | None = None
     try:
         await redis.ping()
         started = datetime.now(UTC)
@@ -127,14 +137,16 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             "worker": me, "started_at": started, "interval_s": settings.worker_heartbeat_s
         }
         await beat(redis, sessionmaker, **beat_kwargs)  # fail fast when storage is unreachable
-        _every(scheduler, settings.worker_heartbeat_s, beat, "heartbeat",
-               args=(redis, sessionmaker), kwargs=beat_kwargs)
         parts = wire(settings, sessionmaker, redis)
+        outage = parts.outage
+        _every(scheduler, settings.worker_heartbeat_s, beat, "heartbeat", outage=outage,
+               args=(redis, sessionmaker), kwargs=beat_kwargs)
         _every(
             scheduler,
             settings.account_check_interval_s,
             check_all_accounts,
             "account-health",
+            outage=outage,
             kwargs={
                 "sessionmaker": sessionmaker,
                 "service": parts.service,
@@ -146,12 +158,14 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         )
         parser = parse_engine(settings, parts)
         # One job fills the free task slots; the tasks themselves run outside the scheduler.
-        _every(scheduler, PARSE_TICK_S, parser.tick, "parse-tasks", next_run_time=datetime.now(UTC))
+        _every(scheduler, PARSE_TICK_S, parser.tick, "parse-tasks", outage=outage, next_run_time=datetime.now(UTC))
         inviter = invite_engine(settings, parts)
-        _every(scheduler, INVITE_TICK_S, inviter.tick, "invite-campaigns", next_run_time=datetime.now(UTC))
+        _every(scheduler, INVITE_TICK_S, inviter.tick, "invite-campaigns", outage=outage,
+               next_run_time=datetime.now(UTC))
         watch = CampaignWatch(sessionmaker=sessionmaker, redis=redis, notifier=parts.notifier,
                               limits=limits_from(settings))
-        _every(scheduler, CAMPAIGN_WATCH_S, watch.tick, "campaign-watch", next_run_time=datetime.now(UTC))
+        _every(scheduler, CAMPAIGN_WATCH_S, watch.tick, "campaign-watch", outage=outage,
+               next_run_time=datetime.now(UTC))
         # Yesterday's report (UTC) for each workspace that invited; sent once across workers.
         scheduler.add_job(watch.daily_reports, "cron", hour=0, minute=5, id="daily-report",
                           max_instances=1, coalesce=True)
@@ -161,6 +175,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     finally:
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        if outage is not None:
+            await outage.close()  # work waiting for the database stops waiting
         if parser is not None:
             await parser.close()  # running tasks hand their claims over at once
         if inviter is not None:

@@ -53,6 +53,7 @@ from db.metrics import RedisCounter, error_family
 from gateway.inviting import Inviter
 from gateway.telegram import TelegramGateway
 from workers.leases import AccountBusy, LeaseLost, leased_client
+from workers.outage import DatabaseWatch
 
 log = get_logger("workers.inviting")
 # What the current account's pass at a campaign has done (for its log line).
@@ -122,7 +123,10 @@ class InviteEngine:
         errors: RedisCounter | None = None,
         notifier: Notifier | None = None,
         peers: Callable[[], Awaitable[int]] | None = None,
+        outage: DatabaseWatch | None = None,
     ) -> None:
+        # Shared by the process's engines and jobs: one probe while PostgreSQL is away.
+        self.outage = outage or DatabaseWatch(sessionmaker)
         # How many worker processes are alive (this one included): each takes at most its
         # fair share of the accounts while others are there to take the rest.
         self.peers = peers
@@ -298,8 +302,17 @@ class InviteEngine:
             log.warning("invite work failed", account_id=account.id, rpc=exc.rpc)
             self._resume_at[account.id] = datetime.now(UTC) + timedelta(seconds=self.config.idle_retry_s)
             return "transient"
-        except (ConnectionError, OSError, TimeoutError, LookupError) as exc:
-            log.warning("invite work failed", account_id=account.id, error=type(exc).__name__)
+        except Exception as exc:
+            if await self.outage.failed():
+                # Not the account's fault: as soon as the database answers, work goes on
+                # (the lease was handed back, or is, before the next acquire).
+                await self.outage.back()
+                self._resume_at.pop(account.id, None)
+                return "database_away"
+            if not isinstance(exc, (ConnectionError, OSError, TimeoutError, LookupError)):
+                log.exception("invite work crashed", account_id=account.id)
+            else:
+                log.warning("invite work failed", account_id=account.id, error=type(exc).__name__)
             self._resume_at[account.id] = datetime.now(UTC) + timedelta(seconds=self.config.idle_retry_s)
             return "transient"
 

@@ -85,8 +85,10 @@ async def hold(store: LeaseStore, account_id: int) -> AsyncIterator[Lease]:
         with contextlib.suppress(asyncio.CancelledError):
             await beater
         if not lost.is_set():
-            with contextlib.suppress(Exception):
+            try:
                 await store.release(lease)
+            except Exception:  # database away: handed back once it answers
+                store.release_later(lease)
 
 
 @contextlib.asynccontextmanager

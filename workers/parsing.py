@@ -56,6 +56,7 @@ from db.leases import LeaseStore
 from gateway.reading import AccountClient
 from gateway.telegram import TelegramGateway
 from workers.leases import AccountBusy, LeaseLost, leased_client
+from workers.outage import DatabaseWatch
 
 log = get_logger("workers.parsing")
 
@@ -127,8 +128,11 @@ class ParseEngine:
         notifier: Notifier | None,
         owner: str,
         config: EngineConfig | None = None,
+        outage: DatabaseWatch | None = None,
     ) -> None:
         self.config = config or EngineConfig()
+        # Shared by the process's engines and jobs: one probe while PostgreSQL is away.
+        self.outage = outage or DatabaseWatch(sessionmaker)
         self.sessionmaker = sessionmaker
         self.gateway = gateway
         self.service = service
@@ -184,6 +188,13 @@ class ParseEngine:
                     await self.store.release(task)
                 raise
             except Exception:
+                if await self.outage.failed():
+                    # Not the task's fault, so no error is counted: once the database
+                    # answers, the claim goes back at once for the next tick to take up.
+                    if await self.outage.back():
+                        with contextlib.suppress(Exception):
+                            await self.store.release(task)
+                    return
                 log.exception("parse task crashed", task_id=task.id)
                 with contextlib.suppress(Exception):
                     await run.retry_later("internal_error")
@@ -382,6 +393,8 @@ class _TaskRun:
             self.skipped_accounts[str(account.id)] = "no_access"
             return "cannot:no_access"
         except (tg.TelegramError, ConnectionError, OSError) as exc:
+            if not isinstance(exc, tg.TelegramError) and await engine.outage.failed():
+                raise  # the database, not Telegram: the task waits for it (`_run_guarded`)
             log.warning("parse request failed", task_id=self.task.id, account_id=account.id,
                         error=type(exc).__name__, rpc=getattr(exc, "rpc", ""))
             return "transient"
