@@ -404,8 +404,15 @@ async def _poll_http(url: str) -> None:
 
 
 def started_message(settings: Settings) -> str:
-    """What to say once everything runs: where the panel is, and in the sandbox how to try it."""
+    """What to say once everything runs: in the sandbox first its page (where a newcomer
+    chats with the bot), then where the panel is, and how to try the demo world."""
     message = f"panel on {settings.effective_panel_url}"
+    if settings.sandbox_active:
+        page = _local_url(settings.sandbox_host, settings.sandbox_port, "/")
+        message = (
+            f"try it in a browser: {page} (chat with the bot as a person of the simulated "
+            f"world, scan its QR code with their phone, watch the world)\n{PREFIX} {message}"
+        )
     if settings.sandbox_active and settings.sandbox_demo == "on":
         from sandbox.world.demo import DEMO_HINT
 

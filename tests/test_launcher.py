@@ -529,3 +529,25 @@ async def test_child_that_never_gets_ready_fails_the_start() -> None:
     assert any("sandbox did not answer" in line for line in out.lines)
     assert not any(line.startswith("[api] ") for line in out.lines)
     assert all(_gone(pid) for pid in supervisor.pids)
+
+
+# --- start-up lines -------------------------------------------------------------------------
+
+
+def test_start_up_lines_point_at_the_sandbox_page_first_and_only_in_the_sandbox(test_env: dict[str, str]) -> None:
+    from core.settings import Settings
+    from launcher.supervisor import app_children, started_message
+
+    base = {k.lower(): v for k, v in test_env.items()} | {"sandbox": "auto", "sandbox_port": "8181"}
+    simulated = Settings(_env_file=None, **base)  # type: ignore[arg-type]
+    lines = started_message(simulated).splitlines()
+    assert lines[0].startswith("try it in a browser: http://127.0.0.1:8181/ "), lines
+    assert lines[1].startswith("tg-inviter: panel on "), lines
+    assert app_children(simulated)[0].name == "sandbox"
+
+    # With real credentials the sandbox does not run, so there is no page to point at.
+    real = Settings(_env_file=None, **base, bot_token="123456:AAE-token_value",  # type: ignore[arg-type]
+                    telegram_api_id="12345", telegram_api_hash="0" * 32)
+    assert not real.sandbox_active
+    assert started_message(real) == f"panel on {real.effective_panel_url}"
+    assert "sandbox" not in [child.name for child in app_children(real)]
