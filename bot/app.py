@@ -28,6 +28,7 @@ from db.leases import leases_for
 from db.metrics import bot_update_histogram
 from gateway.campaigns import Planner
 from gateway.proxy import bot_api_proxy
+from gateway.sources import SourceChecker
 from gateway.telegram import TelegramGateway
 from workers.heartbeat import RedisWorkerRegistry
 
@@ -88,5 +89,7 @@ def build_dispatcher(
     dp["teams"] = TeamService(RedisNotifier(redis))
     dp["planner"] = Planner(campaigns=dp["campaigns"], accounts=accounts, gateway=gateway,
                             leases=dp["leases"], sessionmaker=sessionmaker)
+    dp["source_check"] = SourceChecker(accounts=accounts, gateway=gateway, leases=dp["leases"],
+                                       sessionmaker=sessionmaker)
     dp.include_routers(*get_routers())
     return dp

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO
 from core.errors import InvalidInput, NotFound
-from core.interfaces import Dal
+from core.interfaces import Dal, SourceCheck
 from core.pagination import Page, read_page
 from core.parsing import (
     DEFAULT_DAYS,
@@ -118,10 +118,13 @@ class AudienceService:
         days: int = DEFAULT_DAYS,
         filters: Filters | None = None,
         trace_id: str | None = None,
+        check_source: SourceCheck | None = None,
     ) -> ParseTaskDTO:
         """Queue a collection. Without an audience name it fills the one named after the
         source, so collecting the same source again adds no duplicates. `trace_id` (the
-        creating update's or request's) is stored so the worker's lines carry it too."""
+        creating update's or request's) is stored so the worker's lines carry it too.
+        With `check_source`, a source Telegram does not know is refused before anything is
+        saved (no task, no empty audience left behind)."""
         await require_workspace(dal, user_id, workspace_id)
         ref = parse_source(source)
         try:
@@ -135,6 +138,8 @@ class AudienceService:
         if not 1 <= days <= MAX_DAYS:
             raise InvalidInput("days", field="days", problem=f"days: 1 to {MAX_DAYS}")
         name = audience_name(audience) if audience else ref.label
+        if check_source is not None:
+            await check_source(workspace_id, ref.username)
         target = await dal.create_audience(workspace_id, name, ref.label, user_id)
         task = await dal.create_parse_task(
             workspace_id=workspace_id,

@@ -304,6 +304,16 @@ class WorkerRegistry(Protocol):
     async def alive_workers(self) -> list[WorkerBeat]: ...
 
 
+class SourceCheck(Protocol):
+    """Asks Telegram, before a collection is queued, whether `username` names a chat.
+
+    Raises `InvalidInput` (problem `source_not_found` or `source_is_person`) when Telegram
+    says no; returns quietly when it says yes or cannot be asked now (no free account): the
+    worker finds out then, as before."""
+
+    async def __call__(self, workspace_id: int, username: str) -> None: ...
+
+
 class SessionRevoker(Protocol):
     """Makes revoked panel sessions fail at once in every API process."""
 

@@ -173,6 +173,15 @@ class AccountClient:
         return freeze_from_app_config(config if isinstance(config, dict) else {})
 
     # --- reading chats (audience collection) ------------------------------------------
+    async def source_exists(self, username: str) -> None:
+        """One `contacts.resolveUsername`: raises `SourceNotFound` when no chat or person has
+        the username (USERNAME_NOT_OCCUPIED / USERNAME_INVALID), `NotAGroup` when a person
+        has it. Whether this account may read the chat is the collection's to find out."""
+        with reading_chat():
+            resolved = await self._client(functions.contacts.ResolveUsernameRequest(username))
+        if isinstance(resolved.peer, types.PeerUser):
+            raise tg.NotAGroup("PEER_IS_USER")
+
     async def resolve_source(self, ref: str | int) -> tg.SourceChat:
         """The chat behind a public username, or a basic group by id (the account must be in it).
 

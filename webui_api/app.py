@@ -17,6 +17,7 @@ from db.engine import create_engine, create_sessionmaker
 from db.kv import RedisNotifier, RedisThrottle, connect_redis
 from db.leases import leases_for
 from gateway.campaigns import Planner
+from gateway.sources import SourceChecker
 from gateway.telegram import TelegramGateway, client_factory
 from webui_api.http import (
     HANDLER_ARGS,
@@ -35,6 +36,7 @@ from webui_api.keys import (
     REDIS,
     SESSIONMAKER,
     SETTINGS,
+    SOURCE_CHECK,
     TEAMS,
 )
 from webui_api.routing import ApiRoutes, openapi_document
@@ -87,6 +89,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[TEAMS] = TeamService(RedisNotifier(redis))
     app[PLANNER] = Planner(campaigns=app[CAMPAIGNS], accounts=app[ACCOUNTS], gateway=app[GATEWAY],
                            leases=app[LEASES], sessionmaker=app[SESSIONMAKER])
+    app[SOURCE_CHECK] = SourceChecker(accounts=app[ACCOUNTS], gateway=app[GATEWAY], leases=app[LEASES],
+                                      sessionmaker=app[SESSIONMAKER])
     try:
         yield
     finally:

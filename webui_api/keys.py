@@ -14,6 +14,7 @@ from core.settings import Settings
 from core.teams import TeamService
 from db.leases import LeaseStore
 from gateway.campaigns import Planner
+from gateway.sources import SourceChecker
 from gateway.telegram import TelegramGateway
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -26,4 +27,5 @@ LEASES = web.AppKey("leases", LeaseStore)
 CAMPAIGNS = web.AppKey("campaigns", CampaignService)
 ADMIN = web.AppKey("admin", AdminService)
 PLANNER = web.AppKey("planner", Planner)
+SOURCE_CHECK = web.AppKey("source_check", SourceChecker)
 TEAMS = web.AppKey("teams", TeamService)

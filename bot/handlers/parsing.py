@@ -30,11 +30,12 @@ from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import t
 from core.users import current_workspace
 from db.dal import SqlDal
+from gateway.sources import SourceChecker
 
 
 async def cmd_parse(
     message: Message, command: CommandObject, dal: SqlDal, user: UserDTO, lang: str,
-    audience_service: AudienceService, trace_id: str,
+    audience_service: AudienceService, trace_id: str, source_check: SourceChecker,
 ) -> None:
     try:
         request = read_parse_args(command.args or "")
@@ -50,7 +51,7 @@ async def cmd_parse(
             dal, user.id, workspace.id,
             source=request.source, kind=request.kind, speed=request.speed,
             priority=request.priority, audience=request.audience,
-            posts=request.posts, days=request.days, trace_id=trace_id,
+            posts=request.posts, days=request.days, trace_id=trace_id, check_source=source_check,
         )
     except InvalidInput as exc:
         await message.answer(t(lang, "parse.invalid", problem=problem_text(lang, exc)))

@@ -14,16 +14,20 @@ import pytest
 from aiogram import Bot
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendDocument, SendMessage
 from redis.asyncio import Redis
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.dto import MemberDTO, WorkspaceRole
+from core.settings import Settings
 from core.i18n import t
 from core.parsing import MAX_POSTS, ParseStatus
 from db.dal import open_dal
 from db.kv import NOTIFY_GROUP, NOTIFY_STREAM, RedisNotifier
 from db.models import Audience, AudienceMember, AudienceUsername, Membership, ParseTask, User
+from gateway.telegram import TelegramGateway
+from sandbox.world import World
 from tests.bot.conftest import RecordingSession, TgUser
+from tests.invites.conftest import OWNER_TG, link_accounts
 from tests.bot.test_notices import notices_running
 
 
@@ -110,6 +114,35 @@ async def test_bad_input_is_explained_and_creates_nothing(
     group_calls = await user.send_in_group("/parse @some_group")
     assert [c.text for c in replies(group_calls)] == [t(lang, "private_only")]
     assert await tasks(sessionmaker) == []
+
+
+async def test_a_source_telegram_does_not_know_is_refused_before_anything_is_saved(
+    make_user: Callable[..., TgUser], world: World, gateway: TelegramGateway,
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+) -> None:
+    await link_accounts(world, gateway, sessionmaker, settings, [901])
+    world.put_users([{"id": 4243, "first_name": "Pat", "username": "pat_person"}])
+    world.put_chat(1_700_555, "megagroup", "Real", username="real_group", creator=901)
+    owner = make_user(OWNER_TG, language_code="ru")
+
+    def invalid(key: str, source: str) -> str:
+        return t("ru", "parse.invalid", problem=t("ru", key, source=source))
+
+    assert (await parse(owner, "/parse @no_such_group_x")).text == invalid("problem.source_not_found",
+                                                                           "@no_such_group_x")
+    assert (await parse(owner, "/parse https://t.me/pat_person")).text == invalid("problem.source_is_person",
+                                                                                  "@pat_person")
+    assert await tasks(sessionmaker) == []
+    async with sessionmaker() as session:
+        assert list(await session.scalars(select(Audience))) == []
+
+    await parse(owner, "/parse @real_group")
+    (task,) = await tasks(sessionmaker)
+    assert task.source == "@real_group" and task.status is ParseStatus.QUEUED
+    # The account's lease went back at once: a worker can use it.
+    async with sessionmaker() as session:
+        free = await session.scalar(text("SELECT bool_and(expires_at <= clock_timestamp()) FROM account_leases"))
+    assert free is True
 
 
 async def test_buttons_pause_resume_and_cancel_the_task(

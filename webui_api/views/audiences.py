@@ -22,7 +22,7 @@ from webui_api.http import (
     read_body,
     require_auth,
 )
-from webui_api.keys import SESSIONMAKER
+from webui_api.keys import SESSIONMAKER, SOURCE_CHECK
 from webui_api.routing import CURSOR, ApiRoutes, RawBody, flag, limit, text
 from webui_api.schemas import (
     AudienceList,
@@ -100,6 +100,7 @@ async def create_task(request: web.Request) -> web.Response:
             dal, claims.user_id, workspace_id,
             source=body.source, kind=body.kind, speed=body.speed, priority=body.priority,
             audience=body.audience, posts=body.posts, days=body.days,
+            check_source=request.app[SOURCE_CHECK],
             filters=Filters(
                 skip_bots=body.filters.skip_bots,
                 skip_deleted=body.filters.skip_deleted,
