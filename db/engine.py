@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-
 # A pooled connection idle for longer than this is pinged before use (see `_check_out`).
 PING_AFTER_IDLE_S = 30.0
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.settings import Settings
 
+
 def process_owner() -> str:
     """A lease owner name unique to this process (host, pid, and a per-start nonce)."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -128,7 +129,7 @@ class LeaseStore:
                     "accounts": list(waiting), "epochs": [lease.epoch for lease, _ in waiting.values()],
                     "owner": self.owner, "ttl": self.ttl_s,
                 })).all()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - raised by each renew() that waits on it
             for _, future in waiting.values():
                 if not future.done():
                     future.set_exception(exc)

@@ -87,7 +87,7 @@ async def hold(store: LeaseStore, account_id: int) -> AsyncIterator[Lease]:
         if not lost.is_set():
             try:
                 await store.release(lease)
-            except Exception:  # database away: handed back once it answers
+            except Exception:  # noqa: BLE001 - database away: handed back once it answers
                 store.release_later(lease)
 
 

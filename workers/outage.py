@@ -55,7 +55,7 @@ class DatabaseWatch:
         try:
             async with asyncio.timeout(self.probe_timeout_s), self._sessionmaker() as session:
                 await session.execute(text("SELECT 1"))
-        except Exception:
+        except Exception:  # noqa: BLE001 - whatever the failure, the database does not answer
             return False
         return True
 
@@ -119,7 +119,8 @@ class DatabaseWatch:
     async def _probe(self) -> None:
         loop = asyncio.get_running_loop()
         since = loop.time()
-        while not await self.answers():
+        # Nothing announces that PostgreSQL is back: asking it again is the only way to know.
+        while not await self.answers():  # noqa: ASYNC110
             await asyncio.sleep(self.probe_every_s)
         self._away = False
         self._back.set()

@@ -358,7 +358,7 @@ class _TaskRun:
                     return await self._collect(client, account, ref)
                 finally:
                     await self._settle_quietly()
-                    self.conn = None
+                    self.conn = None  # noqa: PLW2901 - no connection outside this block
         except (AccountBusy, LeaseLost):
             return "busy"
         except _AccountCannot as exc:
@@ -422,9 +422,8 @@ class _TaskRun:
                     self.stopped = True
                     return "stopped"
                 delay = self.profile.request_delay_s * self.engine.config.delay_scale
-                if delay > 0 or self._due():
-                    if not await self._flush(wait=delay > 0):
-                        return "stopped"
+                if (delay > 0 or self._due()) and not await self._flush(wait=delay > 0):
+                    return "stopped"
                 if delay > 0:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.halt.wait(), delay)

@@ -109,12 +109,18 @@ SEARCH_INDEX = (
 
 def _triggers(table: str, function: str) -> list[str]:
     return [
-        f"CREATE TRIGGER {table}_counts_ins AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows "
-        f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
-        f"CREATE TRIGGER {table}_counts_upd AFTER UPDATE ON {table} "
-        f"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
-        f"CREATE TRIGGER {table}_counts_del AFTER DELETE ON {table} REFERENCING OLD TABLE AS old_rows "
-        f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+        (
+            f"CREATE TRIGGER {table}_counts_ins AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+        ),
+        (
+            f"CREATE TRIGGER {table}_counts_upd AFTER UPDATE ON {table} "
+            f"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+        ),
+        (
+            f"CREATE TRIGGER {table}_counts_del AFTER DELETE ON {table} REFERENCING OLD TABLE AS old_rows "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+        ),
     ]
 
 

@@ -125,7 +125,8 @@ def _date(value: Any, what: str) -> dt.datetime | None:
     if value is None:
         return None
     try:
-        parsed = dt.datetime.fromisoformat(_text(value, what, max_len=64).replace("Z", "+00:00"))
+        # Since Python 3.11 fromisoformat reads a trailing "Z" as UTC by itself.
+        parsed = dt.datetime.fromisoformat(_text(value, what, max_len=64))
     except ValueError:
         raise _invalid(f"{what} must be an ISO 8601 date-time") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

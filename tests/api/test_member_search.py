@@ -66,7 +66,7 @@ async def test_q_finds_fragments_and_ids(api: TestClient, make_user: MakeUser, l
 
 async def test_the_search_uses_its_indexes(api: TestClient, make_user: MakeUser, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
     person = await make_user()
-    audience_id = await _audience(sessionmaker, person, 2000)
+    await _audience(sessionmaker, person, 2000)
     from sqlalchemy import select
     from sqlalchemy.dialects.postgresql import asyncpg
 

@@ -10,6 +10,7 @@ own (tests/pgserver.py), stopped with `pg_ctl -m fast` as an operator's restart 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -58,11 +59,10 @@ async def _wait(check: Callable[[], Awaitable[bool]], timeout: float, step: floa
     """Poll until `check` holds; the monotonic time it first held."""
     async with asyncio.timeout(timeout):
         while True:
-            try:
+            # The database may still be away for the test's own queries.
+            with contextlib.suppress(Exception):
                 if await check():
                     return time.monotonic()
-            except Exception:  # the database is still away for the test's own queries
-                pass
             await asyncio.sleep(step)
 
 

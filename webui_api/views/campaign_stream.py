@@ -118,7 +118,8 @@ class CampaignFeed:
                 try:
                     async with open_dal(app[SESSIONMAKER]) as dal:
                         views = await app[CAMPAIGNS].views_by_id(dal, ids)
-                except Exception as exc:  # PostgreSQL away for a moment: the streams go on
+                # PostgreSQL away for a moment: the streams go on.
+                except Exception as exc:  # noqa: BLE001
                     log.warning("campaign feed read failed", error=type(exc).__name__)
                 else:
                     self.reads += 1
