@@ -60,7 +60,6 @@ async def serve(host: str, port: int, token: str, *, demo: bool = True) -> int:
             f"sandbox: simulated Bot API and control API on {server.url}",
             flush=True,
         )
-        print(f"sandbox: chat with the bot in a browser: {server.url}/", flush=True)
         if demo:
             print(
                 f"sandbox: demo world seeded ({len(world.users)} users, {len(world.chats)} chats;"
@@ -69,6 +68,7 @@ async def serve(host: str, port: int, token: str, *, demo: bool = True) -> int:
             )
         else:
             print("sandbox: empty world (SANDBOX_DEMO=off)", flush=True)
+        print(f"sandbox: chat with the bot in a browser: {server.url}/", flush=True)
         await stop.wait()
     finally:
         await server.stop()

@@ -4,7 +4,11 @@ and who added them, the call log says how each call ended, and pending faults ar
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import signal
+import sys
 
 import aiohttp
 import pytest
@@ -14,6 +18,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from telethon import TelegramClient, errors
 from telethon.tl import functions as fn
 
+from core.settings import PROJECT_ROOT
 from sandbox.page import ASSET_PREFIX, WEB_DIR, load_assets
 from sandbox.server import SandboxServer
 from sandbox.world import World
@@ -59,6 +64,27 @@ async def test_without_the_page_its_paths_answer_404(http: aiohttp.ClientSession
                 assert response.status == 404, path
         # The rest of the sandbox is unchanged.
         assert await call_json(http, "GET", f"{sandbox.url}/sandbox/health") == {"ok": True}
+
+
+async def test_python_m_sandbox_says_where_the_page_is(http: aiohttp.ClientSession) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "sandbox", cwd=PROJECT_ROOT, env={**env, "SANDBOX_PORT": "0"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [(await asyncio.wait_for(process.stdout.readline(), 10)).decode().strip() for _ in range(3)]
+        prefix = "sandbox: chat with the bot in a browser: http://127.0.0.1:"
+        assert lines[2].startswith(prefix) and lines[2].endswith("/"), lines
+        async with http.get(lines[2].rsplit(" ", 1)[1]) as response:
+            assert response.status == 200 and response.content_type == "text/html"
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 5) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 def _catalog(language: str) -> set[str]:
