@@ -44,6 +44,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "blocked": "Your access to this bot is blocked. Contact the administrator.",
         "not_registered": "Send /start first.",
         "unknown_command": "I don't know this command. Send /help for the list.",
+        "outside_flow": (
+            "I work by commands and buttons, and nothing is waiting for an answer now. "
+            "Send /help for the list, or /start to begin."
+        ),
         "not_available_yet": "This command is not available in this installation yet.",
         "bot.error": "Something went wrong on our side. Please try again later. Trace id: {trace_id}",
         "bot.unavailable": "The service is briefly unavailable. Please try again in a minute.",
@@ -713,6 +717,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "blocked": "Ваш доступ к боту заблокирован. Обратитесь к администратору.",
         "not_registered": "Сначала отправьте /start.",
         "unknown_command": "Такой команды нет. Список команд — /help.",
+        "outside_flow": (
+            "Я работаю по командам и кнопкам, и сейчас никакого ответа не жду. "
+            "Список команд — /help, начать — /start."
+        ),
         "not_available_yet": "Эта команда пока недоступна в этой установке.",
         "bot.error": "Что-то пошло не так на нашей стороне. Попробуйте позже. Идентификатор трассировки: {trace_id}",
         "bot.unavailable": "Сервис ненадолго недоступен. Попробуйте ещё раз через минуту.",

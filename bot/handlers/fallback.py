@@ -1,10 +1,11 @@
-"""The last router: commands nobody handled and buttons nobody recognised."""
+"""The last router: commands nobody handled, buttons nobody recognised, and messages that
+came when no flow waited for them."""
 
 from __future__ import annotations
 
 import re
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
@@ -25,6 +26,13 @@ async def unknown_command(message: Message, lang: str) -> None:
     await message.answer(t(lang, "unknown_command"))
 
 
+async def outside_flow(message: Message, lang: str) -> None:
+    # Text, a file or a photo in a private chat that no flow waits for (a login's code or
+    # password, an import file, a wizard's answer): say what the bot understands instead of
+    # leaving the person wondering whether it heard them.
+    await message.answer(t(lang, "outside_flow"))
+
+
 async def stale_button(query: CallbackQuery) -> None:
     # Stops the client's spinner on buttons of old or foreign keyboards.
     await query.answer()
@@ -37,5 +45,7 @@ def create_router() -> Router:
     router.message.register(not_available_yet, Command(*(c for c in COMMANDS if c != "admin")))
     # Command() also skips commands addressed to another bot (/cmd@other_bot).
     router.message.register(unknown_command, Command(_ANY_COMMAND))
+    # Only where the bot is spoken to: in a group, other people's talk is not for it.
+    router.message.register(outside_flow, F.chat.type == "private")
     router.callback_query.register(stale_button)
     return router

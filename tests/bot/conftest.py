@@ -17,6 +17,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
+    DeleteMessage,
     EditMessageText,
     GetFile,
     GetMe,
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import build_dispatcher
 from bot.linking import PendingLogins
 from core.accounts import AccountService, build_account_service
+from core.i18n import t
 from core.settings import SANDBOX_BOT_TOKEN, Settings
 from db.kv import RedisNotifier
 from gateway.telegram import TelegramGateway
@@ -311,3 +313,11 @@ def make_user(
         return TgUser(dispatcher, bot, recording, telegram_id, **kwargs)
 
     return make
+
+
+def only_the_hint(calls: list[TelegramMethod[Any]], lang: str) -> bool:
+    """The bot's whole answer was the fallback's hint: the message was taken as no flow's
+    answer (no question repeated, nothing deleted, edited or sent besides)."""
+    said = [(type(c).__name__, getattr(c, "text", None)) for c in calls
+            if isinstance(c, (SendMessage, DeleteMessage, EditMessageText, SendDocument))]
+    return said == [("SendMessage", t(lang, "outside_flow"))]

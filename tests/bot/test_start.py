@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.commands import COMMANDS
 from core.i18n import t
 from db.models import Membership, User, Workspace
-from tests.bot.conftest import TgUser
+from tests.bot.conftest import TgUser, only_the_hint
 
 DESIGN_COMMANDS = (
     "/start /help /lang /web_auth /accounts /link /link_phone /parse /search /tasks "
@@ -117,9 +117,12 @@ async def test_unknown_and_not_yet_available_commands(make_user: Callable[..., T
     assert await erin.reply_to("/frobnicate") == t("ru", "unknown_command")
     # /admin exists only for admins: to everyone else it is as unknown as any other command.
     assert await erin.reply_to("/admin") == t("ru", "unknown_command")
-    # Plain text and commands for another bot are not answered.
+    # In a private chat, text and a command for another bot get the hint of what works.
     for text in ("hello", "/start@some_other_bot"):
-        assert [c for c in await erin.send(text) if isinstance(c, SendMessage)] == [], text
+        assert only_the_hint(await erin.send(text), "ru"), text
+    # In a group, other people's talk and other bots' commands are not for the bot.
+    for text in ("hello", "/start@some_other_bot"):
+        assert [c for c in await erin.send_in_group(text) if isinstance(c, SendMessage)] == [], text
 
 
 async def test_blocked_user_is_told_once_and_nothing_else_runs(
