@@ -4,6 +4,13 @@
 # virtualenv, and the project's Python dependencies. Safe to run again; silent when
 # there is nothing to do. `bootstrap.sh test` also installs Chromium and its driver for
 # the web panel's browser tests.
+#
+# Python packages come from requirements/lock-test.txt: exact versions with their sha256
+# hashes (`make lock` refreshes it from the ranges in pyproject.toml), so two installs of one
+# commit are the same. The lock is made for Python 3.11 and newer on any platform; when pip
+# cannot use it here (say a newer Python for which a pinned package has no wheel and its
+# sources do not build), bootstrap says so and installs from pyproject.toml's ranges instead.
+# TG_INVITER_LOCKED=1 turns that fallback into an error (CI, release checks).
 set -euo pipefail
 
 MODE=${1:-run}
@@ -105,16 +112,34 @@ if [ ! -x "$VENV/bin/python" ]; then
     rm -f "$STAMP"
 fi
 
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+LOCK=requirements/lock-test.txt
+[ -f "$LOCK" ] || die "$LOCK is missing; run \`make lock\`"
+want=$(cat pyproject.toml "$LOCK" | sha256sum | cut -d' ' -f1)
 have=$(cat "$STAMP" 2>/dev/null || true)
 if [ "$want" != "$have" ]; then
-    say "installing Python dependencies into $VENV"
+    pip_install() {
+        PIP_ROOT_USER_ACTION=ignore "$VENV/bin/python" -m pip install -q \
+            --disable-pip-version-check "$@"
+    }
     log=$(mktemp)
-    if ! PIP_ROOT_USER_ACTION=ignore "$VENV/bin/python" -m pip install -q \
-            --disable-pip-version-check -e ".[test]" >"$log" 2>&1; then
+    say "installing Python dependencies into $VENV ($LOCK)"
+    # The project itself without its dependencies: those come from the lock, hash-checked.
+    if pip_install --require-hashes -r "$LOCK" >"$log" 2>&1 \
+            && pip_install --no-deps -e . >>"$log" 2>&1; then
+        :
+    elif [ "${TG_INVITER_LOCKED:-0}" = 1 ]; then
         tail -n 30 "$log" >&2
         rm -f "$log"
-        die "pip could not install the project"
+        die "pip could not install $LOCK (and TG_INVITER_LOCKED=1 forbids the fallback)"
+    else
+        tail -n 5 "$log" >&2
+        say "warning: $LOCK does not install with $("$VENV/bin/python" -V 2>&1);" \
+            "installing from pyproject.toml's ranges instead (versions may differ from the lock)"
+        if ! pip_install -e ".[test]" >"$log" 2>&1; then
+            tail -n 30 "$log" >&2
+            rm -f "$log"
+            die "pip could not install the project"
+        fi
     fi
     rm -f "$log"
     echo "$want" >"$STAMP"
