@@ -62,6 +62,7 @@ async function drawChats(panel) {
   if (chosenChat === null) return;
   const chat = await api.chat(chosenChat);
   if (stale(panel, 'chats') || chat.id !== chosenChat) return;
+  detail.dataset.chat = chat.id;
   drawIfChanged(detail, chat, () => {
     // Newest first: the people an invite just added are at the top.
     const rows = [...chat.members].reverse().map((member) => el('tr', { data: { user: member.id } },

@@ -3,9 +3,10 @@
 `python -m sandbox` (with its demo world), `python -m bot` and `python -m workers` run as the
 run command starts them without Telegram credentials. In the browser, Alice says /start,
 links herself with /link and one click on her phone beside the chat, collects
-@sandbox_lounge with /parse, and creates and starts a campaign into "Old Friends" with
-/campaign_new through its buttons; the world view then shows the people her account added,
-and the invite calls. Screenshots go to `.data/screenshots/sandbox-*.png`.
+@sandbox_lounge with /parse, exports the audience as a CSV document, and creates and starts a
+campaign into "Old Friends" with /campaign_new through its buttons; the world view then shows
+the people her account added, and the invite calls. A new person made on the page chats too.
+Screenshots go to `.data/screenshots/sandbox-*.png`.
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ def messages(driver: WebDriver) -> list[dict[str, Any]]:
              id: Number(m.dataset.id), from: m.dataset.from,
              text: m.querySelector('.text')?.textContent ?? '',
              photo: m.querySelector('img.photo') !== null,
+             document: m.querySelector('a.document')?.getAttribute('download') ?? null,
              buttons: [...m.querySelectorAll('button.inline-button')].map((b) => b.textContent)}));""")
 
 
@@ -162,8 +164,9 @@ def rows_of(driver: WebDriver, table: str) -> list[list[str]]:
         ".map((row) => [...row.cells].map((cell) => cell.textContent));", table)
 
 
-def members_shown(driver: WebDriver) -> list[list[str]]:
-    return rows_of(driver, "#chat-members")
+def members_shown(driver: WebDriver, chat_id: int) -> list[list[str]]:
+    """The members of that chat as the world view shows them (none while another is shown)."""
+    return rows_of(driver, f"#chat-detail[data-chat='{chat_id}'] #chat-members")
 
 
 # ---- the demo flow ---------------------------------------------------------------------------
@@ -191,8 +194,20 @@ def test_demo_flow_from_the_sandbox_page(browser: WebDriver, installation: Insta
 
     # /parse: one message acknowledges the collection and is edited into the summary.
     before = say(driver, "/parse @sandbox_lounge")
-    summary = bot_says(driver, before, lambda m: m["text"].startswith("Done: ") or "Done: " in m["text"], 60)
+    summary = bot_says(driver, before, lambda m: "Done: " in m["text"], 60)
     assert "sandbox_lounge" in summary["text"], summary
+
+    # /audiences: the export arrives as a CSV document that downloads with its file name.
+    before = say(driver, "/audiences")
+    listing = bot_says(driver, before, lambda m: m["text"].startswith(t("en", "audiences.title")))
+    press(driver, listing["id"], "Export")
+    document = bot_says(driver, listing["id"], lambda m: m["document"] is not None)
+    assert document["document"].startswith("audience-") and document["document"].endswith(".csv"), document
+    csv_text = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(document.querySelector(`.message[data-id='${arguments[0]}'] a.document`).href)"
+        ".then((r) => r.text()).then(done);", document["id"])
+    assert csv_text.splitlines()[0].startswith("user_id") and len(csv_text.splitlines()) > 30, csv_text[:200]
 
     # /campaign_new through its buttons: the audience, the target typed, now, any time, start.
     before = say(driver, "/campaign_new")
@@ -211,8 +226,8 @@ def test_demo_flow_from_the_sandbox_page(browser: WebDriver, installation: Insta
 
     # The world view: Old Friends gains people added by Alice's account, newest first.
     driver.find_element(By.CSS_SELECTOR, f"button[data-chat='{OLD_FRIENDS}']").click()
-    wait(driver, 45).until(lambda d: len(members_shown(d)) >= 5)
-    rows = members_shown(driver)
+    wait(driver, 45).until(lambda d: len(members_shown(d, OLD_FRIENDS)) >= 5)
+    rows = members_shown(driver, OLD_FRIENDS)
     # Alice, Bob and Carol were there before (the oldest, at the bottom); above them the new ones.
     assert [row[0].split()[0] for row in rows[-3:]] == ["Carol", "Bob", "Alice"], rows
     added = rows[:-3]
@@ -233,3 +248,16 @@ def test_demo_flow_from_the_sandbox_page(browser: WebDriver, installation: Insta
     form.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
     wait(driver).until(lambda d: any("FLOOD_WAIT_60" in cell for row in rows_of(d, "#fault-list") for cell in row))
     shoot(driver, screenshots, "07-world-faults")
+
+    # Anyone else: a new person of the world, who chats with the bot in their own chat.
+    driver.find_element(By.ID, "new-person").click()
+    form = wait(driver).until(EC.visibility_of_element_located((By.ID, "new-person-form")))
+    form.find_element(By.NAME, "first_name").send_keys("Zoe")
+    form.find_element(By.NAME, "username").send_keys("zoe_demo")
+    form.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
+    wait(driver).until(lambda d: "Zoe @zoe_demo" in d.find_element(By.ID, "chat-title").text)
+    assert "#person=2001" in driver.current_url
+    assert messages(driver) == []
+    before = say(driver, "/start")
+    bot_says(driver, before, lambda m: "Zoe" in m["text"])
+    shoot(driver, screenshots, "08-new-person")
