@@ -78,9 +78,11 @@ def render_list(
     cursor: int,
     lang: str,
     daily_limit: int,
+    owner: bool,
     notice: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The list message for one page (starting after account id `cursor`)."""
+    """The list message for one page (starting after account id `cursor`); Unlink is offered
+    to the workspace's owner only, the one it works for (`core.users.ensure_owner`)."""
     head = [notice] if notice else []
     if not page.items and cursor == 0:
         return "\n\n".join([*head, t(lang, "accounts.empty")]), None
@@ -94,11 +96,12 @@ def render_list(
             text=t(lang, "accounts.enable" if disabled else "accounts.disable", account=name),
             callback_data=AccountAction(action="on" if disabled else "off", ws=workspace_id, id=account.id),
         )
-        builder.button(
-            text=t(lang, "accounts.unlink", account=name),
-            callback_data=AccountAction(action="unlink", ws=workspace_id, id=account.id),
-        )
-    sizes = [2] * len(page.items)
+        if owner:
+            builder.button(
+                text=t(lang, "accounts.unlink", account=name),
+                callback_data=AccountAction(action="unlink", ws=workspace_id, id=account.id),
+            )
+    sizes = [2 if owner else 1] * len(page.items)
     nav = add_page_buttons(builder, lang=lang, cursor=cursor, next_cursor=page.next_cursor,
                            page=lambda at: AccountAction(action="page", ws=workspace_id, id=at))
     if nav:

@@ -33,9 +33,11 @@ ACTIONS = ("export", "import", "delete", "yes", "no", "page")
 
 
 def render_audiences(
-    page: Page[AudienceDTO], *, workspace_id: int, cursor: int, lang: str, notice: str | None = None
+    page: Page[AudienceDTO], *, workspace_id: int, cursor: int, lang: str, owner: bool,
+    notice: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """One page of /audiences (starting after audience id `cursor`)."""
+    """One page of /audiences (starting after audience id `cursor`); Delete is offered to
+    the workspace's owner only, the one it works for (`core.users.ensure_owner`)."""
     head = [notice] if notice else []
     if not page.items and not cursor:
         return "\n\n".join([*head, t(lang, "audiences.empty")]), None
@@ -47,12 +49,13 @@ def render_audiences(
                            pending=audience.pending_usernames))
         else:
             lines.append(t(lang, "audiences.item", name=audience.name, size=audience.size))
-        for action in ("export", "import", "delete"):
+        actions = ("export", "import", "delete") if owner else ("export", "import")
+        for action in actions:
             builder.button(
                 text=t(lang, f"audiences.{action}", name=short(audience.name)),
                 callback_data=AudienceAction(action=action, ws=workspace_id, id=audience.id),
             )
-    sizes = [1] * (3 * len(page.items))
+    sizes = [1] * (len(actions) * len(page.items))
     nav = add_page_buttons(builder, lang=lang, cursor=cursor, next_cursor=page.next_cursor,
                            page=lambda at: AudienceAction(action="page", ws=workspace_id, id=at))
     if nav:

@@ -16,11 +16,11 @@ from bot.accounts import ACTIONS, PAGE_SIZE, AccountAction, render_list, render_
 from bot.commands import private_only
 from bot.progress import show_in_place
 from core.accounts import AccountService, account_label
-from core.dto import UserDTO
+from core.dto import UserDTO, WorkspaceRole
 from core.errors import Busy, Forbidden, NotFound
 from core.i18n import t
 from core.settings import Settings
-from core.users import current_workspace
+from core.users import current_workspace, require_workspace
 from db.dal import SqlDal
 from db.leases import LeaseStore
 from gateway.accounts import unlink_account
@@ -32,12 +32,14 @@ async def _page(
     lang: str, settings: Settings, notice: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     page = await accounts.page(dal, user.id, workspace_id, cursor=cursor, limit=PAGE_SIZE)
+    role = await require_workspace(dal, user.id, workspace_id)
     return render_list(
         page,
         workspace_id=workspace_id,
         cursor=cursor,
         lang=lang,
         daily_limit=settings.invite_daily_per_account,
+        owner=role is WorkspaceRole.OWNER,
         notice=notice,
     )
 

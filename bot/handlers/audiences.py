@@ -28,10 +28,10 @@ from bot.commands import COMMANDS, private_only
 from bot.parse_command import problem_text
 from bot.progress import show_in_place
 from core.audiences import IMPORT_MAX_BYTES, AudienceService
-from core.dto import UserDTO
+from core.dto import UserDTO, WorkspaceRole
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import t
-from core.users import current_workspace
+from core.users import current_workspace, require_workspace
 from db.dal import SqlDal
 
 # Telegram takes documents up to 50 MB from bots; bigger audiences go through the panel.
@@ -48,7 +48,8 @@ async def cmd_audiences(
 ) -> None:
     workspace = await current_workspace(dal, user.id)
     page = await audience_service.audiences(dal, user.id, workspace.id, limit=AUDIENCES_PAGE)
-    text, keyboard = render_audiences(page, workspace_id=workspace.id, cursor=0, lang=lang)
+    text, keyboard = render_audiences(page, workspace_id=workspace.id, cursor=0, lang=lang,
+                                      owner=workspace.role is WorkspaceRole.OWNER)
     await message.answer(text, reply_markup=keyboard)
 
 
@@ -89,13 +90,15 @@ async def on_action(
             await audience_service.delete(dal, user.id, workspace_id, target)
             notice = t(lang, "audiences.deleted", name=audience.name)
         page = await audience_service.audiences(dal, user.id, workspace_id, cursor=cursor, limit=AUDIENCES_PAGE)
+        role = await require_workspace(dal, user.id, workspace_id)
     except Forbidden:
         await query.answer(t(lang, "error.forbidden"), show_alert=True)
         return
     except NotFound:
         await query.answer(t(lang, "error.not_found"), show_alert=True)
         return
-    text, keyboard = render_audiences(page, workspace_id=workspace_id, cursor=cursor, lang=lang, notice=notice)
+    text, keyboard = render_audiences(page, workspace_id=workspace_id, cursor=cursor, lang=lang,
+                                      owner=role is WorkspaceRole.OWNER, notice=notice)
     await show_in_place(query, text, keyboard)
     await query.answer(notice)
 

@@ -816,8 +816,10 @@ async def test_manager_may_disable_but_not_unlink(
     assert world.calls("LogOutRequest") == []
 
     calls = await manager.press(listing, f"acc:off:{ws}:{row.id}")
-    assert [c for c in calls if isinstance(c, EditMessageText)]
+    (redrawn,) = [c for c in calls if isinstance(c, EditMessageText)]
     assert (await account_rows(sessionmaker))[0].status is AccountStatus.DISABLED
+    # The list the manager sees offers what a manager may do: no Unlink button.
+    assert [data for _text, data in buttons(redrawn.reply_markup)] == [f"acc:on:{ws}:{row.id}"]
 
     # Someone outside the workspace learns nothing, not even that it exists.
     stranger = make_user(5024, language_code="en")

@@ -451,6 +451,10 @@ async def test_delete_needs_the_owner_and_a_confirmation(
         ]
     # a manager still exports
     assert [c for c in await manager.press(listing, f"au:export:{ws}:{audience_id}") if isinstance(c, SendDocument)]
+    # and the list drawn for a manager offers no Delete
+    (redrawn,) = [c for c in await manager.press(listing, f"au:page:{ws}:0") if isinstance(c, EditMessageText)]
+    assert [data for _text, data in buttons(redrawn.reply_markup)] == [
+        f"au:export:{ws}:{audience_id}", f"au:import:{ws}:{audience_id}"]
 
     calls = await owner.press(listing, f"au:delete:{ws}:{audience_id}")
     (confirm,) = [c for c in calls if isinstance(c, EditMessageText)]
