@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import sys
 
-USAGE = """usage: python -m launcher run | test [pytest args...]
+USAGE = """usage: python -m launcher run | test [pytest args...] | lint
 
   run    start local PostgreSQL/Redis when DATABASE_URL/REDIS_URL are not set, migrate,
          then run the sandbox (when Telegram is simulated), API, bot and workers
-  test   run pytest against a fresh test database; extra arguments go to pytest
+  test   run ruff and mypy, then pytest against a fresh test database (local servers of
+         its own, apart from `run`'s); extra arguments go to pytest;
+         TG_INVITER_SKIP_CHECKS=1 skips ruff and mypy
+  lint   only ruff and mypy
 """
 
 
@@ -28,6 +31,10 @@ def main(argv: list[str]) -> int:
         return run_app()
     if command == "test":
         return run_tests(rest)
+    if command == "lint":
+        from launcher.checks import run_checks
+
+        return 0 if all(r.passed for r in run_checks()) else 1
     print(f"tg-inviter: unknown command {command!r}\n{USAGE}", file=sys.stderr, end="")
     return 2
 

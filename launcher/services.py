@@ -1,9 +1,15 @@
 """Local PostgreSQL and Redis for a checkout that has no DATABASE_URL / REDIS_URL.
 
 Both servers listen on 127.0.0.1 only, keep their data under the given data directory
-(`.data/` for the launcher), and require generated passwords kept in `secrets/` there.
-`ensure_local_services` is idempotent: a server already running on that data directory is
-reused, and `LocalServices.stop()` stops only the servers that the same call started.
+(`.data/` for `make run`, `.data/test/` for `make test`), and require generated passwords
+kept in `secrets/` there. `ensure_local_services` is idempotent: a server already running on
+that data directory is reused (on whatever port it listens), and `LocalServices.stop()` stops
+only the servers that the same call started.
+
+Ports: each server starts on the port asked for when that port is free, and otherwise on one
+the kernel hands out as free (also when no port is asked for, as `make test` does), so that
+`make run` and `make test`, or two checkouts, never fight over a port. The port a server
+runs on is kept in the data directory (PostgreSQL's own postmaster.pid, `run/redis.port`).
 """
 
 from __future__ import annotations
@@ -16,13 +22,14 @@ import pwd
 import re
 import secrets
 import shutil
+import socket
 import stat
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -38,8 +45,12 @@ from core.settings import PROJECT_ROOT
 log = logging.getLogger(__name__)
 
 LOCAL_HOST = "127.0.0.1"
+# The ports `make run` asks for (stable, so that psql/redis-cli lines keep working); taken
+# ones give way to free ports.
 LOCAL_PG_PORT = 55432
 LOCAL_REDIS_PORT = 56379
+# Tries to start a server on a port chosen as free, which another process may take first.
+PORT_TRIES = 3
 LOCAL_DB_NAME = "tg_inviter"
 PG_SUPERUSER = "postgres"
 # initdb refuses to run as root, so as root the cluster belongs to this OS user.
@@ -83,11 +94,18 @@ class LocalServices:
 
 
 def ensure_local_services(
-    data_dir: Path, *, postgres: bool = True, redis: bool = True
+    data_dir: Path,
+    *,
+    postgres: bool = True,
+    redis: bool = True,
+    pg_port: int | None = LOCAL_PG_PORT,
+    redis_port: int | None = LOCAL_REDIS_PORT,
 ) -> LocalServices:
     """Make sure the local servers run on `data_dir` and return their URLs.
 
     A server that is not wanted is neither checked nor started, and its URL is "".
+    `pg_port`/`redis_port` are the ports to start on when free (None: any free port); a
+    server already running on `data_dir` keeps its port.
     Raises `LocalServiceError` with the tail of the server log when one cannot start.
     """
     data_dir = Path(data_dir).resolve()
@@ -98,16 +116,16 @@ def ensure_local_services(
     with _locked(layout.lock_file):
         try:
             if postgres:
-                password, did_start = _ensure_postgres(layout)
+                password, port, did_start = _ensure_postgres(layout, pg_port)
                 if did_start:
                     started.append(POSTGRESQL)
-                server_url = _pg_url(password, "postgres")
+                server_url = _pg_url(password, port, "postgres")
                 database_url = ensure_database(server_url, LOCAL_DB_NAME)
             if redis:
-                password, did_start = _ensure_redis(layout)
+                password, port, did_start = _ensure_redis(layout, redis_port)
                 if did_start:
                     started.append(REDIS)
-                redis_url = f"redis://:{quote(password, safe='')}@{LOCAL_HOST}:{LOCAL_REDIS_PORT}/0"
+                redis_url = f"redis://:{quote(password, safe='')}@{LOCAL_HOST}:{port}/0"
         except BaseException:
             LocalServices("", "", started, data_dir).stop()
             raise
@@ -141,10 +159,9 @@ async def ensure_database_async(server_url: str, name: str, *, recreate: bool = 
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
-            try:
+            # Created concurrently by another process: that is what we wanted.
+            with suppress(asyncpg.DuplicateDatabaseError):
                 await conn.execute(f'CREATE DATABASE "{name}"')
-            except asyncpg.DuplicateDatabaseError:
-                pass  # created concurrently by another process: that is what we wanted
     finally:
         await conn.close()
     return url.set(database=name).render_as_string(hide_password=False)
@@ -178,6 +195,8 @@ class _Layout:
         self.redis_conf = self.redis_dir / "redis.conf"
         self.redis_log = self.redis_dir / "redis.log"
         self.redis_pid = self.run_dir / "redis.pid"
+        self.redis_port_file = self.run_dir / "redis.port"
+        self.pg_pid = self.pg_dir / "postmaster.pid"
         self.lock_file = data_dir / ".services.lock"
 
     def prepare(self) -> None:
@@ -220,14 +239,51 @@ def _tail(path: Path, lines: int = 20) -> str:
     return f"last lines of {path}:\n{tail}" if tail else f"({path} is empty)"
 
 
+# --- ports -----------------------------------------------------------------------------
+
+
+def port_is_free(port: int, host: str = LOCAL_HOST) -> bool:
+    """Whether a server could listen on `host:port` now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers themselves bind: a port left in TIME_WAIT by a stopped server is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def choose_port(preferred: int | None, host: str = LOCAL_HOST) -> int:
+    """`preferred` when it is free, otherwise a port the kernel reports free right now.
+
+    Another process may still take the port before our server binds it; the callers retry
+    with a new choice (`PORT_TRIES`).
+    """
+    if preferred is not None and port_is_free(preferred, host):
+        return preferred
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 # --- PostgreSQL ------------------------------------------------------------------------
 
 
-def _pg_url(password: str, database: str) -> str:
+def _pg_url(password: str, port: int, database: str) -> str:
     return (
         f"postgresql://{PG_SUPERUSER}:{quote(password, safe='')}"
-        f"@{LOCAL_HOST}:{LOCAL_PG_PORT}/{database}"
+        f"@{LOCAL_HOST}:{port}/{database}"
     )
+
+
+def _running_pg_port(layout: _Layout) -> int | None:
+    # postmaster.pid: pid, data directory, start time, port, ... (PostgreSQL's own record).
+    try:
+        return int(layout.pg_pid.read_text().splitlines()[3])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _pg_bindir(cluster_version: str | None) -> Path:
@@ -301,6 +357,7 @@ class _PgRunner:
         # cwd must be reachable by the cluster owner or initdb/pg_ctl complain.
         return subprocess.run(
             argv,
+            check=False,  # the callers read the return code
             cwd=self.layout.data_dir,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -354,7 +411,7 @@ def _cluster_version(layout: _Layout) -> str | None:
     return version_file.read_text().strip() if version_file.exists() else None
 
 
-def _ensure_postgres(layout: _Layout) -> tuple[str, bool]:
+def _ensure_postgres(layout: _Layout, wanted_port: int | None) -> tuple[str, int, bool]:
     version = _cluster_version(layout)
     runner = _PgRunner(layout, _pg_bindir(version))
     runner.make_reachable()
@@ -370,15 +427,37 @@ def _ensure_postgres(layout: _Layout) -> tuple[str, bool]:
             )
         password, _ = _read_or_create_secret(layout.pg_password_file)
 
-    _write_pg_conf(layout, runner)
     status = runner.run("pg_ctl", "-D", str(layout.pg_dir), "status")
     if status.returncode == 0:
-        return password, False
+        running_port = _running_pg_port(layout)
+        if running_port is None:
+            raise LocalServiceError(
+                f"PostgreSQL runs on {layout.pg_dir} but {layout.pg_pid} names no port; "
+                "stop it (pg_ctl stop) or set DATABASE_URL"
+            )
+        _write_pg_conf(layout, runner, running_port)
+        return password, running_port, False
 
     if not layout.pg_log.exists():
         layout.pg_log.touch(mode=0o600)
     runner.own(layout.pg_log)
-    log.info("starting PostgreSQL on %s:%s (data in %s)", LOCAL_HOST, LOCAL_PG_PORT, layout.pg_dir)
+    for attempt in range(1, PORT_TRIES + 1):
+        port = choose_port(wanted_port)
+        try:
+            _start_postgres(layout, runner, port)
+        except LocalServiceError:
+            # A port chosen as free that someone took meanwhile: choose again.
+            if attempt == PORT_TRIES or port_is_free(port):
+                raise
+            log.info("port %s was taken before PostgreSQL bound it; trying another", port)
+            continue
+        return password, port, True
+    raise AssertionError("unreachable")
+
+
+def _start_postgres(layout: _Layout, runner: _PgRunner, port: int) -> None:
+    _write_pg_conf(layout, runner, port)
+    log.info("starting PostgreSQL on %s:%s (data in %s)", LOCAL_HOST, port, layout.pg_dir)
     try:
         result = runner.run(
             "pg_ctl",
@@ -399,9 +478,8 @@ def _ensure_postgres(layout: _Layout) -> tuple[str, bool]:
     if result.returncode != 0:
         raise LocalServiceError(
             f"PostgreSQL did not start (pg_ctl: {result.stderr.strip() or result.stdout.strip()}); "
-            f"is port {LOCAL_PG_PORT} taken? {_tail(layout.pg_log)}"
+            f"is port {port} taken? {_tail(layout.pg_log)}"
         )
-    return password, True
 
 
 def _initdb(layout: _Layout, runner: _PgRunner) -> str:
@@ -452,13 +530,13 @@ def _initdb(layout: _Layout, runner: _PgRunner) -> str:
     return password
 
 
-def _write_pg_conf(layout: _Layout, runner: _PgRunner) -> None:
+def _write_pg_conf(layout: _Layout, runner: _PgRunner, port: int) -> None:
     # Rewritten on every start so that a moved checkout still finds its socket directory.
     runner.own(layout.run_dir)
     path = layout.pg_dir / "tg_inviter.conf"
     text = (
         f"listen_addresses = '{LOCAL_HOST}'\n"
-        f"port = {LOCAL_PG_PORT}\n"
+        f"port = {port}\n"
         f"unix_socket_directories = '{_pg_quote(str(layout.run_dir))}'\n"
     )
     if not path.exists() or path.read_text() != text:
@@ -487,10 +565,10 @@ def _stop_postgres(layout: _Layout) -> None:
 # --- Redis -----------------------------------------------------------------------------
 
 
-def _redis_client(password: str) -> redis_py.Redis:
+def _redis_client(password: str, port: int) -> redis_py.Redis:
     return redis_py.Redis(
         host=LOCAL_HOST,
-        port=LOCAL_REDIS_PORT,
+        port=port,
         password=password,
         socket_connect_timeout=1,
         socket_timeout=2,
@@ -499,19 +577,19 @@ def _redis_client(password: str) -> redis_py.Redis:
     )
 
 
-def _redis_answers(password: str) -> bool:
+def _redis_answers(password: str, port: int) -> bool:
     """True when our server answers; raises when the port holds a different server."""
-    client = _redis_client(password)
+    client = _redis_client(password, port)
     try:
         return bool(client.ping())
     except redis_py.AuthenticationError:
         raise LocalServiceError(
-            f"port {LOCAL_REDIS_PORT} on {LOCAL_HOST} is taken by a Redis that does not "
+            f"port {port} on {LOCAL_HOST} is taken by a Redis that does not "
             "accept the local password; stop it or set REDIS_URL"
         ) from None
     except redis_py.ResponseError as exc:
         raise LocalServiceError(
-            f"port {LOCAL_REDIS_PORT} on {LOCAL_HOST} answers but not like the local "
+            f"port {port} on {LOCAL_HOST} answers but not like the local "
             f"Redis ({exc}); stop that server or set REDIS_URL"
         ) from None
     except (redis_py.ConnectionError, redis_py.TimeoutError):
@@ -520,7 +598,7 @@ def _redis_answers(password: str) -> bool:
         client.close()
 
 
-def _write_redis_conf(layout: _Layout, password: str) -> None:
+def _write_redis_conf(layout: _Layout, password: str, port: int) -> None:
     def q(value: str) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -529,7 +607,7 @@ def _write_redis_conf(layout: _Layout, password: str) -> None:
             "# Written by the tg-inviter launcher on every start; edits are overwritten.",
             f"bind {LOCAL_HOST}",
             "protected-mode yes",
-            f"port {LOCAL_REDIS_PORT}",
+            f"port {port}",
             f"requirepass {q(password)}",
             f"dir {q(str(layout.redis_dir))}",
             "appendonly yes",
@@ -545,20 +623,57 @@ def _write_redis_conf(layout: _Layout, password: str) -> None:
     os.chmod(layout.redis_conf, 0o600)  # holds the password
 
 
-def _ensure_redis(layout: _Layout) -> tuple[str, bool]:
+def _recorded_redis_port(layout: _Layout) -> int | None:
+    try:
+        return int(layout.redis_port_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _our_redis_runs(layout: _Layout, password: str) -> int | None:
+    """The port of the Redis running on this data directory, if one does."""
+    # No record: a server started before ports were recorded, on the one fixed port.
+    port = _recorded_redis_port(layout) or LOCAL_REDIS_PORT
+    pid = _read_pid(layout.redis_pid)
+    if pid is None or not _pid_alive(pid):
+        return None
+    try:
+        return port if _redis_answers(password, port) else None
+    except LocalServiceError:
+        return None  # the recorded port now holds someone else's server
+
+
+def _ensure_redis(layout: _Layout, wanted_port: int | None) -> tuple[str, int, bool]:
     binary = shutil.which("redis-server")
     password, _ = _read_or_create_secret(layout.redis_password_file)
-    if _redis_answers(password):
-        return password, False
+    running = _our_redis_runs(layout, password)
+    if running is not None:
+        return password, running, False
     if binary is None:
         raise LocalServiceError(
             "redis-server is not installed; run scripts/bootstrap.sh or set REDIS_URL"
         )
     layout.redis_dir.mkdir(mode=0o700, exist_ok=True)
-    _write_redis_conf(layout, password)
-    log.info("starting Redis on %s:%s (data in %s)", LOCAL_HOST, LOCAL_REDIS_PORT, layout.redis_dir)
+    for attempt in range(1, PORT_TRIES + 1):
+        port = choose_port(wanted_port)
+        try:
+            _start_redis(layout, binary, password, port)
+        except LocalServiceError:
+            if attempt == PORT_TRIES or port_is_free(port):
+                raise
+            log.info("port %s was taken before Redis bound it; trying another", port)
+            continue
+        return password, port, True
+    raise AssertionError("unreachable")
+
+
+def _start_redis(layout: _Layout, binary: str, password: str, port: int) -> None:
+    _write_redis_conf(layout, password, port)
+    layout.redis_port_file.write_text(f"{port}\n")
+    log.info("starting Redis on %s:%s (data in %s)", LOCAL_HOST, port, layout.redis_dir)
     result = subprocess.run(
         [binary, str(layout.redis_conf)],
+        check=False,  # the return code is read below
         cwd=layout.redis_dir,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -571,21 +686,21 @@ def _ensure_redis(layout: _Layout) -> tuple[str, bool]:
             f"{_tail(layout.redis_log)}"
         )
     deadline = time.monotonic() + REDIS_START_TIMEOUT_S
-    while not _redis_answers(password):
+    while not _our_redis_runs(layout, password):
         if time.monotonic() > deadline:
             raise LocalServiceError(
-                f"Redis did not answer on {LOCAL_HOST}:{LOCAL_REDIS_PORT} within "
+                f"Redis did not answer on {LOCAL_HOST}:{port} within "
                 f"{REDIS_START_TIMEOUT_S} s; is the port taken? {_tail(layout.redis_log)}"
             )
         time.sleep(0.1)
-    return password, True
 
 
 def _stop_redis(layout: _Layout) -> None:
     password = layout.redis_password_file.read_text().strip()
     pid = _read_pid(layout.redis_pid)
+    port = _recorded_redis_port(layout) or LOCAL_REDIS_PORT
     log.info("stopping Redis")
-    client = _redis_client(password)
+    client = _redis_client(password, port)
     try:
         client.shutdown()
     except (redis_py.ConnectionError, redis_py.TimeoutError):
@@ -635,8 +750,10 @@ __all__ = [
     "LOCAL_REDIS_PORT",
     "LocalServiceError",
     "LocalServices",
+    "choose_port",
     "ensure_database",
     "ensure_database_async",
     "ensure_local_services",
+    "port_is_free",
     "with_redis_db",
 ]

@@ -25,6 +25,7 @@ import aiohttp
 from dotenv import dotenv_values
 
 from core.settings import DATA_DIR, LOCAL_ENV_FILE, PROJECT_ROOT, Settings, load_settings
+from launcher.checks import checks_wanted, run_checks
 from launcher.localenv import ensure_local_env
 from launcher.services import (
     LocalServiceError,
@@ -37,6 +38,10 @@ from launcher.services import (
 PREFIX = "tg-inviter:"
 TEST_DB_NAME = "tg_inviter_test"
 TEST_REDIS_DB = 1
+# `make test` runs servers of its own, apart from `make run`'s (which it must neither stop nor
+# wipe), on ports free at the start: it runs while `make run` runs, and beside the tests of
+# another checkout.
+TEST_DATA_DIR = DATA_DIR / "test"
 DEFAULT_GRACE_S = 10.0
 READY_TIMEOUT_S = 60.0
 # A child that exits is started again after RESTART_DELAY_S, doubled for every further
@@ -364,10 +369,10 @@ class Supervisor:
         pumps = [c.pump for c in self._children if not c.pump.done()]
         if pumps:
             # A grandchild may still hold the pipe open; do not wait on it forever.
-            _, pending = await asyncio.wait(pumps, timeout=2)
-            for task in pending:
+            _, stuck = await asyncio.wait(pumps, timeout=2)
+            for task in stuck:
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await asyncio.gather(*stuck, return_exceptions=True)
 
     @staticmethod
     def _signal(child: _Child, sig: signal.Signals) -> None:
@@ -395,7 +400,7 @@ async def _poll_http(url: str) -> None:
                 async with session.get(url) as response:
                     if response.status < 400:
                         return
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            except (TimeoutError, aiohttp.ClientError, OSError):
                 pass
             await asyncio.sleep(0.2)
 
@@ -573,9 +578,15 @@ def run_app(data_dir: Path = DATA_DIR) -> int:
         return 0
 
 
-def run_tests(pytest_args: Sequence[str], data_dir: Path = DATA_DIR) -> int:
-    """`python -m launcher test`: pytest against a fresh `tg_inviter_test` database."""
+def run_tests(pytest_args: Sequence[str], data_dir: Path = TEST_DATA_DIR) -> int:
+    """`python -m launcher test`: ruff and mypy, then pytest against a fresh
+    `tg_inviter_test` database. A failed check stops the run before pytest."""
     _setup_logging()
+    if checks_wanted():
+        failed = [r.name for r in run_checks() if not r.passed]
+        if failed:
+            print(f"{PREFIX} {' and '.join(failed)} failed; pytest was not run", flush=True)
+            return 1
     env = dict(os.environ)
     started: list[LocalServices] = []
     try:
@@ -583,7 +594,9 @@ def run_tests(pytest_args: Sequence[str], data_dir: Path = DATA_DIR) -> int:
             need_pg = not env.get("TEST_DATABASE_URL")
             need_redis = not env.get("TEST_REDIS_URL")
             if need_pg or need_redis:
-                services = ensure_local_services(data_dir, postgres=need_pg, redis=need_redis)
+                services = ensure_local_services(
+                    data_dir, postgres=need_pg, redis=need_redis, pg_port=None, redis_port=None
+                )
                 started.append(services)
                 if need_pg:
                     env["TEST_DATABASE_URL"] = ensure_database(
@@ -594,7 +607,10 @@ def run_tests(pytest_args: Sequence[str], data_dir: Path = DATA_DIR) -> int:
             # Tests that load the settings need the secrets a first `run` would create.
             ensure_local_env(LOCAL_ENV_FILE, database_url=None, redis_url=None)
             code = subprocess.run(
-                [sys.executable, "-m", "pytest", *pytest_args], cwd=PROJECT_ROOT, env=env
+                [sys.executable, "-m", "pytest", *pytest_args],
+                cwd=PROJECT_ROOT,
+                env=env,
+                check=False,  # pytest's exit code is mapped below
             ).returncode
             if code == 5:
                 print(f"{PREFIX} pytest collected no tests; counting that as a failure")

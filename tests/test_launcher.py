@@ -19,15 +19,17 @@ import redis.asyncio as aioredis
 from dotenv import dotenv_values
 
 from core.settings import DATA_DIR, PROJECT_ROOT, parse_session_keys
+from launcher.checks import Check, run_checks
 from launcher.localenv import ensure_local_env
 from launcher.services import (
-    LOCAL_PG_PORT,
-    LOCAL_REDIS_PORT,
+    choose_port,
     ensure_database,
     ensure_local_services,
+    port_is_free,
     with_redis_db,
 )
 from launcher.supervisor import (
+    TEST_DATA_DIR,
     ChildSpec,
     Supervisor,
     is_configured,
@@ -50,13 +52,16 @@ async def test_ensure_local_services_is_idempotent_and_servers_answer() -> None:
         second = await asyncio.to_thread(ensure_local_services, DATA_DIR)
         assert second.started == []
         assert (second.database_url, second.redis_url) == (first.database_url, first.redis_url)
-        assert f"@127.0.0.1:{LOCAL_PG_PORT}/tg_inviter" in first.database_url
-        assert first.redis_url.endswith(f"@127.0.0.1:{LOCAL_REDIS_PORT}/0")
+        assert "@127.0.0.1:" in first.database_url and first.database_url.endswith("/tg_inviter")
+        assert first.redis_url.startswith("redis://:") and first.redis_url.endswith("/0")
 
         conn = await asyncpg.connect(first.database_url)
         try:
             assert await conn.fetchval("SELECT 1") == 1
             assert await conn.fetchval("SHOW listen_addresses") == "127.0.0.1"
+            # The URL names the port the server really listens on (the preferred one or,
+            # when that was taken, the free one it moved to).
+            assert f":{await conn.fetchval('SHOW port')}/" in first.database_url
         finally:
             await conn.close()
 
@@ -85,6 +90,86 @@ async def test_ensure_local_services_is_idempotent_and_servers_answer() -> None:
         # Stops only what the first call started: servers that were already running
         # (for example under `make test`) stay up.
         await asyncio.to_thread(first.stop)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _port_of(url: str) -> int:
+    return int(url.rsplit(":", 1)[1].split("/", 1)[0])
+
+
+def test_choose_port_keeps_a_free_preference_and_moves_off_a_taken_one() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        assert not port_is_free(taken)
+        moved = choose_port(taken)
+        assert moved != taken and port_is_free(moved)
+    free = choose_port(None)
+    assert port_is_free(free)
+    assert choose_port(free) == free
+
+
+def test_test_servers_live_apart_from_the_run_servers() -> None:
+    assert TEST_DATA_DIR != DATA_DIR and TEST_DATA_DIR.is_relative_to(DATA_DIR)
+
+
+async def test_two_data_dirs_run_their_own_redis_side_by_side() -> None:
+    """Two checkouts (two data directories) asking for the same port both get a server of
+    their own, and each stop leaves nothing listening."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        wanted = holder.getsockname()[1]  # taken by somebody else
+        dirs = [PROJECT_ROOT / ".data" / f"launcher-check-{name}" for name in "ab"]
+        started = []
+        try:
+            for data_dir in dirs:
+                started.append(
+                    await asyncio.to_thread(
+                        ensure_local_services, data_dir, postgres=False, redis_port=wanted
+                    )
+                )
+            ports = [_port_of(s.redis_url) for s in started]
+            assert wanted not in ports and len(set(ports)) == 2
+            for item in started:
+                client = aioredis.from_url(item.redis_url)
+                try:
+                    assert await client.ping() is True
+                    await client.set("checkout", item.redis_url)
+                finally:
+                    await client.aclose()
+            # Asked again, each directory finds its own server where it left it.
+            again = await asyncio.to_thread(ensure_local_services, dirs[0], postgres=False)
+            assert again.started == [] and again.redis_url == started[0].redis_url
+        finally:
+            for item in started:
+                await asyncio.to_thread(item.stop)
+        for port in ports:
+            assert not _listening(port), f"a Redis still listens on {port}"
+
+
+def test_checks_report_each_verdict_and_time(tmp_path: Path) -> None:
+    lines: list[str] = []
+    results = run_checks(
+        [
+            Check("fine", [sys.executable, "-c", "pass"]),
+            Check("broken", [sys.executable, "-c", "raise SystemExit(3)"]),
+        ],
+        cwd=tmp_path,
+        say=lines.append,
+    )
+    assert [(r.name, r.returncode, r.passed) for r in results] == [
+        ("fine", 0, True),
+        ("broken", 3, False),
+    ]
+    assert lines[0].startswith("tg-inviter: fine: passed in ") and lines[0].endswith(" s")
+    assert lines[1].startswith("tg-inviter: broken: FAILED (exit code 3) in ")
 
 
 def test_local_secrets_are_private() -> None:
@@ -539,14 +624,14 @@ def test_start_up_lines_point_at_the_sandbox_page_first_and_only_in_the_sandbox(
     from launcher.supervisor import app_children, started_message
 
     base = {k.lower(): v for k, v in test_env.items()} | {"sandbox": "auto", "sandbox_port": "8181"}
-    simulated = Settings(_env_file=None, **base)  # type: ignore[arg-type]
+    simulated = Settings(_env_file=None, **base)  # type: ignore[call-arg]
     lines = started_message(simulated).splitlines()
     assert lines[0].startswith("try it in a browser: http://127.0.0.1:8181/ "), lines
     assert lines[1].startswith("tg-inviter: panel on "), lines
     assert app_children(simulated)[0].name == "sandbox"
 
     # With real credentials the sandbox does not run, so there is no page to point at.
-    real = Settings(_env_file=None, **base, bot_token="123456:AAE-token_value",  # type: ignore[arg-type]
+    real = Settings(_env_file=None, **base, bot_token="123456:AAE-token_value",  # type: ignore[call-arg]
                     telegram_api_id="12345", telegram_api_hash="0" * 32)
     assert not real.sandbox_active
     assert started_message(real) == f"panel on {real.effective_panel_url}"
