@@ -18,17 +18,17 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.dto import MemberDTO, WorkspaceRole
-from core.settings import Settings
 from core.i18n import t
 from core.parsing import MAX_POSTS, ParseStatus
+from core.settings import Settings
 from db.dal import open_dal
 from db.kv import NOTIFY_GROUP, NOTIFY_STREAM, RedisNotifier
 from db.models import Audience, AudienceMember, AudienceUsername, Membership, ParseTask, User
 from gateway.telegram import TelegramGateway
 from sandbox.world import World
 from tests.bot.conftest import RecordingSession, TgUser, only_the_hint
-from tests.invites.conftest import OWNER_TG, link_accounts
 from tests.bot.test_notices import notices_running
+from tests.invites.conftest import OWNER_TG, link_accounts
 
 
 def buttons(markup: Any) -> list[tuple[str, str]]:
