@@ -36,7 +36,7 @@ def counts_reads() -> Iterator[list[str]]:
 
 
 async def test_viewers_share_one_read_per_pass(
-    client: TestClient, make_user: Any, login: Login, sessionmaker: async_sessionmaker[AsyncSession],  # noqa: F811
+    client: TestClient, make_user: Any, login: Login, sessionmaker: async_sessionmaker[AsyncSession],
     counts_reads: list[str],
 ) -> None:
     owner = await make_user("viewer")
@@ -96,7 +96,7 @@ async def _campaign_named(sessionmaker: async_sessionmaker[AsyncSession], worksp
 
 
 async def test_a_viewer_who_left_the_workspace_is_ended_alone(
-    client: TestClient, make_user: Any, login: Login, sessionmaker: async_sessionmaker[AsyncSession],  # noqa: F811
+    client: TestClient, make_user: Any, login: Login, sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     owner, manager = await make_user("boss2"), await make_user("helper2")
     owner_tokens, manager_tokens = await login(owner), await login(manager)
