@@ -5,7 +5,8 @@ web panel's files (`webui_api/views/panel.py`) there is no build step and no thi
 code: the files are read once when the app is built, each with a content hash as its ETag,
 and answered with `Cache-Control: no-cache`; only the files of that directory are reachable,
 by exact name. The page talks to the control API on the same origin and nothing else, which
-its Content-Security-Policy says.
+its Content-Security-Policy says. The few lines that load and answer the files repeat the
+panel's on purpose: the sandbox stands in for Telegram and imports nothing of the product.
 
 The page exists only where the sandbox runs: with real Telegram credentials nothing serves
 it (the sandbox is not started), and `build_app(page=False)` leaves it out.

@@ -1,4 +1,6 @@
-// The page's texts in English and Russian, like the web panel's (webui_api/static/i18n.js).
+// The page's texts in English and Russian, kept like the web panel's (webui_api/static/i18n.js,
+// whose helpers these repeat: the sandbox page is served apart from the product and loads
+// nothing of it).
 // What the bot says comes from the bot, in the language the person chats in.
 
 const LANGUAGE_KEY = 'tgi-sandbox-lang';
