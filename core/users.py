@@ -31,6 +31,29 @@ async def register(dal: Dal, profile: TelegramProfile, admin_ids: Iterable[int])
     return user, created
 
 
+def is_current(user: UserDTO, profile: TelegramProfile, admin_ids: Iterable[int]) -> bool:
+    """Whether `register` would change nothing that matters: the same username and names, the
+    language (unless chosen with /lang), and no admin role to grant."""
+    last_name = (profile.last_name or None) and profile.last_name[:128]
+    return (
+        user.username == profile.username
+        and user.first_name == profile.first_name[:128]
+        and user.last_name == last_name
+        and (user.language_explicit or user.language == language_for(profile.language_code))
+        and (user.is_admin or profile.telegram_id not in set(admin_ids))
+    )
+
+
+async def sender(dal: Dal, profile: TelegramProfile, admin_ids: Iterable[int]) -> tuple[UserDTO, bool]:
+    """The registered user behind an update. Read first, and `register` only when Telegram
+    shows something new (a new user, a changed name, username or language): most updates
+    then cost one primary-key read and no write or commit."""
+    found = await dal.get_user_by_telegram_id(profile.telegram_id)
+    if found is not None and is_current(found, profile, admin_ids):
+        return found, False
+    return await register(dal, profile, admin_ids)
+
+
 async def set_language(dal: Dal, user_id: int, language: str) -> UserDTO:
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}")

@@ -105,8 +105,13 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql):
         return _user_dto(row) if row else None
 
     async def get_user_by_telegram_id(self, telegram_id: int) -> UserDTO | None:
-        row = await self.session.scalar(select(User).where(User.telegram_id == telegram_id))
-        return _user_dto(row) if row else None
+        # Columns, not an ORM object: the bot reads its sender on every update.
+        row = (await self.session.execute(
+            select(User.id, User.telegram_id, User.username, User.first_name, User.last_name,
+                   User.language, User.language_explicit, User.role, User.blocked)
+            .where(User.telegram_id == telegram_id)
+        )).one_or_none()
+        return _user_dto(row) if row else None  # type: ignore[arg-type]  # same names as User
 
     async def find_user_by_username(self, username: str) -> UserDTO | None:
         row = await self.session.scalar(

@@ -2,7 +2,9 @@
 
 Registration itself is `core.users.register`; this middleware only turns the Telegram
 sender into a `TelegramProfile` and puts the result where handlers can ask for it:
-`user: UserDTO`, `lang: str`, `user_created: bool`.
+`user: UserDTO`, `lang: str`, `user_created: bool`. The row is read on every update (an
+admin's block or a granted role applies at once) and written only when the sender's name,
+username or language changed (`core.users.sender`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from aiogram.types import TelegramObject, Update, User
 from core.dto import TelegramProfile, UserDTO
 from core.i18n import t
 from core.logs import get_logger
-from core.users import register
+from core.users import sender as registered_sender
 from db.dal import SqlDal
 
 log = get_logger(__name__)
@@ -49,7 +51,7 @@ class UserMiddleware(BaseMiddleware):
             # Other bots and anonymous group admins are not users of this product.
             return None
         dal: SqlDal = data["dal"]
-        user, created = await register(dal, profile_of(sender), self._admin_ids)
+        user, created = await registered_sender(dal, profile_of(sender), self._admin_ids)
         if user.blocked:
             log.info("blocked user ignored", user_id=user.id)
             await _tell_blocked(data["bot"], event, user)
