@@ -10,7 +10,8 @@
 # commit are the same. The lock is made for Python 3.11 and newer on any platform; when pip
 # cannot use it here (say a newer Python for which a pinned package has no wheel and its
 # sources do not build), bootstrap says so and installs from pyproject.toml's ranges instead.
-# TG_INVITER_LOCKED=1 turns that fallback into an error (CI, release checks).
+# TG_INVITER_LOCKED=1 turns that fallback into an error (CI, release checks); a file whose
+# hash differs from the lock's is always an error.
 set -euo pipefail
 
 MODE=${1:-run}
@@ -127,13 +128,18 @@ if [ "$want" != "$have" ]; then
     if pip_install --require-hashes -r "$LOCK" >"$log" 2>&1 \
             && pip_install --no-deps -e . >>"$log" 2>&1; then
         :
+    elif grep -q "DO NOT MATCH THE HASHES" "$log"; then
+        # A file that is not the one locked: never worked around.
+        tail -n 30 "$log" >&2
+        rm -f "$log"
+        die "a downloaded package does not match its hash in $LOCK; nothing was installed from it"
     elif [ "${TG_INVITER_LOCKED:-0}" = 1 ]; then
         tail -n 30 "$log" >&2
         rm -f "$log"
         die "pip could not install $LOCK (and TG_INVITER_LOCKED=1 forbids the fallback)"
     else
         tail -n 5 "$log" >&2
-        say "warning: $LOCK does not install with $("$VENV/bin/python" -V 2>&1);" \
+        say "warning: pip could not install $LOCK with $("$VENV/bin/python" -V 2>&1) (above);" \
             "installing from pyproject.toml's ranges instead (versions may differ from the lock)"
         if ! pip_install -e ".[test]" >"$log" 2>&1; then
             tail -n 30 "$log" >&2
