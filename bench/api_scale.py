@@ -86,7 +86,8 @@ async def seed(database_url: str) -> dict[str, Any]:
         workspace = (await dal.list_workspaces(owner.id))[0].id
         await dal.commit()
     names = "ARRAY[" + ", ".join(f"'{n}'" for n in NAMES) + "]"
-    p = {"ws": workspace, "user": owner.id, "first": FIRST_ID, "chat": CHAT}
+    # Statement parameters; the accounts' ids join them below.
+    p: dict[str, Any] = {"ws": workspace, "user": owner.id, "first": FIRST_ID, "chat": CHAT}
     async with engine.begin() as conn:
         run = conn.execute
         await run(text("SET LOCAL maintenance_work_mem = '256MB'"))
@@ -159,8 +160,8 @@ async def seed(database_url: str) -> dict[str, Any]:
         await targets(small, SMALL, SMALL)
         for i in range(20):  # the list's first page: these and the two above
             await campaign(f"Draft {i}", "draft")
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+    async with engine.connect() as raw:
+        conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("VACUUM ANALYZE"))
     await engine.dispose()
     return {"owner": owner.id, "workspace": workspace, "big": big, "small": small,
@@ -177,7 +178,7 @@ def _free_port() -> int:
 def api_env(database_url: str, redis_url: str, port: int) -> dict[str, str]:
     secret = lambda: secrets.token_urlsafe(40)  # noqa: E731
     return {
-        **{k: v for k, v in os.environ.items() if k not in ("BENCH_DATABASE_URL",)},
+        **{k: v for k, v in os.environ.items() if k != "BENCH_DATABASE_URL"},
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "JWT_SECRET": secret(),
@@ -244,7 +245,8 @@ async def pages_round(http: Any, base: str, pages: dict[str, str], n: int, concu
     for name, path in pages.items():
         queue = list(range(n))
 
-        async def worker() -> None:
+        # Bound now: each page's workers are gathered before the loop moves on, but say so.
+        async def worker(queue: list[int] = queue, name: str = name, path: str = path) -> None:
             while queue:
                 queue.pop()
                 started = time.perf_counter()
@@ -259,7 +261,7 @@ async def pages_round(http: Any, base: str, pages: dict[str, str], n: int, concu
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _backends_cpu(pids: list[int]) -> float:
@@ -302,8 +304,8 @@ async def stream_cost(base: str, headers: dict[str, str], database_url: str, cam
     # events went out and the API's pool grew, and ends after the viewers left and the server
     # reported what it did.
     flush_s = 11.0
-    async with engine.connect() as conn, aiohttp.ClientSession(headers=headers) as http:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+    async with engine.connect() as raw, aiohttp.ClientSession(headers=headers) as http:
+        conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
         responses = [await http.get(f"{base}/api/v1/campaigns/{campaign_id}/stream") for _ in range(viewers)]
 
         async def drain(resp: aiohttp.ClientResponse) -> None:
@@ -352,7 +354,8 @@ async def run(args: argparse.Namespace, database_url: str) -> None:
     env = api_env(database_url, redis_url, port)
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "CODE_PEPPER",
                                             "SESSION_KEYS", "SANDBOX", "ADMIN_TELEGRAM_IDS")})
-    proc = subprocess.Popen([sys.executable, "-m", "webui_api"], cwd=PROJECT_ROOT, env=env)
+    # Started, never waited on here: the loop goes on at once.
+    proc = subprocess.Popen([sys.executable, "-m", "webui_api"], cwd=PROJECT_ROOT, env=env)  # noqa: ASYNC220
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_up(base, proc)
