@@ -198,6 +198,7 @@ async def engine(database_url: str, key: bytes, sandbox_url: str, sandbox_pid: i
     from gateway.telegram import FLOOD_SLEEP_THRESHOLD_S, TelegramGateway
     from sandbox.world.client import SandboxClientFactory
     from workers.__main__ import INVITE_TICK_S
+    from core.limits import InviteLimits
     from workers.inviting import InviteConfig, InviteEngine
 
     db, accounts = await _sessions(database_url, key)
@@ -206,7 +207,9 @@ async def engine(database_url: str, key: bytes, sandbox_url: str, sandbox_pid: i
     sessionmaker = create_sessionmaker(db)
     ttl = Settings.model_fields["account_lease_ttl_s"].default
     leases = LeaseStore(sessionmaker, owner=f"worker:{process_owner()}", ttl_s=ttl)
-    config = InviteConfig(concurrency=500)
+    # The default per-account limits and pauses; the chat's own daily cap (all accounts
+    # together) is lifted, since here every one of the accounts invites into one chat.
+    config = InviteConfig(concurrency=500, limits=InviteLimits(daily_per_target=1000))
     assert (config.limits.pause_min_s, config.limits.pause_max_s) == (600, 900), config.limits
     inviter = InviteEngine(
         sessionmaker=sessionmaker,

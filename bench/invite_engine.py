@@ -95,7 +95,7 @@ async def _seed(sm, invites: int, accounts: int) -> tuple[int, list[int], int, i
 
 async def _engine_run(sm, ids: list[int], invites: int) -> float:  # type: ignore[no-untyped-def]
     config = InviteConfig(
-        limits=InviteLimits(daily_per_account=10**6, daily_per_chat=10**6, lifetime_per_chat=10**6,
+        limits=InviteLimits(daily_per_account=10**6, daily_per_chat=10**6, lifetime_per_chat=10**6, daily_per_target=10**6,
                             pause_min_s=1, pause_max_s=1),
         pause_scale=0,
     )

@@ -9,15 +9,17 @@ of another workspace does not exist for them (`NotFound`, never 403).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from core.campaigns import CampaignStatus, TargetState, check_move, start_status
 from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO
 from core.errors import InvalidInput, NotFound
 from core.installation import effective_limits
 from core.interfaces import Dal
-from core.limits import InviteLimits, campaign_limits, day_start, limits_from
+from core.limits import InviteLimits, campaign_limits, check_campaign_limits, day_start, limits_from
 from core.pagination import Page, read_page
 from core.settings import Settings
 from core.users import require_workspace
@@ -143,17 +145,20 @@ class CampaignService:
         target: str,
         start_at: datetime | None = None,
         active_hours: tuple[int, int] | None = None,
+        limits: Mapping[str, Any] | None = None,
         trace_id: str | None = None,
     ) -> CampaignDTO:
-        """A draft; the pre-flight (`gateway.campaigns.Planner`) fills in the target."""
+        """A draft; the pre-flight (`gateway.campaigns.Planner`) fills in the target.
+        `limits`: the campaign's own, each optional, never looser than the installation's."""
         await require_workspace(dal, user_id, workspace_id)
         clean_name = campaign_name(name)
         ref = parse_target(target)
+        own = check_campaign_limits(limits or {}, await effective_limits(dal, self.limits))
         if await dal.get_audience(workspace_id, audience_id) is None:
             raise InvalidInput("audience_id", field="audience_id", problem="audience_unknown")
         campaign_id = await dal.create_campaign(
             workspace_id, clean_name, audience_id, ref, user_id=user_id, start_at=start_at,
-            active_hours=active_hours, trace_id=trace_id,
+            active_hours=active_hours, limits=own or None, trace_id=trace_id,
         )
         await dal.audit("campaign.create", actor_user_id=user_id, workspace_id=workspace_id,
                         details={"campaign_id": campaign_id, "target": ref})

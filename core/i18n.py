@@ -37,7 +37,11 @@ CATALOG: dict[str, dict[str, str]] = {
             "/campaign_new — a new invite campaign\n"
             "/campaigns — your campaigns\n"
             "/team — your team and workspaces (/team_add @username, /team_remove)\n"
-            "/admin — installation admin menu (admins only)"
+            "/erase — erase one person from the workspace (owner)\n"
+            "/optouts — people your workspace never invites (/optouts_add, /optouts_remove)\n"
+            "/admin — installation admin menu (admins only)\n"
+            "/optout — never be invited to groups or channels by anyone using this bot\n"
+            "/optin — undo /optout"
         ),
         "lang.choose": "Choose your language:",
         "lang.set": "Language: English.",
@@ -67,6 +71,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "cmd.campaigns": "Your campaigns",
         "cmd.team": "Your team",
         "cmd.admin": "Installation admin menu",
+        "cmd.optouts": "People your workspace never invites",
+        "cmd.optout": "Never be invited by anyone using this bot",
+        "cmd.optin": "Undo /optout",
         # installation admin (/admin, /admin_limits)
         "admin.menu": "🛠 Installation admin. Choose a section:",
         "admin.btn.stats": "📊 Stats",
@@ -139,6 +146,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "problem.limit_unknown": "{field}: no such limit (known: {names})",
         "problem.limit_range": "{field}: must be a whole number from {low} to {high}",
         "problem.limit_pause_order": "{field}: must not be below pause_min_s",
+        "problem.campaign_limit_range": "{field}: must be a whole number, at least 1",
+        "problem.campaign_limit_high": "{field}: at most {high} (the installation's limit; a campaign may only be stricter)",
+        "problem.campaign_pause_short": "{field}: at least {low} s (the installation's pause; a campaign may only wait longer)",
         "problem.account_status": "{field}: one of {names}",
         # web login
         "web_auth.code": (
@@ -639,6 +649,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaigns.follow_up": "Send them the invite link {link} ({count}):",
         "campaigns.follow_up_no_link": "Send them an invite link to the chat ({count}):",
         "campaigns.follow_up_more": "…and more: the full list is in the web panel.",
+        "campaigns.follow_up_optout": "Add this line to your message: Don't want invitations? Open {link}",
         "campaigns.follow_up_none": "Nobody needs the invite link so far.",
         # the daily report
         "daily.title": "Daily report for {day} (UTC)",
@@ -686,6 +697,79 @@ CATALOG: dict[str, dict[str, str]] = {
         "problem.team_not_member": "@{username} is not in this team",
         "problem.team_owner": "the owner always stays in the team",
         "problem.team_full": "a team has at most {max} people",
+        # /optout, /optin (anyone) and /optouts, /optouts_add, /optouts_remove (a workspace's list)
+        "optout.done": (
+            "Done. Nobody using this bot will invite you to groups or channels any more, in any of its "
+            "workspaces. Nothing else changes: you can still join chats yourself.\n"
+            "Changed your mind? Send /optin."
+        ),
+        "optout.already": "You have already opted out: nobody using this bot invites you. To undo it, send /optin.",
+        "optout.group": "To opt out, write to me in a private chat and send /optout there.",
+        "optin.done": (
+            "Done: invitations through this bot are allowed again. A workspace may still keep you on its own "
+            "list. To stop them again, send /optout."
+        ),
+        "optin.not_listed": "You have not opted out, so there is nothing to undo. To stop invitations, send /optout.",
+        "optouts.title": "People «{workspace}» never invites: {count}",
+        "optouts.item": "• {person}{reason}, since {date}",
+        "optouts.reason.owner": " (added by the owner)",
+        "optouts.reason.import": " (imported)",
+        "optouts.reason.erased": " (erased)",
+        # /erase (the owner) and what the retention jobs tell the owner
+        "erase.usage": (
+            "Whom should I erase? Send /erase <id> or /erase @username. Everything this workspace holds "
+            "about the person goes; an opt-out entry stays, so they are never invited again."
+        ),
+        "erase.confirm": (
+            "Erase {person} from «{workspace}»? Their entries in audiences, campaigns and reports go for good; "
+            "only an opt-out entry stays, so they are never invited again."
+        ),
+        "erase.yes": "Erase",
+        "erase.no": "Cancel",
+        "erase.cancelled": "Nothing was erased.",
+        "erase.not_owner": "Only the owner of «{workspace}» may erase people.",
+        "erase.failed": "Not done: {problem}.",
+        "erase.done": "{person} is erased: {total} entries removed.",
+        "erase.counts": (
+            "Audiences: {audiences} · campaign targets: {targets} · invite attempts made anonymous: {events} · "
+            "ledger and retention checks: {ledger}"
+        ),
+        "erase.kept": "An opt-out entry keeps them from being invited again.",
+        "erase.no_id": "This workspace knew them by username only: nothing can keep them out if they are collected again.",
+        "problem.erase_person": "a Telegram id (digits) or a @username",
+        "audiences.expiring_notice": (
+            "Your audience «{name}» ({size} people) has not been used for a long time and will be deleted on "
+            "{date} (audiences unused for {days} days are deleted). Start a campaign from it or collect into it "
+            "to keep it."
+        ),
+        "audiences.expired_notice": "Your audience «{name}» ({size} people) was deleted: nobody used it for {days} days.",
+        "retention.line": "Stayed a day: {stayed_day} of {day_checked} checked · a week: {stayed_week} of {week_checked} (of {added} added)",
+        "optouts.empty": "Nobody yet.",
+        "optouts.owner_hint": (
+            "Add someone: /optouts_add 123456789 (a Telegram id) or /optouts_add @username (only a username one "
+            "of your audiences has). Remove: /optouts_remove with the same. CSV import and export: in the web panel.\n"
+            "Anyone can also opt out of every workspace of this installation by sending me /optout, or by "
+            "opening {link}"
+        ),
+        "optouts.manager_hint": (
+            "The owner adds and removes people. Anyone can opt out of every workspace of this installation "
+            "by sending me /optout, or by opening {link}"
+        ),
+        "optouts.not_owner": "Only the owner of «{workspace}» changes its opt-out list.",
+        "optouts.add_usage": (
+            "Whom should your workspace never invite? Send /optouts_add 123456789 (a Telegram id) or "
+            "/optouts_add @username (only a username one of your audiences has)."
+        ),
+        "optouts.remove_usage": "Whom should I take off the list? Send /optouts_remove 123456789 or /optouts_remove @username.",
+        "optouts.added": "{person} is on the list: «{workspace}» will never invite them.",
+        "optouts.already": "{person} is already on the list of «{workspace}».",
+        "optouts.removed": "{person} is off the list of «{workspace}». People who opted out themselves with /optout stay out.",
+        "optouts.not_listed": "{person} is not on the list of «{workspace}».",
+        "optouts.failed": "Not done: {problem}.",
+        "problem.optout_bad_person": "a Telegram id (digits) or a @username",
+        "problem.optout_unknown_username": (
+            "@{username} is in none of your audiences, so I do not know their id: send the Telegram id instead"
+        ),
     },
     "ru": {
         "start.new": (
@@ -710,7 +794,11 @@ CATALOG: dict[str, dict[str, str]] = {
             "/campaign_new — новая кампания приглашений\n"
             "/campaigns — ваши кампании\n"
             "/team — ваша команда и пространства (/team_add @username, /team_remove)\n"
-            "/admin — меню администратора (только для администраторов)"
+            "/erase — стереть человека из пространства (владелец)\n"
+            "/optouts — кого ваше пространство никогда не приглашает (/optouts_add, /optouts_remove)\n"
+            "/admin — меню администратора (только для администраторов)\n"
+            "/optout — чтобы никто из пользователей этого бота не приглашал вас в группы и каналы\n"
+            "/optin — отменить /optout"
         ),
         "lang.choose": "Выберите язык:",
         "lang.set": "Язык: русский.",
@@ -739,6 +827,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "cmd.campaigns": "Ваши кампании",
         "cmd.team": "Ваша команда",
         "cmd.admin": "Меню администратора установки",
+        "cmd.optouts": "Кого ваше пространство не приглашает",
+        "cmd.optout": "Запретить приглашать меня через этого бота",
+        "cmd.optin": "Отменить /optout",
         # installation admin (/admin, /admin_limits)
         "admin.menu": "🛠 Администрирование установки. Выберите раздел:",
         "admin.btn.stats": "📊 Статистика",
@@ -811,6 +902,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "problem.limit_unknown": "{field}: такого лимита нет (есть: {names})",
         "problem.limit_range": "{field}: нужно целое число от {low} до {high}",
         "problem.limit_pause_order": "{field}: не может быть меньше pause_min_s",
+        "problem.campaign_limit_range": "{field}: нужно целое число, не меньше 1",
+        "problem.campaign_limit_high": "{field}: не больше {high} (лимит установки; кампания может быть только строже)",
+        "problem.campaign_pause_short": "{field}: не меньше {low} с (пауза установки; кампания может ждать только дольше)",
         "problem.account_status": "{field}: одно из {names}",
         "web_auth.code": (
             "Ваш код для веб-панели: {code}\n\n"
@@ -1303,6 +1397,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaigns.follow_up": "Отправьте им ссылку-приглашение {link} ({count}):",
         "campaigns.follow_up_no_link": "Отправьте им ссылку-приглашение в чат ({count}):",
         "campaigns.follow_up_more": "…и другие: полный список — в веб-панели.",
+        "campaigns.follow_up_optout": "Добавьте в сообщение строку: Не хотите приглашений? Откройте {link}",
         "campaigns.follow_up_none": "Пока никому не нужна ссылка-приглашение.",
         # the daily report
         "daily.title": "Отчёт за {day} (UTC)",
@@ -1350,6 +1445,79 @@ CATALOG: dict[str, dict[str, str]] = {
         "problem.team_not_member": "@{username} нет в этой команде",
         "problem.team_owner": "владелец всегда остаётся в команде",
         "problem.team_full": "в команде не больше {max} человек",
+        # /optout, /optin (все) и /optouts, /optouts_add, /optouts_remove (список пространства)
+        "optout.done": (
+            "Готово. Никто из пользователей этого бота больше не пригласит вас в группы и каналы — ни в одном "
+            "из его пространств. Больше ничего не меняется: вступать в чаты сами вы можете как прежде.\n"
+            "Передумаете — отправьте /optin."
+        ),
+        "optout.already": "Вы уже отказались от приглашений: через этого бота вас никто не приглашает. Отменить — /optin.",
+        "optout.group": "Чтобы отказаться от приглашений, напишите мне в личный чат и отправьте там /optout.",
+        "optin.done": (
+            "Готово: приглашать вас через этого бота снова можно. Пространство может держать вас в своём "
+            "списке. Снова запретить — /optout."
+        ),
+        "optin.not_listed": "Вы не отказывались от приглашений, отменять нечего. Запретить приглашения — /optout.",
+        "optouts.title": "Кого «{workspace}» никогда не приглашает: {count}",
+        "optouts.item": "• {person}{reason}, с {date}",
+        "optouts.reason.owner": " (добавил владелец)",
+        "optouts.reason.import": " (импорт)",
+        "optouts.reason.erased": " (стёрт)",
+        # /erase (владелец) и что задачи хранения сообщают владельцу
+        "erase.usage": (
+            "Кого стереть? Отправьте /erase <id> или /erase @username. Всё, что пространство хранит о человеке, "
+            "удаляется; остаётся только запись об отказе, чтобы его больше никогда не приглашали."
+        ),
+        "erase.confirm": (
+            "Стереть {person} из «{workspace}»? Его записи в аудиториях, кампаниях и отчётах удалятся навсегда; "
+            "останется только запись об отказе, чтобы его больше никогда не приглашали."
+        ),
+        "erase.yes": "Стереть",
+        "erase.no": "Отмена",
+        "erase.cancelled": "Ничего не стёрто.",
+        "erase.not_owner": "Стирать людей может только владелец «{workspace}».",
+        "erase.failed": "Не сделано: {problem}.",
+        "erase.done": "{person} стёрт: удалено записей — {total}.",
+        "erase.counts": (
+            "Аудитории: {audiences} · цели кампаний: {targets} · попытки приглашения обезличены: {events} · "
+            "журнал и проверки удержания: {ledger}"
+        ),
+        "erase.kept": "Запись об отказе не даст пригласить его снова.",
+        "erase.no_id": "Пространство знало его только по имени пользователя: если его соберут снова, удержать его нечем.",
+        "problem.erase_person": "id Telegram (цифры) или @username",
+        "audiences.expiring_notice": (
+            "Вашей аудиторией «{name}» ({size} чел.) давно не пользовались, и {date} она будет удалена "
+            "(аудитории, не использованные {days} дн., удаляются). Запустите из неё кампанию или соберите в неё "
+            "людей, чтобы сохранить её."
+        ),
+        "audiences.expired_notice": "Ваша аудитория «{name}» ({size} чел.) удалена: ею не пользовались {days} дн.",
+        "retention.line": "Остались на день: {stayed_day} из {day_checked} проверенных · на неделю: {stayed_week} из {week_checked} (из {added} добавленных)",
+        "optouts.empty": "Пока никого.",
+        "optouts.owner_hint": (
+            "Добавить: /optouts_add 123456789 (id в Telegram) или /optouts_add @username (только username, "
+            "который есть в одной из ваших аудиторий). Убрать: /optouts_remove так же. Импорт и экспорт CSV — в веб-панели.\n"
+            "Кроме того, любой может отказаться от приглашений всех пространств этой установки: отправить мне "
+            "/optout или открыть {link}"
+        ),
+        "optouts.manager_hint": (
+            "Добавляет и убирает людей владелец. Любой может отказаться от приглашений всех пространств этой "
+            "установки: отправить мне /optout или открыть {link}"
+        ),
+        "optouts.not_owner": "Список отказов «{workspace}» меняет только владелец.",
+        "optouts.add_usage": (
+            "Кого ваше пространство никогда не должно приглашать? Отправьте /optouts_add 123456789 (id в Telegram) "
+            "или /optouts_add @username (только username, который есть в одной из ваших аудиторий)."
+        ),
+        "optouts.remove_usage": "Кого убрать из списка? Отправьте /optouts_remove 123456789 или /optouts_remove @username.",
+        "optouts.added": "{person} в списке: «{workspace}» никогда не пригласит этого человека.",
+        "optouts.already": "{person} уже в списке «{workspace}».",
+        "optouts.removed": "{person} больше не в списке «{workspace}». Кто отказался сам через /optout, тот остаётся в стороне.",
+        "optouts.not_listed": "{person} нет в списке «{workspace}».",
+        "optouts.failed": "Не сделано: {problem}.",
+        "problem.optout_bad_person": "id в Telegram (цифры) или @username",
+        "problem.optout_unknown_username": (
+            "@{username} нет ни в одной из ваших аудиторий, поэтому я не знаю id: отправьте id в Telegram"
+        ),
     },
 }
 

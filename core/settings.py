@@ -203,6 +203,8 @@ class Settings(BaseSettings):
     invite_daily_per_account: int = Field(default=30, ge=1, le=200)
     invite_daily_per_chat: int = Field(default=15, ge=1, le=200)
     invite_lifetime_per_chat: int = Field(default=200, ge=1, le=10000)
+    # Into one target chat per UTC day, all of a workspace's accounts together.
+    invite_daily_per_target: int = Field(default=60, ge=1, le=1000)
     invite_pause_min_s: int = Field(default=600, ge=1)
     invite_pause_max_s: int = Field(default=900, ge=1)
     flood_buffer_s: int = Field(default=60, ge=0)
@@ -210,6 +212,12 @@ class Settings(BaseSettings):
     # Usernames one account resolves per hour for invites (people imported by username):
     # Telegram documents no rate, and bursts are known to earn flood waits of many hours.
     username_resolves_per_hour: int = Field(default=20, ge=1, le=200)
+
+    # --- people's data ---------------------------------------------------------------
+    # An audience no campaign and no collection used for this many days is deleted, after a
+    # notice to the owner a week before (workers/retention.py). At least two weeks, so the
+    # notice always comes after the audience's last use; at most ten years.
+    audience_retention_days: int = Field(default=180, ge=14, le=3650)
 
     # --- operations ----------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

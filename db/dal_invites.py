@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.accounts import account_label
 from core.campaigns import CampaignStatus, Effect, TargetChat, TargetState
 from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO
-from core.limits import Usage
+from core.limits import InviteLimits, Usage
 from core.outcomes import FOLLOW_UP_REASONS
 from db.leases import HELD, Lease, held_params
 
@@ -108,13 +108,32 @@ _PICK_ANY = _PICK_ANY.format(other_account=_OTHER_ACCOUNT)
 # also follow a result in one statement (`_SETTLE_AND_CLAIM`).
 _CLAIM_STEPS = """
 pick AS ({pick}),
+-- The workspace's own list, and the installation's (people who sent the bot /optout).
 opted AS (
     SELECT 1 FROM opt_outs o, pick WHERE o.workspace_id = :workspace AND o.tg_user_id = pick.tg_user_id
+    UNION ALL
+    SELECT 1 FROM global_opt_outs g, pick WHERE g.tg_user_id = pick.tg_user_id
+),
+fresh AS (
+    SELECT 1 FROM pick WHERE NOT EXISTS (SELECT 1 FROM opted) AND NOT EXISTS (
+        SELECT 1 FROM invite_ledger l
+         WHERE l.workspace_id = :workspace AND l.chat_id = :chat AND l.tg_user_id = pick.tg_user_id
+           AND l.outcome <> 'retry')
+),
+-- A place in the chat's cap for today (all of the workspace's accounts): the upsert re-reads
+-- the row under its lock, so claims made at once cannot pass the cap together. A person the
+-- cap has no place for today stays pending (`claimed` leaves them alone).
+quota AS (
+    INSERT INTO target_day_counts AS q (workspace_id, chat_id, day, sent)
+    SELECT :workspace, :chat, CAST(timezone('UTC', clock_timestamp()) AS date), 1 FROM fresh
+    ON CONFLICT (workspace_id, chat_id, day) DO UPDATE SET sent = q.sent + 1
+     WHERE q.sent < :per_target
+    RETURNING 1
 ),
 led AS (
     INSERT INTO invite_ledger AS l (workspace_id, chat_id, tg_user_id, outcome, campaign_id, account_id, updated_at)
     SELECT :workspace, :chat, pick.tg_user_id, 'sending', :campaign, :account, clock_timestamp()
-      FROM pick WHERE NOT EXISTS (SELECT 1 FROM opted)
+      FROM pick WHERE NOT EXISTS (SELECT 1 FROM opted) AND EXISTS (SELECT 1 FROM quota)
     ON CONFLICT (workspace_id, chat_id, tg_user_id) DO UPDATE
        SET outcome = 'sending', reason = NULL, campaign_id = EXCLUDED.campaign_id,
            account_id = EXCLUDED.account_id, updated_at = EXCLUDED.updated_at
@@ -130,7 +149,7 @@ claimed AS (
            claimed_until = clock_timestamp() + make_interval(secs => :ttl),
            attempts = t.attempts + (CASE WHEN EXISTS (SELECT 1 FROM led) THEN 1 ELSE 0 END),
            updated_at = clock_timestamp()
-      FROM pick WHERE t.id = pick.id
+      FROM pick WHERE t.id = pick.id AND (EXISTS (SELECT 1 FROM quota) OR NOT EXISTS (SELECT 1 FROM fresh))
     RETURNING t.id, t.tg_user_id, t.username, t.seen_by_account_id, t.access_hash, t.state, t.attempts
 )"""
 _CLAIM = "WITH" + _CLAIM_STEPS + "\nSELECT * FROM claimed"
@@ -173,6 +192,15 @@ event AS (
            :event_outcome, :reason, :error, :counted
       FROM target WHERE CAST(:record AS boolean)
 ),
+-- A claim whose call spent no quota (given back unsent, a flood wait, nobody to name) gives
+-- its place in the chat's cap for today back.
+unreserved AS (
+    UPDATE target_day_counts SET sent = sent - 1
+     WHERE workspace_id = :workspace AND chat_id = :chat
+       AND day = CAST(timezone('UTC', clock_timestamp()) AS date) AND sent > 0
+       AND NOT CAST(:counted AS boolean) AND CAST(:from_state AS text) = 'sending'
+       AND EXISTS (SELECT 1 FROM target)
+),
 -- An unconfirmed attempt already has its event (it spent the quota when it was made): the
 -- membership check gives that event its outcome, so one attempt stays one event.
 resolved AS (
@@ -205,13 +233,21 @@ _USAGE_OF = """
       FROM invite_events e
      WHERE e.account_id = {account} AND e.counted AND (e.at >= :day OR e.chat_id = :chat)
 """
-_USAGE = text(_USAGE_OF.format(account=":account"))
+# With the places taken today in the chat's cap by all of the workspace's accounts.
+_USAGE = text(f"""
+    SELECT u.*, coalesce((SELECT sent FROM target_day_counts
+                           WHERE workspace_id = :workspace AND chat_id = :chat
+                             AND day = CAST(timezone('UTC', CAST(:day AS timestamptz)) AS date)), 0)
+               AS today_in_target
+      FROM ({_USAGE_OF.format(account=":account")}) AS u""")
 _QUOTA_LEFT = text(f"""
     SELECT EXISTS (
         SELECT 1 FROM unnest(CAST(:accounts AS bigint[])) AS a(id)
          CROSS JOIN LATERAL ({_USAGE_OF.format(account="a.id")}) AS u
          WHERE u.today < :per_account AND u.today_in_chat < :per_chat AND u.ever_in_chat < :lifetime
-    )""")
+    ) AND coalesce((SELECT sent FROM target_day_counts
+                     WHERE workspace_id = :workspace AND chat_id = :chat
+                       AND day = CAST(timezone('UTC', CAST(:day AS timestamptz)) AS date)), 0) < :per_target""")
 # Invites to resolve by a membership check, never by sending again: `sending` rows whose claim
 # lapsed past the quarantine (the call may or may not have happened), and `unconfirmed` ones
 # (Telegram accepted the call without showing the person added) once `:after` s old. Only
@@ -284,7 +320,8 @@ class InviteDal:
     async def fill_targets(self, campaign_id: int, in_chat: list[int] | None = None) -> int:
         """Copy the audience into the campaign (people added to it since are added too).
 
-        People the ledger or the opt-outs already have are skipped at once, and people seen
+        People the ledger or the opt-outs (the workspace's and the installation's) already
+        have are skipped at once, and people seen
         in the chat by the pre-flight are `already_member` without a call, so the
         pre-flight counts are right and no quota is spent on them. Someone imported by
         username only becomes a target without an id, resolved later by an account.
@@ -294,17 +331,19 @@ class InviteDal:
             INSERT INTO campaign_targets (campaign_id, tg_user_id, username, seen_by_account_id,
                                           access_hash, state, reason, attempts)
             SELECT c.id, m.tg_user_id, m.username, m.seen_by_account_id, m.access_hash,
-                   (CASE WHEN o.tg_user_id IS NOT NULL OR (l.tg_user_id IS NOT NULL AND l.outcome <> 'retry')
+                   (CASE WHEN coalesce(o.tg_user_id, g.tg_user_id) IS NOT NULL
+                              OR (l.tg_user_id IS NOT NULL AND l.outcome <> 'retry')
                          THEN 'skipped'
                          WHEN m.tg_user_id = ANY(CAST(:in_chat AS bigint[])) THEN 'already_member'
                          ELSE 'pending' END)::campaign_target_state,
-                   CASE WHEN o.tg_user_id IS NOT NULL THEN 'opted_out'
+                   CASE WHEN coalesce(o.tg_user_id, g.tg_user_id) IS NOT NULL THEN 'opted_out'
                         WHEN l.tg_user_id IS NOT NULL AND l.outcome <> 'retry' THEN 'attempted_before'
                         WHEN m.tg_user_id = ANY(CAST(:in_chat AS bigint[])) THEN 'in_chat_before' END,
                    0
               FROM campaigns c
               JOIN audience_members m ON m.audience_id = c.audience_id
               LEFT JOIN opt_outs o ON o.workspace_id = c.workspace_id AND o.tg_user_id = m.tg_user_id
+              LEFT JOIN global_opt_outs g ON g.tg_user_id = m.tg_user_id
               LEFT JOIN invite_ledger l ON l.workspace_id = c.workspace_id AND l.chat_id = c.target_chat_id
                                        AND l.tg_user_id = m.tg_user_id
              WHERE c.id = :id
@@ -551,16 +590,18 @@ class InviteDal:
 
     # --- the campaign's state as workers see it ----------------------------------------------------
     async def quota_left(
-        self, campaign: CampaignRow, account_ids: list[int], day: datetime,
-        daily_per_account: int, daily_per_chat: int, lifetime_per_chat: int,
+        self, campaign: CampaignRow, account_ids: list[int], day: datetime, limits: InviteLimits,
     ) -> bool:
-        """Whether any of these (usable) accounts may still invite into the chat today."""
+        """Whether any of these (usable) accounts may still invite into the chat today, and
+        the chat's own cap for today (all of the workspace's accounts) has room."""
         if not account_ids:
             return False
         return bool(await self.session.scalar(
             _QUOTA_LEFT,
             {"accounts": account_ids, "day": day, "chat": campaign.target_chat_id,
-             "per_account": daily_per_account, "per_chat": daily_per_chat, "lifetime": lifetime_per_chat},
+             "workspace": campaign.workspace_id, "per_account": limits.daily_per_account,
+             "per_chat": limits.daily_per_chat, "lifetime": limits.lifetime_per_chat,
+             "per_target": limits.daily_per_target},
         ))
 
     async def progress_marks(self, campaign_ids: list[int]) -> dict[int, tuple[int, str, int | None]]:
@@ -744,12 +785,13 @@ class InviteDal:
     # --- the journal ------------------------------------------------------------------------
     async def claim(
         self, campaign: CampaignRow, account_id: int, epoch: int, ttl_s: float, *,
-        mine_first: bool, reachable: list[int],
+        mine_first: bool, reachable: list[int], per_target: int,
     ) -> Claimed | None:
-        """Claim one pending person for this account (its own sightings first). One statement."""
+        """Claim one pending person for this account (its own sightings first), within the
+        chat's cap for today (`per_target`, all of the workspace's accounts). One statement."""
         claim = _CLAIM_EITHER if mine_first else _CLAIM_ANY
         row = (await self.session.execute(
-            claim, _claim_params(campaign, account_id, epoch, ttl_s, reachable)
+            claim, _claim_params(campaign, account_id, epoch, ttl_s, reachable, per_target)
         )).one_or_none()
         return _claimed(row) if row is not None else None
 
@@ -769,13 +811,13 @@ class InviteDal:
 
     async def settle_and_claim(
         self, campaign: CampaignRow, target: Claimed, account_id: int, epoch: int, effect: Effect,
-        *, retry_s: int | None, lease: Lease, ttl_s: float, reachable: list[int],
+        *, retry_s: int | None, lease: Lease, ttl_s: float, reachable: list[int], per_target: int,
     ) -> tuple[bool, Claimed | None]:
         """`settle` under `lease` then, only if the result was accepted, `claim` (own sightings
         first), in one statement: (accepted, the claim or None when nobody was claimable)."""
         row = (await self.session.execute(_SETTLE_AND_CLAIM, (
             _settle_params(campaign, target, account_id, epoch, effect, retry_s, account_id, True)
-            | _claim_params(campaign, account_id, epoch, ttl_s, reachable) | held_params(lease)
+            | _claim_params(campaign, account_id, epoch, ttl_s, reachable, per_target) | held_params(lease)
         ))).one()
         return bool(row.accepted), (_claimed(row) if row.id is not None else None)
 
@@ -788,18 +830,20 @@ class InviteDal:
             "limit": limit,
         })).all())
 
-    async def usage(self, account_id: int, chat_id: int, day: datetime) -> Usage:
+    async def usage(self, account_id: int, chat_id: int, day: datetime, workspace_id: int) -> Usage:
         row = (await self.session.execute(
-            _USAGE, {"account": account_id, "chat": chat_id, "day": day}
+            _USAGE, {"account": account_id, "chat": chat_id, "day": day, "workspace": workspace_id}
         )).one()
-        return Usage(int(row.today), int(row.today_in_chat), int(row.ever_in_chat), row.last_at)
+        return Usage(int(row.today), int(row.today_in_chat), int(row.ever_in_chat), row.last_at,
+                     int(row.today_in_target))
 
 
 def _claim_params(
-    campaign: CampaignRow, account_id: int, epoch: int, ttl_s: float, reachable: list[int]
+    campaign: CampaignRow, account_id: int, epoch: int, ttl_s: float, reachable: list[int], per_target: int
 ) -> dict[str, Any]:
     return {"campaign": campaign.id, "workspace": campaign.workspace_id, "chat": campaign.target_chat_id,
-            "account": account_id, "epoch": epoch, "ttl": ttl_s, "reachable": reachable}
+            "account": account_id, "epoch": epoch, "ttl": ttl_s, "reachable": reachable,
+            "per_target": per_target}
 
 
 def _claimed(row: Any) -> Claimed:

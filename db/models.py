@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -241,6 +242,8 @@ class Audience(Base):
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    # When the owner was told the audience, unused for long, is about to be deleted.
+    retention_notice_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("uq_audiences_workspace_name", "workspace_id", func.lower(name), unique=True),
@@ -484,6 +487,21 @@ class InviteLedger(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+class TargetDayCount(Base):
+    """Invites into one target chat per UTC day by all of a workspace's accounts: reserved by
+    the claim (an upsert that re-checks the cap under the row's lock), given back by a result
+    that spent no quota (`INVITE_DAILY_PER_TARGET`)."""
+
+    __tablename__ = "target_day_counts"
+
+    workspace_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
 class OptOut(Base):
     """People who asked not to be invited by this workspace."""
 
@@ -495,6 +513,46 @@ class OptOut(Base):
     tg_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     reason: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class GlobalOptOut(Base):
+    """People who told the installation's bot never to be invited (/optout): no workspace
+    of the installation invites them until they send /optin."""
+
+    __tablename__ = "global_opt_outs"
+
+    tg_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # command | deep_link
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class RetentionCheck(Base):
+    """One invited person, checked again a day and a week after the invite: still in the
+    chat? Written by a trigger on `campaign_targets` when a target becomes `invited`
+    (migration f3a7c9e2b841); the checks fill it in (workers/retention.py)."""
+
+    __tablename__ = "retention_checks"
+
+    campaign_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    tg_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # The audience the person came from (reports per source audience).
+    audience_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("audiences.id", ondelete="SET NULL"))
+    account_id: Mapped[int | None] = mapped_column(BigInteger)  # the account that invited them
+    added_at: Mapped[datetime]
+    stayed_day: Mapped[bool | None] = mapped_column(Boolean)
+    stayed_week: Mapped[bool | None] = mapped_column(Boolean)
+    left_at: Mapped[datetime | None]
+    not_before: Mapped[datetime | None]  # a check that could not decide waits until then
+    tries: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+
+    __table_args__ = (
+        Index("ix_retention_checks_due", "added_at", postgresql_where=text("stayed_week IS NULL")),
+        Index("ix_retention_checks_workspace", "workspace_id", "tg_user_id"),
+    )
 
 
 class InviteEvent(Base):

@@ -143,7 +143,9 @@ class Planner:
                 "invite_link": seen.link,
                 "limits": {"daily_per_account": limits.daily_per_account,
                            "daily_per_chat": limits.daily_per_chat,
-                           "lifetime_per_chat": limits.lifetime_per_chat},
+                           "lifetime_per_chat": limits.lifetime_per_chat,
+                           "daily_per_target": limits.daily_per_target,
+                           "pause_min_s": limits.pause_min_s, "pause_max_s": limits.pause_max_s},
                 "checked_at": now.isoformat(),
             }
             await dal.set_preflight(campaign.id, stored)

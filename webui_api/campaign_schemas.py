@@ -18,6 +18,18 @@ CampaignStatusName = Literal["draft", "scheduled", "running", "paused", "waiting
 ChatKind = Literal["group", "megagroup", "channel"]
 
 
+class CampaignLimitsIn(Body):
+    """The campaign's own limits, each optional (the installation's where absent). A campaign
+    may only be stricter: a count above the installation's, or a pause below it, is a 400."""
+
+    daily_per_account: int | None = Field(default=None, ge=1, description="Invites per account per UTC day, all chats")
+    daily_per_chat: int | None = Field(default=None, ge=1, description="Invites per account per UTC day into this chat")
+    daily_per_target: int | None = Field(
+        default=None, ge=1, description="Invites into this chat per UTC day by all accounts together")
+    pause_min_s: int | None = Field(default=None, ge=1, description="Shortest pause between two invites of an account")
+    pause_max_s: int | None = Field(default=None, ge=1, description="Longest pause between two invites of an account")
+
+
 class CampaignCreate(Body):
     name: str = Field(description="1 to 128 characters")
     audience_id: int = Field(gt=0, description="An audience of the workspace")
@@ -29,6 +41,7 @@ class CampaignCreate(Body):
     active_hours: str | None = Field(
         default=None, description="Daily hours in UTC like 9-21 (22-6 wraps past midnight). null: any time"
     )
+    limits: CampaignLimitsIn | None = Field(default=None, description="The campaign's own limits (optional)")
 
 
 class Counts(BaseModel):
@@ -53,6 +66,10 @@ class LimitsOut(BaseModel):
     daily_per_account: int = Field(description="Invites per account per UTC day, all chats")
     daily_per_chat: int = Field(description="Invites per account per UTC day into this chat")
     lifetime_per_chat: int = Field(description="Invites per account into this chat, ever")
+    daily_per_target: int | None = Field(
+        default=None, description="Invites into this chat per UTC day by all accounts together")
+    pause_min_s: int | None = Field(default=None, description="Shortest pause between two invites of an account")
+    pause_max_s: int | None = Field(default=None, description="Longest pause between two invites of an account")
 
 
 class PreflightOut(BaseModel):

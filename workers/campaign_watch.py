@@ -90,8 +90,7 @@ class CampaignWatch:
                 allowed = None if named is None else named | cg.unchecked_ids(row.preflight)
                 usable = [a.id for a in accounts[row.workspace_id]
                           if can_work(a, now) and (allowed is None or a.id in allowed)]
-                if not await dal.quota_left(row, usable, day_start(now), limits.daily_per_account,
-                                            limits.daily_per_chat, limits.lifetime_per_chat):
+                if not await dal.quota_left(row, usable, day_start(now), limits):
                     reasons[row.id] = "quota"
             await dal.rollback()
         return reasons

@@ -221,7 +221,7 @@ class InviteEngine:
                     next_look = starts if next_look is None else min(next_look, starts)
                     continue
                 limits = await effective_limits(dal, campaign_limits(row.limits, self.config.limits))
-                usage = await invites.usage(account.id, row.target_chat_id, day_start(now))
+                usage = await invites.usage(account.id, row.target_chat_id, day_start(now), row.workspace_id)
                 pause = self._pauses.setdefault(account.id, self._draw(limits))
                 verdict = may_invite(limits, usage, now, pause)
                 if not verdict.allowed:
@@ -386,7 +386,7 @@ class InviteEngine:
                 return None
             self._rights_checked.add((row.id, account.id))
         async with open_dal(self.sessionmaker) as dal:
-            usage = await dal.usage(account.id, chat.chat_id, day_start(datetime.now(UTC)))
+            usage = await dal.usage(account.id, chat.chat_id, day_start(datetime.now(UTC)), account.workspace_id)
             # Read on every pass: an admin's new maximums apply without a restart.
             limits = await effective_limits(dal, campaign_limits(row.limits, self.config.limits))
             if eligible is None:  # any account of the workspace may still turn out able to invite
@@ -444,7 +444,8 @@ class InviteEngine:
                 claimed_at = loop.time()  # no later than the database's own start of the claim
                 async with self._one_statement() as dal:
                     target = await dal.claim(work.row, account.id, lease.epoch, config.claim_ttl_s,
-                                             mine_first=True, reachable=work.reachable)
+                                             mine_first=True, reachable=work.reachable,
+                                             per_target=work.limits.daily_per_target)
             else:
                 target, claimed_at = following.target, following.claimed_at
                 following = None
@@ -598,7 +599,8 @@ class InviteEngine:
         under the lease. The claim is returned then; None when none was attempted."""
         usage, pause = work.usage, self._pauses[account.id]
         if effect.spends_quota:
-            usage = Usage(usage.today + 1, usage.today_in_chat + 1, usage.ever_in_chat + 1, datetime.now(UTC))
+            usage = Usage(usage.today + 1, usage.today_in_chat + 1, usage.ever_in_chat + 1, datetime.now(UTC),
+                          usage.today_in_target + 1)
             pause = self._draw(work.limits)
         go_on = go_on and not self.closing and may_invite(work.limits, usage, datetime.now(UTC), pause).allowed
         retry_s = 0 if effect.retry_at_once else self.config.retry_after_s
@@ -609,6 +611,7 @@ class InviteEngine:
                 accepted, following = await dal.settle_and_claim(
                     work.row, target, account.id, lease.epoch, effect, retry_s=retry_s, lease=lease,
                     ttl_s=self.config.claim_ttl_s, reachable=work.reachable,
+                    per_target=work.limits.daily_per_target,
                 )
             else:
                 accepted = await dal.settle(work.row, target, account.id, lease.epoch, effect,
@@ -621,7 +624,8 @@ class InviteEngine:
         self._count(effect.event_outcome)
         await self._recorded([effect])
         if effect.spends_quota:  # the pause counts from when the result was recorded
-            work.usage = Usage(usage.today, usage.today_in_chat, usage.ever_in_chat, datetime.now(UTC))
+            work.usage = Usage(usage.today, usage.today_in_chat, usage.ever_in_chat, datetime.now(UTC),
+                               usage.today_in_target)
             self._pauses[account.id] = pause
         return _Next(following, claimed_at) if go_on else None
 

@@ -123,7 +123,9 @@ async def test_create_runs_the_preflight(env: Env) -> None:
     assert pre["invite_link"].startswith("https://t.me/+") and created["invite_link"] == pre["invite_link"]
     limits = limits_from(s.settings)
     assert pre["limits"] == {"daily_per_account": limits.daily_per_account,
-                             "daily_per_chat": limits.daily_per_chat, "lifetime_per_chat": limits.lifetime_per_chat}
+                             "daily_per_chat": limits.daily_per_chat, "lifetime_per_chat": limits.lifetime_per_chat,
+                             "daily_per_target": limits.daily_per_target, "pause_min_s": limits.pause_min_s,
+                             "pause_max_s": limits.pause_max_s}
     assert created["counts"] == {"pending": 3, "unconfirmed": 0, "invited": 0, "already_member": 2, "failed": 0,
                                  "skipped": 1}
     assert created["progress"] == {"done": 3, "total": 6}
@@ -203,7 +205,8 @@ async def test_bad_bodies_ids_and_queries_are_explained(env: Env) -> None:
                         (valid | {"audience_id": "abc"}, "audience_id"),
                         (valid | {"audience_id": 0}, "audience_id"),
                         (valid | {"name": 5}, "name"),
-                        (valid | {"limits": {}}, "limits")):
+                        (valid | {"limits": {"daily_per_acount": 3}}, "limits.daily_per_acount"),
+                        (valid | {"limits": {"daily_per_chat": 0}}, "limits.daily_per_chat")):
         error = await _refused(await env.api.post("/api/v1/campaigns", json=body, headers=env.owner | RU))
         assert error["message"].startswith(f"Неверный запрос: {field}"), error
         assert error["details"]["fields"][0]["field"] == field
@@ -373,7 +376,9 @@ async def test_start_run_report_and_events(env: Env) -> None:
     assert (by_id[acc[902]]["attempts"], by_id[acc[903]]["invited"]) == (0, 0)
     limits = limits_from(s.settings)
     assert mine["limits"] == {"daily_per_account": limits.daily_per_account,
-                              "daily_per_chat": limits.daily_per_chat, "lifetime_per_chat": limits.lifetime_per_chat}
+                              "daily_per_chat": limits.daily_per_chat, "lifetime_per_chat": limits.lifetime_per_chat,
+                              "daily_per_target": limits.daily_per_target, "pause_min_s": limits.pause_min_s,
+                              "pause_max_s": limits.pause_max_s}
 
     follow = report["follow_up"]
     assert follow["invite_link"] == done["invite_link"] and follow["invite_link"].startswith("https://t.me/+")
@@ -482,3 +487,42 @@ async def test_openapi_documents_the_campaign_routes(env: Env) -> None:
     report = paths["/api/v1/campaigns/{campaign_id}/report"]["get"]["responses"]["200"]
     assert report["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/CampaignReportOut"}
     assert {"CampaignOut", "PreflightOut", "EventList", "CampaignList"} <= set(doc["components"]["schemas"])
+
+
+async def test_a_campaigns_own_limits_are_set_shown_and_never_looser(env: Env) -> None:
+    s = env.setup
+    installation = limits_from(s.settings)
+    audience = await _audience(env, range(26_001, 26_121), "own limits")
+    body = {"name": "careful", "audience_id": audience, "target": "@target_group",
+            "limits": {"daily_per_account": 5, "daily_per_target": 8, "pause_min_s": installation.pause_max_s + 100}}
+    created = await _create(env, **body)
+    own = created["preflight"]["limits"]
+    assert (own["daily_per_account"], own["daily_per_target"]) == (5, 8)
+    assert own["pause_min_s"] == own["pause_max_s"] == installation.pause_max_s + 100
+    assert own["daily_per_chat"] == installation.daily_per_chat  # not set: the installation's
+    # Two eligible accounts, 5 a day each, but 8 a day into the chat: 120 people take 15 days.
+    assert created["preflight"]["days_to_finish"] == 15
+
+    for lang in ("en", "ru"):
+        for limits, problem, params in (
+            ({"daily_per_account": installation.daily_per_account + 1}, "campaign_limit_high",
+             {"field": "daily_per_account", "high": installation.daily_per_account}),
+            ({"daily_per_target": installation.daily_per_target + 1}, "campaign_limit_high",
+             {"field": "daily_per_target", "high": installation.daily_per_target}),
+            ({"pause_min_s": installation.pause_min_s - 1}, "campaign_pause_short",
+             {"field": "pause_min_s", "low": installation.pause_min_s}),
+        ):
+            before = len(await _campaign_ids(env))
+            error = await _refused(await env.api.post(
+                "/api/v1/campaigns", json=body | {"name": "loose", "limits": limits},
+                headers=env.owner | {"Accept-Language": lang}))
+            assert error["details"]["problem"] == problem
+            assert error["message"] == _invalid(lang, problem, **params)
+            assert len(await _campaign_ids(env)) == before  # nothing saved
+
+
+async def _campaign_ids(env: Env) -> list[int]:
+    from sqlalchemy import text
+
+    async with env.setup.sessionmaker() as session:
+        return list(await session.scalars(text("SELECT id FROM campaigns")))

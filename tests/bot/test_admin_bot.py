@@ -138,7 +138,8 @@ async def test_limits_shown_and_changed_with_clear_errors(
 ) -> None:
     root = make_user(ROOT, username="root_admin", language_code="ru")
     await root.send("/start")
-    names = "daily_per_account, daily_per_chat, lifetime_per_chat, pause_min_s, pause_max_s, flood_buffer_s, peer_flood_park_s"
+    names = ("daily_per_account, daily_per_chat, lifetime_per_chat, daily_per_target, pause_min_s, pause_max_s, "
+             "flood_buffer_s, peer_flood_park_s")
     assert await root.reply_to("/admin_limits") == t("ru", "admin.limits_usage", names=names)
     bad = await root.reply_to("/admin_limits daily_per_account=0")
     assert bad == t("ru", "admin.limits_invalid",

@@ -58,7 +58,7 @@ TARGET_CHAT = 7_100_001
 PEOPLE = range(20_000, 20_040)
 PRIVATE_PEOPLE = range(20_000, 20_003)  # their privacy refuses invites: the follow-up list
 # Fast but visible: one invite a second, so a progress bar moves while the test watches.
-LIMITS = InviteLimits(daily_per_account=1000, daily_per_chat=1000, lifetime_per_chat=1000,
+LIMITS = InviteLimits(daily_per_account=1000, daily_per_chat=1000, lifetime_per_chat=1000, daily_per_target=1000,
                       pause_min_s=1, pause_max_s=1)
 T = TypeVar("T")
 

@@ -28,6 +28,7 @@ from workers.inviting import InviteConfig, InviteEngine
 LEASE_TTL_S = 2.0
 CONFIG = InviteConfig(
     limits=InviteLimits(daily_per_account=10_000, daily_per_chat=10_000, lifetime_per_chat=10_000,
+                        daily_per_target=10_000,
                         pause_min_s=1, pause_max_s=1),
     pause_scale=0,
     claim_ttl_s=LEASE_TTL_S,

@@ -28,7 +28,7 @@ from workers.inviting import InviteConfig, InviteEngine
 
 OWNER_TG = 555
 TARGET = 7_000_001
-FAST = InviteLimits(daily_per_account=1000, daily_per_chat=1000, lifetime_per_chat=1000,
+FAST = InviteLimits(daily_per_account=1000, daily_per_chat=1000, lifetime_per_chat=1000, daily_per_target=1000,
                     pause_min_s=1, pause_max_s=1)
 
 

@@ -14,7 +14,7 @@ from core.limits import InviteLimits
 from tests.invites.conftest import Setup, make_audience
 from workers.inviting import InviteConfig
 
-SLOW = InviteLimits(daily_per_account=1000, daily_per_chat=1000, lifetime_per_chat=1000,
+SLOW = InviteLimits(daily_per_account=1000, daily_per_chat=1000, lifetime_per_chat=1000, daily_per_target=1000,
                     pause_min_s=600, pause_max_s=900)
 
 

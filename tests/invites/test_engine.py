@@ -147,7 +147,7 @@ async def test_flood_wait_cools_down_and_spends_no_quota(setup: Setup) -> None:
 
     assert 170 <= (account.cooldown_until - datetime.now(UTC)).total_seconds() <= 181
     async with setup.sessionmaker() as session:
-        usage = await InviteDal(session).usage(account.id, 7_000_001, datetime(2000, 1, 1, tzinfo=UTC))
+        usage = await InviteDal(session).usage(account.id, 7_000_001, datetime(2000, 1, 1, tzinfo=UTC), setup.ws)
     assert usage.ever_in_chat == 0
 
 

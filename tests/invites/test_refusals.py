@@ -103,7 +103,7 @@ async def test_the_account_stops_and_another_adds_the_person(setup: Setup, error
     assert (await setup.targets(cid))[14_001] == ("invited", None)
     assert 14_001 in setup.world.chats[TARGET].members
     async with setup.sessionmaker() as session:
-        usage = await InviteDal(session).usage(setup.accounts[901], TARGET, first.created_at.replace(year=2000))
+        usage = await InviteDal(session).usage(setup.accounts[901], TARGET, first.created_at.replace(year=2000), setup.ws)
     assert usage.ever_in_chat == 0
     # The owner heard once, with the status that says what to do.
     assert told.kinds().count("account_status") == 1

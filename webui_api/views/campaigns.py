@@ -92,7 +92,8 @@ def _texts(lang: str, prefix: str, codes: Iterable[str]) -> dict[str, str]:
 
 def _limits_out(limits: InviteLimits) -> LimitsOut:
     return LimitsOut(daily_per_account=limits.daily_per_account, daily_per_chat=limits.daily_per_chat,
-                     lifetime_per_chat=limits.lifetime_per_chat)
+                     lifetime_per_chat=limits.lifetime_per_chat, daily_per_target=limits.daily_per_target,
+                     pause_min_s=limits.pause_min_s, pause_max_s=limits.pause_max_s)
 
 
 def _preflight_out(lang: str, stored: dict[str, Any]) -> PreflightOut | None:
@@ -161,7 +162,7 @@ async def _view_out(request: web.Request, dal: Dal, user_id: int, workspace_id: 
 @routes.post("/api/v1/campaigns", summary="Create a draft and run its pre-flight through the linked accounts",
              request=CampaignCreate, response=CampaignOut, status=201, workspace=True,
              example={"name": "Spring", "audience_id": 1, "target": "@my_group", "start_at": "now",
-                      "active_hours": "9-21"})
+                      "active_hours": "9-21", "limits": {"daily_per_target": 40, "pause_min_s": 900}})
 async def create_campaign(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     body = await parse_body(request, CampaignCreate)
@@ -172,7 +173,8 @@ async def create_campaign(request: web.Request) -> web.Response:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         draft = await service.create(
             dal, claims.user_id, workspace_id, name=body.name, audience_id=body.audience_id,
-            target=body.target, start_at=start_at, active_hours=active_hours, trace_id=current_trace_id(),
+            target=body.target, start_at=start_at, active_hours=active_hours,
+            limits=body.limits.model_dump(exclude_none=True) if body.limits else None, trace_id=current_trace_id(),
         )
         await dal.commit()
     try:
