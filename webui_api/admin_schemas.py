@@ -81,6 +81,8 @@ class AdminAccountOut(BaseModel):
     status: AccountStatusName
     status_reason: str | None = Field(description=STATUS_REASON_DOC)
     cooldown_until: datetime | None
+    last_checked_at: datetime | None = Field(
+        description="When the health check last looked at it (@SpamBot at most once a day); null: never")
     created_at: datetime
 
 

@@ -224,6 +224,14 @@ async def test_stats_and_account_health_across_workspaces(
     assert [(a["id"], a["status_reason"], a["cooldown_until"]) for a in cooling["items"]] == [
         (resting, "FLOOD_WAIT_600", "2031-05-01T12:00:00Z")]
     assert "session" not in str(every)
+    # The health check's last look is shown with each account (the panel's "last check").
+    assert {a["last_checked_at"] for a in every["items"]} == {None}
+    async with open_dal(sessionmaker) as dal:
+        await dal.touch_account_checked(resting)
+        await dal.commit()
+    looked = await (await api.get("/api/v1/admin/accounts?status=cooldown", headers=admin)).json()
+    checked_at = datetime.fromisoformat(looked["items"][0]["last_checked_at"])
+    assert abs((datetime.now(UTC) - checked_at).total_seconds()) < 60
     paged = await (await api.get("/api/v1/admin/accounts?limit=2", headers=admin)).json()
     rest = await (await api.get(f"/api/v1/admin/accounts?limit=2&cursor={paged['next_cursor']}",
                                 headers=admin)).json()

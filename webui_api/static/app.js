@@ -11,6 +11,9 @@ import { renderTasks } from './page-tasks.js';
 import { renderCampaigns, renderNewCampaign } from './page-campaigns.js';
 import { renderCampaign } from './page-campaign.js';
 import { renderTeam, teamAvailable } from './page-team.js';
+import { renderOptOuts } from './page-optouts.js';
+import { renderAudit } from './page-audit.js';
+import { renderAdminAccounts, renderAdminLimits, renderAdminUsers } from './page-admin.js';
 
 const WORKSPACE_KEY = 'tgi-workspace';
 
@@ -24,9 +27,16 @@ const ROUTES = [
   { path: /^\/campaigns\/new$/, nav: 'campaigns', render: renderNewCampaign },
   { path: /^\/campaigns\/(\d+)$/, nav: 'campaigns', render: renderCampaign },
   { path: /^\/team$/, nav: 'team', render: renderTeam, needs: 'team' },
+  { path: /^\/opt-outs$/, nav: 'optouts', render: renderOptOuts },
+  // Reached by their address by someone the API refuses, these pages say so themselves.
+  { path: /^\/audit$/, nav: 'audit', render: renderAudit },
+  { path: /^\/admin\/?$/, nav: 'admin', render: renderAdminUsers },
+  { path: /^\/admin\/users$/, nav: 'admin', render: renderAdminUsers },
+  { path: /^\/admin\/limits$/, nav: 'admin', render: renderAdminLimits },
+  { path: /^\/admin\/accounts$/, nav: 'admin', render: renderAdminAccounts },
 ];
-const NAV = ['dashboard', 'accounts', 'audiences', 'tasks', 'campaigns', 'team'];
-const NAV_HREF = { dashboard: '#/', accounts: '#/accounts', audiences: '#/audiences', tasks: '#/tasks', campaigns: '#/campaigns', team: '#/team' };
+const NAV = ['dashboard', 'accounts', 'audiences', 'tasks', 'campaigns', 'team', 'optouts', 'audit', 'admin'];
+const NAV_HREF = { dashboard: '#/', accounts: '#/accounts', audiences: '#/audiences', tasks: '#/tasks', campaigns: '#/campaigns', team: '#/team', optouts: '#/opt-outs', audit: '#/audit', admin: '#/admin/users' };
 
 const app = document.getElementById('app');
 const state = { me: null, workspace: null, team: false, view: null, cleanup: null, renderId: 0 };
@@ -76,7 +86,12 @@ async function checkTeam() {
 }
 
 function navigation(active) {
-  const items = NAV.filter((name) => name !== 'team' || state.team);
+  const shown = {
+    team: state.team,
+    audit: state.workspace.role === 'owner', // the workspace's log is its owner's (docs/permissions.md)
+    admin: state.me.role === 'admin', // the installation's global role, from /me
+  };
+  const items = NAV.filter((name) => shown[name] ?? true);
   return h('nav', { class: 'main-nav', 'aria-label': t('nav.label') },
     h('ul', {}, items.map((name) => h('li', {},
       h('a', { href: NAV_HREF[name], 'aria-current': name === active ? 'page' : null, id: `nav-${name}` }, t(`nav.${name}`))))));

@@ -67,7 +67,7 @@ def _account_out(a: AccountDTO) -> AdminAccountOut:
     return AdminAccountOut(
         id=a.id, workspace_id=a.workspace_id, username=a.username, first_name=a.first_name,
         phone=a.phone_masked, status=a.status.value, status_reason=a.status_reason,
-        cooldown_until=a.cooldown_until, created_at=a.created_at,
+        cooldown_until=a.cooldown_until, last_checked_at=a.last_checked_at, created_at=a.created_at,
     )
 
 
