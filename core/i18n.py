@@ -355,8 +355,23 @@ CATALOG: dict[str, dict[str, str]] = {
         "reason.account_frozen": "the account is frozen by Telegram; another account takes over",
         "reason.account_unauthorized": "the account's session ended; another account takes over",
         "reason.account_banned": "the account is banned by Telegram; another account takes over",
-        "campaign.paused.chat_full": "the target chat cannot take more members (for a channel: admins may add at most 200)",
-        "campaigns.paused_notice": "Campaign «{campaign}» paused itself: {reason}. The people left are kept; resume it once the chat can take them, or start a campaign into another chat.",
+        "campaign.paused.chat_full": (
+            "the target chat cannot take more members (for a channel: admins may add at most 200). "
+            "Resume it once the chat can take them, or start a campaign into another chat"
+        ),
+        "campaign.paused.brake_privacy": (
+            "the automatic brake: most of its latest invites were refused by the people's privacy settings, "
+            "so this audience does not want strangers to add them. Look at the audience before resuming"
+        ),
+        "campaign.paused.brake_left": (
+            "the automatic brake: most people checked a day after being added had left the chat. "
+            "Make sure the audience fits the community before resuming"
+        ),
+        "campaign.paused.brake_peer_flood": (
+            "the automatic brake: Telegram limited several of its accounts for spam (PEER_FLOOD) within an hour. "
+            "Let the accounts rest before resuming"
+        ),
+        "campaigns.paused_notice": "Campaign «{campaign}» paused itself: {reason}. The people left are kept.",
         "campaigns.paused_reason": "Paused: {reason}",
         "problem.campaign_name": "name: 1 to {max} characters",
         "problem.member_query": "q: at most {max} characters",
@@ -1107,8 +1122,23 @@ CATALOG: dict[str, dict[str, str]] = {
         "reason.account_frozen": "аккаунт заморожен Telegram; продолжит другой аккаунт",
         "reason.account_unauthorized": "сессия аккаунта завершена; продолжит другой аккаунт",
         "reason.account_banned": "аккаунт заблокирован Telegram; продолжит другой аккаунт",
-        "campaign.paused.chat_full": "целевой чат больше не принимает участников (в канал админы могут добавить не больше 200)",
-        "campaigns.paused_notice": "Кампания «{campaign}» приостановилась сама: {reason}. Оставшиеся люди сохранены; продолжите, когда чат сможет их принять, или запустите кампанию в другой чат.",
+        "campaign.paused.chat_full": (
+            "целевой чат больше не принимает участников (в канал админы могут добавить не больше 200). "
+            "Продолжите, когда чат сможет их принять, или запустите кампанию в другой чат"
+        ),
+        "campaign.paused.brake_privacy": (
+            "автоматический тормоз: большинство последних приглашений отклонены настройками приватности людей — "
+            "эта аудитория не хочет, чтобы её добавляли незнакомые. Проверьте аудиторию, прежде чем продолжать"
+        ),
+        "campaign.paused.brake_left": (
+            "автоматический тормоз: большинство людей, проверенных через день после добавления, уже ушли из чата. "
+            "Убедитесь, что аудитория подходит сообществу, прежде чем продолжать"
+        ),
+        "campaign.paused.brake_peer_flood": (
+            "автоматический тормоз: Telegram за час ограничил несколько аккаунтов кампании за спам (PEER_FLOOD). "
+            "Дайте аккаунтам отдохнуть, прежде чем продолжать"
+        ),
+        "campaigns.paused_notice": "Кампания «{campaign}» приостановилась сама: {reason}. Оставшиеся люди сохранены.",
         "campaigns.paused_reason": "Пауза: {reason}",
         "problem.campaign_name": "название: от 1 до {max} символов",
         "problem.member_query": "q: не больше {max} символов",

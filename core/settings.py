@@ -219,6 +219,18 @@ class Settings(BaseSettings):
     # notice always comes after the audience's last use; at most ten years.
     audience_retention_days: int = Field(default=180, ge=14, le=3650)
 
+    # --- the automatic brake (core/brake.py) ---------------------------------------
+    # Over a campaign's last BRAKE_WINDOW results, once BRAKE_MIN_RESULTS are in: more than
+    # BRAKE_PRIVACY_PERCENT % privacy refusals, or more than BRAKE_LEFT_PERCENT % of the people
+    # checked a day later gone, pauses it; so does PEER_FLOOD for BRAKE_PEER_FLOOD_ACCOUNTS of
+    # its accounts within BRAKE_PEER_FLOOD_WINDOW_S.
+    brake_window: int = Field(default=50, ge=5, le=1000)
+    brake_min_results: int = Field(default=20, ge=1, le=1000)
+    brake_privacy_percent: int = Field(default=60, ge=1, le=100)
+    brake_left_percent: int = Field(default=50, ge=1, le=100)
+    brake_peer_flood_accounts: int = Field(default=2, ge=1, le=100)
+    brake_peer_flood_window_s: int = Field(default=3600, ge=60, le=7 * 86400)
+
     # --- operations ----------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -320,6 +332,8 @@ class Settings(BaseSettings):
     def _pauses(self) -> Settings:
         if self.invite_pause_max_s < self.invite_pause_min_s:
             raise ValueError("INVITE_PAUSE_MAX_S must not be below INVITE_PAUSE_MIN_S")
+        if self.brake_min_results > self.brake_window:
+            raise ValueError("BRAKE_MIN_RESULTS must not be above BRAKE_WINDOW")
         if len({self.jwt_secret.get_secret_value(), self.code_pepper.get_secret_value()}) < 2:
             raise ValueError("JWT_SECRET and CODE_PEPPER must be different secrets")
         return self

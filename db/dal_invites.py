@@ -12,7 +12,7 @@ statements below that write targets and events: no page ever counts a campaign's
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import account_label
+from core.brake import BrakeFacts, BrakeRules
 from core.campaigns import CampaignStatus, Effect, TargetChat, TargetState
 from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO
 from core.limits import InviteLimits, Usage
@@ -265,6 +266,35 @@ _TO_CHECK = text(f"""
 _ANY_TO_CHECK = text(f"SELECT EXISTS (SELECT 1 FROM campaign_targets {_TO_CHECK_WHERE})")
 
 
+# What the automatic brake reads of each working campaign (`core.brake`), for all of them in
+# one statement: the last results and the last people checked a day after being added,
+# since a person last started or resumed it (`after_id`, `after_at`), and the accounts
+# refused with PEER_FLOOD lately. Each part walks an index backwards a bounded number of rows.
+_BRAKE_FACTS = text("""
+    SELECT c.id, r.results, r.privacy, k.checked, k.gone, f.flooded
+      FROM unnest(CAST(:ids AS bigint[]), CAST(:after_ids AS bigint[]), CAST(:after_at AS timestamptz[]))
+           AS c(id, after_id, after_at)
+     CROSS JOIN LATERAL (
+           SELECT count(*) AS results,
+                  count(*) FILTER (WHERE e.reason IN ('privacy_restricted', 'not_mutual_contact')) AS privacy
+             FROM (SELECT reason FROM invite_events
+                    WHERE campaign_id = c.id AND id > c.after_id AND outcome <> 'unconfirmed'
+                    ORDER BY id DESC LIMIT :window) AS e) AS r
+     CROSS JOIN LATERAL (
+           SELECT count(*) AS checked, count(*) FILTER (WHERE NOT k.stayed_day) AS gone
+             FROM (SELECT stayed_day FROM retention_checks
+                    WHERE campaign_id = c.id AND stayed_day IS NOT NULL AND added_at > c.after_at
+                    ORDER BY added_at DESC LIMIT :window) AS k) AS k
+     CROSS JOIN LATERAL (
+           SELECT count(DISTINCT x.account_id) AS flooded
+             FROM (SELECT account_id, error, at FROM invite_events
+                    WHERE campaign_id = c.id AND id > c.after_id
+                    ORDER BY id DESC LIMIT :recent) AS x
+            WHERE x.error = 'PEER_FLOOD' AND x.at > clock_timestamp() - make_interval(secs => :flood_window)) AS f
+""")
+BRAKE_RECENT_EVENTS = 1000  # PEER_FLOOD is looked for among this many latest attempts
+
+
 class InviteDal:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -483,6 +513,25 @@ class InviteDal:
             {"id": campaign_id, "account": account_id, "reason": reason},
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def brake_facts(
+        self, since: Mapping[int, tuple[int, datetime]], rules: BrakeRules
+    ) -> dict[int, BrakeFacts]:
+        """`core.brake.BrakeFacts` per campaign id; `since`: campaign id → (the last event id
+        and the time when a person last started or resumed it: older results do not count)."""
+        if not since:
+            return {}
+        ids = list(since)
+        rows = (await self.session.execute(_BRAKE_FACTS, {
+            "ids": ids, "after_ids": [since[i][0] for i in ids], "after_at": [since[i][1] for i in ids],
+            "window": rules.window, "recent": BRAKE_RECENT_EVENTS, "flood_window": rules.peer_flood_window_s,
+        })).all()
+        return {int(r.id): BrakeFacts(int(r.results), int(r.privacy), int(r.checked), int(r.gone), int(r.flooded))
+                for r in rows}
+
+    async def last_event_id(self) -> int:
+        """The newest attempt's id (0 when none): where the brake's count starts after a resume."""
+        return int(await self.session.scalar(text("SELECT coalesce(max(id), 0) FROM invite_events")) or 0)
 
     async def pause_itself(self, campaign_id: int, reason: str) -> bool:
         """A working campaign stops by itself (e.g. the chat is full); people stay to do."""

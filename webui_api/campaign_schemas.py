@@ -108,7 +108,7 @@ class CampaignOut(BaseModel):
     name: str
     status: CampaignStatusName
     waiting_reason: Literal["quota", "hours"] | None = Field(description="Why a waiting campaign waits")
-    paused_reason: Literal["chat_full"] | None = Field(
+    paused_reason: Literal["chat_full", "brake_privacy", "brake_left", "brake_peer_flood"] | None = Field(
         default=None, description="Why the campaign paused itself (null: paused by a person, or not paused)"
     )
     audience_id: int | None = Field(description="null once the audience was deleted")
@@ -129,7 +129,7 @@ class CampaignItem(BaseModel):
     name: str
     status: CampaignStatusName
     waiting_reason: Literal["quota", "hours"] | None
-    paused_reason: Literal["chat_full"] | None = None
+    paused_reason: Literal["chat_full", "brake_privacy", "brake_left", "brake_peer_flood"] | None = None
     target: TargetOut
     counts: Counts
     progress: Progress

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.accounts import AccountService, build_account_service, rotate_session_keys
+from core.brake import brake_rules
 from core.limits import limits_from
 from core.logs import get_logger, setup_logging
 from core.secretbox import SessionCipher
@@ -35,6 +36,7 @@ from workers.heartbeat import beat, live_worker_count, retire, worker_id
 from workers.inviting import InviteConfig, InviteEngine
 from workers.outage import DatabaseWatch
 from workers.parsing import EngineConfig, ParseEngine
+from workers.retention import RetentionJob
 
 log = get_logger("workers")
 # Let a freshly started installation settle before the first round of checks.
@@ -44,6 +46,8 @@ PARSE_TICK_S = 1.0
 # How often idle accounts are matched with working invite campaigns.
 INVITE_TICK_S = 2.0
 CAMPAIGN_WATCH_S = 3.0
+# How often invited people due for their day or week check are looked for.
+RETENTION_CHECK_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,11 +167,20 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         _every(scheduler, INVITE_TICK_S, inviter.tick, "invite-campaigns", outage=outage,
                next_run_time=datetime.now(UTC))
         watch = CampaignWatch(sessionmaker=sessionmaker, redis=redis, notifier=parts.notifier,
-                              limits=limits_from(settings))
+                              limits=limits_from(settings), brake=brake_rules(settings))
         _every(scheduler, CAMPAIGN_WATCH_S, watch.tick, "campaign-watch", outage=outage,
                next_run_time=datetime.now(UTC))
         # Yesterday's report (UTC) for each workspace that invited; sent once across workers.
         scheduler.add_job(watch.daily_reports, "cron", hour=0, minute=5, id="daily-report",
+                          max_instances=1, coalesce=True)
+        retention = RetentionJob(sessionmaker=sessionmaker, gateway=parts.gateway, service=parts.service,
+                                 leases=parts.leases, notifier=parts.notifier,
+                                 retention_days=settings.audience_retention_days,
+                                 flood_buffer_s=settings.flood_buffer_s)
+        _every(scheduler, RETENTION_CHECK_S, retention.check_members, "retention-checks", outage=outage,
+               next_run_time=datetime.now(UTC) + timedelta(seconds=ACCOUNT_CHECK_DELAY_S))
+        # Unused audiences: notices a week ahead, then deletion; safe to run in every worker.
+        scheduler.add_job(outage.guard(retention.audiences), "cron", hour=3, minute=30, id="audience-retention",
                           max_instances=1, coalesce=True)
         scheduler.start()
         log.info("worker started", worker=me, heartbeat_s=settings.worker_heartbeat_s)

@@ -9,6 +9,7 @@ and the daily report go out once across all worker processes (a Redis `SET NX` d
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import campaigns as cg
 from core.accounts import can_work
+from core.brake import BrakeRules, brake_reason
 from core.dto import AccountDTO
 from core.installation import stored_maximum, under_maximum
 from core.interfaces import Notifier
@@ -23,10 +25,18 @@ from core.limits import InviteLimits, campaign_limits, day_start
 from core.logs import get_logger, trace_scope
 from db.dal import open_dal
 from db.dal_invites import CampaignRow, InviteDal
+from db.kv import REDIS_DOWN
+from workers.pausing import pause_and_tell
 
 log = get_logger("workers.campaign_watch")
 
 DONE_NOTICE_KEY = "campaign:{campaign_id}:done_notice"
+# Where the brake's count starts again after it stopped a campaign ("<event id> <iso time>"):
+# a person who resumes it gets a fresh window. Lost with Redis's data, the old results count
+# again, and a campaign still showing the sign stops again: the careful way to be wrong.
+BRAKE_SINCE_KEY = "campaign:{campaign_id}:brake_since"
+BRAKE_SINCE_TTL_S = 180 * 86_400
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAILY_REPORT_KEY = "daily_report:{workspace_id}:{day}"
 ONCE_TTL_S = 8 * 86_400
 RECENTLY_DONE_S = 600  # a campaign finished this recently still gets its final notice
@@ -40,11 +50,13 @@ class CampaignWatch:
         redis: Redis,
         notifier: Notifier | None,
         limits: InviteLimits,
+        brake: BrakeRules | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.redis = redis
         self.notifier = notifier
         self.limits = limits
+        self.brake = brake or BrakeRules()
         self._finished_seen: dict[int, int] = {}
 
     async def tick(self, now: datetime | None = None) -> None:
@@ -59,6 +71,8 @@ class CampaignWatch:
             # Finished here or by an invite loop since the last look: told once.
             done = await dal.finished_since(now - timedelta(seconds=RECENTLY_DONE_S))
         working = [c for c in campaigns if c.id not in done]
+        braked = await self._apply_brake(working)
+        working = [c for c in working if c.id not in braked]
         reasons = await self._waiting_reasons(working, now)
         for row in working:
             with trace_scope(row.trace_id):
@@ -67,6 +81,42 @@ class CampaignWatch:
                 if changed:
                     log.info("campaign status refreshed", campaign_id=row.id, waiting=reasons[row.id])
         await self._notify_progress([c.id for c in working], done)
+
+    async def _apply_brake(self, working: list[CampaignRow]) -> set[int]:
+        """Pause each working campaign that shows one of the brake's signs (`core.brake`);
+        its creator is told once. Returns the ids paused now."""
+        if not working:
+            return set()
+        since = await self._brake_since([row.id for row in working])
+        async with self.sessionmaker() as session:
+            invites = InviteDal(session)
+            facts = await invites.brake_facts(since, self.brake)
+            last_event = await invites.last_event_id()
+        braked: set[int] = set()
+        for row in working:
+            reason = brake_reason(facts[row.id], self.brake)
+            if reason is None:
+                continue
+            with trace_scope(row.trace_id):
+                if await pause_and_tell(self.sessionmaker, self.notifier, row.id, row.workspace_id, reason):
+                    braked.add(row.id)
+                    with contextlib.suppress(*REDIS_DOWN):
+                        await self.redis.set(BRAKE_SINCE_KEY.format(campaign_id=row.id),
+                                             f"{last_event} {datetime.now(UTC).isoformat()}", ex=BRAKE_SINCE_TTL_S)
+        return braked
+
+    async def _brake_since(self, campaign_ids: list[int]) -> dict[int, tuple[int, datetime]]:
+        since = dict.fromkeys(campaign_ids, (0, _EPOCH))
+        try:
+            stored = await self.redis.mget([BRAKE_SINCE_KEY.format(campaign_id=c) for c in campaign_ids])
+        except REDIS_DOWN:
+            return since  # the careful way: the whole recent past counts
+        for campaign_id, raw in zip(campaign_ids, stored, strict=True):
+            if raw:
+                event_id, _, at = (raw.decode() if isinstance(raw, bytes) else raw).partition(" ")
+                with contextlib.suppress(ValueError):
+                    since[campaign_id] = (int(event_id), datetime.fromisoformat(at))
+        return since
 
     async def _waiting_reasons(self, working: list[CampaignRow], now: datetime) -> dict[int, str | None]:
         """Why each working campaign has to wait now ("hours", "quota"; None: it may run).

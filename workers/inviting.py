@@ -54,6 +54,7 @@ from gateway.inviting import Inviter
 from gateway.telegram import TelegramGateway
 from workers.leases import AccountBusy, LeaseLost, leased_client
 from workers.outage import DatabaseWatch
+from workers.pausing import pause_and_tell
 
 log = get_logger("workers.inviting")
 # What the current account's pass at a campaign has done (for its log line).
@@ -567,25 +568,7 @@ class InviteEngine:
     async def _pause_campaign(self, row: CampaignRow, reason: str) -> None:
         """The chat cannot take anyone more: the campaign stops with everybody left to do,
         and its creator hears why (a person must decide: a bigger chat, another target)."""
-        async with self.sessionmaker() as session, session.begin():
-            paused = await InviteDal(session).pause_itself(row.id, reason)
-        if not paused:
-            return
-        log.warning("campaign paused itself", campaign_id=row.id, reason=reason)
-        if self.notifier is None:
-            return
-        async with open_dal(self.sessionmaker) as dal:
-            invites = InviteDal(dal.session)
-            campaign = await invites.find_campaign(row.id)
-            marks = await invites.progress_marks([row.id])
-            # Its creator, or the workspace's owner when the creator is gone.
-            telegram_id = marks[row.id][2] if row.id in marks else None
-            if telegram_id is None:
-                telegram_id = await dal.workspace_owner_telegram_id(row.workspace_id)
-        if campaign is not None and telegram_id is not None:
-            await self.notifier.notify(telegram_id, "campaign_paused",
-                                       {"campaign": campaign.name, "reason": reason})
-            await self.notifier.notify(telegram_id, "campaign_progress", {"campaign_id": str(row.id)})
+        await pause_and_tell(self.sessionmaker, self.notifier, row.id, row.workspace_id, reason)
 
     async def _settle(
         self, account: AccountDTO, lease: Lease, work: _Work, target: Claimed, effect: cg.Effect,

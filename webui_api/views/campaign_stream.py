@@ -144,7 +144,7 @@ class CampaignProgressEvent(BaseModel):
     id: int
     status: CampaignStatusName
     waiting_reason: Literal["quota", "hours"] | None
-    paused_reason: Literal["chat_full"] | None = None
+    paused_reason: Literal["chat_full", "brake_privacy", "brake_left", "brake_peer_flood"] | None = None
     finished: bool = Field(description="done or cancelled: this is the last event")
     counts: Counts
     progress: Progress = Field(description="People with a final result, of all the campaign's people")
