@@ -320,8 +320,9 @@ def _person(person: FollowUpDTO) -> str:
     return f"• {person.first_name} ({known_as})" if person.first_name else f"• {known_as}"
 
 
-def render_report(report: CampaignReport, lang: str) -> str:
-    """Why people were not added, what each account did, and whom to send the invite link."""
+def render_report(report: CampaignReport, lang: str, *, optout_link: str | None = None) -> str:
+    """Why people were not added, what each account did, and whom to send the invite link
+    (with a line to print under it: the link that stops every invitation, `core.optouts`)."""
     campaign = report.campaign
     blocks = ["\n".join([t(lang, "campaigns.report_title", id=campaign.id, name=campaign.name),
                          t(lang, "campaigns.status", status=status_text(lang, campaign.status)),
@@ -343,6 +344,8 @@ def render_report(report: CampaignReport, lang: str) -> str:
         people = [_person(p) for p in report.follow_up[:FOLLOW_UP_SHOWN]]
         if report.follow_up_next is not None or len(report.follow_up) > FOLLOW_UP_SHOWN:
             people.append(t(lang, "campaigns.follow_up_more"))
+        if optout_link:
+            people.append(t(lang, "campaigns.follow_up_optout", link=optout_link))
         blocks.append("\n".join([head, *people]))
     else:
         blocks.append(t(lang, "campaigns.follow_up_none"))

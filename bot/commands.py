@@ -22,7 +22,10 @@ COMMANDS: tuple[str, ...] = (
     "campaign_new",
     "campaigns",
     "team",
+    "optouts",
     "admin",
+    "optout",
+    "optin",
 )
 
 

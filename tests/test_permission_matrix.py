@@ -146,6 +146,11 @@ PLANS: dict[str, Plan] = {
     "DELETE /api/v1/workspace/members/{user_id}": _p(user_id="manager_fresh"),
     "DELETE /api/v1/workspace/members/{user_id} [self]": Plan(params={"user_id": "self"},
                                                                fresh_manager_caller=True),
+    "GET /api/v1/opt-outs": Plan(),
+    "POST /api/v1/opt-outs": Plan(json={"user_id": 31_500}),
+    "DELETE /api/v1/opt-outs/{user_id}": _p(user_id="optout_fresh"),
+    "GET /api/v1/opt-outs/export.csv": Plan(),
+    "POST /api/v1/opt-outs/import": Plan(data=b"user_id\n31501\n"),
     "GET /api/v1/audit": Plan(),
     "GET /api/v1/audit [?all=1]": Plan(query="?all=1"),
     "GET /api/v1/admin/stats": Plan(),
@@ -333,6 +338,12 @@ async def _object(w: ApiWorld, kind: str, caller: UserDTO | None, cleanup: Clean
         return str((await _fresh_manager(w)).id)
     if kind == "self":
         return str(caller.id if caller is not None else w.users[MANAGER].id)
+    if kind == "optout_fresh":
+        tg_user_id = 32_000 + next(_fresh_ids)
+        async with w.sessionmaker() as session, session.begin():
+            await session.execute(text("INSERT INTO opt_outs (workspace_id, tg_user_id) VALUES (:ws, :u)"),
+                                  {"ws": w.ws, "u": tg_user_id})
+        return str(tg_user_id)
     if kind == "plain_user":
         return str(w.users["plain_user"].id)
     if kind == "asset":

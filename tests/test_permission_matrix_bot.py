@@ -65,7 +65,8 @@ _anon_ids = itertools.count(995_000)
 
 def test_every_command_has_a_row() -> None:
     names = [row.name for row in BOT]
-    assert set(COMMANDS) | {"team_add", "team_remove", "admin_limits", "cancel"} == set(names)
+    assert set(COMMANDS) | {"team_add", "team_remove", "optouts_add", "optouts_remove", "admin_limits",
+                            "cancel"} == set(names)
     assert len(names) == len(set(names))
 
 
@@ -170,7 +171,8 @@ async def _cell(w: BotWorld, row: BotRow, role: str) -> None:
             assert visible == [t(lang, "unknown_command")], said
             return
         if expected == OWNER_ONLY:
-            assert visible == [t(lang, "team.not_owner", workspace=OWNER_WS_NAME)], said
+            refusal = "optouts.not_owner" if row.name.startswith("optouts_") else "team.not_owner"
+            assert visible == [t(lang, refusal, workspace=OWNER_WS_NAME)], said
             return
         if expected == NOTHING_TO_CANCEL:
             assert visible == [t(lang, "linking.nothing_to_cancel")], said

@@ -50,6 +50,7 @@ from webui_api.views import (
     campaigns,
     limits,
     me,
+    optouts,
     panel,
     search,
     system,
@@ -64,7 +65,7 @@ MAX_BODY_BYTES = 6 * 1024 * 1024
 def route_tables() -> list[ApiRoutes]:
     return [auth.routes, me.routes, accounts.routes, audiences.routes, campaigns.routes, search.routes,
             system.routes, campaign_stream.routes, limits.routes, team.routes, panel.routes,
-            admin.routes, audit.routes]
+            admin.routes, audit.routes, optouts.routes]
 
 
 def _version() -> str:

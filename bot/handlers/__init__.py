@@ -12,6 +12,7 @@ from bot.handlers import (
     errors,
     fallback,
     linking,
+    optouts,
     parsing,
     search,
     start,
@@ -25,6 +26,9 @@ def get_routers() -> list[Router]:
     # the end-to-end run build a dispatcher each.
     return [
         errors.create_router(),
+        # Before /start: the deep link t.me/<bot>?start=optout is an opt-out, not a greeting;
+        # before the flows too, so /optout works whatever the person was doing.
+        optouts.create_router(),
         start.create_router(),
         web_auth.create_router(),
         parsing.create_router(),

@@ -45,6 +45,7 @@ from core.campaigns import CampaignStatus
 from core.dto import CampaignDTO, UserDTO
 from core.errors import InvalidInput, NotFound
 from core.i18n import t
+from core.optouts import optout_link
 from core.users import current_workspace
 from db.dal import SqlDal
 from gateway.campaigns import Planner
@@ -387,7 +388,10 @@ async def on_report(
     if campaign is None:
         return
     report = await campaigns.report(dal, user.id, campaign.workspace_id, campaign.id)
-    await bot.send_message(_chat_id(query), render_report(report, lang))
+    # aiogram keeps getMe's answer for the bot's lifetime: the username costs one call per process.
+    me = await bot.me()
+    link = optout_link(me.username) if me.username else None
+    await bot.send_message(_chat_id(query), render_report(report, lang, optout_link=link))
     await query.answer()
 
 

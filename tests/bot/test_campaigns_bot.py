@@ -27,7 +27,7 @@ from db.models import Audience, Campaign, CampaignTarget, InviteEvent
 from gateway.telegram import TelegramGateway
 from sandbox.world import World
 from sandbox.world.model import Membership
-from tests.bot.conftest import RecordingSession, TgUser, only_the_hint
+from tests.bot.conftest import BOT_USERNAME, RecordingSession, TgUser, only_the_hint
 from tests.bot.test_notices import notices_running
 from tests.bot.test_parsing_bot import buttons, drained, replies
 from tests.invites.conftest import FAST, OWNER_TG, TARGET, Setup, link_accounts, make_audience
@@ -406,8 +406,10 @@ async def test_progress_notices_redraw_the_started_campaigns_message(
     (campaign,) = await campaigns(sessionmaker)
     assert campaign.invite_link
     follow_up = report_msg.text.split("\n\n")[-1].splitlines()
-    # Known by id alone: the audience has no name or username for them.
-    assert follow_up == [t("en", "campaigns.follow_up", link=campaign.invite_link, count=1), "• id 10018"]
+    # Known by id alone: the audience has no name or username for them. Last, a line to print
+    # under the invite link: the deep link that stops every invitation from this installation.
+    assert follow_up == [t("en", "campaigns.follow_up", link=campaign.invite_link, count=1), "• id 10018",
+                         t("en", "campaigns.follow_up_optout", link=f"https://t.me/{BOT_USERNAME}?start=optout")]
 
     # The user deleted the message: the final card is sent anew and takes its place.
     recording.queue(EditMessageText, 400, ok=False, error_code=400,
