@@ -43,6 +43,9 @@ NOTICE_TEXTS = {
     TEAM_ADDED: "team.added_notice",
     TEAM_REMOVED: "team.removed_notice",
     TEAM_LEFT: "team.left_notice",
+    # workers/retention.py: an unused audience a week before its deletion, and at it.
+    "audience_expiring": "audiences.expiring_notice",
+    "audience_deleted": "audiences.expired_notice",
 }
 # Not sentences of their own: these redraw a collection task's progress message (bot.progress);
 # CAMPAIGN_KINDS redraw a campaign's (bot.campaign_progress).

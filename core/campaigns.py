@@ -135,6 +135,9 @@ class LedgerOutcome(enum.StrEnum):
     ALREADY_MEMBER = "already_member"
     FAILED = "failed"  # final: never tried again in this chat
     RETRY = "retry"  # a retryable failure: any campaign into this chat may try again
+    # Invited, then found gone by a retention check (core/retention.py): like every outcome
+    # but `retry`, it keeps the person out of every later campaign into this chat.
+    LEFT = "left"
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from db.dal_accounts import AccountsSql
 from db.dal_admin import AdminSql
 from db.dal_audiences import AudiencesSql
 from db.dal_invites import InviteDal
+from db.dal_retention import RetentionSql
 from db.dal_team import TeamSql
 from db.engine import affected_rows
 from db.models import AuditEvent, AuthSession, LoginCode, Membership, RefreshToken, User, Workspace
@@ -51,7 +52,7 @@ def _user_dto(row: User) -> UserDTO:
     )
 
 
-class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql):
+class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionSql):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

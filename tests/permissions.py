@@ -103,6 +103,9 @@ API: tuple[ApiRow, ...] = (
        note="another manager: owner only"),
     _r("DELETE", "/api/v1/workspace/members/{user_id}", 401, 404, 204, 400, 404, variant="self",
        note="oneself: a manager leaves; the owner cannot (400 team_owner)"),
+    # --- retention and erasure ------------------------------------------------------------
+    _r("GET", "/api/v1/campaigns/{campaign_id}/retention", *MEMBERS),
+    _r("POST", "/api/v1/erasures", 401, 404, 403, 201, 404, note="erase one person: owner only"),
     # --- opt-outs ----------------------------------------------------------------------
     _r("GET", "/api/v1/opt-outs", *MEMBERS),
     _r("POST", "/api/v1/opt-outs", 401, 404, 403, 201, 404, note="add a person: owner only"),
@@ -180,6 +183,7 @@ BOT: tuple[BotRow, ...] = (
     _b("/team", *EVERYONE, note="the current workspace's team"),
     _b("/team_add @newcomer", *TEAM_OWNER),
     _b("/team_remove", *TEAM_OWNER, note="choose whom to remove"),
+    _b("/erase 31950", *TEAM_OWNER, note="asks for a confirmation first"),
     _b("/optouts", *WORK, note="the current workspace's opt-out list"),
     _b("/optouts_add 31900", *TEAM_OWNER, note="add to the workspace's list"),
     _b("/optouts_remove 31900", *TEAM_OWNER, note="take off the workspace's list"),

@@ -146,6 +146,8 @@ PLANS: dict[str, Plan] = {
     "DELETE /api/v1/workspace/members/{user_id}": _p(user_id="manager_fresh"),
     "DELETE /api/v1/workspace/members/{user_id} [self]": Plan(params={"user_id": "self"},
                                                                fresh_manager_caller=True),
+    "GET /api/v1/campaigns/{campaign_id}/retention": CAMPAIGN,
+    "POST /api/v1/erasures": Plan(json={"person": "31950"}),
     "GET /api/v1/opt-outs": Plan(),
     "POST /api/v1/opt-outs": Plan(json={"user_id": 31_500}),
     "DELETE /api/v1/opt-outs/{user_id}": _p(user_id="optout_fresh"),

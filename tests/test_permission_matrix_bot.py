@@ -66,7 +66,7 @@ _anon_ids = itertools.count(995_000)
 def test_every_command_has_a_row() -> None:
     names = [row.name for row in BOT]
     assert set(COMMANDS) | {"team_add", "team_remove", "optouts_add", "optouts_remove", "admin_limits",
-                            "cancel"} == set(names)
+                            "cancel"} | {"erase"} == set(names)
     assert len(names) == len(set(names))
 
 
@@ -172,6 +172,7 @@ async def _cell(w: BotWorld, row: BotRow, role: str) -> None:
             return
         if expected == OWNER_ONLY:
             refusal = "optouts.not_owner" if row.name.startswith("optouts_") else "team.not_owner"
+            refusal = "erase.not_owner" if row.name == "erase" else refusal
             assert visible == [t(lang, refusal, workspace=OWNER_WS_NAME)], said
             return
         if expected == NOTHING_TO_CANCEL:

@@ -52,6 +52,7 @@ from webui_api.views import (
     me,
     optouts,
     panel,
+    retention,
     search,
     system,
     team,
@@ -65,7 +66,7 @@ MAX_BODY_BYTES = 6 * 1024 * 1024
 def route_tables() -> list[ApiRoutes]:
     return [auth.routes, me.routes, accounts.routes, audiences.routes, campaigns.routes, search.routes,
             system.routes, campaign_stream.routes, limits.routes, team.routes, panel.routes,
-            admin.routes, audit.routes, optouts.routes]
+            admin.routes, audit.routes, retention.routes, optouts.routes]
 
 
 def _version() -> str:

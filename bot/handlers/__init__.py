@@ -9,6 +9,7 @@ from bot.handlers import (
     admin,
     audiences,
     campaigns,
+    erasure,
     errors,
     fallback,
     linking,
@@ -40,6 +41,8 @@ def get_routers() -> list[Router]:
         team.create_router(),
         # Before the linking router too: /cancel ends the admin's user search with its own answer.
         admin.create_router(),
+        # /erase works while a login waits for an answer, like the commands above.
+        erasure.create_router(),
         # Before the fallback, and after the routers whose commands must keep working while
         # a login waits for an answer (the linking router takes any other text as that answer).
         linking.create_router(),

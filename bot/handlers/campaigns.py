@@ -38,6 +38,7 @@ from bot.campaigns_view import (
 )
 from bot.commands import COMMANDS, private_only
 from bot.progress import edit_text, show_in_place
+from bot.retention_view import retention_line
 from core.accounts import AccountService
 from core.audiences import AudienceService
 from core.campaign_service import CampaignService, parse_hours, parse_start_at, parse_target
@@ -46,6 +47,7 @@ from core.dto import CampaignDTO, UserDTO
 from core.errors import InvalidInput, NotFound
 from core.i18n import t
 from core.optouts import optout_link
+from core.retention import campaign_retention
 from core.users import current_workspace
 from db.dal import SqlDal
 from gateway.campaigns import Planner
@@ -391,7 +393,13 @@ async def on_report(
     # aiogram keeps getMe's answer for the bot's lifetime: the username costs one call per process.
     me = await bot.me()
     link = optout_link(me.username) if me.username else None
-    await bot.send_message(_chat_id(query), render_report(report, lang, optout_link=link))
+    text = render_report(report, lang, optout_link=link)
+    # Whether the people it added stayed (core/retention.py), under the counts: once anyone was added.
+    retention = await campaign_retention(dal, user.id, campaign.workspace_id, campaign.id)
+    if retention.figures.added:
+        counts, gap, rest = text.partition("\n\n")
+        text = counts + "\n" + retention_line(retention.figures, lang) + gap + rest
+    await bot.send_message(_chat_id(query), text)
     await query.answer()
 
 

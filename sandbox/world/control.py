@@ -349,6 +349,25 @@ async def _members(request: web.Request) -> web.Response:
 
 
 @_answers_errors
+async def _leave(request: web.Request) -> web.Response:
+    """A person leaves a chat of their own accord (as `channels.leaveChannel` or, in a basic
+    group, `messages.deleteChatUser` on themself would): what a retention check later finds."""
+    ref = _chat_ref(request.match_info["chat"])
+    body = await _body(request, {"user"}, {"user"})
+    user_id = _peer_id(body["user"], "user")
+    world = request.app[WORLD]
+    chat = _semantic(lambda: world.find_chat(ref))
+    if user_id not in chat.members:
+        raise _invalid(f"user {user_id} is not a member of chat {chat.id}")
+    if user_id == chat.creator:
+        # core.telegram.org/method/channels.leaveChannel: USER_CREATOR (400)
+        raise _invalid("the creator cannot leave the chat")
+    del chat.members[user_id]
+    chat.admins.pop(user_id, None)
+    return web.json_response({"ok": True, "member_count": len(chat.members)})
+
+
+@_answers_errors
 async def _add_fault(request: web.Request) -> web.Response:
     body = await _body(
         request, {"method", "error", "count", "account"}, {"method", "error", "count"}
@@ -475,5 +494,6 @@ def register_world_control(app: web.Application) -> None:
     app.router.add_post("/sandbox/world/qr/scan", _scan_qr)
     app.router.add_get("/sandbox/world/qr", _pending_qr)
     app.router.add_get("/sandbox/world/chats/{chat}/members", _members)
+    app.router.add_post("/sandbox/world/chats/{chat}/leave", _leave)
     app.router.add_post("/sandbox/world/faults", _add_fault)
     app.router.add_get("/sandbox/world/calls", _calls)

@@ -41,6 +41,21 @@ function accountsChart(report) {
       report.accounts.map((a) => [a.label, String(a.attempts), `${a.today} / ${limits.daily_per_account}`, `${a.today_in_chat} / ${limits.daily_per_chat}`])));
 }
 
+// Whether the people the campaign added stayed a day and a week, in all and per source audience.
+function retentionTable(retention, lang) {
+  if (!retention.figures.added) return h('p', { class: 'empty' }, t('campaign.retentionNone'));
+  const of = (n, left) => t('campaign.retentionOf', { n: formatNumber(n, lang), checked: formatNumber(n + left, lang) });
+  const row = (label, f) => [label, formatNumber(f.added, lang), of(f.stayed_day, f.left_day), of(f.stayed_week, f.left_week)];
+  const rows = [row(t('campaign.retentionAll'), retention.figures)];
+  if (retention.audiences.length > 1 || retention.audiences[0]?.audience_id == null) {
+    for (const a of retention.audiences) rows.push(row(a.name ?? t('campaign.retentionDeleted'), a.figures));
+  } else {
+    rows[0][0] = retention.audiences[0].name;
+  }
+  return table(t('campaign.retention'), [t('campaign.retentionAudience'), t('campaign.retentionAdded'),
+    t('campaign.retentionDay'), t('campaign.retentionWeek')], rows);
+}
+
 function followUps(campaignId, report) {
   const holder = h('div');
   const more = h('div', { class: 'pager' });
@@ -123,6 +138,7 @@ export async function renderCampaign(root, ctx) {
   const reasons = h('div');
   const accounts = h('div');
   const follow_up = h('div');
+  const retention = h('div', { id: 'campaign-retention' });
   const events = eventLog(id, lang);
 
   const drawState = (state) => {
@@ -167,6 +183,7 @@ export async function renderCampaign(root, ctx) {
       replace(reasons, reasonsChart(report));
       replace(accounts, accountsChart(report));
       replace(follow_up, followUps(id, report));
+      replace(retention, retentionTable(await api(`/api/v1/campaigns/${id}/retention`), lang));
     } catch (err) {
       replace(reasons, errorBox(err));
     }
@@ -205,6 +222,7 @@ export async function renderCampaign(root, ctx) {
       bar, progressText, waiting, counts, controls, controlErrors),
     h('div', { class: 'grid two' }, section(t('campaign.reasons'), reasons), section(t('campaign.accounts'), accounts)),
     section(t('campaign.followUp'), follow_up),
+    section(t('campaign.retention'), retention),
     section(t('campaign.events'), events.el),
     h('details', { class: 'card' }, h('summary', {}, t('preflight.title')), preflightReport(campaign.preflight, lang)));
   await Promise.all([loadReport(), events.load()]);
