@@ -152,17 +152,6 @@ class RetentionSql:
         )).all()
         return [(r.audience_id, r.name, _figures(r)) for r in rows]
 
-    async def left_among_last(self, campaign_id: int, last: int) -> tuple[int, int]:
-        """(left at their first check, checked) over the campaign's last `last` checked people."""
-        row = (await self.session.execute(
-            text("""SELECT count(*) FILTER (WHERE NOT s.stayed) AS left_early, count(*) AS checked FROM (
-                        SELECT coalesce(r.stayed_day, r.stayed_week) AS stayed FROM retention_checks r
-                         WHERE r.campaign_id = :c AND coalesce(r.stayed_day, r.stayed_week) IS NOT NULL
-                         ORDER BY r.added_at DESC LIMIT :n) s"""),
-            {"c": campaign_id, "n": last},
-        )).one()
-        return int(row.left_early), int(row.checked)
-
     # --- audiences kept only while used ------------------------------------------------------------
     async def audiences_unused_since(self, before: datetime, now: datetime, limit: int = 500) -> list[UnusedAudience]:
         """Audiences whose last use (made, collected into, a campaign made from it) is before
