@@ -120,9 +120,10 @@ def fits_a_phone(driver: WebDriver, ready_css: str, shot: tuple[Path, str] | Non
         driver.set_window_size(size["width"], size["height"])
 
 
-def text_of(driver: WebDriver, css: str) -> str | None:
+def text_of(driver: WebDriver, css: str) -> str:
+    """Read in one step (the pages redraw); empty while the element is not there."""
     return driver.execute_script(  # type: ignore[no-any-return]
-        "return document.querySelector(arguments[0])?.innerText ?? null;", css)
+        "return document.querySelector(arguments[0])?.innerText ?? '';", css)
 
 
 def rows_text(driver: WebDriver, css: str) -> list[str]:
@@ -223,6 +224,15 @@ def test_admin_blocks_a_user_changes_a_limit_and_reads_account_health(
     wait(driver).until(lambda d: len(rows_text(d, "#admin-users")) == 1 and "@helper" in rows_text(d, "#admin-users")[0])
     assert data_state(driver) == "active"
 
+    # The admin role: granted at once, taken back after a confirmation.
+    driver.find_element(By.CSS_SELECTOR, "button[data-action='grant-admin']").click()
+    visible(driver, "button[data-action='revoke-admin']").click()
+    wait(driver).until(EC.alert_is_present())
+    assert "@helper" in driver.switch_to.alert.text
+    driver.switch_to.alert.accept()
+    visible(driver, "button[data-action='grant-admin']")
+    assert "\tuser\t" in rows_text(driver, "#admin-users")[0]  # the role column
+
     # Blocking asks first: saying no changes nothing.
     driver.find_element(By.CSS_SELECTOR, "button[data-action='block']").click()
     wait(driver).until(EC.alert_is_present())
@@ -303,14 +313,24 @@ def test_admin_blocks_a_user_changes_a_limit_and_reads_account_health(
     wait(driver).until(lambda d: "admin.limits_changed" in actions(d))
     done = actions(driver)
     assert [a for a in done if a.startswith("admin.")] == [
-        "admin.limits_changed", "admin.user_unblocked", "admin.user_blocked"]
+        "admin.limits_changed", "admin.user_unblocked", "admin.user_blocked", "admin.role_revoked",
+        "admin.role_granted"]
     rows = rows_text(driver, "#audit-log")
     assert f"@{ADMIN_USERNAME}" in rows[done.index("admin.limits_changed")]
     assert "changed the invite limits: Invites per account a day: 250" in rows[done.index("admin.limits_changed")]
     assert "unblocked @helper" in rows[done.index("admin.user_unblocked")]
+    assert "made @helper an admin" in rows[done.index("admin.role_granted")]
     assert "logged in to the panel" in rows[done.index("auth.login")]
     page = driver.find_element(By.TAG_NAME, "main").text
     for secret in ("127.0.0.1", "session", "HeadlessChrome", "{"):  # no addresses, session ids, browsers
         assert secret not in page, secret
     shoot(driver, screenshots, "admin-06-audit-installation")
     fits_a_phone(driver, "#audit-log tbody tr")
+
+    # The same pages in Russian.
+    Select(driver.find_element(By.ID, "lang")).select_by_value("ru")
+    wait(driver).until(lambda d: text_of(d, "#nav-admin") == "Установка")
+    driver.find_element(By.ID, "nav-admin").click()
+    wait(driver).until(lambda d: text_of(d, "#admin-tab-accounts") == "Здоровье аккаунтов" and rows_text(d, "#admin-users"))
+    assert "Разблокировать" not in text_of(driver, "main") and "Заблокировать" in text_of(driver, "main")
+    shoot(driver, screenshots, "admin-07-users-ru")

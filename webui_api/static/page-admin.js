@@ -89,11 +89,13 @@ export async function renderAdminUsers(root, ctx) {
     replace(more, next ? actionButton(t('common.more'), () => load(next), { kind: 'ghost' }) : null);
   };
 
+  let asked = 0;
   async function load(cursor) {
+    const mine = ++asked; // a newer question (another filter) wins over an older answer
     errors.replaceChildren();
     try {
       const page = await api(withQuery('/api/v1/admin/users', { q: query.value.trim(), limit: 20, cursor }));
-      if (!ctx.alive()) return;
+      if (!ctx.alive() || mine !== asked) return;
       items = cursor ? items.concat(page.items) : page.items;
       next = page.next_cursor;
       draw();
@@ -232,11 +234,13 @@ export async function renderAdminAccounts(root, ctx) {
     replace(more, next ? actionButton(t('common.more'), () => load(next), { kind: 'ghost' }) : null);
   };
 
+  let asked = 0;
   async function load(cursor) {
+    const mine = ++asked; // a newer question (another filter) wins over an older answer
     errors.replaceChildren();
     try {
       const page = await api(withQuery('/api/v1/admin/accounts', { status: status.value, limit: 50, cursor }));
-      if (!ctx.alive()) return;
+      if (!ctx.alive() || mine !== asked) return;
       items = cursor ? items.concat(page.items) : page.items;
       next = page.next_cursor;
       draw();

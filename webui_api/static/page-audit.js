@@ -88,11 +88,13 @@ export async function renderAudit(root, ctx) {
     replace(more, next ? actionButton(t('common.more'), () => load(next), { kind: 'ghost', id: 'audit-more' }) : null);
   };
 
+  let asked = 0;
   async function load(cursor) {
+    const mine = ++asked; // a newer question (another filter) wins over an older answer
     errors.replaceChildren();
     try {
       const page = await api(withQuery('/api/v1/audit', { limit: PAGE, cursor, all: everything?.checked ? 1 : null }));
-      if (!ctx.alive()) return;
+      if (!ctx.alive() || mine !== asked) return;
       items = cursor ? items.concat(page.items) : page.items;
       next = page.next_cursor;
       draw();
