@@ -42,10 +42,8 @@ async def _link(bot: Bot) -> str:
     return optouts.optout_link(me.username or "")
 
 
-def _person(entry: optouts.OptOutEntry | int, username: str | None = None) -> str:
-    if isinstance(entry, optouts.OptOutEntry):
-        entry, username = entry.tg_user_id, entry.username
-    return f"@{username} (id {entry})" if username else f"id {entry}"
+def _person(tg_user_id: int, username: str | None = None) -> str:
+    return f"@{username} (id {tg_user_id})" if username else f"id {tg_user_id}"
 
 
 def _render(
@@ -54,7 +52,7 @@ def _render(
     lines = [t(lang, "optouts.title", workspace=workspace.name, count=count)]
     for entry in page.items:
         key = f"optouts.reason.{entry.reason}"
-        lines.append(t(lang, "optouts.item", person=_person(entry), reason=t(lang, key) if has_text(key) else "",
+        lines.append(t(lang, "optouts.item", person=_person(entry.tg_user_id, entry.username), reason=t(lang, key) if has_text(key) else "",
                        date=entry.created_at.date().isoformat()))
     if not page.items:
         lines.append(t(lang, "optouts.empty"))

@@ -15,7 +15,7 @@ from db.dal_optouts import OptOutDal
 from db.models import AuditEvent, OptOut
 from tests.api.conftest import MakeUser, Person
 from tests.api.test_team import Team, bearer
-from tests.api.test_team import team as team  # noqa: F401  (the fixture)
+from tests.api.test_team import team as team
 from tests.invites.conftest import make_audience
 
 Login = Callable[[Person], Awaitable[dict[str, str]]]
@@ -29,7 +29,7 @@ async def _listed(sessionmaker: async_sessionmaker[AsyncSession], ws: int) -> di
 
 
 async def test_owner_adds_and_removes_managers_read_and_are_refused(
-    api: TestClient, team: Team, sessionmaker: async_sessionmaker[AsyncSession]  # noqa: F811
+    api: TestClient, team: Team, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     # An audience of the workspace knows @Known_Person: the owner may name them by username.
     await make_audience(sessionmaker, team.ws, "Known", [(41_002, "Known_Person", None, None)])
@@ -83,7 +83,7 @@ async def test_owner_adds_and_removes_managers_read_and_are_refused(
 
 
 async def test_the_installation_list_is_not_the_owners_to_change(
-    api: TestClient, team: Team, sessionmaker: async_sessionmaker[AsyncSession]  # noqa: F811
+    api: TestClient, team: Team, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     async with open_dal(sessionmaker) as dal:
         await optouts.opt_out_everywhere(OptOutDal(dal.session), 41_100, source=optouts.SOURCE_COMMAND)
@@ -95,19 +95,19 @@ async def test_the_installation_list_is_not_the_owners_to_change(
 
 
 async def test_csv_round_trip_with_bad_lines_by_number(
-    api: TestClient, team: Team, sessionmaker: async_sessionmaker[AsyncSession]  # noqa: F811
+    api: TestClient, team: Team, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     await make_audience(sessionmaker, team.ws, "Known", [(42_005, "csv_known", None, None)])
     data = (
-        "user_id,username\n"   # line 1: the header
-        "42001,\n"             # 2
-        "abc,\n"               # 3: not an id
-        ",@csv_known\n"        # 4: known to an audience
-        "\n"                   # 5: blank, skipped
-        ",@csv_stranger\n"     # 6: no audience has it
-        "42002,\n"             # 7
-        "42001,\n"             # 8: twice is once
-    ).encode()
+        b"user_id,username\n"   # line 1: the header
+        b"42001,\n"             # 2
+        b"abc,\n"               # 3: not an id
+        b",@csv_known\n"        # 4: known to an audience
+        b"\n"                   # 5: blank, skipped
+        b",@csv_stranger\n"     # 6: no audience has it
+        b"42002,\n"             # 7
+        b"42001,\n"             # 8: twice is once
+    )
     refused = await api.post(BASE + "/import", data=data, headers=team.as_manager | {"Content-Type": "text/csv"})
     assert refused.status == 403
     resp = await api.post(BASE + "/import", data=data, headers=team.as_owner | {"Content-Type": "text/csv"})
@@ -140,7 +140,7 @@ async def test_csv_round_trip_with_bad_lines_by_number(
 
 
 async def test_another_workspace_owner_cannot_touch_the_list(
-    api: TestClient, team: Team, make_user: MakeUser, login: Login  # noqa: F811
+    api: TestClient, team: Team, make_user: MakeUser, login: Login
 ) -> None:
     outsider = await make_user("outsider_o")
     as_outsider = bearer(await login(outsider), team.ws)

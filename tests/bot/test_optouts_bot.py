@@ -17,7 +17,7 @@ from db.leases import LeaseStore
 from db.models import GlobalOptOut, OptOut
 from gateway.campaigns import Planner
 from tests.bot.conftest import BOT_USERNAME, TgUser
-from tests.bot.test_campaigns_bot import world_setup as world_setup  # noqa: F401  (the fixture)
+from tests.bot.test_campaigns_bot import world_setup as world_setup
 from tests.bot.test_parsing_bot import buttons, replies
 from tests.invites.conftest import FAST, OWNER_TG, Setup, make_audience
 from workers.inviting import InviteConfig
@@ -57,7 +57,7 @@ async def _campaign_run(setup: Setup) -> tuple[dict[str, object], dict[int, tupl
 
 
 async def test_optout_keeps_a_person_out_of_another_workspaces_campaign(
-    world_setup: Setup, make_user: Callable[..., TgUser], sessionmaker: async_sessionmaker[AsyncSession]  # noqa: F811
+    world_setup: Setup, make_user: Callable[..., TgUser], sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     person = make_user(PERSON, first_name="Pat", language_code="ru")
     assert await person.reply_to("/optout") == t("ru", "optout.done")
@@ -76,7 +76,7 @@ async def test_optout_keeps_a_person_out_of_another_workspaces_campaign(
 
 
 async def test_optin_undoes_it(
-    world_setup: Setup, make_user: Callable[..., TgUser], sessionmaker: async_sessionmaker[AsyncSession]  # noqa: F811
+    world_setup: Setup, make_user: Callable[..., TgUser], sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     person = make_user(PERSON, first_name="Pat", language_code="en")
     assert await person.reply_to("/optin") == t("en", "optin.not_listed")
@@ -105,7 +105,7 @@ async def test_deep_link_opts_out_a_person_who_never_used_the_bot(
 
 
 async def test_owner_keeps_the_workspace_list_and_a_manager_reads_it(
-    world_setup: Setup, make_user: Callable[..., TgUser], sessionmaker: async_sessionmaker[AsyncSession]  # noqa: F811
+    world_setup: Setup, make_user: Callable[..., TgUser], sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     owner = make_user(OWNER_TG, username="boss", first_name="Boss", language_code="en")
     manager = make_user(556, username="manny", first_name="Manny", language_code="en")
