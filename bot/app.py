@@ -85,7 +85,7 @@ def build_dispatcher(
     dp["audience_service"] = AudienceService()
     # Unlinking logs an account out, which only the holder of its lease may do.
     dp["leases"] = leases_for(settings, sessionmaker, "bot")
-    dp["campaigns"] = build_campaign_service(settings)
+    dp["campaigns"] = build_campaign_service(settings, RedisNotifier(redis))
     dp["teams"] = TeamService(RedisNotifier(redis))
     dp["planner"] = Planner(campaigns=dp["campaigns"], accounts=accounts, gateway=gateway,
                             leases=dp["leases"], sessionmaker=sessionmaker)

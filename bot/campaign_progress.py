@@ -16,7 +16,7 @@ from aiogram import Bot
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.campaigns_view import render_card, render_daily
+from bot.campaigns_view import render_approval, render_card, render_daily
 from bot.progress import edit_due, edit_text
 from core.campaign_service import CampaignView, public_counts
 from core.campaigns import CampaignStatus
@@ -115,3 +115,25 @@ async def daily_report_text(
         working = await dal.list_campaigns(workspace_id, before_id=None, limit=DAILY_CAMPAIGNS, statuses=WORKING)
         views = [await view_of(dal, campaign) for campaign in working]
     return render_daily(day.isoformat(), outcomes, views, user.language)
+
+
+async def ask_approval(
+    bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], telegram_id: int, payload: dict[str, str]
+) -> None:
+    """To the workspace's owner: a manager's campaign waits for approval, with its pre-flight
+    and Approve / Reject (the buttons check again that the presser is the owner)."""
+    raw = str(payload.get("campaign_id", ""))
+    if not raw.isdigit():
+        log.warning("approval notice without a campaign id")
+        return
+    async with open_dal(sessionmaker) as dal:
+        campaign = await dal.find_campaign(int(raw))
+        if campaign is None or CampaignStatus(campaign.status) is not CampaignStatus.APPROVAL:
+            return  # decided or deleted meanwhile
+        user = await dal.get_user_by_telegram_id(telegram_id)
+        asker = await dal.get_user(campaign.created_by_user_id) if campaign.created_by_user_id else None
+    lang = user.language if user else DEFAULT_LANGUAGE
+    asked_by = ("—" if asker is None else f"@{asker.username}" if asker.username
+                else asker.first_name or str(asker.telegram_id))
+    text, keyboard = render_approval(campaign, campaign.preflight, lang, asked_by)
+    await bot.send_message(telegram_id, text, reply_markup=keyboard)

@@ -55,12 +55,13 @@ class CampaignAction(CallbackData, prefix="cg"):
     """
 
     action: str
-    """open | card | keep | start | check | pause | resume | cancel | dup | report | page"""
+    """open | card | keep | start | check | pause | resume | cancel | approve | reject | dup |
+    report | page"""
     ws: int
     id: int
 
 
-MOVES = ("start", "pause", "resume", "cancel")
+MOVES = ("start", "pause", "resume", "cancel", "approve", "reject")
 
 
 # --- small pieces ----------------------------------------------------------------------------
@@ -217,6 +218,20 @@ def render_preflight(
                        callback_data=CampaignAction(action=action, ws=campaign.workspace_id, id=campaign.id))
     builder.adjust(1, 2)
     return "\n\n".join(blocks), builder.as_markup()
+
+
+def render_approval(
+    campaign: CampaignDTO, report: Mapping[str, Any], lang: str, asked_by: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """To the owner: a manager's large campaign with its pre-flight, and Approve / Reject."""
+    preflight_text, _ = render_preflight(campaign, report, lang)
+    head = t(lang, "campaigns.approval_ask", by=asked_by, name=campaign.name, to_invite=report.get("to_invite", 0))
+    builder = InlineKeyboardBuilder()
+    for action in ("approve", "reject"):
+        builder.button(text=t(lang, f"campaigns.{action}"),
+                       callback_data=CampaignAction(action=action, ws=campaign.workspace_id, id=campaign.id))
+    builder.adjust(2)
+    return f"{head}\n\n{preflight_text}", builder.as_markup()
 
 
 # --- the card ----------------------------------------------------------------------------------

@@ -19,11 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.campaign_progress import (
     CAMPAIGN_KINDS,
     DAILY_REPORT,
+    ask_approval,
     daily_report_text,
     show_campaign_notice,
 )
 from bot.campaigns_view import paused_reason_text
 from bot.progress import PROGRESS_KINDS, show_task_notice
+from core.campaign_service import APPROVAL_NOTICE
 from core.i18n import DEFAULT_LANGUAGE, t
 from core.logs import bind_trace_id, get_logger, new_trace_id
 from core.teams import TEAM_ADDED, TEAM_LEFT, TEAM_REMOVED
@@ -39,6 +41,8 @@ NOTICE_TEXTS = {
     "web_login": "web_auth.notice",
     "account_status": "accounts.status_notice",
     "campaign_paused": "campaigns.paused_notice",
+    "campaign_approved": "campaigns.approved_notice",
+    "campaign_rejected": "campaigns.rejected_notice",
     "account_lost_rights": "accounts.lost_rights_notice",
     TEAM_ADDED: "team.added_notice",
     TEAM_REMOVED: "team.removed_notice",
@@ -102,6 +106,10 @@ async def deliver(
     if kind in CAMPAIGN_KINDS:
         await show_campaign_notice(bot, sessionmaker, redis, telegram_id, kind, payload)
         log.info("campaign notice shown", kind=kind, telegram_id=telegram_id)
+        return
+    if kind == APPROVAL_NOTICE:
+        await ask_approval(bot, sessionmaker, telegram_id, payload)
+        log.info("approval asked", telegram_id=telegram_id)
         return
     if kind == DAILY_REPORT:
         report = await daily_report_text(sessionmaker, telegram_id, payload)

@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.campaigns import CampaignStatus, TargetState, check_move, start_status
-from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO
+from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO, WorkspaceRole
 from core.errors import InvalidInput, NotFound
 from core.installation import effective_limits
-from core.interfaces import Dal
+from core.interfaces import Dal, Notifier
 from core.limits import InviteLimits, campaign_limits, check_campaign_limits, day_start, limits_from
 from core.pagination import Page, read_page
 from core.settings import Settings
-from core.users import require_workspace
+from core.users import ensure_owner, require_workspace
 
 MAX_CAMPAIGN_NAME = 128
 _PUBLIC = re.compile(
@@ -130,9 +130,19 @@ def public_counts(states: dict[str, int]) -> dict[str, int]:
     }
 
 
+APPROVAL_NOTICE = "campaign_approval"  # to the owner: a manager's large campaign waits
+APPROVED_NOTICE = "campaign_approved"  # to the manager who asked
+REJECTED_NOTICE = "campaign_rejected"
+
+
 class CampaignService:
-    def __init__(self, limits: InviteLimits) -> None:
+    def __init__(self, limits: InviteLimits, *, approval_threshold: int = 500,
+                 notifier: Notifier | None = None) -> None:
         self.limits = limits  # the installation's defaults; the admins' maximums apply on use
+        # A manager's start of a campaign with more people to invite than this waits for
+        # the workspace's owner (DESIGN §2: managers run the work, owners answer for it).
+        self.approval_threshold = approval_threshold
+        self.notifier = notifier
 
     async def create(
         self,
@@ -200,7 +210,10 @@ class CampaignService:
 
     # --- controls ------------------------------------------------------------------------------
     async def start(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
-        """Start a draft (or a paused campaign whose start time is still ahead)."""
+        """Start a draft (or a paused campaign whose start time is still ahead). A manager's
+        draft with more people to invite than `approval_threshold` goes to the owner instead
+        (status `approval`; the owner is sent the pre-flight with Approve / Reject)."""
+        role = await require_workspace(dal, user_id, workspace_id)
         campaign = await self.get(dal, user_id, workspace_id, campaign_id)
         current = CampaignStatus(campaign.status)
         now = datetime.now(UTC)
@@ -213,8 +226,49 @@ class CampaignService:
             raise InvalidInput("target", field="target", problem="target_not_found")
         if not preflight.get("eligible") and not preflight.get("unchecked"):
             raise InvalidInput("preflight", field="status", problem="no_eligible_accounts")
+        to_invite = int(preflight.get("to_invite") or 0)
+        if (role is not WorkspaceRole.OWNER and current is CampaignStatus.DRAFT
+                and to_invite > self.approval_threshold):
+            check_move(current, CampaignStatus.APPROVAL)
+            moved = await self._move(dal, user_id, campaign, CampaignStatus.APPROVAL, (current,),
+                                     "campaign.approval_asked")
+            await dal.commit()  # the owner's bot reads it as soon as the notice arrives
+            owner = await dal.workspace_owner_telegram_id(workspace_id)
+            if owner is not None and self.notifier is not None:
+                await self.notifier.notify(owner, APPROVAL_NOTICE, {"campaign_id": str(campaign.id)})
+            return moved
         await dal.fill_targets(campaign.id)  # people added to the audience since the pre-flight
         return await self._move(dal, user_id, campaign, wanted, (current,), "campaign.start")
+
+    async def approve(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+        """The owner lets a campaign that waits for approval start (now or at its time)."""
+        return await self._decide(dal, user_id, workspace_id, campaign_id, approve=True)
+
+    async def reject(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+        """The owner sends it back: a draft again, for its manager to change or cancel."""
+        return await self._decide(dal, user_id, workspace_id, campaign_id, approve=False)
+
+    async def _decide(
+        self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int, *, approve: bool
+    ) -> CampaignDTO:
+        ensure_owner(await require_workspace(dal, user_id, workspace_id))
+        campaign = await self.get(dal, user_id, workspace_id, campaign_id)
+        current = CampaignStatus(campaign.status)
+        if current is not CampaignStatus.APPROVAL:
+            raise InvalidInput("status", field="status", problem="not_awaiting_approval", status=current.value)
+        if approve:
+            wanted = start_status(campaign.start_at, datetime.now(UTC))
+            await dal.fill_targets(campaign.id)
+        else:
+            wanted = CampaignStatus.DRAFT
+        moved = await self._move(dal, user_id, campaign, wanted, (current,),
+                                 "campaign.approve" if approve else "campaign.reject")
+        await dal.commit()
+        asked_by = await dal.get_user(campaign.created_by_user_id) if campaign.created_by_user_id else None
+        if asked_by is not None and self.notifier is not None and asked_by.id != user_id:
+            await self.notifier.notify(asked_by.telegram_id, APPROVED_NOTICE if approve else REJECTED_NOTICE,
+                                       {"campaign": campaign.name})
+        return moved
 
     async def pause(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
         campaign = await self.get(dal, user_id, workspace_id, campaign_id)
@@ -301,5 +355,6 @@ class CampaignService:
         return await effective_limits(dal, self.limits_of(campaign))
 
 
-def build_campaign_service(settings: Settings) -> CampaignService:
-    return CampaignService(limits_from(settings))
+def build_campaign_service(settings: Settings, notifier: Notifier | None = None) -> CampaignService:
+    return CampaignService(limits_from(settings), approval_threshold=settings.approval_threshold,
+                           notifier=notifier)

@@ -31,6 +31,8 @@ BROADCAST_ADD_CAP = 200
 
 class CampaignStatus(enum.StrEnum):
     DRAFT = "draft"
+    # A manager started a campaign larger than APPROVAL_THRESHOLD: it waits for the owner.
+    APPROVAL = "approval"
     SCHEDULED = "scheduled"
     RUNNING = "running"
     PAUSED = "paused"
@@ -50,7 +52,9 @@ class CampaignStatus(enum.StrEnum):
 
 _S = CampaignStatus
 TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
-    _S.DRAFT: frozenset({_S.SCHEDULED, _S.RUNNING, _S.CANCELLED}),
+    _S.DRAFT: frozenset({_S.APPROVAL, _S.SCHEDULED, _S.RUNNING, _S.CANCELLED}),
+    # Approved: it starts (now or at its time); rejected: a draft again, for the manager to change.
+    _S.APPROVAL: frozenset({_S.SCHEDULED, _S.RUNNING, _S.DRAFT, _S.CANCELLED}),
     _S.SCHEDULED: frozenset({_S.RUNNING, _S.PAUSED, _S.CANCELLED}),
     _S.RUNNING: frozenset({_S.PAUSED, _S.WAITING, _S.DONE, _S.CANCELLED}),
     _S.WAITING: frozenset({_S.RUNNING, _S.PAUSED, _S.DONE, _S.CANCELLED}),

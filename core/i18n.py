@@ -398,6 +398,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "reason.in_chat_before": "already in the chat before the campaign",
         "reason.duplicate": "listed twice in the audience",
         "campaign.status.draft": "draft",
+        "campaign.status.approval": "waiting for the owner's approval",
         "campaign.status.scheduled": "scheduled",
         "campaign.status.running": "running",
         "campaign.status.paused": "paused",
@@ -652,6 +653,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaigns.kept": "Kept as a draft: find it in /campaigns.",
         "campaigns.duplicated": "Copy #{id} is a new draft.",
         "campaigns.done.running": "Running.",
+        "campaigns.done.approval": "Sent to the workspace's owner: a campaign this large starts once they approve it.",
+        "campaigns.done.draft": "Sent back: a draft again.",
+        "campaigns.approval_ask": (
+            "{by} asks to start «{name}»: {to_invite} people to invite, more than a manager starts alone. "
+            "Approve to start it, or reject to send it back as a draft."
+        ),
+        "campaigns.approve": "✅ Approve",
+        "campaigns.reject": "↩️ Reject",
+        "campaigns.approved_notice": "The owner approved campaign «{campaign}»: it starts.",
+        "campaigns.rejected_notice": "The owner sent campaign «{campaign}» back: it is a draft again.",
+        "problem.not_awaiting_approval": "{field}: this campaign is not waiting for approval (it is {status})",
         "campaigns.done.scheduled": "Scheduled.",
         "campaigns.done.waiting": "At work; waiting for now.",
         "campaigns.done.paused": "Paused.",
@@ -1165,6 +1177,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "reason.in_chat_before": "уже был в чате до кампании",
         "reason.duplicate": "указан в аудитории дважды",
         "campaign.status.draft": "черновик",
+        "campaign.status.approval": "ждёт одобрения владельца",
         "campaign.status.scheduled": "запланирована",
         "campaign.status.running": "идёт",
         "campaign.status.paused": "на паузе",
@@ -1415,6 +1428,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaigns.kept": "Оставлена черновиком: она в /campaigns.",
         "campaigns.duplicated": "Копия №{id} — новый черновик.",
         "campaigns.done.running": "Запущена.",
+        "campaigns.done.approval": "Отправлена владельцу пространства: такая большая кампания начнётся после его одобрения.",
+        "campaigns.done.draft": "Возвращена: снова черновик.",
+        "campaigns.approval_ask": (
+            "{by} просит запустить «{name}»: пригласить {to_invite} человек — больше, чем менеджер запускает сам. "
+            "Одобрите, чтобы начать, или отклоните, чтобы вернуть черновиком."
+        ),
+        "campaigns.approve": "✅ Одобрить",
+        "campaigns.reject": "↩️ Отклонить",
+        "campaigns.approved_notice": "Владелец одобрил кампанию «{campaign}»: она начинается.",
+        "campaigns.rejected_notice": "Владелец вернул кампанию «{campaign}»: она снова черновик.",
+        "problem.not_awaiting_approval": "{field}: эта кампания не ждёт одобрения (она {status})",
         "campaigns.done.scheduled": "Запланирована.",
         "campaigns.done.waiting": "В работе, пока ожидает.",
         "campaigns.done.paused": "На паузе.",

@@ -219,6 +219,9 @@ class Settings(BaseSettings):
     # notice always comes after the audience's last use; at most ten years.
     audience_retention_days: int = Field(default=180, ge=14, le=3650)
 
+    # A manager's campaign of more people than this waits for the owner's approval.
+    approval_threshold: int = Field(default=500, ge=1, le=10_000_000)
+
     # --- the automatic brake (core/brake.py) ---------------------------------------
     # Over a campaign's last BRAKE_WINDOW results, once BRAKE_MIN_RESULTS are in: more than
     # BRAKE_PRIVACY_PERCENT % privacy refusals, or more than BRAKE_LEFT_PERCENT % of the people

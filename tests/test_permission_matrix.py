@@ -137,6 +137,8 @@ PLANS: dict[str, Plan] = {
     "POST /api/v1/campaigns/{campaign_id}/pause": _p(campaign_id="campaign_running"),
     "POST /api/v1/campaigns/{campaign_id}/resume": _p(campaign_id="campaign_paused"),
     "POST /api/v1/campaigns/{campaign_id}/cancel": _p(campaign_id="campaign_draft"),
+    "POST /api/v1/campaigns/{campaign_id}/approve": _p(campaign_id="campaign_approval"),
+    "POST /api/v1/campaigns/{campaign_id}/reject": _p(campaign_id="campaign_approval"),
     "POST /api/v1/campaigns/{campaign_id}/duplicate": CAMPAIGN,
     "GET /api/v1/campaigns/{campaign_id}/stream": CAMPAIGN,
     "GET /api/v1/limits": Plan(),

@@ -86,7 +86,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[ACCOUNTS] = build_account_service(settings, RedisNotifier(redis))
     app[GATEWAY] = TelegramGateway(client_factory(settings))
     app[LEASES] = leases_for(settings, app[SESSIONMAKER], "api")
-    app[CAMPAIGNS] = build_campaign_service(settings)
+    app[CAMPAIGNS] = build_campaign_service(settings, RedisNotifier(redis))
     app[ADMIN] = build_admin_service(settings, sessions=app[AUTH], workers=RedisWorkerRegistry(redis))
     app[TEAMS] = TeamService(RedisNotifier(redis))
     app[PLANNER] = Planner(campaigns=app[CAMPAIGNS], accounts=app[ACCOUNTS], gateway=app[GATEWAY],

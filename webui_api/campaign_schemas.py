@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from webui_api.schemas import Body, Progress
 
-CampaignStatusName = Literal["draft", "scheduled", "running", "paused", "waiting", "done", "cancelled"]
+CampaignStatusName = Literal["draft", "approval", "scheduled", "running", "paused", "waiting", "done", "cancelled"]
 ChatKind = Literal["group", "megagroup", "channel"]
 
 

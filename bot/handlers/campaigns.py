@@ -44,7 +44,7 @@ from core.audiences import AudienceService
 from core.campaign_service import CampaignService, parse_hours, parse_start_at, parse_target
 from core.campaigns import CampaignStatus
 from core.dto import CampaignDTO, UserDTO
-from core.errors import InvalidInput, NotFound
+from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import t
 from core.optouts import optout_link
 from core.retention import campaign_retention
@@ -60,6 +60,9 @@ ALREADY: dict[str, frozenset[CampaignStatus]] = {
     "resume": frozenset({_S.RUNNING, _S.SCHEDULED, _S.WAITING}),
     "pause": frozenset({_S.PAUSED}),
     "cancel": frozenset({_S.CANCELLED}),
+    # Decided already (by the owner elsewhere, or by a second press).
+    "approve": frozenset({_S.RUNNING, _S.SCHEDULED, _S.WAITING, _S.DRAFT, _S.PAUSED}),
+    "reject": frozenset({_S.DRAFT, _S.RUNNING, _S.SCHEDULED, _S.WAITING, _S.PAUSED}),
 }
 
 
@@ -357,6 +360,9 @@ async def on_move(
         await query.answer(refusal(lang, exc), show_alert=True)
         current = await campaigns.get(dal, user.id, campaign.workspace_id, campaign.id)
         await show_in_place(query, *await _card(dal, current, lang))
+        return
+    except Forbidden:  # approving is the owner's
+        await query.answer(t(lang, "error.forbidden"), show_alert=True)
         return
     here = query.message.message_id if isinstance(query.message, Message) else None
     if action == "start" and here is not None:

@@ -167,7 +167,7 @@ async def test_list_pages_filters_and_schedules(env: Env) -> None:
     resumed = await _ok(await env.api.post(f"/api/v1/campaigns/{later['id']}/resume", headers=env.owner))
     assert resumed["status"] == "scheduled"
 
-    allowed = "draft, scheduled, running, paused, waiting, done, cancelled"
+    allowed = "draft, approval, scheduled, running, paused, waiting, done, cancelled"
     for lang in ("en", "ru"):
         error = await _refused(await env.api.get("/api/v1/campaigns?status=running,finished",
                                                  headers=env.owner | {"Accept-Language": lang}))

@@ -302,13 +302,18 @@ def _control(name: str, action: Control, status: int) -> Callable[[web.Request],
 
 _CONTROLS: tuple[tuple[str, Control, int, str], ...] = (
     ("start", CampaignService.start, 200,
-     "Start now (running) or at the start time (scheduled); needs a pre-flight with an account that may invite"),
+     "Start now (running) or at the start time (scheduled); needs a pre-flight with an account that may invite. "
+     "A manager's campaign of more people than APPROVAL_THRESHOLD waits for the owner instead (approval)"),
+    ("approve", CampaignService.approve, 200, "The owner lets a campaign that waits for approval start"),
+    ("reject", CampaignService.reject, 200, "The owner sends a campaign that waits for approval back as a draft"),
     ("pause", CampaignService.pause, 200, "Pause; nobody is invited until it is resumed"),
     ("resume", CampaignService.resume, 200, "Continue a paused campaign where it stopped"),
     ("cancel", CampaignService.cancel, 200, "Stop for good; the results stay"),
     ("duplicate", CampaignService.duplicate, 201,
      "A new draft with the same audience, target and hours (its pre-flight runs again)"),
 )
+_OWNERS_ONLY = ("approve", "reject")
 for _name, _action, _status, _summary in _CONTROLS:
     routes.post(f"/api/v1/campaigns/{{campaign_id}}/{_name}", summary=_summary, response=CampaignOut,
-                status=_status, workspace=True)(_control(_name, _action, _status))
+                status=_status, workspace=True, errors=(403,) if _name in _OWNERS_ONLY else ())(
+        _control(_name, _action, _status))
