@@ -191,6 +191,7 @@ async def engine(database_url: str, key: bytes, sandbox_url: str, sandbox_pid: i
     from sqlalchemy import event, text
 
     from core.accounts import AccountService
+    from core.limits import InviteLimits
     from core.secretbox import SessionCipher
     from core.settings import Settings
     from db.engine import create_sessionmaker
@@ -198,7 +199,6 @@ async def engine(database_url: str, key: bytes, sandbox_url: str, sandbox_pid: i
     from gateway.telegram import FLOOD_SLEEP_THRESHOLD_S, TelegramGateway
     from sandbox.world.client import SandboxClientFactory
     from workers.__main__ import INVITE_TICK_S
-    from core.limits import InviteLimits
     from workers.inviting import InviteConfig, InviteEngine
 
     db, accounts = await _sessions(database_url, key)

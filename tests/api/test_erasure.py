@@ -46,6 +46,7 @@ async def traces(sessionmaker: async_sessionmaker[AsyncSession], tg_id: int, use
         assert {"audience_members", "campaign_targets", "invite_ledger", "invite_events", "opt_outs",
                 "retention_checks"} <= {c.table_name for c in columns}
         for table, column in columns:
+            value: int | str
             if column == "tg_user_id":
                 where, value = f"{column} = :v", tg_id
             else:
@@ -113,7 +114,7 @@ async def test_erasure_leaves_only_the_opt_out(
     # The other person is untouched, sizes follow, the events still count for the account.
     assert (await setup.targets(cid))[OTHER] == ("invited", None) and ERIN not in await setup.targets(cid2)
     async with sessionmaker() as session:
-        sizes = dict((await session.execute(text("SELECT name, size FROM audiences"))).all())
+        sizes: dict[str, int] = dict((await session.execute(text("SELECT name, size FROM audiences"))).all())
         anonymous = await session.scalar(text("SELECT count(*) FROM invite_events WHERE tg_user_id = 0"))
         entry = (await session.execute(text(
             "SELECT details FROM audit_log WHERE action = 'person.erased'"))).scalar_one()

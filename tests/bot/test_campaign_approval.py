@@ -56,7 +56,7 @@ async def _manager_draft(setup: Setup, dispatcher: Dispatcher, manager: TgUser, 
 
 
 async def test_a_large_campaign_of_a_manager_waits_for_the_owner(
-    world_setup: Setup, dispatcher: Dispatcher, bot: Bot, make_user: Callable[..., TgUser], redis: Redis,  # noqa: F811
+    world_setup: Setup, dispatcher: Dispatcher, bot: Bot, make_user: Callable[..., TgUser], redis: Redis,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     owner = make_user(OWNER_TG, username="boss", first_name="Boss", language_code="en")
@@ -95,7 +95,7 @@ async def test_a_large_campaign_of_a_manager_waits_for_the_owner(
 
 
 async def test_the_owner_rejects_and_small_or_own_campaigns_need_no_approval(
-    world_setup: Setup, dispatcher: Dispatcher, make_user: Callable[..., TgUser], redis: Redis,  # noqa: F811
+    world_setup: Setup, dispatcher: Dispatcher, make_user: Callable[..., TgUser], redis: Redis,
 ) -> None:
     owner = make_user(OWNER_TG, username="boss", first_name="Boss", language_code="en")
     await owner.send("/start")

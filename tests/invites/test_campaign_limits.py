@@ -26,7 +26,7 @@ async def _more_inviters(setup: Setup, ids: list[int]) -> None:
     setup.accounts.update(more)
     chat = setup.world.find_chat(TARGET)
     for tg_id in ids:
-        chat.admins[tg_id] = ["invite_users"]
+        chat.admins[tg_id] = frozenset({"invite_users"})
 
 
 async def _sent_today(setup: Setup) -> int:

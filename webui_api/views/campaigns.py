@@ -302,8 +302,8 @@ def _control(name: str, action: Control, status: int) -> Callable[[web.Request],
 
 _CONTROLS: tuple[tuple[str, Control, int, str], ...] = (
     ("start", CampaignService.start, 200,
-     "Start now (running) or at the start time (scheduled); needs a pre-flight with an account that may invite. "
-     "A manager's campaign of more people than APPROVAL_THRESHOLD waits for the owner instead (approval)"),
+     ("Start now (running) or at the start time (scheduled); needs a pre-flight with an account that may invite. "
+      "A manager's campaign of more people than APPROVAL_THRESHOLD waits for the owner instead (approval)")),
     ("approve", CampaignService.approve, 200, "The owner lets a campaign that waits for approval start"),
     ("reject", CampaignService.reject, 200, "The owner sends a campaign that waits for approval back as a draft"),
     ("pause", CampaignService.pause, 200, "Pause; nobody is invited until it is resumed"),
