@@ -36,7 +36,7 @@ DAILY_OUTCOMES = ("invited", "already_member", "failed", "skipped", "retry")
 
 
 class CampaignNew(CallbackData, prefix="cn"):
-    """`cn:<pick|page|now|any>:<workspace>:<audience id or page cursor>`: the wizard's buttons.
+    """`cn:<pick|page|now|any|std>:<workspace>:<audience id or page cursor>`: the wizard's buttons.
 
     They only count in the wizard step they belong to; the audience is looked up in the
     workspace again, for the presser.

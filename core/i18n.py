@@ -585,17 +585,24 @@ CATALOG: dict[str, dict[str, str]] = {
         # /campaign_new
         "campaign_new.no_accounts": "Inviting needs a linked Telegram account. Link one with /link, then send /campaign_new again.",
         "campaign_new.no_audiences": "There is no audience to invite yet. Collect one with /parse (or import a CSV in /audiences), then send /campaign_new again.",
-        "campaign_new.pick_audience": "New campaign, step 1 of 4: whom to invite? Pick an audience. /cancel stops.",
+        "campaign_new.pick_audience": "New campaign, step 1 of 5: whom to invite? Pick an audience. /cancel stops.",
         "campaign_new.audience_button": "{name} · {size} people",
         "campaign_new.audience_chosen": "Audience: «{name}» ({size} people).",
         "campaign_new.ask_target": (
-            "Step 2 of 4: where to? Send the public @username or t.me link of your group or channel, "
+            "Step 2 of 5: where to? Send the public @username or t.me link of your group or channel, "
             "or the id of a basic group (like -4001234)."
         ),
-        "campaign_new.ask_start": "Step 3 of 4: when to start? Press «Now», or send a date and time in UTC like 2026-12-01 09:00.",
+        "campaign_new.ask_start": "Step 3 of 5: when to start? Press «Now», or send a date and time in UTC like 2026-12-01 09:00.",
         "campaign_new.now": "▶️ Now",
-        "campaign_new.ask_hours": "Step 4 of 4: when during the day may it invite? Press «Any time», or send hours in UTC like 9-21.",
+        "campaign_new.ask_hours": "Step 4 of 5: when during the day may it invite? Press «Any time», or send hours in UTC like 9-21.",
         "campaign_new.any_time": "🕐 Any time",
+        "campaign_new.ask_limits": (
+            "Step 5 of 5: limits for this campaign. Press «Installation's limits», or send stricter ones "
+            "as name=number, e.g. daily_per_target=40 pause_min_s=1200.\nNow: {limits}"
+        ),
+        "campaign_new.std_limits": "⚖️ Installation's limits",
+        "campaign_new.limits_std": "Limits: the installation's.",
+        "campaign_new.limits_own": "Limits: {limits}.",
         "campaign_new.bad_input": "That did not work: {problem}. Try again, or /cancel.",
         "campaign_new.failed": "The campaign was not created: {problem}. Send /campaign_new to try again.",
         "campaign_new.checking": "«{name}» is saved as a draft. Checking the chat with your accounts…",
@@ -1360,17 +1367,24 @@ CATALOG: dict[str, dict[str, str]] = {
         # /campaign_new
         "campaign_new.no_accounts": "Для приглашений нужен подключённый аккаунт Telegram. Подключите его командой /link и снова отправьте /campaign_new.",
         "campaign_new.no_audiences": "Пока некого приглашать: нет аудиторий. Соберите аудиторию командой /parse (или импортируйте CSV в /audiences) и снова отправьте /campaign_new.",
-        "campaign_new.pick_audience": "Новая кампания, шаг 1 из 4: кого приглашаем? Выберите аудиторию. /cancel — отмена.",
+        "campaign_new.pick_audience": "Новая кампания, шаг 1 из 5: кого приглашаем? Выберите аудиторию. /cancel — отмена.",
         "campaign_new.audience_button": "{name} · {size} чел.",
         "campaign_new.audience_chosen": "Аудитория: «{name}» ({size} чел.).",
         "campaign_new.ask_target": (
-            "Шаг 2 из 4: куда? Отправьте публичный @username или ссылку t.me вашей группы или канала, "
+            "Шаг 2 из 5: куда? Отправьте публичный @username или ссылку t.me вашей группы или канала, "
             "или id обычной группы (например, -4001234)."
         ),
-        "campaign_new.ask_start": "Шаг 3 из 4: когда начать? Нажмите «Сейчас» или отправьте дату и время по UTC, например 2026-12-01 09:00.",
+        "campaign_new.ask_start": "Шаг 3 из 5: когда начать? Нажмите «Сейчас» или отправьте дату и время по UTC, например 2026-12-01 09:00.",
         "campaign_new.now": "▶️ Сейчас",
-        "campaign_new.ask_hours": "Шаг 4 из 4: в какие часы можно приглашать? Нажмите «В любое время» или отправьте часы по UTC, например 9-21.",
+        "campaign_new.ask_hours": "Шаг 4 из 5: в какие часы можно приглашать? Нажмите «В любое время» или отправьте часы по UTC, например 9-21.",
         "campaign_new.any_time": "🕐 В любое время",
+        "campaign_new.ask_limits": (
+            "Шаг 5 из 5: лимиты этой кампании. Нажмите «Лимиты установки» или отправьте более строгие "
+            "в виде имя=число, например daily_per_target=40 pause_min_s=1200.\nСейчас: {limits}"
+        ),
+        "campaign_new.std_limits": "⚖️ Лимиты установки",
+        "campaign_new.limits_std": "Лимиты: как у установки.",
+        "campaign_new.limits_own": "Лимиты: {limits}.",
         "campaign_new.bad_input": "Не получилось: {problem}. Попробуйте ещё раз или /cancel.",
         "campaign_new.failed": "Кампания не создана: {problem}. Отправьте /campaign_new, чтобы попробовать снова.",
         "campaign_new.checking": "«{name}» сохранена как черновик. Проверяю чат вашими аккаунтами…",

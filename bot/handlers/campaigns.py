@@ -9,6 +9,7 @@ a campaign is started from becomes its progress message (`bot.campaign_progress`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +47,8 @@ from core.campaigns import CampaignStatus
 from core.dto import CampaignDTO, UserDTO
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import t
+from core.installation import effective_limits, parse_assignments
+from core.limits import CAMPAIGN_LIMIT_FIELDS, check_campaign_limits
 from core.optouts import optout_link
 from core.retention import campaign_retention
 from core.users import current_workspace
@@ -73,6 +76,7 @@ class CampaignWizard(StatesGroup):
     target = State()
     start = State()
     hours = State()
+    limits = State()
 
 
 def _chat_id(query: CallbackQuery) -> int:
@@ -176,29 +180,69 @@ async def _ask_hours(bot: Bot, chat_id: int, state: FSMContext, lang: str, start
 
 
 async def on_hours_text(
-    message: Message, bot: Bot, state: FSMContext, dal: SqlDal, user: UserDTO, lang: str,
-    campaigns: CampaignService, planner: Planner, trace_id: str,
+    message: Message, bot: Bot, state: FSMContext, dal: SqlDal, lang: str, campaigns: CampaignService,
 ) -> None:
     try:
         hours = parse_hours(message.text)
     except InvalidInput as exc:
         await _again(message, lang, exc)
         return
-    await _create(message.chat.id, hours, bot, state, dal, user, lang, campaigns, planner, trace_id)
+    await _ask_limits(message.chat.id, hours, bot, state, dal, lang, campaigns)
 
 
 async def on_any_time(
-    query: CallbackQuery, bot: Bot, state: FSMContext, dal: SqlDal, user: UserDTO, lang: str,
-    campaigns: CampaignService, planner: Planner, trace_id: str,
+    query: CallbackQuery, bot: Bot, state: FSMContext, dal: SqlDal, lang: str, campaigns: CampaignService,
 ) -> None:
     await show_in_place(query, t(lang, "campaigns.hours_any"), None)
     await query.answer()
-    await _create(_chat_id(query), None, bot, state, dal, user, lang, campaigns, planner, trace_id)
+    await _ask_limits(_chat_id(query), None, bot, state, dal, lang, campaigns)
+
+
+def _limits_text(limits: Mapping[str, int]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in limits.items())
+
+
+async def _ask_limits(
+    chat_id: int, hours: tuple[int, int] | None, bot: Bot, state: FSMContext, dal: SqlDal, lang: str,
+    campaigns: CampaignService,
+) -> None:
+    await state.update_data(hours=list(hours) if hours else None)
+    await state.set_state(CampaignWizard.limits)
+    ws = int((await state.get_data())["ws"])
+    installation = await effective_limits(dal, campaigns.limits)
+    now = {name: getattr(installation, name) for name in CAMPAIGN_LIMIT_FIELDS}
+    await bot.send_message(chat_id, t(lang, "campaign_new.ask_limits", limits=_limits_text(now)),
+                           reply_markup=one_button(t(lang, "campaign_new.std_limits"),
+                                                   CampaignNew(action="std", ws=ws)))
+
+
+async def on_limits_text(
+    message: Message, bot: Bot, state: FSMContext, dal: SqlDal, user: UserDTO, lang: str,
+    campaigns: CampaignService, planner: Planner, trace_id: str,
+) -> None:
+    """Stricter limits than the installation's, as name=number pairs (checked again on save)."""
+    try:
+        own = check_campaign_limits(parse_assignments(message.text or ""),
+                                    await effective_limits(dal, campaigns.limits))
+    except InvalidInput as exc:
+        await _again(message, lang, exc)
+        return
+    await message.answer(t(lang, "campaign_new.limits_own", limits=_limits_text(own)))
+    await _create(message.chat.id, bot, state, dal, user, lang, campaigns, planner, trace_id, own)
+
+
+async def on_std_limits(
+    query: CallbackQuery, bot: Bot, state: FSMContext, dal: SqlDal, user: UserDTO, lang: str,
+    campaigns: CampaignService, planner: Planner, trace_id: str,
+) -> None:
+    await show_in_place(query, t(lang, "campaign_new.limits_std"), None)
+    await query.answer()
+    await _create(_chat_id(query), bot, state, dal, user, lang, campaigns, planner, trace_id, None)
 
 
 async def _create(
-    chat_id: int, hours: tuple[int, int] | None, bot: Bot, state: FSMContext, dal: SqlDal, user: UserDTO,
-    lang: str, campaigns: CampaignService, planner: Planner, trace_id: str,
+    chat_id: int, bot: Bot, state: FSMContext, dal: SqlDal, user: UserDTO, lang: str,
+    campaigns: CampaignService, planner: Planner, trace_id: str, limits: Mapping[str, int] | None,
 ) -> None:
     """The last answer is in: write the draft, then check the chat with every account."""
     data: dict[str, Any] = await state.get_data()
@@ -206,11 +250,12 @@ async def _create(
     # draft can be found in /campaigns whatever happens next.
     await state.clear()
     start_at = datetime.fromisoformat(data["start_at"]) if data.get("start_at") else None
+    hours = (int(data["hours"][0]), int(data["hours"][1])) if data.get("hours") else None
     try:
         campaign = await campaigns.create(
             dal, user.id, int(data["ws"]), name=campaign_title(str(data["audience"]), str(data["target"])),
             audience_id=int(data["audience_id"]), target=str(data["target"]), start_at=start_at,
-            active_hours=hours, trace_id=trace_id,
+            active_hours=hours, limits=limits, trace_id=trace_id,
         )
     except (InvalidInput, NotFound) as exc:
         reason = problem(lang, exc) if isinstance(exc, InvalidInput) else t(lang, "error.not_found")
@@ -421,10 +466,12 @@ def create_router() -> Router:
     router.message.register(on_target, CampaignWizard.target, *answer)
     router.message.register(on_start_text, CampaignWizard.start, *answer)
     router.message.register(on_hours_text, CampaignWizard.hours, *answer)
+    router.message.register(on_limits_text, CampaignWizard.limits, *answer)
     router.callback_query.register(on_audience_page, CampaignWizard.audience, CampaignNew.filter(F.action == "page"))
     router.callback_query.register(on_audience, CampaignWizard.audience, CampaignNew.filter(F.action == "pick"))
     router.callback_query.register(on_start_now, CampaignWizard.start, CampaignNew.filter(F.action == "now"))
     router.callback_query.register(on_any_time, CampaignWizard.hours, CampaignNew.filter(F.action == "any"))
+    router.callback_query.register(on_std_limits, CampaignWizard.limits, CampaignNew.filter(F.action == "std"))
     router.callback_query.register(wizard_over, CampaignNew.filter())
     # The campaigns.
     router.callback_query.register(on_page, CampaignAction.filter(F.action == "page"))

@@ -89,7 +89,8 @@ async def through_the_wizard(
     (ask_start,) = replies(await owner.send("@target_group"))
     calls = await owner.press(ask_start, f"cn:now:{world_setup.ws}:0")
     (ask_hours,) = replies(calls)
-    calls = await owner.press(ask_hours, f"cn:any:{world_setup.ws}:0")
+    (ask_limits,) = replies(await owner.press(ask_hours, f"cn:any:{world_setup.ws}:0"))
+    calls = await owner.press(ask_limits, f"cn:std:{world_setup.ws}:0")
     (checking,) = replies(calls)
     (report,) = [e for e in edits(calls) if e.message_id != 900]  # 900: the pressed prompt
     return checking, report
@@ -116,8 +117,18 @@ async def test_wizard_checks_the_chat_then_starts_from_the_report(
     assert buttons(ask_hours.reply_markup) == [(t("en", "campaign_new.any_time"), f"cn:any:{world_setup.ws}:0")]
     assert await campaigns(sessionmaker) == []  # nothing is written before the last answer
 
-    calls = await owner.send("9-21")
-    (checking,) = replies(calls)
+    (ask_limits,) = replies(await owner.send("9-21"))
+    installation = "daily_per_account=30, daily_per_chat=15, daily_per_target=60, pause_min_s=600, pause_max_s=900"
+    assert ask_limits.text == t("en", "campaign_new.ask_limits", limits=installation)
+    assert buttons(ask_limits.reply_markup) == [(t("en", "campaign_new.std_limits"), f"cn:std:{world_setup.ws}:0")]
+    assert await owner.reply_to("daily_per_target=61") == t(
+        "en", "campaign_new.bad_input",
+        problem=t("en", "problem.campaign_limit_high", field="daily_per_target", high=60))
+    assert await campaigns(sessionmaker) == []  # nothing is written before the last answer
+    calls = await owner.send("daily_per_target=40 pause_min_s=1200")
+    own, checking = replies(calls)
+    assert own.text == t("en", "campaign_new.limits_own",
+                         limits="daily_per_target=40, pause_min_s=1200, pause_max_s=1200")
     assert checking.text == t("en", "campaign_new.checking", name=TARGET_NAME)
     (report,) = edits(calls)
     lines = report.text.splitlines()
@@ -193,6 +204,14 @@ async def test_bad_answers_keep_the_step_and_cancel_leaves_nothing(
     ask_hours = (await owner.reply_to(in_a_month))
     assert ask_hours == t("ru", "campaign_new.ask_hours")
     assert await owner.reply_to("25-3") == bad("problem.active_hours")
+    # Step 5: limits stricter than the installation's, as name=number.
+    assert await owner.reply_to("9-21") == t("ru", "campaign_new.ask_limits", limits=(
+        "daily_per_account=30, daily_per_chat=15, daily_per_target=60, pause_min_s=600, pause_max_s=900"))
+    assert await owner.reply_to("pause_min_s=5") == t(
+        "ru", "campaign_new.bad_input", problem=t("ru", "problem.campaign_pause_short", field="pause_min_s", low=600))
+    assert await owner.reply_to("speed=9") == t("ru", "campaign_new.bad_input", problem=t(
+        "ru", "problem.limit_unknown", field="speed",
+        names="daily_per_account, daily_per_chat, daily_per_target, pause_min_s, pause_max_s"))
     # Other commands keep working mid-wizard.
     assert (await owner.reply_to("/campaigns")) == t("ru", "campaigns.empty")
 
@@ -215,7 +234,8 @@ async def test_a_person_as_target_asks_for_another_chat(
     await owner.press(picker, f"cn:pick:{world_setup.ws}:{audience_id}")
     (ask_start,) = replies(await owner.send("@just_pat"))
     (ask_hours,) = replies(await owner.press(ask_start, f"cn:now:{world_setup.ws}:0"))
-    calls = await owner.press(ask_hours, f"cn:any:{world_setup.ws}:0")
+    (ask_limits,) = replies(await owner.press(ask_hours, f"cn:any:{world_setup.ws}:0"))
+    calls = await owner.press(ask_limits, f"cn:std:{world_setup.ws}:0")
     (told,) = [e for e in edits(calls) if e.message_id != 900]
     assert told.text == t("en", "campaign_new.target_again", problem=t("en", "problem.target_is_person"))
     (campaign,) = await campaigns(sessionmaker)

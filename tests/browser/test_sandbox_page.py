@@ -219,7 +219,8 @@ def test_demo_flow_from_the_sandbox_page(browser: WebDriver, installation: Insta
         ".then((r) => r.text()).then(done);", document["id"])
     assert csv_text.splitlines()[0].startswith("user_id") and len(csv_text.splitlines()) > 30, csv_text[:200]
 
-    # /campaign_new through its buttons: the audience, the target typed, now, any time, start.
+    # /campaign_new through its buttons: the audience, the target typed, now, any time, the
+    # installation's limits, start.
     before = say(driver, "/campaign_new")
     picker = bot_says(driver, before, lambda m: any("sandbox_lounge" in b for b in m["buttons"]))
     press(driver, picker["id"], "sandbox_lounge")
@@ -230,7 +231,10 @@ def test_demo_flow_from_the_sandbox_page(browser: WebDriver, installation: Insta
     ask_hours = bot_says(driver, ask_start["id"],
                          lambda m: any(t("en", "campaign_new.any_time") in b for b in m["buttons"]))
     press(driver, ask_hours["id"], t("en", "campaign_new.any_time"))
-    report = bot_says(driver, ask_hours["id"], lambda m: any(t("en", "campaigns.start") in b for b in m["buttons"]))
+    ask_limits = bot_says(driver, ask_hours["id"],
+                          lambda m: any(t("en", "campaign_new.std_limits") in b for b in m["buttons"]))
+    press(driver, ask_limits["id"], t("en", "campaign_new.std_limits"))
+    report = bot_says(driver, ask_limits["id"], lambda m: any(t("en", "campaigns.start") in b for b in m["buttons"]))
     shoot(driver, screenshots, "04-preflight")
     press(driver, report["id"], t("en", "campaigns.start"))
 
