@@ -177,7 +177,14 @@ class Inviter:
             if exc.rpc == "USER_NOT_PARTICIPANT":
                 return None
             raise
-        return getattr(answer.participant, "date", None) or _LONG_AGO
+        row = answer.participant
+        # Not members, though answered as participants: someone who left
+        # (core.telegram.org/constructor/channelParticipantLeft) or was removed by an admin
+        # (channelParticipantBanned, whose `left` flag says they are out of the chat).
+        if isinstance(row, types.ChannelParticipantLeft) or (
+                isinstance(row, types.ChannelParticipantBanned) and row.left):
+            return None
+        return getattr(row, "date", None) or _LONG_AGO
 
     async def member_ids(self, chat: cg.TargetChat, limit: int, page: int = 200) -> tuple[set[int], bool]:
         """Ids of the chat's members this account can list (newest first, up to `limit`),
