@@ -79,7 +79,9 @@ class RetentionJob:
         counts: dict[str, int] = {}
         async with open_dal(self.sessionmaker) as dal:
             chats = await dal.due_chats(now)
-        for workspace_id, chat_id in chats:
+        for i, (workspace_id, chat_id) in enumerate(chats):
+            if i:
+                await asyncio.sleep(self.pace_s)  # batches of several chats one after another, not at once
             for result, n in (await self._check_chat(workspace_id, chat_id, now)).items():
                 counts[result] = counts.get(result, 0) + n
         if counts:
