@@ -131,6 +131,11 @@ class Stack:
             "SELECT count(*) FROM campaign_targets WHERE campaign_id = :id AND state NOT IN ('pending', 'sending')",
             id=self.campaign_id)))
 
+    def campaign_limits(self, name: str) -> dict[str, Any]:
+        """The limits a campaign was saved with (its own, as asked)."""
+        found = self.run(self._scalar("SELECT limits FROM campaigns WHERE name = :n ORDER BY id DESC LIMIT 1", n=name))
+        return dict(found or {})
+
     def live_sessions(self) -> int:
         return int(self.run(self._scalar("SELECT count(*) FROM auth_sessions WHERE revoked_at IS NULL")))
 

@@ -161,9 +161,21 @@ def test_login_watch_campaign_pause_and_logout(browser: WebDriver, stack: Stack,
     visible(driver, "#campaign-name").send_keys("Second wave")
     driver.find_element(By.ID, "campaign-target").send_keys("https://t.me/panel_target")
     driver.find_element(By.ID, "campaign-hours").send_keys("9-21")
+    # The campaign's own limits: a looser one is refused with a sentence naming it, and
+    # nothing is saved; a stricter one is kept.
+    driver.find_element(By.CSS_SELECTOR, "#campaign-limits summary").click()
+    per_target = visible(driver, "#campaign-daily-per-target")
+    per_target.send_keys("61")
+    driver.find_element(By.CSS_SELECTOR, "#campaign-form button[type='submit']").click()
+    refused = visible(driver, ".form-error")
+    wait(driver).until(lambda d: "daily_per_target" in refused.text and "60" in refused.text)
+    assert stack.campaign_limits("Second wave") == {}
+    per_target.clear()
+    per_target.send_keys("5")
     driver.find_element(By.CSS_SELECTOR, "#campaign-form button[type='submit']").click()
     # The pre-flight runs through the account in the sandbox before the answer comes back.
     visible(driver, "#preflight")
+    assert stack.campaign_limits("Second wave") == {"daily_per_target": 5}
     assert driver.find_elements(By.ID, "preflight-start")
     shoot(driver, screenshots, "11-new-campaign-preflight")
 

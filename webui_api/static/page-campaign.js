@@ -13,7 +13,10 @@ const ALLOWED = {
   start: ['draft'],
   pause: ['running', 'waiting', 'scheduled'],
   resume: ['paused'],
-  cancel: ['draft', 'scheduled', 'running', 'waiting', 'paused'],
+  cancel: ['draft', 'approval', 'scheduled', 'running', 'waiting', 'paused'],
+  // The owner's decision on a manager's large campaign (the API refuses anyone else).
+  approve: ['approval'],
+  reject: ['approval'],
   duplicate: ['draft', 'scheduled', 'running', 'waiting', 'paused', 'done', 'cancelled'],
 };
 const REPORT_EVERY_MS = 3000;
@@ -155,7 +158,10 @@ export async function renderCampaign(root, ctx) {
     if (state.status === drawnStatus) return;
     drawnStatus = state.status;
     const hadFocus = controls.contains(document.activeElement);
-    replace(controls, Object.keys(ALLOWED).filter((action) => ALLOWED[action].includes(state.status)).map((action) => actionButton(
+    const owner = ctx.workspace?.role === 'owner';
+    const offered = Object.keys(ALLOWED).filter((action) => ALLOWED[action].includes(state.status)
+      && (owner || !['approve', 'reject'].includes(action)));
+    replace(controls, offered.map((action) => actionButton(
       t(`campaign.${action}`), () => control(action),
       { kind: action === 'cancel' ? 'danger ghost' : (action === 'duplicate' ? 'ghost' : 'primary'), errorTarget: controlErrors, 'data-action': action, id: `campaign-${action}` })));
     if (hadFocus) controls.querySelector('button')?.focus();
@@ -171,7 +177,7 @@ export async function renderCampaign(root, ctx) {
     campaign = answer;
     drawState(answer);
     ctx.announce(t('campaign.nowStatus', { status: t(`campaign.status.${answer.status}`) }));
-    if (['start', 'resume'].includes(action)) startStream();
+    if (['start', 'resume', 'approve'].includes(action)) startStream();
   }
 
   let reportAt = 0;

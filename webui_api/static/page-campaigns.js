@@ -89,6 +89,24 @@ export async function renderNewCampaign(root, ctx) {
   const target = h('input', { name: 'target', id: 'campaign-target', required: true, maxlength: 128, placeholder: '@group, https://t.me/…' });
   const start = h('input', { name: 'start_at', id: 'campaign-start', type: 'datetime-local' });
   const hours = h('input', { name: 'active_hours', id: 'campaign-hours', placeholder: '9-21', pattern: '\\d{1,2}-\\d{1,2}', maxlength: 5 });
+  // The campaign's own limits: each optional, the installation's when empty; the API
+  // refuses anything looser than the installation's with a sentence naming the limit.
+  const LIMITS = ['daily_per_account', 'daily_per_chat', 'daily_per_target', 'pause_min_s', 'pause_max_s'];
+  const limitInputs = Object.fromEntries(LIMITS.map((key) => [key, h('input', {
+    name: key, id: `campaign-${key.replaceAll('_', '-')}`, type: 'number', min: 1, step: 1, inputmode: 'numeric',
+  })]));
+  const limitsBox = h('details', { class: 'limits', id: 'campaign-limits' },
+    h('summary', {}, t('campaigns.limits')),
+    h('p', { class: 'hint' }, t('campaigns.limitsHint')),
+    ...LIMITS.map((key) => field(t(`campaigns.limit.${key}`), limitInputs[key])));
+  const chosenLimits = () => {
+    const chosen = {};
+    for (const key of LIMITS) {
+      const raw = limitInputs[key].value.trim();
+      if (raw) chosen[key] = Number(raw);
+    }
+    return Object.keys(chosen).length ? chosen : null;
+  };
   const result = h('div', { 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'primary' }, t('campaigns.check'));
   const form = h('form', { class: 'stack-form', id: 'campaign-form' },
@@ -96,12 +114,14 @@ export async function renderNewCampaign(root, ctx) {
     field(t('campaigns.audience'), audience, audiences.length ? null : t('campaigns.noAudiences')),
     field(t('campaigns.target'), target, t('campaigns.targetHint')),
     h('div', { class: 'row' }, field(t('campaigns.start'), start, t('campaigns.startHint')), field(t('campaigns.hours'), hours, t('campaigns.hoursHint'))),
+    limitsBox,
     submit);
 
   const offer = (campaign) => {
     const errors = h('div');
     const startButton = actionButton(t('campaign.start'), async () => {
-      await api(`/api/v1/campaigns/${campaign.id}/start`, { method: 'POST' });
+      const started = await api(`/api/v1/campaigns/${campaign.id}/start`, { method: 'POST' });
+      if (started.status === 'approval') ctx.announce(t('campaign.sentForApproval'));
       ctx.navigate(`#/campaigns/${campaign.id}`);
     }, { kind: 'primary', errorTarget: errors, disabled: !campaign.preflight?.ready, id: 'preflight-start' });
     const keep = actionButton(t('campaigns.keepDraft'), async () => ctx.navigate(`#/campaigns/${campaign.id}`), { id: 'preflight-keep' });
@@ -124,7 +144,7 @@ export async function renderNewCampaign(root, ctx) {
       const campaign = await api('/api/v1/campaigns', {
         method: 'POST',
         body: { name: name.value.trim(), audience_id: Number(audience.value), target: target.value.trim(),
-          start_at: utcStart(start.value), active_hours: hours.value.trim() || null },
+          start_at: utcStart(start.value), active_hours: hours.value.trim() || null, limits: chosenLimits() },
       });
       form.querySelectorAll('input, select, button').forEach((el) => { el.disabled = true; });
       offer(campaign);
