@@ -165,7 +165,7 @@ async def seed(database_url: str) -> dict[str, Any]:
         await conn.execute(text("VACUUM ANALYZE"))
     await engine.dispose()
     return {"owner": owner.id, "workspace": workspace, "big": big, "small": small,
-            "audience": p["audience"], "deep_event": None}
+            "audience": p["audience"]}
 
 
 # --- the API process -----------------------------------------------------------------------------

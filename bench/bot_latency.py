@@ -34,6 +34,7 @@ import secrets
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -123,24 +124,30 @@ async def block(kind: str, sandbox: Any, answers: Answers, env: dict[str, str], 
     else:
         command = [sys.executable, __file__, "--bare", sandbox.url]
         text = "hello"
-    # The children's output is theirs (a SIGTERM line each time a turn ends), not the bench's.
-    # Started, never waited on here: the loop goes on at once.
-    proc = subprocess.Popen(command,  # noqa: ASYNC220 cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        await answers.one(sandbox.state, text, timeout=60)  # up, polling, first costs paid
-        found = []
-        for _ in range(n):
-            await asyncio.sleep(pause_s)
-            found.append(await answers.one(sandbox.state, text))
-        return found
-    finally:
-        proc.terminate()
+    # The child's output (a SIGTERM line each time a turn ends) goes to a file, shown when the
+    # bot does not answer. Started, never waited on here: the loop goes on at once.
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env,  # noqa: ASYNC220
+                                stdout=log, stderr=subprocess.STDOUT)
         try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            try:
+                await answers.one(sandbox.state, text, timeout=60)  # up, polling, first costs paid
+            except TimeoutError:
+                log.seek(0)
+                output = log.read().decode(errors="replace")
+                raise SystemExit(f"the {kind} bot did not answer:\n{output}") from None
+            found = []
+            for _ in range(n):
+                await asyncio.sleep(pause_s)
+                found.append(await answers.one(sandbox.state, text))
+            return found
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def pct(values: list[float], q: float) -> float:

@@ -52,6 +52,12 @@ def _user_dto(row: User) -> UserDTO:
     )
 
 
+_USER_BY_TELEGRAM_ID = (
+    "SELECT id, telegram_id, username, first_name, last_name, language, language_explicit, "
+    "role::text AS role, blocked FROM users WHERE telegram_id = $1"
+)
+
+
 class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionSql):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -106,13 +112,21 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
         return _user_dto(row) if row else None
 
     async def get_user_by_telegram_id(self, telegram_id: int) -> UserDTO | None:
-        # Columns, not an ORM object: the bot reads its sender on every update.
-        row = (await self.session.execute(
-            select(User.id, User.telegram_id, User.username, User.first_name, User.last_name,
-                   User.language, User.language_explicit, User.role, User.blocked)
-            .where(User.telegram_id == telegram_id)
-        )).one_or_none()
-        return _user_dto(row) if row else None  # type: ignore[arg-type]  # same names as User
+        # The bot reads its sender on every update, as the update's first statement. It goes
+        # straight through the driver: the session's transaction has not sent its BEGIN yet
+        # (the asyncpg adapter sends it before the first statement through SQLAlchemy), so this
+        # is one round trip, and an update that writes nothing sends no BEGIN or ROLLBACK at
+        # all. Later in a transaction it simply reads inside it.
+        connection = await (await self.session.connection()).get_raw_connection()
+        row = await connection.driver_connection.fetchrow(_USER_BY_TELEGRAM_ID, telegram_id)  # type: ignore[union-attr]
+        if row is None:
+            return None
+        return UserDTO(
+            id=row["id"], telegram_id=row["telegram_id"], username=row["username"],
+            first_name=row["first_name"], last_name=row["last_name"], language=row["language"],
+            language_explicit=row["language_explicit"], role=GlobalRole(row["role"]),
+            blocked=row["blocked"],
+        )
 
     async def find_user_by_username(self, username: str) -> UserDTO | None:
         row = await self.session.scalar(
