@@ -87,8 +87,10 @@ def percent(done: int, total: int) -> int:
 
 def startable(preflight: Mapping[str, Any]) -> bool:
     """Whether a stored pre-flight lets a start go ahead (as `CampaignService.start` judges):
-    the chat was found and some account may invite, or could not be asked (busy)."""
-    return bool(preflight.get("kind")) and bool(preflight.get("eligible") or preflight.get("unchecked"))
+    the chat was found, some account may invite or could not be asked (busy), and someone
+    is left to invite."""
+    return (bool(preflight.get("kind")) and bool(preflight.get("eligible") or preflight.get("unchecked"))
+            and int(preflight.get("to_invite", 1) or 0) > 0)
 
 
 def bullet(what: object, detail: object) -> str:

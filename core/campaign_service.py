@@ -226,6 +226,9 @@ class CampaignService:
             raise InvalidInput("target", field="target", problem="target_not_found")
         if not preflight.get("eligible") and not preflight.get("unchecked"):
             raise InvalidInput("preflight", field="status", problem="no_eligible_accounts")
+        if int(preflight.get("to_invite", 1) or 0) == 0:
+            # Everyone is in the chat, tried before or opted out: a start would only finish.
+            raise InvalidInput("preflight", field="status", problem="nobody_to_invite")
         to_invite = int(preflight.get("to_invite") or 0)
         if (role is not WorkspaceRole.OWNER and current is CampaignStatus.DRAFT
                 and to_invite > self.approval_threshold):

@@ -268,7 +268,9 @@ class Preflight:
 
     @property
     def ready(self) -> bool:
-        return self.kind is not None and bool(self.eligible)
+        """The chat was found, an account may add people, and someone is left to invite (an
+        empty audience is not "ready, about 0 days")."""
+        return self.kind is not None and bool(self.eligible) and self.to_invite > 0
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -320,6 +322,8 @@ def preflight(facts: PreflightFacts, limits: InviteLimits) -> Preflight:
         warnings.append("target_not_found")
     elif not eligible:
         warnings.append("no_eligible_accounts")
+    if facts.kind is not None and to_invite == 0:
+        warnings.append("nobody_to_invite")
     if facts.kind == "channel":
         room = max(0, BROADCAST_ADD_CAP - facts.added_by_admins)
         warnings.append("broadcast_200_cap")

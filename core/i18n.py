@@ -387,6 +387,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "problem.start_at_past": "start time: must be in the future",
         "problem.start_at_far": "start time: at most {days} days from now",
         "problem.preflight_missing": "run the pre-flight check first",
+        "problem.nobody_to_invite": "nobody in this audience is left to invite into this chat",
         "problem.preflight_status": "the pre-flight check runs only before a start or during a pause (the campaign is {status})",
         "problem.no_eligible_accounts": "none of your accounts may add people to this chat: make one an admin with the right to add members",
         "problem.not_paused": "only a paused campaign can be resumed (this one is {status})",
@@ -422,6 +423,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaign.exclusion.lifetime_cap": "has already added its maximum into this chat",
         "campaign.warning.target_not_found": "None of your accounts can see this chat.",
         "campaign.warning.no_eligible_accounts": "None of your accounts may add people to this chat.",
+        "campaign.warning.nobody_to_invite": (
+            "Nobody is left to invite: everyone in the audience is in the chat already, was tried before "
+            "or opted out. Collect more people, or pick another audience."
+        ),
         "campaign.warning.broadcast_200_cap": "Into a broadcast channel Telegram lets admins add only the first 200 members; the rest need the invite link.",
         "campaign.warning.unreachable_people": (
             "Some people have no username and were seen only by accounts that cannot invite here "
@@ -1173,6 +1178,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "problem.start_at_past": "время старта: должно быть в будущем",
         "problem.start_at_far": "время старта: не дальше чем через {days} дней",
         "problem.preflight_missing": "сначала выполните предварительную проверку",
+        "problem.nobody_to_invite": "из этой аудитории в этот чат приглашать больше некого",
         "problem.preflight_status": "предварительная проверка выполняется только до старта или на паузе (кампания: {status})",
         "problem.no_eligible_accounts": "ни один из ваших аккаунтов не может добавлять людей в этот чат: назначьте аккаунт админом с правом добавлять участников",
         "problem.not_paused": "продолжить можно только кампанию на паузе (эта {status})",
@@ -1208,6 +1214,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaign.exclusion.lifetime_cap": "уже добавил в этот чат максимум",
         "campaign.warning.target_not_found": "Ни один из ваших аккаунтов не видит этот чат.",
         "campaign.warning.no_eligible_accounts": "Ни один из ваших аккаунтов не может добавлять людей в этот чат.",
+        "campaign.warning.nobody_to_invite": (
+            "Приглашать некого: все из аудитории уже в чате, приглашались раньше или отказались от приглашений. "
+            "Соберите ещё людей или выберите другую аудиторию."
+        ),
         "campaign.warning.broadcast_200_cap": "В канал Telegram разрешает админам добавить только первые 200 подписчиков; остальным нужна ссылка-приглашение.",
         "campaign.warning.unreachable_people": (
             "У части людей нет username, и их видели только аккаунты, которые не могут приглашать сюда "

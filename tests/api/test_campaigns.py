@@ -526,3 +526,18 @@ async def _campaign_ids(env: Env) -> list[int]:
 
     async with env.setup.sessionmaker() as session:
         return list(await session.scalars(text("SELECT id FROM campaigns")))
+
+
+async def test_an_audience_with_nobody_left_cannot_start(env: Env) -> None:
+    s = env.setup
+    audience = await _audience(env, [903], "only members")  # 903 is in the chat already
+    created = await _create(env, name="nobody", audience_id=audience, target="@target_group")
+    assert created["preflight"]["ready"] is False and created["preflight"]["to_invite"] == 0
+    assert "nobody_to_invite" in created["preflight"]["warnings"]
+    for lang in ("en", "ru"):
+        error = await _refused(await env.api.post(f"/api/v1/campaigns/{created['id']}/start",
+                                                  headers=env.owner | {"Accept-Language": lang}))
+        assert error["details"]["problem"] == "nobody_to_invite"
+        assert error["message"] == _invalid(lang, "nobody_to_invite")
+    assert (await _ok(await env.api.get(f"/api/v1/campaigns/{created['id']}", headers=env.owner)))["status"] == "draft"
+    assert s.invite_calls() == []

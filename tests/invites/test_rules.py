@@ -100,6 +100,18 @@ def test_preflight_exclusions_and_capacity() -> None:
     assert "broadcast_200_cap" in pf.warnings and "broadcast_cap_too_small" in pf.warnings
 
 
+def test_an_audience_with_nobody_left_to_invite_is_not_ready() -> None:
+    facts = cg.PreflightFacts(kind="megagroup", title="T", audience_size=12, already_members=7, attempted_before=4,
+                              opted_out=1, accounts=[cg.AccountFacts(1, "@a", creator=True)])
+    pf = cg.preflight(facts, InviteLimits())
+    assert pf.eligible == [1] and pf.to_invite == 0
+    assert not pf.ready and "nobody_to_invite" in pf.warnings
+    empty = cg.preflight(cg.PreflightFacts(kind="megagroup", title="T", audience_size=0, already_members=0,
+                                           attempted_before=0, opted_out=0,
+                                           accounts=[cg.AccountFacts(1, "@a", creator=True)]), InviteLimits())
+    assert not empty.ready and empty.days_to_finish == 0 and "nobody_to_invite" in empty.warnings
+
+
 def test_active_hours_wrap_midnight() -> None:
     from datetime import UTC, datetime
 
