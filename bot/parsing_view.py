@@ -111,7 +111,10 @@ def render_task(
              kind=t(lang, f"task.kind.{ParseKind(task.kind).value}"), audience=name)
     lines = [head, t(lang, "task.status", status=t(lang, f"task.state.{status.value}"))]
     started = task.started_at is not None or task.progress_done > 0
-    if status is ParseStatus.QUEUED and not started:
+    if status is ParseStatus.QUEUED and task.error in ("join_requested", "join_flood_wait"):
+        # A private source's account waits to get in (the worker's note while queued).
+        lines.append(t(lang, f"task.{task.error}"))
+    elif status is ParseStatus.QUEUED and not started:
         lines.append(t(lang, "task.queued_hint", speed=task.speed,
                        priority=t(lang, f"task.priority.{Priority(task.priority).name.lower()}")))
     stats: list[str] = []

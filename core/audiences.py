@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO
+from core.accounts import can_work
+from core.dto import AccountDTO, AudienceDTO, MemberDTO, ParseTaskDTO
 from core.errors import InvalidInput, NotFound
-from core.interfaces import Dal, SourceCheck
+from core.interfaces import Dal, InviteCheck, SourceCheck
 from core.pagination import Page, read_page
 from core.parsing import (
     DEFAULT_DAYS,
@@ -101,6 +102,22 @@ async def _audience_in(dal: Dal, workspace_id: int, audience_id: int) -> Audienc
     return found
 
 
+async def joining_account(dal: Dal, workspace_id: int, account_id: int | None) -> AccountDTO:
+    """The account that joins a private source: the one chosen, or the first usable one.
+    `InvalidInput` when the chosen one is not the workspace's or cannot work now."""
+    accounts = await dal.list_accounts(workspace_id, after_id=0, limit=1000)
+    now = datetime.now(UTC)
+    if account_id is None:
+        usable = [a for a in accounts if can_work(a, now)]
+        if not usable:
+            raise InvalidInput("account", field="account_id", problem="no_join_account")
+        return usable[0]
+    chosen = next((a for a in accounts if a.id == account_id), None)
+    if chosen is None or not can_work(chosen, now):
+        raise InvalidInput("account", field="account_id", problem="join_account")
+    return chosen
+
+
 class AudienceService:
     # --- tasks -----------------------------------------------------------------------------
     async def create_task(
@@ -119,6 +136,8 @@ class AudienceService:
         filters: Filters | None = None,
         trace_id: str | None = None,
         check_source: SourceCheck | None = None,
+        account_id: int | None = None,
+        check_invite: InviteCheck | None = None,
     ) -> ParseTaskDTO:
         """Queue a collection. Without an audience name it fills the one named after the
         source, so collecting the same source again adds no duplicates. `trace_id` (the
@@ -137,9 +156,21 @@ class AudienceService:
             raise InvalidInput("posts", field="posts", problem=f"posts: 1 to {MAX_POSTS}")
         if not 1 <= days <= MAX_DAYS:
             raise InvalidInput("days", field="days", problem=f"days: 1 to {MAX_DAYS}")
-        name = audience_name(audience) if audience else ref.label
-        if check_source is not None:
+        invite: dict[str, object] | None = None
+        title = ""
+        if ref.invite is not None:
+            # A private chat by its invite link: one account of the workspace joins it (the
+            # worker's first step) and reads it with its own access hash.
+            joiner = await joining_account(dal, workspace_id, account_id)
+            invite = {"hash": ref.invite, "account_id": joiner.id}
+            preview = await check_invite(workspace_id, ref.invite, joiner.id) if check_invite else None
+            if preview is not None:
+                title = preview.title.strip()[:MAX_AUDIENCE_NAME]
+                invite |= {"title": title, "members": preview.members,
+                           "request_needed": preview.request_needed}
+        elif check_source is not None:
             await check_source(workspace_id, ref.username)
+        name = audience_name(audience) if audience else (title or ref.label)
         target = await dal.create_audience(workspace_id, name, ref.label, user_id)
         task = await dal.create_parse_task(
             workspace_id=workspace_id,
@@ -154,6 +185,7 @@ class AudienceService:
                 "days": days,
                 "post_id": ref.post_id,
                 "filters": (filters or Filters()).to_json(),
+                **({"invite": invite} if invite is not None else {}),
             },
             status=ParseStatus.QUEUED,
             trace_id=trace_id,

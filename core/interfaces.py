@@ -33,7 +33,7 @@ from core.dto import (
     WorkspaceRole,
 )
 from core.installation import AuditEntry, InstallationCounts, InstallationStore, WorkerBeat
-from core.parsing import ParseStatus
+from core.parsing import InvitePreview, ParseStatus
 from core.secretbox import Sealed
 from core.telegram import AccountInfo
 
@@ -312,6 +312,15 @@ class SourceCheck(Protocol):
     worker finds out then, as before."""
 
     async def __call__(self, workspace_id: int, username: str) -> None: ...
+
+
+class InviteCheck(Protocol):
+    """Asks Telegram, through the account that is to join, what an invite link leads to.
+
+    Raises `InvalidInput` (problem `invite_expired`, `invite_invalid`, ...) when the link is
+    refused; returns None when the account cannot be asked now (the worker finds out)."""
+
+    async def __call__(self, workspace_id: int, invite_hash: str, account_id: int) -> InvitePreview | None: ...
 
 
 class SessionRevoker(Protocol):

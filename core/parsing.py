@@ -124,31 +124,76 @@ _LINK = re.compile(
     rf"^(?:(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me)/(?:s/)?|@|tg://resolve\?domain=)?"
     rf"(?P<username>{_USERNAME})(?:/(?P<post>\d+))?/?$"
 )
-_PRIVATE = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/(?:\+|joinchat/)[A-Za-z0-9_-]+/?$")
+# t.me/+HASH and t.me/joinchat/HASH (the older form) name a private chat by an invite link.
+_PRIVATE = re.compile(
+    r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me)/(?:\+|joinchat/)(?P<hash>[A-Za-z0-9_-]{4,64})/?$"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class SourceRef:
-    """A public chat named by @username or a t.me link (optionally to a post)."""
+    """A public chat named by @username or a t.me link (optionally to a post), or a private
+    one by its invite link (`invite`: the link's hash, `username` empty)."""
 
     username: str
     post_id: int | None = None
+    invite: str | None = None
 
     @property
     def label(self) -> str:
+        if self.invite is not None:
+            return invite_label(self.invite)
         return f"@{self.username}"
 
 
+def invite_label(invite_hash: str) -> str:
+    return f"t.me/+{invite_hash}"
+
+
 def parse_source(raw: str) -> SourceRef:
-    """`@name`, `name`, `t.me/name`, `https://t.me/name/123`; `InvalidInput` otherwise."""
+    """`@name`, `name`, `t.me/name`, `https://t.me/name/123`, `t.me/+HASH`,
+    `t.me/joinchat/HASH`; `InvalidInput` otherwise."""
     text = raw.strip()
-    if _PRIVATE.match(text):
-        raise InvalidInput("private link", field="source", problem="private_link")
+    private = _PRIVATE.match(text)
+    if private is not None:
+        return SourceRef("", invite=private.group("hash"))
     match = _LINK.match(text)
     if match is None:
         raise InvalidInput("source", field="source", problem="bad_link")
     post = match.group("post")
     return SourceRef(match.group("username").lower(), int(post) if post else None)
+
+
+# --- joining a private source by its invite link ---------------------------------------------
+@dataclass(frozen=True, slots=True)
+class InvitePreview:
+    """What messages.checkChatInvite tells of a link (core.telegram.org/method/messages.checkChatInvite):
+    chatInviteAlready when the account is in the chat, else chatInvite with the title, the
+    member count and `request_needed` (joining waits for an admin's approval)."""
+
+    title: str
+    members: int | None
+    request_needed: bool
+    already: bool
+    account_id: int
+
+
+# Telegram's refusals of a link, as the task's or the request's problem code
+# (core.telegram.org/method/messages.importChatInvite and .../messages.checkChatInvite;
+# Telethon's rpcerrorlist.py: INVITE_HASH_EXPIRED "The chat the user tried to join has
+# expired and is not valid anymore", INVITE_HASH_INVALID, INVITE_HASH_EMPTY,
+# CHANNELS_TOO_MUCH "You have joined too many channels/supergroups").
+JOIN_REFUSALS: dict[str, str] = {
+    "INVITE_HASH_EXPIRED": "invite_expired",
+    "INVITE_HASH_INVALID": "invite_invalid",
+    "INVITE_HASH_EMPTY": "invite_invalid",
+    "CHANNELS_TOO_MUCH": "channels_too_much",
+}
+# How long a join request is left before the account looks again whether it was accepted,
+# and the least time between two joins of one account (joining many chats fast is what
+# gets accounts limited; Telegram publishes no number, so this errs on the slow side).
+JOIN_RECHECK_S = 300.0
+JOIN_GAP_S = 120.0
 
 
 # --- filters ---------------------------------------------------------------------------------

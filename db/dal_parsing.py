@@ -150,7 +150,7 @@ _REQUEUE = text(
     f"""
     UPDATE parse_tasks
        SET status = 'queued', not_before = :not_before, cursor = CAST(:cursor AS jsonb),
-           claim_expires_at = NULL, updated_at = clock_timestamp()
+           claim_expires_at = NULL, error = :note, updated_at = clock_timestamp()
      WHERE {_FENCE}
     RETURNING id
     """
@@ -331,9 +331,12 @@ class ParseStore:
     async def fail(self, task: ClaimedTask, error: str, cursor: dict[str, Any]) -> bool:
         return await self._fenced(_FAIL, task, error=error[:64], cursor=json.dumps(cursor))
 
-    async def requeue(self, task: ClaimedTask, not_before: datetime | None, cursor: dict[str, Any]) -> bool:
-        """Back to the queue, not to be claimed before `not_before` (e.g. a cool-down's end)."""
-        return await self._fenced(_REQUEUE, task, not_before=not_before, cursor=json.dumps(cursor))
+    async def requeue(
+        self, task: ClaimedTask, not_before: datetime | None, cursor: dict[str, Any], note: str | None = None
+    ) -> bool:
+        """Back to the queue, not to be claimed before `not_before` (e.g. a cool-down's end).
+        `note` says why it waits where users see it (e.g. `join_requested`), in `error`."""
+        return await self._fenced(_REQUEUE, task, not_before=not_before, cursor=json.dumps(cursor), note=note)
 
     async def release(self, task: ClaimedTask) -> bool:
         return await self._fenced(_RELEASE, task)

@@ -105,6 +105,11 @@ class AccountClient:
         self._channel_hashes: dict[int, int] = {}
         self._basic_groups: dict[int, Any] = {}
 
+    @property
+    def telethon(self) -> TelegramClient:
+        """The connected Telethon client (for gateway modules that speak to Telegram too)."""
+        return self._client
+
     async def me(self) -> tg.AccountInfo:
         """The account's own profile; `AccountUnauthorized` / `AccountBanned` when it is gone."""
         # A raw call, not `get_me()`: that one swallows every 401 (revoked *and* banned)
@@ -200,10 +205,18 @@ class AccountClient:
         channel = next((c for c in resolved.chats if c.id == peer.channel_id), None)
         if not isinstance(channel, types.Channel):
             raise tg.NoAccess("CHANNEL_FORBIDDEN")
-        self._channel_hashes[channel.id] = channel.access_hash
-        inp = types.InputChannel(channel.id, channel.access_hash)
+        return await self.resolve_channel(channel.id, channel.access_hash)
+
+    async def resolve_channel(self, channel_id: int, access_hash: int) -> tg.SourceChat:
+        """A supergroup or channel by id and this account's access hash (a private chat the
+        account joined, or the supergroup a basic group became)."""
+        self._channel_hashes[channel_id] = access_hash
+        inp = types.InputChannel(channel_id, access_hash)
         with reading_chat():
             full = await self._client(functions.channels.GetFullChannelRequest(inp))
+        channel = next((c for c in full.chats if c.id == channel_id), None)
+        if not isinstance(channel, types.Channel):
+            raise tg.NoAccess("CHANNEL_FORBIDDEN")
         info = full.full_chat
         linked = info.linked_chat_id
         for chat in full.chats:
@@ -227,11 +240,16 @@ class AccountClient:
     async def _basic_group(self, chat_id: int) -> tg.SourceChat:
         with reading_chat():
             full = await self._client(functions.messages.GetFullChatRequest(chat_id))
+        chat = next((c for c in full.chats if c.id == chat_id), None)
+        moved = getattr(chat, "migrated_to", None)
+        if isinstance(moved, types.InputChannel):
+            # core.telegram.org/constructor/chat: `migrated_to` names the supergroup this
+            # basic group became, with this account's access hash; its members are there.
+            return await self.resolve_channel(moved.channel_id, moved.access_hash)
         participants = full.full_chat.participants
         if not isinstance(participants, types.ChatParticipants):
             raise tg.NoAccess("CHAT_PARTICIPANTS_FORBIDDEN")
         self._basic_groups[chat_id] = full
-        chat = next((c for c in full.chats if c.id == chat_id), None)
         admins = frozenset(
             p.user_id for p in participants.participants
             if isinstance(p, (types.ChatParticipantCreator, types.ChatParticipantAdmin))

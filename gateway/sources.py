@@ -21,9 +21,11 @@ from core.accounts import AccountService, can_work
 from core.dto import AccountDTO
 from core.errors import Busy, InvalidInput
 from core.logs import get_logger
+from core.parsing import JOIN_REFUSALS, InvitePreview
 from core.secretbox import SessionDecryptError
 from db.dal import open_dal
 from db.leases import LeaseStore
+from gateway import joining
 from gateway.accounts import wait_for_lease
 from gateway.telegram import TelegramGateway
 
@@ -78,6 +80,45 @@ class SourceChecker:
             finally:
                 await self.leases.release(lease)
         log.info("source not checked: no free account", workspace_id=workspace_id)
+
+    async def check_invite(
+        self, workspace_id: int, invite_hash: str, account_id: int
+    ) -> InvitePreview | None:
+        """`core.interfaces.InviteCheck`: messages.checkChatInvite through the account that
+        is to join (gateway.joining). The link's refusals (INVITE_HASH_EXPIRED,
+        INVITE_HASH_INVALID) are answers; a busy account, a flood wait or a slow network
+        are not: then None, and the worker finds out when it joins."""
+        async with open_dal(self.sessionmaker) as dal:
+            account = await dal.get_account(workspace_id, account_id)
+            await dal.rollback()
+        if account is None:
+            raise InvalidInput("account", field="account_id", problem="join_account")
+        try:
+            lease = await wait_for_lease(self.leases, account.id, 0)
+        except Busy:
+            log.info("invite not checked: account busy", account_id=account.id)
+            return None
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_S):
+                async with open_dal(self.sessionmaker) as dal:
+                    session = await self.accounts.session_of(dal, account)
+                    await dal.rollback()
+                async with self.gateway.account(session, remember_entities=False) as client:
+                    preview = await joining.check_invite(client, invite_hash)
+        except tg.TelegramError as exc:
+            problem = JOIN_REFUSALS.get(exc.rpc)
+            if problem is not None and not isinstance(exc, tg.FloodWait):
+                raise InvalidInput("invite", field="source", problem=problem) from None
+            log.info("invite not checked", account_id=account.id, error=type(exc).__name__, rpc=exc.rpc)
+            return None
+        except (SessionDecryptError, ConnectionError, OSError, TimeoutError) as exc:
+            log.info("invite not checked", account_id=account.id, error=type(exc).__name__)
+            return None
+        finally:
+            await self.leases.release(lease)
+        return InvitePreview(title=preview.title, members=preview.members,
+                             request_needed=preview.request_needed,
+                             already=preview.chat is not None, account_id=account.id)
 
     async def _ask(self, account: AccountDTO, username: str) -> None:
         async with open_dal(self.sessionmaker) as dal:

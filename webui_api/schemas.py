@@ -126,7 +126,10 @@ class FiltersIn(Body):
 
 
 class ParseTaskCreate(Body):
-    source: str = Field(min_length=2, max_length=128, description="@username or t.me link")
+    source: str = Field(min_length=2, max_length=128,
+                        description="@username, t.me link, or a private chat's invite link (t.me/+…)")
+    account_id: int | None = Field(default=None, ge=1, description=(
+        "Invite links: the account that joins the chat (default: the first that can work)"))
     kind: Literal["members", "comments", "authors"] = "members"
     speed: Literal["safe", "medium", "fast"] = "medium"
     priority: Literal["high", "normal", "low"] = "normal"

@@ -37,6 +37,8 @@ from core.parsing import (
     DEFAULT_DAYS,
     DEFAULT_POSTS,
     DEFAULT_SPEED,
+    JOIN_RECHECK_S,
+    JOIN_REFUSALS,
     MAX_DAYS,
     MAX_POSTS,
     PARTICIPANTS_CAP,
@@ -53,6 +55,8 @@ from core.secretbox import SessionDecryptError
 from db.dal import open_dal
 from db.dal_parsing import BatchWrite, ClaimedTask, ParseStore
 from db.leases import LeaseStore
+from gateway import joining
+from gateway.joining import JoinedChat
 from gateway.reading import AccountClient
 from gateway.telegram import TelegramGateway
 from workers.leases import AccountBusy, LeaseLost, leased_client
@@ -214,6 +218,11 @@ class _TaskRun:
         self.pos: dict[str, Any] = dict(stored.get("pos") or {})
         self.skipped_accounts: dict[str, str] = dict(stored.get("skipped_accounts") or {})
         self.errors = int(stored.get("errors") or 0)
+        # A private source: the chat the chosen account joined (its id and that account's
+        # access hash), or "requested" while a join request waits for an admin.
+        joined = stored.get("joined")
+        self.joined = JoinedChat.from_json(joined) if isinstance(joined, dict) else None
+        self.join_state = str(stored.get("join") or "")
         self.resumed = bool(self.pos)
         self.recalled = False
         self.seen: set[int] = set()
@@ -240,6 +249,10 @@ class _TaskRun:
             cursor["skipped_accounts"] = self.skipped_accounts
         if self.errors:
             cursor["errors"] = self.errors
+        if self.joined is not None:
+            cursor["joined"] = self.joined.to_json()
+        elif self.join_state:
+            cursor["join"] = self.join_state
         return cursor
 
     @property
@@ -264,15 +277,32 @@ class _TaskRun:
         task = self.task
         log.info("parse task started", task_id=task.id, kind=task.kind, source=task.source,
                  epoch=task.epoch, resumed=self.resumed)
-        try:
-            ref = _source_ref(task.source)
-        except _Fail as exc:
-            await self._fail(exc.code)
-            return
+        invite = task.params.get("invite")
+        if not isinstance(invite, dict):
+            invite = _invite_of(task.source)
+        ref: str | int | JoinedChat
+        if isinstance(invite, dict):
+            ref = ""
+        else:
+            try:
+                ref = _source_ref(task.source)
+            except _Fail as exc:
+                await self._fail(exc.code)
+                return
         accounts = await self.store.accounts(task.workspace_id)
         if not accounts:
             await self._fail("no_accounts")
             return
+        if isinstance(invite, dict):
+            # The first step of a private source: the chosen account joins by the link;
+            # only that account can then read the chat (with its own access hash).
+            wanted = int(invite.get("account_id") or 0)
+            now = datetime.now(UTC)
+            chosen = [a for a in accounts if a.id == wanted or (not wanted and can_work(a, now))][:1]
+            joined = await self._join(chosen[0] if chosen else None, str(invite.get("hash") or ""))
+            if joined is None:
+                return
+            ref, accounts = joined, chosen
         self.own = frozenset(a.tg_user_id for a in accounts)
         if self.kind is not ParseKind.MEMBERS or self.pos.get("phase") == "search" or self.pos.get("via"):
             await self._recall_seen()
@@ -325,6 +355,81 @@ class _TaskRun:
             return
         await self._fail("no_accounts")
 
+    async def _join(self, account: AccountDTO | None, invite_hash: str) -> JoinedChat | None:
+        """Join a private source by its invite link with the chosen account, under its lease
+        (messages.importChatInvite; gateway.joining). The chat, or None when the task was
+        sent back to the queue (busy, resting, waiting for approval) or failed."""
+        if self.joined is not None:
+            return self.joined
+        if account is None:
+            await self._fail("join_account")
+            return None
+        engine = self.engine
+        config = engine.config
+        now = datetime.now(UTC)
+        if not can_work(account, now):
+            if account.cooldown_until is not None and account.cooldown_until > now:
+                await self.store.requeue(self.task, account.cooldown_until, self.cursor())
+            else:
+                await self._fail("join_account")
+            return None
+        requested = self.join_state == "requested"
+        try:
+            async with leased_client(leases=engine.leases, sessionmaker=engine.sessionmaker,
+                                     service=engine.service, gateway=engine.gateway, account=account,
+                                     remember_entities=False) as (_lease, client):
+                if requested:
+                    # Asked before: look whether an admin accepted, without asking again.
+                    preview = await joining.check_invite(client, invite_hash)
+                    if preview.chat is None:
+                        raise joining.JoinRequested("INVITE_REQUEST_SENT")
+                    chat = preview.chat
+                else:
+                    chat = await joining.join(client, invite_hash)
+        except (AccountBusy, LeaseLost):
+            await self.store.requeue(self.task, now + timedelta(seconds=config.busy_retry_s), self.cursor())
+            return None
+        except joining.JoinRequested:
+            self.join_state = "requested"
+            log.info("parse task waits for a join approval", task_id=self.task.id, account_id=account.id)
+            recheck = max(JOIN_RECHECK_S * config.delay_scale, config.busy_retry_s, 1.0)
+            if await self.store.requeue(self.task, datetime.now(UTC) + timedelta(seconds=recheck),
+                                        self.cursor(), note="join_requested") and not requested:
+                await self._notify("parse_progress")
+            return None
+        except tg.FloodWait as exc:
+            until = rest_after_flood(datetime.now(UTC), exc.seconds, config.flood_buffer_s)
+            await self._set_status(account, AccountStatus.COOLDOWN, exc.rpc, until)
+            await self.store.requeue(self.task, until, self.cursor(), note="join_flood_wait")
+            return None
+        except (tg.AccountUnauthorized, SessionDecryptError) as exc:
+            await self._set_status(account, AccountStatus.UNAUTHORIZED, getattr(exc, "rpc", "") or "session_undecryptable")
+            await self._fail("join_account")
+            return None
+        except tg.AccountBanned as exc:
+            await self._set_status(account, AccountStatus.BANNED, exc.rpc)
+            await self._fail("join_account")
+            return None
+        except tg.TelegramError as exc:
+            refusal = JOIN_REFUSALS.get(exc.rpc)
+            if refusal is None and isinstance(exc, tg.SourceError):
+                refusal = exc.code
+            log.info("join refused", task_id=self.task.id, account_id=account.id, rpc=exc.rpc)
+            if refusal is not None:
+                await self._fail(refusal)
+            else:
+                await self.retry_later("telegram_error")
+            return None
+        except (ConnectionError, OSError):
+            if await engine.outage.failed():
+                raise  # the database, not Telegram: the task waits for it (`_run_guarded`)
+            await self.retry_later("telegram_error")
+            return None
+        log.info("private source joined", task_id=self.task.id, account_id=account.id, chat_id=chat.chat_id)
+        self.joined = chat
+        self.join_state = ""
+        return chat
+
     async def _recall_seen(self) -> None:
         """On a resumed walk that meets people again (name search, messages), who of this
         source is in the audience already was counted before the pause or crash."""
@@ -341,7 +446,7 @@ class _TaskRun:
         not_before = datetime.now(UTC) + timedelta(seconds=ERROR_RETRY_S * self.errors)
         await self.store.requeue(self.task, not_before, self.cursor())
 
-    async def _with_account(self, account: AccountDTO, ref: str | int) -> str | datetime:
+    async def _with_account(self, account: AccountDTO, ref: str | int | JoinedChat) -> str | datetime:
         """Work with one account: "done", "stopped", "busy", "transient", "gone" (the account
         lost its session or was banned), "cannot:<reason>", or the end of the rest it was
         sent to."""
@@ -405,8 +510,12 @@ class _TaskRun:
         async with open_dal(self.engine.sessionmaker) as dal:
             await self.engine.service.change_status(dal, account.id, status, reason, cooldown_until=until)
 
-    async def _collect(self, client: AccountClient, account: AccountDTO, ref: str | int) -> str:
-        chat = await client.resolve_source(ref)
+    async def _collect(self, client: AccountClient, account: AccountDTO, ref: str | int | JoinedChat) -> str:
+        if isinstance(ref, JoinedChat):
+            chat = await (client.resolve_channel(ref.chat_id, ref.access_hash) if ref.access_hash is not None
+                          else client.resolve_source(ref.chat_id))
+        else:
+            chat = await client.resolve_source(ref)
         if self.filters.skip_admins:
             self.admins = chat.admin_ids
         total = chat.members_count if self.kind is ParseKind.MEMBERS else None
@@ -658,6 +767,15 @@ class _TaskRun:
             if not held:
                 self.halt.set()
                 return
+
+
+def _invite_of(source: str) -> dict[str, Any] | None:
+    """An invite link queued without a chosen account: the first that can work joins."""
+    try:
+        ref = parse_source(source)
+    except InvalidInput:
+        return None
+    return {"hash": ref.invite} if ref.invite is not None else None
 
 
 def _source_ref(source: str) -> str | int:

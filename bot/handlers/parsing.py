@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.commands import private_only
-from bot.parse_command import BadCommand, problem_text, read_parse_args
+from bot.parse_command import BadCommand, ParseRequest, problem_text, read_parse_args
 from bot.parsing_view import (
     CONTROLS,
     TASKS_PAGE,
@@ -24,18 +26,29 @@ from bot.parsing_view import (
     render_tasks,
 )
 from bot.progress import show_in_place, show_task
+from core.accounts import account_label, can_work
 from core.audiences import AudienceService
 from core.dto import ParseTaskDTO, UserDTO
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import t
+from core.parsing import parse_source
 from core.users import current_workspace
 from db.dal import SqlDal
 from gateway.sources import SourceChecker
 
 
+class JoinPick(CallbackData, prefix="pj"):
+    """The account that joins a private source (the command waits in the chat's state)."""
+
+    acc: int
+
+
+_PENDING = "parse_join"  # the /parse arguments waiting for the account's choice
+
+
 async def cmd_parse(
     message: Message, command: CommandObject, dal: SqlDal, user: UserDTO, lang: str,
-    audience_service: AudienceService, trace_id: str, source_check: SourceChecker,
+    audience_service: AudienceService, trace_id: str, source_check: SourceChecker, state: FSMContext,
 ) -> None:
     try:
         request = read_parse_args(command.args or "")
@@ -46,17 +59,65 @@ async def cmd_parse(
         await message.answer(t(lang, "parse.usage"))
         return
     workspace = await current_workspace(dal, user.id)
+    if _is_invite(request.source):
+        # A private chat: the owner picks which account joins it, when there is a choice.
+        now = datetime.now(UTC)
+        accounts = await dal.list_accounts(workspace.id, after_id=0, limit=100)
+        usable = [a for a in accounts if can_work(a, now)]
+        if len(usable) > 1:
+            await state.update_data({_PENDING: command.args or ""})
+            rows = [[InlineKeyboardButton(text=account_label(a.username, a.first_name),
+                                          callback_data=JoinPick(acc=a.id).pack())] for a in usable[:20]]
+            await message.answer(t(lang, "parse.join_pick"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+            return
+    await _queue(message, request, None, dal, user, lang, audience_service, trace_id, source_check)
+
+
+def _is_invite(source: str) -> bool:
+    try:
+        return parse_source(source).invite is not None
+    except InvalidInput:
+        return False
+
+
+async def _queue(
+    message: Message, request: ParseRequest, account_id: int | None, dal: SqlDal, user: UserDTO, lang: str,
+    audience_service: AudienceService, trace_id: str, source_check: SourceChecker,
+) -> None:
+    workspace = await current_workspace(dal, user.id)
     try:
         task = await audience_service.create_task(
             dal, user.id, workspace.id,
             source=request.source, kind=request.kind, speed=request.speed,
             priority=request.priority, audience=request.audience,
             posts=request.posts, days=request.days, trace_id=trace_id, check_source=source_check,
+            account_id=account_id, check_invite=source_check.check_invite,
         )
     except InvalidInput as exc:
         await message.answer(t(lang, "parse.invalid", problem=problem_text(lang, exc)))
         return
     await send_task_message(message, task, dal, user, lang, audience_service)
+
+
+async def on_join_pick(
+    query: CallbackQuery, callback_data: JoinPick, dal: SqlDal, user: UserDTO, lang: str,
+    audience_service: AudienceService, trace_id: str, source_check: SourceChecker, state: FSMContext,
+) -> None:
+    data = await state.get_data()
+    args = data.get(_PENDING)
+    message = query.message
+    request = read_parse_args(args) if isinstance(args, str) else None
+    if request is None or not isinstance(message, Message):
+        await query.answer(t(lang, "parse.join_gone"), show_alert=True)
+        return
+    await state.update_data({_PENDING: None})
+    workspace = await current_workspace(dal, user.id)
+    chosen = next((a for a in await dal.list_accounts(workspace.id, after_id=0, limit=100)
+                   if a.id == callback_data.acc), None)
+    who = account_label(chosen.username, chosen.first_name) if chosen is not None else "-"
+    await message.edit_text(t(lang, "parse.join_pick") + "\n" + t(lang, "parse.join_by", account=who))
+    await query.answer()
+    await _queue(message, request, callback_data.acc, dal, user, lang, audience_service, trace_id, source_check)
 
 
 async def send_task_message(
@@ -169,5 +230,6 @@ def create_router() -> Router:
     router.message.register(cmd_tasks, Command("tasks"), private)
     router.message.register(private_only, Command("parse", "tasks"))
     router.callback_query.register(on_task_action, TaskAction.filter(F.action.in_(CONTROLS)))
+    router.callback_query.register(on_join_pick, JoinPick.filter())
     router.callback_query.register(on_list_action, TaskListAction.filter(F.action.in_((*CONTROLS, "page"))))
     return router

@@ -497,3 +497,7 @@ def register_world_control(app: web.Application) -> None:
     app.router.add_post("/sandbox/world/chats/{chat}/leave", _leave)
     app.router.add_post("/sandbox/world/faults", _add_fault)
     app.router.add_get("/sandbox/world/calls", _calls)
+    # Imported here: that module imports this one.
+    from sandbox.world.control_invites import register_invite_control
+
+    register_invite_control(app)

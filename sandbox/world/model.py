@@ -152,6 +152,8 @@ class WorldChat:
     """Broadcast channel: post id -> id of its copy in the linked discussion group."""
     added_by_admins: int = 0
     next_message_id: int = 1
+    migrated_to: int | None = None
+    """A basic group that became this supergroup (core.telegram.org/constructor/chat)."""
 
     @property
     def is_channel(self) -> bool:

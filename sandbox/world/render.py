@@ -80,6 +80,13 @@ def chat(world: World, c: WorldChat, viewer: int) -> tt.TypeChat:
             version=1,
             creator=viewer == c.creator or None,
             admin_rights=rights(own_rights) if own_rights is not None else None,
+            # core.telegram.org/constructor/chat: a group that became a supergroup is
+            # `deactivated` with `migrated_to` naming the channel (with this viewer's hash).
+            deactivated=c.migrated_to is not None or None,
+            migrated_to=(
+                tt.InputChannel(c.migrated_to, world.chat_hash(viewer, c.migrated_to))
+                if c.migrated_to is not None else None
+            ),
         )
     return tt.Channel(
         id=c.id,

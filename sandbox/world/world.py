@@ -37,7 +37,7 @@ from telethon.tl import functions as fn
 from telethon.tl import types as tt
 from telethon.tl.alltlobjects import tlobjects
 
-from sandbox.world import rpc_auth, rpc_chats, rpc_messages, rpc_peers, rpc_service
+from sandbox.world import rpc_auth, rpc_chats, rpc_invites, rpc_messages, rpc_peers, rpc_service
 from sandbox.world.errors import RpcFailure, check_injectable, error_code
 from sandbox.world.model import (
     ADMIN_RIGHTS,
@@ -123,7 +123,7 @@ _BOOL_FALSE = struct.pack("<I", 0xBC799737)
 _VECTOR = 0x1CB5C415
 
 _ROUTES: dict[type[TLRequest], Route] = {}
-for _module in (rpc_service, rpc_auth, rpc_peers, rpc_chats, rpc_messages):
+for _module in (rpc_service, rpc_auth, rpc_peers, rpc_chats, rpc_messages, rpc_invites):
     _ROUTES.update(_module.ROUTES.table)
 
 REQUEST_NAMES: dict[str, tuple[type[TLRequest], ...]] = {}
@@ -274,6 +274,8 @@ class World:
         self._connection_seq = itertools.count(1)
         self.private_chats: dict[tuple[int, int], PrivateChat] = {}
         """(lower user id, higher user id) -> their private chat."""
+        self.invites: Any = None
+        """Invite links and join requests (`sandbox.world.invites`), made on first use."""
         # Telegram's own bot is part of every world, as it is of Telegram.
         self.put_user(SPAMBOT_ID, first_name="SpamBot", username="SpamBot", bot=True)
 

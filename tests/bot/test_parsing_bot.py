@@ -98,8 +98,9 @@ async def test_bad_input_is_explained_and_creates_nothing(
         return t(lang, "parse.invalid", problem=t(lang, key, **params))
 
     assert (await parse(user, "/parse")).text == t(lang, "parse.usage")
-    assert (await parse(user, "/parse https://t.me/+AbCdEf123")).text == invalid("problem.private_link")
-    assert (await parse(user, "/parse t.me/joinchat/AbCdEf")).text == invalid("problem.private_link")
+    # Private chats by invite link need an account to join them; this user has none.
+    assert (await parse(user, "/parse https://t.me/+AbCdEf123")).text == invalid("problem.no_join_account")
+    assert (await parse(user, "/parse t.me/joinchat/AbCdEf")).text == invalid("problem.no_join_account")
     assert (await parse(user, "/parse https://example.com/group")).text == invalid("problem.bad_link")
     assert (await parse(user, "/parse @ab")).text == invalid("problem.bad_link")
     assert (await parse(user, "/parse @some_group speed=warp")).text == invalid("problem.speed")
@@ -263,7 +264,7 @@ async def test_progress_and_done_notices_edit_the_one_message(
 
 
 @pytest.mark.parametrize("code", ["no_discussion", "not_a_group", "no_access", "no_accounts",
-                                  "source_not_found", "private_link"])
+                                  "source_not_found", "invite_expired"])
 async def test_failure_reason_in_the_users_language(
     code: str, make_user: Callable[..., TgUser], bot: Bot, recording: RecordingSession,
     redis: Redis, sessionmaker: async_sessionmaker[AsyncSession],

@@ -109,7 +109,7 @@ async def test_message_authors_over_the_last_days(setup: Setup) -> None:
         ("@news", "members", "not_a_group"),  # subscribers of a channel: admins only
         ("@news", "authors", "not_a_group"),
         ("@news_chat", "comments", "no_discussion"),  # a group has no channel posts
-        ("https://t.me/+AbCdEf123", "members", "private_link"),
+        ("https://t.me/+AbCdEf123", "members", "invite_invalid"),  # a link Telegram does not know
     ],
 )
 async def test_sources_that_cannot_be_collected(setup: Setup, source: str, kind: str, error: str) -> None:

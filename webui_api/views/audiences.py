@@ -101,6 +101,7 @@ async def create_task(request: web.Request) -> web.Response:
             source=body.source, kind=body.kind, speed=body.speed, priority=body.priority,
             audience=body.audience, posts=body.posts, days=body.days,
             check_source=request.app[SOURCE_CHECK],
+            account_id=body.account_id, check_invite=request.app[SOURCE_CHECK].check_invite,
             filters=Filters(
                 skip_bots=body.filters.skip_bots,
                 skip_deleted=body.filters.skip_deleted,
