@@ -27,6 +27,7 @@ from db.kv import RedisNotifier, RedisThrottle
 from db.leases import leases_for
 from db.metrics import bot_update_histogram
 from gateway.campaigns import Planner
+from gateway.chats import ChatDirectory
 from gateway.proxy import bot_api_proxy
 from gateway.sources import SourceChecker
 from gateway.telegram import TelegramGateway
@@ -89,6 +90,8 @@ def build_dispatcher(
     dp["teams"] = TeamService(RedisNotifier(redis))
     dp["planner"] = Planner(campaigns=dp["campaigns"], accounts=accounts, gateway=gateway,
                             leases=dp["leases"], sessionmaker=sessionmaker)
+    dp["chats"] = ChatDirectory(accounts=accounts, gateway=gateway, leases=dp["leases"],
+                                sessionmaker=sessionmaker, cache=redis)
     dp["source_check"] = SourceChecker(accounts=accounts, gateway=gateway, leases=dp["leases"],
                                        sessionmaker=sessionmaker)
     dp.include_routers(*get_routers())

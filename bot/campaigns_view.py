@@ -19,7 +19,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.lists import add_page_buttons, short
 from bot.parse_command import problem_text
-from core.campaign_service import MAX_CAMPAIGN_NAME, CampaignReport, CampaignView
+from core.campaign_service import (
+    CHANNEL_REF_PREFIX,
+    INVITE_REF_PREFIX,
+    MAX_CAMPAIGN_NAME,
+    CampaignReport,
+    CampaignView,
+)
 from core.campaigns import CampaignStatus, TransitionNotAllowed
 from core.dto import AudienceDTO, CampaignDTO, FollowUpDTO
 from core.errors import InvalidInput
@@ -36,7 +42,8 @@ DAILY_OUTCOMES = ("invited", "already_member", "failed", "skipped", "retry")
 
 
 class CampaignNew(CallbackData, prefix="cn"):
-    """`cn:<pick|page|now|any|std>:<workspace>:<audience id or page cursor>`: the wizard's buttons.
+    """`cn:<pick|page|chat|now|any|std>:<workspace>:<audience id, page cursor or chat id>`: the
+    wizard's buttons.
 
     They only count in the wizard step they belong to; the audience is looked up in the
     workspace again, for the presser.
@@ -66,14 +73,37 @@ MOVES = ("start", "pause", "resume", "cancel", "approve", "reject")
 
 # --- small pieces ----------------------------------------------------------------------------
 def target_label(target_ref: str) -> str:
-    """A stored target as people write it: `@username`, or a basic group's id."""
-    return target_ref if target_ref.isdigit() else f"@{target_ref}"
+    """A stored target as people write it: `@username`, a chat's id (`-100…` for a
+    supergroup or channel), or an invite link."""
+    if target_ref.startswith(INVITE_REF_PREFIX):
+        return f"t.me/{target_ref}"
+    if target_ref.isdigit() or target_ref.startswith(CHANNEL_REF_PREFIX):
+        return target_ref
+    return f"@{target_ref}"
 
 
-def campaign_title(audience_name: str, target_ref: str) -> str:
-    """The automatic name «<audience> → <target>», the audience cut to fit the name's limit."""
-    tail = f" → {target_label(target_ref)}"
+CHAT_TITLE_IN_NAME = 48  # a picked chat's title in the automatic name
+
+
+def campaign_title(audience_name: str, target_ref: str, chat_title: str | None = None) -> str:
+    """The automatic name «<audience> → <target>» (the chat's title when it was picked from
+    the list), the audience cut to fit the name's limit."""
+    tail = f" → {short(chat_title, CHAT_TITLE_IN_NAME) if chat_title else target_label(target_ref)}"
     return short(audience_name, MAX_CAMPAIGN_NAME - len(tail)) + tail
+
+
+PICKER_CHATS = 20  # chats offered as buttons at the wizard's step 2
+
+
+def render_chat_picker(chats: list[tuple[int, str, int | None]], *, workspace_id: int,
+                       lang: str) -> InlineKeyboardMarkup:
+    """One button per chat (id, title, members) where an account may add people."""
+    builder = InlineKeyboardBuilder()
+    for chat_id, title, members in chats[:PICKER_CHATS]:
+        label = t(lang, "campaign_new.chat_button", title=short(title, 40), members=members if members is not None else "?")
+        builder.button(text=label, callback_data=CampaignNew(action="chat", ws=workspace_id, id=chat_id))
+    builder.adjust(1)
+    return builder.as_markup()
 
 
 def progress_bar(done: int, total: int) -> str:

@@ -28,8 +28,17 @@ MAX_CAMPAIGN_NAME = 128
 _PUBLIC = re.compile(
     r"^(?:@|(?:https?://)?(?:t\.me|telegram\.me)/)?(?P<username>[A-Za-z][A-Za-z0-9_]{3,31})/?$"
 )
-_PRIVATE = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/(?:\+|joinchat/)", re.IGNORECASE)
+# An invite link: t.me/+<hash>, t.me/joinchat/<hash> (the older form) or tg://join?invite=<hash>
+# (core.telegram.org/api/links#chat-invite-links); `+<hash>` is how it is stored.
+_INVITE = re.compile(
+    r"^(?:(?:https?://)?(?:t\.me|telegram\.me)/(?:\+|joinchat/)|tg://join\?invite=|\+)(?P<hash>[A-Za-z0-9_-]{4,64})/?$",
+    re.IGNORECASE,
+)
 _CHAT_ID = re.compile(r"^-?\d{1,15}$")
+# Bots and clients show a supergroup or channel as -100<id> (core.telegram.org/api/bots/ids).
+_CHANNEL_ID = re.compile(r"^-100(?P<id>\d{1,13})$")
+CHANNEL_REF_PREFIX = "-100"
+INVITE_REF_PREFIX = "+"
 _HOURS = re.compile(r"^\s*(\d{1,2})\s*[-–]\s*(\d{1,2})\s*$")
 
 
@@ -41,15 +50,25 @@ def campaign_name(raw: str) -> str:
 
 
 def parse_target(raw: str) -> str:
-    """The target chat as stored: a public username (lower case) or a basic group's id.
+    """The target chat as stored, one of:
 
-    `@name`, `name`, `t.me/name` and `https://t.me/name` name a public group or channel;
-    digits (optionally negative, as bots show them) name a basic group an account is in.
+    - a public username (lower case): `@name`, `name`, `t.me/name`, `https://t.me/name`;
+    - `-100<id>`: a supergroup or channel by id, as bots and clients show it;
+    - `<id>`: a chat by id (a basic group shown as `-<id>`, or the bare id): the accounts'
+      dialogs say which chat it is;
+    - `+<hash>`: an invite link (`t.me/+…`, `t.me/joinchat/…`), which tells an account that
+      is in the chat which chat it is (messages.checkChatInvite).
     """
     text = str(raw).strip()
-    if _PRIVATE.match(text):
-        raise InvalidInput("target", field="target", problem="target_private")
+    invite = _INVITE.match(text)
+    if invite is not None:
+        return INVITE_REF_PREFIX + invite.group("hash")
+    channel = _CHANNEL_ID.match(text)
+    if channel is not None:
+        return CHANNEL_REF_PREFIX + str(int(channel.group("id")))
     if _CHAT_ID.match(text):
+        if int(text) == 0:
+            raise InvalidInput("target", field="target", problem="target_link")
         return str(abs(int(text)))
     match = _PUBLIC.match(text)
     if match is None:

@@ -382,7 +382,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "problem.member_query": "q: at most {max} characters",
         "problem.last_seen": "{field}: one of {allowed}",
         "problem.flag": "{field}: 1 or 0 (true or false)",
-        "problem.target_link": "target: send the public @username or t.me link of your group or channel (or the id of a basic group)",
+        "problem.target_link": "target: send the @username, t.me link or invite link (t.me/+…) of your group or channel, or its id",
+        "problem.target_no_such_chat": "target: there is no such chat; check the @username, link or id",
+        "problem.target_not_member": "target: your accounts are not in this chat; an account must be its admin allowed to add members",
         "problem.target_private": "target: private invite links cannot be used; give the chat a public @username",
         "problem.target_is_person": "target: that is a person, not a group or channel",
         "problem.target_not_found": "target: none of your accounts can see this chat",
@@ -608,8 +610,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaign_new.audience_button": "{name} · {size} people",
         "campaign_new.audience_chosen": "Audience: «{name}» ({size} people).",
         "campaign_new.ask_target": (
-            "Step 2 of 5: where to? Send the public @username or t.me link of your group or channel, "
-            "or the id of a basic group (like -4001234)."
+            "Step 2 of 5: where to? Pick a chat where your accounts may add people, or send its "
+            "@username, t.me link, invite link (t.me/+…) or id (like -1001234567890)."
+        ),
+        "campaign_new.ask_target_typed": (
+            "Step 2 of 5: where to? None of your accounts may add people to a chat yet (make one an admin "
+            "allowed to add members). You can still send the chat's @username, t.me link, invite link (t.me/+…) or id."
         ),
         "campaign_new.ask_start": "Step 3 of 5: when to start? Press «Now», or send a date and time in UTC like 2026-12-01 09:00.",
         "campaign_new.now": "▶️ Now",
@@ -1187,7 +1193,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "problem.member_query": "q: не больше {max} символов",
         "problem.last_seen": "{field}: одно из {allowed}",
         "problem.flag": "{field}: 1 или 0 (true или false)",
-        "problem.target_link": "цель: отправьте публичный @username или ссылку t.me вашей группы или канала (или id обычной группы)",
+        "problem.target_link": "цель: отправьте @username, ссылку t.me или ссылку-приглашение (t.me/+…) вашей группы или канала либо его id",
+        "problem.target_no_such_chat": "цель: такого чата нет; проверьте @username, ссылку или id",
+        "problem.target_not_member": "цель: ваших аккаунтов нет в этом чате; аккаунт должен быть его админом с правом добавлять участников",
         "problem.target_private": "цель: приватные ссылки-приглашения не подходят; задайте чату публичный @username",
         "problem.target_is_person": "цель: это пользователь, а не группа или канал",
         "problem.target_not_found": "цель: ни один из ваших аккаунтов не видит этот чат",
@@ -1409,8 +1417,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaign_new.audience_button": "{name} · {size} чел.",
         "campaign_new.audience_chosen": "Аудитория: «{name}» ({size} чел.).",
         "campaign_new.ask_target": (
-            "Шаг 2 из 5: куда? Отправьте публичный @username или ссылку t.me вашей группы или канала, "
-            "или id обычной группы (например, -4001234)."
+            "Шаг 2 из 5: куда? Выберите чат, куда ваши аккаунты могут добавлять людей, или отправьте его "
+            "@username, ссылку t.me, ссылку-приглашение (t.me/+…) или id (например, -1001234567890)."
+        ),
+        "campaign_new.ask_target_typed": (
+            "Шаг 2 из 5: куда? Пока ни один ваш аккаунт не может добавлять людей в чат (сделайте его админом "
+            "с правом добавлять участников). Можно отправить @username чата, ссылку t.me, ссылку-приглашение (t.me/+…) или id."
         ),
         "campaign_new.ask_start": "Шаг 3 из 5: когда начать? Нажмите «Сейчас» или отправьте дату и время по UTC, например 2026-12-01 09:00.",
         "campaign_new.now": "▶️ Сейчас",

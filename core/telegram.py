@@ -193,6 +193,13 @@ class NoAccess(SourceError):
     code = "no_access"
 
 
+class NotAMember(NoAccess):
+    """The chat exists (its invite link works) but this account is not in it: as a target,
+    accounts must already be members (admins who may add people)."""
+
+    code = "not_a_member"
+
+
 class NotAGroup(SourceError):
     """The username is a person, or a broadcast channel whose subscribers only admins see."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,10 +10,51 @@ from telethon import functions, types
 
 from core import campaigns as cg
 from core import telegram as tg
+from core.campaign_service import CHANNEL_REF_PREFIX, INVITE_REF_PREFIX
 from gateway.errors import reading_chat, translated
 from gateway.reading import AccountClient
 
 _LONG_AGO = datetime(2013, 8, 14, tzinfo=UTC)  # Telegram's first day: "joined before anything"
+DIALOGS_PAGE = 100  # messages.getDialogs answers at most 100 dialogs a call
+
+
+@dataclass(frozen=True, slots=True)
+class DialogChat:
+    """A group or channel of one account's dialogs, as that account sees it."""
+
+    chat: cg.TargetChat
+    members: int | None
+    rights: cg.ChatRights
+
+
+def dialog_chat(chat: Any) -> DialogChat | None:
+    """What a `Chat` or `Channel` of a dialogs answer says about the account that asked.
+
+    `creator`, `admin_rights` (core.telegram.org/constructor/channel, /constructor/chat) are
+    the asker's own; `left` means it is no longer in a channel, and a basic group that became
+    a supergroup (`migrated_to`) or was `deactivated` takes nobody. In a basic group every
+    member may add people unless `default_banned_rights.invite_users` forbids it
+    (core.telegram.org/constructor/chatBannedRights).
+    """
+    if isinstance(chat, types.Channel):
+        if chat.left:
+            return None
+        kind = "channel" if chat.broadcast else "megagroup"
+        target = cg.TargetChat(chat.id, kind, chat.title, chat.username, chat.access_hash)
+        admin = chat.admin_rights is not None
+        can_invite = bool(chat.creator or (chat.admin_rights and chat.admin_rights.invite_users))
+        rights = cg.ChatRights(member=True, creator=bool(chat.creator), admin=bool(chat.creator) or admin,
+                               can_invite=can_invite)
+        return DialogChat(target, chat.participants_count, rights)
+    if isinstance(chat, types.Chat):
+        if chat.left or chat.deactivated or chat.migrated_to is not None:
+            return None
+        banned = chat.default_banned_rights
+        admin = bool(chat.creator) or chat.admin_rights is not None
+        can_invite = admin or not (banned and banned.invite_users)
+        rights = cg.ChatRights(member=True, creator=bool(chat.creator), admin=admin, can_invite=can_invite)
+        return DialogChat(cg.TargetChat(chat.id, "group", chat.title, None), chat.participants_count, rights)
+    return None
 
 
 class Inviter:
@@ -29,18 +71,40 @@ class Inviter:
         self._me: int | None = None  # this account's own id, asked once per client
 
     async def resolve_target(self, ref: str | int) -> cg.TargetChat:
-        """The chat behind a public username, or a basic group by id.
+        """The chat behind a stored target (`core.campaign_service.parse_target`), as this
+        account addresses it (access hashes are per account, core.telegram.org/api/peers):
 
-        Raises `SourceNotFound` (no such chat), `NotAGroup` (a person), `NoAccess`.
+        - a public username: resolved;
+        - `+<hash>`, an invite link: `messages.checkChatInvite` answers `chatInviteAlready`
+          with the chat (and this account's hash) when the account is in it, `chatInvite`
+          (a preview) when it is not (core.telegram.org/method/messages.checkChatInvite);
+        - `-100<id>`, a supergroup or channel: found in this account's dialogs;
+        - `<id>`: a chat of this account's dialogs, else a basic group by id.
+
+        Raises `SourceNotFound` (no such chat), `NotAMember` (a link to a chat this account
+        is not in), `NotAGroup` (a person), `NoAccess`.
         """
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.lstrip("-").isdigit()):
-            chat_id = int(ref)
+        text = str(ref)
+        if text.startswith(INVITE_REF_PREFIX):
+            return await self._by_invite(text[len(INVITE_REF_PREFIX):])
+        if text.startswith(CHANNEL_REF_PREFIX) and text[len(CHANNEL_REF_PREFIX):].isdigit():
+            found = await self.in_dialogs(int(text[len(CHANNEL_REF_PREFIX):]), channel=True)
+            if found is None:
+                # Without a dialog this account has no access hash for the channel: it is
+                # not in it, or no such channel exists (an id alone does not tell which).
+                raise tg.SourceNotFound("CHANNEL_NOT_IN_DIALOGS")
+            return found
+        if isinstance(ref, int) or text.lstrip("-").isdigit():
+            chat_id = abs(int(text))
+            found = await self.in_dialogs(chat_id)
+            if found is not None:
+                return found
             with reading_chat():
                 full = await self._client(functions.messages.GetFullChatRequest(chat_id))
             chat = next((c for c in full.chats if c.id == chat_id), None)
             return cg.TargetChat(chat_id, "group", getattr(chat, "title", "") or "", None)
         with reading_chat():
-            resolved = await self._client(functions.contacts.ResolveUsernameRequest(ref.lstrip("@")))
+            resolved = await self._client(functions.contacts.ResolveUsernameRequest(text.lstrip("@")))
         peer = resolved.peer
         if isinstance(peer, types.PeerUser):
             raise tg.NotAGroup("PEER_IS_USER")
@@ -49,9 +113,60 @@ class Inviter:
         channel = next((c for c in resolved.chats if c.id == peer.channel_id), None)
         if not isinstance(channel, types.Channel):
             raise tg.NoAccess("CHANNEL_FORBIDDEN")
+        return self._keep(channel)
+
+    def _keep(self, channel: types.Channel) -> cg.TargetChat:
         self._channels[channel.id] = channel.access_hash
         kind = "channel" if channel.broadcast else "megagroup"
         return cg.TargetChat(channel.id, kind, channel.title, channel.username, channel.access_hash)
+
+    async def _by_invite(self, invite_hash: str) -> cg.TargetChat:
+        try:
+            with translated():
+                answer = await self._client(functions.messages.CheckChatInviteRequest(invite_hash))
+        except tg.TelegramError as exc:
+            # core.telegram.org/method/messages.checkChatInvite: INVITE_HASH_EMPTY,
+            # INVITE_HASH_EXPIRED, INVITE_HASH_INVALID (400) — a link that leads nowhere.
+            if exc.rpc.startswith("INVITE_HASH_"):
+                raise tg.SourceNotFound(exc.rpc) from exc
+            raise
+        if isinstance(answer, types.ChatInviteAlready):
+            chat = answer.chat
+            if isinstance(chat, types.Channel):
+                return self._keep(chat)
+            if isinstance(chat, types.Chat):
+                if chat.migrated_to is not None:
+                    raise tg.NoAccess("CHAT_MIGRATED")
+                return cg.TargetChat(chat.id, "group", chat.title, None)
+            raise tg.NoAccess("CHAT_FORBIDDEN")
+        # chatInvite: a preview for someone not in the chat; chatInvitePeek: a short look
+        # granted to a non-member (core.telegram.org/constructor/chatInvitePeek).
+        raise tg.NotAMember("INVITE_NOT_MEMBER")
+
+    async def dialogs(self, limit: int = DIALOGS_PAGE) -> list[DialogChat]:
+        """The groups and channels among this account's newest dialogs: one
+        `messages.getDialogs` page (core.telegram.org/method/messages.getDialogs), each chat
+        with this account's access hash and its own rights there."""
+        with translated():
+            answer = await self._client(functions.messages.GetDialogsRequest(
+                offset_date=None, offset_id=0, offset_peer=types.InputPeerEmpty(), limit=limit, hash=0))
+        found = []
+        for chat in getattr(answer, "chats", ()):
+            seen = dialog_chat(chat)
+            if seen is not None:
+                found.append(seen)
+                if seen.chat.access_hash is not None:
+                    self._channels[seen.chat.chat_id] = seen.chat.access_hash
+        return found
+
+    async def in_dialogs(self, chat_id: int, *, channel: bool | None = None) -> cg.TargetChat | None:
+        """The chat with this id among this account's dialogs (`channel`: only a supergroup
+        or channel, only a basic group, or either)."""
+        for seen in await self.dialogs():
+            is_channel = seen.chat.kind != "group"
+            if seen.chat.chat_id == chat_id and (channel is None or channel == is_channel):
+                return seen.chat
+        return None
 
     def use(self, chat: cg.TargetChat) -> None:
         """Address a chat this account resolved before (its access hash was kept)."""

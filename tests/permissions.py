@@ -97,6 +97,7 @@ API: tuple[ApiRow, ...] = (
     _r("POST", "/api/v1/campaigns/{campaign_id}/reject", 401, 404, 403, 200, 404, note="owner only"),
     _r("POST", "/api/v1/campaigns/{campaign_id}/duplicate", 401, 404, 201, 201, 404),
     _r("GET", "/api/v1/campaigns/{campaign_id}/stream", *MEMBERS, note="server-sent events"),
+    _r("GET", "/api/v1/chats", *MEMBERS, note="the accounts' chats, for picking a target (?can_invite=1)"),
     _r("GET", "/api/v1/limits", *MEMBERS),
     _r("GET", "/api/v1/invites/today", *MEMBERS),
     # --- team ---------------------------------------------------------------------------

@@ -141,6 +141,7 @@ PLANS: dict[str, Plan] = {
     "POST /api/v1/campaigns/{campaign_id}/reject": _p(campaign_id="campaign_approval"),
     "POST /api/v1/campaigns/{campaign_id}/duplicate": CAMPAIGN,
     "GET /api/v1/campaigns/{campaign_id}/stream": CAMPAIGN,
+    "GET /api/v1/chats": Plan(query="?can_invite=1"),
     "GET /api/v1/limits": Plan(),
     "GET /api/v1/invites/today": Plan(),
     "GET /api/v1/workspace/members": Plan(),

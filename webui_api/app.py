@@ -17,6 +17,7 @@ from db.engine import create_engine, create_sessionmaker
 from db.kv import RedisNotifier, RedisThrottle, connect_redis
 from db.leases import leases_for
 from gateway.campaigns import Planner
+from gateway.chats import ChatDirectory
 from gateway.sources import SourceChecker
 from gateway.telegram import TelegramGateway, client_factory
 from webui_api.http import (
@@ -30,6 +31,7 @@ from webui_api.keys import (
     ADMIN,
     AUTH,
     CAMPAIGNS,
+    CHATS,
     GATEWAY,
     LEASES,
     PLANNER,
@@ -48,6 +50,7 @@ from webui_api.views import (
     auth,
     campaign_stream,
     campaigns,
+    chats,
     limits,
     me,
     optouts,
@@ -66,7 +69,7 @@ MAX_BODY_BYTES = 6 * 1024 * 1024
 def route_tables() -> list[ApiRoutes]:
     return [auth.routes, me.routes, accounts.routes, audiences.routes, campaigns.routes, search.routes,
             system.routes, campaign_stream.routes, limits.routes, team.routes, panel.routes,
-            admin.routes, audit.routes, retention.routes, optouts.routes]
+            admin.routes, audit.routes, retention.routes, optouts.routes, chats.routes]
 
 
 def _version() -> str:
@@ -91,6 +94,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[TEAMS] = TeamService(RedisNotifier(redis))
     app[PLANNER] = Planner(campaigns=app[CAMPAIGNS], accounts=app[ACCOUNTS], gateway=app[GATEWAY],
                            leases=app[LEASES], sessionmaker=app[SESSIONMAKER])
+    app[CHATS] = ChatDirectory(accounts=app[ACCOUNTS], gateway=app[GATEWAY], leases=app[LEASES],
+                               sessionmaker=app[SESSIONMAKER], cache=redis)
     app[SOURCE_CHECK] = SourceChecker(accounts=app[ACCOUNTS], gateway=app[GATEWAY], leases=app[LEASES],
                                       sessionmaker=app[SESSIONMAKER])
     try:

@@ -14,6 +14,7 @@ from core.settings import Settings
 from core.teams import TeamService
 from db.leases import LeaseStore
 from gateway.campaigns import Planner
+from gateway.chats import ChatDirectory
 from gateway.sources import SourceChecker
 from gateway.telegram import TelegramGateway
 
@@ -27,5 +28,6 @@ LEASES = web.AppKey("leases", LeaseStore)
 CAMPAIGNS = web.AppKey("campaigns", CampaignService)
 ADMIN = web.AppKey("admin", AdminService)
 PLANNER = web.AppKey("planner", Planner)
+CHATS = web.AppKey("chats", ChatDirectory)
 SOURCE_CHECK = web.AppKey("source_check", SourceChecker)
 TEAMS = web.AppKey("teams", TeamService)

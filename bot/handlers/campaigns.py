@@ -23,6 +23,7 @@ from bot.campaign_progress import card_of, show_campaign
 from bot.campaigns_view import (
     CAMPAIGNS_PAGE,
     MOVES,
+    PICKER_CHATS,
     PICKER_PAGE,
     CampaignAction,
     CampaignNew,
@@ -33,6 +34,7 @@ from bot.campaigns_view import (
     render_audience_picker,
     render_campaigns,
     render_card,
+    render_chat_picker,
     render_preflight,
     render_report,
     startable,
@@ -54,6 +56,7 @@ from core.retention import campaign_retention
 from core.users import current_workspace
 from db.dal import SqlDal
 from gateway.campaigns import Planner
+from gateway.chats import ChatDirectory
 
 _S = CampaignStatus
 # Where each button leads: a second tap (or a tap on an older message) that finds the
@@ -129,7 +132,7 @@ async def on_audience_page(
 
 async def on_audience(
     query: CallbackQuery, callback_data: CampaignNew, bot: Bot, state: FSMContext, dal: SqlDal,
-    user: UserDTO, lang: str, audience_service: AudienceService,
+    user: UserDTO, lang: str, audience_service: AudienceService, chats: ChatDirectory,
 ) -> None:
     try:
         audience = await audience_service.audience(dal, user.id, callback_data.ws, callback_data.id)
@@ -140,20 +143,52 @@ async def on_audience(
     await state.set_state(CampaignWizard.target)
     await show_in_place(query, t(lang, "campaign_new.audience_chosen", name=audience.name, size=audience.size), None)
     await query.answer()
-    await bot.send_message(_chat_id(query), t(lang, "campaign_new.ask_target"))
+    # The chats where an account may add people, read from the accounts' dialogs (cached a
+    # few minutes per account): pressing one is the easiest answer, typing still works.
+    found = (await chats.chats(user.id, callback_data.ws, can_invite=True))[:PICKER_CHATS]
+    await state.update_data(picks={str(c.chat_id): [c.target, c.title] for c in found})
+    if not found:
+        await bot.send_message(_chat_id(query), t(lang, "campaign_new.ask_target_typed"))
+        return
+    keyboard = render_chat_picker([(c.chat_id, c.title, c.members) for c in found], workspace_id=callback_data.ws,
+                                  lang=lang)
+    await bot.send_message(_chat_id(query), t(lang, "campaign_new.ask_target"), reply_markup=keyboard)
 
 
-async def on_target(message: Message, state: FSMContext, lang: str) -> None:
+async def on_target(
+    message: Message, bot: Bot, state: FSMContext, user: UserDTO, lang: str, chats: ChatDirectory,
+) -> None:
+    """A typed target: checked with the accounts now, so an unknown chat, or a link to one
+    they are not in, is said at this step and nothing is saved."""
+    ws = int((await state.get_data())["ws"])
     try:
-        target = parse_target(message.text or "")
+        parse_target(message.text or "")  # a malformed answer needs no account
+        target = await chats.check_target(user.id, ws, message.text or "")
     except InvalidInput as exc:
         await _again(message, lang, exc)
         return
-    await state.update_data(target=target)
+    await _ask_start(message.chat.id, bot, state, lang, target, None)
+
+
+async def on_chat_pick(query: CallbackQuery, callback_data: CampaignNew, bot: Bot, state: FSMContext,
+                       lang: str) -> None:
+    picks: dict[str, list[str]] = (await state.get_data()).get("picks") or {}
+    picked = picks.get(str(callback_data.id))
+    if picked is None:
+        await query.answer(t(lang, "campaign_new.expired"), show_alert=True)
+        return
+    target, title = picked
+    await show_in_place(query, t(lang, "campaign_new.chat_chosen", title=title), None)
+    await query.answer()
+    await _ask_start(_chat_id(query), bot, state, lang, target, title)
+
+
+async def _ask_start(chat_id: int, bot: Bot, state: FSMContext, lang: str, target: str, title: str | None) -> None:
+    await state.update_data(target=target, target_title=title)
     await state.set_state(CampaignWizard.start)
     ws = int((await state.get_data())["ws"])
-    await message.answer(t(lang, "campaign_new.ask_start"),
-                         reply_markup=one_button(t(lang, "campaign_new.now"), CampaignNew(action="now", ws=ws)))
+    await bot.send_message(chat_id, t(lang, "campaign_new.ask_start"),
+                           reply_markup=one_button(t(lang, "campaign_new.now"), CampaignNew(action="now", ws=ws)))
 
 
 async def on_start_text(message: Message, bot: Bot, state: FSMContext, lang: str) -> None:
@@ -253,7 +288,8 @@ async def _create(
     hours = (int(data["hours"][0]), int(data["hours"][1])) if data.get("hours") else None
     try:
         campaign = await campaigns.create(
-            dal, user.id, int(data["ws"]), name=campaign_title(str(data["audience"]), str(data["target"])),
+            dal, user.id, int(data["ws"]),
+            name=campaign_title(str(data["audience"]), str(data["target"]), data.get("target_title")),
             audience_id=int(data["audience_id"]), target=str(data["target"]), start_at=start_at,
             active_hours=hours, limits=limits, trace_id=trace_id,
         )
@@ -469,6 +505,7 @@ def create_router() -> Router:
     router.message.register(on_limits_text, CampaignWizard.limits, *answer)
     router.callback_query.register(on_audience_page, CampaignWizard.audience, CampaignNew.filter(F.action == "page"))
     router.callback_query.register(on_audience, CampaignWizard.audience, CampaignNew.filter(F.action == "pick"))
+    router.callback_query.register(on_chat_pick, CampaignWizard.target, CampaignNew.filter(F.action == "chat"))
     router.callback_query.register(on_start_now, CampaignWizard.start, CampaignNew.filter(F.action == "now"))
     router.callback_query.register(on_any_time, CampaignWizard.hours, CampaignNew.filter(F.action == "any"))
     router.callback_query.register(on_std_limits, CampaignWizard.limits, CampaignNew.filter(F.action == "std"))

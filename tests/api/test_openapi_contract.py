@@ -34,7 +34,8 @@ VIEWS = Path(__file__).resolve().parents[2] / "webui_api" / "views"
 # A value no declaration of the name accepts (limits/cursors/ids are integers, the rest enums
 # or bounded texts: `q` is at most 64 characters for members and a username or id for admins).
 INVALID = {"limit": "abc", "cursor": "abc", "workspace_id": "abc", "status": "nope", "all": "2",
-           "last_seen": "nope", "q": "!" * 65, "username": "maybe", "premium": "maybe", "photo": "maybe"}
+           "last_seen": "nope", "q": "!" * 65, "username": "maybe", "premium": "maybe", "photo": "maybe",
+           "can_invite": "maybe"}
 MISSING_ID = "999999"
 _READS = re.compile(r"""request\.query(?:\.get\(|\[)\s*["'](\w+)["']""")
 

@@ -44,7 +44,10 @@ def test_target_and_schedule_parsing() -> None:
     assert parse_target("@Target_Group") == "target_group"
     assert parse_target("https://t.me/target_group") == "target_group"
     assert parse_target("-4001234") == "4001234"
-    for bad in ("t.me/+AbCdEf", "https://t.me/joinchat/xyz", "a b", "", "@ab"):
+    assert parse_target("-1001700000004") == "-1001700000004"  # a supergroup, as bots show it
+    assert parse_target("t.me/+AbCdEf") == parse_target("https://t.me/joinchat/AbCdEf") == "+AbCdEf"
+    assert parse_target("+AbCdEf") == "+AbCdEf"  # the stored form reads back the same
+    for bad in ("https://t.me/+", "a b", "", "@ab", "0"):
         with pytest.raises(InvalidInput):
             parse_target(bad)
     assert parse_hours("9-21") == (9, 21)
@@ -172,7 +175,7 @@ async def test_create_rejects_bad_input(setup: Setup) -> None:
     async with open_dal(setup.sessionmaker) as dal:
         for kwargs, problem in (
             ({"name": " ", "audience_id": 1, "target": "@target_group"}, "campaign_name"),
-            ({"name": "x", "audience_id": 1, "target": "t.me/+secret"}, "target_private"),
+            ({"name": "x", "audience_id": 1, "target": "t.me/secret chat"}, "target_link"),
             ({"name": "x", "audience_id": 999_999, "target": "@target_group"}, "audience_unknown"),
         ):
             with pytest.raises(InvalidInput) as err:

@@ -68,7 +68,7 @@ from webui_api.http import (
     path_id,
     require_auth,
 )
-from webui_api.keys import CAMPAIGNS, PLANNER, SESSIONMAKER
+from webui_api.keys import CAMPAIGNS, CHATS, PLANNER, SESSIONMAKER
 from webui_api.routing import CURSOR, ApiRoutes, Param, limit
 from webui_api.schemas import Progress
 
@@ -171,9 +171,13 @@ async def create_campaign(request: web.Request) -> web.Response:
     service = request.app[CAMPAIGNS]
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
+    # One account finds the chat before anything is written: an unknown chat, or a link to
+    # one the accounts are not in, is refused without a draft left behind.
+    target = await request.app[CHATS].check_target(claims.user_id, workspace_id, body.target)
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
         draft = await service.create(
             dal, claims.user_id, workspace_id, name=body.name, audience_id=body.audience_id,
-            target=body.target, start_at=start_at, active_hours=active_hours,
+            target=target, start_at=start_at, active_hours=active_hours,
             limits=body.limits.model_dump(exclude_none=True) if body.limits else None, trace_id=current_trace_id(),
         )
         await dal.commit()
