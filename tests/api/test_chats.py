@@ -1,0 +1,93 @@
+"""GET /api/v1/chats (the accounts' chats, for picking a target) and the targets
+POST /api/v1/campaigns takes besides a public username: invite links and `-100…` ids,
+refused before anything is saved when the accounts cannot use the chat. Over loopback to a
+sandbox server, through the real API."""
+
+from __future__ import annotations
+
+from sandbox.world.invites import make_invite
+from tests.api.test_campaigns import (
+    OTHER_CHAT,
+    Env,
+    _audience,
+    _campaign_ids,
+    _create,
+    _invalid,
+    _ok,
+    _refused,
+    env,  # noqa: F401  (the fixture)
+)
+from tests.invites.conftest import TARGET
+
+PRIVATE, THEIRS, BASIC = 7_000_060, 7_000_061, 7_000_062
+
+
+def _private_chats(env: Env) -> None:
+    """"Secret Club": private, 902 its creator, 901 an admin without the right to add
+    people. "Their Room": private, none of the accounts in it. "Small Group": a basic group
+    903 is in."""
+    world = env.setup.world
+    world.put_chat(PRIVATE, "megagroup", "Secret Club", creator=902, members=[901, 903, 900],
+                   admins={901: ["pin_messages"]})
+    world.put_chat(THEIRS, "megagroup", "Their Room", creator=900)
+    world.put_chat(BASIC, "group", "Small Group", creator=900, members=[903])
+
+
+async def test_chats_where_an_account_may_invite(env: Env) -> None:
+    _private_chats(env)
+    acc = env.setup.accounts
+    listed = await _ok(await env.api.get("/api/v1/chats?can_invite=1", headers=env.owner))
+    assert [(c["id"], c["kind"], c["title"], c["username"], c["members"], c["target"]) for c in listed["items"]] == [
+        (PRIVATE, "megagroup", "Secret Club", None, 4, f"-100{PRIVATE}"),
+        (TARGET, "megagroup", "Target", "target_group", 4, "@target_group"),
+        (BASIC, "group", "Small Group", None, 2, str(BASIC)),
+    ]
+    by_id = {c["id"]: c for c in listed["items"]}
+    assert by_id[PRIVATE]["accounts"] == [
+        {"id": acc[901], "label": "@acc901", "may_invite": False},
+        {"id": acc[902], "label": "@acc902", "may_invite": True},
+        {"id": acc[903], "label": "@acc903", "may_invite": False},
+    ]
+    assert [a["id"] for a in by_id[TARGET]["accounts"] if a["may_invite"]] == [acc[901], acc[902]]
+    # Without the filter: every group or channel they are in ("Other": nobody may add people).
+    everything = await _ok(await env.api.get("/api/v1/chats", headers=env.owner))
+    assert {c["id"] for c in everything["items"]} == {PRIVATE, TARGET, BASIC, OTHER_CHAT}
+    # One getDialogs page per account, then the cache.
+    assert len(env.setup.world.calls("GetDialogsRequest")) == 3
+    bad = await _refused(await env.api.get("/api/v1/chats?can_invite=maybe", headers=env.owner))
+    assert bad["details"] == {"field": "can_invite", "problem": "flag"}
+
+
+async def test_private_targets_by_link_and_id_and_refusals_that_save_nothing(env: Env) -> None:
+    _private_chats(env)
+    world = env.setup.world
+    acc = env.setup.accounts
+    audience = await _audience(env, [30_001, 30_002])
+
+    ours = make_invite(world, world.find_chat(PRIVATE))
+    by_link = await _create(env, name="by link", audience_id=audience, target=ours.link)
+    assert by_link["target"] == {"ref": f"+{ours.hash}", "chat_id": PRIVATE, "kind": "megagroup", "title": "Secret Club"}
+    pre = by_link["preflight"]
+    assert (pre["ready"], pre["kind"], pre["title"], pre["eligible"]) == (True, "megagroup", "Secret Club", [acc[902]])
+
+    by_id = await _create(env, name="by id", audience_id=audience, target=f"-100{PRIVATE}")
+    assert by_id["preflight"]["ready"] is True and by_id["preflight"]["eligible"] == [acc[902]]
+    started = await _ok(await env.api.post(f"/api/v1/campaigns/{by_id['id']}/start", headers=env.owner))
+    assert started["status"] == "running"
+
+    before = await _campaign_ids(env)
+    theirs = make_invite(world, world.find_chat(THEIRS))
+    expired = make_invite(world, world.find_chat(PRIVATE), expired=True)
+    for target, problem in ((theirs.link, "target_not_member"),
+                            (expired.link, "target_no_such_chat"),
+                            ("https://t.me/+Unknown1234", "target_no_such_chat"),
+                            ("@no_such_chat_here", "target_no_such_chat"),
+                            (f"-100{THEIRS}", "target_no_such_chat"),
+                            ("-1009999999", "target_no_such_chat")):
+        for lang in ("en", "ru"):
+            error = await _refused(await env.api.post(
+                "/api/v1/campaigns", json={"name": "x", "audience_id": audience, "target": target},
+                headers=env.owner | {"Accept-Language": lang}))
+            assert error["details"] == {"field": "target", "problem": problem}, target
+            assert error["message"] == _invalid(lang, problem)
+    assert await _campaign_ids(env) == before  # no draft left behind, not even a cancelled one
