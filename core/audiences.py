@@ -168,7 +168,7 @@ class AudienceService:
                 title = preview.title.strip()[:MAX_AUDIENCE_NAME]
                 invite |= {"title": title, "members": preview.members,
                            "request_needed": preview.request_needed}
-        elif check_source is not None:
+        elif check_source is not None and ref.username:
             await check_source(workspace_id, ref.username)
         name = audience_name(audience) if audience else (title or ref.label)
         target = await dal.create_audience(workspace_id, name, ref.label, user_id)

@@ -130,19 +130,28 @@ _PRIVATE = re.compile(
 )
 
 
+# A basic group by its Bot API id (-4001234): the account reading it must be a member. A
+# `-100…` id (13 digits and more) is a supergroup's or channel's, not accepted here.
+_BASIC_GROUP = re.compile(r"^-(?P<id>[1-9]\d{0,11})$")
+
+
 @dataclass(frozen=True, slots=True)
 class SourceRef:
-    """A public chat named by @username or a t.me link (optionally to a post), or a private
-    one by its invite link (`invite`: the link's hash, `username` empty)."""
+    """A public chat named by @username or a t.me link (optionally to a post), a private
+    one by its invite link (`invite`: the link's hash), or a basic group by id (`group_id`);
+    `username` is empty for the last two."""
 
     username: str
     post_id: int | None = None
     invite: str | None = None
+    group_id: int | None = None
 
     @property
     def label(self) -> str:
         if self.invite is not None:
             return invite_label(self.invite)
+        if self.group_id is not None:
+            return f"-{self.group_id}"
         return f"@{self.username}"
 
 
@@ -152,11 +161,14 @@ def invite_label(invite_hash: str) -> str:
 
 def parse_source(raw: str) -> SourceRef:
     """`@name`, `name`, `t.me/name`, `https://t.me/name/123`, `t.me/+HASH`,
-    `t.me/joinchat/HASH`; `InvalidInput` otherwise."""
+    `t.me/joinchat/HASH`, `-4001234` (a basic group); `InvalidInput` otherwise."""
     text = raw.strip()
     private = _PRIVATE.match(text)
     if private is not None:
         return SourceRef("", invite=private.group("hash"))
+    group = _BASIC_GROUP.match(text)
+    if group is not None:
+        return SourceRef("", group_id=int(group.group("id")))
     match = _LINK.match(text)
     if match is None:
         raise InvalidInput("source", field="source", problem="bad_link")
