@@ -160,6 +160,14 @@ _RELEASE = text(
     f"UPDATE parse_tasks SET claim_expires_at = clock_timestamp() WHERE {_FENCE} RETURNING id"
 )
 _WORKING = (AccountStatus.ACTIVE, AccountStatus.COOLDOWN, AccountStatus.PARKED)
+# When an account last joined a chat for a collection (the workers keep it in the task's
+# cursor, `joined`); a rare look over a small table.
+_LAST_JOIN = text(
+    """
+    SELECT max((cursor -> 'joined' ->> 'at')::timestamptz) FROM parse_tasks
+     WHERE cursor -> 'joined' ->> 'account_id' = :account_id
+    """
+)
 _KNOWN = text(
     "SELECT tg_user_id FROM audience_members WHERE audience_id = :audience_id AND source = :source"
 )
@@ -353,6 +361,11 @@ class ParseStore:
                 .order_by(TelegramAccount.id)
             )
             return [account_dto(row) for row in rows]
+
+    async def last_join(self, account_id: int) -> datetime | None:
+        async with self._sessionmaker() as session:
+            found: datetime | None = await session.scalar(_LAST_JOIN, {"account_id": str(account_id)})
+            return found
 
     async def known_ids(self, audience_id: int, source: str) -> set[int]:
         """Who of this source the audience already holds (to count people once on resume)."""

@@ -37,6 +37,7 @@ from core.parsing import (
     DEFAULT_DAYS,
     DEFAULT_POSTS,
     DEFAULT_SPEED,
+    JOIN_GAP_S,
     JOIN_RECHECK_S,
     JOIN_REFUSALS,
     MAX_DAYS,
@@ -222,6 +223,10 @@ class _TaskRun:
         # access hash), or "requested" while a join request waits for an admin.
         joined = stored.get("joined")
         self.joined = JoinedChat.from_json(joined) if isinstance(joined, dict) else None
+        # Who joined and when (`ParseStore.last_join` paces the account's next join).
+        self.joined_by: dict[str, str] = (
+            {k: str(joined[k]) for k in ("account_id", "at") if k in joined} if isinstance(joined, dict) else {}
+        )
         self.join_state = str(stored.get("join") or "")
         self.resumed = bool(self.pos)
         self.recalled = False
@@ -250,7 +255,7 @@ class _TaskRun:
         if self.errors:
             cursor["errors"] = self.errors
         if self.joined is not None:
-            cursor["joined"] = self.joined.to_json()
+            cursor["joined"] = {**self.joined.to_json(), **self.joined_by}
         elif self.join_state:
             cursor["join"] = self.join_state
         return cursor
@@ -374,6 +379,13 @@ class _TaskRun:
                 await self._fail("join_account")
             return None
         requested = self.join_state == "requested"
+        if not requested:
+            # A conservative pace: one join per account every JOIN_GAP_S at most.
+            last = await self.store.last_join(account.id)
+            gap = timedelta(seconds=JOIN_GAP_S * config.delay_scale)
+            if last is not None and now - last < gap:
+                await self.store.requeue(self.task, last + gap, self.cursor())
+                return None
         try:
             async with leased_client(leases=engine.leases, sessionmaker=engine.sessionmaker,
                                      service=engine.service, gateway=engine.gateway, account=account,
@@ -428,6 +440,7 @@ class _TaskRun:
         log.info("private source joined", task_id=self.task.id, account_id=account.id, chat_id=chat.chat_id)
         self.joined = chat
         self.join_state = ""
+        self.joined_by = {"account_id": str(account.id), "at": datetime.now(UTC).isoformat()}
         return chat
 
     async def _recall_seen(self) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from core.accounts import build_account_service
 from core.audiences import AudienceService
 from core.errors import InvalidInput
-from core.parsing import ParseStatus
+from core.parsing import JOIN_GAP_S, ParseStatus
 from db.dal import open_dal
 from db.leases import LeaseStore
 from db.models import Audience, ParseTask
@@ -173,3 +173,19 @@ async def test_a_basic_group_that_became_a_supergroup_is_followed(setup: Setup) 
     assert task.status == ParseStatus.DONE, task.error
     assert task.source_chat_id == new.id
     assert await setup.members(task_id) == {*MEMBERS, 71_999}
+
+
+async def test_one_account_joins_chats_at_a_conservative_pace(setup: Setup) -> None:
+    await setup.link(ACC)
+    private_group(setup)
+    setup.world.put_chat(PRIVATE + 1, "megagroup", "Second Garden", creator=CREATOR, members=list(MEMBERS)[:5])
+    first = await queue(setup, make_invite(setup.world, setup.world.chats[PRIVATE]).link)
+    second = await queue(setup, make_invite(setup.world, setup.world.chats[PRIVATE + 1]).link)
+
+    await setup.engine(delay_scale=1.0, concurrency=1).run_pending()
+    assert (await setup.row(first)).status == ParseStatus.DONE
+    waiting = await setup.row(second)
+    assert waiting.status == ParseStatus.QUEUED and waiting.not_before is not None
+    joined_at = datetime.fromisoformat((await setup.row(first)).cursor["joined"]["at"])
+    assert waiting.not_before - joined_at >= timedelta(seconds=JOIN_GAP_S - 1)
+    assert len(setup.world.calls("messages.ImportChatInvite")) == 1
