@@ -1,0 +1,40 @@
+"""`POST /api/v1/parse-tasks` with a private chat's invite link: the account that joins is
+chosen by `account_id` (or is the first that can work), the link is checked through it first,
+and a dead link or a foreign account is refused with nothing saved."""
+
+from __future__ import annotations
+
+from sandbox.world.invites import make_invite
+from tests.api.test_campaigns import Env, _invalid, _ok, _refused, env  # noqa: F401  (fixture)
+from tests.api.test_source_check import _counts
+
+PRIVATE = 1_800_000_777
+
+
+async def test_invite_links_choose_the_joining_account_and_refuse_dead_links(env: Env) -> None:
+    world = env.setup.world
+    world.put_chat(PRIVATE, "megagroup", "Hidden Hall", creator=900, members=[900])
+    chat = world.chats[PRIVATE]
+    live = make_invite(world, chat)
+    chosen = env.setup.accounts[902]
+
+    task = await _ok(await env.api.post(
+        "/api/v1/parse-tasks", json={"source": live.link, "account_id": chosen}, headers=env.owner), 201)
+    assert task["source"] == f"t.me/+{live.hash}"
+    checks = world.calls("messages.CheckChatInvite")
+    assert [c.account for c in checks] == [902]  # asked through the account that will join
+
+    default = await _ok(await env.api.post(
+        "/api/v1/parse-tasks", json={"source": f"t.me/joinchat/{live.hash}"}, headers=env.owner), 201)
+    assert default["id"] != task["id"]
+    assert world.calls("messages.CheckChatInvite")[-1].account == 901  # the first usable account
+
+    before = await _counts(env)
+    expired = await _refused(await env.api.post(
+        "/api/v1/parse-tasks", json={"source": make_invite(world, chat, expired=True).link},
+        headers={**env.owner, "Accept-Language": "ru"}))
+    assert expired["message"] == _invalid("ru", "invite_expired")
+    foreign = await _refused(await env.api.post(
+        "/api/v1/parse-tasks", json={"source": live.link, "account_id": 999_999}, headers=env.owner))
+    assert foreign["message"] == _invalid("en", "join_account")
+    assert await _counts(env) == before
