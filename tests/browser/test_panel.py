@@ -159,7 +159,9 @@ def test_login_watch_campaign_pause_and_logout(browser: WebDriver, stack: Stack,
     driver.find_element(By.ID, "nav-campaigns").click()
     visible(driver, "#new-campaign").click()
     visible(driver, "#campaign-name").send_keys("Second wave")
-    driver.find_element(By.ID, "campaign-target").send_keys("https://t.me/panel_target")
+    # The target picked from the chats where the account may add people fills the field.
+    Select(visible(driver, "#campaign-chat")).select_by_value("@panel_target")
+    assert driver.find_element(By.ID, "campaign-target").get_attribute("value") == "@panel_target"
     driver.find_element(By.ID, "campaign-hours").send_keys("9-21")
     # The campaign's own limits: a looser one is refused with a sentence naming it, and
     # nothing is saved; a stricter one is kept.

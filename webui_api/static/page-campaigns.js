@@ -82,11 +82,29 @@ function utcStart(value) {
 }
 
 export async function renderNewCampaign(root, ctx) {
-  const audiences = await api('/api/v1/audiences?limit=100').then((page) => page.items).catch(() => []);
+  // The chats where an account may add people (read from the accounts' dialogs): picking
+  // one fills the target; typing a link or an id still works.
+  const [audiences, chats] = await Promise.all([
+    api('/api/v1/audiences?limit=100').then((page) => page.items).catch(() => []),
+    api('/api/v1/chats?can_invite=1').then((page) => page.items).catch(() => []),
+  ]);
   const name = h('input', { name: 'name', id: 'campaign-name', required: true, maxlength: 128 });
   const audience = h('select', { name: 'audience_id', id: 'campaign-audience', required: true },
     audiences.map((a) => h('option', { value: a.id }, `${a.name} (${formatNumber(a.size, ctx.lang)})`)));
-  const target = h('input', { name: 'target', id: 'campaign-target', required: true, maxlength: 128, placeholder: '@group, https://t.me/…' });
+  const target = h('input', { name: 'target', id: 'campaign-target', required: true, maxlength: 128, placeholder: '@group, https://t.me/+…' });
+  const chatLabel = (c) => t('campaigns.pickChatOption', {
+    title: c.title, members: c.members === null ? '?' : formatNumber(c.members, ctx.lang),
+    accounts: c.accounts.filter((a) => a.may_invite).map((a) => a.label).join(', '),
+  });
+  const picker = h('select', { id: 'campaign-chat', disabled: !chats.length },
+    h('option', { value: '' }, t('campaigns.pickChatPrompt')),
+    chats.map((c) => h('option', { value: c.target }, chatLabel(c))));
+  picker.addEventListener('change', () => {
+    if (!picker.value) return;
+    target.value = picker.value;
+    const chosen = chats.find((c) => c.target === picker.value);
+    if (chosen && !name.value.trim()) name.value = chosen.title.slice(0, 128);
+  });
   const start = h('input', { name: 'start_at', id: 'campaign-start', type: 'datetime-local' });
   const hours = h('input', { name: 'active_hours', id: 'campaign-hours', placeholder: '9-21', pattern: '\\d{1,2}-\\d{1,2}', maxlength: 5 });
   // The campaign's own limits: each optional, the installation's when empty; the API
@@ -112,6 +130,7 @@ export async function renderNewCampaign(root, ctx) {
   const form = h('form', { class: 'stack-form', id: 'campaign-form' },
     field(t('campaigns.name'), name),
     field(t('campaigns.audience'), audience, audiences.length ? null : t('campaigns.noAudiences')),
+    field(t('campaigns.pickChat'), picker, chats.length ? null : t('campaigns.pickChatNone')),
     field(t('campaigns.target'), target, t('campaigns.targetHint')),
     h('div', { class: 'row' }, field(t('campaigns.start'), start, t('campaigns.startHint')), field(t('campaigns.hours'), hours, t('campaigns.hoursHint'))),
     limitsBox,
