@@ -451,7 +451,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "error.error": "The request failed.",
         # collecting audiences: /parse and the task message
         "parse.usage": (
-            "Collect people from a public group or channel:\n"
+            "Collect people from a group or channel: public by @username or link, private by "
+            "its invite link (t.me/+…: one of your accounts joins it first, you pick which), "
+            "a basic group by its id (-4001234):\n"
             "/parse <link or @username> [members|comments|authors] [speed=safe|medium|fast] "
             "[priority=high|normal|low] [posts=N] [days=N] [audience=Name]\n\n"
             "members — members of a group (default); comments — authors of comments under the "
@@ -1261,7 +1263,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "error.not_ready": "Сервис не готов: {problem}.",
         "error.error": "Запрос не выполнен.",
         "parse.usage": (
-            "Сбор людей из публичной группы или канала:\n"
+            "Сбор людей из группы или канала: публичного — по @username или ссылке, закрытого — "
+            "по ссылке-приглашению (t.me/+…: сначала в него вступает один из ваших аккаунтов, "
+            "вы выбираете какой), обычной группы — по её id (-4001234):\n"
             "/parse <ссылка или @username> [members|comments|authors] [speed=safe|medium|fast] "
             "[priority=high|normal|low] [posts=N] [days=N] [audience=Название]\n\n"
             "members — участники группы (по умолчанию); comments — авторы комментариев под "
