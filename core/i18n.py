@@ -521,6 +521,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "task.join_flood_wait": "Telegram asked the account to wait before joining; it joins after the wait.",
         "parse.join_pick": "This is a private chat: one of your accounts joins it by the link and then collects. Which one?",
         "parse.join_gone": "This choice is no longer open; send /parse with the link again.",
+        "parse.join_chat": "«{title}»: a private chat, {members} members.",
+        "parse.join_approval": "Joining needs the admins' approval: the collection waits until they accept.",
         "parse.join_by": "Joining with {account}.",
         "parse.error.no_discussion": "this channel has no discussion group, so there are no comments to collect",
         "parse.error.not_a_group": (
@@ -1341,6 +1343,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "task.join_flood_wait": "Telegram попросил аккаунт подождать перед вступлением; он вступит после паузы.",
         "parse.join_pick": "Это закрытый чат: один из ваших аккаунтов вступит в него по ссылке и соберёт участников. Какой?",
         "parse.join_gone": "Этот выбор уже недоступен; отправьте /parse со ссылкой ещё раз.",
+        "parse.join_chat": "«{title}»: закрытый чат, участников: {members}.",
+        "parse.join_approval": "Вступление требует одобрения админов: сбор подождёт, пока они примут заявку.",
         "parse.join_by": "Вступает {account}.",
         "parse.error.telegram_error": "Telegram раз за разом отвечал ошибками; попробуйте позже",
         "parse.error.unknown": "неожиданная ошибка ({code})",

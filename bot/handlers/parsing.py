@@ -31,7 +31,7 @@ from core.audiences import AudienceService
 from core.dto import ParseTaskDTO, UserDTO
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import t
-from core.parsing import parse_source
+from core.parsing import InvitePreview, parse_source
 from core.users import current_workspace
 from db.dal import SqlDal
 from gateway.sources import SourceChecker
@@ -59,25 +59,41 @@ async def cmd_parse(
         await message.answer(t(lang, "parse.usage"))
         return
     workspace = await current_workspace(dal, user.id)
-    if _is_invite(request.source):
-        # A private chat: the owner picks which account joins it, when there is a choice.
+    invite = _invite_hash(request.source)
+    if invite is not None:
+        # A private chat: the owner picks which account joins it, when there is a choice,
+        # knowing what the link leads to (messages.checkChatInvite through the first one).
         now = datetime.now(UTC)
         accounts = await dal.list_accounts(workspace.id, after_id=0, limit=100)
         usable = [a for a in accounts if can_work(a, now)]
         if len(usable) > 1:
+            try:
+                preview = await source_check.check_invite(workspace.id, invite, usable[0].id)
+            except InvalidInput as exc:
+                await message.answer(t(lang, "parse.invalid", problem=problem_text(lang, exc)))
+                return
             await state.update_data({_PENDING: command.args or ""})
             rows = [[InlineKeyboardButton(text=account_label(a.username, a.first_name),
                                           callback_data=JoinPick(acc=a.id).pack())] for a in usable[:20]]
-            await message.answer(t(lang, "parse.join_pick"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+            await message.answer(_pick_text(lang, preview), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
             return
     await _queue(message, request, None, dal, user, lang, audience_service, trace_id, source_check)
 
 
-def _is_invite(source: str) -> bool:
+def _invite_hash(source: str) -> str | None:
     try:
-        return parse_source(source).invite is not None
+        return parse_source(source).invite
     except InvalidInput:
-        return False
+        return None
+
+
+def _pick_text(lang: str, preview: InvitePreview | None) -> str:
+    if preview is None:  # Telegram could not be asked now: the worker finds out
+        return t(lang, "parse.join_pick")
+    about = t(lang, "parse.join_chat", title=preview.title, members=preview.members or 0)
+    if preview.request_needed:
+        about += "\n" + t(lang, "parse.join_approval")
+    return about + "\n\n" + t(lang, "parse.join_pick")
 
 
 async def _queue(
@@ -115,7 +131,7 @@ async def on_join_pick(
     chosen = next((a for a in await dal.list_accounts(workspace.id, after_id=0, limit=100)
                    if a.id == callback_data.acc), None)
     who = account_label(chosen.username, chosen.first_name) if chosen is not None else "-"
-    await message.edit_text(t(lang, "parse.join_pick") + "\n" + t(lang, "parse.join_by", account=who))
+    await message.edit_text((message.text or "") + "\n" + t(lang, "parse.join_by", account=who))
     await query.answer()
     await _queue(message, request, callback_data.acc, dal, user, lang, audience_service, trace_id, source_check)
 
