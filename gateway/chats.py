@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 log = get_logger("gateway.chats")
 
 DIALOGS_TTL_S = 300  # one account's dialogs are read again after this long
+LAST_KNOWN_TTL_S = 86_400  # what an account busy inviting (a worker holds its lease) is shown with
 _KEY = "chats:dialogs:{}"
+_LAST_KEY = "chats:dialogs-last:{}"
 # What ends one account's turn without ending the check (the next account may answer).
 _ACCOUNT_TROUBLE = (Busy, tg.AccountUnauthorized, tg.AccountBanned, SessionDecryptError, tg.FloodWait,
                     tg.PeerFlood, tg.Unreachable, ConnectionError, OSError, TimeoutError)
@@ -92,7 +94,7 @@ class ChatDirectory:
         leases: LeaseStore,
         sessionmaker: async_sessionmaker[AsyncSession],
         cache: Redis | None = None,
-        lease_wait_s: float = 5.0,
+        lease_wait_s: float = 1.0,  # a person waits for the answer: a busy account is skipped soon
     ) -> None:
         self.accounts = accounts
         self.gateway = gateway
@@ -117,7 +119,15 @@ class ChatDirectory:
             cached = await self.cache.get(key)
             if cached is not None:
                 return _load(cached)
-        lease = await wait_for_lease(self.leases, account.id, self.lease_wait_s)
+        try:
+            lease = await wait_for_lease(self.leases, account.id, self.lease_wait_s)
+        except Busy:
+            # A worker holds it (inviting keeps the lease between invites): its chats as last
+            # read, rather than a list that misses them; the pre-flight checks again anyway.
+            last = await self.cache.get(_LAST_KEY.format(account.id)) if self.cache is not None else None
+            if last is None:
+                raise
+            return _load(last)
         try:
             async with open_dal(self.sessionmaker) as dal:
                 session = await self.accounts.session_of(dal, account)
@@ -128,6 +138,7 @@ class ChatDirectory:
             await self.leases.release(lease)
         if self.cache is not None:
             await self.cache.set(key, _dump(chats), ex=DIALOGS_TTL_S)
+            await self.cache.set(_LAST_KEY.format(account.id), _dump(chats), ex=LAST_KNOWN_TTL_S)
         # Kept with this account's own access hash: the workers address the chat with it.
         async with self.sessionmaker() as db, db.begin():
             invites = InviteDal(db)

@@ -5,6 +5,9 @@ sandbox server, through the real API."""
 
 from __future__ import annotations
 
+from redis.asyncio import Redis
+
+from db.leases import LeaseStore
 from sandbox.world.invites import make_invite
 from tests.api.test_campaigns import (
     OTHER_CHAT,
@@ -91,3 +94,16 @@ async def test_private_targets_by_link_and_id_and_refusals_that_save_nothing(env
             assert error["details"] == {"field": "target", "problem": problem}, target
             assert error["message"] == _invalid(lang, problem)
     assert await _campaign_ids(env) == before  # no draft left behind, not even a cancelled one
+
+
+async def test_an_account_busy_inviting_is_listed_with_its_chats_as_last_read(env: Env, redis: Redis) -> None:
+    _private_chats(env)
+    acc = env.setup.accounts
+    first = await _ok(await env.api.get("/api/v1/chats?can_invite=1", headers=env.owner))
+    await redis.delete(f"chats:dialogs:{acc[902]}")  # five minutes later
+    # A worker holds 902's lease (it keeps it between invites).
+    held = await LeaseStore(env.setup.sessionmaker, "worker-x", ttl_s=30).acquire(acc[902])
+    assert held is not None
+    again = await _ok(await env.api.get("/api/v1/chats?can_invite=1", headers=env.owner))
+    assert again == first  # "Secret Club" still offered, with 902 as the one who may add people
+    assert [c.account for c in env.setup.world.calls("GetDialogsRequest")].count(902) == 1
