@@ -33,7 +33,9 @@ class CampaignLimitsIn(Body):
 class CampaignCreate(Body):
     name: str = Field(description="1 to 128 characters")
     audience_id: int = Field(gt=0, description="An audience of the workspace")
-    target: str = Field(description="The group or channel: @username, t.me link, or a basic group's id")
+    target: str = Field(description="The group or channel: @username, t.me link, invite link (t.me/+…, "
+                                    "t.me/joinchat/…; an account must be in the chat), -100… id, or a chat's "
+                                    "id; `target` of GET /api/v1/chats")
     start_at: str | None = Field(
         default=None,
         description="UTC, ISO 8601 (2026-12-01T09:00:00Z); must be in the future. null: at the start",

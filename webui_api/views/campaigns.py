@@ -4,14 +4,17 @@ The rules live in `core/campaign_service.py`, the pre-flight (Telegram asked thr
 linked account, each under its lease) in `gateway/campaigns.py`. Any member of the
 workspace, owner or manager, may do all of this; another workspace's campaign is a 404.
 
-Creating a campaign runs its pre-flight in the same request, so the answer already tells
-which accounts will invite and how many people are left to invite. When the pre-flight
-refuses the target itself (a person rather than a chat, or Telegram failing) the answer is
-that error and the new draft is cancelled at once: the client never learnt its id, so the
-draft could only clutter the list. It stays listed as `cancelled` (with `finished_at`), a
-finished status that a `?status=` filter for the active ones never returns. A chat that no
-account can see or invite into is not an error: the draft stays, its pre-flight says why
-(`ready: false`, `warnings`), and `POST …/preflight` checks again once that is fixed.
+Creating a campaign first finds the target with the workspace's accounts
+(`gateway/chats.py`): no such chat (`target_no_such_chat`), a link to a chat none of them is
+in (`target_not_member`) or a person (`target_is_person`) is a 400 and nothing is written —
+a draft the client never learnt the id of could only clutter the list. Then it runs the
+pre-flight in the same request, so the answer already tells which accounts will invite and
+how many people are left to invite. Should the pre-flight still refuse the target (it
+changed in between, or Telegram failed), the new draft is cancelled at once and listed as
+`cancelled`, a finished status a `?status=` filter for the active ones never returns. A
+chat the accounts are in but may not add people to is not an error: the draft stays, its
+pre-flight says why (`ready: false`, `warnings`), and `POST …/preflight` checks again once
+that is fixed.
 
 A refused step (pausing a draft, resuming a finished campaign, starting before a pre-flight)
 is a 400 naming it in `details.problem` (`transition`, `not_paused`, `preflight_missing`,
