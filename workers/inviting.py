@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core import campaigns as cg
 from core import telegram as tg
 from core.accounts import AccountService, account_label, can_work, status_after
+from core.campaign_service import INVITE_REF_PREFIX
 from core.dto import AccountDTO, AccountStatus
 from core.installation import effective_limits
 from core.interfaces import Notifier
@@ -406,7 +407,17 @@ class InviteEngine:
         async with self.sessionmaker() as session:
             chat = await InviteDal(session).account_chat(account.id, row.target_chat_id)
         if chat is None:
-            chat = await inviter.resolve_target(row.target_ref)
+            try:
+                chat = await inviter.resolve_target(row.target_ref)
+            except tg.SourceError:
+                if not row.target_ref.startswith(INVITE_REF_PREFIX):
+                    raise
+                # The link was revoked or expired since the pre-flight: the chat is known by
+                # its id, and an account still in it finds it among its own dialogs.
+                found = await inviter.in_dialogs(row.target_chat_id)
+                if found is None:
+                    raise
+                chat = found
             if chat.chat_id != row.target_chat_id:
                 # The username now names another chat: never invite anyone there.
                 raise tg.NoAccess("TARGET_CHANGED")

@@ -20,7 +20,8 @@ from tests.api.test_campaigns import (
     _refused,
     env,  # noqa: F401  (the fixture)
 )
-from tests.invites.conftest import TARGET
+from tests.invites.conftest import FAST, TARGET, make_audience
+from workers.inviting import InviteConfig
 
 PRIVATE, THEIRS, BASIC = 7_000_060, 7_000_061, 7_000_062
 
@@ -107,3 +108,23 @@ async def test_an_account_busy_inviting_is_listed_with_its_chats_as_last_read(en
     again = await _ok(await env.api.get("/api/v1/chats?can_invite=1", headers=env.owner))
     assert again == first  # "Secret Club" still offered, with 902 as the one who may add people
     assert [c.account for c in env.setup.world.calls("GetDialogsRequest")].count(902) == 1
+
+
+async def test_a_campaign_by_link_goes_on_after_the_link_is_revoked(env: Env) -> None:
+    _private_chats(env)
+    world = env.setup.world
+    people = env.setup.people([30_011, 30_012], seen_by_tg=902)  # 902 may add people there
+    audience = await make_audience(env.setup.sessionmaker, env.setup.ws, "seen by 902", people)
+    link = make_invite(world, world.find_chat(PRIVATE))
+    created = await _create(env, name="by link", audience_id=audience, target=link.link)
+    assert created["preflight"]["ready"] is True
+    await _ok(await env.api.post(f"/api/v1/campaigns/{created['id']}/start", headers=env.owner))
+    link.revoked = True  # an admin revoked it after the pre-flight
+    engine = env.setup.engine(InviteConfig(limits=FAST, pause_scale=0))
+    await engine.run_account(await env.setup.account(902))
+    # The link answered INVITE_HASH_EXPIRED; 902 found the chat by its id among its own
+    # dialogs, and added everyone.
+    checks = [c.error for c in world.calls("CheckChatInviteRequest") if c.account == 902]
+    assert checks[-1] == "INVITE_HASH_EXPIRED"
+    assert {30_011, 30_012} <= set(world.find_chat(PRIVATE).members)
+    assert {state for state, _ in (await env.setup.targets(created["id"])).values()} == {"invited"}
