@@ -151,3 +151,18 @@ async def test_ids_and_links_typed_at_step_2(
     assert report.text.splitlines()[-1] == t("en", "preflight.ready")
     (campaign,) = await _campaigns(sessionmaker)
     assert (campaign.target_ref, campaign.target_chat_id) == (f"-100{PRIVATE}", PRIVATE)
+
+
+async def test_no_chat_to_offer_says_how_to_get_one_and_typing_still_works(
+    world_setup: Setup, make_user: Callable[..., TgUser],
+) -> None:
+    owner = make_user(OWNER_TG, username="boss", first_name="Boss", language_code="ru")
+    world = world_setup.world
+    world.put_chat(PRIVATE, "megagroup", "Private Club", creator=900, members=[901, 902, 903])  # no admins
+    world.put_chat(BASIC, "group", "Old Friends", creator=900, members=[900])
+    audience_id = await _audience(world_setup)
+    (ask_target,) = replies(await _step2(owner, world_setup, audience_id))
+    assert ask_target.text == t("ru", "campaign_new.ask_target_typed")
+    assert ask_target.reply_markup is None
+    # A chat they are in but may not add people to is still taken: the pre-flight says why.
+    assert await owner.reply_to(f"-100{PRIVATE}") == t("ru", "campaign_new.ask_start")
