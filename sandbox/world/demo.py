@@ -34,7 +34,8 @@ Demo world (SANDBOX_DEMO=off starts an empty one):
   phone login: the code is at GET /sandbox/world/users/{ALICE}/login_codes
   chats: @sandbox_lounge (megagroup, {len(CROWD) + 6} members), @sandbox_news (channel with
          comments in @sandbox_news_chat), "Sandbox Target" {TARGET} (private megagroup where
-         Alice and Bob may invite), "Old Friends" {OLD_FRIENDS} (basic group),
+         Alice and Bob may invite: /campaign_new offers it, or type {TARGET}),
+         "Old Friends" {OLD_FRIENDS} (basic group),
          @sandbox_quiet (hidden member list)
   invite outcomes: @carol privacy, @dave not mutual, @erin missing invitee, @frank too many
          channels; everyone else joins"""
