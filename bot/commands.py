@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "campaign_new",
     "campaigns",
     "team",
+    "erase",
     "optouts",
     "admin",
     "optout",

@@ -16,7 +16,7 @@ from tests.bot.conftest import TgUser, only_the_hint
 
 DESIGN_COMMANDS = (
     "/start /help /lang /web_auth /accounts /link /link_phone /parse /search /tasks "
-    "/audiences /campaign_new /campaigns /team /optouts /admin /optout /optin"
+    "/audiences /campaign_new /campaigns /team /erase /optouts /admin /optout /optin"
 ).split()
 
 
