@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.types import ErrorEvent, User
 
 from core.errors import Unavailable
@@ -23,6 +23,12 @@ async def on_error(
         # The failure came before the user middleware (aiogram's FSM storage reads Redis
         # first): Telegram's language of the sender is the best guess.
         lang = pick_language(event_from_user.language_code) if event_from_user else DEFAULT_LANGUAGE
+    if isinstance(event.exception, TelegramNetworkError):
+        # The Bot API did not answer (a dropped connection, a timeout): not a fault of this
+        # code, and telling the user would need the same connection. One line, no traceback.
+        log.warning("update failed: Bot API unreachable", update_id=update.update_id,
+                    update_type=update.event_type, error=str(event.exception))
+        return
     if isinstance(event.exception, (Unavailable, *REDIS_DOWN)) or database_unreachable(event.exception):
         # Redis or PostgreSQL down (FSM state, limits, any record): nothing is lost by trying
         # again once it is back.

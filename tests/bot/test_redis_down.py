@@ -53,3 +53,31 @@ async def test_web_auth_with_redis_down_says_try_again(
     assert texts == [t(language_code, "bot.unavailable")]
     async with sessionmaker() as session:  # no code was issued without its limit checked
         assert await session.scalar(select(func.count()).select_from(LoginCode)) == 0
+
+
+async def test_a_bot_api_that_drops_the_connection_is_one_warning_line(
+    bot: Bot, recording: RecordingSession
+) -> None:
+    """A dropped connection to the Bot API (aiohttp's "Server disconnected") is no fault of the
+    handler: one warning line, no traceback, and no attempt to tell the user over it."""
+    from datetime import UTC, datetime
+
+    from aiogram.exceptions import TelegramNetworkError
+    from aiogram.methods import AnswerCallbackQuery
+    from aiogram.types import CallbackQuery, Chat, ErrorEvent, Message, Update, User
+
+    from bot.handlers.errors import on_error
+    from tests.logcapture import captured_logs, lines
+
+    person = User(id=4242, is_bot=False, first_name="P")
+    message = Message(message_id=1, date=datetime.now(UTC), chat=Chat(id=4242, type="private"), text="x")
+    update = Update(update_id=77, callback_query=CallbackQuery(id="q", from_user=person, chat_instance="c",
+                                                               message=message, data="x"))
+    failure = TelegramNetworkError(method=AnswerCallbackQuery(callback_query_id="q"),
+                                   message="HTTP Client says - ServerDisconnectedError: Server disconnected")
+    with captured_logs("bot") as buffer:
+        await on_error(ErrorEvent(update=update, exception=failure), bot, "en", person)
+    logged = lines(buffer)
+    assert [(e["level"], e["event"]) for e in logged] == [("warning", "update failed: Bot API unreachable")]
+    assert "exception" not in logged[0]
+    assert recording.requests == []
