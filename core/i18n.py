@@ -512,8 +512,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "task.resumed_done": "Resumed: it is back in the queue.",
         "task.cancelled_done": "Cancelled.",
         "task.cannot": "Not possible: the task is {status}.",
-        "parse.error.source_not_found": "no chat has this username",
-        "parse.error.no_access": "none of your accounts can read this chat (it is private, or they are banned there)",
         "parse.error.invite_expired": "the invite link has expired or was revoked (ask the chat's admins for a new one)",
         "parse.error.invite_invalid": "Telegram does not know this invite link",
         "parse.error.channels_too_much": "the account is in too many channels and groups already; let it leave some, or choose another account",
@@ -525,6 +523,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "parse.join_chat": "«{title}»: a private chat, {members} members.",
         "parse.join_approval": "Joining needs the admins' approval: the collection waits until they accept.",
         "parse.join_by": "Joining with {account}.",
+        "parse.error.source_not_found": "no chat has this username",
+        "parse.error.no_access": "none of your accounts can read this chat (it is private, or they are banned there)",
         "parse.error.no_discussion": "this channel has no discussion group, so there are no comments to collect",
         "parse.error.not_a_group": (
             "this is not a group: a person, or a channel whose subscribers only its admins see "
@@ -622,6 +622,8 @@ CATALOG: dict[str, dict[str, str]] = {
             "Step 2 of 5: where to? None of your accounts may add people to a chat yet (make one an admin "
             "allowed to add members). You can still send the chat's @username, t.me link, invite link (t.me/+…) or id."
         ),
+        "campaign_new.chat_button": "{title} · {members} members",
+        "campaign_new.chat_chosen": "Chat: «{title}».",
         "campaign_new.ask_start": "Step 3 of 5: when to start? Press «Now», or send a date and time in UTC like 2026-12-01 09:00.",
         "campaign_new.now": "▶️ Now",
         "campaign_new.ask_hours": "Step 4 of 5: when during the day may it invite? Press «Any time», or send hours in UTC like 9-21.",
@@ -1148,6 +1150,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "accounts.enabled_done": "Аккаунт {account} включён.",
         "problem.bad_link": "источник: отправьте публичный @username или ссылку t.me (t.me/name или t.me/name/123)",
         "problem.private_link": "источник: из приватных ссылок-приглашений собирать нельзя; укажите публичный @username",
+        "problem.invite_expired": "источник: срок действия ссылки-приглашения истёк, или её отозвали; попросите у админов чата новую",
+        "problem.invite_invalid": "источник: Telegram не знает такой ссылки-приглашения; проверьте её",
+        "problem.channels_too_much": "источник: аккаунт уже состоит в слишком многих каналах и группах; пусть выйдет из части, или выберите другой аккаунт",
+        "problem.join_account": "аккаунт: выберите аккаунт этого пространства, который может работать сейчас",
+        "problem.no_join_account": "источник: в закрытый чат должен вступить один из ваших аккаунтов, а работать сейчас не может ни один; подключите аккаунт через /accounts",
         "problem.source_not_found": "источник: в Telegram нет чата {source}; проверьте написание",
         "problem.source_is_person": "источник: {source} — это человек, а не группа или канал",
         "reason.privacy_restricted": "настройки приватности не разрешают добавлять в чаты; отправьте ссылку-приглашение",
@@ -1156,11 +1163,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "reason.user_not_found": "такого пользователя нет (или этот аккаунт его не видит)",
         "reason.deactivated": "аккаунт удалён или деактивирован",
         "reason.banned_in_chat": "пользователь заблокирован в целевом чате",
-        "problem.invite_expired": "источник: срок действия ссылки-приглашения истёк, или её отозвали; попросите у админов чата новую",
-        "problem.invite_invalid": "источник: Telegram не знает такой ссылки-приглашения; проверьте её",
-        "problem.channels_too_much": "источник: аккаунт уже состоит в слишком многих каналах и группах; пусть выйдет из части, или выберите другой аккаунт",
-        "problem.join_account": "аккаунт: выберите аккаунт этого пространства, который может работать сейчас",
-        "problem.no_join_account": "источник: в закрытый чат должен вступить один из ваших аккаунтов, а работать сейчас не может ни один; подключите аккаунт через /accounts",
         "reason.kicked": "пользователя ранее удалили из целевого чата",
         "reason.bot": "ботов не приглашаем",
         "reason.chat_full": "целевой чат заполнен",
@@ -1327,16 +1329,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "task.resumed_done": "Продолжено: задача снова в очереди.",
         "task.cancelled_done": "Отменено.",
         "task.cannot": "Нельзя: задача уже в состоянии «{status}».",
-        "parse.error.source_not_found": "чата с таким именем нет",
-        "parse.error.no_access": "ни один из ваших аккаунтов не может читать этот чат (он закрытый, или аккаунты там заблокированы)",
-        "parse.error.no_discussion": "у канала нет группы обсуждения, поэтому собирать комментарии неоткуда",
-        "parse.error.not_a_group": (
-            "это не группа: это человек или канал, подписчиков которого видят только его "
-            "администраторы (соберите авторов комментариев)"
-        ),
-        "parse.error.no_accounts": "нет подключённого аккаунта, который может работать; подключите его через /link или включите в /accounts",
-        "parse.error.private_link": "из приватных ссылок-приглашений собирать нельзя; укажите публичный @username",
-        "parse.error.internal_error": "несколько раз подряд произошла неожиданная ошибка; администратор найдёт её в журналах",
         "parse.error.invite_expired": "срок действия ссылки-приглашения истёк, или её отозвали (попросите у админов чата новую)",
         "parse.error.invite_invalid": "Telegram не знает такой ссылки-приглашения",
         "parse.error.channels_too_much": "аккаунт уже состоит в слишком многих каналах и группах; пусть выйдет из части, или выберите другой аккаунт",
@@ -1348,6 +1340,16 @@ CATALOG: dict[str, dict[str, str]] = {
         "parse.join_chat": "«{title}»: закрытый чат, участников: {members}.",
         "parse.join_approval": "Вступление требует одобрения админов: сбор подождёт, пока они примут заявку.",
         "parse.join_by": "Вступает {account}.",
+        "parse.error.source_not_found": "чата с таким именем нет",
+        "parse.error.no_access": "ни один из ваших аккаунтов не может читать этот чат (он закрытый, или аккаунты там заблокированы)",
+        "parse.error.no_discussion": "у канала нет группы обсуждения, поэтому собирать комментарии неоткуда",
+        "parse.error.not_a_group": (
+            "это не группа: это человек или канал, подписчиков которого видят только его "
+            "администраторы (соберите авторов комментариев)"
+        ),
+        "parse.error.no_accounts": "нет подключённого аккаунта, который может работать; подключите его через /link или включите в /accounts",
+        "parse.error.private_link": "из приватных ссылок-приглашений собирать нельзя; укажите публичный @username",
+        "parse.error.internal_error": "несколько раз подряд произошла неожиданная ошибка; администратор найдёт её в журналах",
         "parse.error.telegram_error": "Telegram раз за разом отвечал ошибками; попробуйте позже",
         "parse.error.unknown": "неожиданная ошибка ({code})",
         "duration.s": "{s} с",
@@ -1434,6 +1436,8 @@ CATALOG: dict[str, dict[str, str]] = {
             "Шаг 2 из 5: куда? Пока ни один ваш аккаунт не может добавлять людей в чат (сделайте его админом "
             "с правом добавлять участников). Можно отправить @username чата, ссылку t.me, ссылку-приглашение (t.me/+…) или id."
         ),
+        "campaign_new.chat_button": "{title} · {members} уч.",
+        "campaign_new.chat_chosen": "Чат: «{title}».",
         "campaign_new.ask_start": "Шаг 3 из 5: когда начать? Нажмите «Сейчас» или отправьте дату и время по UTC, например 2026-12-01 09:00.",
         "campaign_new.now": "▶️ Сейчас",
         "campaign_new.ask_hours": "Шаг 4 из 5: в какие часы можно приглашать? Нажмите «В любое время» или отправьте часы по UTC, например 9-21.",
