@@ -5,8 +5,10 @@ dialogs), `-100…` ids, invite links, and the refusals said before anything is 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from aiogram.methods import TelegramMethod
 from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -56,7 +58,9 @@ async def _campaigns(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Cam
         return list(await session.scalars(select(Campaign).order_by(Campaign.id)))
 
 
-async def _step2(owner: TgUser, world_setup: Setup, audience_id: int) -> list[object]:
+async def _step2(
+    owner: TgUser, world_setup: Setup, audience_id: int
+) -> list[TelegramMethod[Any]]:
     (picker,) = replies(await owner.send("/campaign_new"))
     return await owner.press(picker, f"cn:pick:{world_setup.ws}:{audience_id}")
 
