@@ -102,11 +102,17 @@ class Window:
     def __exit__(self, *exc: object) -> None:
         self.wall = time.perf_counter() - self._started
         self.cpu = _cpu_s() - self._cpu
-        self.other = {k: sum(_cpu_s(p) for p in pids) - self._other[k] for k, pids in self.pids.items()}
+        self.other = {
+            k: sum(_cpu_s(p) for p in pids) - self._other[k] for k, pids in self.pids.items()
+        }
 
     def result(self) -> dict[str, Any]:
-        return {"wall": self.wall, "cpu": self.cpu, "sandbox_cpu": self.other["sandbox"],
-                "db_cpu": self.other["db"]}
+        return {
+            "wall": self.wall,
+            "cpu": self.cpu,
+            "sandbox_cpu": self.other["sandbox"],
+            "db_cpu": self.other["db"],
+        }
 
 
 async def _get_json(url: str) -> Any:
@@ -133,16 +139,21 @@ async def _calls(sandbox_url: str, method: str) -> list[dict[str, Any]]:
 async def connects(sandbox_url: str) -> Counter[int]:
     """Connections opened so far, per account: each one starts with help.getConfig
     (Telethon's `connect` sends it inside initConnection)."""
-    return Counter(c["account"] for c in await _calls(sandbox_url, "GetConfigRequest")
-                   if c["account"] is not None)
+    return Counter(
+        c["account"]
+        for c in await _calls(sandbox_url, "GetConfigRequest")
+        if c["account"] is not None
+    )
 
 
 async def _backends(conn: Any) -> list[int]:
     from sqlalchemy import text
 
-    return list(await conn.scalars(text(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-    )))
+    return list(
+        await conn.scalars(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        )
+    )
 
 
 def _per_account(after: Counter[int], before: Counter[int], ids: list[int]) -> list[int]:
@@ -160,7 +171,9 @@ async def _sessions(database_url: str, key: bytes) -> tuple[Any, list[tuple[Any,
     service = AccountService(SessionCipher({"bench": key}), None)
     found = []
     async with open_dal(create_sessionmaker(db)) as dal:
-        workspace = (await dal.list_workspaces((await dal.get_user_by_telegram_id(OWNER_TG)).id))[0].id
+        workspace = (await dal.list_workspaces((await dal.get_user_by_telegram_id(OWNER_TG)).id))[
+            0
+        ].id
         for account in await dal.list_accounts(workspace, after_id=0, limit=10_000):
             found.append((account, await service.session_of(dal, account)))
     return db, found
@@ -186,8 +199,9 @@ def _profiled() -> Iterator[None]:
 
 
 # --- the two children ----------------------------------------------------------------------
-async def engine(database_url: str, key: bytes, sandbox_url: str, sandbox_pid: int,
-                 window: float) -> dict[str, Any]:
+async def engine(
+    database_url: str, key: bytes, sandbox_url: str, sandbox_pid: int, window: float
+) -> dict[str, Any]:
     from sqlalchemy import event, text
 
     from core.accounts import AccountService
@@ -213,8 +227,9 @@ async def engine(database_url: str, key: bytes, sandbox_url: str, sandbox_pid: i
     assert (config.limits.pause_min_s, config.limits.pause_max_s) == (600, 900), config.limits
     inviter = InviteEngine(
         sessionmaker=sessionmaker,
-        gateway=TelegramGateway(SandboxClientFactory(sandbox_url,
-                                                     flood_sleep_threshold=FLOOD_SLEEP_THRESHOLD_S)),
+        gateway=TelegramGateway(
+            SandboxClientFactory(sandbox_url, flood_sleep_threshold=FLOOD_SLEEP_THRESHOLD_S)
+        ),
         service=AccountService(SessionCipher({"bench": key}), None),
         leases=leases,
         config=config,
@@ -225,7 +240,9 @@ async def engine(database_url: str, key: bytes, sandbox_url: str, sandbox_pid: i
     @event.listens_for(db.sync_engine, "before_cursor_execute")
     def _count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         words, depth, table = statement.split(), 0, ""
-        for word, following in itertools.pairwise(words):  # the statement's own table, not a subquery's
+        for word, following in itertools.pairwise(
+            words
+        ):  # the statement's own table, not a subquery's
             if depth == 0 and word.upper() in ("FROM", "UPDATE", "INTO"):
                 table = following
                 break
@@ -244,10 +261,14 @@ async def engine(database_url: str, key: bytes, sandbox_url: str, sandbox_pid: i
 
     async def invited() -> dict[int, int]:
         async with sessionmaker() as session:
-            rows = (await session.execute(text(
-                "SELECT account_id, count(*) AS n FROM campaign_targets "
-                "WHERE state = 'invited' GROUP BY account_id"
-            ))).all()
+            rows = (
+                await session.execute(
+                    text(
+                        "SELECT account_id, count(*) AS n FROM campaign_targets "
+                        "WHERE state = 'invited' GROUP BY account_id"
+                    )
+                )
+            ).all()
         return {by_id.get(r.account_id, r.account_id): int(r.n) for r in rows}
 
     async def ticking() -> None:
@@ -272,13 +293,19 @@ async def engine(database_url: str, key: bytes, sandbox_url: str, sandbox_pid: i
             ticker.result()  # a tick failed: say why
         done = await invited()
         now = datetime.now(UTC)
-        waiting = [a.id for a, _ in accounts if a.id in inviter._tasks
-                   and (inviter._resume_at.get(a.id, now) - now).total_seconds() > 300]
+        waiting = [
+            a.id
+            for a, _ in accounts
+            if a.id in inviter._tasks
+            and (inviter._resume_at.get(a.id, now) - now).total_seconds() > 300
+        ]
         if len(done) >= len(ids) and len(waiting) == len(ids):
             break
         if loop.time() - started > SETUP_TIMEOUT_S:
-            raise SystemExit(f"engine: after {SETUP_TIMEOUT_S:.0f} s, {len(done)} accounts invited "
-                             f"and {len(waiting)} wait; stats {inviter.stats}")
+            raise SystemExit(
+                f"engine: after {SETUP_TIMEOUT_S:.0f} s, {len(done)} accounts invited "
+                f"and {len(waiting)} wait; stats {inviter.stats}"
+            )
     setup_s = loop.time() - started
     await asyncio.sleep(SETTLE_S)
     async with db.connect() as conn:
@@ -303,7 +330,9 @@ async def engine(database_url: str, key: bytes, sandbox_url: str, sandbox_pid: i
     return {
         **measured.result(),
         "setup_s": setup_s,
-        "rss_before_kb": rss_before, "rss_kb": rss_end, "peak_kb": peak,
+        "rss_before_kb": rss_before,
+        "rss_kb": rss_end,
+        "peak_kb": peak,
         "connects_window": _per_account(connects_after, connects_before, ids),
         "connects_run": _per_account(connects_after, connects_start, ids),
         "invited": [done.get(i, 0) for i in ids],
@@ -315,8 +344,9 @@ async def engine(database_url: str, key: bytes, sandbox_url: str, sandbox_pid: i
     }
 
 
-async def baseline(database_url: str, key: bytes, sandbox_url: str, sandbox_pid: int,
-                   window: float) -> dict[str, Any]:
+async def baseline(
+    database_url: str, key: bytes, sandbox_url: str, sandbox_pid: int, window: float
+) -> dict[str, Any]:
     from gateway.telegram import FLOOD_SLEEP_THRESHOLD_S
     from sandbox.world.client import SandboxClientFactory
 
@@ -333,7 +363,7 @@ async def baseline(database_url: str, key: bytes, sandbox_url: str, sandbox_pid:
         await client.set_receive_updates(False)  # as gateway.telegram.TelegramGateway.account
         clients.append(client)
     for n in range(0, len(clients), LINK_AT_ONCE):
-        await asyncio.gather(*(c.connect() for c in clients[n:n + LINK_AT_ONCE]))
+        await asyncio.gather(*(c.connect() for c in clients[n : n + LINK_AT_ONCE]))
     assert all([await c.is_user_authorized() for c in clients[:3]])
     await asyncio.sleep(SETTLE_S)
     connects_before = await connects(sandbox_url)
@@ -347,7 +377,9 @@ async def baseline(database_url: str, key: bytes, sandbox_url: str, sandbox_pid:
     await db.dispose()
     return {
         **measured.result(),
-        "rss_before_kb": rss_before, "rss_kb": rss_end, "peak_kb": peak,
+        "rss_before_kb": rss_before,
+        "rss_kb": rss_end,
+        "peak_kb": peak,
         "connects_window": _per_account(connects_after, connects_before, ids),
         "connects_run": _per_account(connects_after, connects_start, ids),
     }
@@ -362,12 +394,21 @@ def sandbox() -> Iterator[tuple[str, int]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "SANDBOX_HOST": "127.0.0.1", "SANDBOX_PORT": str(port),
-           "SANDBOX_DEMO": "off"}
+    env = {
+        **os.environ,
+        "SANDBOX_HOST": "127.0.0.1",
+        "SANDBOX_PORT": str(port),
+        "SANDBOX_DEMO": "off",
+    }
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen([sys.executable, "-m", "sandbox"], cwd=PROJECT_ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sandbox"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -377,7 +418,9 @@ def sandbox() -> Iterator[tuple[str, int]]:
                 except (OSError, aiohttp.ClientError):  # not listening yet
                     if proc.poll() is not None or time.monotonic() > deadline:
                         out.seek(0)
-                        raise SystemExit(f"the sandbox did not start:\n{out.read().decode()}") from None
+                        raise SystemExit(
+                            f"the sandbox did not start:\n{out.read().decode()}"
+                        ) from None
                     time.sleep(0.2)
             yield url, proc.pid
         finally:
@@ -389,8 +432,9 @@ def sandbox() -> Iterator[tuple[str, int]]:
                 proc.wait()
 
 
-async def prepare(database_url: str, sandbox_url: str, accounts: int, audience: int,
-                  key: bytes) -> int:
+async def prepare(
+    database_url: str, sandbox_url: str, accounts: int, audience: int, key: bytes
+) -> int:
     """Seed the world, link the accounts, start a campaign over the audience; its id."""
     from sqlalchemy import text
 
@@ -416,19 +460,32 @@ async def prepare(database_url: str, sandbox_url: str, accounts: int, audience: 
 
     world = f"{sandbox_url}/sandbox/world"
     account_ids = [FIRST_ACCOUNT + n for n in range(accounts)]
-    await _post_json(f"{world}/users", {"users": [
-        {"id": CREATOR, "first_name": "Creator"},
-        *({"id": i, "username": f"acc{i}", "first_name": "Acc"} for i in account_ids),
-    ]})
+    await _post_json(
+        f"{world}/users",
+        {
+            "users": [
+                {"id": CREATOR, "first_name": "Creator"},
+                *({"id": i, "username": f"acc{i}", "first_name": "Acc"} for i in account_ids),
+            ]
+        },
+    )
     people = [FIRST_PERSON + n for n in range(audience)]
-    await _post_json(f"{world}/users", {"users": [
-        {"id": i, "username": f"person{i}", "first_name": f"P{i}"} for i in people
-    ]})
-    await _post_json(f"{world}/chats", {
-        "id": TARGET, "type": "megagroup", "title": "Bench target", "username": TARGET_USERNAME,
-        "creator": CREATOR, "members": [],
-        "admins": {str(i): ["invite_users"] for i in account_ids},
-    })
+    await _post_json(
+        f"{world}/users",
+        {"users": [{"id": i, "username": f"person{i}", "first_name": f"P{i}"} for i in people]},
+    )
+    await _post_json(
+        f"{world}/chats",
+        {
+            "id": TARGET,
+            "type": "megagroup",
+            "title": "Bench target",
+            "username": TARGET_USERNAME,
+            "creator": CREATOR,
+            "members": [],
+            "admins": {str(i): ["invite_users"] for i in account_ids},
+        },
+    )
 
     service = AccountService(SessionCipher({"bench": key}), None)
     gateway = TelegramGateway(SandboxClientFactory(sandbox_url))
@@ -449,32 +506,45 @@ async def prepare(database_url: str, sandbox_url: str, accounts: int, audience: 
         finally:
             await login.close()
         async with open_dal(sessionmaker) as dal:
-            await service.link(dal, owner.id, workspace, AccountInfo(tg_id, f"acc{tg_id}", "Acc", None),
-                               session)
+            await service.link(
+                dal, owner.id, workspace, AccountInfo(tg_id, f"acc{tg_id}", "Acc", None), session
+            )
         return session
 
     sessions = []
     for n in range(0, len(account_ids), LINK_AT_ONCE):
-        sessions += await asyncio.gather(*(link(i) for i in account_ids[n:n + LINK_AT_ONCE]))
+        sessions += await asyncio.gather(*(link(i) for i in account_ids[n : n + LINK_AT_ONCE]))
 
     # The campaign's target, resolved once when the campaign is made (as the bot does);
     # each account resolves it again for its own access hash.
     async with gateway.account(sessions[0]) as client:
         chat = await Inviter(client).resolve_target("@" + TARGET_USERNAME)
     async with sessionmaker() as session, session.begin():
-        audience_id = await session.scalar(text(
-            "INSERT INTO audiences (workspace_id, name, size) VALUES (:ws, 'bench', :n) RETURNING id"
-        ), {"ws": workspace, "n": audience})
-        await session.execute(text(
-            """INSERT INTO audience_members (audience_id, tg_user_id, username, first_name,
+        audience_id = await session.scalar(
+            text(
+                "INSERT INTO audiences (workspace_id, name, size) VALUES (:ws, 'bench', :n) RETURNING id"
+            ),
+            {"ws": workspace, "n": audience},
+        )
+        await session.execute(
+            text(
+                """INSERT INTO audience_members (audience_id, tg_user_id, username, first_name,
                                              last_seen, premium, photo)
                SELECT :a, g, 'person' || g, 'P' || g, 'recently', false, false
                  FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) g"""
-        ), {"a": audience_id, "first": people[0], "last": people[-1]})
-        linked = list(await session.scalars(text(
-            "SELECT id FROM telegram_accounts WHERE workspace_id = :ws ORDER BY id"), {"ws": workspace}))
+            ),
+            {"a": audience_id, "first": people[0], "last": people[-1]},
+        )
+        linked = list(
+            await session.scalars(
+                text("SELECT id FROM telegram_accounts WHERE workspace_id = :ws ORDER BY id"),
+                {"ws": workspace},
+            )
+        )
         invites = InviteDal(session)
-        campaign = await invites.create_campaign(workspace, "bench", audience_id, "@" + TARGET_USERNAME)
+        campaign = await invites.create_campaign(
+            workspace, "bench", audience_id, "@" + TARGET_USERNAME
+        )
         await invites.set_target(campaign, chat, None)
         # As a finished pre-flight leaves it: every account was seen to be an admin who may invite.
         await invites.set_preflight(campaign, {"eligible": linked})
@@ -486,8 +556,9 @@ async def prepare(database_url: str, sandbox_url: str, accounts: int, audience: 
 
 
 # --- the run -------------------------------------------------------------------------------
-def child(kind: str, database_url: str, key: bytes, sandbox_url: str, sandbox_pid: int,
-          window: float) -> dict[str, Any]:
+def child(
+    kind: str, database_url: str, key: bytes, sandbox_url: str, sandbox_pid: int, window: float
+) -> dict[str, Any]:
     env = {
         **os.environ,
         "BENCH_CHILD_DB": base64.b64encode(database_url.encode()).decode(),
@@ -496,7 +567,11 @@ def child(kind: str, database_url: str, key: bytes, sandbox_url: str, sandbox_pi
     }
     proc = subprocess.run(
         [sys.executable, __file__, "--child", kind, "--window", str(window)],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -528,8 +603,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--accounts", type=int, default=200, help="accounts held by the worker")
     parser.add_argument("--audience", type=int, default=2000, help="people in the campaign")
-    parser.add_argument("--window", type=float, default=60.0,
-                        help="seconds measured while every account waits")
+    parser.add_argument(
+        "--window", type=float, default=60.0, help="seconds measured while every account waits"
+    )
     parser.add_argument("--child", choices=("engine", "baseline"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -540,7 +616,11 @@ def main() -> None:
         key = base64.b64decode(os.environ["BENCH_CHILD_KEY"])
         child_url, child_pid = os.environ["BENCH_CHILD_SANDBOX"].split()
         measure = engine if args.child == "engine" else baseline
-        print(json.dumps(asyncio.run(measure(database_url, key, child_url, int(child_pid), args.window))))
+        print(
+            json.dumps(
+                asyncio.run(measure(database_url, key, child_url, int(child_pid), args.window))
+            )
+        )
         return
     if args.audience < args.accounts:
         parser.error("--audience must be at least --accounts (one invite per account)")
@@ -550,8 +630,11 @@ def main() -> None:
     with sandbox() as (sandbox_url, sandbox_pid):
         started = time.perf_counter()
         asyncio.run(prepare(database_url, sandbox_url, args.accounts, args.audience, key))
-        print(f"{args.accounts} accounts linked and a campaign over {args.audience} people "
-              f"started in {time.perf_counter() - started:.1f} s (untimed)", flush=True)
+        print(
+            f"{args.accounts} accounts linked and a campaign over {args.audience} people "
+            f"started in {time.perf_counter() - started:.1f} s (untimed)",
+            flush=True,
+        )
         base = child("baseline", database_url, key, sandbox_url, sandbox_pid, args.window)
         run = child("engine", database_url, key, sandbox_url, sandbox_pid, args.window)
 
@@ -560,46 +643,82 @@ def main() -> None:
     if run["invited"] != [1] * n:
         problems.append(f"invites recorded per account: {Counter(run['invited'])} (want 1 each)")
     if run["invite_calls"] != n or run["invite_accounts"] != [1] * n:
-        problems.append(f"the sandbox saw {run['invite_calls']} InviteToChannelRequest from "
-                        f"{len(run['invite_accounts'])} accounts (want {n}, one each)")
+        problems.append(
+            f"the sandbox saw {run['invite_calls']} InviteToChannelRequest from "
+            f"{len(run['invite_accounts'])} accounts (want {n}, one each)"
+        )
     if run["invite_calls_in_window"]:
         problems.append(f"{run['invite_calls_in_window']} invites were sent during the window")
     if problems:
-        raise SystemExit("accounts_scale: the engine did not do its work:\n  " + "\n  ".join(problems))
+        raise SystemExit(
+            "accounts_scale: the engine did not do its work:\n  " + "\n  ".join(problems)
+        )
 
     mb = 1024.0
-    print(f"engine: every account invited once and waiting after {run['setup_s']:.1f} s "
-          f"(stats {run['stats']})")
-    print(f"{'':>9} {'window s':>8} {'CPU s':>6} {'CPU %':>6} {'sandbox %':>9} {'DB %':>6} "
-          f"{'RSS before':>10} {'RSS end':>8} {'peak RSS':>8} {'connects/acct (window, run)':>28}")
+    print(
+        f"engine: every account invited once and waiting after {run['setup_s']:.1f} s "
+        f"(stats {run['stats']})"
+    )
+    print(
+        f"{'':>9} {'window s':>8} {'CPU s':>6} {'CPU %':>6} {'sandbox %':>9} {'DB %':>6} "
+        f"{'RSS before':>10} {'RSS end':>8} {'peak RSS':>8} {'connects/acct (window, run)':>28}"
+    )
     for name, r in (("baseline", base), ("engine", run)):
         window_c, run_c = r["connects_window"], r["connects_run"]
-        print(f"{name:>9} {r['wall']:>8.1f} {r['cpu']:>6.2f} {100 * r['cpu'] / r['wall']:>6.2f} "
-              f"{100 * r['sandbox_cpu'] / r['wall']:>9.2f} {100 * r['db_cpu'] / r['wall']:>6.2f} "
-              f"{r['rss_before_kb'] / mb:>8.1f}MB {r['rss_kb'] / mb:>6.1f}MB {r['peak_kb'] / mb:>6.1f}MB "
-              f"{sum(window_c) / n:>10.3f} (max {max(window_c)}) {sum(run_c) / n:>6.2f} (max {max(run_c)})")
+        print(
+            f"{name:>9} {r['wall']:>8.1f} {r['cpu']:>6.2f} {100 * r['cpu'] / r['wall']:>6.2f} "
+            f"{100 * r['sandbox_cpu'] / r['wall']:>9.2f} {100 * r['db_cpu'] / r['wall']:>6.2f} "
+            f"{r['rss_before_kb'] / mb:>8.1f}MB {r['rss_kb'] / mb:>6.1f}MB {r['peak_kb'] / mb:>6.1f}MB "
+            f"{sum(window_c) / n:>10.3f} (max {max(window_c)}) {sum(run_c) / n:>6.2f} (max {max(run_c)})"
+        )
     per_s = run["wall"]
-    print(f"engine in the window: {run['renewals']} lease renewals ({run['renewals'] / per_s:.1f}/s), "
-          f"statements {run['statements']}")
+    print(
+        f"engine in the window: {run['renewals']} lease renewals ({run['renewals'] / per_s:.1f}/s), "
+        f"statements {run['statements']}"
+    )
     cpu_pct = 100 * run["cpu"] / run["wall"]
     base_pct = 100 * base["cpu"] / base["wall"]
     per_hour = sum(run["connects_window"]) / n * 3600 / run["wall"]
-    cpu_ratio = f"{cpu_pct / base_pct:.1f}x" if base["cpu"] > 0 else "n/a (the baseline used no CPU)"
-    print(f"engine/baseline (informational): CPU {cpu_ratio} ({cpu_pct:.2f}% against "
-          f"{base_pct:.2f}%), peak RSS {run['peak_kb'] / max(base['peak_kb'], 1):.2f}x")
+    cpu_ratio = (
+        f"{cpu_pct / base_pct:.1f}x" if base["cpu"] > 0 else "n/a (the baseline used no CPU)"
+    )
+    print(
+        f"engine/baseline (informational): CPU {cpu_ratio} ({cpu_pct:.2f}% against "
+        f"{base_pct:.2f}%), peak RSS {run['peak_kb'] / max(base['peak_kb'], 1):.2f}x"
+    )
     for name, r in (("baseline", base), ("engine", run)):
         if r["warnings"]:
             print(f"{name} logged: {r['warnings']}")
-    print(f"connects per account over the engine's whole run: {sum(run['connects_run']) / n:.2f} "
-          f"(max {max(run['connects_run'])})")
+    print(
+        f"connects per account over the engine's whole run: {sum(run['connects_run']) / n:.2f} "
+        f"(max {max(run['connects_run'])})"
+    )
     print()
     peak_mb = run["peak_kb"] / mb
-    print(_verdict(f"peak RSS of the worker holding {n} accounts", f"{peak_mb:.1f} MB",
-                   f"<= {TARGET_RSS_MB:.0f} MB", peak_mb <= TARGET_RSS_MB))
-    print(_verdict("CPU while every account waits", f"{cpu_pct:.2f}% of a core",
-                   f"<= {TARGET_CPU_PCT:g}%", cpu_pct <= TARGET_CPU_PCT))
-    print(_verdict("connects per account per hour while waiting", f"{per_hour:.2f}",
-                   f"<= {TARGET_CONNECTS_PER_HOUR:g}", per_hour <= TARGET_CONNECTS_PER_HOUR))
+    print(
+        _verdict(
+            f"peak RSS of the worker holding {n} accounts",
+            f"{peak_mb:.1f} MB",
+            f"<= {TARGET_RSS_MB:.0f} MB",
+            peak_mb <= TARGET_RSS_MB,
+        )
+    )
+    print(
+        _verdict(
+            "CPU while every account waits",
+            f"{cpu_pct:.2f}% of a core",
+            f"<= {TARGET_CPU_PCT:g}%",
+            cpu_pct <= TARGET_CPU_PCT,
+        )
+    )
+    print(
+        _verdict(
+            "connects per account per hour while waiting",
+            f"{per_hour:.2f}",
+            f"<= {TARGET_CONNECTS_PER_HOUR:g}",
+            per_hour <= TARGET_CONNECTS_PER_HOUR,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -75,14 +75,17 @@ async def seed(database_url: str) -> dict[str, Any]:
     from db.models import Base
 
     migration = importlib.import_module(
-        "migrations.versions.20261206_d9a4f2c7e1b6_campaign_counters_member_search")
+        "migrations.versions.20261206_d9a4f2c7e1b6_campaign_counters_member_search"
+    )
     engine = create_engine(database_url, pool_size=2)
     sessionmaker = create_sessionmaker(engine)
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     async with open_dal(sessionmaker) as dal:
-        owner, _ = await register(dal, TelegramProfile(4242, "bench_owner", "Owner", None, "en"), ())
+        owner, _ = await register(
+            dal, TelegramProfile(4242, "bench_owner", "Owner", None, "en"), ()
+        )
         workspace = (await dal.list_workspaces(owner.id))[0].id
         await dal.commit()
     names = "ARRAY[" + ", ".join(f"'{n}'" for n in NAMES) + "]"
@@ -91,37 +94,53 @@ async def seed(database_url: str) -> dict[str, Any]:
     async with engine.begin() as conn:
         run = conn.execute
         await run(text("SET LOCAL maintenance_work_mem = '256MB'"))
-        accounts = list(await conn.scalars(text(f"""
+        accounts = list(
+            await conn.scalars(
+                text(f"""
             INSERT INTO telegram_accounts (workspace_id, tg_user_id, username, first_name, status,
                                            session_key_id, session_nonce, session_ciphertext)
             SELECT :ws, 900 + n, 'acc' || n, 'Acc', 'active', 'bench', '\\x00'::bytea, '\\x00'::bytea
-              FROM generate_series(1, {ACCOUNTS}) n RETURNING id"""), p))
+              FROM generate_series(1, {ACCOUNTS}) n RETURNING id"""),
+                p,
+            )
+        )
         p["accounts"] = accounts
-        audience = await conn.scalar(text(
-            "INSERT INTO audiences (workspace_id, name, source, size) VALUES (:ws, '@huge', '@huge', 0) RETURNING id"
-        ), p)
+        audience = await conn.scalar(
+            text(
+                "INSERT INTO audiences (workspace_id, name, source, size) VALUES (:ws, '@huge', '@huge', 0) RETURNING id"
+            ),
+            p,
+        )
         p["audience"] = audience
         # The trigram index is built once after the load (as after a restore), not row by row.
         await run(text("DROP INDEX ix_audience_members_search"))
-        await run(text(f"""
+        await run(
+            text(f"""
             INSERT INTO audience_members (audience_id, tg_user_id, username, first_name, last_name,
                                           last_seen, premium, photo, source)
             SELECT :audience, :first + n, CASE WHEN n % 3 <> 0 THEN 'member' || n END,
                    ({names})[n % 10 + 1], 'N' || n,
                    (ARRAY['online', 'recently', 'week', 'month', 'long_ago'])[n % 5 + 1]::last_seen,
                    n % 7 = 0, n % 2 = 0, '@huge'
-              FROM generate_series(0, {MEMBERS - 1}) n"""), p)
+              FROM generate_series(0, {MEMBERS - 1}) n"""),
+            p,
+        )
         await run(text(migration.SEARCH_INDEX))
         await run(text("UPDATE audiences SET size = :n WHERE id = :audience"), p | {"n": MEMBERS})
 
         async def campaign(name: str, status: str) -> int:
-            return int(await conn.scalar(text("""
+            return int(
+                await conn.scalar(
+                    text("""
                 INSERT INTO campaigns (workspace_id, created_by_user_id, name, audience_id, target_ref,
                                        target_chat_id, target_kind, target_title, status, priority,
                                        limits, preflight, started_at)
                 VALUES (:ws, :user, :name, :audience, 'target_group', :chat, 'megagroup', 'Target',
                         CAST(:status AS campaign_status), 1, '{}', '{}', now())
-                RETURNING id"""), p | {"name": name, "status": status}))
+                RETURNING id"""),
+                    p | {"name": name, "status": status},
+                )
+            )
 
         big = await campaign("Big", "running")
         small = await campaign("Small", "running")
@@ -130,7 +149,8 @@ async def seed(database_url: str) -> dict[str, Any]:
             # The first 60% have a result (by n % 10), the rest wait; one event per attempt,
             # spread over the past so that a day holds what the limits allow (~50 per account).
             done = size * 6 // 10
-            await run(text(f"""
+            await run(
+                text(f"""
                 INSERT INTO campaign_targets (campaign_id, tg_user_id, username, state, reason,
                                               account_id, attempts)
                 SELECT :c, :first + n, CASE WHEN n % 3 <> 0 THEN 'member' || n END,
@@ -143,8 +163,11 @@ async def seed(database_url: str) -> dict[str, Any]:
                                         'missing_invitee', 'attempted_before', 'opted_out'])[n % 10 + 1] END,
                        CASE WHEN n < {done} THEN (CAST(:accounts AS bigint[]))[n % {ACCOUNTS} + 1] END,
                        CASE WHEN n < {done} THEN 1 ELSE 0 END
-                  FROM generate_series(0, {size - 1}) n"""), p | {"c": campaign_id})
-            await run(text(f"""
+                  FROM generate_series(0, {size - 1}) n"""),
+                p | {"c": campaign_id},
+            )
+            await run(
+                text(f"""
                 INSERT INTO invite_events (at, workspace_id, campaign_id, account_id, chat_id, tg_user_id,
                                            outcome, reason, counted)
                 SELECT now() - make_interval(secs => ({events} - n) * 200.0), :ws, :c,
@@ -154,7 +177,9 @@ async def seed(database_url: str) -> dict[str, Any]:
                        (ARRAY[NULL, NULL, NULL, NULL, NULL, NULL, 'privacy_restricted', 'missing_invitee',
                               'flood', NULL])[n % 10 + 1],
                        n % 10 <> 8
-                  FROM generate_series(0, {events - 1}) n"""), p | {"c": campaign_id})
+                  FROM generate_series(0, {events - 1}) n"""),
+                p | {"c": campaign_id},
+            )
 
         await targets(big, TARGETS, EVENTS)
         await targets(small, SMALL, SMALL)
@@ -164,8 +189,13 @@ async def seed(database_url: str) -> dict[str, Any]:
         conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("VACUUM ANALYZE"))
     await engine.dispose()
-    return {"owner": owner.id, "workspace": workspace, "big": big, "small": small,
-            "audience": p["audience"]}
+    return {
+        "owner": owner.id,
+        "workspace": workspace,
+        "big": big,
+        "small": small,
+        "audience": p["audience"],
+    }
 
 
 # --- the API process -----------------------------------------------------------------------------
@@ -229,9 +259,12 @@ async def login(env: dict[str, str], base: str, owner_id: int) -> str:
             user = await dal.get_user(owner_id)
             assert user is not None
             issued = await service.issue_code(dal, user)
-        async with aiohttp.ClientSession() as http, http.post(
-            base + "/api/v1/auth/verify", json={"username": user.username, "code": issued.code}
-        ) as resp:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                base + "/api/v1/auth/verify", json={"username": user.username, "code": issued.code}
+            ) as resp,
+        ):
             assert resp.status == 200, await resp.text()
             return str((await resp.json())["access_token"])
     finally:
@@ -240,8 +273,14 @@ async def login(env: dict[str, str], base: str, owner_id: int) -> str:
 
 
 # --- measuring ------------------------------------------------------------------------------------
-async def pages_round(http: Any, base: str, pages: dict[str, str], n: int, concurrency: int,
-                      found: dict[str, list[float]]) -> None:
+async def pages_round(
+    http: Any,
+    base: str,
+    pages: dict[str, str],
+    n: int,
+    concurrency: int,
+    found: dict[str, list[float]],
+) -> None:
     for name, path in pages.items():
         queue = list(range(n))
 
@@ -282,15 +321,31 @@ async def db_work(conn: Any) -> tuple[int, float]:
     connection the pool opens reads the catalogs once, which is not the stream's cost."""
     from sqlalchemy import text
 
-    rows = int(await conn.scalar(text(
-        "SELECT coalesce(sum(coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)), 0) FROM pg_stat_user_tables")))
-    pids = list(await conn.scalars(text(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")))
+    rows = int(
+        await conn.scalar(
+            text(
+                "SELECT coalesce(sum(coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)), 0) FROM pg_stat_user_tables"
+            )
+        )
+    )
+    pids = list(
+        await conn.scalars(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    )
     return rows, _backends_cpu(pids)
 
 
-async def stream_cost(base: str, headers: dict[str, str], database_url: str, campaign_id: int,
-                      viewers: int, window: float) -> tuple[float, float]:
+async def stream_cost(
+    base: str,
+    headers: dict[str, str],
+    database_url: str,
+    campaign_id: int,
+    viewers: int,
+    window: float,
+) -> tuple[float, float]:
     """(rows read per viewer-second, DB CPU ms per viewer-second) with `viewers` open streams."""
     import contextlib
 
@@ -306,7 +361,9 @@ async def stream_cost(base: str, headers: dict[str, str], database_url: str, cam
     flush_s = 11.0
     async with engine.connect() as raw, aiohttp.ClientSession(headers=headers) as http:
         conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
-        responses = [await http.get(f"{base}/api/v1/campaigns/{campaign_id}/stream") for _ in range(viewers)]
+        responses = [
+            await http.get(f"{base}/api/v1/campaigns/{campaign_id}/stream") for _ in range(viewers)
+        ]
 
         async def drain(resp: aiohttp.ClientResponse) -> None:
             with contextlib.suppress(Exception):
@@ -347,13 +404,28 @@ async def run(args: argparse.Namespace, database_url: str) -> None:
 
     started = time.perf_counter()
     ids = await seed(database_url)
-    print(f"seeded {TARGETS:,} targets, {EVENTS:,} events, {MEMBERS:,} members in "
-          f"{time.perf_counter() - started:.0f} s (untimed)", flush=True)
+    print(
+        f"seeded {TARGETS:,} targets, {EVENTS:,} events, {MEMBERS:,} members in "
+        f"{time.perf_counter() - started:.0f} s (untimed)",
+        flush=True,
+    )
 
     port = _free_port()
     env = api_env(database_url, redis_url, port)
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "CODE_PEPPER",
-                                            "SESSION_KEYS", "SANDBOX", "ADMIN_TELEGRAM_IDS")})
+    os.environ.update(
+        {
+            k: env[k]
+            for k in (
+                "DATABASE_URL",
+                "REDIS_URL",
+                "JWT_SECRET",
+                "CODE_PEPPER",
+                "SESSION_KEYS",
+                "SANDBOX",
+                "ADMIN_TELEGRAM_IDS",
+            )
+        }
+    )
     # Started, never waited on here: the loop goes on at once.
     proc = subprocess.Popen([sys.executable, "-m", "webui_api"], cwd=PROJECT_ROOT, env=env)  # noqa: ASYNC220
     base = f"http://127.0.0.1:{port}"
@@ -386,7 +458,9 @@ async def run(args: argparse.Namespace, database_url: str) -> None:
             for concurrency in (1, 4):
                 found: dict[str, list[float]] = {name: [] for name in pages}
                 for _ in range(rounds):
-                    await pages_round(http, base, pages, max(args.requests // rounds, 1), concurrency, found)
+                    await pages_round(
+                        http, base, pages, max(args.requests // rounds, 1), concurrency, found
+                    )
                 results[concurrency] = found
 
         print(f"\n{'page':<36} {'conc':>4} {'p50 ms':>8} {'p99 ms':>8} {'p99/floor':>10}")
@@ -401,25 +475,38 @@ async def run(args: argparse.Namespace, database_url: str) -> None:
                     verdicts.append(
                         f"api_scale: {name} p99 at {concurrency} concurrent = {ratio:.2f}x the /me floor "
                         f"({p99:.1f} ms vs {floor:.1f} ms) (target <= {TARGET_P99_RATIO:.0f}x) "
-                        f"{'PASS' if ratio <= TARGET_P99_RATIO else 'FAIL'}")
+                        f"{'PASS' if ratio <= TARGET_P99_RATIO else 'FAIL'}"
+                    )
 
         print("\nstream: database work per viewer and second (rows read from tables; server CPU)")
         streams = {}
-        for label, campaign_id, viewers in (("1,000,000 targets, 1 viewer", big, 1),
-                                            ("1,000,000 targets, 10 viewers", big, 10),
-                                            ("1,000 targets, 10 viewers", small, 10)):
-            rows, cpu = await stream_cost(base, headers, database_url, campaign_id, viewers, args.window)
+        for label, campaign_id, viewers in (
+            ("1,000,000 targets, 1 viewer", big, 1),
+            ("1,000,000 targets, 10 viewers", big, 10),
+            ("1,000 targets, 10 viewers", small, 10),
+        ):
+            rows, cpu = await stream_cost(
+                base, headers, database_url, campaign_id, viewers, args.window
+            )
             streams[label] = rows
-            print(f"  {label:<32} {rows:>8.1f} rows/viewer/s {cpu:>7.2f} ms CPU/viewer/s", flush=True)
-        size_ratio = streams["1,000,000 targets, 10 viewers"] / max(streams["1,000 targets, 10 viewers"], 1e-9)
-        viewers_ratio = streams["1,000,000 targets, 10 viewers"] / max(streams["1,000,000 targets, 1 viewer"], 1e-9)
+            print(
+                f"  {label:<32} {rows:>8.1f} rows/viewer/s {cpu:>7.2f} ms CPU/viewer/s", flush=True
+            )
+        size_ratio = streams["1,000,000 targets, 10 viewers"] / max(
+            streams["1,000 targets, 10 viewers"], 1e-9
+        )
+        viewers_ratio = streams["1,000,000 targets, 10 viewers"] / max(
+            streams["1,000,000 targets, 1 viewer"], 1e-9
+        )
         verdicts.append(
             f"api_scale: stream DB rows per viewer, 1,000,000-target / 1,000-target campaign = {size_ratio:.2f} "
-            f"(target <= {TARGET_STREAM_SIZE_RATIO}) {'PASS' if size_ratio <= TARGET_STREAM_SIZE_RATIO else 'FAIL'}")
+            f"(target <= {TARGET_STREAM_SIZE_RATIO}) {'PASS' if size_ratio <= TARGET_STREAM_SIZE_RATIO else 'FAIL'}"
+        )
         verdicts.append(
             f"api_scale: stream DB rows per viewer, 10 viewers / 1 viewer = {viewers_ratio:.2f} "
             f"(target <= {TARGET_STREAM_VIEWERS_RATIO}) "
-            f"{'PASS' if viewers_ratio <= TARGET_STREAM_VIEWERS_RATIO else 'FAIL'}")
+            f"{'PASS' if viewers_ratio <= TARGET_STREAM_VIEWERS_RATIO else 'FAIL'}"
+        )
         print()
         print("\n".join(verdicts))
     finally:
@@ -432,8 +519,12 @@ async def run(args: argparse.Namespace, database_url: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=200, help="requests per page and concurrency")
-    parser.add_argument("--window", type=float, default=10.0, help="seconds each stream measurement lasts")
+    parser.add_argument(
+        "--requests", type=int, default=200, help="requests per page and concurrency"
+    )
+    parser.add_argument(
+        "--window", type=float, default=10.0, help="seconds each stream measurement lasts"
+    )
     args = parser.parse_args()
     from core.logs import setup_logging
 

@@ -100,8 +100,12 @@ class Answers:
 
 
 def product_env(database_url: str, redis_url: str, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("BENCH_DATABASE_URL", "BOT_TOKEN", "BOT_API_URL", "SANDBOX_HOST", "WEBHOOK_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in ("BENCH_DATABASE_URL", "BOT_TOKEN", "BOT_API_URL", "SANDBOX_HOST", "WEBHOOK_URL")
+    }
     return env | {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
@@ -116,8 +120,9 @@ def product_env(database_url: str, redis_url: str, port: int) -> dict[str, str]:
     }
 
 
-async def block(kind: str, sandbox: Any, answers: Answers, env: dict[str, str], n: int,
-                pause_s: float) -> list[float]:
+async def block(
+    kind: str, sandbox: Any, answers: Answers, env: dict[str, str], n: int, pause_s: float
+) -> list[float]:
     if kind == "product":
         command = [sys.executable, "-m", "bot"]
         text = "/help"
@@ -127,8 +132,13 @@ async def block(kind: str, sandbox: Any, answers: Answers, env: dict[str, str], 
     # The child's output (a SIGTERM line each time a turn ends) goes to a file, shown when the
     # bot does not answer. Started, never waited on here: the loop goes on at once.
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env,  # noqa: ASYNC220
-                                stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(  # noqa: ASYNC220
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             try:
                 await answers.one(sandbox.state, text, timeout=60)  # up, polling, first costs paid
@@ -189,14 +199,18 @@ async def run(args: argparse.Namespace, database_url: str) -> None:
 
     print(f"\n{'bot':<8} {'answers':>7} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")
     for kind, values in found.items():
-        print(f"{kind:<8} {len(values):>7} {pct(values, 0.5):>8.2f} {pct(values, 0.95):>8.2f} "
-              f"{statistics.fmean(values):>8.2f}")
+        print(
+            f"{kind:<8} {len(values):>7} {pct(values, 0.5):>8.2f} {pct(values, 0.95):>8.2f} "
+            f"{statistics.fmean(values):>8.2f}"
+        )
     print()
     for name, q in (("p50", 0.5), ("p95", 0.95)):
         product, bare = pct(found["product"], q), pct(found["bare"], q)
         ratio = product / bare
-        print(f"bot_latency: {name} product/bare = {ratio:.2f} ({product:.1f} ms vs {bare:.1f} ms) "
-              f"(target <= {TARGET_RATIO}) {'PASS' if ratio <= TARGET_RATIO else 'FAIL'}")
+        print(
+            f"bot_latency: {name} product/bare = {ratio:.2f} ({product:.1f} ms vs {bare:.1f} ms) "
+            f"(target <= {TARGET_RATIO}) {'PASS' if ratio <= TARGET_RATIO else 'FAIL'}"
+        )
 
 
 async def _empty(database_url: str) -> None:
@@ -216,7 +230,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=200, help="answers timed per bot")
     parser.add_argument("--block", type=int, default=20, help="messages per turn of one bot")
-    parser.add_argument("--pause", type=float, default=50.0, help="ms between an answer and the next message")
+    parser.add_argument(
+        "--pause", type=float, default=50.0, help="ms between an answer and the next message"
+    )
     parser.add_argument("--bare", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:

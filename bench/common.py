@@ -32,8 +32,10 @@ def migrate(database_url: str) -> str:
     from alembic.config import Config
     from sqlalchemy.engine import make_url
 
-    url = make_url(database_url).set(drivername="postgresql+asyncpg").render_as_string(
-        hide_password=False
+    url = (
+        make_url(database_url)
+        .set(drivername="postgresql+asyncpg")
+        .render_as_string(hide_password=False)
     )
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.attributes["database_url"] = url

@@ -52,7 +52,9 @@ class FreeTelegram:
     async def my_rights(self, chat: TargetChat) -> ChatRights:
         return ChatRights(member=True, creator=True, admin=True, can_invite=True)
 
-    async def invite(self, chat: TargetChat, user_id: int, access_hash: int | None, username: str | None) -> Sent:
+    async def invite(
+        self, chat: TargetChat, user_id: int, access_hash: int | None, username: str | None
+    ) -> Sent:
         self.calls += 1
         return Sent.ADDED
 
@@ -63,25 +65,45 @@ class FreeTelegram:
 async def _seed(sm, invites: int, accounts: int) -> tuple[int, list[int], int, int]:  # type: ignore[no-untyped-def]
     tag = uuid.uuid4().hex[:8]
     async with sm() as s, s.begin():
-        user = await s.scalar(text("INSERT INTO users (telegram_id, first_name, language, language_explicit, role, blocked) "
-                                   "VALUES (:t, 'bench', 'en', false, 'user', false) RETURNING id"), {"t": int(uuid.uuid4().int % 10**12)})
-        ws = await s.scalar(text("INSERT INTO workspaces (name, personal, owner_id) VALUES (:n, false, :u) RETURNING id"),
-                            {"n": f"bench-{tag}", "u": user})
+        user = await s.scalar(
+            text(
+                "INSERT INTO users (telegram_id, first_name, language, language_explicit, role, blocked) "
+                "VALUES (:t, 'bench', 'en', false, 'user', false) RETURNING id"
+            ),
+            {"t": int(uuid.uuid4().int % 10**12)},
+        )
+        ws = await s.scalar(
+            text(
+                "INSERT INTO workspaces (name, personal, owner_id) VALUES (:n, false, :u) RETURNING id"
+            ),
+            {"n": f"bench-{tag}", "u": user},
+        )
         ids = []
         for i in range(accounts):
-            ids.append(await s.scalar(text(
-                """INSERT INTO telegram_accounts (workspace_id, tg_user_id, first_name, status, session_key_id,
+            ids.append(
+                await s.scalar(
+                    text(
+                        """INSERT INTO telegram_accounts (workspace_id, tg_user_id, first_name, status, session_key_id,
                                                   session_nonce, session_ciphertext)
-                   VALUES (:ws, :tg, 'b', 'active', 'k', '\\x00', '\\x00') RETURNING id"""),
-                {"ws": ws, "tg": 1_000 + i}))
+                   VALUES (:ws, :tg, 'b', 'active', 'k', '\\x00', '\\x00') RETURNING id"""
+                    ),
+                    {"ws": ws, "tg": 1_000 + i},
+                )
+            )
         audiences = []
         for name in ("engine", "bare"):
-            a = await s.scalar(text("INSERT INTO audiences (workspace_id, name, size) VALUES (:ws, :n, 0) RETURNING id"),
-                               {"ws": ws, "n": name})
-            await s.execute(text("""INSERT INTO audience_members (audience_id, tg_user_id, username, first_name,
+            a = await s.scalar(
+                text(
+                    "INSERT INTO audiences (workspace_id, name, size) VALUES (:ws, :n, 0) RETURNING id"
+                ),
+                {"ws": ws, "n": name},
+            )
+            await s.execute(
+                text("""INSERT INTO audience_members (audience_id, tg_user_id, username, first_name,
                                         last_seen, premium, photo)
                                     SELECT :a, g, 'p' || g, '', 'unknown', false, false FROM generate_series(1, :n) g"""),
-                            {"a": a, "n": invites})
+                {"a": a, "n": invites},
+            )
             audiences.append(a)
         dal = InviteDal(s)
         campaigns = []
@@ -98,21 +120,48 @@ async def _seed(sm, invites: int, accounts: int) -> tuple[int, list[int], int, i
 
 async def _engine_run(sm, ids: list[int], invites: int) -> float:  # type: ignore[no-untyped-def]
     config = InviteConfig(
-        limits=InviteLimits(daily_per_account=10**6, daily_per_chat=10**6, lifetime_per_chat=10**6, daily_per_target=10**6,
-                            pause_min_s=1, pause_max_s=1),
+        limits=InviteLimits(
+            daily_per_account=10**6,
+            daily_per_chat=10**6,
+            lifetime_per_chat=10**6,
+            daily_per_target=10**6,
+            pause_min_s=1,
+            pause_max_s=1,
+        ),
         pause_scale=0,
     )
     leases = LeaseStore(sm, f"bench:{os.getpid()}", ttl_s=30)
-    engine = InviteEngine(sessionmaker=sm, gateway=None, service=AccountService(None, None),  # type: ignore[arg-type]
-                          leases=leases, config=config)
+    engine = InviteEngine(
+        sessionmaker=sm,
+        gateway=None,
+        service=AccountService(None, None),  # type: ignore[arg-type]
+        leases=leases,
+        config=config,
+    )
     telegram = FreeTelegram(TargetChat(CHAT, "megagroup", "Bench", "bench_target"))
 
     async def one(account_id: int) -> None:
-        account = AccountDTO(account_id, 0, 0, None, "b", None, AccountStatus.ACTIVE, None, None, None)  # type: ignore[arg-type]
+        account = AccountDTO(
+            account_id, 0, 0, None, "b", None, AccountStatus.ACTIVE, None, None, None
+        )  # type: ignore[arg-type]
         async with sm() as s:
-            account = AccountDTO(account_id, int(await s.scalar(text(
-                "SELECT workspace_id FROM telegram_accounts WHERE id = :i"), {"i": account_id})),
-                0, None, "b", None, AccountStatus.ACTIVE, None, None, None)  # type: ignore[arg-type]
+            account = AccountDTO(
+                account_id,
+                int(
+                    await s.scalar(
+                        text("SELECT workspace_id FROM telegram_accounts WHERE id = :i"),
+                        {"i": account_id},
+                    )
+                ),
+                0,
+                None,
+                "b",
+                None,
+                AccountStatus.ACTIVE,
+                None,
+                None,
+                None,
+            )  # type: ignore[arg-type]
         async with hold(leases, account_id) as lease:
             await engine._work(account, lease, telegram)  # type: ignore[arg-type]
 
@@ -178,17 +227,23 @@ async def main(invites: int, accounts: int) -> None:
         # The engine's rows come first in id order; gone, they cost the bare loop's claims
         # nothing, just as the bare campaign's rows cost the engine's nothing.
         async with sm() as s, s.begin():
-            await s.execute(text("DELETE FROM campaign_targets WHERE campaign_id = :c"), {"c": engine_campaign})
+            await s.execute(
+                text("DELETE FROM campaign_targets WHERE campaign_id = :c"), {"c": engine_campaign}
+            )
         await _vacuum(engine)
         bare = await _bare_run(sm, bare_campaign, accounts, invites)
         print(f"invites={invites} accounts={accounts}")
         print(f"engine (lease + journal + ledger + events): {full:,.0f} invites/s")
         print(f"bare claim-and-commit loop:                 {bare:,.0f} invites/s")
         ratio = full / bare
-        print(f"invite_engine: engine throughput = {full:,.0f} invites/s (target >= 300/s) "
-              f"{'PASS' if full >= 300 else 'FAIL'}")
-        print(f"invite_engine: engine/bare throughput = {ratio:.2f} (target >= 0.5) "
-              f"{'PASS' if ratio >= 0.5 else 'FAIL'}")
+        print(
+            f"invite_engine: engine throughput = {full:,.0f} invites/s (target >= 300/s) "
+            f"{'PASS' if full >= 300 else 'FAIL'}"
+        )
+        print(
+            f"invite_engine: engine/bare throughput = {ratio:.2f} (target >= 0.5) "
+            f"{'PASS' if ratio >= 0.5 else 'FAIL'}"
+        )
         async with sm() as s, s.begin():
             await s.execute(text("DELETE FROM invite_events WHERE workspace_id = :ws"), {"ws": ws})
             await s.execute(text("DELETE FROM workspaces WHERE id = :ws"), {"ws": ws})
@@ -199,7 +254,14 @@ async def main(invites: int, accounts: int) -> None:
 if __name__ == "__main__":
     if "DATABASE_URL" not in os.environ:
         sys.exit("bench: set DATABASE_URL to a PostgreSQL database the bench may write to")
-    _migrate(make_url(os.environ["DATABASE_URL"]).set(drivername="postgresql+asyncpg")
-             .render_as_string(hide_password=False))
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000,
-                     int(sys.argv[2]) if len(sys.argv) > 2 else 8))
+    _migrate(
+        make_url(os.environ["DATABASE_URL"])
+        .set(drivername="postgresql+asyncpg")
+        .render_as_string(hide_password=False)
+    )
+    asyncio.run(
+        main(
+            int(sys.argv[1]) if len(sys.argv) > 1 else 10_000,
+            int(sys.argv[2]) if len(sys.argv) > 2 else 8,
+        )
+    )

@@ -101,12 +101,22 @@ def build_world(size: int) -> Any:
             for n in range(size)
         ]
     )
-    world.put_chat(GROUP, "megagroup", "Huge", username="huge",
-                   members=range(FIRST_MEMBER, FIRST_MEMBER + size))
+    world.put_chat(
+        GROUP,
+        "megagroup",
+        "Huge",
+        username="huge",
+        members=range(FIRST_MEMBER, FIRST_MEMBER + size),
+    )
     # A small group collected first: a worker's first task pays one-time costs (statement
     # preparation, type introspection, pools) that are not per-task work.
-    world.put_chat(WARMUP_GROUP, "megagroup", "Warm-up", username="warmup",
-                   members=range(FIRST_MEMBER, FIRST_MEMBER + min(size, WARMUP_SIZE)))
+    world.put_chat(
+        WARMUP_GROUP,
+        "megagroup",
+        "Warm-up",
+        username="warmup",
+        members=range(FIRST_MEMBER, FIRST_MEMBER + min(size, WARMUP_SIZE)),
+    )
     # The simulated Telegram lives in this process only for the benchmark: its objects are
     # kept out of the garbage collector's scans, for both loops alike.
     gc.collect()
@@ -151,8 +161,9 @@ async def bare(size: int) -> dict[str, Any]:
             async for user in client.iter_participants(
                 "huge", limit=None, filter=types.ChannelParticipantsRecent
             ):
-                writer.writerow([user.id, user.username or "", user.first_name or "",
-                                 user.last_name or ""])
+                writer.writerow(
+                    [user.id, user.username or "", user.first_name or "", user.last_name or ""]
+                )
                 rows += 1
                 if rows == CHECKPOINT:
                     at_checkpoint = status_kb("VmHWM")
@@ -160,8 +171,15 @@ async def bare(size: int) -> dict[str, Any]:
         cpu = time.process_time() - cpu
     peak = status_kb("VmHWM")
     await client.disconnect()
-    return {"seconds": seconds, "cpu": cpu, "db_cpu": 0.0, "rows": rows,
-            "rss_before_kb": rss_before, "checkpoint_kb": at_checkpoint or peak, "peak_kb": peak}
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "db_cpu": 0.0,
+        "rows": rows,
+        "rss_before_kb": rss_before,
+        "checkpoint_kb": at_checkpoint or peak,
+        "peak_kb": peak,
+    }
 
 
 async def engine(size: int, database_url: str) -> dict[str, Any]:
@@ -198,17 +216,26 @@ async def engine(size: int, database_url: str) -> dict[str, Any]:
     async with open_dal(sessionmaker) as dal:
         owner, _ = await register(dal, TelegramProfile(1, "owner", "Owner", None, "en"), ())
         workspace = (await dal.list_workspaces(owner.id))[0].id
-        await service.link(dal, owner.id, workspace, AccountInfo(ACCOUNT, "worker", "Worker", None),
-                           session)
+        await service.link(
+            dal, owner.id, workspace, AccountInfo(ACCOUNT, "worker", "Worker", None), session
+        )
 
     async def queue(source: str) -> int:
         async with sessionmaker() as db_session, db_session.begin():
             audience = Audience(workspace_id=workspace, name=source, source=source, size=0)
             db_session.add(audience)
             await db_session.flush()
-            task = ParseTask(workspace_id=workspace, created_by_user_id=owner.id, kind="members",
-                             source=source, audience_id=audience.id, speed="fast", priority=1,
-                             params={"filters": Filters().to_json()}, status=ParseStatus.QUEUED)
+            task = ParseTask(
+                workspace_id=workspace,
+                created_by_user_id=owner.id,
+                kind="members",
+                source=source,
+                audience_id=audience.id,
+                speed="fast",
+                priority=1,
+                params={"filters": Filters().to_json()},
+                status=ParseStatus.QUEUED,
+            )
             db_session.add(task)
             await db_session.flush()
             return task.id
@@ -242,9 +269,11 @@ async def engine(size: int, database_url: str) -> dict[str, Any]:
     # Open the pool's connections now, so that their server processes can be watched.
     async with db.connect() as c1, db.connect() as c2, db.connect() as c3:
         await c1.execute(text("SELECT 1")), await c2.execute(text("SELECT 1"))
-        backends = list(await c3.scalars(text(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-        )))
+        backends = list(
+            await c3.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            )
+        )
     rss_before = status_kb("VmRSS")
     _reset_peak()
     db_cpu = _backends_cpu(backends)
@@ -259,14 +288,22 @@ async def engine(size: int, database_url: str) -> dict[str, Any]:
     async with sessionmaker() as db_session:
         done = await db_session.get(ParseTask, task_id)
         rows = await db_session.scalar(
-            select(func.count()).select_from(AudienceMember)
+            select(func.count())
+            .select_from(AudienceMember)
             .where(AudienceMember.audience_id == done.audience_id)  # type: ignore[union-attr]
         )
     await db.dispose()
-    assert done is not None and done.status == ParseStatus.DONE, (done and done.error)
+    assert done is not None and done.status == ParseStatus.DONE, done and done.error
     assert rows == size == done.collected == done.new_members, (rows, done.collected)
-    return {"seconds": seconds, "cpu": cpu, "db_cpu": sum(db_cpu.values()), "rows": rows,
-            "rss_before_kb": rss_before, "checkpoint_kb": at_checkpoint or peak, "peak_kb": peak}
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "db_cpu": sum(db_cpu.values()),
+        "rows": rows,
+        "rss_before_kb": rss_before,
+        "checkpoint_kb": at_checkpoint or peak,
+        "peak_kb": peak,
+    }
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -274,7 +311,11 @@ def child(loop: str, size: int, database_url: str) -> dict[str, Any]:
     env = {**os.environ, "BENCH_CHILD_DB": base64.b64encode(database_url.encode()).decode()}
     proc = subprocess.run(
         [sys.executable, __file__, "--child", loop, "--size", str(size)],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         raise SystemExit(f"{loop} at {size} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -283,10 +324,15 @@ def child(loop: str, size: int, database_url: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="100000",
-                        help="group sizes, comma-separated (e.g. 10000,100000)")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs per measurement; the fastest counts (the machine may be busy)")
+    parser.add_argument(
+        "--sizes", default="100000", help="group sizes, comma-separated (e.g. 10000,100000)"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs per measurement; the fastest counts (the machine may be busy)",
+    )
     parser.add_argument("--child", choices=("bare", "engine"), help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -302,8 +348,10 @@ def main() -> None:
     database_url = migrate(bench_database())
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     mb = 1024.0
-    print(f"{'members':>8} {'loop':>7} {'seconds':>8} {'CPU s':>6} {'DB CPU s':>8} {'rows/s':>8} "
-          f"{'RSS before':>10} {'peak@10k':>9} {'peak@end':>9} {'growth':>7}")
+    print(
+        f"{'members':>8} {'loop':>7} {'seconds':>8} {'CPU s':>6} {'DB CPU s':>8} {'rows/s':>8} "
+        f"{'RSS before':>10} {'peak@10k':>9} {'peak@end':>9} {'growth':>7}"
+    )
     verdicts = []
     for size in sizes:
         runs: dict[str, list[dict[str, Any]]] = {"bare": [], "engine": []}
@@ -313,9 +361,11 @@ def main() -> None:
         results = {loop: min(found, key=lambda r: r["seconds"]) for loop, found in runs.items()}
         for loop, r in results.items():
             growth = (r["peak_kb"] - r["rss_before_kb"]) / mb
-            print(f"{size:>8} {loop:>7} {r['seconds']:>8.2f} {r['cpu']:>6.2f} {r['db_cpu']:>8.2f} "
-                  f"{r['rows'] / r['seconds']:>8.0f} {r['rss_before_kb'] / mb:>8.1f}MB "
-                  f"{r['checkpoint_kb'] / mb:>7.1f}MB {r['peak_kb'] / mb:>7.1f}MB {growth:>5.1f}MB")
+            print(
+                f"{size:>8} {loop:>7} {r['seconds']:>8.2f} {r['cpu']:>6.2f} {r['db_cpu']:>8.2f} "
+                f"{r['rows'] / r['seconds']:>8.0f} {r['rss_before_kb'] / mb:>8.1f}MB "
+                f"{r['checkpoint_kb'] / mb:>7.1f}MB {r['peak_kb'] / mb:>7.1f}MB {growth:>5.1f}MB"
+            )
         engine_run = results["engine"]
         ratio = engine_run["seconds"] / results["bare"]["seconds"]
         growth = (engine_run["peak_kb"] - engine_run["rss_before_kb"]) / mb

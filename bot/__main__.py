@@ -54,12 +54,16 @@ async def _until_answered(
         try:
             return await call()
         except TelegramUnauthorizedError:
-            log.error("the Bot API refused the bot token (BOT_TOKEN)", url=settings.effective_bot_api_url)
+            log.error(
+                "the Bot API refused the bot token (BOT_TOKEN)", url=settings.effective_bot_api_url
+            )
             raise SystemExit(2) from None
         except TelegramRetryAfter as exc:
             wait = float(exc.retry_after)
         except TelegramNetworkError as exc:
-            log.warning("Bot API not reachable yet", url=settings.effective_bot_api_url, error=str(exc))
+            log.warning(
+                "Bot API not reachable yet", url=settings.effective_bot_api_url, error=str(exc)
+            )
             wait, delay = delay, min(delay * 2, BOT_API_WAIT_MAX_S)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), wait)
@@ -87,12 +91,17 @@ async def _leave_webhook(bot: Bot, stopping: asyncio.Event, settings: Settings) 
         webhook_host=urlsplit(info.url).hostname,
         pending_updates=info.pending_update_count,
     )
-    return await _until_answered(
-        lambda: bot.delete_webhook(drop_pending_updates=False), stopping, settings
-    ) is not None
+    return (
+        await _until_answered(
+            lambda: bot.delete_webhook(drop_pending_updates=False), stopping, settings
+        )
+        is not None
+    )
 
 
-async def _serve_webhook(bot: Bot, dp: Dispatcher, stopping: asyncio.Event, settings: Settings) -> None:
+async def _serve_webhook(
+    bot: Bot, dp: Dispatcher, stopping: asyncio.Event, settings: Settings
+) -> None:
     """Receive updates on WEBHOOK_HOST:WEBHOOK_PORT until a stop signal, then stop serving.
 
     aiogram's `SimpleRequestHandler` answers 401 to a request whose
@@ -153,7 +162,10 @@ def _stop_on_signals(stopping: asyncio.Event) -> None:
 def _log_connection(settings: Settings) -> None:
     log = get_logger("bot")
     if settings.sandbox_active:
-        log.info("sandbox mode: the bot talks to the simulated Bot API", url=settings.effective_bot_api_url)
+        log.info(
+            "sandbox mode: the bot talks to the simulated Bot API",
+            url=settings.effective_bot_api_url,
+        )
         if settings.telegram_proxy is not None:
             log.info("TELEGRAM_PROXY is not used: Telegram is simulated")
         return

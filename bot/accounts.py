@@ -46,7 +46,9 @@ _REASON_HIDDEN = (AccountStatus.ACTIVE, AccountStatus.DISABLED)
 def _detail(account: AccountDTO, lang: str) -> str | None:
     """Until when a status lasts and Telegram's reason for it (e.g. USER_BANNED_IN_CHANNEL)."""
     parts: list[str] = []
-    deadline = frozen_deadline(account.status_reason) if account.status is AccountStatus.FROZEN else None
+    deadline = (
+        frozen_deadline(account.status_reason) if account.status is AccountStatus.FROZEN else None
+    )
     if deadline is not None:
         parts.append(t(lang, "accounts.frozen_deadline", until=deadline.strftime("%Y-%m-%d %H:%M")))
     elif account.cooldown_until is not None and account.status in _UNTIL_SHOWN:
@@ -94,7 +96,9 @@ def render_list(
         disabled = account.status is AccountStatus.DISABLED
         builder.button(
             text=t(lang, "accounts.enable" if disabled else "accounts.disable", account=name),
-            callback_data=AccountAction(action="on" if disabled else "off", ws=workspace_id, id=account.id),
+            callback_data=AccountAction(
+                action="on" if disabled else "off", ws=workspace_id, id=account.id
+            ),
         )
         if owner:
             builder.button(
@@ -102,8 +106,13 @@ def render_list(
                 callback_data=AccountAction(action="unlink", ws=workspace_id, id=account.id),
             )
     sizes = [2 if owner else 1] * len(page.items)
-    nav = add_page_buttons(builder, lang=lang, cursor=cursor, next_cursor=page.next_cursor,
-                           page=lambda at: AccountAction(action="page", ws=workspace_id, id=at))
+    nav = add_page_buttons(
+        builder,
+        lang=lang,
+        cursor=cursor,
+        next_cursor=page.next_cursor,
+        page=lambda at: AccountAction(action="page", ws=workspace_id, id=at),
+    )
     if nav:
         sizes.append(nav)
     builder.adjust(*sizes)

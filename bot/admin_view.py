@@ -51,7 +51,9 @@ def _single(text: str, lang: str) -> Screen:
 def render_menu(lang: str) -> Screen:
     builder = InlineKeyboardBuilder()
     for section in ("stats", "users", "limits", "health"):
-        builder.button(text=t(lang, f"admin.btn.{section}"), callback_data=AdminAction(action=section))
+        builder.button(
+            text=t(lang, f"admin.btn.{section}"), callback_data=AdminAction(action=section)
+        )
     builder.adjust(2, 2)
     return t(lang, "admin.menu"), builder.as_markup()
 
@@ -68,8 +70,12 @@ def _breakdown(counts: dict[str, int], label_prefix: str, lang: str) -> str:
 def render_stats(stats: InstallationStats, lang: str) -> Screen:
     c = stats.counts
     text = t(
-        lang, "admin.stats",
-        users=c.users, admins=c.admins, blocked=c.blocked, workspaces=c.workspaces,
+        lang,
+        "admin.stats",
+        users=c.users,
+        admins=c.admins,
+        blocked=c.blocked,
+        workspaces=c.workspaces,
         accounts=_breakdown(c.accounts, "admin.status.", lang),
         invites=_breakdown(c.invites_today, "daily.outcome.", lang),
         workers=len(stats.workers) or t(lang, "admin.none"),
@@ -90,7 +96,10 @@ def render_users_ask(lang: str) -> Screen:
 def render_users(page: Page[UserDTO], query: str, lang: str) -> Screen:
     builder = InlineKeyboardBuilder()
     for user in page.items:
-        builder.button(text=f"{_name(user)} · {user.telegram_id}", callback_data=AdminAction(action="user", id=user.id))
+        builder.button(
+            text=f"{_name(user)} · {user.telegram_id}",
+            callback_data=AdminAction(action="user", id=user.id),
+        )
     _menu_button(builder, lang)
     builder.adjust(1)
     lines = [t(lang, "admin.users_found", query=query)]
@@ -101,18 +110,27 @@ def render_users(page: Page[UserDTO], query: str, lang: str) -> Screen:
 
 def render_user(user: UserDTO, lang: str, *, configured: bool, notice: str | None = None) -> Screen:
     lines = [notice] if notice else []
-    lines.append(t(
-        lang, "admin.user_card", name=_name(user), telegram_id=user.telegram_id, id=user.id,
-        role=t(lang, f"admin.role.{user.role.value}"),
-        access=t(lang, "admin.access.blocked" if user.blocked else "admin.access.allowed"),
-    ))
+    lines.append(
+        t(
+            lang,
+            "admin.user_card",
+            name=_name(user),
+            telegram_id=user.telegram_id,
+            id=user.id,
+            role=t(lang, f"admin.role.{user.role.value}"),
+            access=t(lang, "admin.access.blocked" if user.blocked else "admin.access.allowed"),
+        )
+    )
     if configured:
         lines.append(t(lang, "admin.user_configured"))
     builder = InlineKeyboardBuilder()
     access = "unblock" if user.blocked else "block"
     role = "revoke" if user.is_admin else "grant"
     for action in (access, role):
-        builder.button(text=t(lang, f"admin.btn.{action}"), callback_data=AdminAction(action=action, id=user.id))
+        builder.button(
+            text=t(lang, f"admin.btn.{action}"),
+            callback_data=AdminAction(action=action, id=user.id),
+        )
     builder.button(text=t(lang, "admin.btn.users"), callback_data=AdminAction(action="users"))
     _menu_button(builder, lang)
     builder.adjust(2, 2)
@@ -124,10 +142,20 @@ def user_done(action: str, user: UserDTO, lang: str) -> str:
 
 
 def render_limits(view: LimitsView, lang: str, *, notice: str | None = None) -> Screen:
-    configured, maximum, effective = asdict(view.configured), asdict(view.maximum), asdict(view.effective)
+    configured, maximum, effective = (
+        asdict(view.configured),
+        asdict(view.maximum),
+        asdict(view.effective),
+    )
     rows = "\n".join(
-        t(lang, "admin.limits_row", name=name, effective=effective[name], configured=configured[name],
-          maximum=maximum[name])
+        t(
+            lang,
+            "admin.limits_row",
+            name=name,
+            effective=effective[name],
+            configured=configured[name],
+            maximum=maximum[name],
+        )
         for name in LIMIT_FIELDS
     )
     stored = t(lang, "admin.limits_stored" if view.stored else "admin.limits_not_stored")
@@ -142,21 +170,36 @@ def limits_usage(lang: str) -> str:
 def _health_item(account: AccountDTO, lang: str) -> str:
     until = account.cooldown_until
     return t(
-        lang, "admin.health_item", id=account.id, account=account_label(account.username, account.first_name),
-        workspace=account.workspace_id, status=t(lang, f"admin.status.{account.status.value}"),
-        reason=t(lang, "admin.health_reason", reason=account.status_reason) if account.status_reason else "",
-        until=t(lang, "admin.health_until", until=until.astimezone(UTC).strftime("%Y-%m-%d %H:%M")) if until else "",
+        lang,
+        "admin.health_item",
+        id=account.id,
+        account=account_label(account.username, account.first_name),
+        workspace=account.workspace_id,
+        status=t(lang, f"admin.status.{account.status.value}"),
+        reason=t(lang, "admin.health_reason", reason=account.status_reason)
+        if account.status_reason
+        else "",
+        until=t(lang, "admin.health_until", until=until.astimezone(UTC).strftime("%Y-%m-%d %H:%M"))
+        if until
+        else "",
     )
 
 
-def render_health(page: Page[AccountDTO], by_status: dict[str, int], cursor: int, lang: str) -> Screen:
+def render_health(
+    page: Page[AccountDTO], by_status: dict[str, int], cursor: int, lang: str
+) -> Screen:
     if not page.items and not cursor:
         return _single(t(lang, "admin.health_empty"), lang)
     head = t(lang, "admin.health", counts=_breakdown(by_status, "admin.status.", lang))
     text = "\n".join([head, "", *(_health_item(a, lang) for a in page.items)])
     builder = InlineKeyboardBuilder()
-    nav = add_page_buttons(builder, lang=lang, cursor=cursor, next_cursor=page.next_cursor,
-                           page=lambda at: AdminAction(action="health", id=at))
+    nav = add_page_buttons(
+        builder,
+        lang=lang,
+        cursor=cursor,
+        next_cursor=page.next_cursor,
+        page=lambda at: AdminAction(action="health", id=at),
+    )
     _menu_button(builder, lang)
     builder.adjust(*([nav] if nav else []), 1)
     return text, builder.as_markup()

@@ -78,7 +78,9 @@ def build_dispatcher(
     dp.update.outer_middleware(UserMiddleware(settings.admin_telegram_ids))
     dp["settings"] = settings
     dp["auth"] = build_auth_service(settings, RedisThrottle(redis), RedisNotifier(redis))
-    dp["admin"] = build_admin_service(settings, sessions=dp["auth"], workers=RedisWorkerRegistry(redis))
+    dp["admin"] = build_admin_service(
+        settings, sessions=dp["auth"], workers=RedisWorkerRegistry(redis)
+    )
     dp["sessionmaker"] = sessionmaker
     dp["gateway"] = gateway
     dp["accounts"] = accounts
@@ -88,11 +90,22 @@ def build_dispatcher(
     dp["leases"] = leases_for(settings, sessionmaker, "bot")
     dp["campaigns"] = build_campaign_service(settings, RedisNotifier(redis))
     dp["teams"] = TeamService(RedisNotifier(redis))
-    dp["planner"] = Planner(campaigns=dp["campaigns"], accounts=accounts, gateway=gateway,
-                            leases=dp["leases"], sessionmaker=sessionmaker)
-    dp["chats"] = ChatDirectory(accounts=accounts, gateway=gateway, leases=dp["leases"],
-                                sessionmaker=sessionmaker, cache=redis)
-    dp["source_check"] = SourceChecker(accounts=accounts, gateway=gateway, leases=dp["leases"],
-                                       sessionmaker=sessionmaker)
+    dp["planner"] = Planner(
+        campaigns=dp["campaigns"],
+        accounts=accounts,
+        gateway=gateway,
+        leases=dp["leases"],
+        sessionmaker=sessionmaker,
+    )
+    dp["chats"] = ChatDirectory(
+        accounts=accounts,
+        gateway=gateway,
+        leases=dp["leases"],
+        sessionmaker=sessionmaker,
+        cache=redis,
+    )
+    dp["source_check"] = SourceChecker(
+        accounts=accounts, gateway=gateway, leases=dp["leases"], sessionmaker=sessionmaker
+    )
     dp.include_routers(*get_routers())
     return dp

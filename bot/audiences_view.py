@@ -33,7 +33,12 @@ ACTIONS = ("export", "import", "delete", "yes", "no", "page")
 
 
 def render_audiences(
-    page: Page[AudienceDTO], *, workspace_id: int, cursor: int, lang: str, owner: bool,
+    page: Page[AudienceDTO],
+    *,
+    workspace_id: int,
+    cursor: int,
+    lang: str,
+    owner: bool,
     notice: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of /audiences (starting after audience id `cursor`); Delete is offered to
@@ -45,8 +50,15 @@ def render_audiences(
     builder = InlineKeyboardBuilder()
     for audience in page.items:
         if audience.pending_usernames:
-            lines.append(t(lang, "audiences.item_pending", name=audience.name, size=audience.size,
-                           pending=audience.pending_usernames))
+            lines.append(
+                t(
+                    lang,
+                    "audiences.item_pending",
+                    name=audience.name,
+                    size=audience.size,
+                    pending=audience.pending_usernames,
+                )
+            )
         else:
             lines.append(t(lang, "audiences.item", name=audience.name, size=audience.size))
         actions = ("export", "import", "delete") if owner else ("export", "import")
@@ -56,8 +68,13 @@ def render_audiences(
                 callback_data=AudienceAction(action=action, ws=workspace_id, id=audience.id),
             )
     sizes = [1] * (len(actions) * len(page.items))
-    nav = add_page_buttons(builder, lang=lang, cursor=cursor, next_cursor=page.next_cursor,
-                           page=lambda at: AudienceAction(action="page", ws=workspace_id, id=at))
+    nav = add_page_buttons(
+        builder,
+        lang=lang,
+        cursor=cursor,
+        next_cursor=page.next_cursor,
+        page=lambda at: AudienceAction(action="page", ws=workspace_id, id=at),
+    )
     if nav:
         sizes.append(nav)
     builder.adjust(*sizes)
@@ -73,13 +90,24 @@ def render_delete_confirm(audience: AudienceDTO, lang: str) -> tuple[str, Inline
             callback_data=AudienceAction(action=action, ws=audience.workspace_id, id=audience.id),
         )
     builder.adjust(2)
-    return t(lang, "audiences.delete_confirm", name=audience.name, size=audience.size), builder.as_markup()
+    return t(
+        lang, "audiences.delete_confirm", name=audience.name, size=audience.size
+    ), builder.as_markup()
 
 
 def render_import_report(report: ImportReport, name: str, lang: str) -> str:
     """Totals, then the first `REPORT_LINES` bad lines with their numbers and problems."""
-    parts = [t(lang, "audiences.import_report", name=name, lines=report.lines, accepted=report.accepted,
-               new_members=report.new_members, new_usernames=report.new_usernames)]
+    parts = [
+        t(
+            lang,
+            "audiences.import_report",
+            name=name,
+            lines=report.lines,
+            accepted=report.accepted,
+            new_members=report.new_members,
+            new_usernames=report.new_usernames,
+        )
+    ]
     if report.unreachable:
         parts.append(t(lang, "audiences.import_unreachable", count=report.unreachable))
     if report.errors:
@@ -89,8 +117,15 @@ def render_import_report(report: ImportReport, name: str, lang: str) -> str:
             key = f"import.problem.{code}"
             problem = t(lang, key) if has_text(key) else code
             value = str(error.get("value") or "")
-            lines.append(t(lang, "audiences.import_line_value" if value else "audiences.import_line",
-                           line=error.get("line"), problem=problem, value=value))
+            lines.append(
+                t(
+                    lang,
+                    "audiences.import_line_value" if value else "audiences.import_line",
+                    line=error.get("line"),
+                    problem=problem,
+                    value=value,
+                )
+            )
         if len(report.errors) > REPORT_LINES:
             lines.append(t(lang, "audiences.import_more", count=len(report.errors) - REPORT_LINES))
         parts.append("\n".join(lines))

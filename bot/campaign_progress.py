@@ -85,7 +85,9 @@ async def show_campaign_notice(
         if campaign.notify_message_id is None and not final:
             return
         text, keyboard = render_card(*await card_of(dal, campaign), lang)
-        sent = await bot.send_message(campaign.notify_chat_id or telegram_id, text, reply_markup=keyboard)
+        sent = await bot.send_message(
+            campaign.notify_chat_id or telegram_id, text, reply_markup=keyboard
+        )
         await dal.set_campaign_message(campaign.id, sent.chat.id, sent.message_id)
         await dal.commit()
 
@@ -112,13 +114,18 @@ async def daily_report_text(
             log.info("daily report for a workspace the user left", workspace_id=workspace_id)
             return None
         outcomes = await dal.invites_between(workspace_id, start, start + timedelta(days=1))
-        working = await dal.list_campaigns(workspace_id, before_id=None, limit=DAILY_CAMPAIGNS, statuses=WORKING)
+        working = await dal.list_campaigns(
+            workspace_id, before_id=None, limit=DAILY_CAMPAIGNS, statuses=WORKING
+        )
         views = [await view_of(dal, campaign) for campaign in working]
     return render_daily(day.isoformat(), outcomes, views, user.language)
 
 
 async def ask_approval(
-    bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], telegram_id: int, payload: dict[str, str]
+    bot: Bot,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    telegram_id: int,
+    payload: dict[str, str],
 ) -> None:
     """To the workspace's owner: a manager's campaign waits for approval, with its pre-flight
     and Approve / Reject (the buttons check again that the presser is the owner)."""
@@ -131,9 +138,16 @@ async def ask_approval(
         if campaign is None or CampaignStatus(campaign.status) is not CampaignStatus.APPROVAL:
             return  # decided or deleted meanwhile
         user = await dal.get_user_by_telegram_id(telegram_id)
-        asker = await dal.get_user(campaign.created_by_user_id) if campaign.created_by_user_id else None
+        asker = (
+            await dal.get_user(campaign.created_by_user_id) if campaign.created_by_user_id else None
+        )
     lang = user.language if user else DEFAULT_LANGUAGE
-    asked_by = ("—" if asker is None else f"@{asker.username}" if asker.username
-                else asker.first_name or str(asker.telegram_id))
+    asked_by = (
+        "—"
+        if asker is None
+        else f"@{asker.username}"
+        if asker.username
+        else asker.first_name or str(asker.telegram_id)
+    )
     text, keyboard = render_approval(campaign, campaign.preflight, lang, asked_by)
     await bot.send_message(telegram_id, text, reply_markup=keyboard)

@@ -95,13 +95,21 @@ def campaign_title(audience_name: str, target_ref: str, chat_title: str | None =
 PICKER_CHATS = 20  # chats offered as buttons at the wizard's step 2
 
 
-def render_chat_picker(chats: list[tuple[int, str, int | None]], *, workspace_id: int,
-                       lang: str) -> InlineKeyboardMarkup:
+def render_chat_picker(
+    chats: list[tuple[int, str, int | None]], *, workspace_id: int, lang: str
+) -> InlineKeyboardMarkup:
     """One button per chat (id, title, members) where an account may add people."""
     builder = InlineKeyboardBuilder()
     for chat_id, title, members in chats[:PICKER_CHATS]:
-        label = t(lang, "campaign_new.chat_button", title=short(title, 40), members=members if members is not None else "?")
-        builder.button(text=label, callback_data=CampaignNew(action="chat", ws=workspace_id, id=chat_id))
+        label = t(
+            lang,
+            "campaign_new.chat_button",
+            title=short(title, 40),
+            members=members if members is not None else "?",
+        )
+        builder.button(
+            text=label, callback_data=CampaignNew(action="chat", ws=workspace_id, id=chat_id)
+        )
     builder.adjust(1)
     return builder.as_markup()
 
@@ -119,8 +127,11 @@ def startable(preflight: Mapping[str, Any]) -> bool:
     """Whether a stored pre-flight lets a start go ahead (as `CampaignService.start` judges):
     the chat was found, some account may invite or could not be asked (busy), and someone
     is left to invite."""
-    return (bool(preflight.get("kind")) and bool(preflight.get("eligible") or preflight.get("unchecked"))
-            and int(preflight.get("to_invite", 1) or 0) > 0)
+    return (
+        bool(preflight.get("kind"))
+        and bool(preflight.get("eligible") or preflight.get("unchecked"))
+        and int(preflight.get("to_invite", 1) or 0) > 0
+    )
 
 
 def bullet(what: object, detail: object) -> str:
@@ -149,7 +160,9 @@ def _when(moment: datetime) -> str:
 def problem(lang: str, exc: InvalidInput) -> str:
     """A refused step in words, with campaign statuses named in the user's language."""
     details = {
-        k: status_text(lang, v) if k in ("current", "wanted", "status") and has_text(f"campaign.status.{v}") else v
+        k: status_text(lang, v)
+        if k in ("current", "wanted", "status") and has_text(f"campaign.status.{v}")
+        else v
         for k, v in exc.details.items()
     }
     return problem_text(lang, InvalidInput(str(exc), **details))
@@ -166,10 +179,15 @@ def schedule_lines(campaign: CampaignDTO, lang: str) -> list[str]:
     """When it starts (before it has) and the daily active hours (when limited)."""
     lines: list[str] = []
     if CampaignStatus(campaign.status) in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
-        lines.append(t(lang, "campaigns.start_at", at=_when(campaign.start_at)) if campaign.start_at
-                     else t(lang, "campaigns.start_now"))
+        lines.append(
+            t(lang, "campaigns.start_at", at=_when(campaign.start_at))
+            if campaign.start_at
+            else t(lang, "campaigns.start_now")
+        )
     if campaign.active_from_hour is not None and campaign.active_to_hour is not None:
-        lines.append(t(lang, "campaigns.hours", start=campaign.active_from_hour, end=campaign.active_to_hour))
+        lines.append(
+            t(lang, "campaigns.hours", start=campaign.active_from_hour, end=campaign.active_to_hour)
+        )
     return lines
 
 
@@ -186,10 +204,19 @@ def render_audience_picker(
     """Step 1: the workspace's audiences as buttons, one page at a time."""
     builder = InlineKeyboardBuilder()
     for audience in page.items:
-        builder.button(text=t(lang, "campaign_new.audience_button", name=short(audience.name), size=audience.size),
-                       callback_data=CampaignNew(action="pick", ws=workspace_id, id=audience.id))
-    nav = add_page_buttons(builder, lang=lang, cursor=cursor, next_cursor=page.next_cursor,
-                           page=lambda at: CampaignNew(action="page", ws=workspace_id, id=at))
+        builder.button(
+            text=t(
+                lang, "campaign_new.audience_button", name=short(audience.name), size=audience.size
+            ),
+            callback_data=CampaignNew(action="pick", ws=workspace_id, id=audience.id),
+        )
+    nav = add_page_buttons(
+        builder,
+        lang=lang,
+        cursor=cursor,
+        next_cursor=page.next_cursor,
+        page=lambda at: CampaignNew(action="page", ws=workspace_id, id=at),
+    )
     builder.adjust(*([1] * len(page.items)), *([nav] if nav else []))
     return t(lang, "campaign_new.pick_audience"), builder.as_markup()
 
@@ -210,25 +237,43 @@ def render_preflight(
     def names(ids: Any) -> str:
         return ", ".join(labels.get(str(i), f"#{i}") for i in ids)
 
-    head = [t(lang, "preflight.title", name=campaign.name),
-            _chat_line(campaign, lang, report.get("title"), report.get("kind")),
-            *schedule_lines(campaign, lang)]
+    head = [
+        t(lang, "preflight.title", name=campaign.name),
+        _chat_line(campaign, lang, report.get("title"), report.get("kind")),
+        *schedule_lines(campaign, lang),
+    ]
     accounts: list[str] = []
     eligible, unchecked = list(report.get("eligible") or ()), list(report.get("unchecked") or ())
-    accounts.append(t(lang, "preflight.eligible", count=len(eligible), accounts=names(eligible)) if eligible
-                    else t(lang, "preflight.eligible_none"))
+    accounts.append(
+        t(lang, "preflight.eligible", count=len(eligible), accounts=names(eligible))
+        if eligible
+        else t(lang, "preflight.eligible_none")
+    )
     if unchecked:
-        accounts.append(t(lang, "preflight.unchecked", count=len(unchecked), accounts=names(unchecked)))
+        accounts.append(
+            t(lang, "preflight.unchecked", count=len(unchecked), accounts=names(unchecked))
+        )
     excluded: Mapping[str, str] = report.get("excluded") or {}
     if excluded:
         accounts.append(t(lang, "preflight.excluded"))
         for account_id, code in excluded.items():
             key = f"campaign.exclusion.{code}"
-            accounts.append(bullet(labels.get(str(account_id), f"#{account_id}"),
-                                   t(lang, key) if has_text(key) else code))
-    counts = [t(lang, "preflight.counts", already=report.get("already_members", 0),
-                before=report.get("attempted_before", 0), opted=report.get("opted_out", 0),
-                to_invite=report.get("to_invite", 0))]
+            accounts.append(
+                bullet(
+                    labels.get(str(account_id), f"#{account_id}"),
+                    t(lang, key) if has_text(key) else code,
+                )
+            )
+    counts = [
+        t(
+            lang,
+            "preflight.counts",
+            already=report.get("already_members", 0),
+            before=report.get("attempted_before", 0),
+            opted=report.get("opted_out", 0),
+            to_invite=report.get("to_invite", 0),
+        )
+    ]
     if report.get("unreachable"):
         counts.append(t(lang, "preflight.unreachable", count=report["unreachable"]))
     days = report.get("days_to_finish")
@@ -238,16 +283,20 @@ def render_preflight(
         cap = (report.get("limits") or {}).get("lifetime_per_chat", "?")
         counts.append(t(lang, "preflight.days_never", cap=cap))
     blocks = ["\n".join(head), "\n".join(accounts), "\n".join(counts)]
-    warnings = [t(lang, f"campaign.warning.{w}") if has_text(f"campaign.warning.{w}") else str(w)
-                for w in report.get("warnings") or ()]
+    warnings = [
+        t(lang, f"campaign.warning.{w}") if has_text(f"campaign.warning.{w}") else str(w)
+        for w in report.get("warnings") or ()
+    ]
     if warnings:
         blocks.append("\n".join(f"⚠️ {w}" for w in warnings))
     ready = startable(report)
     blocks.append(t(lang, "preflight.ready" if ready else "preflight.not_ready"))
     builder = InlineKeyboardBuilder()
     for action in ("start" if ready else "check", "keep", "cancel"):
-        builder.button(text=t(lang, f"preflight.{action}"),
-                       callback_data=CampaignAction(action=action, ws=campaign.workspace_id, id=campaign.id))
+        builder.button(
+            text=t(lang, f"preflight.{action}"),
+            callback_data=CampaignAction(action=action, ws=campaign.workspace_id, id=campaign.id),
+        )
     builder.adjust(1, 2)
     return "\n\n".join(blocks), builder.as_markup()
 
@@ -257,11 +306,19 @@ def render_approval(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """To the owner: a manager's large campaign with its pre-flight, and Approve / Reject."""
     preflight_text, _ = render_preflight(campaign, report, lang)
-    head = t(lang, "campaigns.approval_ask", by=asked_by, name=campaign.name, to_invite=report.get("to_invite", 0))
+    head = t(
+        lang,
+        "campaigns.approval_ask",
+        by=asked_by,
+        name=campaign.name,
+        to_invite=report.get("to_invite", 0),
+    )
     builder = InlineKeyboardBuilder()
     for action in ("approve", "reject"):
-        builder.button(text=t(lang, f"campaigns.{action}"),
-                       callback_data=CampaignAction(action=action, ws=campaign.workspace_id, id=campaign.id))
+        builder.button(
+            text=t(lang, f"campaigns.{action}"),
+            callback_data=CampaignAction(action=action, ws=campaign.workspace_id, id=campaign.id),
+        )
     builder.adjust(2)
     return f"{head}\n\n{preflight_text}", builder.as_markup()
 
@@ -283,15 +340,27 @@ def controls(status: str) -> tuple[str, ...]:
 
 
 def counts_line(counts: Mapping[str, int], lang: str) -> str:
-    return t(lang, "campaigns.counts", pending=counts.get("pending", 0), invited=counts.get("invited", 0),
-             already=counts.get("already_member", 0), failed=counts.get("failed", 0),
-             skipped=counts.get("skipped", 0))
+    return t(
+        lang,
+        "campaigns.counts",
+        pending=counts.get("pending", 0),
+        invited=counts.get("invited", 0),
+        already=counts.get("already_member", 0),
+        failed=counts.get("failed", 0),
+        skipped=counts.get("skipped", 0),
+    )
 
 
 def progress_line(view: CampaignView, lang: str) -> str:
     done, total = view.finished_targets, view.total
-    return t(lang, "campaigns.progress", done=done, total=total, bar=progress_bar(done, total),
-             percent=percent(done, total))
+    return t(
+        lang,
+        "campaigns.progress",
+        done=done,
+        total=total,
+        bar=progress_bar(done, total),
+        percent=percent(done, total),
+    )
 
 
 def paused_reason_text(lang: str, reason: str) -> str:
@@ -312,9 +381,21 @@ def render_card(
     head.append(t(lang, "campaigns.status", status=status_text(lang, state.value)))
     if state is CampaignStatus.WAITING and campaign.waiting_reason:
         key = f"campaign.waiting.{campaign.waiting_reason}"
-        head.append(t(lang, "campaigns.waiting", reason=t(lang, key) if has_text(key) else campaign.waiting_reason))
+        head.append(
+            t(
+                lang,
+                "campaigns.waiting",
+                reason=t(lang, key) if has_text(key) else campaign.waiting_reason,
+            )
+        )
     if state is CampaignStatus.PAUSED and campaign.paused_reason:
-        head.append(t(lang, "campaigns.paused_reason", reason=paused_reason_text(lang, campaign.paused_reason)))
+        head.append(
+            t(
+                lang,
+                "campaigns.paused_reason",
+                reason=paused_reason_text(lang, campaign.paused_reason),
+            )
+        )
     head.extend(schedule_lines(campaign, lang))
     blocks = [*([notice] if notice else []), "\n".join(head)]
     if view.total:
@@ -323,16 +404,21 @@ def render_card(
         blocks.append(t(lang, "campaigns.not_checked"))
     top = list(reasons.items())[:TOP_REASONS]
     if top:
-        blocks.append("\n".join([t(lang, "campaigns.reasons"),
-                                 *(bullet(_reason(lang, code), n) for code, n in top)]))
+        blocks.append(
+            "\n".join(
+                [t(lang, "campaigns.reasons"), *(bullet(_reason(lang, code), n) for code, n in top)]
+            )
+        )
     follow_up = sum(n for code, n in reasons.items() if code in FOLLOW_UP_REASONS)
     if follow_up:
         blocks.append(t(lang, "campaigns.follow_up_hint", count=follow_up))
     builder = InlineKeyboardBuilder()
     moves = controls(campaign.status)
     for action in (*moves, "dup", "report", "card"):
-        builder.button(text=t(lang, f"campaigns.{action}"),
-                       callback_data=CampaignAction(action=action, ws=campaign.workspace_id, id=campaign.id))
+        builder.button(
+            text=t(lang, f"campaigns.{action}"),
+            callback_data=CampaignAction(action=action, ws=campaign.workspace_id, id=campaign.id),
+        )
     builder.adjust(*([len(moves)] if moves else []), 2, 1)
     return "\n\n".join(blocks), builder.as_markup()
 
@@ -348,13 +434,30 @@ def render_campaigns(
     builder = InlineKeyboardBuilder()
     for view in page.items:
         campaign = view.campaign
-        lines.append(t(lang, "campaigns.item", id=campaign.id, name=campaign.name,
-                       status=status_text(lang, campaign.status), done=view.finished_targets, total=view.total,
-                       invited=view.counts.get("invited", 0), failed=view.counts.get("failed", 0)))
-        builder.button(text=t(lang, "campaigns.open", id=campaign.id, name=short(campaign.name)),
-                       callback_data=CampaignAction(action="open", ws=workspace_id, id=campaign.id))
-    nav = add_page_buttons(builder, lang=lang, cursor=at, next_cursor=page.next_cursor,
-                           page=lambda cursor: CampaignAction(action="page", ws=workspace_id, id=cursor))
+        lines.append(
+            t(
+                lang,
+                "campaigns.item",
+                id=campaign.id,
+                name=campaign.name,
+                status=status_text(lang, campaign.status),
+                done=view.finished_targets,
+                total=view.total,
+                invited=view.counts.get("invited", 0),
+                failed=view.counts.get("failed", 0),
+            )
+        )
+        builder.button(
+            text=t(lang, "campaigns.open", id=campaign.id, name=short(campaign.name)),
+            callback_data=CampaignAction(action="open", ws=workspace_id, id=campaign.id),
+        )
+    nav = add_page_buttons(
+        builder,
+        lang=lang,
+        cursor=at,
+        next_cursor=page.next_cursor,
+        page=lambda cursor: CampaignAction(action="page", ws=workspace_id, id=cursor),
+    )
     builder.adjust(*([1] * len(page.items)), *([nav] if nav else []))
     return "\n".join(lines), builder.as_markup()
 
@@ -371,23 +474,54 @@ def render_report(report: CampaignReport, lang: str, *, optout_link: str | None 
     """Why people were not added, what each account did, and whom to send the invite link
     (with a line to print under it: the link that stops every invitation, `core.optouts`)."""
     campaign = report.campaign
-    blocks = ["\n".join([t(lang, "campaigns.report_title", id=campaign.id, name=campaign.name),
-                         t(lang, "campaigns.status", status=status_text(lang, campaign.status)),
-                         counts_line(report.counts, lang)])]
+    blocks = [
+        "\n".join(
+            [
+                t(lang, "campaigns.report_title", id=campaign.id, name=campaign.name),
+                t(lang, "campaigns.status", status=status_text(lang, campaign.status)),
+                counts_line(report.counts, lang),
+            ]
+        )
+    ]
     if report.reasons:
-        blocks.append("\n".join([t(lang, "campaigns.report_reasons"),
-                                 *(bullet(_reason(lang, code), n) for code, n in report.reasons.items())]))
+        blocks.append(
+            "\n".join(
+                [
+                    t(lang, "campaigns.report_reasons"),
+                    *(bullet(_reason(lang, code), n) for code, n in report.reasons.items()),
+                ]
+            )
+        )
     else:
         blocks.append(t(lang, "campaigns.report_no_reasons"))
     if report.accounts:
         limit = report.limits.daily_per_account
-        blocks.append("\n".join([t(lang, "campaigns.report_accounts"),
-                                 *(t(lang, "campaigns.report_account", account=u.label, invited=u.invited,
-                                     failed=u.failed, today=u.today, limit=limit) for u in report.accounts)]))
+        blocks.append(
+            "\n".join(
+                [
+                    t(lang, "campaigns.report_accounts"),
+                    *(
+                        t(
+                            lang,
+                            "campaigns.report_account",
+                            account=u.label,
+                            invited=u.invited,
+                            failed=u.failed,
+                            today=u.today,
+                            limit=limit,
+                        )
+                        for u in report.accounts
+                    ),
+                ]
+            )
+        )
     if report.follow_up:
         link = campaign.invite_link
-        head = (t(lang, "campaigns.follow_up", count=len(report.follow_up), link=link) if link
-                else t(lang, "campaigns.follow_up_no_link", count=len(report.follow_up)))
+        head = (
+            t(lang, "campaigns.follow_up", count=len(report.follow_up), link=link)
+            if link
+            else t(lang, "campaigns.follow_up_no_link", count=len(report.follow_up))
+        )
         people = [_person(p) for p in report.follow_up[:FOLLOW_UP_SHOWN]]
         if report.follow_up_next is not None or len(report.follow_up) > FOLLOW_UP_SHOWN:
             people.append(t(lang, "campaigns.follow_up_more"))
@@ -400,7 +534,9 @@ def render_report(report: CampaignReport, lang: str, *, optout_link: str | None 
 
 
 # --- the daily report ----------------------------------------------------------------------------
-def render_daily(day: str, outcomes: Mapping[str, int], working: list[CampaignView], lang: str) -> str:
+def render_daily(
+    day: str, outcomes: Mapping[str, int], working: list[CampaignView], lang: str
+) -> str:
     """One UTC day of a workspace: attempts by outcome, and the campaigns at work now."""
     total = sum(outcomes.values())
     lines = [t(lang, "daily.title", day=day)]
@@ -415,10 +551,24 @@ def render_daily(day: str, outcomes: Mapping[str, int], working: list[CampaignVi
         lines.append(t(lang, "daily.no_attempts"))
     blocks = ["\n".join(lines)]
     if working:
-        blocks.append("\n".join([t(lang, "daily.working"), *(
-            t(lang, "daily.campaign", id=v.campaign.id, name=v.campaign.name,
-              status=status_text(lang, v.campaign.status), progress=progress_line(v, lang))
-            for v in working)]))
+        blocks.append(
+            "\n".join(
+                [
+                    t(lang, "daily.working"),
+                    *(
+                        t(
+                            lang,
+                            "daily.campaign",
+                            id=v.campaign.id,
+                            name=v.campaign.name,
+                            status=status_text(lang, v.campaign.status),
+                            progress=progress_line(v, lang),
+                        )
+                        for v in working
+                    ),
+                ]
+            )
+        )
     else:
         blocks.append(t(lang, "daily.none_working"))
     return "\n\n".join(blocks)

@@ -42,4 +42,6 @@ def command_menu(language: str) -> list[BotCommand]:
 async def set_bot_commands(bot: Bot) -> None:
     """English for everyone, Russian for clients whose language is Russian."""
     await bot.set_my_commands(command_menu("en"), scope=BotCommandScopeDefault())
-    await bot.set_my_commands(command_menu("ru"), scope=BotCommandScopeDefault(), language_code="ru")
+    await bot.set_my_commands(
+        command_menu("ru"), scope=BotCommandScopeDefault(), language_code="ru"
+    )

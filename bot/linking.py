@@ -204,7 +204,12 @@ class PendingLogins:
             await self._say(pending, "linking.phone_ask")
 
     async def _open(
-        self, owner: LoginOwner, bot: Bot, state: FSMContext, login: QrLogin | PhoneLogin, stage: str
+        self,
+        owner: LoginOwner,
+        bot: Bot,
+        state: FSMContext,
+        login: QrLogin | PhoneLogin,
+        stage: str,
     ) -> _Pending:
         if self._closed:
             await login.close()
@@ -281,12 +286,16 @@ class PendingLogins:
                 # The photo is gone (deleted in the chat): send the new code as a new one.
                 log.info("QR photo not editable; sending a new one", error=str(exc))
                 await self._retire_photo(pending, "linking.qr_expired")
-        message = await pending.bot.send_photo(chat_id, photo, caption=caption, reply_markup=keyboard)
+        message = await pending.bot.send_photo(
+            chat_id, photo, caption=caption, reply_markup=keyboard
+        )
         pending.photo_id = message.message_id
 
     def _refresh_keyboard(self, pending: _Pending) -> InlineKeyboardMarkup:
         builder = InlineKeyboardBuilder()
-        builder.button(text=pending.text("linking.qr_refresh"), callback_data=RefreshQr(login=pending.id))
+        builder.button(
+            text=pending.text("linking.qr_refresh"), callback_data=RefreshQr(login=pending.id)
+        )
         return builder.as_markup()
 
     async def _retire_photo(self, pending: _Pending, key: str) -> None:
@@ -527,7 +536,9 @@ class PendingLogins:
         log.warning("login failed", user_id=pending.owner.user_id, error=type(exc).__name__)
         await self._end(pending, text=text)
 
-    async def _end(self, pending: _Pending, *, text: str | None = None, clear_state: bool = True) -> None:
+    async def _end(
+        self, pending: _Pending, *, text: str | None = None, clear_state: bool = True
+    ) -> None:
         """End a login once (the caller holds its lock): stop its tasks, end the client,
         retire its QR photo, clear the chat's state and say `text`."""
         if pending.done:
@@ -583,4 +594,6 @@ def _log_crash(task: asyncio.Task[None]) -> None:
 async def owner_of(store: UserStore, user_id: int, telegram_id: int, lang: str) -> LoginOwner:
     """The owner of a new login: the account goes to the user's current workspace."""
     workspace = await current_workspace(store, user_id)
-    return LoginOwner(telegram_id=telegram_id, user_id=user_id, workspace_id=workspace.id, lang=lang)
+    return LoginOwner(
+        telegram_id=telegram_id, user_id=user_id, workspace_id=workspace.id, lang=lang
+    )

@@ -160,7 +160,9 @@ async def _send(bot: Bot, chat_id: int, text: str) -> None:
             await asyncio.sleep(attempt)
 
 
-async def cancel_and_wait(task: asyncio.Task[None], *, attempts: int = 5, wait_s: float = 1.0) -> None:
+async def cancel_and_wait(
+    task: asyncio.Task[None], *, attempts: int = 5, wait_s: float = 1.0
+) -> None:
     """Cancel the consumer and wait for it to end.
 
     A cancellation that lands while redis-py opens a connection can be swallowed (seen with

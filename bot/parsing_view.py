@@ -85,7 +85,9 @@ def duration(lang: str, seconds: float) -> str:
 
 def error_reason(lang: str, code: str | None) -> str:
     key = f"parse.error.{code}"
-    return t(lang, key) if code and has_text(key) else t(lang, "parse.error.unknown", code=code or "-")
+    return (
+        t(lang, key) if code and has_text(key) else t(lang, "parse.error.unknown", code=code or "-")
+    )
 
 
 def _source(task: ParseTaskDTO) -> str:
@@ -97,7 +99,9 @@ def _progress_line(task: ParseTaskDTO, lang: str) -> str:
     # Once a task has ended, what it fetched is the whole story; the estimate is moot.
     if share is None or ParseStatus(task.status).finished:
         return t(lang, "task.fetched", done=task.progress_done)
-    return t(lang, "task.fetched_of", done=task.progress_done, total=task.progress_total, percent=share)
+    return t(
+        lang, "task.fetched_of", done=task.progress_done, total=task.progress_total, percent=share
+    )
 
 
 def render_task(
@@ -107,27 +111,53 @@ def render_task(
     status = ParseStatus(task.status)
     name = audience.name if audience is not None else task.source
     known = max(0, task.collected - task.new_members)
-    head = t(lang, "task.head", id=task.id, source=_source(task),
-             kind=t(lang, f"task.kind.{ParseKind(task.kind).value}"), audience=name)
+    head = t(
+        lang,
+        "task.head",
+        id=task.id,
+        source=_source(task),
+        kind=t(lang, f"task.kind.{ParseKind(task.kind).value}"),
+        audience=name,
+    )
     lines = [head, t(lang, "task.status", status=t(lang, f"task.state.{status.value}"))]
     started = task.started_at is not None or task.progress_done > 0
     if status is ParseStatus.QUEUED and task.error in ("join_requested", "join_flood_wait"):
         # A private source's account waits to get in (the worker's note while queued).
         lines.append(t(lang, f"task.{task.error}"))
     elif status is ParseStatus.QUEUED and not started:
-        lines.append(t(lang, "task.queued_hint", speed=task.speed,
-                       priority=t(lang, f"task.priority.{Priority(task.priority).name.lower()}")))
+        lines.append(
+            t(
+                lang,
+                "task.queued_hint",
+                speed=task.speed,
+                priority=t(lang, f"task.priority.{Priority(task.priority).name.lower()}"),
+            )
+        )
     stats: list[str] = []
     if started:
         stats.append(_progress_line(task, lang))
         if not status.finished:
-            stats.append(t(lang, "task.collected", collected=task.collected, new=task.new_members, known=known))
+            stats.append(
+                t(
+                    lang,
+                    "task.collected",
+                    collected=task.collected,
+                    new=task.new_members,
+                    known=known,
+                )
+            )
             stats.append(t(lang, "task.skipped", skipped=task.skipped))
         if task.accounts_used:
             stats.append(t(lang, "task.accounts", accounts=len(task.accounts_used)))
         if task.started_at is not None:
             end = task.finished_at or now
-            stats.append(t(lang, "task.elapsed", elapsed=duration(lang, (end - task.started_at).total_seconds())))
+            stats.append(
+                t(
+                    lang,
+                    "task.elapsed",
+                    elapsed=duration(lang, (end - task.started_at).total_seconds()),
+                )
+            )
     blocks = ["\n".join(lines)]
     if stats:
         blocks.append("\n".join(stats))
@@ -135,18 +165,32 @@ def render_task(
     if status is ParseStatus.PAUSED:
         summary.append(t(lang, "task.paused_hint"))
     elif status is ParseStatus.DONE:
-        summary.append(t(lang, "task.summary_done", collected=task.collected, new=task.new_members,
-                         known=known, skipped=task.skipped))
+        summary.append(
+            t(
+                lang,
+                "task.summary_done",
+                collected=task.collected,
+                new=task.new_members,
+                known=known,
+                skipped=task.skipped,
+            )
+        )
         if task.found_by_search > 0:
             summary.append(t(lang, "task.summary_found", found=task.found_by_search))
         if audience is not None:
-            summary.append(t(lang, "task.summary_audience", audience=audience.name, size=audience.size))
+            summary.append(
+                t(lang, "task.summary_audience", audience=audience.name, size=audience.size)
+            )
     elif status is ParseStatus.FAILED:
         summary.append(t(lang, "task.summary_failed", reason=error_reason(lang, task.error)))
         if task.collected:
-            summary.append(t(lang, "task.summary_partial", collected=task.collected, new=task.new_members))
+            summary.append(
+                t(lang, "task.summary_partial", collected=task.collected, new=task.new_members)
+            )
     elif status is ParseStatus.CANCELLED:
-        summary.append(t(lang, "task.summary_cancelled", collected=task.collected, new=task.new_members))
+        summary.append(
+            t(lang, "task.summary_cancelled", collected=task.collected, new=task.new_members)
+        )
     if summary:
         blocks.append("\n".join(summary))
     buttons = controls(task.status)
@@ -154,8 +198,10 @@ def render_task(
         return "\n\n".join(blocks), None
     builder = InlineKeyboardBuilder()
     for action in buttons:
-        builder.button(text=t(lang, f"task.{action}"),
-                       callback_data=TaskAction(action=action, ws=task.workspace_id, id=task.id))
+        builder.button(
+            text=t(lang, f"task.{action}"),
+            callback_data=TaskAction(action=action, ws=task.workspace_id, id=task.id),
+        )
     builder.adjust(len(buttons))
     return "\n\n".join(blocks), builder.as_markup()
 
@@ -173,21 +219,43 @@ def render_tasks(
     for task in page.items:
         share = percent(task.progress_done, task.progress_total)
         progress = (
-            t(lang, "tasks.progress", done=task.progress_done, collected=task.collected) if share is None
-            else t(lang, "tasks.progress_of", done=task.progress_done, total=task.progress_total,
-                   percent=share, collected=task.collected)
+            t(lang, "tasks.progress", done=task.progress_done, collected=task.collected)
+            if share is None
+            else t(
+                lang,
+                "tasks.progress_of",
+                done=task.progress_done,
+                total=task.progress_total,
+                percent=share,
+                collected=task.collected,
+            )
         )
-        lines.append(t(lang, "tasks.item", id=task.id, source=task.source, progress=progress,
-                       kind=t(lang, f"task.kind.{ParseKind(task.kind).value}"),
-                       status=t(lang, f"task.state.{task.status}")))
+        lines.append(
+            t(
+                lang,
+                "tasks.item",
+                id=task.id,
+                source=task.source,
+                progress=progress,
+                kind=t(lang, f"task.kind.{ParseKind(task.kind).value}"),
+                status=t(lang, f"task.state.{task.status}"),
+            )
+        )
         actions = controls(task.status)
         for action in actions:
-            builder.button(text=t(lang, f"tasks.{action}", id=task.id),
-                           callback_data=TaskListAction(action=action, ws=workspace_id, id=task.id, at=at))
+            builder.button(
+                text=t(lang, f"tasks.{action}", id=task.id),
+                callback_data=TaskListAction(action=action, ws=workspace_id, id=task.id, at=at),
+            )
         if actions:
             sizes.append(len(actions))
-    nav = add_page_buttons(builder, lang=lang, cursor=at, next_cursor=page.next_cursor,
-                           page=lambda cursor: TaskListAction(action="page", ws=workspace_id, id=cursor))
+    nav = add_page_buttons(
+        builder,
+        lang=lang,
+        cursor=at,
+        next_cursor=page.next_cursor,
+        page=lambda cursor: TaskListAction(action="page", ws=workspace_id, id=cursor),
+    )
     if nav:
         sizes.append(nav)
     text = "\n\n".join([*head, "\n".join(lines)])
@@ -212,16 +280,31 @@ def render_search(
     lines = [t(lang, "search.title", keywords=keywords)]
     builder = InlineKeyboardBuilder()
     for n, community in enumerate(shown, start=1):
-        lines.append(t(
-            lang, "search.item", n=n, title=community.title,
-            username=f"@{community.username}" if community.username else t(lang, "search.no_username"),
-            kind=t(lang, f"search.kind.{community.kind}"), members=community.members,
-            commenters=community.recent_commenters, score=community.score,
-        ))
+        lines.append(
+            t(
+                lang,
+                "search.item",
+                n=n,
+                title=community.title,
+                username=f"@{community.username}"
+                if community.username
+                else t(lang, "search.no_username"),
+                kind=t(lang, f"search.kind.{community.kind}"),
+                members=community.members,
+                commenters=community.recent_commenters,
+                score=community.score,
+            )
+        )
         if community.username:
             kind = parse_kind_of(community)
             builder.button(
-                text=t(lang, "search.parse_comments" if kind is ParseKind.COMMENTS else "search.parse_members", n=n),
+                text=t(
+                    lang,
+                    "search.parse_comments"
+                    if kind is ParseKind.COMMENTS
+                    else "search.parse_members",
+                    n=n,
+                ),
                 callback_data=SearchParse(ws=workspace_id, k=kind.value[0], u=community.username),
             )
     builder.adjust(2)

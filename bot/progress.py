@@ -87,8 +87,9 @@ async def edit_text(
     """Edit a message in place; an unchanged text counts as done. False when it is gone."""
     for attempt in (1, 2):
         try:
-            await bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id,
-                                        reply_markup=keyboard)
+            await bot.edit_message_text(
+                text=text, chat_id=chat_id, message_id=message_id, reply_markup=keyboard
+            )
             return True
         except TelegramRetryAfter as exc:
             if attempt == 2 or exc.retry_after > MAX_RETRY_AFTER_S:
@@ -104,7 +105,9 @@ async def edit_text(
     return False
 
 
-async def show_in_place(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+async def show_in_place(
+    query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None
+) -> None:
     """Redraw the message whose button was pressed; one too old to edit gets a fresh one."""
     if isinstance(query.message, Message):
         try:

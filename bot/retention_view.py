@@ -8,6 +8,12 @@ from core.retention import RetentionFigures
 
 
 def retention_line(figures: RetentionFigures, lang: str) -> str:
-    return t(lang, "retention.line", added=figures.added,
-             stayed_day=figures.stayed_day, day_checked=figures.stayed_day + figures.left_day,
-             stayed_week=figures.stayed_week, week_checked=figures.stayed_week + figures.left_week)
+    return t(
+        lang,
+        "retention.line",
+        added=figures.added,
+        stayed_day=figures.stayed_day,
+        day_checked=figures.stayed_day + figures.left_day,
+        stayed_week=figures.stayed_week,
+        week_checked=figures.stayed_week + figures.left_week,
+    )

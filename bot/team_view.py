@@ -33,7 +33,12 @@ def _role(lang: str, role: WorkspaceRole) -> str:
 
 
 def render_team(
-    team: Team, workspaces: list[WorkspaceRef], *, user_id: int, lang: str, notice: str | None = None
+    team: Team,
+    workspaces: list[WorkspaceRef],
+    *,
+    user_id: int,
+    lang: str,
+    notice: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The current workspace's team, then the user's workspaces as switch buttons."""
     current = team.workspace
@@ -47,7 +52,11 @@ def render_team(
         lines += ["", t(lang, "team.workspaces")]
         for ws in workspaces:
             # Layout, not words: the same in every language.
-            text = f"✓ {short(ws.name)}" if ws.id == current.id else f"{short(ws.name)} ({_role(lang, ws.role)})"
+            text = (
+                f"✓ {short(ws.name)}"
+                if ws.id == current.id
+                else f"{short(ws.name)} ({_role(lang, ws.role)})"
+            )
             builder.button(text=text, callback_data=TeamAction(action="ws", ws=ws.id, id=0))
     if not owner:
         builder.button(

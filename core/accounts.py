@@ -36,7 +36,9 @@ CHECKED_STATUSES = (
 DISABLED_BY_USER = "by_user"
 # Statuses only Telegram's word (asked by the health check) lifts: never the clock, a
 # click of the owner or a flood wait met meanwhile.
-TELEGRAM_VERDICTS = frozenset({AccountStatus.PARKED, AccountStatus.RESTRICTED, AccountStatus.FROZEN})
+TELEGRAM_VERDICTS = frozenset(
+    {AccountStatus.PARKED, AccountStatus.RESTRICTED, AccountStatus.FROZEN}
+)
 _VERDICT_NAMES = frozenset(s.value for s in TELEGRAM_VERDICTS)
 
 
@@ -86,7 +88,9 @@ class AccountService:
     ) -> Page[AccountDTO]:
         await require_workspace(dal, user_id, workspace_id)
         return await read_page(
-            lambda n: dal.list_accounts(workspace_id, after_id=cursor, limit=n), limit, lambda a: a.id
+            lambda n: dal.list_accounts(workspace_id, after_id=cursor, limit=n),
+            limit,
+            lambda a: a.id,
         )
 
     async def get(self, dal: Dal, user_id: int, workspace_id: int, account_id: int) -> AccountDTO:
@@ -103,7 +107,9 @@ class AccountService:
         if enabled and account.status is AccountStatus.DISABLED:
             before = (account.status_reason or "").removeprefix(f"{DISABLED_BY_USER}:")
             if before in _VERDICT_NAMES:
-                await dal.set_account_status(account.id, AccountStatus.PARKED, "re_enabled", datetime.now(UTC))
+                await dal.set_account_status(
+                    account.id, AccountStatus.PARKED, "re_enabled", datetime.now(UTC)
+                )
             else:
                 await dal.set_account_status(account.id, AccountStatus.ACTIVE, None)
         elif not enabled and account.status is not AccountStatus.DISABLED:
@@ -122,20 +128,28 @@ class AccountService:
         await dal.commit()
         return await self.get(dal, user_id, workspace_id, account_id)
 
-    async def check_unlink(self, dal: Dal, user_id: int, workspace_id: int, account_id: int) -> AccountDTO:
+    async def check_unlink(
+        self, dal: Dal, user_id: int, workspace_id: int, account_id: int
+    ) -> AccountDTO:
         """The account, if this user may unlink it: only the owner (others: `Forbidden`)."""
         role = await require_workspace(dal, user_id, workspace_id)
         account = await _account_in(dal, workspace_id, account_id)
         ensure_owner(role)
         return account
 
-    async def forget(self, dal: Dal, user_id: int, account: AccountDTO, *, logged_out: bool) -> None:
+    async def forget(
+        self, dal: Dal, user_id: int, account: AccountDTO, *, logged_out: bool
+    ) -> None:
         await dal.delete_account(account.id)
         await dal.audit(
             "account.unlinked",
             actor_user_id=user_id,
             workspace_id=account.workspace_id,
-            details={"account_id": account.id, "tg_user_id": account.tg_user_id, "logged_out": logged_out},
+            details={
+                "account_id": account.id,
+                "tg_user_id": account.tg_user_id,
+                "logged_out": logged_out,
+            },
         )
         await dal.commit()
 
@@ -165,8 +179,12 @@ class AccountService:
             await dal.audit(
                 "account.status",
                 workspace_id=before.workspace_id,
-                details={"account_id": account_id, "from": before.status.value, "to": status.value,
-                         "reason": reason or ""},
+                details={
+                    "account_id": account_id,
+                    "from": before.status.value,
+                    "to": status.value,
+                    "reason": reason or "",
+                },
             )
         owner = await dal.workspace_owner_telegram_id(before.workspace_id) if changed else None
         await dal.commit()
@@ -198,8 +216,11 @@ async def rotate_session_keys(
     skip: set[int] = set()
     while True:
         async with open_dal() as dal:
-            rows = [r for r in await dal.sealed_batch_not_under(cipher.current_key_id, batch + len(skip))
-                    if r[0] not in skip][:batch]
+            rows = [
+                r
+                for r in await dal.sealed_batch_not_under(cipher.current_key_id, batch + len(skip))
+                if r[0] not in skip
+            ][:batch]
             if not rows:
                 return done, failed
             for account_id, workspace_id, sealed in rows:
@@ -227,7 +248,11 @@ PEER_FLOOD_REPEAT_S = 7 * 86400
 
 
 def status_after(
-    refusal: Refusal, account: AccountDTO, now: datetime, limits: InviteLimits, wait_s: int | None = None
+    refusal: Refusal,
+    account: AccountDTO,
+    now: datetime,
+    limits: InviteLimits,
+    wait_s: int | None = None,
 ) -> tuple[AccountStatus, datetime | None] | None:
     """The status one of Telegram's refusals gives the account that met it, and until when
     (None: the status does not change — e.g. lost rights in one chat only).

@@ -102,20 +102,27 @@ class AdminService:
         return await require_admin(dal, user_id)
 
     # --- stats ---------------------------------------------------------------------------
-    async def stats(self, dal: Dal, user_id: int, *, now: datetime | None = None) -> InstallationStats:
+    async def stats(
+        self, dal: Dal, user_id: int, *, now: datetime | None = None
+    ) -> InstallationStats:
         await self.require_admin(dal, user_id)
         counts = await dal.installation_counts(day_start(now or datetime.now(UTC)))
         return InstallationStats(counts=counts, workers=await self._workers.alive_workers())
 
     # --- users ---------------------------------------------------------------------------
-    async def users(self, dal: Dal, user_id: int, query: str | None, *, cursor: int = 0,
-                    limit: int = 20) -> Page[UserDTO]:
+    async def users(
+        self, dal: Dal, user_id: int, query: str | None, *, cursor: int = 0, limit: int = 20
+    ) -> Page[UserDTO]:
         await self.require_admin(dal, user_id)
         search = parse_user_query(query)
 
         async def fetch(n: int) -> list[UserDTO]:
-            return await dal.search_users(username_prefix=search.username_prefix,
-                                          telegram_id=search.telegram_id, after_id=cursor, limit=n)
+            return await dal.search_users(
+                username_prefix=search.username_prefix,
+                telegram_id=search.telegram_id,
+                after_id=cursor,
+                limit=n,
+            )
 
         return await read_page(fetch, limit, key=lambda u: u.id)
 
@@ -135,7 +142,9 @@ class AdminService:
         if target.telegram_id in self.configured_admins:
             raise ConfiguredAdmin()
 
-    async def block(self, dal: Dal, user_id: int, target_id: int, *, ip: str | None = None) -> UserDTO:
+    async def block(
+        self, dal: Dal, user_id: int, target_id: int, *, ip: str | None = None
+    ) -> UserDTO:
         """Block a user: the bot refuses them, and their panel sessions end at once."""
         admin = await self.require_admin(dal, user_id)
         target = await self._target(dal, target_id)
@@ -144,32 +153,44 @@ class AdminService:
             return target
         changed = await dal.set_user_blocked(target.id, True)
         ended = await dal.revoke_user_sessions(target.id, datetime.now(UTC), "blocked")
-        await dal.audit("admin.user_blocked", actor_user_id=admin.id, ip=ip,
-                        details=_user_details(target) | {"sessions_ended": len(ended)})
+        await dal.audit(
+            "admin.user_blocked",
+            actor_user_id=admin.id,
+            ip=ip,
+            details=_user_details(target) | {"sessions_ended": len(ended)},
+        )
         await dal.commit()
         await self._sessions.forget_sessions(ended)
         assert changed is not None
         return changed
 
-    async def unblock(self, dal: Dal, user_id: int, target_id: int, *, ip: str | None = None) -> UserDTO:
+    async def unblock(
+        self, dal: Dal, user_id: int, target_id: int, *, ip: str | None = None
+    ) -> UserDTO:
         admin = await self.require_admin(dal, user_id)
         target = await self._target(dal, target_id)
         if not target.blocked:
             return target
         changed = await dal.set_user_blocked(target.id, False)
-        await dal.audit("admin.user_unblocked", actor_user_id=admin.id, ip=ip, details=_user_details(target))
+        await dal.audit(
+            "admin.user_unblocked", actor_user_id=admin.id, ip=ip, details=_user_details(target)
+        )
         await dal.commit()
         assert changed is not None
         return changed
 
-    async def grant_admin(self, dal: Dal, user_id: int, target_id: int, *, ip: str | None = None) -> UserDTO:
+    async def grant_admin(
+        self, dal: Dal, user_id: int, target_id: int, *, ip: str | None = None
+    ) -> UserDTO:
         admin = await self.require_admin(dal, user_id)
         target = await self._target(dal, target_id)
         if target.is_admin:
             return target
         return await self._set_role(dal, admin, target, GlobalRole.ADMIN, "admin.role_granted", ip)
 
-    async def revoke_admin(self, dal: Dal, user_id: int, target_id: int, *, ip: str | None = None) -> UserDTO:
+    async def revoke_admin(
+        self, dal: Dal, user_id: int, target_id: int, *, ip: str | None = None
+    ) -> UserDTO:
         admin = await self.require_admin(dal, user_id)
         target = await self._target(dal, target_id)
         self._protect(admin, target)
@@ -177,10 +198,22 @@ class AdminService:
             return target
         return await self._set_role(dal, admin, target, GlobalRole.USER, "admin.role_revoked", ip)
 
-    async def _set_role(self, dal: Dal, admin: UserDTO, target: UserDTO, role: GlobalRole, action: str,
-                        ip: str | None) -> UserDTO:
+    async def _set_role(
+        self,
+        dal: Dal,
+        admin: UserDTO,
+        target: UserDTO,
+        role: GlobalRole,
+        action: str,
+        ip: str | None,
+    ) -> UserDTO:
         changed = await dal.set_user_role(target.id, role)
-        await dal.audit(action, actor_user_id=admin.id, ip=ip, details=_user_details(target) | {"role": role.value})
+        await dal.audit(
+            action,
+            actor_user_id=admin.id,
+            ip=ip,
+            details=_user_details(target) | {"role": role.value},
+        )
         await dal.commit()
         assert changed is not None
         return changed
@@ -193,11 +226,16 @@ class AdminService:
     async def _limits_view(self, dal: Dal) -> LimitsView:
         stored = await stored_maximum(dal)
         maximum = stored or self.limits
-        return LimitsView(configured=self.limits, maximum=maximum,
-                          effective=under_maximum(self.limits, stored), stored=stored is not None)
+        return LimitsView(
+            configured=self.limits,
+            maximum=maximum,
+            effective=under_maximum(self.limits, stored),
+            stored=stored is not None,
+        )
 
-    async def set_limits(self, dal: Dal, user_id: int, changes: Mapping[str, int], *,
-                         ip: str | None = None) -> LimitsView:
+    async def set_limits(
+        self, dal: Dal, user_id: int, changes: Mapping[str, int], *, ip: str | None = None
+    ) -> LimitsView:
         """Change some of the installation's maximums; the others keep their values.
         Workers and campaigns use the new maximums from their next pass."""
         admin = await self.require_admin(dal, user_id)
@@ -206,17 +244,23 @@ class AdminService:
         if before.stored and maximum == before.maximum:
             return before
         await dal.put_installation_setting(LIMITS_KEY, asdict(maximum), admin.id)
-        await dal.audit("admin.limits_changed", actor_user_id=admin.id, ip=ip, details={
-            "changed": dict(changes),
-            "before": asdict(before.maximum) if before.stored else None,
-            "after": asdict(maximum),
-        })
+        await dal.audit(
+            "admin.limits_changed",
+            actor_user_id=admin.id,
+            ip=ip,
+            details={
+                "changed": dict(changes),
+                "before": asdict(before.maximum) if before.stored else None,
+                "after": asdict(maximum),
+            },
+        )
         await dal.commit()
         return await self._limits_view(dal)
 
     # --- account health ------------------------------------------------------------------
-    async def accounts(self, dal: Dal, user_id: int, status: str | None = None, *, cursor: int = 0,
-                       limit: int = 20) -> Page[AccountDTO]:
+    async def accounts(
+        self, dal: Dal, user_id: int, status: str | None = None, *, cursor: int = 0, limit: int = 20
+    ) -> Page[AccountDTO]:
         """Linked accounts of every workspace, with their status, reason and rest time."""
         await self.require_admin(dal, user_id)
         wanted = _account_status(status)
@@ -233,12 +277,21 @@ def _account_status(raw: str | None) -> AccountStatus | None:
     try:
         return AccountStatus(raw)
     except ValueError:
-        raise InvalidInput("status", field="status", problem="account_status",
-                           names=", ".join(s.value for s in AccountStatus)) from None
+        raise InvalidInput(
+            "status",
+            field="status",
+            problem="account_status",
+            names=", ".join(s.value for s in AccountStatus),
+        ) from None
 
 
 async def audit_log(
-    dal: Dal, user_id: int, workspace_id: int | None, *, everything: bool = False, cursor: int = 0,
+    dal: Dal,
+    user_id: int,
+    workspace_id: int | None,
+    *,
+    everything: bool = False,
+    cursor: int = 0,
     limit: int = 50,
 ) -> Page[AuditEntry]:
     """The audit log, newest first. A workspace's owner reads its events (a manager may not:
@@ -258,6 +311,12 @@ async def audit_log(
     return await read_page(fetch, limit, key=lambda e: e.id)
 
 
-def build_admin_service(settings: Settings, *, sessions: SessionRevoker, workers: WorkerRegistry) -> AdminService:
-    return AdminService(configured_admins=settings.admin_telegram_ids, limits=limits_from(settings),
-                        sessions=sessions, workers=workers)
+def build_admin_service(
+    settings: Settings, *, sessions: SessionRevoker, workers: WorkerRegistry
+) -> AdminService:
+    return AdminService(
+        configured_admins=settings.admin_telegram_ids,
+        limits=limits_from(settings),
+        sessions=sessions,
+        workers=workers,
+    )

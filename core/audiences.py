@@ -40,7 +40,16 @@ IMPORT_MAX_LINES = 100_000
 # No column of an import needs more (names are cut to 128); the csv module's own limit
 # (csv.field_size_limit, 128 KiB) raises `_csv.Error`, which is answered the same way.
 IMPORT_MAX_FIELD = 4096
-CSV_COLUMNS = ("user_id", "username", "first_name", "last_name", "last_seen", "premium", "photo", "source")
+CSV_COLUMNS = (
+    "user_id",
+    "username",
+    "first_name",
+    "last_name",
+    "last_seen",
+    "premium",
+    "photo",
+    "source",
+)
 _USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 
 
@@ -82,15 +91,21 @@ class MemberQuery:
             try:
                 seen = LastSeen(last_seen)
             except ValueError:
-                raise InvalidInput("last_seen", field="last_seen", problem="last_seen",
-                                   allowed=", ".join(v.value for v in LastSeen)) from None
+                raise InvalidInput(
+                    "last_seen",
+                    field="last_seen",
+                    problem="last_seen",
+                    allowed=", ".join(v.value for v in LastSeen),
+                ) from None
         return cls(clean, seen, **flags)
 
 
 def audience_name(raw: str) -> str:
     name = " ".join(raw.split())
     if not name or len(name) > MAX_AUDIENCE_NAME:
-        raise InvalidInput("name", field="name", problem=f"name: 1 to {MAX_AUDIENCE_NAME} characters")
+        raise InvalidInput(
+            "name", field="name", problem=f"name: 1 to {MAX_AUDIENCE_NAME} characters"
+        )
     return name
 
 
@@ -149,7 +164,9 @@ class AudienceService:
         try:
             parse_kind = ParseKind(kind.strip().lower())
         except ValueError:
-            raise InvalidInput("kind", field="kind", problem="kind: one of members, comments, authors") from None
+            raise InvalidInput(
+                "kind", field="kind", problem="kind: one of members, comments, authors"
+            ) from None
         profile = parse_speed(speed)
         order = Priority.parse(priority)
         if not 1 <= posts <= MAX_POSTS:
@@ -163,11 +180,16 @@ class AudienceService:
             # worker's first step) and reads it with its own access hash.
             joiner = await joining_account(dal, workspace_id, account_id)
             invite = {"hash": ref.invite, "account_id": joiner.id}
-            preview = await check_invite(workspace_id, ref.invite, joiner.id) if check_invite else None
+            preview = (
+                await check_invite(workspace_id, ref.invite, joiner.id) if check_invite else None
+            )
             if preview is not None:
                 title = preview.title.strip()[:MAX_AUDIENCE_NAME]
-                invite |= {"title": title, "members": preview.members,
-                           "request_needed": preview.request_needed}
+                invite |= {
+                    "title": title,
+                    "members": preview.members,
+                    "request_needed": preview.request_needed,
+                }
         elif check_source is not None and ref.username:
             await check_source(workspace_id, ref.username)
         name = audience_name(audience) if audience else (title or ref.label)
@@ -191,7 +213,9 @@ class AudienceService:
             trace_id=trace_id,
         )
         await dal.audit(
-            "parse.created", actor_user_id=user_id, workspace_id=workspace_id,
+            "parse.created",
+            actor_user_id=user_id,
+            workspace_id=workspace_id,
             details={"task_id": task.id, "source": ref.label, "kind": parse_kind.value},
         )
         await dal.commit()
@@ -213,30 +237,51 @@ class AudienceService:
         return task
 
     async def tasks(
-        self, dal: Dal, user_id: int, workspace_id: int, *, cursor: int | None = None, limit: int = 20
+        self,
+        dal: Dal,
+        user_id: int,
+        workspace_id: int,
+        *,
+        cursor: int | None = None,
+        limit: int = 20,
     ) -> Page[ParseTaskDTO]:
         """Newest first."""
         await require_workspace(dal, user_id, workspace_id)
         return await read_page(
-            lambda n: dal.list_parse_tasks(workspace_id, before_id=cursor, limit=n), limit, lambda t: t.id
+            lambda n: dal.list_parse_tasks(workspace_id, before_id=cursor, limit=n),
+            limit,
+            lambda t: t.id,
         )
 
     async def pause(self, dal: Dal, user_id: int, workspace_id: int, task_id: int) -> ParseTaskDTO:
         return await self._move(
-            dal, user_id, workspace_id, task_id,
-            (ParseStatus.QUEUED, ParseStatus.RUNNING), ParseStatus.PAUSED,
+            dal,
+            user_id,
+            workspace_id,
+            task_id,
+            (ParseStatus.QUEUED, ParseStatus.RUNNING),
+            ParseStatus.PAUSED,
         )
 
     async def resume(self, dal: Dal, user_id: int, workspace_id: int, task_id: int) -> ParseTaskDTO:
         return await self._move(
-            dal, user_id, workspace_id, task_id, (ParseStatus.PAUSED,), ParseStatus.QUEUED,
+            dal,
+            user_id,
+            workspace_id,
+            task_id,
+            (ParseStatus.PAUSED,),
+            ParseStatus.QUEUED,
             not_before=None,
         )
 
     async def cancel(self, dal: Dal, user_id: int, workspace_id: int, task_id: int) -> ParseTaskDTO:
         return await self._move(
-            dal, user_id, workspace_id, task_id,
-            (ParseStatus.QUEUED, ParseStatus.RUNNING, ParseStatus.PAUSED), ParseStatus.CANCELLED,
+            dal,
+            user_id,
+            workspace_id,
+            task_id,
+            (ParseStatus.QUEUED, ParseStatus.RUNNING, ParseStatus.PAUSED),
+            ParseStatus.CANCELLED,
             finished_at=datetime.now(UTC),
         )
 
@@ -255,11 +300,14 @@ class AudienceService:
             return task  # pressing twice is not an error
         if not await dal.move_parse_task(task.id, from_statuses, to_status, **extra):
             raise InvalidInput(
-                "status", field="status",
+                "status",
+                field="status",
                 problem=f"status: a {task.status} task cannot become {to_status.value}",
             )
         await dal.audit(
-            f"parse.{to_status.value}", actor_user_id=user_id, workspace_id=workspace_id,
+            f"parse.{to_status.value}",
+            actor_user_id=user_id,
+            workspace_id=workspace_id,
             details={"task_id": task.id},
         )
         await dal.commit()
@@ -271,10 +319,14 @@ class AudienceService:
     ) -> Page[AudienceDTO]:
         await require_workspace(dal, user_id, workspace_id)
         return await read_page(
-            lambda n: dal.list_audiences(workspace_id, after_id=cursor, limit=n), limit, lambda a: a.id
+            lambda n: dal.list_audiences(workspace_id, after_id=cursor, limit=n),
+            limit,
+            lambda a: a.id,
         )
 
-    async def audience(self, dal: Dal, user_id: int, workspace_id: int, audience_id: int) -> AudienceDTO:
+    async def audience(
+        self, dal: Dal, user_id: int, workspace_id: int, audience_id: int
+    ) -> AudienceDTO:
         await require_workspace(dal, user_id, workspace_id)
         return await _audience_in(dal, workspace_id, audience_id)
 
@@ -299,7 +351,9 @@ class AudienceService:
             lambda m: m.user_id,
         )
 
-    async def check_delete(self, dal: Dal, user_id: int, workspace_id: int, audience_id: int) -> AudienceDTO:
+    async def check_delete(
+        self, dal: Dal, user_id: int, workspace_id: int, audience_id: int
+    ) -> AudienceDTO:
         """The audience, if this user may delete it: only the owner (others: `Forbidden`)."""
         role = await require_workspace(dal, user_id, workspace_id)
         target = await _audience_in(dal, workspace_id, audience_id)
@@ -310,7 +364,9 @@ class AudienceService:
         target = await self.check_delete(dal, user_id, workspace_id, audience_id)
         await dal.delete_audience(target.id)
         await dal.audit(
-            "audience.deleted", actor_user_id=user_id, workspace_id=workspace_id,
+            "audience.deleted",
+            actor_user_id=user_id,
+            workspace_id=workspace_id,
             details={"audience_id": target.id, "name": target.name, "size": target.size},
         )
         await dal.commit()
@@ -334,7 +390,9 @@ class AudienceService:
         id or @username per line. Bad lines are reported by number; good ones are kept."""
         target = await self.audience(dal, user_id, workspace_id, audience_id)
         if len(data) > IMPORT_MAX_BYTES:
-            raise InvalidInput("file", field="file", problem="file_size", max_mb=IMPORT_MAX_BYTES // 1024 // 1024)
+            raise InvalidInput(
+                "file", field="file", problem="file_size", max_mb=IMPORT_MAX_BYTES // 1024 // 1024
+            )
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -343,14 +401,19 @@ class AudienceService:
         new_members = new_usernames = 0
         for start in range(0, max(len(members), len(usernames)), 1000):
             a, b = await dal.add_members(
-                target.id, members[start:start + 1000], usernames[start:start + 1000], "import"
+                target.id, members[start : start + 1000], usernames[start : start + 1000], "import"
             )
             new_members += a
             new_usernames += b
         await dal.audit(
-            "audience.imported", actor_user_id=user_id, workspace_id=workspace_id,
-            details={"audience_id": target.id, "accepted": len(members) + len(usernames),
-                     "errors": len(errors)},
+            "audience.imported",
+            actor_user_id=user_id,
+            workspace_id=workspace_id,
+            details={
+                "audience_id": target.id,
+                "accepted": len(members) + len(usernames),
+                "errors": len(errors),
+            },
         )
         await dal.commit()
         return ImportReport(
@@ -371,7 +434,9 @@ def parse_import(text: str) -> tuple[list[MemberDTO], list[str], list[dict[str, 
     over `IMPORT_MAX_FIELD`; broken CSV; more than `IMPORT_MAX_LINES` lines) is refused
     with the number of the line where reading stopped."""
     if (nul := text.find("\x00")) >= 0:
-        raise InvalidInput("file", field="file", problem="csv_nul", line=text.count("\n", 0, nul) + 1)
+        raise InvalidInput(
+            "file", field="file", problem="csv_nul", line=text.count("\n", 0, nul) + 1
+        )
     rows = _csv_rows_checked(text)
     header = [h.strip().lower() for h in rows[0]] if rows else []
     has_header = bool({"user_id", "username"} & set(header))
@@ -386,7 +451,9 @@ def parse_import(text: str) -> tuple[list[MemberDTO], list[str], list[dict[str, 
             continue
         lines += 1
         if lines > IMPORT_MAX_LINES:
-            raise InvalidInput("file", field="file", problem="csv_lines", max=IMPORT_MAX_LINES, line=number)
+            raise InvalidInput(
+                "file", field="file", problem="csv_lines", max=IMPORT_MAX_LINES, line=number
+            )
         record = dict(zip(header, row, strict=False)) if has_header else {}
         if not has_header:
             value = row[0].strip()
@@ -428,14 +495,20 @@ def _csv_rows_checked(text: str) -> list[list[str]]:
     try:
         for row in reader:
             if any(len(cell) > IMPORT_MAX_FIELD for cell in row):
-                raise InvalidInput("file", field="file", problem="csv_field", max=IMPORT_MAX_FIELD,
-                                   line=reader.line_num)
+                raise InvalidInput(
+                    "file",
+                    field="file",
+                    problem="csv_field",
+                    max=IMPORT_MAX_FIELD,
+                    line=reader.line_num,
+                )
             rows.append(row)
     except csv.Error as exc:
         # `_csv.Error: field larger than field limit (131072)` and other unreadable CSV.
         problem = "csv_field" if "field limit" in str(exc) else "csv_syntax"
-        raise InvalidInput("file", field="file", problem=problem, max=IMPORT_MAX_FIELD,
-                           line=reader.line_num) from None
+        raise InvalidInput(
+            "file", field="file", problem=problem, max=IMPORT_MAX_FIELD, line=reader.line_num
+        ) from None
     return rows
 
 
@@ -453,8 +526,18 @@ async def _csv_rows(dal: Dal, audience_id: int) -> AsyncIterator[bytes]:
     yield take()
     async for batch in dal.audience_member_batches(audience_id):
         for m in batch:
-            writer.writerow([m.user_id, m.username or "", m.first_name, m.last_name or "",
-                             m.last_seen, int(m.premium), int(m.photo), m.source or ""])
+            writer.writerow(
+                [
+                    m.user_id,
+                    m.username or "",
+                    m.first_name,
+                    m.last_name or "",
+                    m.last_seen,
+                    int(m.premium),
+                    int(m.photo),
+                    m.source or "",
+                ]
+            )
         yield take()
     for username in await dal.audience_usernames(audience_id):
         writer.writerow(["", username, "", "", "", "", "", "import"])

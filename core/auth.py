@@ -81,7 +81,9 @@ class AuthService:
         self._policy = policy
 
     # --- bot side ---------------------------------------------------------------------
-    async def issue_code(self, dal: Dal, user: UserDTO, *, now: datetime | None = None) -> IssuedCode:
+    async def issue_code(
+        self, dal: Dal, user: UserDTO, *, now: datetime | None = None
+    ) -> IssuedCode:
         """A fresh code replacing any live one; `RateLimited` past 3 codes per 15 minutes."""
         count, left = await self._throttle.hit(f"auth:codes:{user.id}", lc.CODES_WINDOW_S)
         if count > lc.MAX_CODES_PER_WINDOW:
@@ -172,7 +174,9 @@ class AuthService:
 
     async def _fail(self, name: str, ip_key: str) -> None:
         await self._throttle.hit(ip_key, lc.IP_FAILURES_WINDOW_S)
-        failures, _ = await self._throttle.hit(f"auth:user-fail:{name}", lc.USERNAME_FAILURES_WINDOW_S)
+        failures, _ = await self._throttle.hit(
+            f"auth:user-fail:{name}", lc.USERNAME_FAILURES_WINDOW_S
+        )
         if failures >= lc.USERNAME_FAILURES_LIMIT:
             await self._throttle.set_flag(f"auth:user-lock:{name}", lc.USERNAME_LOCK_S)
             await self._throttle.clear(f"auth:user-fail:{name}")
@@ -212,7 +216,8 @@ class AuthService:
         if state.used:
             if await dal.revoke_session(session.id, now, "refresh_reuse"):
                 await dal.audit(
-                    "auth.refresh_reuse", actor_user_id=session.user_id,
+                    "auth.refresh_reuse",
+                    actor_user_id=session.user_id,
                     details={"session_id": str(session.id)},
                 )
             await dal.commit()
@@ -236,7 +241,9 @@ class AuthService:
         session_id = uuid.UUID(claims.session_id)
         if await dal.revoke_session(session_id, _now(), "logout"):
             await dal.audit(
-                "auth.logout", actor_user_id=claims.user_id, ip=client.ip,
+                "auth.logout",
+                actor_user_id=claims.user_id,
+                ip=client.ip,
                 details={"session_id": claims.session_id},
             )
         await dal.commit()
@@ -277,7 +284,9 @@ class AuthService:
         return claims
 
 
-def build_auth_service(settings: Settings, throttle: Throttle, notifier: Notifier | None) -> AuthService:
+def build_auth_service(
+    settings: Settings, throttle: Throttle, notifier: Notifier | None
+) -> AuthService:
     """The service as every process configures it from the one Settings class."""
     return AuthService(
         hasher=lc.CodeHasher(settings.code_pepper.get_secret_value().encode()),

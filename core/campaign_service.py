@@ -107,7 +107,9 @@ def parse_start_at(raw: str | None, now: datetime) -> datetime | None:
     if when <= now:
         raise InvalidInput("start_at", field="start_at", problem="start_at_past")
     if when > now + timedelta(days=START_AT_MAX_DAYS):
-        raise InvalidInput("start_at", field="start_at", problem="start_at_far", days=START_AT_MAX_DAYS)
+        raise InvalidInput(
+            "start_at", field="start_at", problem="start_at_far", days=START_AT_MAX_DAYS
+        )
     return when.astimezone(UTC)
 
 
@@ -155,8 +157,13 @@ REJECTED_NOTICE = "campaign_rejected"
 
 
 class CampaignService:
-    def __init__(self, limits: InviteLimits, *, approval_threshold: int = 500,
-                 notifier: Notifier | None = None) -> None:
+    def __init__(
+        self,
+        limits: InviteLimits,
+        *,
+        approval_threshold: int = 500,
+        notifier: Notifier | None = None,
+    ) -> None:
         self.limits = limits  # the installation's defaults; the admins' maximums apply on use
         # A manager's start of a campaign with more people to invite than this waits for
         # the workspace's owner (DESIGN §2: managers run the work, owners answer for it).
@@ -186,11 +193,22 @@ class CampaignService:
         if await dal.get_audience(workspace_id, audience_id) is None:
             raise InvalidInput("audience_id", field="audience_id", problem="audience_unknown")
         campaign_id = await dal.create_campaign(
-            workspace_id, clean_name, audience_id, ref, user_id=user_id, start_at=start_at,
-            active_hours=active_hours, limits=own or None, trace_id=trace_id,
+            workspace_id,
+            clean_name,
+            audience_id,
+            ref,
+            user_id=user_id,
+            start_at=start_at,
+            active_hours=active_hours,
+            limits=own or None,
+            trace_id=trace_id,
         )
-        await dal.audit("campaign.create", actor_user_id=user_id, workspace_id=workspace_id,
-                        details={"campaign_id": campaign_id, "target": ref})
+        await dal.audit(
+            "campaign.create",
+            actor_user_id=user_id,
+            workspace_id=workspace_id,
+            details={"campaign_id": campaign_id, "target": ref},
+        )
         found = await dal.campaign_view(workspace_id, campaign_id)
         assert found is not None
         return found
@@ -202,7 +220,9 @@ class CampaignService:
             raise NotFound("campaign", campaign_id=campaign_id)
         return found
 
-    async def view(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignView:
+    async def view(
+        self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int
+    ) -> CampaignView:
         campaign = await self.get(dal, user_id, workspace_id, campaign_id)
         return CampaignView(campaign, public_counts(await dal.counts(campaign.id)))
 
@@ -215,20 +235,30 @@ class CampaignService:
         return {i: CampaignView(c, public_counts(counts[i])) for i, c in found.items()}
 
     async def list(
-        self, dal: Dal, user_id: int, workspace_id: int, *, before_id: int | None = None,
-        limit: int = 20, statuses: list[str] | None = None,
+        self,
+        dal: Dal,
+        user_id: int,
+        workspace_id: int,
+        *,
+        before_id: int | None = None,
+        limit: int = 20,
+        statuses: list[str] | None = None,
     ) -> Page[CampaignView]:
         await require_workspace(dal, user_id, workspace_id)
 
         async def fetch(n: int) -> list[CampaignView]:
-            rows = await dal.list_campaigns(workspace_id, before_id=before_id, limit=n, statuses=statuses)
+            rows = await dal.list_campaigns(
+                workspace_id, before_id=before_id, limit=n, statuses=statuses
+            )
             counts = await dal.counts_of([c.id for c in rows]) if rows else {}
             return [CampaignView(c, public_counts(counts[c.id])) for c in rows]
 
         return await read_page(fetch, limit, key=lambda v: v.campaign.id)
 
     # --- controls ------------------------------------------------------------------------------
-    async def start(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+    async def start(
+        self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int
+    ) -> CampaignDTO:
         """Start a draft (or a paused campaign whose start time is still ahead). A manager's
         draft with more people to invite than `approval_threshold` goes to the owner instead
         (status `approval`; the owner is sent the pre-flight with Approve / Reject)."""
@@ -249,24 +279,39 @@ class CampaignService:
             # Everyone is in the chat, tried before or opted out: a start would only finish.
             raise InvalidInput("preflight", field="status", problem="nobody_to_invite")
         to_invite = int(preflight.get("to_invite") or 0)
-        if (role is not WorkspaceRole.OWNER and current is CampaignStatus.DRAFT
-                and to_invite > self.approval_threshold):
+        if (
+            role is not WorkspaceRole.OWNER
+            and current is CampaignStatus.DRAFT
+            and to_invite > self.approval_threshold
+        ):
             check_move(current, CampaignStatus.APPROVAL)
-            moved = await self._move(dal, user_id, campaign, CampaignStatus.APPROVAL, (current,),
-                                     "campaign.approval_asked")
+            moved = await self._move(
+                dal,
+                user_id,
+                campaign,
+                CampaignStatus.APPROVAL,
+                (current,),
+                "campaign.approval_asked",
+            )
             await dal.commit()  # the owner's bot reads it as soon as the notice arrives
             owner = await dal.workspace_owner_telegram_id(workspace_id)
             if owner is not None and self.notifier is not None:
-                await self.notifier.notify(owner, APPROVAL_NOTICE, {"campaign_id": str(campaign.id)})
+                await self.notifier.notify(
+                    owner, APPROVAL_NOTICE, {"campaign_id": str(campaign.id)}
+                )
             return moved
         await dal.fill_targets(campaign.id)  # people added to the audience since the pre-flight
         return await self._move(dal, user_id, campaign, wanted, (current,), "campaign.start")
 
-    async def approve(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+    async def approve(
+        self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int
+    ) -> CampaignDTO:
         """The owner lets a campaign that waits for approval start (now or at its time)."""
         return await self._decide(dal, user_id, workspace_id, campaign_id, approve=True)
 
-    async def reject(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+    async def reject(
+        self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int
+    ) -> CampaignDTO:
         """The owner sends it back: a draft again, for its manager to change or cancel."""
         return await self._decide(dal, user_id, workspace_id, campaign_id, approve=False)
 
@@ -277,73 +322,122 @@ class CampaignService:
         campaign = await self.get(dal, user_id, workspace_id, campaign_id)
         current = CampaignStatus(campaign.status)
         if current is not CampaignStatus.APPROVAL:
-            raise InvalidInput("status", field="status", problem="not_awaiting_approval", status=current.value)
+            raise InvalidInput(
+                "status", field="status", problem="not_awaiting_approval", status=current.value
+            )
         if approve:
             wanted = start_status(campaign.start_at, datetime.now(UTC))
             await dal.fill_targets(campaign.id)
         else:
             wanted = CampaignStatus.DRAFT
-        moved = await self._move(dal, user_id, campaign, wanted, (current,),
-                                 "campaign.approve" if approve else "campaign.reject")
+        moved = await self._move(
+            dal,
+            user_id,
+            campaign,
+            wanted,
+            (current,),
+            "campaign.approve" if approve else "campaign.reject",
+        )
         await dal.commit()
-        asked_by = await dal.get_user(campaign.created_by_user_id) if campaign.created_by_user_id else None
+        asked_by = (
+            await dal.get_user(campaign.created_by_user_id) if campaign.created_by_user_id else None
+        )
         if asked_by is not None and self.notifier is not None and asked_by.id != user_id:
-            await self.notifier.notify(asked_by.telegram_id, APPROVED_NOTICE if approve else REJECTED_NOTICE,
-                                       {"campaign": campaign.name})
+            await self.notifier.notify(
+                asked_by.telegram_id,
+                APPROVED_NOTICE if approve else REJECTED_NOTICE,
+                {"campaign": campaign.name},
+            )
         return moved
 
-    async def pause(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+    async def pause(
+        self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int
+    ) -> CampaignDTO:
         campaign = await self.get(dal, user_id, workspace_id, campaign_id)
         current = CampaignStatus(campaign.status)
         check_move(current, CampaignStatus.PAUSED)
-        return await self._move(dal, user_id, campaign, CampaignStatus.PAUSED,
-                                (CampaignStatus.RUNNING, CampaignStatus.WAITING, CampaignStatus.SCHEDULED),
-                                "campaign.pause")
+        return await self._move(
+            dal,
+            user_id,
+            campaign,
+            CampaignStatus.PAUSED,
+            (CampaignStatus.RUNNING, CampaignStatus.WAITING, CampaignStatus.SCHEDULED),
+            "campaign.pause",
+        )
 
-    async def resume(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+    async def resume(
+        self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int
+    ) -> CampaignDTO:
         campaign = await self.get(dal, user_id, workspace_id, campaign_id)
         current = CampaignStatus(campaign.status)
         if current is not CampaignStatus.PAUSED:
             raise InvalidInput("status", field="status", problem="not_paused", status=current.value)
         wanted = start_status(campaign.start_at, datetime.now(UTC))
-        return await self._move(dal, user_id, campaign, wanted, (CampaignStatus.PAUSED,), "campaign.resume")
+        return await self._move(
+            dal, user_id, campaign, wanted, (CampaignStatus.PAUSED,), "campaign.resume"
+        )
 
-    async def cancel(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+    async def cancel(
+        self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int
+    ) -> CampaignDTO:
         campaign = await self.get(dal, user_id, workspace_id, campaign_id)
         current = CampaignStatus(campaign.status)
         check_move(current, CampaignStatus.CANCELLED)
-        return await self._move(dal, user_id, campaign, CampaignStatus.CANCELLED, (current,), "campaign.cancel")
+        return await self._move(
+            dal, user_id, campaign, CampaignStatus.CANCELLED, (current,), "campaign.cancel"
+        )
 
-    async def duplicate(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> CampaignDTO:
+    async def duplicate(
+        self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int
+    ) -> CampaignDTO:
         """A new draft like this one; its pre-flight runs again before a start."""
         campaign = await self.get(dal, user_id, workspace_id, campaign_id)
         name = campaign_name(f"{campaign.name} (2)"[-MAX_CAMPAIGN_NAME:])
         new_id = await dal.duplicate_campaign(campaign.id, user_id, name)
-        await dal.audit("campaign.duplicate", actor_user_id=user_id, workspace_id=workspace_id,
-                        details={"campaign_id": new_id, "from": campaign.id})
+        await dal.audit(
+            "campaign.duplicate",
+            actor_user_id=user_id,
+            workspace_id=workspace_id,
+            details={"campaign_id": new_id, "from": campaign.id},
+        )
         found = await dal.campaign_view(workspace_id, new_id)
         assert found is not None
         return found
 
     async def _move(
-        self, dal: Dal, user_id: int, campaign: CampaignDTO, wanted: CampaignStatus,
-        only_from: tuple[CampaignStatus, ...], action: str,
+        self,
+        dal: Dal,
+        user_id: int,
+        campaign: CampaignDTO,
+        wanted: CampaignStatus,
+        only_from: tuple[CampaignStatus, ...],
+        action: str,
     ) -> CampaignDTO:
         if not await dal.set_status(campaign.id, wanted, only_from=only_from):
             # A worker moved it meanwhile (e.g. it finished): report the status it has now.
             fresh = await dal.campaign_view(campaign.workspace_id, campaign.id)
             now_status = CampaignStatus(fresh.status if fresh else campaign.status)
             check_move(now_status, wanted)
-        await dal.audit(action, actor_user_id=user_id, workspace_id=campaign.workspace_id,
-                        details={"campaign_id": campaign.id, "status": wanted.value})
+        await dal.audit(
+            action,
+            actor_user_id=user_id,
+            workspace_id=campaign.workspace_id,
+            details={"campaign_id": campaign.id, "status": wanted.value},
+        )
         found = await dal.campaign_view(campaign.workspace_id, campaign.id)
         assert found is not None
         return found
 
     # --- reports -------------------------------------------------------------------------------
     async def report(
-        self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int, *,
-        follow_up_after: int = 0, follow_up_limit: int = 100,
+        self,
+        dal: Dal,
+        user_id: int,
+        workspace_id: int,
+        campaign_id: int,
+        *,
+        follow_up_after: int = 0,
+        follow_up_limit: int = 100,
     ) -> CampaignReport:
         campaign = await self.get(dal, user_id, workspace_id, campaign_id)
         counts = public_counts(await dal.counts(campaign.id))
@@ -354,12 +448,23 @@ class CampaignService:
 
         page = await read_page(fetch, follow_up_limit, key=lambda row: row[0])
         return CampaignReport(
-            campaign, counts, await dal.reasons(campaign.id), usage, [row[1] for row in page.items],
-            page.next_cursor, await self.effective_limits(dal, campaign),
+            campaign,
+            counts,
+            await dal.reasons(campaign.id),
+            usage,
+            [row[1] for row in page.items],
+            page.next_cursor,
+            await self.effective_limits(dal, campaign),
         )
 
     async def events(
-        self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int, *, after_id: int = 0,
+        self,
+        dal: Dal,
+        user_id: int,
+        workspace_id: int,
+        campaign_id: int,
+        *,
+        after_id: int = 0,
         limit: int = 50,
     ) -> Page[InviteEventDTO]:
         campaign = await self.get(dal, user_id, workspace_id, campaign_id)
@@ -378,5 +483,6 @@ class CampaignService:
 
 
 def build_campaign_service(settings: Settings, notifier: Notifier | None = None) -> CampaignService:
-    return CampaignService(limits_from(settings), approval_threshold=settings.approval_threshold,
-                           notifier=notifier)
+    return CampaignService(
+        limits_from(settings), approval_threshold=settings.approval_threshold, notifier=notifier
+    )

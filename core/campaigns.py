@@ -67,7 +67,11 @@ TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
 class TransitionNotAllowed(InvalidInput):
     def __init__(self, current: CampaignStatus, wanted: CampaignStatus) -> None:
         super().__init__(
-            "status", field="status", problem="transition", current=current.value, wanted=wanted.value
+            "status",
+            field="status",
+            problem="transition",
+            current=current.value,
+            wanted=wanted.value,
         )
         self.current = current
         self.wanted = wanted
@@ -85,7 +89,11 @@ def check_move(current: CampaignStatus, wanted: CampaignStatus) -> None:
 
 def start_status(start_at: datetime | None, now: datetime) -> CampaignStatus:
     """What "start" means: running now, or scheduled for a later start time."""
-    return CampaignStatus.SCHEDULED if start_at is not None and start_at > now else CampaignStatus.RUNNING
+    return (
+        CampaignStatus.SCHEDULED
+        if start_at is not None and start_at > now
+        else CampaignStatus.RUNNING
+    )
 
 
 def in_active_hours(now: datetime, from_hour: int | None, to_hour: int | None) -> bool:
@@ -171,8 +179,9 @@ class Effect:
         return "retry"
 
 
-def effect_of(outcome: Outcome, reason: Reason | None = None, *, attempts: int = 1,
-              max_attempts: int = 3) -> Effect:
+def effect_of(
+    outcome: Outcome, reason: Reason | None = None, *, attempts: int = 1, max_attempts: int = 3
+) -> Effect:
     """The consequence of one attempt that Telegram did not refuse with an error (DESIGN §7).
 
     `missing_invitee` (and `not_added`) are final and go to the follow-up list; a result
@@ -184,14 +193,26 @@ def effect_of(outcome: Outcome, reason: Reason | None = None, *, attempts: int =
     if outcome is Outcome.ALREADY_MEMBER:
         return Effect(TargetState.ALREADY_MEMBER, LedgerOutcome.ALREADY_MEMBER, None, False, True)
     if outcome is Outcome.SKIPPED:
-        return Effect(TargetState.SKIPPED, LedgerOutcome.FAILED, reason.value if reason else None, False, False)
+        return Effect(
+            TargetState.SKIPPED,
+            LedgerOutcome.FAILED,
+            reason.value if reason else None,
+            False,
+            False,
+        )
     if outcome is Outcome.UNCONFIRMED:
         return Effect(TargetState.UNCONFIRMED, LedgerOutcome.UNCONFIRMED, None, False, True)
     reason = reason or Reason.UNKNOWN
     if reason in (Reason.UNKNOWN, Reason.NETWORK) and attempts < max_attempts:
         return Effect(TargetState.PENDING, LedgerOutcome.RETRY, reason.value, True, True)
-    return Effect(TargetState.FAILED, LedgerOutcome.FAILED, reason.value, False, True,
-                  follow_up=reason in FOLLOW_UP_REASONS)
+    return Effect(
+        TargetState.FAILED,
+        LedgerOutcome.FAILED,
+        reason.value,
+        False,
+        True,
+        follow_up=reason in FOLLOW_UP_REASONS,
+    )
 
 
 def effect_of_refusal(rpc: str, *, attempts: int) -> Effect:
@@ -205,10 +226,19 @@ def effect_of_refusal(rpc: str, *, attempts: int) -> Effect:
     refusal = refusal_of(rpc)
     reason = refusal.reason.value
     if refusal.concerns in (Concerns.ACCOUNT, Concerns.CHAT):
-        return Effect(TargetState.PENDING, LedgerOutcome.RETRY, reason, True, False, refund=True, error=rpc)
+        return Effect(
+            TargetState.PENDING, LedgerOutcome.RETRY, reason, True, False, refund=True, error=rpc
+        )
     if refusal.concerns is Concerns.PERSON:
-        return Effect(TargetState.FAILED, LedgerOutcome.FAILED, reason, False, True,
-                      follow_up=refusal.reason in FOLLOW_UP_REASONS, error=rpc)
+        return Effect(
+            TargetState.FAILED,
+            LedgerOutcome.FAILED,
+            reason,
+            False,
+            True,
+            follow_up=refusal.reason in FOLLOW_UP_REASONS,
+            error=rpc,
+        )
     tries = ADD_FAILED_TRIES if refusal.concerns is Concerns.OTHER_ACCOUNT else UNKNOWN_TRIES
     if attempts < tries:
         return Effect(TargetState.PENDING, LedgerOutcome.RETRY, reason, True, True, error=rpc)
@@ -316,7 +346,9 @@ def preflight(facts: PreflightFacts, limits: InviteLimits) -> Preflight:
             eligible.append(account.account_id)
         else:
             excluded[account.account_id] = why.value
-    to_invite = max(0, facts.audience_size - facts.already_members - facts.attempted_before - facts.opted_out)
+    to_invite = max(
+        0, facts.audience_size - facts.already_members - facts.attempted_before - facts.opted_out
+    )
     warnings: list[str] = []
     if facts.kind is None:
         warnings.append("target_not_found")

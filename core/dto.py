@@ -110,7 +110,9 @@ class AccountStatus(enum.StrEnum):
     ACTIVE = "active"
     COOLDOWN = "cooldown"  # a flood wait, until a time
     PARKED = "parked"  # PEER_FLOOD: resting for a day, then checked with @SpamBot
-    RESTRICTED = "restricted"  # spam-restricted by Telegram (USER_BANNED_IN_CHANNEL, PEER_FLOOD again)
+    RESTRICTED = (
+        "restricted"  # spam-restricted by Telegram (USER_BANNED_IN_CHANNEL, PEER_FLOOD again)
+    )
     FROZEN = "frozen"  # frozen by Telegram (FROZEN_*): only an appeal helps
     UNAUTHORIZED = "unauthorized"
     BANNED = "banned"

@@ -56,14 +56,17 @@ class Erasure:
 
     @property
     def total(self) -> int:
-        return sum(n for table, n in self.removed.items() if table not in ("opt_outs", "invite_events"))
+        return sum(
+            n for table, n in self.removed.items() if table not in ("opt_outs", "invite_events")
+        )
 
 
 class ErasureStore(UserStore, AuditStore, Protocol):
     async def people_named(self, workspace_id: int, username: str) -> list[int]: ...
 
-    async def erase_people(self, workspace_id: int, ids: list[int], username: str | None,
-                           reason: str) -> dict[str, int]: ...
+    async def erase_people(
+        self, workspace_id: int, ids: list[int], username: str | None, reason: str
+    ) -> dict[str, int]: ...
 
     async def commit(self) -> None: ...
 
@@ -83,8 +86,15 @@ async def erase(store: ErasureStore, user_id: int, workspace_id: int, person: Pe
     removed = await store.erase_people(workspace_id, ids, person.username, OPT_OUT_REASON)
     result = Erasure(removed=removed, people=len(ids), opted_out=bool(ids))
     # The entry names what was removed and how, never whom (an id is the person too).
-    await store.audit("person.erased", actor_user_id=user_id, workspace_id=workspace_id,
-                      details={"by": "username" if person.username else "id", "people": len(ids),
-                               "removed": removed})
+    await store.audit(
+        "person.erased",
+        actor_user_id=user_id,
+        workspace_id=workspace_id,
+        details={
+            "by": "username" if person.username else "id",
+            "people": len(ids),
+            "removed": removed,
+        },
+    )
     await store.commit()
     return result

@@ -462,7 +462,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "a group over the last N days (days=30 by default).\n"
             "Without audience=, the people go to an audience named after the source.\n\n"
             "Examples:\n/parse @some_group\n/parse t.me/some_channel comments posts=50\n"
-            "/parse @some_group authors days=7 speed=safe audience=\"Best chat\""
+            '/parse @some_group authors days=7 speed=safe audience="Best chat"'
         ),
         "parse.invalid": "The collection was not started: {problem}.\n\nSend /parse alone to see how to write it.",
         "problem.kind": "what to collect: members, comments or authors",
@@ -1279,7 +1279,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "в группе за последние N дней (по умолчанию days=30).\n"
             "Без audience= люди попадают в аудиторию с названием источника.\n\n"
             "Примеры:\n/parse @some_group\n/parse t.me/some_channel comments posts=50\n"
-            "/parse @some_group authors days=7 speed=safe audience=\"Лучший чат\""
+            '/parse @some_group authors days=7 speed=safe audience="Лучший чат"'
         ),
         "parse.invalid": "Сбор не запущен: {problem}.\n\nОтправьте /parse без параметров, чтобы увидеть, как его записать.",
         "problem.kind": "что собирать: members, comments или authors",

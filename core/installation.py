@@ -28,7 +28,9 @@ _ASSIGNMENT = re.compile(r"^([a-z_]+)=(\S+)$")
 class InstallationStore(Protocol):
     async def get_installation_setting(self, key: str) -> dict[str, Any] | None: ...
 
-    async def put_installation_setting(self, key: str, value: dict[str, Any], user_id: int | None) -> None: ...
+    async def put_installation_setting(
+        self, key: str, value: dict[str, Any], user_id: int | None
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +129,15 @@ def merged_maximum(current: InviteLimits, changes: Mapping[str, int]) -> InviteL
         raise InvalidInput("limits", field="limits", problem="limits_empty")
     for name, value in changes.items():
         if name not in LIMIT_FIELDS:
-            raise InvalidInput(name, field=name, problem="limit_unknown", names=", ".join(LIMIT_FIELDS))
+            raise InvalidInput(
+                name, field=name, problem="limit_unknown", names=", ".join(LIMIT_FIELDS)
+            )
         low = 0 if name == "flood_buffer_s" else 1
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= LIMIT_CEILING:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not low <= value <= LIMIT_CEILING
+        ):
             raise InvalidInput(name, field=name, problem="limit_range", low=low, high=LIMIT_CEILING)
     merged = asdict(current) | dict(changes)
     if merged["pause_max_s"] < merged["pause_min_s"]:

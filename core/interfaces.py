@@ -42,7 +42,9 @@ if TYPE_CHECKING:
 
 
 class UserStore(Protocol):
-    async def upsert_user(self, profile: TelegramProfile, *, make_admin: bool) -> tuple[UserDTO, bool]:
+    async def upsert_user(
+        self, profile: TelegramProfile, *, make_admin: bool
+    ) -> tuple[UserDTO, bool]:
         """Insert or refresh the user by Telegram id; the bool says whether it was created."""
 
     async def get_user(self, user_id: int) -> UserDTO | None: ...
@@ -157,7 +159,9 @@ class AccountStore(Protocol):
         """Insert or re-link by (workspace, Telegram id); `seal(account_id)` seals the session.
         The bool says whether the account is new."""
 
-    async def list_accounts(self, workspace_id: int, *, after_id: int, limit: int) -> list[AccountDTO]: ...
+    async def list_accounts(
+        self, workspace_id: int, *, after_id: int, limit: int
+    ) -> list[AccountDTO]: ...
 
     async def get_account(self, workspace_id: int, account_id: int) -> AccountDTO | None: ...
 
@@ -178,7 +182,9 @@ class AccountStore(Protocol):
 
     async def delete_account(self, account_id: int) -> None: ...
 
-    async def sealed_batch_not_under(self, key_id: str, limit: int) -> list[tuple[int, int, Sealed]]:
+    async def sealed_batch_not_under(
+        self, key_id: str, limit: int
+    ) -> list[tuple[int, int, Sealed]]:
         """Up to `limit` (account id, workspace id, sealed) rows sealed with another key,
         locked for this transaction and skipped by concurrent rotations."""
 
@@ -190,11 +196,15 @@ class AccountStore(Protocol):
 class AudienceStore(Protocol):
     async def audience_by_name(self, workspace_id: int, name: str) -> AudienceDTO | None: ...
 
-    async def create_audience(self, workspace_id: int, name: str, source: str | None, user_id: int) -> AudienceDTO: ...
+    async def create_audience(
+        self, workspace_id: int, name: str, source: str | None, user_id: int
+    ) -> AudienceDTO: ...
 
     async def get_audience(self, workspace_id: int, audience_id: int) -> AudienceDTO | None: ...
 
-    async def list_audiences(self, workspace_id: int, *, after_id: int, limit: int) -> list[AudienceDTO]: ...
+    async def list_audiences(
+        self, workspace_id: int, *, after_id: int, limit: int
+    ) -> list[AudienceDTO]: ...
 
     async def delete_audience(self, audience_id: int) -> None: ...
 
@@ -202,7 +212,9 @@ class AudienceStore(Protocol):
         self, audience_id: int, *, after_user_id: int, limit: int, query: MemberQuery | None = None
     ) -> list[MemberDTO]: ...
 
-    def audience_member_batches(self, audience_id: int, batch: int = 5000) -> AsyncIterator[list[MemberDTO]]: ...
+    def audience_member_batches(
+        self, audience_id: int, batch: int = 5000
+    ) -> AsyncIterator[list[MemberDTO]]: ...
 
     async def audience_usernames(self, audience_id: int) -> list[str]: ...
 
@@ -217,10 +229,16 @@ class AudienceStore(Protocol):
     async def find_parse_task(self, task_id: int) -> ParseTaskDTO | None:
         """By id alone, whatever the workspace: never for a caller's request."""
 
-    async def list_parse_tasks(self, workspace_id: int, *, before_id: int | None, limit: int) -> list[ParseTaskDTO]: ...
+    async def list_parse_tasks(
+        self, workspace_id: int, *, before_id: int | None, limit: int
+    ) -> list[ParseTaskDTO]: ...
 
     async def move_parse_task(
-        self, task_id: int, from_statuses: Sequence[ParseStatus], to_status: ParseStatus, **extra: Any
+        self,
+        task_id: int,
+        from_statuses: Sequence[ParseStatus],
+        to_status: ParseStatus,
+        **extra: Any,
     ) -> bool:
         """Conditional status change; False when the task was not in one of `from_statuses`."""
 
@@ -229,9 +247,16 @@ class AudienceStore(Protocol):
 
 class CampaignStore(Protocol):
     async def create_campaign(
-        self, workspace_id: int, name: str, audience_id: int | None, target_ref: str, *,
-        user_id: int | None = None, limits: dict[str, Any] | None = None,
-        start_at: datetime | None = None, active_hours: tuple[int, int] | None = None,
+        self,
+        workspace_id: int,
+        name: str,
+        audience_id: int | None,
+        target_ref: str,
+        *,
+        user_id: int | None = None,
+        limits: dict[str, Any] | None = None,
+        start_at: datetime | None = None,
+        active_hours: tuple[int, int] | None = None,
         trace_id: str | None = None,
     ) -> int: ...
 
@@ -245,13 +270,21 @@ class CampaignStore(Protocol):
         """Campaigns by id alone (never for a user's request without a tenancy check)."""
 
     async def list_campaigns(
-        self, workspace_id: int, *, before_id: int | None, limit: int, statuses: list[str] | None = None
+        self,
+        workspace_id: int,
+        *,
+        before_id: int | None,
+        limit: int,
+        statuses: list[str] | None = None,
     ) -> list[CampaignDTO]: ...
 
-    async def set_status(self, campaign_id: int, status: CampaignStatus, *,
-                         only_from: Iterable[CampaignStatus]) -> bool: ...
+    async def set_status(
+        self, campaign_id: int, status: CampaignStatus, *, only_from: Iterable[CampaignStatus]
+    ) -> bool: ...
 
-    async def set_campaign_message(self, campaign_id: int, chat_id: int, message_id: int) -> None: ...
+    async def set_campaign_message(
+        self, campaign_id: int, chat_id: int, message_id: int
+    ) -> None: ...
 
     async def fill_targets(self, campaign_id: int, in_chat: list[int] | None = None) -> int: ...
 
@@ -264,37 +297,48 @@ class CampaignStore(Protocol):
 
     async def account_usage(self, campaign_id: int, day: datetime) -> list[AccountUsageDTO]: ...
 
-    async def follow_ups(self, campaign_id: int, *, after_id: int, limit: int) -> list[tuple[int, FollowUpDTO]]: ...
+    async def follow_ups(
+        self, campaign_id: int, *, after_id: int, limit: int
+    ) -> list[tuple[int, FollowUpDTO]]: ...
 
-    async def campaign_events(self, campaign_id: int, *, after_id: int, limit: int) -> list[InviteEventDTO]: ...
+    async def campaign_events(
+        self, campaign_id: int, *, after_id: int, limit: int
+    ) -> list[InviteEventDTO]: ...
 
     async def invites_today(self, workspace_id: int, day: datetime) -> dict[str, int]: ...
 
-    async def invites_between(self, workspace_id: int, start: datetime, end: datetime | None) -> dict[str, int]: ...
+    async def invites_between(
+        self, workspace_id: int, start: datetime, end: datetime | None
+    ) -> dict[str, int]: ...
 
 
 class AdminStore(InstallationStore, Protocol):
     """Installation-wide reads and changes for admins: across workspaces, never for users."""
 
-    async def search_users(self, *, username_prefix: str | None, telegram_id: int | None,
-                           after_id: int, limit: int) -> list[UserDTO]:
+    async def search_users(
+        self, *, username_prefix: str | None, telegram_id: int | None, after_id: int, limit: int
+    ) -> list[UserDTO]:
         """Users by id; both filters None: everyone. `username_prefix` is lower-case, no `@`."""
 
     async def set_user_blocked(self, user_id: int, blocked: bool) -> UserDTO | None: ...
 
     async def set_user_role(self, user_id: int, role: GlobalRole) -> UserDTO | None: ...
 
-    async def revoke_user_sessions(self, user_id: int, at: datetime, reason: str) -> list[uuid.UUID]:
+    async def revoke_user_sessions(
+        self, user_id: int, at: datetime, reason: str
+    ) -> list[uuid.UUID]:
         """Revoke every live panel session of the user; returns their ids."""
 
     async def installation_counts(self, day: datetime) -> InstallationCounts:
         """Totals of the installation; invites counted from `day` (00:00 UTC) on."""
 
-    async def accounts_health(self, status: AccountStatus | None, *, after_id: int,
-                              limit: int) -> list[AccountDTO]: ...
+    async def accounts_health(
+        self, status: AccountStatus | None, *, after_id: int, limit: int
+    ) -> list[AccountDTO]: ...
 
-    async def audit_events(self, workspace_id: int | None, *, before_id: int | None,
-                           limit: int) -> list[AuditEntry]:
+    async def audit_events(
+        self, workspace_id: int | None, *, before_id: int | None, limit: int
+    ) -> list[AuditEntry]:
         """Newest first; `workspace_id` None: every event of the installation."""
 
 
@@ -320,7 +364,9 @@ class InviteCheck(Protocol):
     Raises `InvalidInput` (problem `invite_expired`, `invite_invalid`, ...) when the link is
     refused; returns None when the account cannot be asked now (the worker finds out)."""
 
-    async def __call__(self, workspace_id: int, invite_hash: str, account_id: int) -> InvitePreview | None: ...
+    async def __call__(
+        self, workspace_id: int, invite_hash: str, account_id: int
+    ) -> InvitePreview | None: ...
 
 
 class SessionRevoker(Protocol):
@@ -329,8 +375,17 @@ class SessionRevoker(Protocol):
     async def forget_sessions(self, session_ids: Iterable[uuid.UUID]) -> None: ...
 
 
-class Dal(UserStore, LoginStore, AuditStore, AccountStore, AudienceStore, CampaignStore, TeamStore, AdminStore,
-          Protocol):
+class Dal(
+    UserStore,
+    LoginStore,
+    AuditStore,
+    AccountStore,
+    AudienceStore,
+    CampaignStore,
+    TeamStore,
+    AdminStore,
+    Protocol,
+):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...

@@ -32,13 +32,19 @@ class InviteLimits:
     peer_flood_park_s: int = 86_400
 
     def __post_init__(self) -> None:
-        for name in ("daily_per_account", "daily_per_chat", "lifetime_per_chat", "daily_per_target",
-                     "pause_min_s"):
+        for name in (
+            "daily_per_account",
+            "daily_per_chat",
+            "lifetime_per_chat",
+            "daily_per_target",
+            "pause_min_s",
+        ):
             if getattr(self, name) < 1:
                 raise InvalidInput(name, field=name, problem=f"{name}: must be at least 1")
         if self.pause_max_s < self.pause_min_s:
-            raise InvalidInput("pause", field="pause_max_s",
-                               problem="pause_max_s: must not be below pause_min_s")
+            raise InvalidInput(
+                "pause", field="pause_max_s", problem="pause_max_s: must not be below pause_min_s"
+            )
 
     def capped_by(self, maximum: InviteLimits) -> InviteLimits:
         """These limits, never above the installation's maximums (pauses never below)."""
@@ -69,7 +75,13 @@ def limits_from(settings: Settings) -> InviteLimits:
 
 
 # What a campaign may set for itself (POST /api/v1/campaigns "limits", the bot's wizard).
-CAMPAIGN_LIMIT_FIELDS = ("daily_per_account", "daily_per_chat", "daily_per_target", "pause_min_s", "pause_max_s")
+CAMPAIGN_LIMIT_FIELDS = (
+    "daily_per_account",
+    "daily_per_chat",
+    "daily_per_target",
+    "pause_min_s",
+    "pause_max_s",
+)
 _PAUSES = ("pause_min_s", "pause_max_s")
 
 
@@ -95,14 +107,20 @@ def check_campaign_limits(raw: Mapping[str, Any], installation: InviteLimits) ->
         if value is None:
             continue
         if name not in CAMPAIGN_LIMIT_FIELDS:
-            raise InvalidInput(name, field=name, problem="limit_unknown", names=", ".join(CAMPAIGN_LIMIT_FIELDS))
+            raise InvalidInput(
+                name, field=name, problem="limit_unknown", names=", ".join(CAMPAIGN_LIMIT_FIELDS)
+            )
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidInput(name, field=name, problem="campaign_limit_range", name=name)
         allowed = getattr(installation, name)
         if name in _PAUSES and value < allowed:
-            raise InvalidInput(name, field=name, problem="campaign_pause_short", name=name, low=allowed)
+            raise InvalidInput(
+                name, field=name, problem="campaign_pause_short", name=name, low=allowed
+            )
         if name not in _PAUSES and value > allowed:
-            raise InvalidInput(name, field=name, problem="campaign_limit_high", name=name, high=allowed)
+            raise InvalidInput(
+                name, field=name, problem="campaign_limit_high", name=name, high=allowed
+            )
         chosen[name] = value
     low = chosen.get("pause_min_s", installation.pause_min_s)
     high = chosen.get("pause_max_s", max(installation.pause_max_s, low))
@@ -121,13 +139,17 @@ class Usage:
     today_in_chat: int  # invites sent today into the target chat
     ever_in_chat: int  # invites ever sent into the target chat
     last_invite_at: datetime | None
-    today_in_target: int = 0  # today's invites into the target chat by all of the workspace's accounts
+    today_in_target: int = (
+        0  # today's invites into the target chat by all of the workspace's accounts
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     allowed: bool
-    reason: str | None = None  # daily_cap | chat_daily_cap | target_daily_cap | chat_lifetime_cap | pause
+    reason: str | None = (
+        None  # daily_cap | chat_daily_cap | target_daily_cap | chat_lifetime_cap | pause
+    )
     not_before: datetime | None = None  # when asking again makes sense; None: never (this chat)
 
 
@@ -188,5 +210,7 @@ def days_to_finish(targets: int, accounts: int, limits: InviteLimits) -> int | N
         return None
     if targets > accounts * limits.lifetime_per_chat:
         return None  # cannot finish with these accounts at all
-    per_day = min(accounts * min(limits.daily_per_account, limits.daily_per_chat), limits.daily_per_target)
+    per_day = min(
+        accounts * min(limits.daily_per_account, limits.daily_per_chat), limits.daily_per_target
+    )
     return -(-targets // per_day)

@@ -73,7 +73,9 @@ def redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMap
         if key in ("level", "timestamp", "logger", "trace_id", "process"):
             continue
         value = event[key]
-        event[key] = REDACTED if key != "event" and _is_sensitive(key, value) else _redact_value(value)
+        event[key] = (
+            REDACTED if key != "event" and _is_sensitive(key, value) else _redact_value(value)
+        )
     return event
 
 

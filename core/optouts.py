@@ -71,11 +71,15 @@ class OptOutStore(UserStore, AuditStore, Protocol):
 
     async def global_opt_out_since(self, tg_user_id: int) -> datetime | None: ...
 
-    async def workspace_opt_outs(self, workspace_id: int, *, after: int, limit: int) -> list[OptOutEntry]: ...
+    async def workspace_opt_outs(
+        self, workspace_id: int, *, after: int, limit: int
+    ) -> list[OptOutEntry]: ...
 
     async def count_workspace_opt_outs(self, workspace_id: int) -> int: ...
 
-    async def add_workspace_opt_outs(self, workspace_id: int, tg_user_ids: list[int], reason: str) -> int: ...
+    async def add_workspace_opt_outs(
+        self, workspace_id: int, tg_user_ids: list[int], reason: str
+    ) -> int: ...
 
     async def drop_workspace_opt_out(self, workspace_id: int, tg_user_id: int) -> bool: ...
 
@@ -141,7 +145,9 @@ async def _resolve(store: OptOutStore, workspace_id: int, raw: str) -> int:
         return person
     found = (await store.known_usernames(workspace_id, [person])).get(person)
     if found is None:
-        raise InvalidInput("person", field="person", problem="optout_unknown_username", username=person)
+        raise InvalidInput(
+            "person", field="person", problem="optout_unknown_username", username=person
+        )
     return found
 
 
@@ -153,8 +159,12 @@ async def add(store: OptOutStore, user_id: int, workspace_id: int, raw: str) -> 
     tg_user_id = await _resolve(store, workspace_id, raw)
     added = await store.add_workspace_opt_outs(workspace_id, [tg_user_id], REASON_OWNER) > 0
     if added:
-        await store.audit("optout.added", actor_user_id=user_id, workspace_id=workspace_id,
-                          details={"tg_user_id": tg_user_id})
+        await store.audit(
+            "optout.added",
+            actor_user_id=user_id,
+            workspace_id=workspace_id,
+            details={"tg_user_id": tg_user_id},
+        )
     await store.commit()
     return tg_user_id, added
 
@@ -168,13 +178,19 @@ async def remove(store: OptOutStore, user_id: int, workspace_id: int, raw: str) 
     tg_user_id = await _resolve(store, workspace_id, raw)
     if not await store.drop_workspace_opt_out(workspace_id, tg_user_id):
         raise NotFound("opt-out", tg_user_id=tg_user_id)
-    await store.audit("optout.removed", actor_user_id=user_id, workspace_id=workspace_id,
-                      details={"tg_user_id": tg_user_id})
+    await store.audit(
+        "optout.removed",
+        actor_user_id=user_id,
+        workspace_id=workspace_id,
+        details={"tg_user_id": tg_user_id},
+    )
     await store.commit()
     return tg_user_id
 
 
-async def import_csv(store: OptOutStore, user_id: int, workspace_id: int, data: bytes) -> OptOutImport:
+async def import_csv(
+    store: OptOutStore, user_id: int, workspace_id: int, data: bytes
+) -> OptOutImport:
     """Add people from CSV: a `user_id` and/or `username` column (with a header, as the
     export writes it), or one id or @username per line. Owner only. Bad lines (and
     usernames no audience of the workspace knows) are reported by number; good ones are
@@ -182,13 +198,17 @@ async def import_csv(store: OptOutStore, user_id: int, workspace_id: int, data: 
     workspace = await workspace_of(store, user_id, workspace_id)
     ensure_owner(workspace.role)
     if len(data) > IMPORT_MAX_BYTES:
-        raise InvalidInput("file", field="file", problem="file_size", max_mb=IMPORT_MAX_BYTES // 1024 // 1024)
+        raise InvalidInput(
+            "file", field="file", problem="file_size", max_mb=IMPORT_MAX_BYTES // 1024 // 1024
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput("file", field="file", problem="file_encoding") from None
     if (nul := text.find("\x00")) >= 0:
-        raise InvalidInput("file", field="file", problem="csv_nul", line=text.count("\n", 0, nul) + 1)
+        raise InvalidInput(
+            "file", field="file", problem="csv_nul", line=text.count("\n", 0, nul) + 1
+        )
     ids, names, errors, lines = _parse_rows(text)
     known = await store.known_usernames(workspace_id, sorted(set(names.values()))) if names else {}
     for line, name in names.items():
@@ -200,9 +220,15 @@ async def import_csv(store: OptOutStore, user_id: int, workspace_id: int, data: 
     people = sorted(set(ids.values()))
     added = 0
     for start in range(0, len(people), 1000):
-        added += await store.add_workspace_opt_outs(workspace_id, people[start:start + 1000], REASON_IMPORT)
-    await store.audit("optout.imported", actor_user_id=user_id, workspace_id=workspace_id,
-                      details={"accepted": len(people), "added": added, "errors": len(errors)})
+        added += await store.add_workspace_opt_outs(
+            workspace_id, people[start : start + 1000], REASON_IMPORT
+        )
+    await store.audit(
+        "optout.imported",
+        actor_user_id=user_id,
+        workspace_id=workspace_id,
+        details={"accepted": len(people), "added": added, "errors": len(errors)},
+    )
     await store.commit()
     return OptOutImport(lines=lines, accepted=len(people), added=added, errors=errors)
 
@@ -221,15 +247,23 @@ def _parse_rows(text: str) -> tuple[dict[int, int], dict[int, str], list[dict[st
             number = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
-            if header is None and lines == 0 and {"user_id", "username"} & {c.strip().lower() for c in row}:
+            if (
+                header is None
+                and lines == 0
+                and {"user_id", "username"} & {c.strip().lower() for c in row}
+            ):
                 header = [c.strip().lower() for c in row]
                 continue
             lines += 1
             if lines > IMPORT_MAX_LINES:
-                raise InvalidInput("file", field="file", problem="csv_lines", max=IMPORT_MAX_LINES, line=number)
+                raise InvalidInput(
+                    "file", field="file", problem="csv_lines", max=IMPORT_MAX_LINES, line=number
+                )
             if header is not None:
                 record = dict(zip(header, row, strict=False))
-                raw = (record.get("user_id") or "").strip() or (record.get("username") or "").strip()
+                raw = (record.get("user_id") or "").strip() or (
+                    record.get("username") or ""
+                ).strip()
             else:
                 raw = row[0].strip()
             try:
@@ -242,7 +276,9 @@ def _parse_rows(text: str) -> tuple[dict[int, int], dict[int, str], list[dict[st
             else:
                 names[number] = person
     except csv.Error:
-        raise InvalidInput("file", field="file", problem="csv_syntax", line=reader.line_num) from None
+        raise InvalidInput(
+            "file", field="file", problem="csv_syntax", line=reader.line_num
+        ) from None
     return ids, names, errors, lines
 
 
@@ -260,7 +296,9 @@ async def _csv_rows(store: OptOutStore, workspace_id: int) -> AsyncIterator[byte
     while True:
         batch = await store.workspace_opt_outs(workspace_id, after=after, limit=1000)
         for e in batch:
-            writer.writerow([e.tg_user_id, e.username or "", e.reason or "", e.created_at.isoformat()])
+            writer.writerow(
+                [e.tg_user_id, e.username or "", e.reason or "", e.created_at.isoformat()]
+            )
         out = buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()

@@ -109,15 +109,21 @@ REFUSALS: dict[str, Refusal] = {
     # --- the account ------------------------------------------------------------------------
     # "You're banned from sending messages in supergroups/channels": the *caller* is
     # spam-restricted, not the invitee [invite][telethon].
-    "USER_BANNED_IN_CHANNEL": Refusal(_A, Reason.ACCOUNT_RESTRICTED, _S.RESTRICTED, "invite, telethon"),
+    "USER_BANNED_IN_CHANNEL": Refusal(
+        _A, Reason.ACCOUNT_RESTRICTED, _S.RESTRICTED, "invite, telethon"
+    ),
     "PEER_FLOOD": Refusal(_A, Reason.PEER_FLOOD, _S.PARKED, "invite, telethon"),
-    "AUTH_KEY_UNREGISTERED": Refusal(_A, Reason.ACCOUNT_UNAUTHORIZED, _S.UNAUTHORIZED, "errors (401)"),
+    "AUTH_KEY_UNREGISTERED": Refusal(
+        _A, Reason.ACCOUNT_UNAUTHORIZED, _S.UNAUTHORIZED, "errors (401)"
+    ),
     "AUTH_KEY_INVALID": Refusal(_A, Reason.ACCOUNT_UNAUTHORIZED, _S.UNAUTHORIZED, "errors (401)"),
     "SESSION_REVOKED": Refusal(_A, Reason.ACCOUNT_UNAUTHORIZED, _S.UNAUTHORIZED, "errors (401)"),
     "SESSION_EXPIRED": Refusal(_A, Reason.ACCOUNT_UNAUTHORIZED, _S.UNAUTHORIZED, "errors (401)"),
     "USER_DEACTIVATED": Refusal(_A, Reason.ACCOUNT_UNAUTHORIZED, _S.UNAUTHORIZED, "errors (401)"),
     # 406: "can no longer be used" — the key is dead on Telegram's side [telethon][errors].
-    "AUTH_KEY_DUPLICATED": Refusal(_A, Reason.ACCOUNT_UNAUTHORIZED, _S.UNAUTHORIZED, "errors (406), telethon"),
+    "AUTH_KEY_DUPLICATED": Refusal(
+        _A, Reason.ACCOUNT_UNAUTHORIZED, _S.UNAUTHORIZED, "errors (406), telethon"
+    ),
     "USER_DEACTIVATED_BAN": Refusal(_A, Reason.ACCOUNT_BANNED, _S.BANNED, "errors (401)"),
     "PHONE_NUMBER_BANNED": Refusal(_A, Reason.ACCOUNT_BANNED, _S.BANNED, "auth.sendCode"),
     # The account's rights in this chat (it may still invite elsewhere) [invite][addchat].

@@ -46,8 +46,9 @@ class Priority(enum.IntEnum):
         try:
             return cls[raw.strip().upper()]
         except KeyError:
-            raise InvalidInput("priority", field="priority",
-                               problem="priority: one of high, normal, low") from None
+            raise InvalidInput(
+                "priority", field="priority", problem="priority: one of high, normal, low"
+            ) from None
 
 
 class LastSeen(enum.StrEnum):
@@ -91,10 +92,7 @@ def parse_speed(raw: str) -> SpeedProfile:
 PARTICIPANTS_CAP = 10_000
 # Name prefixes searched past the cap: Latin, digits, and the Cyrillic letters names
 # usually start with. A prefix that still hits the cap is split one letter deeper.
-SEARCH_ALPHABET = (
-    "abcdefghijklmnopqrstuvwxyz0123456789"
-    "абвгдеёжзийклмнопрстуфхцчшщэюя"
-)
+SEARCH_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789абвгдеёжзийклмнопрстуфхцчшщэюя"
 SEARCH_MAX_DEPTH = 3
 
 

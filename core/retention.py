@@ -131,7 +131,9 @@ class CampaignRetention:
 class RetentionStore(UserStore, Protocol):
     async def campaign_workspace(self, campaign_id: int) -> int | None: ...
 
-    async def campaign_retention(self, campaign_id: int) -> list[tuple[int | None, str | None, RetentionFigures]]: ...
+    async def campaign_retention(
+        self, campaign_id: int
+    ) -> list[tuple[int | None, str | None, RetentionFigures]]: ...
 
 
 async def campaign_retention(
@@ -165,8 +167,9 @@ class AudienceFate(enum.StrEnum):
     DELETE = "delete"
 
 
-def audience_fate(last_used: datetime, notice_at: datetime | None, now: datetime,
-                  retention_days: int) -> AudienceFate:
+def audience_fate(
+    last_used: datetime, notice_at: datetime | None, now: datetime, retention_days: int
+) -> AudienceFate:
     """What the daily job does with an audience last used (created, collected into, or made a
     campaign from) at `last_used`. A notice older than the last use no longer counts: the
     audience was used after it and starts its time again."""

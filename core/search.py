@@ -21,8 +21,41 @@ MAX_QUERY = 64
 _CYR_TO_LAT = dict(
     zip(
         "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p",
-         "r", "s", "t", "u", "f", "h", "ts", "ch", "sh", "sch", "", "y", "", "e", "yu", "ya"],
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "y",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "h",
+            "ts",
+            "ch",
+            "sh",
+            "sch",
+            "",
+            "y",
+            "",
+            "e",
+            "yu",
+            "ya",
+        ],
         strict=True,
     )
 )
@@ -51,8 +84,9 @@ def keyword_variants(raw: str) -> list[str]:
     """The phrase, its words, and a Latin spelling of Cyrillic ones; at most 6, no repeats."""
     phrase = " ".join(re.sub(r"[^\w\s-]", " ", raw).split()).lower()
     if len(phrase) < MIN_WORD or len(phrase) > MAX_QUERY:
-        raise InvalidInput("keywords", field="keywords",
-                           problem=f"keywords: {MIN_WORD} to {MAX_QUERY} characters")
+        raise InvalidInput(
+            "keywords", field="keywords", problem=f"keywords: {MIN_WORD} to {MAX_QUERY} characters"
+        )
     candidates = [phrase]
     words = [w for w in phrase.split() if len(w) >= MIN_WORD]
     if len(words) > 1:
@@ -69,7 +103,9 @@ def rank(found: list[Community]) -> list[Community]:
     """Drop repeats and channels nobody can comment on; best first."""
     unique: dict[int, Community] = {}
     for community in found:
-        if community.kind == "channel" and not (community.has_discussion and community.recent_commenters):
+        if community.kind == "channel" and not (
+            community.has_discussion and community.recent_commenters
+        ):
             continue
         unique.setdefault(community.chat_id, community)
     return sorted(unique.values(), key=lambda c: (-c.score, c.chat_id))

@@ -249,8 +249,14 @@ class Settings(BaseSettings):
     parse_delay_scale: float = Field(default=1.0, ge=0.0, le=10.0)
 
     @field_validator(
-        "bot_token", "bot_api_url", "telegram_api_id", "telegram_api_hash", "telegram_proxy",
-        "webhook_url", "webhook_secret", mode="before",
+        "bot_token",
+        "bot_api_url",
+        "telegram_api_id",
+        "telegram_api_hash",
+        "telegram_proxy",
+        "webhook_url",
+        "webhook_secret",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -361,7 +367,9 @@ class Settings(BaseSettings):
             return self
         if self.webhook_secret is None:
             # Without the secret anyone who learns the URL could feed the bot made-up updates.
-            raise SettingError("WEBHOOK_SECRET", "is required when WEBHOOK_URL is set (see .env.example)")
+            raise SettingError(
+                "WEBHOOK_SECRET", "is required when WEBHOOK_URL is set (see .env.example)"
+            )
         url = urlsplit(self.webhook_url)
         if self.bot_api_url is None and not self.sandbox_active:
             if url.scheme != "https":
@@ -370,7 +378,8 @@ class Settings(BaseSettings):
                 )
             if (url.port or 443) not in WEBHOOK_PORTS:
                 raise SettingError(
-                    "WEBHOOK_URL", "is invalid: Telegram delivers webhooks to ports 443, 80, 88 and 8443 only"
+                    "WEBHOOK_URL",
+                    "is invalid: Telegram delivers webhooks to ports 443, 80, 88 and 8443 only",
                 )
         return self
 
@@ -463,4 +472,3 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         print(f"tg-inviter: {_explain(exc)}", file=sys.stderr)
         raise SystemExit(2) from None
-

@@ -92,7 +92,9 @@ _TIME = r"(?:,?\s*(?:в\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2}))?"
 _DATE_SHAPES = (
     re.compile(r"^(?P<day>\d{1,2})\s+" + _MONTH + r",?\s+(?P<year>\d{4})(?:\s*г\.?)?" + _TIME),
     re.compile(r"^" + _MONTH + r"\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})" + _TIME),
-    re.compile(r"^(?P<year>\d{4})-(?P<mon>\d{2})-(?P<day>\d{2})(?:[T\s](?P<hour>\d{2}):(?P<minute>\d{2}))?"),
+    re.compile(
+        r"^(?P<year>\d{4})-(?P<mon>\d{2})-(?P<day>\d{2})(?:[T\s](?P<hour>\d{2}):(?P<minute>\d{2}))?"
+    ),
     re.compile(r"^(?P<day>\d{1,2})\.(?P<mon>\d{2})\.(?P<year>\d{4})" + _TIME),
 )
 
@@ -110,13 +112,21 @@ def parse_limit_date(text: str) -> datetime | None:
         if found is None:
             continue
         parts = found.groupdict()
-        month = int(parts["mon"]) if parts.get("mon") else _MONTHS.get((parts["month"] or "")[:3].lower())
+        month = (
+            int(parts["mon"])
+            if parts.get("mon")
+            else _MONTHS.get((parts["month"] or "")[:3].lower())
+        )
         if month is None:
             continue
         try:
             return datetime(
-                int(parts["year"]), month, int(parts["day"]),
-                int(parts["hour"] or 0), int(parts["minute"] or 0), tzinfo=UTC,
+                int(parts["year"]),
+                month,
+                int(parts["day"]),
+                int(parts["hour"] or 0),
+                int(parts["minute"] or 0),
+                tzinfo=UTC,
             )
         except ValueError:
             return None
@@ -176,7 +186,9 @@ def frozen_deadline(reason: str | None) -> datetime | None:
     if not reason or not reason.startswith(FROZEN_UNTIL_PREFIX):
         return None
     try:
-        return datetime.strptime(reason.removeprefix(FROZEN_UNTIL_PREFIX), "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+        return datetime.strptime(
+            reason.removeprefix(FROZEN_UNTIL_PREFIX), "%Y-%m-%dT%H:%MZ"
+        ).replace(tzinfo=UTC)
     except ValueError:
         return None
 
@@ -207,7 +219,11 @@ StatusChange = tuple[AccountStatus, str | None, datetime | None]
 
 
 def status_after_checks(
-    account: AccountDTO, freeze: Freeze | None, spam: SpamReading | None, *, frozen_error: str | None = None
+    account: AccountDTO,
+    freeze: Freeze | None,
+    spam: SpamReading | None,
+    *,
+    frozen_error: str | None = None,
 ) -> StatusChange | None:
     """The status the health check's answers give the account, with reason and until
     (None: no change). `frozen_error`: the FROZEN_* error Telegram answered the check with
@@ -231,5 +247,9 @@ def status_after_checks(
         return AccountStatus.ACTIVE, None, None
     if spam.verdict is SpamVerdict.LIMITED:
         keep = account.status is AccountStatus.RESTRICTED and account.status_reason
-        return AccountStatus.RESTRICTED, (account.status_reason if keep else SPAMBOT_LIMITED), spam.until
+        return (
+            AccountStatus.RESTRICTED,
+            (account.status_reason if keep else SPAMBOT_LIMITED),
+            spam.until,
+        )
     return None

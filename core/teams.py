@@ -63,7 +63,9 @@ class TeamService:
         ensure_owner(team.workspace.role)
         return team
 
-    async def add_manager(self, dal: Dal, user_id: int, workspace_id: int, username: str) -> TeamMember:
+    async def add_manager(
+        self, dal: Dal, user_id: int, workspace_id: int, username: str
+    ) -> TeamMember:
         """Add a manager by Telegram username. Owner only (`Forbidden`).
 
         `InvalidInput` with a problem code when the username is malformed
@@ -79,23 +81,34 @@ class TeamService:
             raise InvalidInput("username", field="username", problem="team_full", max=MAX_TEAM)
         person = await dal.find_user_by_username(name)
         if person is None:
-            raise InvalidInput("username", field="username", problem="team_not_registered", username=name)
+            raise InvalidInput(
+                "username", field="username", problem="team_not_registered", username=name
+            )
         if not await dal.add_member(workspace_id, person.id, WorkspaceRole.MANAGER):
             role = await dal.workspace_role(person.id, workspace_id)
             problem = "team_owner" if role is WorkspaceRole.OWNER else "team_already_member"
             raise InvalidInput("username", field="username", problem=problem, username=name)
         await dal.audit(
-            "team.manager_added", actor_user_id=user_id, workspace_id=workspace_id,
+            "team.manager_added",
+            actor_user_id=user_id,
+            workspace_id=workspace_id,
             details={"user_id": person.id, "username": person.username},
         )
         await dal.commit()
-        await self._tell(person.telegram_id, TEAM_ADDED, workspace=workspace.name, by=_label_of(members, user_id))
+        await self._tell(
+            person.telegram_id, TEAM_ADDED, workspace=workspace.name, by=_label_of(members, user_id)
+        )
         return TeamMember(
-            user_id=person.id, telegram_id=person.telegram_id, username=person.username,
-            first_name=person.first_name, role=WorkspaceRole.MANAGER,
+            user_id=person.id,
+            telegram_id=person.telegram_id,
+            username=person.username,
+            first_name=person.first_name,
+            role=WorkspaceRole.MANAGER,
         )
 
-    async def remove_member(self, dal: Dal, user_id: int, workspace_id: int, member_id: int) -> TeamMember:
+    async def remove_member(
+        self, dal: Dal, user_id: int, workspace_id: int, member_id: int
+    ) -> TeamMember:
         """Remove a manager: the owner removes anyone but themself; a manager only themself
         (leaving). Someone else's removal by a manager is `Forbidden`, a person not in the
         team `NotFound`, the owner `InvalidInput` (`team_owner`)."""
@@ -105,7 +118,9 @@ class TeamService:
         members = await dal.list_members(workspace_id)
         return await self._remove(dal, user_id, workspace, members, member_id)
 
-    async def remove_by_username(self, dal: Dal, user_id: int, workspace_id: int, username: str) -> TeamMember:
+    async def remove_by_username(
+        self, dal: Dal, user_id: int, workspace_id: int, username: str
+    ) -> TeamMember:
         """`remove_member` for a username; one not in the team is `team_not_member`."""
         workspace = await workspace_of(dal, user_id, workspace_id)
         name = _username(username)
@@ -114,11 +129,18 @@ class TeamService:
         if target is None or target.user_id != user_id:
             ensure_owner(workspace.role)
         if target is None:
-            raise InvalidInput("username", field="username", problem="team_not_member", username=name)
+            raise InvalidInput(
+                "username", field="username", problem="team_not_member", username=name
+            )
         return await self._remove(dal, user_id, workspace, members, target.user_id)
 
     async def _remove(
-        self, dal: Dal, user_id: int, workspace: WorkspaceRef, members: list[TeamMember], member_id: int
+        self,
+        dal: Dal,
+        user_id: int,
+        workspace: WorkspaceRef,
+        members: list[TeamMember],
+        member_id: int,
     ) -> TeamMember:
         target = next((m for m in members if m.user_id == member_id), None)
         if target is None:
@@ -130,15 +152,23 @@ class TeamService:
         leaving = member_id == user_id
         await dal.audit(
             "team.manager_left" if leaving else "team.manager_removed",
-            actor_user_id=user_id, workspace_id=workspace.id,
+            actor_user_id=user_id,
+            workspace_id=workspace.id,
             details={"user_id": target.user_id, "username": target.username},
         )
         await dal.commit()
         if leaving:
             owner = next(m for m in members if m.role is WorkspaceRole.OWNER)
-            await self._tell(owner.telegram_id, TEAM_LEFT, workspace=workspace.name, member=target.label)
+            await self._tell(
+                owner.telegram_id, TEAM_LEFT, workspace=workspace.name, member=target.label
+            )
         else:
-            await self._tell(target.telegram_id, TEAM_REMOVED, workspace=workspace.name, by=_label_of(members, user_id))
+            await self._tell(
+                target.telegram_id,
+                TEAM_REMOVED,
+                workspace=workspace.name,
+                by=_label_of(members, user_id),
+            )
         return target
 
     async def _tell(self, telegram_id: int, kind: str, **payload: str) -> None:

@@ -41,7 +41,9 @@ class TokenCodec:
     audience: str
     ttl: timedelta
 
-    def issue(self, *, user_id: int, role: str, session_id: str, now: datetime | None = None) -> str:
+    def issue(
+        self, *, user_id: int, role: str, session_id: str, now: datetime | None = None
+    ) -> str:
         now = now or datetime.now(UTC)
         payload = {
             "iss": self.issuer,

@@ -18,7 +18,9 @@ def language_for(language_code: str | None) -> str:
     return "en"
 
 
-async def register(dal: Dal, profile: TelegramProfile, admin_ids: Iterable[int]) -> tuple[UserDTO, bool]:
+async def register(
+    dal: Dal, profile: TelegramProfile, admin_ids: Iterable[int]
+) -> tuple[UserDTO, bool]:
     """Create or refresh the user; a new user gets a personal workspace they own."""
     user, created = await dal.upsert_user(profile, make_admin=profile.telegram_id in set(admin_ids))
     if created:
@@ -44,7 +46,9 @@ def is_current(user: UserDTO, profile: TelegramProfile, admin_ids: Iterable[int]
     )
 
 
-async def sender(dal: Dal, profile: TelegramProfile, admin_ids: Iterable[int]) -> tuple[UserDTO, bool]:
+async def sender(
+    dal: Dal, profile: TelegramProfile, admin_ids: Iterable[int]
+) -> tuple[UserDTO, bool]:
     """The registered user behind an update. Read first, and `register` only when Telegram
     shows something new (a new user, a changed name, username or language): most updates
     then cost one primary-key read and no write or commit."""

@@ -69,7 +69,9 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
         await self.session.rollback()
 
     # --- users ------------------------------------------------------------------------
-    async def upsert_user(self, profile: TelegramProfile, *, make_admin: bool) -> tuple[UserDTO, bool]:
+    async def upsert_user(
+        self, profile: TelegramProfile, *, make_admin: bool
+    ) -> tuple[UserDTO, bool]:
         values: dict[str, Any] = {
             "telegram_id": profile.telegram_id,
             "username": profile.username,
@@ -80,7 +82,9 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
         if make_admin:
             values["role"] = GlobalRole.ADMIN
         # On conflict: refresh names; language only when not chosen with /lang; admin only up.
-        refreshed = {k: v for k, v in values.items() if k not in ("telegram_id", "language", "role")}
+        refreshed = {
+            k: v for k, v in values.items() if k not in ("telegram_id", "language", "role")
+        }
         if make_admin:
             refreshed["role"] = GlobalRole.ADMIN
         # A username moves between accounts on Telegram: whoever shows it now holds it.
@@ -91,17 +95,22 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
                 .where(User.telegram_id != profile.telegram_id)
                 .values(username=None)
             )
-        stmt = insert(User).values(**values).on_conflict_do_update(
-            index_elements=[User.telegram_id],
-            set_={
-                **refreshed,
-                # An explicit /lang choice wins over the client's language.
-                "language": case(
-                    (User.language_explicit.is_(True), User.language), else_=values["language"]
-                ),
-                "updated_at": func.now(),
-            },
-        ).returning(User, literal_column("(xmax = 0)", Boolean).label("created"))
+        stmt = (
+            insert(User)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=[User.telegram_id],
+                set_={
+                    **refreshed,
+                    # An explicit /lang choice wins over the client's language.
+                    "language": case(
+                        (User.language_explicit.is_(True), User.language), else_=values["language"]
+                    ),
+                    "updated_at": func.now(),
+                },
+            )
+            .returning(User, literal_column("(xmax = 0)", Boolean).label("created"))
+        )
         row = (await self.session.execute(stmt)).one()
         user: User = row[0]
         await self.session.refresh(user)
@@ -122,9 +131,14 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
         if row is None:
             return None
         return UserDTO(
-            id=row["id"], telegram_id=row["telegram_id"], username=row["username"],
-            first_name=row["first_name"], last_name=row["last_name"], language=row["language"],
-            language_explicit=row["language_explicit"], role=GlobalRole(row["role"]),
+            id=row["id"],
+            telegram_id=row["telegram_id"],
+            username=row["username"],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            language=row["language"],
+            language_explicit=row["language_explicit"],
+            role=GlobalRole(row["role"]),
             blocked=row["blocked"],
         )
 
@@ -158,9 +172,13 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
             .join(Membership, Membership.workspace_id == Workspace.id)
             .where(Membership.user_id == user_id)
             # The user's own personal workspace first: a team's owner's personal one is not it.
-            .order_by((Workspace.owner_id == user_id).desc(), Workspace.personal.desc(), Workspace.id)
+            .order_by(
+                (Workspace.owner_id == user_id).desc(), Workspace.personal.desc(), Workspace.id
+            )
         )
-        return [WorkspaceRef(id=r[0], name=r[1], role=WorkspaceRole(r[2]), personal=r[3]) for r in rows]
+        return [
+            WorkspaceRef(id=r[0], name=r[1], role=WorkspaceRole(r[2]), personal=r[3]) for r in rows
+        ]
 
     async def workspace_role(self, user_id: int, workspace_id: int) -> WorkspaceRole | None:
         role = await self.session.scalar(
@@ -177,8 +195,12 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=[LoginCode.user_id],
-            set_={"code_hash": code_hash, "expires_at": expires_at, "attempts": 0,
-                  "created_at": func.now()},
+            set_={
+                "code_hash": code_hash,
+                "expires_at": expires_at,
+                "attempts": 0,
+                "created_at": func.now(),
+            },
         )
         await self.session.execute(stmt)
 
@@ -203,7 +225,9 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
     ) -> uuid.UUID:
         sid = uuid.uuid4()
         self.session.add(
-            AuthSession(id=sid, user_id=user_id, expires_at=expires_at, ip=ip, user_agent=user_agent)
+            AuthSession(
+                id=sid, user_id=user_id, expires_at=expires_at, ip=ip, user_agent=user_agent
+            )
         )
         await self.session.flush()
         return sid

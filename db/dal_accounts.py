@@ -69,9 +69,7 @@ class AccountsSql:
         created = existing is None
         if existing is None:
             # The id is part of the sealed session's associated data: take it first.
-            account_id = await self.session.scalar(
-                select(func.nextval("telegram_accounts_id_seq"))
-            )
+            account_id = await self.session.scalar(select(func.nextval("telegram_accounts_id_seq")))
             assert account_id is not None
             sealed = seal(account_id)
             existing = TelegramAccount(
@@ -99,7 +97,9 @@ class AccountsSql:
         await self.session.refresh(existing)
         return account_dto(existing), created
 
-    async def list_accounts(self, workspace_id: int, *, after_id: int, limit: int) -> list[AccountDTO]:
+    async def list_accounts(
+        self, workspace_id: int, *, after_id: int, limit: int
+    ) -> list[AccountDTO]:
         rows = await self.session.execute(
             select(TelegramAccount, _used_today())
             .where(TelegramAccount.workspace_id == workspace_id, TelegramAccount.id > after_id)
@@ -168,7 +168,9 @@ class AccountsSql:
     async def delete_account(self, account_id: int) -> None:
         await self.session.execute(delete(TelegramAccount).where(TelegramAccount.id == account_id))
 
-    async def sealed_batch_not_under(self, key_id: str, limit: int) -> list[tuple[int, int, Sealed]]:
+    async def sealed_batch_not_under(
+        self, key_id: str, limit: int
+    ) -> list[tuple[int, int, Sealed]]:
         rows = await self.session.execute(
             select(
                 TelegramAccount.id,

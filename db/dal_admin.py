@@ -48,18 +48,25 @@ class AdminSql:
 
     # --- installation settings --------------------------------------------------------------
     async def get_installation_setting(self, key: str) -> dict[str, Any] | None:
-        return await self.session.scalar(select(InstallationSetting.value).where(InstallationSetting.key == key))
+        return await self.session.scalar(
+            select(InstallationSetting.value).where(InstallationSetting.key == key)
+        )
 
-    async def put_installation_setting(self, key: str, value: dict[str, Any], user_id: int | None) -> None:
+    async def put_installation_setting(
+        self, key: str, value: dict[str, Any], user_id: int | None
+    ) -> None:
         stmt = insert(InstallationSetting).values(key=key, value=value, updated_by_user_id=user_id)
-        await self.session.execute(stmt.on_conflict_do_update(
-            index_elements=[InstallationSetting.key],
-            set_={"value": value, "updated_by_user_id": user_id, "updated_at": func.now()},
-        ))
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[InstallationSetting.key],
+                set_={"value": value, "updated_by_user_id": user_id, "updated_at": func.now()},
+            )
+        )
 
     # --- users -------------------------------------------------------------------------------
-    async def search_users(self, *, username_prefix: str | None, telegram_id: int | None,
-                           after_id: int, limit: int) -> list[UserDTO]:
+    async def search_users(
+        self, *, username_prefix: str | None, telegram_id: int | None, after_id: int, limit: int
+    ) -> list[UserDTO]:
         stmt = select(User).where(User.id > after_id).order_by(User.id).limit(limit)
         found = []
         if telegram_id is not None:
@@ -72,8 +79,11 @@ class AdminSql:
 
     async def _update_user(self, user_id: int, **values: Any) -> UserDTO | None:
         row = await self.session.scalar(
-            update(User).where(User.id == user_id).values(**values, updated_at=func.now())
-            .returning(User).execution_options(populate_existing=True)
+            update(User)
+            .where(User.id == user_id)
+            .values(**values, updated_at=func.now())
+            .returning(User)
+            .execution_options(populate_existing=True)
         )
         return _user(row) if row is not None else None
 
@@ -83,7 +93,9 @@ class AdminSql:
     async def set_user_role(self, user_id: int, role: GlobalRole) -> UserDTO | None:
         return await self._update_user(user_id, role=role)
 
-    async def revoke_user_sessions(self, user_id: int, at: datetime, reason: str) -> list[uuid.UUID]:
+    async def revoke_user_sessions(
+        self, user_id: int, at: datetime, reason: str
+    ) -> list[uuid.UUID]:
         rows = await self.session.scalars(
             update(AuthSession)
             .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
@@ -94,15 +106,21 @@ class AdminSql:
 
     # --- totals --------------------------------------------------------------------------------
     async def _count_by(self, column: Any, *where: Any) -> dict[str, int]:
-        rows = await self.session.execute(select(column, func.count()).where(*where).group_by(column))
+        rows = await self.session.execute(
+            select(column, func.count()).where(*where).group_by(column)
+        )
         return {str(getattr(key, "value", key)): count for key, count in rows}
 
     async def installation_counts(self, day: datetime) -> InstallationCounts:
-        users = (await self.session.execute(select(
-            func.count(),
-            func.count().filter(User.role == GlobalRole.ADMIN),
-            func.count().filter(User.blocked.is_(True)),
-        ))).one()
+        users = (
+            await self.session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(User.role == GlobalRole.ADMIN),
+                    func.count().filter(User.blocked.is_(True)),
+                )
+            )
+        ).one()
         return InstallationCounts(
             users=users[0],
             admins=users[1],
@@ -115,16 +133,23 @@ class AdminSql:
         )
 
     # --- account health ------------------------------------------------------------------------
-    async def accounts_health(self, status: AccountStatus | None, *, after_id: int,
-                              limit: int) -> list[AccountDTO]:
-        stmt = select(TelegramAccount).where(TelegramAccount.id > after_id).order_by(TelegramAccount.id).limit(limit)
+    async def accounts_health(
+        self, status: AccountStatus | None, *, after_id: int, limit: int
+    ) -> list[AccountDTO]:
+        stmt = (
+            select(TelegramAccount)
+            .where(TelegramAccount.id > after_id)
+            .order_by(TelegramAccount.id)
+            .limit(limit)
+        )
         if status is not None:
             stmt = stmt.where(TelegramAccount.status == status)
         return [account_dto(row) for row in await self.session.scalars(stmt)]
 
     # --- audit log -----------------------------------------------------------------------------
-    async def audit_events(self, workspace_id: int | None, *, before_id: int | None,
-                           limit: int) -> list[AuditEntry]:
+    async def audit_events(
+        self, workspace_id: int | None, *, before_id: int | None, limit: int
+    ) -> list[AuditEntry]:
         stmt = (
             select(AuditEvent, User.username)
             .outerjoin(User, User.id == AuditEvent.actor_user_id)
@@ -137,9 +162,15 @@ class AdminSql:
             stmt = stmt.where(AuditEvent.id < before_id)
         return [
             AuditEntry(
-                id=event.id, at=event.at, actor_user_id=event.actor_user_id, actor_username=username,
-                action=event.action, workspace_id=event.workspace_id, details=event.details,
-                ip=str(event.ip) if event.ip is not None else None, trace_id=event.trace_id,
+                id=event.id,
+                at=event.at,
+                actor_user_id=event.actor_user_id,
+                actor_username=username,
+                action=event.action,
+                workspace_id=event.workspace_id,
+                details=event.details,
+                ip=str(event.ip) if event.ip is not None else None,
+                trace_id=event.trace_id,
             )
             for event, username in await self.session.execute(stmt)
         ]

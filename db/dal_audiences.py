@@ -38,7 +38,9 @@ def _pending_count() -> ScalarSelect[int]:
 
 
 def _audience(row: Audience, pending: int) -> AudienceDTO:
-    return AudienceDTO(row.id, row.workspace_id, row.name, row.source, row.size, pending, row.created_at)
+    return AudienceDTO(
+        row.id, row.workspace_id, row.name, row.source, row.size, pending, row.created_at
+    )
 
 
 def member_dto(row: AudienceMember) -> MemberDTO:
@@ -91,7 +93,9 @@ def _member_conditions(query: MemberQuery) -> list[ColumnElement[bool]]:
         user_id = int(query.text)
         found.append(AudienceMember.tg_user_id == user_id if user_id < 2**63 else false())
     elif query.text:
-        pattern = "%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = (
+            "%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
         # The very expression of the trigram index `ix_audience_members_search` (no bound
         # parameters in it, or PostgreSQL would not match it to the index).
         found.append(literal_column(MEMBER_SEARCH_TEXT).ilike(pattern))
@@ -120,12 +124,19 @@ class AudiencesSql:
         ).one_or_none()
         return _audience(row[0], row[1]) if row else None
 
-    async def create_audience(self, workspace_id: int, name: str, source: str | None, user_id: int) -> AudienceDTO:
+    async def create_audience(
+        self, workspace_id: int, name: str, source: str | None, user_id: int
+    ) -> AudienceDTO:
         """Create, or return the existing audience of that name (case-insensitive)."""
         stmt = (
             insert(Audience)
-            .values(workspace_id=workspace_id, name=name, source=source, size=0,
-                    created_by_user_id=user_id)
+            .values(
+                workspace_id=workspace_id,
+                name=name,
+                source=source,
+                size=0,
+                created_by_user_id=user_id,
+            )
             .on_conflict_do_nothing()
             .returning(Audience.id)
         )
@@ -144,7 +155,9 @@ class AudiencesSql:
         ).one_or_none()
         return _audience(row[0], row[1]) if row else None
 
-    async def list_audiences(self, workspace_id: int, *, after_id: int, limit: int) -> list[AudienceDTO]:
+    async def list_audiences(
+        self, workspace_id: int, *, after_id: int, limit: int
+    ) -> list[AudienceDTO]:
         rows = await self.session.execute(
             select(Audience, _pending_count())
             .where(Audience.workspace_id == workspace_id, Audience.id > after_id)
@@ -161,7 +174,9 @@ class AudiencesSql:
     ) -> list[MemberDTO]:
         stmt = (
             select(AudienceMember)
-            .where(AudienceMember.audience_id == audience_id, AudienceMember.tg_user_id > after_user_id)
+            .where(
+                AudienceMember.audience_id == audience_id, AudienceMember.tg_user_id > after_user_id
+            )
             .order_by(AudienceMember.tg_user_id)
             .limit(limit)
         )
@@ -169,7 +184,9 @@ class AudiencesSql:
             stmt = stmt.where(*_member_conditions(query))
         return [member_dto(r) for r in await self.session.scalars(stmt)]
 
-    async def audience_member_batches(self, audience_id: int, batch: int = 5000) -> AsyncIterator[list[MemberDTO]]:
+    async def audience_member_batches(
+        self, audience_id: int, batch: int = 5000
+    ) -> AsyncIterator[list[MemberDTO]]:
         after = -(2**63)
         while True:
             page = await self.audience_members(audience_id, after_user_id=after, limit=batch)
@@ -229,8 +246,12 @@ class AudiencesSql:
                     insert(AudienceUsername)
                     .values(
                         [
-                            {"audience_id": audience_id, "username_lower": u.lower(), "username": u,
-                             "source": source}
+                            {
+                                "audience_id": audience_id,
+                                "username_lower": u.lower(),
+                                "username": u,
+                                "source": source,
+                            }
                             for u in fresh
                         ]
                     )
@@ -240,7 +261,9 @@ class AudiencesSql:
                 new_usernames = len(result.all())
         if new_members:
             await self.session.execute(
-                update(Audience).where(Audience.id == audience_id).values(size=Audience.size + new_members)
+                update(Audience)
+                .where(Audience.id == audience_id)
+                .values(size=Audience.size + new_members)
             )
         return new_members, new_usernames
 
@@ -263,7 +286,9 @@ class AudiencesSql:
         row = await self.session.get(ParseTask, task_id)
         return task_dto(row) if row else None
 
-    async def list_parse_tasks(self, workspace_id: int, *, before_id: int | None, limit: int) -> list[ParseTaskDTO]:
+    async def list_parse_tasks(
+        self, workspace_id: int, *, before_id: int | None, limit: int
+    ) -> list[ParseTaskDTO]:
         query = select(ParseTask).where(ParseTask.workspace_id == workspace_id)
         if before_id is not None:
             query = query.where(ParseTask.id < before_id)
@@ -271,7 +296,11 @@ class AudiencesSql:
         return [task_dto(r) for r in rows]
 
     async def move_parse_task(
-        self, task_id: int, from_statuses: Sequence[ParseStatus], to_status: ParseStatus, **extra: Any
+        self,
+        task_id: int,
+        from_statuses: Sequence[ParseStatus],
+        to_status: ParseStatus,
+        **extra: Any,
     ) -> bool:
         result = await self.session.execute(
             update(ParseTask)

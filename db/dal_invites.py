@@ -69,14 +69,24 @@ _VIEW_COLS = (
 
 
 def _view(row: Any) -> CampaignDTO:
-    return CampaignDTO(**{k: getattr(row, k) for k in CampaignDTO.__dataclass_fields__}
-                       | {"status": str(row.status), "limits": row.limits or {}, "preflight": row.preflight or {}})
+    return CampaignDTO(
+        **{k: getattr(row, k) for k in CampaignDTO.__dataclass_fields__}
+        | {"status": str(row.status), "limits": row.limits or {}, "preflight": row.preflight or {}}
+    )
 
 
 def _campaign(row: Any) -> CampaignRow:
     return CampaignRow(
-        row.id, row.workspace_id, CampaignStatus(row.status), row.target_ref, row.target_chat_id,
-        row.target_kind, row.active_from_hour, row.active_to_hour, row.limits or {}, row.preflight or {},
+        row.id,
+        row.workspace_id,
+        CampaignStatus(row.status),
+        row.target_ref,
+        row.target_chat_id,
+        row.target_kind,
+        row.active_from_hour,
+        row.active_to_hour,
+        row.limits or {},
+        row.preflight or {},
         row.trace_id,
     )
 
@@ -217,8 +227,12 @@ _SETTLE_FENCED = text(_SETTLE.format(fence=_FENCE))
 # one commit, and still committed before the next call. Always one row: whether the result
 # was accepted, then the claim's columns (NULL when nobody was left).
 _SETTLE_AND_CLAIM = text(
-    "WITH" + _SETTLE_STEPS.format(fence=_FENCE) + ","
-    + _CLAIM_STEPS.format(pick=f"SELECT id, tg_user_id FROM ({_PICK_EITHER}) AS p WHERE EXISTS (SELECT 1 FROM target)")
+    "WITH"
+    + _SETTLE_STEPS.format(fence=_FENCE)
+    + ","
+    + _CLAIM_STEPS.format(
+        pick=f"SELECT id, tg_user_id FROM ({_PICK_EITHER}) AS p WHERE EXISTS (SELECT 1 FROM target)"
+    )
     + """
 SELECT EXISTS (SELECT 1 FROM target) AS accepted, c.*
   FROM (SELECT 1) AS one LEFT JOIN claimed AS c ON true
@@ -301,28 +315,46 @@ class InviteDal:
 
     # --- campaigns ----------------------------------------------------------------------
     async def create_campaign(
-        self, workspace_id: int, name: str, audience_id: int | None, target_ref: str,
-        *, user_id: int | None = None, limits: dict[str, Any] | None = None,
-        start_at: datetime | None = None, active_hours: tuple[int, int] | None = None,
+        self,
+        workspace_id: int,
+        name: str,
+        audience_id: int | None,
+        target_ref: str,
+        *,
+        user_id: int | None = None,
+        limits: dict[str, Any] | None = None,
+        start_at: datetime | None = None,
+        active_hours: tuple[int, int] | None = None,
         trace_id: str | None = None,
     ) -> int:
-        return int(await self.session.scalar(
-            text("""INSERT INTO campaigns (workspace_id, created_by_user_id, name, audience_id, target_ref,
+        return int(
+            await self.session.scalar(
+                text("""INSERT INTO campaigns (workspace_id, created_by_user_id, name, audience_id, target_ref,
                                            status, priority, limits, preflight, start_at,
                                            active_from_hour, active_to_hour, trace_id)
                     VALUES (:ws, :user, :name, :audience, :ref, 'draft', 1, CAST(:limits AS jsonb), '{}',
                             :start_at, :from_h, :to_h, :trace)
                     RETURNING id"""),
-            {"ws": workspace_id, "user": user_id, "name": name, "audience": audience_id,
-             "ref": target_ref, "limits": _json(limits or {}), "start_at": start_at,
-             "from_h": active_hours[0] if active_hours else None,
-             "to_h": active_hours[1] if active_hours else None, "trace": trace_id},
-        ))
+                {
+                    "ws": workspace_id,
+                    "user": user_id,
+                    "name": name,
+                    "audience": audience_id,
+                    "ref": target_ref,
+                    "limits": _json(limits or {}),
+                    "start_at": start_at,
+                    "from_h": active_hours[0] if active_hours else None,
+                    "to_h": active_hours[1] if active_hours else None,
+                    "trace": trace_id,
+                },
+            )
+        )
 
     async def duplicate_campaign(self, campaign_id: int, user_id: int | None, name: str) -> int:
         """A new draft with the same audience, target, hours and limits."""
-        return int(await self.session.scalar(
-            text("""INSERT INTO campaigns (workspace_id, created_by_user_id, name, audience_id, target_ref,
+        return int(
+            await self.session.scalar(
+                text("""INSERT INTO campaigns (workspace_id, created_by_user_id, name, audience_id, target_ref,
                                            target_chat_id, target_kind, target_title, invite_link, status,
                                            priority, limits, preflight, active_from_hour, active_to_hour)
                     SELECT workspace_id, :user, :name, audience_id, target_ref, target_chat_id, target_kind,
@@ -330,15 +362,22 @@ class InviteDal:
                            active_to_hour
                       FROM campaigns WHERE id = :id
                     RETURNING id"""),
-            {"id": campaign_id, "user": user_id, "name": name},
-        ))
+                {"id": campaign_id, "user": user_id, "name": name},
+            )
+        )
 
     async def set_target(self, campaign_id: int, chat: TargetChat, link: str | None) -> None:
         await self.session.execute(
             text("""UPDATE campaigns SET target_chat_id = :chat, target_kind = :kind,
                            target_title = :title, invite_link = coalesce(:link, invite_link)
                      WHERE id = :id"""),
-            {"id": campaign_id, "chat": chat.chat_id, "kind": chat.kind, "title": chat.title, "link": link},
+            {
+                "id": campaign_id,
+                "chat": chat.chat_id,
+                "kind": chat.kind,
+                "title": chat.title,
+                "link": link,
+            },
         )
 
     async def set_preflight(self, campaign_id: int, preflight: dict[str, Any]) -> None:
@@ -405,47 +444,59 @@ class InviteDal:
 
     async def ever_in_chat(self, workspace_id: int, chat_id: int) -> dict[int, int]:
         """Invites each account of the workspace has ever sent into one chat."""
-        rows = (await self.session.execute(
-            text("""SELECT account_id, count(*) AS n FROM invite_events
+        rows = (
+            await self.session.execute(
+                text("""SELECT account_id, count(*) AS n FROM invite_events
                      WHERE workspace_id = :ws AND chat_id = :chat AND counted AND account_id IS NOT NULL
                      GROUP BY account_id"""),
-            {"ws": workspace_id, "chat": chat_id},
-        )).all()
+                {"ws": workspace_id, "chat": chat_id},
+            )
+        ).all()
         return {int(r.account_id): int(r.n) for r in rows}
 
     async def target_summary(self, campaign_id: int) -> dict[str, int]:
         """Counts by state, with skipped people split by why (for the pre-flight)."""
-        rows = (await self.session.execute(
-            text("""SELECT CASE WHEN state = 'skipped' THEN 'skipped_' || coalesce(nullif(reason, ''), 'other')
+        rows = (
+            await self.session.execute(
+                text("""SELECT CASE WHEN state = 'skipped' THEN 'skipped_' || coalesce(nullif(reason, ''), 'other')
                                 ELSE state END AS k, sum(n) AS n
                       FROM campaign_target_counts WHERE campaign_id = :id GROUP BY 1 HAVING sum(n) <> 0"""),
-            {"id": campaign_id},
-        )).all()
+                {"id": campaign_id},
+            )
+        ).all()
         return {str(r.k): int(r.n) for r in rows}
 
     async def reach(self, campaign_id: int, accounts: list[int]) -> tuple[int, dict[int, int], int]:
         """Who the given accounts can name among the people left to invite: (by username,
         {account: by its own access hash}, nobody). Telegram takes a person only with a
         username or the access hash the inviting account itself saw."""
-        rows = (await self.session.execute(
-            text("""SELECT CASE WHEN username IS NOT NULL THEN 'username'
+        rows = (
+            await self.session.execute(
+                text("""SELECT CASE WHEN username IS NOT NULL THEN 'username'
                                 WHEN access_hash IS NOT NULL AND seen_by_account_id = ANY(CAST(:acc AS bigint[]))
                                 THEN seen_by_account_id::text ELSE 'nobody' END AS k, count(*) AS n
                       FROM campaign_targets WHERE campaign_id = :id AND state = 'pending' GROUP BY 1"""),
-            {"id": campaign_id, "acc": accounts},
-        )).all()
+                {"id": campaign_id, "acc": accounts},
+            )
+        ).all()
         found = {str(r.k): int(r.n) for r in rows}
         by_name, nobody = found.pop("username", 0), found.pop("nobody", 0)
         return by_name, {int(k): n for k, n in found.items()}, nobody
 
     async def account_chat(self, account_id: int, chat_id: int) -> TargetChat | None:
         """The chat as this account resolved it before (with its own access hash)."""
-        row = (await self.session.execute(
-            text("""SELECT chat_id, kind, title, username, access_hash FROM account_chats
+        row = (
+            await self.session.execute(
+                text("""SELECT chat_id, kind, title, username, access_hash FROM account_chats
                      WHERE account_id = :a AND chat_id = :c"""),
-            {"a": account_id, "c": chat_id},
-        )).one_or_none()
-        return TargetChat(row.chat_id, row.kind, row.title, row.username, row.access_hash) if row else None
+                {"a": account_id, "c": chat_id},
+            )
+        ).one_or_none()
+        return (
+            TargetChat(row.chat_id, row.kind, row.title, row.username, row.access_hash)
+            if row
+            else None
+        )
 
     async def save_account_chat(self, account_id: int, chat: TargetChat) -> None:
         await self.session.execute(
@@ -454,29 +505,49 @@ class InviteDal:
                     ON CONFLICT (account_id, chat_id) DO UPDATE
                        SET access_hash = EXCLUDED.access_hash, kind = EXCLUDED.kind, title = EXCLUDED.title,
                            username = EXCLUDED.username, resolved_at = now()"""),
-            {"a": account_id, "c": chat.chat_id, "h": chat.access_hash, "k": chat.kind,
-             "t": chat.title[:256], "u": chat.username},
+            {
+                "a": account_id,
+                "c": chat.chat_id,
+                "h": chat.access_hash,
+                "k": chat.kind,
+                "t": chat.title[:256],
+                "u": chat.username,
+            },
         )
 
     async def to_invite(self, campaign_id: int) -> bool:
         """Whether anyone of the campaign may be claimed now (or resolved by username)."""
-        return bool(await self.session.scalar(
-            text("""SELECT EXISTS (SELECT 1 FROM campaign_targets
+        return bool(
+            await self.session.scalar(
+                text("""SELECT EXISTS (SELECT 1 FROM campaign_targets
                                     WHERE campaign_id = :id AND state = 'pending'
                                       AND (not_before IS NULL OR not_before <= clock_timestamp()))"""),
-            {"id": campaign_id},
-        ))
+                {"id": campaign_id},
+            )
+        )
 
-    async def any_to_check(self, campaign_id: int, account_id: int, quarantine_s: float, after_s: float) -> bool:
+    async def any_to_check(
+        self, campaign_id: int, account_id: int, quarantine_s: float, after_s: float
+    ) -> bool:
         """Whether a lapsed or unconfirmed invite this account may check is waiting."""
-        return bool(await self.session.scalar(_ANY_TO_CHECK, {
-            "campaign": campaign_id, "account": account_id, "quarantine": quarantine_s, "after": after_s,
-        }))
+        return bool(
+            await self.session.scalar(
+                _ANY_TO_CHECK,
+                {
+                    "campaign": campaign_id,
+                    "account": account_id,
+                    "quarantine": quarantine_s,
+                    "after": after_s,
+                },
+            )
+        )
 
     async def get_campaign(self, campaign_id: int) -> CampaignRow | None:
-        row = (await self.session.execute(
-            text(f"SELECT {_CAMPAIGN_COLS} FROM campaigns WHERE id = :id"), {"id": campaign_id}
-        )).one_or_none()
+        row = (
+            await self.session.execute(
+                text(f"SELECT {_CAMPAIGN_COLS} FROM campaigns WHERE id = :id"), {"id": campaign_id}
+            )
+        ).one_or_none()
         return _campaign(row) if row is not None else None
 
     async def set_status(
@@ -522,16 +593,31 @@ class InviteDal:
         if not since:
             return {}
         ids = list(since)
-        rows = (await self.session.execute(_BRAKE_FACTS, {
-            "ids": ids, "after_ids": [since[i][0] for i in ids], "after_at": [since[i][1] for i in ids],
-            "window": rules.window, "recent": BRAKE_RECENT_EVENTS, "flood_window": rules.peer_flood_window_s,
-        })).all()
-        return {int(r.id): BrakeFacts(int(r.results), int(r.privacy), int(r.checked), int(r.gone), int(r.flooded))
-                for r in rows}
+        rows = (
+            await self.session.execute(
+                _BRAKE_FACTS,
+                {
+                    "ids": ids,
+                    "after_ids": [since[i][0] for i in ids],
+                    "after_at": [since[i][1] for i in ids],
+                    "window": rules.window,
+                    "recent": BRAKE_RECENT_EVENTS,
+                    "flood_window": rules.peer_flood_window_s,
+                },
+            )
+        ).all()
+        return {
+            int(r.id): BrakeFacts(
+                int(r.results), int(r.privacy), int(r.checked), int(r.gone), int(r.flooded)
+            )
+            for r in rows
+        }
 
     async def last_event_id(self) -> int:
         """The newest attempt's id (0 when none): where the brake's count starts after a resume."""
-        return int(await self.session.scalar(text("SELECT coalesce(max(id), 0) FROM invite_events")) or 0)
+        return int(
+            await self.session.scalar(text("SELECT coalesce(max(id), 0) FROM invite_events")) or 0
+        )
 
     async def pause_itself(self, campaign_id: int, reason: str) -> bool:
         """A working campaign stops by itself (e.g. the chat is full); people stay to do."""
@@ -546,38 +632,47 @@ class InviteDal:
     async def end_cooldowns(self) -> int:
         """Accounts whose flood wait is over are `active` again, so every view shows what
         they are (a `parked` one waits for @SpamBot's word instead: the health check)."""
-        result = await self.session.execute(text(
-            """UPDATE telegram_accounts SET status = 'active', status_reason = NULL, cooldown_until = NULL,
+        result = await self.session.execute(
+            text(
+                """UPDATE telegram_accounts SET status = 'active', status_reason = NULL, cooldown_until = NULL,
                       updated_at = clock_timestamp()
                 WHERE status = 'cooldown' AND cooldown_until <= clock_timestamp()"""
-        ))
+            )
+        )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def start_due(self) -> int:
         """Scheduled campaigns whose start time has come begin running."""
-        result = await self.session.execute(text(
-            """UPDATE campaigns SET status = 'running', started_at = coalesce(started_at, clock_timestamp())
+        result = await self.session.execute(
+            text(
+                """UPDATE campaigns SET status = 'running', started_at = coalesce(started_at, clock_timestamp())
                 WHERE status = 'scheduled' AND (start_at IS NULL OR start_at <= clock_timestamp())"""
-        ))
+            )
+        )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def working_campaigns(self, workspace_id: int | None = None) -> list[CampaignRow]:
-        rows = (await self.session.execute(
-            text(f"""SELECT {_CAMPAIGN_COLS} FROM campaigns
+        rows = (
+            await self.session.execute(
+                text(f"""SELECT {_CAMPAIGN_COLS} FROM campaigns
                       WHERE status IN ('running', 'waiting') AND target_chat_id IS NOT NULL
                         AND (CAST(:ws AS bigint) IS NULL OR workspace_id = :ws)
                       ORDER BY priority DESC, id"""),
-            {"ws": workspace_id},
-        )).all()
+                {"ws": workspace_id},
+            )
+        ).all()
         return [_campaign(r) for r in rows]
 
     async def finish_if_done(self, campaign_id: int) -> bool:
-        result = await self.session.execute(text(
-            """UPDATE campaigns SET status = 'done', finished_at = clock_timestamp(), updated_at = clock_timestamp()
+        result = await self.session.execute(
+            text(
+                """UPDATE campaigns SET status = 'done', finished_at = clock_timestamp(), updated_at = clock_timestamp()
                 WHERE id = :id AND status IN ('running', 'waiting')
                   AND NOT EXISTS (SELECT 1 FROM campaign_targets
                                    WHERE campaign_id = :id AND state IN ('pending', 'sending', 'unconfirmed'))"""
-        ), {"id": campaign_id})
+            ),
+            {"id": campaign_id},
+        )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def counts(self, campaign_id: int) -> dict[str, int]:
@@ -586,18 +681,24 @@ class InviteDal:
     async def counts_of(self, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
         """Targets by state for each campaign (every state present, 0 when none), in one query
         over the counters (`campaign_target_counts`): a few rows per campaign, whatever its size."""
-        rows = (await self.session.execute(
-            text("""SELECT campaign_id, state, sum(n) AS n FROM campaign_target_counts
+        rows = (
+            await self.session.execute(
+                text("""SELECT campaign_id, state, sum(n) AS n FROM campaign_target_counts
                      WHERE campaign_id = ANY(CAST(:ids AS bigint[])) GROUP BY campaign_id, state"""),
-            {"ids": campaign_ids},
-        )).all()
-        found: dict[int, dict[str, int]] = {i: {s.value: 0 for s in TargetState} for i in campaign_ids}
+                {"ids": campaign_ids},
+            )
+        ).all()
+        found: dict[int, dict[str, int]] = {
+            i: {s.value: 0 for s in TargetState} for i in campaign_ids
+        }
         for r in rows:
             if str(r.state) in found[int(r.campaign_id)]:
                 found[int(r.campaign_id)][str(r.state)] = int(r.n)
         return found
 
-    async def add_opt_out(self, workspace_id: int, tg_user_id: int, reason: str | None = None) -> None:
+    async def add_opt_out(
+        self, workspace_id: int, tg_user_id: int, reason: str | None = None
+    ) -> None:
         await self.session.execute(
             text("""INSERT INTO opt_outs (workspace_id, tg_user_id, reason) VALUES (:ws, :u, :r)
                     ON CONFLICT DO NOTHING"""),
@@ -607,12 +708,14 @@ class InviteDal:
     # --- people known by username only ----------------------------------------------------------
     async def unresolved(self, campaign_id: int, limit: int) -> list[tuple[int, str]]:
         """Pending targets without an id (imported by username), a few at a time."""
-        rows = (await self.session.execute(
-            text("""SELECT id, username FROM campaign_targets
+        rows = (
+            await self.session.execute(
+                text("""SELECT id, username FROM campaign_targets
                      WHERE campaign_id = :id AND state = 'pending' AND tg_user_id IS NULL
                      ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED"""),
-            {"id": campaign_id, "limit": limit},
-        )).all()
+                {"id": campaign_id, "limit": limit},
+            )
+        ).all()
         return [(int(r.id), str(r.username)) for r in rows]
 
     async def set_resolved(
@@ -625,8 +728,13 @@ class InviteDal:
                      WHERE id = :id AND tg_user_id IS NULL
                        AND NOT EXISTS (SELECT 1 FROM campaign_targets
                                         WHERE campaign_id = :campaign AND tg_user_id = :user)"""),
-            {"id": target_id, "campaign": campaign_id, "user": tg_user_id, "hash": access_hash,
-             "account": account_id},
+            {
+                "id": target_id,
+                "campaign": campaign_id,
+                "user": tg_user_id,
+                "hash": access_hash,
+                "account": account_id,
+            },
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -639,89 +747,123 @@ class InviteDal:
 
     # --- the campaign's state as workers see it ----------------------------------------------------
     async def quota_left(
-        self, campaign: CampaignRow, account_ids: list[int], day: datetime, limits: InviteLimits,
+        self,
+        campaign: CampaignRow,
+        account_ids: list[int],
+        day: datetime,
+        limits: InviteLimits,
     ) -> bool:
         """Whether any of these (usable) accounts may still invite into the chat today, and
         the chat's own cap for today (all of the workspace's accounts) has room."""
         if not account_ids:
             return False
-        return bool(await self.session.scalar(
-            _QUOTA_LEFT,
-            {"accounts": account_ids, "day": day, "chat": campaign.target_chat_id,
-             "workspace": campaign.workspace_id, "per_account": limits.daily_per_account,
-             "per_chat": limits.daily_per_chat, "lifetime": limits.lifetime_per_chat,
-             "per_target": limits.daily_per_target},
-        ))
+        return bool(
+            await self.session.scalar(
+                _QUOTA_LEFT,
+                {
+                    "accounts": account_ids,
+                    "day": day,
+                    "chat": campaign.target_chat_id,
+                    "workspace": campaign.workspace_id,
+                    "per_account": limits.daily_per_account,
+                    "per_chat": limits.daily_per_chat,
+                    "lifetime": limits.lifetime_per_chat,
+                    "per_target": limits.daily_per_target,
+                },
+            )
+        )
 
-    async def progress_marks(self, campaign_ids: list[int]) -> dict[int, tuple[int, str, int | None]]:
+    async def progress_marks(
+        self, campaign_ids: list[int]
+    ) -> dict[int, tuple[int, str, int | None]]:
         """Per campaign: (finished targets, status, creator's Telegram id) — what progress
         notices are decided from."""
         if not campaign_ids:
             return {}
-        rows = (await self.session.execute(
-            text("""SELECT c.id, c.status::text AS status, u.telegram_id,
+        rows = (
+            await self.session.execute(
+                text("""SELECT c.id, c.status::text AS status, u.telegram_id,
                            (SELECT coalesce(sum(t.n), 0) FROM campaign_target_counts t
                              WHERE t.campaign_id = c.id AND t.state NOT IN ('pending', 'sending', 'unconfirmed')) AS finished
                       FROM campaigns c
                       LEFT JOIN users u ON u.id = c.created_by_user_id
                      WHERE c.id = ANY(CAST(:ids AS bigint[]))"""),
-            {"ids": campaign_ids},
-        )).all()
+                {"ids": campaign_ids},
+            )
+        ).all()
         return {int(r.id): (int(r.finished), str(r.status), r.telegram_id) for r in rows}
 
     async def finished_since(self, since: datetime) -> list[int]:
         rows = await self.session.scalars(
-            text("SELECT id FROM campaigns WHERE status = 'done' AND finished_at >= :since ORDER BY id"),
+            text(
+                "SELECT id FROM campaigns WHERE status = 'done' AND finished_at >= :since ORDER BY id"
+            ),
             {"since": since},
         )
         return [int(i) for i in rows]
 
-    async def workspaces_with_invites(self, start: datetime, end: datetime) -> list[tuple[int, int]]:
+    async def workspaces_with_invites(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[int, int]]:
         """(workspace id, owner's Telegram id) of workspaces with attempts in [start, end)."""
-        rows = (await self.session.execute(
-            text("""SELECT w.id, u.telegram_id FROM workspaces w JOIN users u ON u.id = w.owner_id
+        rows = (
+            await self.session.execute(
+                text("""SELECT w.id, u.telegram_id FROM workspaces w JOIN users u ON u.id = w.owner_id
                      WHERE EXISTS (SELECT 1 FROM invite_events e
                                     WHERE e.workspace_id = w.id AND e.at >= :start AND e.at < :end)
                      ORDER BY w.id"""),
-            {"start": start, "end": end},
-        )).all()
+                {"start": start, "end": end},
+            )
+        ).all()
         return [(int(r.id), int(r.telegram_id)) for r in rows]
 
     # --- what people see -----------------------------------------------------------------------
     async def campaign_view(self, workspace_id: int, campaign_id: int) -> CampaignDTO | None:
-        row = (await self.session.execute(
-            text(f"SELECT {_VIEW_COLS} FROM campaigns WHERE id = :id AND workspace_id = :ws"),
-            {"id": campaign_id, "ws": workspace_id},
-        )).one_or_none()
+        row = (
+            await self.session.execute(
+                text(f"SELECT {_VIEW_COLS} FROM campaigns WHERE id = :id AND workspace_id = :ws"),
+                {"id": campaign_id, "ws": workspace_id},
+            )
+        ).one_or_none()
         return _view(row) if row is not None else None
 
     async def find_campaign(self, campaign_id: int) -> CampaignDTO | None:
         """A campaign by id alone (workers and notices; never for a user's request)."""
-        row = (await self.session.execute(
-            text(f"SELECT {_VIEW_COLS} FROM campaigns WHERE id = :id"), {"id": campaign_id}
-        )).one_or_none()
+        row = (
+            await self.session.execute(
+                text(f"SELECT {_VIEW_COLS} FROM campaigns WHERE id = :id"), {"id": campaign_id}
+            )
+        ).one_or_none()
         return _view(row) if row is not None else None
 
     async def find_campaigns(self, campaign_ids: list[int]) -> dict[int, CampaignDTO]:
         """Several campaigns by id in one query (the API's stream feed; never for a user's
         request without a tenancy check)."""
-        rows = (await self.session.execute(
-            text(f"SELECT {_VIEW_COLS} FROM campaigns WHERE id = ANY(CAST(:ids AS bigint[]))"),
-            {"ids": campaign_ids},
-        )).all()
+        rows = (
+            await self.session.execute(
+                text(f"SELECT {_VIEW_COLS} FROM campaigns WHERE id = ANY(CAST(:ids AS bigint[]))"),
+                {"ids": campaign_ids},
+            )
+        ).all()
         return {int(r.id): _view(r) for r in rows}
 
     async def list_campaigns(
-        self, workspace_id: int, *, before_id: int | None, limit: int,
+        self,
+        workspace_id: int,
+        *,
+        before_id: int | None,
+        limit: int,
         statuses: list[str] | None = None,
     ) -> list[CampaignDTO]:
-        rows = (await self.session.execute(
-            text(f"""SELECT {_VIEW_COLS} FROM campaigns
+        rows = (
+            await self.session.execute(
+                text(f"""SELECT {_VIEW_COLS} FROM campaigns
                       WHERE workspace_id = :ws AND (CAST(:before AS bigint) IS NULL OR id < :before)
                         AND (CAST(:statuses AS text[]) IS NULL OR status::text = ANY(CAST(:statuses AS text[])))
                       ORDER BY id DESC LIMIT :limit"""),
-            {"ws": workspace_id, "before": before_id, "limit": limit, "statuses": statuses},
-        )).all()
+                {"ws": workspace_id, "before": before_id, "limit": limit, "statuses": statuses},
+            )
+        ).all()
         return [_view(r) for r in rows]
 
     async def set_campaign_message(self, campaign_id: int, chat_id: int, message_id: int) -> None:
@@ -744,17 +886,20 @@ class InviteDal:
 
     async def reasons(self, campaign_id: int) -> dict[str, int]:
         """Why targets failed or were skipped: {reason code: people}."""
-        rows = (await self.session.execute(
-            text("""SELECT reason, sum(n) AS n FROM campaign_target_counts
+        rows = (
+            await self.session.execute(
+                text("""SELECT reason, sum(n) AS n FROM campaign_target_counts
                      WHERE campaign_id = :id AND state IN ('failed', 'skipped') AND reason <> ''
                      GROUP BY reason HAVING sum(n) > 0 ORDER BY sum(n) DESC, reason"""),
-            {"id": campaign_id},
-        )).all()
+                {"id": campaign_id},
+            )
+        ).all()
         return {str(r.reason): int(r.n) for r in rows}
 
     async def account_usage(self, campaign_id: int, day: datetime) -> list[AccountUsageDTO]:
-        rows = (await self.session.execute(
-            text("""
+        rows = (
+            await self.session.execute(
+                text("""
             WITH mine AS (
                 SELECT account_id, sum(invited) AS invited, sum(failed) AS failed, sum(attempts) AS attempts
                   FROM campaign_account_counts WHERE campaign_id = :id
@@ -773,31 +918,54 @@ class InviteDal:
              ) AS spent
              WHERE c.id = :id
              ORDER BY a.id"""),
-            {"id": campaign_id, "day": day},
-        )).all()
+                {"id": campaign_id, "day": day},
+            )
+        ).all()
         return [
-            AccountUsageDTO(r.id, account_label(r.username, r.first_name), int(r.invited), int(r.failed),
-                            int(r.attempts), int(r.today), int(r.today_in_chat))
+            AccountUsageDTO(
+                r.id,
+                account_label(r.username, r.first_name),
+                int(r.invited),
+                int(r.failed),
+                int(r.attempts),
+                int(r.today),
+                int(r.today_in_chat),
+            )
             for r in rows
         ]
 
-    async def follow_ups(self, campaign_id: int, *, after_id: int, limit: int) -> list[tuple[int, FollowUpDTO]]:
+    async def follow_ups(
+        self, campaign_id: int, *, after_id: int, limit: int
+    ) -> list[tuple[int, FollowUpDTO]]:
         """People an invite could not add because of their privacy: share the link with them."""
-        rows = (await self.session.execute(
-            text("""SELECT t.id, t.tg_user_id, t.username, m.first_name, t.reason
+        rows = (
+            await self.session.execute(
+                text("""SELECT t.id, t.tg_user_id, t.username, m.first_name, t.reason
                       FROM campaign_targets t
                       JOIN campaigns c ON c.id = t.campaign_id
                       LEFT JOIN audience_members m ON m.audience_id = c.audience_id AND m.tg_user_id = t.tg_user_id
                      WHERE t.campaign_id = :id AND t.state = 'failed' AND t.reason = ANY(:reasons)
                        AND t.id > :after
                      ORDER BY t.id LIMIT :limit"""),
-            {"id": campaign_id, "reasons": sorted(r.value for r in FOLLOW_UP_REASONS), "after": after_id, "limit": limit},
-        )).all()
-        return [(int(r.id), FollowUpDTO(r.tg_user_id, r.username, r.first_name, str(r.reason))) for r in rows]
+                {
+                    "id": campaign_id,
+                    "reasons": sorted(r.value for r in FOLLOW_UP_REASONS),
+                    "after": after_id,
+                    "limit": limit,
+                },
+            )
+        ).all()
+        return [
+            (int(r.id), FollowUpDTO(r.tg_user_id, r.username, r.first_name, str(r.reason)))
+            for r in rows
+        ]
 
-    async def campaign_events(self, campaign_id: int, *, after_id: int, limit: int) -> list[InviteEventDTO]:
-        rows = (await self.session.execute(
-            text("""SELECT e.id, e.at, e.account_id, a.username AS a_username, a.first_name AS a_first,
+    async def campaign_events(
+        self, campaign_id: int, *, after_id: int, limit: int
+    ) -> list[InviteEventDTO]:
+        rows = (
+            await self.session.execute(
+                text("""SELECT e.id, e.at, e.account_id, a.username AS a_username, a.first_name AS a_first,
                            e.tg_user_id, m.username, e.outcome, e.reason, e.error
                       FROM invite_events e
                       JOIN campaigns c ON c.id = e.campaign_id
@@ -805,13 +973,22 @@ class InviteDal:
                       LEFT JOIN audience_members m ON m.audience_id = c.audience_id AND m.tg_user_id = e.tg_user_id
                      WHERE e.campaign_id = :id AND e.id > :after
                      ORDER BY e.id LIMIT :limit"""),
-            {"id": campaign_id, "after": after_id, "limit": limit},
-        )).all()
+                {"id": campaign_id, "after": after_id, "limit": limit},
+            )
+        ).all()
         return [
             InviteEventDTO(
-                int(r.id), r.at, r.account_id,
-                account_label(r.a_username, r.a_first or "") if r.account_id and r.a_first is not None else None,
-                int(r.tg_user_id), r.username, str(r.outcome), r.reason, r.error,
+                int(r.id),
+                r.at,
+                r.account_id,
+                account_label(r.a_username, r.a_first or "")
+                if r.account_id and r.a_first is not None
+                else None,
+                int(r.tg_user_id),
+                r.username,
+                str(r.outcome),
+                r.reason,
+                r.error,
             )
             for r in rows
         ]
@@ -820,99 +997,201 @@ class InviteDal:
         """Attempts since the start of the UTC day by outcome (the daily report, the dashboard)."""
         return await self.invites_between(workspace_id, day, None)
 
-    async def invites_between(self, workspace_id: int, start: datetime, end: datetime | None) -> dict[str, int]:
+    async def invites_between(
+        self, workspace_id: int, start: datetime, end: datetime | None
+    ) -> dict[str, int]:
         """Attempts in `[start, end)` by outcome (`end` None: until now), e.g. one past UTC day."""
-        rows = (await self.session.execute(
-            text("""SELECT outcome, count(*) AS n FROM invite_events
+        rows = (
+            await self.session.execute(
+                text("""SELECT outcome, count(*) AS n FROM invite_events
                      WHERE workspace_id = :ws AND at >= :start
                        AND (CAST(:end AS timestamptz) IS NULL OR at < :end)
                      GROUP BY outcome"""),
-            {"ws": workspace_id, "start": start, "end": end},
-        )).all()
+                {"ws": workspace_id, "start": start, "end": end},
+            )
+        ).all()
         return {str(r.outcome): int(r.n) for r in rows}
 
     # --- the journal ------------------------------------------------------------------------
     async def claim(
-        self, campaign: CampaignRow, account_id: int, epoch: int, ttl_s: float, *,
-        mine_first: bool, reachable: list[int], per_target: int,
+        self,
+        campaign: CampaignRow,
+        account_id: int,
+        epoch: int,
+        ttl_s: float,
+        *,
+        mine_first: bool,
+        reachable: list[int],
+        per_target: int,
     ) -> Claimed | None:
         """Claim one pending person for this account (its own sightings first), within the
         chat's cap for today (`per_target`, all of the workspace's accounts). One statement."""
         claim = _CLAIM_EITHER if mine_first else _CLAIM_ANY
-        row = (await self.session.execute(
-            claim, _claim_params(campaign, account_id, epoch, ttl_s, reachable, per_target)
-        )).one_or_none()
+        row = (
+            await self.session.execute(
+                claim, _claim_params(campaign, account_id, epoch, ttl_s, reachable, per_target)
+            )
+        ).one_or_none()
         return _claimed(row) if row is not None else None
 
     async def settle(
-        self, campaign: CampaignRow, target: Claimed, account_id: int, epoch: int, effect: Effect,
-        *, retry_s: int | None, event_account_id: int | None = None, record_event: bool = True,
+        self,
+        campaign: CampaignRow,
+        target: Claimed,
+        account_id: int,
+        epoch: int,
+        effect: Effect,
+        *,
+        retry_s: int | None,
+        event_account_id: int | None = None,
+        record_event: bool = True,
         lease: Lease | None = None,
     ) -> bool:
         """Write one attempt's result; False (and nothing written) when the claim is no longer
         this one's or, with `lease`, when that lease no longer holds. One statement.
         A target left `unconfirmed` is settled from there by its membership check."""
-        params = _settle_params(campaign, target, account_id, epoch, effect, retry_s,
-                                event_account_id or account_id, record_event, target.state)
+        params = _settle_params(
+            campaign,
+            target,
+            account_id,
+            epoch,
+            effect,
+            retry_s,
+            event_account_id or account_id,
+            record_event,
+            target.state,
+        )
         if lease is None:
             return bool(await self.session.scalar(_SETTLE_FREE, params))
         return bool(await self.session.scalar(_SETTLE_FENCED, params | held_params(lease)))
 
     async def settle_and_claim(
-        self, campaign: CampaignRow, target: Claimed, account_id: int, epoch: int, effect: Effect,
-        *, retry_s: int | None, lease: Lease, ttl_s: float, reachable: list[int], per_target: int,
+        self,
+        campaign: CampaignRow,
+        target: Claimed,
+        account_id: int,
+        epoch: int,
+        effect: Effect,
+        *,
+        retry_s: int | None,
+        lease: Lease,
+        ttl_s: float,
+        reachable: list[int],
+        per_target: int,
     ) -> tuple[bool, Claimed | None]:
         """`settle` under `lease` then, only if the result was accepted, `claim` (own sightings
         first), in one statement: (accepted, the claim or None when nobody was claimable)."""
-        row = (await self.session.execute(_SETTLE_AND_CLAIM, (
-            _settle_params(campaign, target, account_id, epoch, effect, retry_s, account_id, True)
-            | _claim_params(campaign, account_id, epoch, ttl_s, reachable, per_target) | held_params(lease)
-        ))).one()
+        row = (
+            await self.session.execute(
+                _SETTLE_AND_CLAIM,
+                (
+                    _settle_params(
+                        campaign, target, account_id, epoch, effect, retry_s, account_id, True
+                    )
+                    | _claim_params(campaign, account_id, epoch, ttl_s, reachable, per_target)
+                    | held_params(lease)
+                ),
+            )
+        ).one()
         return bool(row.accepted), (_claimed(row) if row.id is not None else None)
 
     async def to_check(
         self, campaign_id: int, account_id: int, quarantine_s: float, after_s: float, limit: int
     ) -> list[Any]:
         """Lapsed and unconfirmed invites this account may check (locked for this transaction)."""
-        return list((await self.session.execute(_TO_CHECK, {
-            "campaign": campaign_id, "account": account_id, "quarantine": quarantine_s, "after": after_s,
-            "limit": limit,
-        })).all())
+        return list(
+            (
+                await self.session.execute(
+                    _TO_CHECK,
+                    {
+                        "campaign": campaign_id,
+                        "account": account_id,
+                        "quarantine": quarantine_s,
+                        "after": after_s,
+                        "limit": limit,
+                    },
+                )
+            ).all()
+        )
 
     async def usage(self, account_id: int, chat_id: int, day: datetime, workspace_id: int) -> Usage:
-        row = (await self.session.execute(
-            _USAGE, {"account": account_id, "chat": chat_id, "day": day, "workspace": workspace_id}
-        )).one()
-        return Usage(int(row.today), int(row.today_in_chat), int(row.ever_in_chat), row.last_at,
-                     int(row.today_in_target))
+        row = (
+            await self.session.execute(
+                _USAGE,
+                {"account": account_id, "chat": chat_id, "day": day, "workspace": workspace_id},
+            )
+        ).one()
+        return Usage(
+            int(row.today),
+            int(row.today_in_chat),
+            int(row.ever_in_chat),
+            row.last_at,
+            int(row.today_in_target),
+        )
 
 
 def _claim_params(
-    campaign: CampaignRow, account_id: int, epoch: int, ttl_s: float, reachable: list[int], per_target: int
+    campaign: CampaignRow,
+    account_id: int,
+    epoch: int,
+    ttl_s: float,
+    reachable: list[int],
+    per_target: int,
 ) -> dict[str, Any]:
-    return {"campaign": campaign.id, "workspace": campaign.workspace_id, "chat": campaign.target_chat_id,
-            "account": account_id, "epoch": epoch, "ttl": ttl_s, "reachable": reachable,
-            "per_target": per_target}
+    return {
+        "campaign": campaign.id,
+        "workspace": campaign.workspace_id,
+        "chat": campaign.target_chat_id,
+        "account": account_id,
+        "epoch": epoch,
+        "ttl": ttl_s,
+        "reachable": reachable,
+        "per_target": per_target,
+    }
 
 
 def _claimed(row: Any) -> Claimed:
-    return Claimed(row.id, row.tg_user_id, row.username, row.seen_by_account_id, row.access_hash,
-                   TargetState(row.state), row.attempts)
+    return Claimed(
+        row.id,
+        row.tg_user_id,
+        row.username,
+        row.seen_by_account_id,
+        row.access_hash,
+        TargetState(row.state),
+        row.attempts,
+    )
 
 
 def _settle_params(
-    campaign: CampaignRow, target: Claimed, account_id: int, epoch: int, effect: Effect,
-    retry_s: int | None, event_account_id: int, record_event: bool,
+    campaign: CampaignRow,
+    target: Claimed,
+    account_id: int,
+    epoch: int,
+    effect: Effect,
+    retry_s: int | None,
+    event_account_id: int,
+    record_event: bool,
     from_state: TargetState = TargetState.SENDING,
 ) -> dict[str, Any]:
     return {
-        "id": target.id, "state": effect.state.value, "reason": effect.reason,
-        "retry_s": retry_s if effect.retry else None, "account": account_id, "epoch": epoch,
-        "attempts": target.attempts, "outcome": effect.ledger.value,
-        "workspace": campaign.workspace_id, "campaign": campaign.id, "chat": campaign.target_chat_id,
-        "user": target.tg_user_id, "event_account": event_account_id,
-        "event_outcome": effect.event_outcome, "error": effect.error, "refund": int(effect.refund),
-        "counted": effect.spends_quota, "from_state": from_state.value,
+        "id": target.id,
+        "state": effect.state.value,
+        "reason": effect.reason,
+        "retry_s": retry_s if effect.retry else None,
+        "account": account_id,
+        "epoch": epoch,
+        "attempts": target.attempts,
+        "outcome": effect.ledger.value,
+        "workspace": campaign.workspace_id,
+        "campaign": campaign.id,
+        "chat": campaign.target_chat_id,
+        "user": target.tg_user_id,
+        "event_account": event_account_id,
+        "event_outcome": effect.event_outcome,
+        "error": effect.error,
+        "refund": int(effect.refund),
+        "counted": effect.spends_quota,
+        "from_state": from_state.value,
         "record": record_event and from_state is not TargetState.UNCONFIRMED,
         "resolve": from_state is TargetState.UNCONFIRMED,
         "from_ledger": from_state.value,

@@ -20,8 +20,12 @@ from db.engine import affected_rows
 
 
 def _entry(row: Any) -> OptOutEntry:
-    return OptOutEntry(tg_user_id=int(row.tg_user_id), username=row.username, reason=row.reason,
-                       created_at=row.created_at)
+    return OptOutEntry(
+        tg_user_id=int(row.tg_user_id),
+        username=row.username,
+        reason=row.reason,
+        created_at=row.created_at,
+    )
 
 
 class OptOutsSql:
@@ -50,26 +54,35 @@ class OptOutsSql:
         return found
 
     # --- a workspace's list -------------------------------------------------------------------
-    async def workspace_opt_outs(self, workspace_id: int, *, after: int, limit: int) -> list[OptOutEntry]:
+    async def workspace_opt_outs(
+        self, workspace_id: int, *, after: int, limit: int
+    ) -> list[OptOutEntry]:
         """By Telegram id (keyset pages), each with a username the workspace's audiences know."""
-        rows = (await self.session.execute(
-            text("""SELECT o.tg_user_id, o.reason, o.created_at,
+        rows = (
+            await self.session.execute(
+                text("""SELECT o.tg_user_id, o.reason, o.created_at,
                            (SELECT m.username FROM audience_members m JOIN audiences a ON a.id = m.audience_id
                              WHERE a.workspace_id = o.workspace_id AND m.tg_user_id = o.tg_user_id
                                AND m.username IS NOT NULL LIMIT 1) AS username
                       FROM opt_outs o
                      WHERE o.workspace_id = :ws AND o.tg_user_id > :after
                      ORDER BY o.tg_user_id LIMIT :limit"""),
-            {"ws": workspace_id, "after": after, "limit": limit},
-        )).all()
+                {"ws": workspace_id, "after": after, "limit": limit},
+            )
+        ).all()
         return [_entry(r) for r in rows]
 
     async def count_workspace_opt_outs(self, workspace_id: int) -> int:
-        return int(await self.session.scalar(
-            text("SELECT count(*) FROM opt_outs WHERE workspace_id = :ws"), {"ws": workspace_id}
-        ) or 0)
+        return int(
+            await self.session.scalar(
+                text("SELECT count(*) FROM opt_outs WHERE workspace_id = :ws"), {"ws": workspace_id}
+            )
+            or 0
+        )
 
-    async def add_workspace_opt_outs(self, workspace_id: int, tg_user_ids: list[int], reason: str) -> int:
+    async def add_workspace_opt_outs(
+        self, workspace_id: int, tg_user_ids: list[int], reason: str
+    ) -> int:
         """How many were not on the list yet."""
         result = await self.session.execute(
             text("""INSERT INTO opt_outs (workspace_id, tg_user_id, reason)
@@ -88,13 +101,15 @@ class OptOutsSql:
 
     async def known_usernames(self, workspace_id: int, names: list[str]) -> dict[str, int]:
         """Lower-case usernames → Telegram ids, as the workspace's audiences saw them."""
-        rows = (await self.session.execute(
-            text("""SELECT DISTINCT ON (lower(m.username)) lower(m.username) AS name, m.tg_user_id
+        rows = (
+            await self.session.execute(
+                text("""SELECT DISTINCT ON (lower(m.username)) lower(m.username) AS name, m.tg_user_id
                       FROM audience_members m JOIN audiences a ON a.id = m.audience_id
                      WHERE a.workspace_id = :ws AND lower(m.username) = ANY(CAST(:names AS text[]))
                      ORDER BY lower(m.username), m.tg_user_id"""),
-            {"ws": workspace_id, "names": names},
-        )).all()
+                {"ws": workspace_id, "names": names},
+            )
+        ).all()
         return {str(r.name): int(r.tg_user_id) for r in rows}
 
 

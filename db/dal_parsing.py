@@ -80,7 +80,13 @@ _DESCRIBE = text(
 # that came first makes the statement change nothing and return no row.
 _BATCH_TABLE = "parse_batch"
 _BATCH_COLUMNS = (
-    "tg_user_id", "username", "first_name", "last_name", "last_seen", "premium", "photo",
+    "tg_user_id",
+    "username",
+    "first_name",
+    "last_name",
+    "last_seen",
+    "premium",
+    "photo",
     "access_hash",
 )
 _CREATE_BATCH = f"""
@@ -244,7 +250,9 @@ async def _write(driver: Any, records: list[tuple[Any, ...]], args: tuple[Any, .
 class ParseStore:
     """The engine's storage: each method is its own short transaction."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], owner: str, claim_ttl_s: float) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], owner: str, claim_ttl_s: float
+    ) -> None:
         self._sessionmaker = sessionmaker
         bind = sessionmaker.kw.get("bind")
         if not isinstance(bind, AsyncEngine):
@@ -294,7 +302,9 @@ class ParseStore:
         """Keep the claim; False once the task was paused, cancelled or taken over."""
         return await self._fenced(_RENEW, task, ttl=self.claim_ttl_s)
 
-    async def describe(self, task: ClaimedTask, chat_id: int, title: str, total: int | None) -> bool:
+    async def describe(
+        self, task: ClaimedTask, chat_id: int, title: str, total: int | None
+    ) -> bool:
         return await self._fenced(_DESCRIBE, task, chat_id=chat_id, title=title[:256], total=total)
 
     async def write(
@@ -312,15 +322,34 @@ class ParseStore:
         holds (paused, cancelled, taken over): then nothing at all was written.
         """
         records = [
-            (p.user_id, p.username, p.first_name[:128], p.last_name[:128] if p.last_name else None,
-             p.last_seen.value, p.premium, p.photo, p.access_hash)
+            (
+                p.user_id,
+                p.username,
+                p.first_name[:128],
+                p.last_name[:128] if p.last_name else None,
+                p.last_seen.value,
+                p.premium,
+                p.photo,
+                p.access_hash,
+            )
             for p in batch.people
         ]
         args = (
-            task.id, task.epoch, task.audience_id, source, batch.account_id,
-            json.dumps(batch.cursor), batch.done, batch.total, batch.collected, batch.skipped,
-            batch.found, str(batch.account_id) if batch.account_id is not None else None,
-            batch.items, float(self.claim_ttl_s), finish,
+            task.id,
+            task.epoch,
+            task.audience_id,
+            source,
+            batch.account_id,
+            json.dumps(batch.cursor),
+            batch.done,
+            batch.total,
+            batch.collected,
+            batch.skipped,
+            batch.found,
+            str(batch.account_id) if batch.account_id is not None else None,
+            batch.items,
+            float(self.claim_ttl_s),
+            finish,
         )
         for attempt in range(DEADLOCK_RETRIES + 1):
             try:
@@ -340,11 +369,17 @@ class ParseStore:
         return await self._fenced(_FAIL, task, error=error[:64], cursor=json.dumps(cursor))
 
     async def requeue(
-        self, task: ClaimedTask, not_before: datetime | None, cursor: dict[str, Any], note: str | None = None
+        self,
+        task: ClaimedTask,
+        not_before: datetime | None,
+        cursor: dict[str, Any],
+        note: str | None = None,
     ) -> bool:
         """Back to the queue, not to be claimed before `not_before` (e.g. a cool-down's end).
         `note` says why it waits where users see it (e.g. `join_requested`), in `error`."""
-        return await self._fenced(_REQUEUE, task, not_before=not_before, cursor=json.dumps(cursor), note=note)
+        return await self._fenced(
+            _REQUEUE, task, not_before=not_before, cursor=json.dumps(cursor), note=note
+        )
 
     async def release(self, task: ClaimedTask) -> bool:
         return await self._fenced(_RELEASE, task)
@@ -364,7 +399,9 @@ class ParseStore:
 
     async def last_join(self, account_id: int) -> datetime | None:
         async with self._sessionmaker() as session:
-            found: datetime | None = await session.scalar(_LAST_JOIN, {"account_id": str(account_id)})
+            found: datetime | None = await session.scalar(
+                _LAST_JOIN, {"account_id": str(account_id)}
+            )
             return found
 
     async def known_ids(self, audience_id: int, source: str) -> set[int]:
@@ -372,4 +409,3 @@ class ParseStore:
         async with self._sessionmaker() as session:
             rows = await session.scalars(_KNOWN, {"audience_id": audience_id, "source": source})
             return set(rows)
-

@@ -58,8 +58,13 @@ _FIGURES = """
 
 
 def _figures(row: Any) -> RetentionFigures:
-    return RetentionFigures(int(row.added), int(row.stayed_day), int(row.left_day),
-                            int(row.stayed_week), int(row.left_week))
+    return RetentionFigures(
+        int(row.added),
+        int(row.stayed_day),
+        int(row.left_day),
+        int(row.stayed_week),
+        int(row.left_week),
+    )
 
 
 class RetentionSql:
@@ -68,18 +73,23 @@ class RetentionSql:
     # --- the day and week checks -------------------------------------------------------------
     async def due_chats(self, now: datetime, limit: int = 50) -> list[tuple[int, int]]:
         """(workspace, chat) pairs with someone due for a check, oldest invite first."""
-        rows = (await self.session.execute(
-            text(f"""SELECT r.workspace_id, r.chat_id, min(r.added_at) AS first
+        rows = (
+            await self.session.execute(
+                text(f"""SELECT r.workspace_id, r.chat_id, min(r.added_at) AS first
                        FROM retention_checks r WHERE {_DUE}
                       GROUP BY r.workspace_id, r.chat_id ORDER BY first LIMIT :limit"""),
-            {"now": now, "day": DAY, "week": WEEK, "limit": limit},
-        )).all()
+                {"now": now, "day": DAY, "week": WEEK, "limit": limit},
+            )
+        ).all()
         return [(r.workspace_id, r.chat_id) for r in rows]
 
-    async def due_checks(self, workspace_id: int, chat_id: int, now: datetime, limit: int) -> list[CheckPerson]:
+    async def due_checks(
+        self, workspace_id: int, chat_id: int, now: datetime, limit: int
+    ) -> list[CheckPerson]:
         """The people of one chat due for a check, with the campaign target's sighting."""
-        rows = (await self.session.execute(
-            text(f"""SELECT r.campaign_id, r.tg_user_id, r.workspace_id, r.chat_id, r.account_id,
+        rows = (
+            await self.session.execute(
+                text(f"""SELECT r.campaign_id, r.tg_user_id, r.workspace_id, r.chat_id, r.account_id,
                             r.added_at, r.stayed_day, r.tries,
                             t.username, t.seen_by_account_id, t.access_hash
                        FROM retention_checks r
@@ -87,13 +97,29 @@ class RetentionSql:
                                                    AND t.tg_user_id = r.tg_user_id
                       WHERE r.workspace_id = :ws AND r.chat_id = :chat AND {_DUE}
                       ORDER BY r.added_at, r.campaign_id, r.tg_user_id LIMIT :limit"""),
-            {"ws": workspace_id, "chat": chat_id, "now": now, "day": DAY, "week": WEEK, "limit": limit},
-        )).all()
+                {
+                    "ws": workspace_id,
+                    "chat": chat_id,
+                    "now": now,
+                    "day": DAY,
+                    "week": WEEK,
+                    "limit": limit,
+                },
+            )
+        ).all()
         found: list[CheckPerson] = []
         for r in rows:
             stage = stage_due(r.added_at, r.stayed_day, now) or Stage.DAY
-            check = DueCheck(r.campaign_id, r.tg_user_id, r.workspace_id, r.chat_id, r.account_id,
-                             r.added_at, stage, r.tries)
+            check = DueCheck(
+                r.campaign_id,
+                r.tg_user_id,
+                r.workspace_id,
+                r.chat_id,
+                r.account_id,
+                r.added_at,
+                stage,
+                r.tries,
+            )
             found.append(CheckPerson(check, r.username, r.seen_by_account_id, r.access_hash))
         return found
 
@@ -107,16 +133,28 @@ class RetentionSql:
                            left_at = CASE WHEN :left THEN :now ELSE left_at END,
                            not_before = NULL
                      WHERE campaign_id = :c AND tg_user_id = :u"""),
-            {"c": check.campaign_id, "u": check.tg_user_id, "day": result.stayed_day,
-             "week": result.stayed_week, "left": result.left, "now": now},
+            {
+                "c": check.campaign_id,
+                "u": check.tg_user_id,
+                "day": result.stayed_day,
+                "week": result.stayed_week,
+                "left": result.left,
+                "now": now,
+            },
         )
         if result.left:
             await self.session.execute(
                 text("""UPDATE invite_ledger SET outcome = :left, updated_at = :now
                          WHERE workspace_id = :ws AND chat_id = :chat AND tg_user_id = :u
                            AND outcome = :invited"""),
-                {"ws": check.workspace_id, "chat": check.chat_id, "u": check.tg_user_id, "now": now,
-                 "left": LedgerOutcome.LEFT.value, "invited": LedgerOutcome.INVITED.value},
+                {
+                    "ws": check.workspace_id,
+                    "chat": check.chat_id,
+                    "u": check.tg_user_id,
+                    "now": now,
+                    "left": LedgerOutcome.LEFT.value,
+                    "invited": LedgerOutcome.INVITED.value,
+                },
             )
 
     async def defer_check(self, check: DueCheck, until: datetime, *, give_up: bool) -> None:
@@ -142,23 +180,30 @@ class RetentionSql:
         )
         return None if value is None else int(value)
 
-    async def campaign_retention(self, campaign_id: int) -> list[tuple[int | None, str | None, RetentionFigures]]:
+    async def campaign_retention(
+        self, campaign_id: int
+    ) -> list[tuple[int | None, str | None, RetentionFigures]]:
         """A campaign's figures per source audience (one row for most campaigns)."""
-        rows = (await self.session.execute(
-            text(f"""SELECT r.audience_id, a.name, {_FIGURES}
+        rows = (
+            await self.session.execute(
+                text(f"""SELECT r.audience_id, a.name, {_FIGURES}
                        FROM retention_checks r LEFT JOIN audiences a ON a.id = r.audience_id
                       WHERE r.campaign_id = :c GROUP BY r.audience_id, a.name ORDER BY r.audience_id"""),
-            {"c": campaign_id},
-        )).all()
+                {"c": campaign_id},
+            )
+        ).all()
         return [(r.audience_id, r.name, _figures(r)) for r in rows]
 
     # --- audiences kept only while used ------------------------------------------------------------
-    async def audiences_unused_since(self, before: datetime, now: datetime, limit: int = 500) -> list[UnusedAudience]:
+    async def audiences_unused_since(
+        self, before: datetime, now: datetime, limit: int = 500
+    ) -> list[UnusedAudience]:
         """Audiences whose last use (made, collected into, a campaign made from it) is before
         `before`, with their owner; a collection not finished (queued, running, paused)
         counts as a use now."""
-        rows = (await self.session.execute(
-            text("""
+        rows = (
+            await self.session.execute(
+                text("""
             SELECT a.id, a.workspace_id, a.name, a.size, u.telegram_id AS owner_tg,
                    a.retention_notice_at, used.last_used
               FROM audiences a
@@ -174,12 +219,25 @@ class RetentionSql:
                   ) AS last_used) used
              WHERE used.last_used < :before
              ORDER BY a.id LIMIT :limit"""),
-            {"before": before, "now": now, "limit": limit},
-        )).all()
-        return [UnusedAudience(r.id, r.workspace_id, r.name, int(r.size), int(r.owner_tg),
-                               r.last_used, r.retention_notice_at) for r in rows]
+                {"before": before, "now": now, "limit": limit},
+            )
+        ).all()
+        return [
+            UnusedAudience(
+                r.id,
+                r.workspace_id,
+                r.name,
+                int(r.size),
+                int(r.owner_tg),
+                r.last_used,
+                r.retention_notice_at,
+            )
+            for r in rows
+        ]
 
-    async def claim_audience_notice(self, audience_id: int, seen: datetime | None, at: datetime) -> bool:
+    async def claim_audience_notice(
+        self, audience_id: int, seen: datetime | None, at: datetime
+    ) -> bool:
         """Record the notice unless another worker did since `seen` was read: the one whose
         statement changed the row tells the owner."""
         result = await self.session.execute(
@@ -215,8 +273,9 @@ class RetentionSql:
         )
         return sorted(int(i) for i in rows)
 
-    async def erase_people(self, workspace_id: int, ids: list[int], username: str | None,
-                           reason: str) -> dict[str, int]:
+    async def erase_people(
+        self, workspace_id: int, ids: list[int], username: str | None, reason: str
+    ) -> dict[str, int]:
         """Remove everything the workspace holds about these people, keeping one opt-out
         entry per id (so they are never invited again). Their invite events stay, with the
         person's id blanked to 0: they are the accounts' quotas, which must keep counting.
@@ -236,55 +295,81 @@ class RetentionSql:
         names = sorted({str(n) for n in names_rows} | ({username.lower()} if username else set()))
         p["names"] = names
         counts: dict[str, int] = {}
-        gone = (await self.session.execute(
-            text("""DELETE FROM audience_members m USING audiences a
+        gone = (
+            await self.session.execute(
+                text("""DELETE FROM audience_members m USING audiences a
                      WHERE m.audience_id = a.id AND a.workspace_id = :ws
                        AND (m.tg_user_id = ANY(:ids) OR lower(m.username) = ANY(:names))
                     RETURNING m.audience_id"""),
-            p,
-        )).all()
+                p,
+            )
+        ).all()
         counts["audience_members"] = len(gone)
         per_audience: dict[int, int] = {}
         for row in gone:
             per_audience[row.audience_id] = per_audience.get(row.audience_id, 0) + 1
         for audience_id, n in per_audience.items():  # sizes are kept, never counted
             await self.session.execute(
-                text("UPDATE audiences SET size = greatest(size - :n, 0) WHERE id = :a"), {"a": audience_id, "n": n}
+                text("UPDATE audiences SET size = greatest(size - :n, 0) WHERE id = :a"),
+                {"a": audience_id, "n": n},
             )
-        counts["audience_usernames"] = affected_rows(await self.session.execute(
-            text("""DELETE FROM audience_usernames n USING audiences a
+        counts["audience_usernames"] = affected_rows(
+            await self.session.execute(
+                text("""DELETE FROM audience_usernames n USING audiences a
                      WHERE n.audience_id = a.id AND a.workspace_id = :ws AND n.username_lower = ANY(:names)"""),
-            p,
-        ))
-        counts["campaign_targets"] = affected_rows(await self.session.execute(
-            text("""DELETE FROM campaign_targets t USING campaigns c
+                p,
+            )
+        )
+        counts["campaign_targets"] = affected_rows(
+            await self.session.execute(
+                text("""DELETE FROM campaign_targets t USING campaigns c
                      WHERE t.campaign_id = c.id AND c.workspace_id = :ws
                        AND (t.tg_user_id = ANY(:ids) OR (t.tg_user_id IS NULL AND lower(t.username) = ANY(:names)))"""),
-            p,
-        ))
-        counts["invite_events"] = affected_rows(await self.session.execute(
-            text("UPDATE invite_events SET tg_user_id = 0 WHERE workspace_id = :ws AND tg_user_id = ANY(:ids)"), p
-        ))
-        counts["invite_ledger"] = affected_rows(await self.session.execute(
-            text("DELETE FROM invite_ledger WHERE workspace_id = :ws AND tg_user_id = ANY(:ids)"), p
-        ))
-        counts["retention_checks"] = affected_rows(await self.session.execute(
-            text("DELETE FROM retention_checks WHERE workspace_id = :ws AND tg_user_id = ANY(:ids)"), p
-        ))
+                p,
+            )
+        )
+        counts["invite_events"] = affected_rows(
+            await self.session.execute(
+                text(
+                    "UPDATE invite_events SET tg_user_id = 0 WHERE workspace_id = :ws AND tg_user_id = ANY(:ids)"
+                ),
+                p,
+            )
+        )
+        counts["invite_ledger"] = affected_rows(
+            await self.session.execute(
+                text(
+                    "DELETE FROM invite_ledger WHERE workspace_id = :ws AND tg_user_id = ANY(:ids)"
+                ),
+                p,
+            )
+        )
+        counts["retention_checks"] = affected_rows(
+            await self.session.execute(
+                text(
+                    "DELETE FROM retention_checks WHERE workspace_id = :ws AND tg_user_id = ANY(:ids)"
+                ),
+                p,
+            )
+        )
         # Audit entries of the workspace that named the person (an opt-out added by hand)
         # keep their action and time, not the person.
-        counts["audit_log"] = affected_rows(await self.session.execute(
-            text("""UPDATE audit_log SET details = details - 'tg_user_id' - 'username' - 'person'
+        counts["audit_log"] = affected_rows(
+            await self.session.execute(
+                text("""UPDATE audit_log SET details = details - 'tg_user_id' - 'username' - 'person'
                      WHERE workspace_id = :ws
                        AND (details->>'tg_user_id' = ANY(CAST(:id_texts AS text[]))
                             OR lower(details->>'username') = ANY(:names)
                             OR lower(ltrim(details->>'username', '@')) = ANY(:names))"""),
-            p | {"id_texts": [str(i) for i in ids]},
-        ))
-        counts["opt_outs"] = affected_rows(await self.session.execute(
-            text("""INSERT INTO opt_outs (workspace_id, tg_user_id, reason)
+                p | {"id_texts": [str(i) for i in ids]},
+            )
+        )
+        counts["opt_outs"] = affected_rows(
+            await self.session.execute(
+                text("""INSERT INTO opt_outs (workspace_id, tg_user_id, reason)
                     SELECT :ws, u, :reason FROM unnest(CAST(:ids AS bigint[])) AS u
                     ON CONFLICT DO NOTHING"""),
-            p | {"reason": reason},
-        ))
+                p | {"reason": reason},
+            )
+        )
         return counts

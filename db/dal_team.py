@@ -14,7 +14,9 @@ class TeamSql:
     session: AsyncSession
 
     async def current_workspace_id(self, user_id: int) -> int | None:
-        return await self.session.scalar(select(User.current_workspace_id).where(User.id == user_id))
+        return await self.session.scalar(
+            select(User.current_workspace_id).where(User.id == user_id)
+        )
 
     async def set_current_workspace(self, user_id: int, workspace_id: int) -> None:
         await self.session.execute(
@@ -30,7 +32,13 @@ class TeamSql:
             .order_by(owner_first, Membership.created_at, User.id)
         )
         return [
-            TeamMember(user_id=r[0], telegram_id=r[1], username=r[2], first_name=r[3], role=WorkspaceRole(r[4]))
+            TeamMember(
+                user_id=r[0],
+                telegram_id=r[1],
+                username=r[2],
+                first_name=r[3],
+                role=WorkspaceRole(r[4]),
+            )
             for r in rows
         ]
 

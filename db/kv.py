@@ -39,7 +39,9 @@ REDIS_ANSWER_TIMEOUT_S = 5.0
 def connect_redis(url: str, *, blocking_s: float = 0.0) -> Redis:
     """The process's Redis client, with bounded waits (`blocking_s`: the longest BLOCK used)."""
     return Redis.from_url(
-        url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S, socket_timeout=REDIS_ANSWER_TIMEOUT_S + blocking_s
+        url,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+        socket_timeout=REDIS_ANSWER_TIMEOUT_S + blocking_s,
     )
 
 
@@ -160,8 +162,13 @@ async def read_notifications(
         for entry, data in entries:
             if start != ">":
                 start = entry
-            yield Notice(entry, int(data["telegram_id"]), data["kind"], json.loads(data.get("payload", "{}")),
-                         data.get("trace_id"))
+            yield Notice(
+                entry,
+                int(data["telegram_id"]),
+                data["kind"],
+                json.loads(data.get("payload", "{}")),
+                data.get("trace_id"),
+            )
 
 
 def _stream_entries(reply: object) -> list[tuple[str, dict[str, str]]]:

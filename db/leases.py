@@ -81,7 +81,9 @@ class Lease:
 
 
 class LeaseStore:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], owner: str, ttl_s: float) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], owner: str, ttl_s: float
+    ) -> None:
         self._sessionmaker = sessionmaker
         self.owner = owner
         self.ttl_s = ttl_s
@@ -125,10 +127,17 @@ class LeaseStore:
             return
         try:
             async with self._sessionmaker() as session, session.begin():
-                rows = (await session.execute(_RENEW, {
-                    "accounts": list(waiting), "epochs": [lease.epoch for lease, _ in waiting.values()],
-                    "owner": self.owner, "ttl": self.ttl_s,
-                })).all()
+                rows = (
+                    await session.execute(
+                        _RENEW,
+                        {
+                            "accounts": list(waiting),
+                            "epochs": [lease.epoch for lease, _ in waiting.values()],
+                            "owner": self.owner,
+                            "ttl": self.ttl_s,
+                        },
+                    )
+                ).all()
         except Exception as exc:  # noqa: BLE001 - raised by each renew() that waits on it
             for _, future in waiting.values():
                 if not future.done():
@@ -140,7 +149,9 @@ class LeaseStore:
                 continue
             expires_at = renewed.get(account)
             future.set_result(
-                None if expires_at is None else Lease(lease.account_id, lease.owner, lease.epoch, expires_at)
+                None
+                if expires_at is None
+                else Lease(lease.account_id, lease.owner, lease.epoch, expires_at)
             )
 
     async def release(self, lease: Lease) -> None:
@@ -168,9 +179,17 @@ class LeaseStore:
 
 def held_params(lease: Lease) -> dict[str, object]:
     """The parameters of `HELD` for this lease."""
-    return {"lease_account": lease.account_id, "lease_owner": lease.owner, "lease_epoch": lease.epoch}
+    return {
+        "lease_account": lease.account_id,
+        "lease_owner": lease.owner,
+        "lease_epoch": lease.epoch,
+    }
 
 
-def leases_for(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], role: str) -> LeaseStore:
+def leases_for(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], role: str
+) -> LeaseStore:
     """The lease store of one process (`role`: worker, bot, api), with the configured TTL."""
-    return LeaseStore(sessionmaker, owner=f"{role}:{process_owner()}", ttl_s=settings.account_lease_ttl_s)
+    return LeaseStore(
+        sessionmaker, owner=f"{role}:{process_owner()}", ttl_s=settings.account_lease_ttl_s
+    )

@@ -163,7 +163,9 @@ _PARSE = text(
          FROM parse_tasks GROUP BY status, kind"""
 )
 _CAMPAIGNS = text("SELECT status::text AS status, count(*) AS n FROM campaigns GROUP BY status")
-_ACCOUNTS = text("SELECT status::text AS status, count(*) AS n FROM telegram_accounts GROUP BY status")
+_ACCOUNTS = text(
+    "SELECT status::text AS status, count(*) AS n FROM telegram_accounts GROUP BY status"
+)
 _LEASES = text(
     """SELECT coalesce(sum(epoch), 0) AS epochs,
               count(*) FILTER (WHERE expires_at > clock_timestamp()) AS held
@@ -188,5 +190,6 @@ async def read_stored_counts(session: AsyncSession, *, timeout_ms: int) -> Store
         tasks[str(r.status)] = tasks.get(str(r.status), 0) + int(r.n)
         collected[str(r.kind)] = collected.get(str(r.kind), 0) + int(r.collected)
         new_members[str(r.kind)] = new_members.get(str(r.kind), 0) + int(r.new_members)
-    return StoredCounts(tasks, collected, new_members, campaigns, accounts,
-                        int(leases.epochs), int(leases.held))
+    return StoredCounts(
+        tasks, collected, new_members, campaigns, accounts, int(leases.epochs), int(leases.held)
+    )

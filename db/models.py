@@ -37,7 +37,9 @@ from core.parsing import LastSeen, ParseKind, ParseStatus
 
 # What a member search matches: username, first and last name as one text (one trigram
 # index serves it; the migration creates that index over this very expression).
-MEMBER_SEARCH_TEXT = "(coalesce(username, '') || ' ' || first_name || ' ' || coalesce(last_name, ''))"
+MEMBER_SEARCH_TEXT = (
+    "(coalesce(username, '') || ' ' || first_name || ' ' || coalesce(last_name, ''))"
+)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -71,7 +73,9 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(2), default="en")
     # Set once the user picks a language with /lang; the client's language no longer applies.
     language_explicit: Mapped[bool] = mapped_column(Boolean, default=False)
-    role: Mapped[GlobalRole] = mapped_column(_enum(GlobalRole, "global_role"), default=GlobalRole.USER)
+    role: Mapped[GlobalRole] = mapped_column(
+        _enum(GlobalRole, "global_role"), default=GlobalRole.USER
+    )
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     # The workspace the bot works in for this user (a manager may switch to a team's one).
     current_workspace_id: Mapped[int | None] = mapped_column(
@@ -121,7 +125,9 @@ class LoginCode(Base):
 
     __tablename__ = "login_codes"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     expires_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -160,7 +166,9 @@ class RefreshToken(Base):
     replaced_at: Mapped[datetime | None]
 
     def __repr__(self) -> str:
-        return f"RefreshToken(session_id={self.session_id}, replaced={self.replaced_at is not None})"
+        return (
+            f"RefreshToken(session_id={self.session_id}, replaced={self.replaced_at is not None})"
+        )
 
 
 class AuditEvent(Base):
@@ -184,8 +192,12 @@ class TelegramAccount(Base):
     __tablename__ = "telegram_accounts"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
-    added_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    added_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     tg_user_id: Mapped[int] = mapped_column(BigInteger)
     username: Mapped[str | None] = mapped_column(String(32))
     first_name: Mapped[str] = mapped_column(String(128), default="")
@@ -234,12 +246,16 @@ class Audience(Base):
     __tablename__ = "audiences"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(128))
     source: Mapped[str | None] = mapped_column(String(128))
     # Kept by the same statements that add members, so listing audiences never counts rows.
     size: Mapped[int] = mapped_column(BigInteger, default=0)
-    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
     # When the owner was told the audience, unused for long, is about to be deleted.
@@ -260,7 +276,9 @@ class AudienceMember(Base):
     username: Mapped[str | None] = mapped_column(String(32))
     first_name: Mapped[str] = mapped_column(String(128), default="")
     last_name: Mapped[str | None] = mapped_column(String(128))
-    last_seen: Mapped[LastSeen] = mapped_column(_enum(LastSeen, "last_seen"), default=LastSeen.UNKNOWN)
+    last_seen: Mapped[LastSeen] = mapped_column(
+        _enum(LastSeen, "last_seen"), default=LastSeen.UNKNOWN
+    )
     premium: Mapped[bool] = mapped_column(Boolean, default=False)
     photo: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str | None] = mapped_column(String(128))
@@ -273,8 +291,11 @@ class AudienceMember(Base):
 
     __table_args__ = (
         # `q` of the member list: ILIKE '%q%' over this very expression (db/dal_audiences.py).
-        Index("ix_audience_members_search", text(f"{MEMBER_SEARCH_TEXT} gin_trgm_ops"),
-              postgresql_using="gin"),
+        Index(
+            "ix_audience_members_search",
+            text(f"{MEMBER_SEARCH_TEXT} gin_trgm_ops"),
+            postgresql_using="gin",
+        ),
     )
 
 
@@ -303,13 +324,19 @@ class ParseTask(Base):
     __tablename__ = "parse_tasks"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
-    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     kind: Mapped[ParseKind] = mapped_column(_enum(ParseKind, "parse_kind"))
     source: Mapped[str] = mapped_column(String(128))
     source_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     source_title: Mapped[str | None] = mapped_column(String(256))
-    audience_id: Mapped[int] = mapped_column(ForeignKey("audiences.id", ondelete="CASCADE"), index=True)
+    audience_id: Mapped[int] = mapped_column(
+        ForeignKey("audiences.id", ondelete="CASCADE"), index=True
+    )
     speed: Mapped[str] = mapped_column(String(16), default="medium")
     priority: Mapped[int] = mapped_column(SmallInteger, default=1)
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -349,8 +376,12 @@ class Campaign(Base):
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
-    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     name: Mapped[str] = mapped_column(String(128))
     audience_id: Mapped[int | None] = mapped_column(ForeignKey("audiences.id", ondelete="SET NULL"))
     # The chat as the owner named it (public username or basic group id) and as it resolved.
@@ -414,10 +445,20 @@ class CampaignTarget(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "tg_user_id"),
         Index("ix_campaign_targets_queue", "campaign_id", "state", "seen_by_account_id", "id"),
-        Index("ux_campaign_targets_username", "campaign_id", text("lower(username)"), unique=True,
-              postgresql_where=text("tg_user_id IS NULL")),
+        Index(
+            "ux_campaign_targets_username",
+            "campaign_id",
+            text("lower(username)"),
+            unique=True,
+            postgresql_where=text("tg_user_id IS NULL"),
+        ),
         # The claim's way to the next pending person of a campaign.
-        Index("ix_campaign_targets_pending", "campaign_id", "id", postgresql_where=text("state = 'pending'")),
+        Index(
+            "ix_campaign_targets_pending",
+            "campaign_id",
+            "id",
+            postgresql_where=text("state = 'pending'"),
+        ),
     )
 
 
@@ -537,10 +578,14 @@ class RetentionCheck(Base):
         BigInteger, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
     )
     tg_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     chat_id: Mapped[int] = mapped_column(BigInteger)
     # The audience the person came from (reports per source audience).
-    audience_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("audiences.id", ondelete="SET NULL"))
+    audience_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("audiences.id", ondelete="SET NULL")
+    )
     account_id: Mapped[int | None] = mapped_column(BigInteger)  # the account that invited them
     added_at: Mapped[datetime]
     stayed_day: Mapped[bool | None] = mapped_column(Boolean)
@@ -580,8 +625,12 @@ class InviteEvent(Base):
         Index("ix_invite_events_campaign", "campaign_id", "id"),
         Index("ix_invite_events_chat", "workspace_id", "chat_id"),
         # The few attempts waiting for a membership check, found without walking a campaign.
-        Index("ix_invite_events_unconfirmed", "campaign_id", "tg_user_id",
-              postgresql_where=text("outcome = 'unconfirmed'")),
+        Index(
+            "ix_invite_events_unconfirmed",
+            "campaign_id",
+            "tg_user_id",
+            postgresql_where=text("outcome = 'unconfirmed'"),
+        ),
     )
 
 
@@ -592,5 +641,7 @@ class InstallationSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column()
-    updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

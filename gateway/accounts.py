@@ -19,7 +19,9 @@ log = get_logger("gateway.accounts")
 LEASE_WAIT_S = 10.0
 
 
-async def wait_for_lease(leases: LeaseStore, account_id: int, wait_s: float = LEASE_WAIT_S) -> Lease:
+async def wait_for_lease(
+    leases: LeaseStore, account_id: int, wait_s: float = LEASE_WAIT_S
+) -> Lease:
     """The account's lease, waiting a little for a worker to finish; `Busy` otherwise."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_s

@@ -69,7 +69,9 @@ class Planner:
         async with open_dal(self.sessionmaker) as dal:
             campaign = await self.campaigns.get(dal, user_id, workspace_id, campaign_id)
             if CampaignStatus(campaign.status) not in PREFLIGHT_STATUSES:
-                raise InvalidInput("status", field="status", problem="preflight_status", status=campaign.status)
+                raise InvalidInput(
+                    "status", field="status", problem="preflight_status", status=campaign.status
+                )
             accounts = list(await dal.list_accounts(workspace_id, after_id=0, limit=1000))
             limits = await self.campaigns.effective_limits(dal, campaign)
             await dal.rollback()
@@ -86,21 +88,37 @@ class Planner:
                 rights[account.id] = await self._look(account, campaign.target_ref, seen, limits)
             except Busy:
                 unchecked.append(account.id)  # a worker holds it; it checks its rights itself
-            except (tg.AccountUnauthorized, tg.AccountBanned, SessionDecryptError,
-                    tg.FloodWait, tg.PeerFlood) as exc:
-                log.info("account left out of the pre-flight", account_id=account.id, error=type(exc).__name__)
+            except (
+                tg.AccountUnauthorized,
+                tg.AccountBanned,
+                SessionDecryptError,
+                tg.FloodWait,
+                tg.PeerFlood,
+            ) as exc:
+                log.info(
+                    "account left out of the pre-flight",
+                    account_id=account.id,
+                    error=type(exc).__name__,
+                )
                 unusable.add(account.id)
             except (tg.TelegramError, ConnectionError, OSError, TimeoutError) as exc:
                 # Something about this one account or this moment: it checks its rights
                 # itself when it works the campaign, like a busy one.
-                log.warning("account not checked by the pre-flight", account_id=account.id,
-                            error=type(exc).__name__, rpc=getattr(exc, "rpc", ""))
+                log.warning(
+                    "account not checked by the pre-flight",
+                    account_id=account.id,
+                    error=type(exc).__name__,
+                    rpc=getattr(exc, "rpc", ""),
+                )
                 unchecked.append(account.id)
         async with open_dal(self.sessionmaker) as dal:
             chat = seen.chat
             ever = await dal.ever_in_chat(workspace_id, chat.chat_id) if chat else {}
-            facts = [self._facts(a, rights.get(a.id), a.id in unusable, ever.get(a.id, 0))
-                     for a in accounts if a.id not in unchecked]
+            facts = [
+                self._facts(a, rights.get(a.id), a.id in unusable, ever.get(a.id, 0))
+                for a in accounts
+                if a.id not in unchecked
+            ]
             if chat is not None:
                 await dal.set_target(campaign.id, chat, seen.link)
                 audience = set(await dal.audience_ids(campaign.id))
@@ -141,11 +159,14 @@ class Planner:
                 "members_listed": len(seen.members or ()),
                 "members_complete": seen.members_complete,
                 "invite_link": seen.link,
-                "limits": {"daily_per_account": limits.daily_per_account,
-                           "daily_per_chat": limits.daily_per_chat,
-                           "lifetime_per_chat": limits.lifetime_per_chat,
-                           "daily_per_target": limits.daily_per_target,
-                           "pause_min_s": limits.pause_min_s, "pause_max_s": limits.pause_max_s},
+                "limits": {
+                    "daily_per_account": limits.daily_per_account,
+                    "daily_per_chat": limits.daily_per_chat,
+                    "lifetime_per_chat": limits.lifetime_per_chat,
+                    "daily_per_target": limits.daily_per_target,
+                    "pause_min_s": limits.pause_min_s,
+                    "pause_max_s": limits.pause_max_s,
+                },
                 "checked_at": now.isoformat(),
             }
             await dal.set_preflight(campaign.id, stored)
@@ -165,7 +186,9 @@ class Planner:
                 try:
                     chat = await inviter.resolve_target(ref)
                 except tg.NotAGroup:
-                    raise InvalidInput("target", field="target", problem="target_is_person") from None
+                    raise InvalidInput(
+                        "target", field="target", problem="target_is_person"
+                    ) from None
                 except (tg.SourceNotFound, tg.NoAccess):
                     return None
                 seen.chat = seen.chat or chat
@@ -175,7 +198,9 @@ class Planner:
                     return None
                 if rights.may_invite and seen.members is None:
                     try:
-                        seen.members, seen.members_complete = await inviter.member_ids(chat, MEMBER_SCAN_LIMIT)
+                        seen.members, seen.members_complete = await inviter.member_ids(
+                            chat, MEMBER_SCAN_LIMIT
+                        )
                     except tg.TelegramError as exc:  # e.g. a broadcast channel's list is closed
                         log.info("members not listed", account_id=account.id, rpc=exc.rpc)
                 if rights.may_invite and seen.link is None:
@@ -185,11 +210,20 @@ class Planner:
             await self.leases.release(lease)
 
     @staticmethod
-    def _facts(account: AccountDTO, rights: cg.ChatRights | None, unusable: bool, ever: int) -> cg.AccountFacts:
+    def _facts(
+        account: AccountDTO, rights: cg.ChatRights | None, unusable: bool, ever: int
+    ) -> cg.AccountFacts:
         label = account_label(account.username, account.first_name)
         if unusable:
             return cg.AccountFacts(account.id, label, usable=False)
         if rights is None:
             return cg.AccountFacts(account.id, label, sees_chat=False, member=False)
-        return cg.AccountFacts(account.id, label, member=rights.member, creator=rights.creator,
-                               admin=rights.admin, can_invite=rights.can_invite, ever_in_chat=ever)
+        return cg.AccountFacts(
+            account.id,
+            label,
+            member=rights.member,
+            creator=rights.creator,
+            admin=rights.admin,
+            can_invite=rights.can_invite,
+            ever_in_chat=ever,
+        )

@@ -44,8 +44,18 @@ LAST_KNOWN_TTL_S = 86_400  # what an account busy inviting (a worker holds its l
 _KEY = "chats:dialogs:{}"
 _LAST_KEY = "chats:dialogs-last:{}"
 # What ends one account's turn without ending the check (the next account may answer).
-_ACCOUNT_TROUBLE = (Busy, tg.AccountUnauthorized, tg.AccountBanned, SessionDecryptError, tg.FloodWait,
-                    tg.PeerFlood, tg.Unreachable, ConnectionError, OSError, TimeoutError)
+_ACCOUNT_TROUBLE = (
+    Busy,
+    tg.AccountUnauthorized,
+    tg.AccountBanned,
+    SessionDecryptError,
+    tg.FloodWait,
+    tg.PeerFlood,
+    tg.Unreachable,
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
 
 
 @dataclass
@@ -68,19 +78,36 @@ class PickerChat:
 
 
 def _dump(chats: list[DialogChat]) -> str:
-    return json.dumps([
-        {"id": c.chat.chat_id, "kind": c.chat.kind, "title": c.chat.title, "username": c.chat.username,
-         "hash": c.chat.access_hash, "members": c.members, "creator": c.rights.creator,
-         "admin": c.rights.admin, "invite": c.rights.can_invite}
-        for c in chats
-    ])
+    return json.dumps(
+        [
+            {
+                "id": c.chat.chat_id,
+                "kind": c.chat.kind,
+                "title": c.chat.title,
+                "username": c.chat.username,
+                "hash": c.chat.access_hash,
+                "members": c.members,
+                "creator": c.rights.creator,
+                "admin": c.rights.admin,
+                "invite": c.rights.can_invite,
+            }
+            for c in chats
+        ]
+    )
 
 
 def _load(raw: bytes | str) -> list[DialogChat]:
     return [
-        DialogChat(cg.TargetChat(int(r["id"]), str(r["kind"]), str(r["title"]), r["username"], r["hash"]),
-                   r["members"], cg.ChatRights(member=True, creator=bool(r["creator"]), admin=bool(r["admin"]),
-                                               can_invite=bool(r["invite"])))
+        DialogChat(
+            cg.TargetChat(int(r["id"]), str(r["kind"]), str(r["title"]), r["username"], r["hash"]),
+            r["members"],
+            cg.ChatRights(
+                member=True,
+                creator=bool(r["creator"]),
+                admin=bool(r["admin"]),
+                can_invite=bool(r["invite"]),
+            ),
+        )
         for r in json.loads(raw)
     ]
 
@@ -124,7 +151,11 @@ class ChatDirectory:
         except Busy:
             # A worker holds it (inviting keeps the lease between invites): its chats as last
             # read, rather than a list that misses them; the pre-flight checks again anyway.
-            last = await self.cache.get(_LAST_KEY.format(account.id)) if self.cache is not None else None
+            last = (
+                await self.cache.get(_LAST_KEY.format(account.id))
+                if self.cache is not None
+                else None
+            )
             if last is None:
                 raise
             return _load(last)
@@ -147,7 +178,9 @@ class ChatDirectory:
                     await invites.save_account_chat(account.id, seen.chat)
         return chats
 
-    async def chats(self, user_id: int, workspace_id: int, *, can_invite: bool = False) -> list[PickerChat]:
+    async def chats(
+        self, user_id: int, workspace_id: int, *, can_invite: bool = False
+    ) -> list[PickerChat]:
         """The groups and channels the workspace's usable accounts are in, biggest first;
         `can_invite`: only those where one of them may add people (creator, or admin with
         `invite_users`; any member of a basic group that allows it). An account that cannot be
@@ -161,8 +194,10 @@ class ChatDirectory:
                 continue
             for seen in chats:
                 chat = seen.chat
-                row = found.setdefault(chat.chat_id, PickerChat(chat.chat_id, chat.kind, chat.title, chat.username,
-                                                                 seen.members))
+                row = found.setdefault(
+                    chat.chat_id,
+                    PickerChat(chat.chat_id, chat.kind, chat.title, chat.username, seen.members),
+                )
                 row.accounts.append(account.id)
                 if seen.rights.may_invite:
                     row.inviters.append(account.id)
@@ -187,7 +222,10 @@ class ChatDirectory:
                     chats = await self._dialogs(account)
                     chat_id = int(ref.removeprefix(CHANNEL_REF_PREFIX))
                     channel = ref.startswith(CHANNEL_REF_PREFIX)
-                    if any(c.chat.chat_id == chat_id and (not channel or c.chat.kind != "group") for c in chats):
+                    if any(
+                        c.chat.chat_id == chat_id and (not channel or c.chat.kind != "group")
+                        for c in chats
+                    ):
                         return ref
                     asked += 1
                     continue

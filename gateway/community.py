@@ -63,14 +63,25 @@ async def search_communities(
         raise NoAccounts("no linked account may work now", workspace_id=workspace_id)
     busy = False
     for account in usable:
-        scan = await _scan_as(account, variants, sessionmaker, service, gateway, leases, flood_buffer_s)
+        scan = await _scan_as(
+            account, variants, sessionmaker, service, gateway, leases, flood_buffer_s
+        )
         if not isinstance(scan, CommunityScan):
             busy = busy or scan == "busy"
             continue
         if scan.flood_wait_s:
-            await _rest(sessionmaker, service, account, rest_after_flood(datetime.now(UTC), scan.flood_wait_s, flood_buffer_s))
-        log.info("communities searched", account_id=account.id, variants=len(variants),
-                 found=len(scan.found))
+            await _rest(
+                sessionmaker,
+                service,
+                account,
+                rest_after_flood(datetime.now(UTC), scan.flood_wait_s, flood_buffer_s),
+            )
+        log.info(
+            "communities searched",
+            account_id=account.id,
+            variants=len(variants),
+            found=len(scan.found),
+        )
         return rank(scan.found)[:MAX_RESULTS]
     if busy:
         raise Busy("every usable account is busy", workspace_id=workspace_id)
@@ -98,18 +109,33 @@ async def _scan_as(
         async with gateway.account(session) as client:
             return await scan_communities(client, variants, budget_s=leases.ttl_s * BUDGET_SHARE)
     except tg.FloodWait as exc:
-        await _rest(sessionmaker, service, account, rest_after_flood(datetime.now(UTC), exc.seconds, flood_buffer_s), exc.rpc)
+        await _rest(
+            sessionmaker,
+            service,
+            account,
+            rest_after_flood(datetime.now(UTC), exc.seconds, flood_buffer_s),
+            exc.rpc,
+        )
         return "busy"
     except (tg.AccountUnauthorized, SessionDecryptError) as exc:
-        await _set(sessionmaker, service, account, AccountStatus.UNAUTHORIZED,
-                   getattr(exc, "rpc", "") or "session_undecryptable")
+        await _set(
+            sessionmaker,
+            service,
+            account,
+            AccountStatus.UNAUTHORIZED,
+            getattr(exc, "rpc", "") or "session_undecryptable",
+        )
         return "gone"
     except tg.AccountBanned as exc:
         await _set(sessionmaker, service, account, AccountStatus.BANNED, exc.rpc)
         return "gone"
     except (tg.TelegramError, ConnectionError, OSError) as exc:
-        log.warning("community search failed", account_id=account.id, error=type(exc).__name__,
-                    rpc=getattr(exc, "rpc", ""))
+        log.warning(
+            "community search failed",
+            account_id=account.id,
+            error=type(exc).__name__,
+            rpc=getattr(exc, "rpc", ""),
+        )
         return "busy"
     finally:
         await leases.release(lease)

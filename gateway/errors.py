@@ -43,7 +43,9 @@ def rpc_name(exc: BaseException) -> str:
     cls = type(exc)
     pattern = _PATTERNS.get(cls)
     if pattern is not None:
-        captured = next((v for k, v in vars(exc).items() if k != "code" and isinstance(v, int)), None)
+        captured = next(
+            (v for k, v in vars(exc).items() if k != "code" and isinstance(v, int)), None
+        )
         if captured is not None:
             return pattern.replace("(\\d+)", str(captured))
     if cls.__module__.endswith("rpcerrorlist"):
@@ -53,7 +55,9 @@ def rpc_name(exc: BaseException) -> str:
 
 # Telethon's error classes → the domain error they become (first match wins: the duplicated
 # key before the other dead sessions).
-_TRANSLATIONS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], type[tg.TelegramError]], ...] = (
+_TRANSLATIONS: tuple[
+    tuple[type[Exception] | tuple[type[Exception], ...], type[tg.TelegramError]], ...
+] = (
     (errors.PeerFloodError, tg.PeerFlood),
     (errors.AuthKeyDuplicatedError, tg.AuthKeyDuplicated),
     (_UNAUTHORIZED, tg.AccountUnauthorized),

@@ -43,8 +43,12 @@ def dialog_chat(chat: Any) -> DialogChat | None:
         target = cg.TargetChat(chat.id, kind, chat.title, chat.username, chat.access_hash)
         admin = chat.admin_rights is not None
         can_invite = bool(chat.creator or (chat.admin_rights and chat.admin_rights.invite_users))
-        rights = cg.ChatRights(member=True, creator=bool(chat.creator), admin=bool(chat.creator) or admin,
-                               can_invite=can_invite)
+        rights = cg.ChatRights(
+            member=True,
+            creator=bool(chat.creator),
+            admin=bool(chat.creator) or admin,
+            can_invite=can_invite,
+        )
         return DialogChat(target, chat.participants_count, rights)
     if isinstance(chat, types.Chat):
         if chat.left or chat.deactivated or chat.migrated_to is not None:
@@ -52,8 +56,12 @@ def dialog_chat(chat: Any) -> DialogChat | None:
         banned = chat.default_banned_rights
         admin = bool(chat.creator) or chat.admin_rights is not None
         can_invite = admin or not (banned and banned.invite_users)
-        rights = cg.ChatRights(member=True, creator=bool(chat.creator), admin=admin, can_invite=can_invite)
-        return DialogChat(cg.TargetChat(chat.id, "group", chat.title, None), chat.participants_count, rights)
+        rights = cg.ChatRights(
+            member=True, creator=bool(chat.creator), admin=admin, can_invite=can_invite
+        )
+        return DialogChat(
+            cg.TargetChat(chat.id, "group", chat.title, None), chat.participants_count, rights
+        )
     return None
 
 
@@ -86,9 +94,9 @@ class Inviter:
         """
         text = str(ref)
         if text.startswith(INVITE_REF_PREFIX):
-            return await self._by_invite(text[len(INVITE_REF_PREFIX):])
-        if text.startswith(CHANNEL_REF_PREFIX) and text[len(CHANNEL_REF_PREFIX):].isdigit():
-            found = await self.in_dialogs(int(text[len(CHANNEL_REF_PREFIX):]), channel=True)
+            return await self._by_invite(text[len(INVITE_REF_PREFIX) :])
+        if text.startswith(CHANNEL_REF_PREFIX) and text[len(CHANNEL_REF_PREFIX) :].isdigit():
+            found = await self.in_dialogs(int(text[len(CHANNEL_REF_PREFIX) :]), channel=True)
             if found is None:
                 # Without a dialog this account has no access hash for the channel: it is
                 # not in it, or no such channel exists (an id alone does not tell which).
@@ -104,7 +112,9 @@ class Inviter:
             chat = next((c for c in full.chats if c.id == chat_id), None)
             return cg.TargetChat(chat_id, "group", getattr(chat, "title", "") or "", None)
         with reading_chat():
-            resolved = await self._client(functions.contacts.ResolveUsernameRequest(text.lstrip("@")))
+            resolved = await self._client(
+                functions.contacts.ResolveUsernameRequest(text.lstrip("@"))
+            )
         peer = resolved.peer
         if isinstance(peer, types.PeerUser):
             raise tg.NotAGroup("PEER_IS_USER")
@@ -148,8 +158,15 @@ class Inviter:
         `messages.getDialogs` page (core.telegram.org/method/messages.getDialogs), each chat
         with this account's access hash and its own rights there."""
         with translated():
-            answer = await self._client(functions.messages.GetDialogsRequest(
-                offset_date=None, offset_id=0, offset_peer=types.InputPeerEmpty(), limit=limit, hash=0))
+            answer = await self._client(
+                functions.messages.GetDialogsRequest(
+                    offset_date=None,
+                    offset_id=0,
+                    offset_peer=types.InputPeerEmpty(),
+                    limit=limit,
+                    hash=0,
+                )
+            )
         found = []
         for chat in getattr(answer, "chats", ()):
             seen = dialog_chat(chat)
@@ -159,7 +176,9 @@ class Inviter:
                     self._channels[seen.chat.chat_id] = seen.chat.access_hash
         return found
 
-    async def in_dialogs(self, chat_id: int, *, channel: bool | None = None) -> cg.TargetChat | None:
+    async def in_dialogs(
+        self, chat_id: int, *, channel: bool | None = None
+    ) -> cg.TargetChat | None:
         """The chat with this id among this account's dialogs (`channel`: only a supergroup
         or channel, only a basic group, or either)."""
         for seen in await self.dialogs():
@@ -185,7 +204,9 @@ class Inviter:
             with reading_chat():
                 full = await self._client(functions.messages.GetFullChatRequest(chat.chat_id))
             if self._me is None:
-                self._me = (await self._client(functions.users.GetUsersRequest([types.InputUserSelf()])))[0].id
+                self._me = (
+                    await self._client(functions.users.GetUsersRequest([types.InputUserSelf()]))
+                )[0].id
             me = self._me
             rows = getattr(full.full_chat.participants, "participants", [])
             row = next((p for p in rows if p.user_id == me), None)
@@ -198,7 +219,9 @@ class Inviter:
         try:
             with reading_chat():
                 answer = await self._client(
-                    functions.channels.GetParticipantRequest(self._channel(chat), types.InputPeerSelf())
+                    functions.channels.GetParticipantRequest(
+                        self._channel(chat), types.InputPeerSelf()
+                    )
                 )
         except tg.TelegramError as exc:
             if exc.rpc == "USER_NOT_PARTICIPANT":
@@ -209,10 +232,14 @@ class Inviter:
             return cg.ChatRights(member=True, creator=True, admin=True, can_invite=True)
         if isinstance(row, types.ChannelParticipantAdmin):
             rights = row.admin_rights
-            return cg.ChatRights(member=True, admin=True, can_invite=bool(rights and rights.invite_users))
+            return cg.ChatRights(
+                member=True, admin=True, can_invite=bool(rights and rights.invite_users)
+            )
         return cg.ChatRights(member=True)
 
-    async def _input_user(self, user_id: int, access_hash: int | None, username: str | None) -> types.InputUser:
+    async def _input_user(
+        self, user_id: int, access_hash: int | None, username: str | None
+    ) -> types.InputUser:
         """The person as this account may name them: a hash it saw, or its own resolve."""
         if access_hash is None:
             access_hash = self._users.get(user_id)
@@ -236,7 +263,9 @@ class Inviter:
         None when nobody (or a chat) has it."""
         try:
             with translated():
-                resolved = await self._client(functions.contacts.ResolveUsernameRequest(username.lstrip("@")))
+                resolved = await self._client(
+                    functions.contacts.ResolveUsernameRequest(username.lstrip("@"))
+                )
         except tg.TelegramError as exc:
             if exc.rpc in ("USERNAME_NOT_OCCUPIED", "USERNAME_INVALID"):
                 return None
@@ -287,7 +316,9 @@ class Inviter:
         peer = types.InputPeerUser(user.user_id, user.access_hash)
         try:
             with translated():
-                answer = await self._client(functions.channels.GetParticipantRequest(self._channel(chat), peer))
+                answer = await self._client(
+                    functions.channels.GetParticipantRequest(self._channel(chat), peer)
+                )
         except tg.TelegramError as exc:
             if exc.rpc == "USER_NOT_PARTICIPANT":
                 return None
@@ -297,11 +328,14 @@ class Inviter:
         # (core.telegram.org/constructor/channelParticipantLeft) or was removed by an admin
         # (channelParticipantBanned, whose `left` flag says they are out of the chat).
         if isinstance(row, types.ChannelParticipantLeft) or (
-                isinstance(row, types.ChannelParticipantBanned) and row.left):
+            isinstance(row, types.ChannelParticipantBanned) and row.left
+        ):
             return None
         return getattr(row, "date", None) or _LONG_AGO
 
-    async def member_ids(self, chat: cg.TargetChat, limit: int, page: int = 200) -> tuple[set[int], bool]:
+    async def member_ids(
+        self, chat: cg.TargetChat, limit: int, page: int = 200
+    ) -> tuple[set[int], bool]:
         """Ids of the chat's members this account can list (newest first, up to `limit`),
         and whether that was all of them. Used by the pre-flight only."""
         if chat.kind == "group":
@@ -314,14 +348,23 @@ class Inviter:
         total: int | None = None
         while offset < limit:
             request = functions.channels.GetParticipantsRequest(
-                self._channel(chat), types.ChannelParticipantsRecent(), offset, min(page, limit - offset), 0
+                self._channel(chat),
+                types.ChannelParticipantsRecent(),
+                offset,
+                min(page, limit - offset),
+                0,
             )
             with reading_chat():
                 answer = await self._client(request)
-            if not isinstance(answer, types.channels.ChannelParticipants) or not answer.participants:
+            if (
+                not isinstance(answer, types.channels.ChannelParticipants)
+                or not answer.participants
+            ):
                 break
             total = answer.count
-            seen.update(uid for p in answer.participants if (uid := getattr(p, "user_id", None)) is not None)
+            seen.update(
+                uid for p in answer.participants if (uid := getattr(p, "user_id", None)) is not None
+            )
             offset += len(answer.participants)
             if total is not None and offset >= total:
                 break
@@ -330,7 +373,8 @@ class Inviter:
     async def invite_link(self, chat: cg.TargetChat) -> str | None:
         """A link the owner can share with the people an invite could not add."""
         peer: Any = (
-            types.InputPeerChat(chat.chat_id) if chat.kind == "group"
+            types.InputPeerChat(chat.chat_id)
+            if chat.kind == "group"
             else types.InputPeerChannel(chat.chat_id, self._channel(chat).access_hash)
         )
         try:

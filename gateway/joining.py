@@ -33,14 +33,22 @@ class JoinedChat:
     title: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"chat_id": self.chat_id, "access_hash": self.access_hash, "kind": self.kind,
-                "title": self.title}
+        return {
+            "chat_id": self.chat_id,
+            "access_hash": self.access_hash,
+            "kind": self.kind,
+            "title": self.title,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JoinedChat:
         raw_hash = data.get("access_hash")
-        return cls(int(data["chat_id"]), int(raw_hash) if raw_hash is not None else None,
-                   str(data.get("kind") or "megagroup"), str(data.get("title") or ""))
+        return cls(
+            int(data["chat_id"]),
+            int(raw_hash) if raw_hash is not None else None,
+            str(data.get("kind") or "megagroup"),
+            str(data.get("title") or ""),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +67,12 @@ class JoinRequested(tg.TelegramError):
 
 def _joined(chat: Any) -> JoinedChat | None:
     if isinstance(chat, types.Channel) and chat.access_hash is not None:
-        return JoinedChat(chat.id, chat.access_hash, "channel" if chat.broadcast else "megagroup",
-                          chat.title or "")
+        return JoinedChat(
+            chat.id,
+            chat.access_hash,
+            "channel" if chat.broadcast else "megagroup",
+            chat.title or "",
+        )
     if isinstance(chat, types.Chat):
         return JoinedChat(chat.id, None, "group", chat.title or "")
     return None  # channelForbidden / chatForbidden: banned from it
@@ -74,8 +86,12 @@ async def check_invite(client: AccountClient, invite_hash: str) -> Preview:
     if isinstance(answer, (types.ChatInviteAlready, types.ChatInvitePeek)):
         chat = answer.chat
         joined = _joined(chat)
-        return Preview(getattr(chat, "title", "") or "", getattr(chat, "participants_count", None),
-                       False, joined if isinstance(answer, types.ChatInviteAlready) else None)
+        return Preview(
+            getattr(chat, "title", "") or "",
+            getattr(chat, "participants_count", None),
+            False,
+            joined if isinstance(answer, types.ChatInviteAlready) else None,
+        )
     return Preview(answer.title or "", answer.participants_count, bool(answer.request_needed), None)
 
 

@@ -95,7 +95,9 @@ class QrLogin(_Login):
             self._outcome.add_done_callback(lambda f: f.cancelled() or f.exception())
         return self._outcome
 
-    def _settle(self, result: tg.AccountInfo | None = None, error: BaseException | None = None) -> None:
+    def _settle(
+        self, result: tg.AccountInfo | None = None, error: BaseException | None = None
+    ) -> None:
         outcome = self._future()
         if outcome.done():
             return
@@ -135,7 +137,9 @@ class QrLogin(_Login):
                     # token is imported there. `_switch_dc` (what Telethon's QRLogin.wait
                     # calls) reconnects this client to that DC with a new auth key.
                     await self._client._switch_dc(answer.dc_id)
-                    answer = await self._client(functions.auth.ImportLoginTokenRequest(answer.token))
+                    answer = await self._client(
+                        functions.auth.ImportLoginTokenRequest(answer.token)
+                    )
         except tg.PasswordNeeded as exc:
             self._settle(error=exc)
             return None

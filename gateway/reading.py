@@ -56,8 +56,20 @@ def person_of(user: Any, now: datetime) -> Person | None:
     # (core.telegram.org/api/min): never stored as usable.
     access_hash = None if user.min else user.access_hash
     if user.deleted:
-        return Person(user.id, None, "", None, LastSeen.UNKNOWN, False, False,
-                      False, True, False, False, access_hash)
+        return Person(
+            user.id,
+            None,
+            "",
+            None,
+            LastSeen.UNKNOWN,
+            False,
+            False,
+            False,
+            True,
+            False,
+            False,
+            access_hash,
+        )
     photo = user.photo
     # Positional, in Person's field order: this runs once for every member read.
     return Person(
@@ -76,7 +88,9 @@ def person_of(user: Any, now: datetime) -> Person | None:
     )
 
 
-def _authors(messages: list[Any], users: list[Any], now: datetime, since: datetime | None = None) -> list[Person]:
+def _authors(
+    messages: list[Any], users: list[Any], now: datetime, since: datetime | None = None
+) -> list[Person]:
     """The distinct people who wrote `messages` (in order), skipping service messages,
     posts signed by a chat, and messages older than `since`."""
     by_id = {u.id: u for u in users}
@@ -93,7 +107,6 @@ def _authors(messages: list[Any], users: list[Any], now: datetime, since: dateti
         if found is not None:
             people.append(found)
     return people
-
 
 
 class AccountClient:
@@ -141,25 +154,36 @@ class AccountClient:
         left blocked) and the account errors.
         """
         with translated():
-            resolved = await self._client(functions.contacts.ResolveUsernameRequest(SPAMBOT_USERNAME))
+            resolved = await self._client(
+                functions.contacts.ResolveUsernameRequest(SPAMBOT_USERNAME)
+            )
         bot_id = getattr(resolved.peer, "user_id", None)
-        bot = next((u for u in resolved.users if isinstance(u, types.User) and u.id == bot_id), None)
+        bot = next(
+            (u for u in resolved.users if isinstance(u, types.User) and u.id == bot_id), None
+        )
         if bot is None or not bot.bot or bot.access_hash is None:
             raise tg.TelegramError("SPAMBOT_NOT_A_BOT")
         peer = types.InputPeerUser(bot.id, bot.access_hash)
         with translated():
-            sent = await self._client(functions.messages.SendMessageRequest(
-                peer, "/start", random_id=helpers.generate_random_long()
-            ))
+            sent = await self._client(
+                functions.messages.SendMessageRequest(
+                    peer, "/start", random_id=helpers.generate_random_long()
+                )
+            )
         after = _sent_message_id(sent)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         while True:
             await asyncio.sleep(max(0.0, min(poll_s, deadline - loop.time())))
             with translated():
-                history = await self._client(functions.messages.GetHistoryRequest(peer, 0, None, 0, 5, 0, 0, 0))
-            answers = [m for m in history.messages
-                       if isinstance(m, types.Message) and not m.out and m.id > after]
+                history = await self._client(
+                    functions.messages.GetHistoryRequest(peer, 0, None, 0, 5, 0, 0, 0)
+                )
+            answers = [
+                m
+                for m in history.messages
+                if isinstance(m, types.Message) and not m.out and m.id > after
+            ]
             if answers:
                 return max(answers, key=lambda m: m.id).message or ""
             if loop.time() >= deadline:
@@ -251,7 +275,8 @@ class AccountClient:
             raise tg.NoAccess("CHAT_PARTICIPANTS_FORBIDDEN")
         self._basic_groups[chat_id] = full
         admins = frozenset(
-            p.user_id for p in participants.participants
+            p.user_id
+            for p in participants.participants
             if isinstance(p, (types.ChatParticipantCreator, types.ChatParticipantAdmin))
         )
         return tg.SourceChat(
@@ -309,7 +334,9 @@ class AccountClient:
             people = [p for p in (person_of(users.get(r.user_id), now) for r in rows) if p]
             return tg.PeoplePage(people, len(rows), None, total=len(rows))
         flt: Any = (
-            types.ChannelParticipantsRecent() if query is None else types.ChannelParticipantsSearch(query)
+            types.ChannelParticipantsRecent()
+            if query is None
+            else types.ChannelParticipantsSearch(query)
         )
         request = functions.channels.GetParticipantsRequest(
             self._input_channel(chat.chat_id), flt, offset, limit, 0
@@ -326,7 +353,9 @@ class AccountClient:
             if found is not None:
                 people.append(found)
         fetched = len(answer.participants)
-        return tg.PeoplePage(people, fetched, offset + fetched if fetched else None, total=answer.count)
+        return tg.PeoplePage(
+            people, fetched, offset + fetched if fetched else None, total=answer.count
+        )
 
     async def channel_posts(self, chat: tg.SourceChat, offset_id: int, limit: int) -> tg.PostsPage:
         """Posts of a broadcast channel, newest first, with how many comments each has."""
@@ -335,7 +364,9 @@ class AccountClient:
         )
         with reading_chat():
             answer = await self._client(request)
-        messages = [m for m in answer.messages if isinstance(m, (types.Message, types.MessageService))]
+        messages = [
+            m for m in answer.messages if isinstance(m, (types.Message, types.MessageService))
+        ]
         posts = [tg.Post(m.id, _comments(m)) for m in messages if isinstance(m, types.Message)]
         more = len(answer.messages) >= limit and messages
         return tg.PostsPage(posts, messages[-1].id if more else None)
@@ -368,7 +399,9 @@ class AccountClient:
         people = _authors(messages, answer.users, now)
         more = len(messages) >= limit and messages
         return tg.PeoplePage(
-            people, len(messages), messages[-1].id if more else None,
+            people,
+            len(messages),
+            messages[-1].id if more else None,
             total=getattr(answer, "count", None),
         )
 
@@ -389,8 +422,11 @@ class AccountClient:
         oldest = min(dated) if dated else None
         more = len(messages) >= limit and messages and (oldest is None or oldest >= since)
         return tg.PeoplePage(
-            people, len(messages), messages[-1].id if more else None,
-            total=getattr(answer, "count", None), oldest=oldest,
+            people,
+            len(messages),
+            messages[-1].id if more else None,
+            total=getattr(answer, "count", None),
+            oldest=oldest,
         )
 
 
@@ -428,7 +464,6 @@ def _comments(message: Any) -> int:
     return int(replies.replies) if replies is not None and replies.comments else 0
 
 
-
 # --- community search ------------------------------------------------------------------------
 # One search asks Telegram for little and stays well inside the account lease it runs under:
 # a few keyword variants, then the details of the biggest candidates only.
@@ -448,7 +483,10 @@ class CommunityScan:
     flood_wait_s: int | None = None
 
 
-_ACCOUNT_GONE = (tg.AccountUnauthorized, tg.AccountBanned)  # AUTH_KEY_DUPLICATED is unauthorized too
+_ACCOUNT_GONE = (
+    tg.AccountUnauthorized,
+    tg.AccountBanned,
+)  # AUTH_KEY_DUPLICATED is unauthorized too
 
 
 async def scan_communities(
@@ -484,7 +522,9 @@ async def scan_communities(
                 chats.setdefault(chat.id, chat)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget_s
-    ordered = sorted(chats.values(), key=lambda c: (-(getattr(c, "participants_count", None) or 0), c.id))
+    ordered = sorted(
+        chats.values(), key=lambda c: (-(getattr(c, "participants_count", None) or 0), c.id)
+    )
     results: list[Community] = []
     for n, chat in enumerate(ordered):
         community = _community_of(chat)
@@ -507,8 +547,9 @@ def _searchable(chat: Any) -> bool:
     return isinstance(chat, types.Chat) and not chat.deactivated and chat.migrated_to is None
 
 
-def _community_of(chat: Any, members: int | None = None, has_discussion: bool = False,
-                  commenters: int = 0) -> Community:
+def _community_of(
+    chat: Any, members: int | None = None, has_discussion: bool = False, commenters: int = 0
+) -> Community:
     if isinstance(chat, types.Channel):
         kind = "channel" if chat.broadcast else "megagroup"
     else:
@@ -518,7 +559,9 @@ def _community_of(chat: Any, members: int | None = None, has_discussion: bool = 
         username=getattr(chat, "username", None),
         title=chat.title or "",
         kind=kind,
-        members=int(members if members is not None else getattr(chat, "participants_count", None) or 0),
+        members=int(
+            members if members is not None else getattr(chat, "participants_count", None) or 0
+        ),
         has_discussion=has_discussion,
         recent_commenters=commenters,
     )
@@ -526,7 +569,8 @@ def _community_of(chat: Any, members: int | None = None, has_discussion: bool = 
 
 def _user_senders(messages: list[Any]) -> set[int]:
     return {
-        m.from_id.user_id for m in messages
+        m.from_id.user_id
+        for m in messages
         if isinstance(m, types.Message) and isinstance(m.from_id, types.PeerUser)
     }
 
@@ -539,7 +583,9 @@ async def _detailed(client: TelegramClient, chat: Any, community: Community) -> 
     if isinstance(chat, types.Chat):
         with reading_chat():
             history = await client(_history(types.InputPeerChat(chat.id), SEARCH_RECENT_MESSAGES))
-        return _community_of(chat, community.members, commenters=len(_user_senders(history.messages)))
+        return _community_of(
+            chat, community.members, commenters=len(_user_senders(history.messages))
+        )
     if chat.access_hash is None or getattr(chat, "min", False):
         return community  # seen without a usable access hash: nothing more can be asked
     channel = types.InputChannel(chat.id, chat.access_hash)
@@ -558,11 +604,14 @@ async def _detailed(client: TelegramClient, chat: Any, community: Community) -> 
         history = await client(_history(peer, SEARCH_RECENT_POSTS))
     posts = sorted(
         (m for m in history.messages if isinstance(m, types.Message) and _comments(m) > 0),
-        key=_comments, reverse=True,
+        key=_comments,
+        reverse=True,
     )
     people: set[int] = set()
     for post in posts:
-        people |= {p.user_id for p in post.replies.recent_repliers or () if isinstance(p, types.PeerUser)}
+        people |= {
+            p.user_id for p in post.replies.recent_repliers or () if isinstance(p, types.PeerUser)
+        }
     for post in posts[:SEARCH_THREADS]:
         request = functions.messages.GetRepliesRequest(
             peer, post.id, 0, None, 0, SEARCH_RECENT_MESSAGES, 0, 0, 0
@@ -580,4 +629,3 @@ async def _detailed(client: TelegramClient, chat: Any, community: Community) -> 
             raise
         people |= _user_senders(replies.messages)
     return _community_of(chat, members, has_discussion=True, commenters=len(people))
-

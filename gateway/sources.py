@@ -66,16 +66,28 @@ class SourceChecker:
                     await self._ask(account, username)
                 return
             except tg.SourceNotFound:
-                raise InvalidInput("source", field="source", problem="source_not_found",
-                                   source=f"@{username}") from None
+                raise InvalidInput(
+                    "source", field="source", problem="source_not_found", source=f"@{username}"
+                ) from None
             except tg.NotAGroup:
-                raise InvalidInput("source", field="source", problem="source_is_person",
-                                   source=f"@{username}") from None
-            except (tg.TelegramError, SessionDecryptError, ConnectionError, OSError, TimeoutError) as exc:
+                raise InvalidInput(
+                    "source", field="source", problem="source_is_person", source=f"@{username}"
+                ) from None
+            except (
+                tg.TelegramError,
+                SessionDecryptError,
+                ConnectionError,
+                OSError,
+                TimeoutError,
+            ) as exc:
                 # A flood wait, a lost session, a slow network: not an answer about the
                 # source. One account is enough to ask; the worker deals with the rest.
-                log.info("source not checked", account_id=account.id, error=type(exc).__name__,
-                         rpc=getattr(exc, "rpc", ""))
+                log.info(
+                    "source not checked",
+                    account_id=account.id,
+                    error=type(exc).__name__,
+                    rpc=getattr(exc, "rpc", ""),
+                )
                 return
             finally:
                 await self.leases.release(lease)
@@ -109,16 +121,22 @@ class SourceChecker:
             problem = JOIN_REFUSALS.get(exc.rpc)
             if problem is not None and not isinstance(exc, tg.FloodWait):
                 raise InvalidInput("invite", field="source", problem=problem) from None
-            log.info("invite not checked", account_id=account.id, error=type(exc).__name__, rpc=exc.rpc)
+            log.info(
+                "invite not checked", account_id=account.id, error=type(exc).__name__, rpc=exc.rpc
+            )
             return None
         except (SessionDecryptError, ConnectionError, OSError, TimeoutError) as exc:
             log.info("invite not checked", account_id=account.id, error=type(exc).__name__)
             return None
         finally:
             await self.leases.release(lease)
-        return InvitePreview(title=preview.title, members=preview.members,
-                             request_needed=preview.request_needed,
-                             already=preview.chat is not None, account_id=account.id)
+        return InvitePreview(
+            title=preview.title,
+            members=preview.members,
+            request_needed=preview.request_needed,
+            already=preview.chat is not None,
+            account_id=account.id,
+        )
 
     async def _ask(self, account: AccountDTO, username: str) -> None:
         async with open_dal(self.sessionmaker) as dal:

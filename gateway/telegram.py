@@ -63,7 +63,9 @@ def client_factory(settings: Settings) -> ClientFactory:
     if settings.sandbox_active:
         from sandbox.world.client import SandboxClientFactory
 
-        return SandboxClientFactory(settings.sandbox_url, flood_sleep_threshold=FLOOD_SLEEP_THRESHOLD_S)
+        return SandboxClientFactory(
+            settings.sandbox_url, flood_sleep_threshold=FLOOD_SLEEP_THRESHOLD_S
+        )
     if settings.telegram_api_id is None or settings.telegram_api_hash is None:
         raise RuntimeError("TELEGRAM_API_ID and TELEGRAM_API_HASH are required without the sandbox")
     if settings.proxy is not None:
@@ -112,5 +114,3 @@ class TelegramGateway:
 
     def phone_login(self) -> PhoneLogin:
         return PhoneLogin(self.factory(None))
-
-

@@ -272,10 +272,7 @@ def choose_port(preferred: int | None, host: str = LOCAL_HOST) -> int:
 
 
 def _pg_url(password: str, port: int, database: str) -> str:
-    return (
-        f"postgresql://{PG_SUPERUSER}:{quote(password, safe='')}"
-        f"@{LOCAL_HOST}:{port}/{database}"
-    )
+    return f"postgresql://{PG_SUPERUSER}:{quote(password, safe='')}@{LOCAL_HOST}:{port}/{database}"
 
 
 def _running_pg_port(layout: _Layout) -> int | None:
@@ -555,7 +552,15 @@ def _stop_postgres(layout: _Layout) -> None:
     runner = _PgRunner(layout, _pg_bindir(version))
     log.info("stopping PostgreSQL")
     result = runner.run(
-        "pg_ctl", "-D", str(layout.pg_dir), "-m", "fast", "-w", "-t", str(STOP_TIMEOUT_S), "stop",
+        "pg_ctl",
+        "-D",
+        str(layout.pg_dir),
+        "-m",
+        "fast",
+        "-w",
+        "-t",
+        str(STOP_TIMEOUT_S),
+        "stop",
         timeout=STOP_TIMEOUT_S + 15,
     )
     if result.returncode != 0 and "not running" not in (result.stderr + result.stdout):

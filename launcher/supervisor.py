@@ -278,9 +278,7 @@ class Supervisor:
         try:
             while True:
                 waiting = set(timers.values())
-                waiters = {
-                    c.waiter: i for i, c in enumerate(self._children) if i not in waiting
-                }
+                waiters = {c.waiter: i for i, c in enumerate(self._children) if i not in waiting}
                 await asyncio.wait(
                     [stop_task, *waiters, *timers], return_when=asyncio.FIRST_COMPLETED
                 )
@@ -314,9 +312,7 @@ class Supervisor:
             child.restarts = 0
         child.quick_exits = child.quick_exits + 1 if ran < self._quick_exit_s else 0
         # The exponent is bounded: a child failing for days must not overflow the float.
-        delay = min(
-            self._restart_delay_s * 2 ** min(child.restarts, 32), self._restart_delay_max_s
-        )
+        delay = min(self._restart_delay_s * 2 ** min(child.restarts, 32), self._restart_delay_max_s)
         child.restarts += 1
         line = f"{child.spec.name} {_how(child.proc.returncode)}; "
         if child.quick_exits >= self._failing_after:

@@ -481,7 +481,9 @@ class BotApiState:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, WEBHOOK_RETRY_MAX_S)
 
-    async def _post(self, http: aiohttp.ClientSession, webhook: Webhook, update: JSON) -> str | None:
+    async def _post(
+        self, http: aiohttp.ClientSession, webhook: Webhook, update: JSON
+    ) -> str | None:
         headers = {"Content-Type": "application/json"}
         if webhook.secret_token:
             headers["X-Telegram-Bot-Api-Secret-Token"] = webhook.secret_token
@@ -699,9 +701,7 @@ def _strip_html(text: str) -> str:
         pos = match.end()
     out.append(text[pos:])
     if open_tags:
-        raise _entities_error(
-            f'Can\'t find end tag corresponding to start tag "{open_tags[-1]}"'
-        )
+        raise _entities_error(f'Can\'t find end tag corresponding to start tag "{open_tags[-1]}"')
     return html.unescape("".join(out))
 
 
@@ -797,8 +797,7 @@ def _strip_markdown(text: str) -> str:
             end = text.find(mark, i + len(mark))
             if end < 0:
                 raise _entities_error(
-                    "Can't find end of the entity starting at byte offset "
-                    f"{_byte_offset(text, i)}"
+                    f"Can't find end of the entity starting at byte offset {_byte_offset(text, i)}"
                 )
             out.append(text[i + len(mark) : end])
             i = end + len(mark)
@@ -807,8 +806,7 @@ def _strip_markdown(text: str) -> str:
             end = text.find(")", close + 2) if close >= 0 else -1
             if end < 0:
                 raise _entities_error(
-                    "Can't find end of the entity starting at byte offset "
-                    f"{_byte_offset(text, i)}"
+                    f"Can't find end of the entity starting at byte offset {_byte_offset(text, i)}"
                 )
             out.append(text[i + 1 : close])
             i = end + 1
@@ -1029,7 +1027,9 @@ async def _set_webhook(state: BotApiState, p: Params) -> Any:
         if parsed.scheme != "https":
             raise _bad_request("bad webhook: An HTTPS URL must be provided for webhook")
         if port not in WEBHOOK_PORTS:
-            raise _bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+            raise _bad_request(
+                "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+            )
     state.set_webhook(wanted)
     return Described(True, "Webhook was set")
 
@@ -1226,9 +1226,7 @@ async def _delete_messages(state: BotApiState, p: Params) -> Any:
 async def _answer_callback_query(state: BotApiState, p: Params) -> Any:
     query_id = p.text("callback_query_id") or ""
     if query_id not in state.callback_answers or state.callback_answers[query_id] is not None:
-        raise _bad_request(
-            "query is too old and response timeout expired or query ID is invalid"
-        )
+        raise _bad_request("query is too old and response timeout expired or query ID is invalid")
     state.callback_answers[query_id] = {
         "text": p.text("text"),
         "show_alert": p.flag("show_alert"),

@@ -41,8 +41,18 @@ class ApiRow:
         return self.expected[ROLES.index(role)]
 
 
-def _r(method: str, path: str, anon: int, other: int, manager: int, owner: int, admin: int,
-       *, variant: str = "", note: str = "") -> ApiRow:
+def _r(
+    method: str,
+    path: str,
+    anon: int,
+    other: int,
+    manager: int,
+    owner: int,
+    admin: int,
+    *,
+    variant: str = "",
+    note: str = "",
+) -> ApiRow:
     return ApiRow(method, path, (anon, other, manager, owner, admin), variant, note)
 
 
@@ -52,10 +62,26 @@ ADMINS = (401, 403, 403, 403, 200)
 
 API: tuple[ApiRow, ...] = (
     # --- auth ---------------------------------------------------------------------------
-    _r("POST", "/api/v1/auth/verify", 401, 200, 200, 200, 200,
-       note="anonymous: a username that never sent /start; the others a code from /web_auth"),
-    _r("POST", "/api/v1/auth/refresh", 401, 200, 200, 200, 200,
-       note="anonymous: no refresh token; the others their own, once"),
+    _r(
+        "POST",
+        "/api/v1/auth/verify",
+        401,
+        200,
+        200,
+        200,
+        200,
+        note="anonymous: a username that never sent /start; the others a code from /web_auth",
+    ),
+    _r(
+        "POST",
+        "/api/v1/auth/refresh",
+        401,
+        200,
+        200,
+        200,
+        200,
+        note="anonymous: no refresh token; the others their own, once",
+    ),
     _r("POST", "/api/v1/auth/logout", 401, 200, 200, 200, 200),
     # --- me -----------------------------------------------------------------------------
     _r("GET", "/api/v1/me", 401, 200, 200, 200, 200, note="the caller themself"),
@@ -64,7 +90,16 @@ API: tuple[ApiRow, ...] = (
     _r("GET", "/api/v1/accounts", *MEMBERS),
     _r("POST", "/api/v1/accounts/{account_id}/disable", *MEMBERS),
     _r("POST", "/api/v1/accounts/{account_id}/enable", *MEMBERS),
-    _r("DELETE", "/api/v1/accounts/{account_id}", 401, 404, 403, 200, 404, note="unlink: owner only"),
+    _r(
+        "DELETE",
+        "/api/v1/accounts/{account_id}",
+        401,
+        404,
+        403,
+        200,
+        404,
+        note="unlink: owner only",
+    ),
     # --- collection tasks ---------------------------------------------------------------
     _r("POST", "/api/v1/parse-tasks", 401, 404, 201, 201, 404),
     _r("GET", "/api/v1/parse-tasks", *MEMBERS),
@@ -82,7 +117,16 @@ API: tuple[ApiRow, ...] = (
     # --- search -------------------------------------------------------------------------
     _r("POST", "/api/v1/search", *MEMBERS, note="runs as a linked account of the workspace"),
     # --- campaigns ----------------------------------------------------------------------
-    _r("POST", "/api/v1/campaigns", 401, 404, 201, 201, 404, note="creates a draft and runs its pre-flight"),
+    _r(
+        "POST",
+        "/api/v1/campaigns",
+        401,
+        404,
+        201,
+        201,
+        404,
+        note="creates a draft and runs its pre-flight",
+    ),
     _r("GET", "/api/v1/campaigns", *MEMBERS),
     _r("GET", "/api/v1/campaigns/{campaign_id}", *MEMBERS),
     _r("POST", "/api/v1/campaigns/{campaign_id}/preflight", *MEMBERS),
@@ -92,21 +136,62 @@ API: tuple[ApiRow, ...] = (
     _r("POST", "/api/v1/campaigns/{campaign_id}/pause", *MEMBERS),
     _r("POST", "/api/v1/campaigns/{campaign_id}/resume", *MEMBERS),
     _r("POST", "/api/v1/campaigns/{campaign_id}/cancel", *MEMBERS),
-    _r("POST", "/api/v1/campaigns/{campaign_id}/approve", 401, 404, 403, 200, 404,
-       note="owner only: a manager's campaign past APPROVAL_THRESHOLD"),
-    _r("POST", "/api/v1/campaigns/{campaign_id}/reject", 401, 404, 403, 200, 404, note="owner only"),
+    _r(
+        "POST",
+        "/api/v1/campaigns/{campaign_id}/approve",
+        401,
+        404,
+        403,
+        200,
+        404,
+        note="owner only: a manager's campaign past APPROVAL_THRESHOLD",
+    ),
+    _r(
+        "POST", "/api/v1/campaigns/{campaign_id}/reject", 401, 404, 403, 200, 404, note="owner only"
+    ),
     _r("POST", "/api/v1/campaigns/{campaign_id}/duplicate", 401, 404, 201, 201, 404),
     _r("GET", "/api/v1/campaigns/{campaign_id}/stream", *MEMBERS, note="server-sent events"),
-    _r("GET", "/api/v1/chats", *MEMBERS, note="the accounts' chats, for picking a target (?can_invite=1)"),
+    _r(
+        "GET",
+        "/api/v1/chats",
+        *MEMBERS,
+        note="the accounts' chats, for picking a target (?can_invite=1)",
+    ),
     _r("GET", "/api/v1/limits", *MEMBERS),
     _r("GET", "/api/v1/invites/today", *MEMBERS),
     # --- team ---------------------------------------------------------------------------
     _r("GET", "/api/v1/workspace/members", *MEMBERS),
-    _r("POST", "/api/v1/workspace/members", 401, 404, 403, 201, 404, note="add a manager: owner only"),
-    _r("DELETE", "/api/v1/workspace/members/{user_id}", 401, 404, 403, 204, 404,
-       note="another manager: owner only"),
-    _r("DELETE", "/api/v1/workspace/members/{user_id}", 401, 404, 204, 400, 404, variant="self",
-       note="oneself: a manager leaves; the owner cannot (400 team_owner)"),
+    _r(
+        "POST",
+        "/api/v1/workspace/members",
+        401,
+        404,
+        403,
+        201,
+        404,
+        note="add a manager: owner only",
+    ),
+    _r(
+        "DELETE",
+        "/api/v1/workspace/members/{user_id}",
+        401,
+        404,
+        403,
+        204,
+        404,
+        note="another manager: owner only",
+    ),
+    _r(
+        "DELETE",
+        "/api/v1/workspace/members/{user_id}",
+        401,
+        404,
+        204,
+        400,
+        404,
+        variant="self",
+        note="oneself: a manager leaves; the owner cannot (400 team_owner)",
+    ),
     # --- retention and erasure ------------------------------------------------------------
     _r("GET", "/api/v1/campaigns/{campaign_id}/retention", *MEMBERS),
     _r("POST", "/api/v1/erasures", 401, 404, 403, 201, 404, note="erase one person: owner only"),
@@ -118,7 +203,13 @@ API: tuple[ApiRow, ...] = (
     _r("POST", "/api/v1/opt-outs/import", 401, 404, 403, 200, 404, note="owner only"),
     # --- audit --------------------------------------------------------------------------
     _r("GET", "/api/v1/audit", 401, 404, 403, 200, 404, note="the workspace's log: owner only"),
-    _r("GET", "/api/v1/audit", *ADMINS, variant="?all=1", note="the whole installation's log: admins"),
+    _r(
+        "GET",
+        "/api/v1/audit",
+        *ADMINS,
+        variant="?all=1",
+        note="the whole installation's log: admins",
+    ),
     # --- installation admin -------------------------------------------------------------
     _r("GET", "/api/v1/admin/stats", *ADMINS),
     _r("GET", "/api/v1/admin/users", *ADMINS),
@@ -162,7 +253,9 @@ class BotRow:
         return self.expected[ROLES.index(role)]
 
 
-def _b(command: str, anon: str, other: str, manager: str, owner: str, admin: str, *, note: str = "") -> BotRow:
+def _b(
+    command: str, anon: str, other: str, manager: str, owner: str, admin: str, *, note: str = ""
+) -> BotRow:
     return BotRow(command, (anon, other, manager, owner, admin), note)
 
 
@@ -193,7 +286,15 @@ BOT: tuple[BotRow, ...] = (
     _b("/optouts_remove 31900", *TEAM_OWNER, note="take off the workspace's list"),
     _b("/optout", *EVERYONE, note="the sender: never invited by any workspace"),
     _b("/optin", *EVERYONE, note="the sender undoes /optout"),
-    _b("/admin", UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, ALLOWED, note="non-admins never learn it exists"),
+    _b(
+        "/admin",
+        UNKNOWN,
+        UNKNOWN,
+        UNKNOWN,
+        UNKNOWN,
+        ALLOWED,
+        note="non-admins never learn it exists",
+    ),
     _b("/admin_limits", UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, ALLOWED),
     _b("/cancel", *(NOTHING_TO_CANCEL,) * 5),
 )
@@ -246,7 +347,7 @@ def render_markdown() -> str:
             "The bot registers every Telegram user on their first update (`bot/middlewares/user.py`), so"
             " someone who never sent /start is served as a new user in their own new workspace. Commands"
             " work in the user's current workspace (`/team` switches it): a user of another workspace"
-            " and an admin act in their own. A blocked user gets only \"blocked\"."
+            ' and an admin act in their own. A blocked user gets only "blocked".'
         ),
         "",
         "| Command | " + " | ".join(ROLES) + " | Note |",

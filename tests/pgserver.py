@@ -29,8 +29,10 @@ def _bindir() -> Path:
     found = shutil.which("pg_ctl")
     if found:
         return Path(found).resolve().parent
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
-                      key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
     if not versions:
         raise RuntimeError("PostgreSQL is not installed (run scripts/bootstrap.sh)")
     return versions[-1].parent
@@ -65,16 +67,34 @@ class OwnPostgres:
         command = [str(self.bindir / argv[0]), *argv[1:]]
         if self._owner is not None:
             command = ["runuser", "-u", PG_OS_USER, "--", *command]
-        return subprocess.run(command, cwd=self.root, capture_output=True, text=True, timeout=timeout,
-                              check=True, env={**os.environ, "LC_ALL": "C.UTF-8"})
+        return subprocess.run(
+            command,
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+            env={**os.environ, "LC_ALL": "C.UTF-8"},
+        )
 
     def init(self) -> None:
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--encoding=UTF8",
-                  "--locale=C.UTF-8")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+        )
 
     def start(self) -> None:
-        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c fsync=off "
-                   f"-c unix_socket_directories={self.root}")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c fsync=off "
+            f"-c unix_socket_directories={self.root}"
+        )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
 
     def stop(self) -> None:

@@ -30,9 +30,7 @@ def format_transcript(messages: list[Message]) -> str:
         if m.get("document"):
             extras.append(f"[document {m['document'].get('file_name')!r}]")
         for row in m.get("buttons") or []:
-            labels = ", ".join(
-                f"{b['text']}({b.get('data') or b.get('url') or ''})" for b in row
-            )
+            labels = ", ".join(f"{b['text']}({b.get('data') or b.get('url') or ''})" for b in row)
             extras.append(f"[{labels}]")
         suffix = f" ({', '.join(flags)})" if flags else ""
         lines.append(f"  #{m['id']} {m['from']}: {m['text']!r} {' '.join(extras)}{suffix}")

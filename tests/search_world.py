@@ -17,8 +17,8 @@ from sandbox.world.model import MessageSpec, PostSpec
 
 SEARCHER = 100
 PEOPLE = list(range(300, 360))
-LOUNGE, TRADERS, NEWS_CHAT, NEWS, DAILY, QUIET_CHAT, QUIET, FRIENDS, COOKING, SECRET, KRIPTO = range(
-    910_001, 910_012
+LOUNGE, TRADERS, NEWS_CHAT, NEWS, DAILY, QUIET_CHAT, QUIET, FRIENDS, COOKING, SECRET, KRIPTO = (
+    range(910_001, 910_012)
 )
 # What a search for "crypto" must find, best first (score: size, then active people).
 EXPECTED = ["crypto_lounge", "crypto_news", "crypto_traders", "crypto_news_chat", None]
@@ -32,40 +32,97 @@ def seed_communities(world: World) -> World:
     world.put_users([{"id": SEARCHER, "first_name": "Searcher", "username": "searcher"}])
     world.put_users([{"id": i, "first_name": f"P{i}", "username": f"person_{i}"} for i in PEOPLE])
     p = PEOPLE
-    world.put_chat(LOUNGE, "megagroup", "Crypto Lounge", username="crypto_lounge",
-                   members=p[:30], messages=_said(p[0], p[1], p[2], p[3], p[4], p[0], p[1]))
-    world.put_chat(TRADERS, "megagroup", "Crypto traders", username="crypto_traders",
-                   members=p[:40], messages=_said(p[5], p[5], p[5]))
-    world.put_chat(NEWS_CHAT, "megagroup", "Crypto News chat", username="crypto_news_chat", members=p[:6])
     world.put_chat(
-        NEWS, "channel", "Crypto News", username="crypto_news", members=p[10:35], linked_chat=NEWS_CHAT,
+        LOUNGE,
+        "megagroup",
+        "Crypto Lounge",
+        username="crypto_lounge",
+        members=p[:30],
+        messages=_said(p[0], p[1], p[2], p[3], p[4], p[0], p[1]),
+    )
+    world.put_chat(
+        TRADERS,
+        "megagroup",
+        "Crypto traders",
+        username="crypto_traders",
+        members=p[:40],
+        messages=_said(p[5], p[5], p[5]),
+    )
+    world.put_chat(
+        NEWS_CHAT, "megagroup", "Crypto News chat", username="crypto_news_chat", members=p[:6]
+    )
+    world.put_chat(
+        NEWS,
+        "channel",
+        "Crypto News",
+        username="crypto_news",
+        members=p[10:35],
+        linked_chat=NEWS_CHAT,
         posts=[
             PostSpec(1, "hello", comments=(MessageSpec(p[40], "c1"), MessageSpec(p[41], "c2"))),
-            PostSpec(2, "again", comments=(MessageSpec(p[42], "c3"), MessageSpec(p[43], "c4"),
-                                           MessageSpec(p[40], "c5"))),
+            PostSpec(
+                2,
+                "again",
+                comments=(
+                    MessageSpec(p[42], "c3"),
+                    MessageSpec(p[43], "c4"),
+                    MessageSpec(p[40], "c5"),
+                ),
+            ),
             PostSpec(3, "quiet one"),
         ],
     )
     # No discussion group: nobody can comment, so nobody can be collected.
-    world.put_chat(DAILY, "channel", "Crypto Daily", username="crypto_daily", members=p[:35],
-                   posts=[PostSpec(1, "news"), PostSpec(2, "more news")])
+    world.put_chat(
+        DAILY,
+        "channel",
+        "Crypto Daily",
+        username="crypto_daily",
+        members=p[:35],
+        posts=[PostSpec(1, "news"), PostSpec(2, "more news")],
+    )
     # A discussion group, but not one comment under the posts.
     world.put_chat(QUIET_CHAT, "megagroup", "Quiet talk", username="quiet_talk", members=p[:3])
-    world.put_chat(QUIET, "channel", "Crypto Quiet", username="crypto_quiet", members=p[:20],
-                   linked_chat=QUIET_CHAT, posts=[PostSpec(1, "silence")])
+    world.put_chat(
+        QUIET,
+        "channel",
+        "Crypto Quiet",
+        username="crypto_quiet",
+        members=p[:20],
+        linked_chat=QUIET_CHAT,
+        posts=[PostSpec(1, "silence")],
+    )
     # A basic group the searching account is in (no username: found among its own chats).
-    world.put_chat(FRIENDS, "group", "Crypto friends", creator=SEARCHER, members=[SEARCHER, *p[50:53]],
-                   messages=_said(p[50], p[51]))
-    world.put_chat(COOKING, "megagroup", "Cooking club", username="cooking_club", members=p[:50],
-                   messages=_said(p[0]))
+    world.put_chat(
+        FRIENDS,
+        "group",
+        "Crypto friends",
+        creator=SEARCHER,
+        members=[SEARCHER, *p[50:53]],
+        messages=_said(p[50], p[51]),
+    )
+    world.put_chat(
+        COOKING,
+        "megagroup",
+        "Cooking club",
+        username="cooking_club",
+        members=p[:50],
+        messages=_said(p[0]),
+    )
     # Private, and the account is not in it: invisible to a search.
     world.put_chat(SECRET, "megagroup", "Crypto secret", members=p[:10], messages=_said(p[0]))
     return world
 
 
 def seed_cyrillic(world: World) -> None:
-    world.put_chat(KRIPTO, "megagroup", "Крипто чат", username="kripto_chat", members=PEOPLE[:8],
-                   messages=_said(PEOPLE[0], PEOPLE[1]))
+    world.put_chat(
+        KRIPTO,
+        "megagroup",
+        "Крипто чат",
+        username="kripto_chat",
+        members=PEOPLE[:8],
+        messages=_said(PEOPLE[0], PEOPLE[1]),
+    )
 
 
 async def link_account(
@@ -89,7 +146,11 @@ async def link_account(
     await waiter
     async with open_dal(sessionmaker) as dal:
         account, _ = await build_account_service(settings, None).link(
-            dal, user_id, workspace_id, AccountInfo(tg_id, f"acc{tg_id}", "Acc", None), login.session_string()
+            dal,
+            user_id,
+            workspace_id,
+            AccountInfo(tg_id, f"acc{tg_id}", "Acc", None),
+            login.session_string(),
         )
     await login.close()
     return account.id

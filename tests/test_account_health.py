@@ -26,7 +26,9 @@ from sandbox.world.world import SPAMBOT_ID
 from workers.health import check_all_accounts
 
 
-async def _linked(world: World, gateway: TelegramGateway, sessionmaker, settings: Settings, ids: list[int]) -> dict[int, int]:  # type: ignore[no-untyped-def]
+async def _linked(
+    world: World, gateway: TelegramGateway, sessionmaker, settings: Settings, ids: list[int]
+) -> dict[int, int]:  # type: ignore[no-untyped-def]
     async with open_dal(sessionmaker) as dal:
         owner, _ = await register(dal, TelegramProfile(555, "boss", "Boss", None, "en"), ())
         ws = (await dal.list_workspaces(owner.id))[0].id
@@ -42,7 +44,11 @@ async def _linked(world: World, gateway: TelegramGateway, sessionmaker, settings
         await waiter
         async with open_dal(sessionmaker) as dal:
             account, _ = await service.link(
-                dal, owner.id, ws, AccountInfo(tg_id, f"acc{tg_id}", "Acc", None), login.session_string()
+                dal,
+                owner.id,
+                ws,
+                AccountInfo(tg_id, f"acc{tg_id}", "Acc", None),
+                login.session_string(),
             )
         await login.close()
         accounts[tg_id] = account.id
@@ -55,7 +61,9 @@ async def test_statuses_follow_telegram(
     world = World()
     gateway = TelegramGateway(InProcessClientFactory(world))
     fine, revoked, banned, flooded, busy = 801, 802, 803, 804, 805
-    ids = await _linked(world, gateway, sessionmaker, settings, [fine, revoked, banned, flooded, busy])
+    ids = await _linked(
+        world, gateway, sessionmaker, settings, [fine, revoked, banned, flooded, busy]
+    )
     # a revoked or banned session fails every call (Telethon itself makes some on connect)
     world.add_fault("GetUsersRequest", "AUTH_KEY_UNREGISTERED", 10, account=revoked)
     world.add_fault("GetUsersRequest", "USER_DEACTIVATED_BAN", 10, account=banned)
@@ -103,7 +111,9 @@ async def test_statuses_follow_telegram(
 
 
 # --- @SpamBot and frozen accounts -----------------------------------------------------------
-async def _round(sessionmaker, settings: Settings, redis: Redis, gateway: TelegramGateway) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def _round(
+    sessionmaker, settings: Settings, redis: Redis, gateway: TelegramGateway
+) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return await check_all_accounts(
         sessionmaker=sessionmaker,
         service=build_account_service(settings, RedisNotifier(redis)),
@@ -118,16 +128,27 @@ async def _accounts(sessionmaker) -> dict[int, AccountDTO]:  # type: ignore[no-u
         return {a.tg_user_id: a for a in await dal.all_accounts(after_id=0, limit=50)}
 
 
-async def _set_status(sessionmaker, settings: Settings, account_id: int, status: AccountStatus,  # type: ignore[no-untyped-def]
-                      reason: str | None, until: datetime | None = None) -> None:
+async def _set_status(
+    sessionmaker,
+    settings: Settings,
+    account_id: int,
+    status: AccountStatus,  # type: ignore[no-untyped-def]
+    reason: str | None,
+    until: datetime | None = None,
+) -> None:
     """What the invite engine records when Telegram refuses (nobody is told here)."""
     async with open_dal(sessionmaker) as dal:
         await build_account_service(settings, None).change_status(
-            dal, account_id, status, reason, cooldown_until=until)
+            dal, account_id, status, reason, cooldown_until=until
+        )
 
 
 async def _spambot_calls(world: World, account: int) -> list[object]:
-    return [c for c in world.calls("SendMessageRequest") if c.account == account and SPAMBOT_ID in c.users]
+    return [
+        c
+        for c in world.calls("SendMessageRequest")
+        if c.account == account and SPAMBOT_ID in c.users
+    ]
 
 
 async def _notices(redis: Redis) -> list[dict[str, str]]:
@@ -142,16 +163,39 @@ async def test_parked_account_after_its_rest_asks_spambot_once_a_day(
     rested, resting, forever = 811, 812, 813
     ids = await _linked(world, gateway, sessionmaker, settings, [rested, resting, forever])
     now = datetime.now(UTC)
-    await _set_status(sessionmaker, settings, ids[rested], AccountStatus.PARKED, "PEER_FLOOD", now - timedelta(minutes=1))
-    await _set_status(sessionmaker, settings, ids[resting], AccountStatus.PARKED, "PEER_FLOOD", now + timedelta(hours=20))
-    await _set_status(sessionmaker, settings, ids[forever], AccountStatus.PARKED, "PEER_FLOOD", now - timedelta(minutes=1))
+    await _set_status(
+        sessionmaker,
+        settings,
+        ids[rested],
+        AccountStatus.PARKED,
+        "PEER_FLOOD",
+        now - timedelta(minutes=1),
+    )
+    await _set_status(
+        sessionmaker,
+        settings,
+        ids[resting],
+        AccountStatus.PARKED,
+        "PEER_FLOOD",
+        now + timedelta(hours=20),
+    )
+    await _set_status(
+        sessionmaker,
+        settings,
+        ids[forever],
+        AccountStatus.PARKED,
+        "PEER_FLOOD",
+        now - timedelta(minutes=1),
+    )
     world.put_user(forever, spam_limited_until="forever")
     await _age_last_check(sessionmaker, ids[rested], hours=2)  # looked at during its rest
 
     counts = await _round(sessionmaker, settings, redis, gateway)
     assert counts == {"active": 1, "parked": 1, "restricted": 1}
     accounts = await _accounts(sessionmaker)
-    assert accounts[rested].status is AccountStatus.ACTIVE and accounts[rested].status_reason is None
+    assert (
+        accounts[rested].status is AccountStatus.ACTIVE and accounts[rested].status_reason is None
+    )
     assert accounts[resting].status is AccountStatus.PARKED  # still resting: SpamBot not asked
     limited = accounts[forever]
     assert limited.status is AccountStatus.RESTRICTED
@@ -162,7 +206,9 @@ async def test_parked_account_after_its_rest_asks_spambot_once_a_day(
     assert await _spambot_calls(world, resting) == []
     assert {c.account for c in world.calls("GetHistoryRequest")} == {rested, forever}
     assert sorted((n["account"], n["status"]) for n in await _notices(redis)) == [
-        ("@acc811", "active"), ("@acc813", "restricted")]
+        ("@acc811", "active"),
+        ("@acc813", "restricted"),
+    ]
 
     # the same day again: no second question to SpamBot, the restricted one is left alone
     counts = await _round(sessionmaker, settings, redis, gateway)
@@ -180,14 +226,19 @@ async def test_restricted_account_stays_restricted_until_spambot_frees_it(
     banned_in_channel = 821
     ids = await _linked(world, gateway, sessionmaker, settings, [banned_in_channel])
     account_id = ids[banned_in_channel]
-    await _set_status(sessionmaker, settings, account_id, AccountStatus.RESTRICTED, "USER_BANNED_IN_CHANNEL")
+    await _set_status(
+        sessionmaker, settings, account_id, AccountStatus.RESTRICTED, "USER_BANNED_IN_CHANNEL"
+    )
     limit_end = (datetime.now(UTC) + timedelta(days=9)).replace(second=0, microsecond=0)
     world.put_user(banned_in_channel, spam_limited_until=limit_end)
 
     # checked less than a day ago (the status was set just now, after a check): not asked yet
     async with sessionmaker() as s, s.begin():
-        await s.execute(update(TelegramAccount).where(TelegramAccount.id == account_id)
-                        .values(last_checked_at=func.now()))
+        await s.execute(
+            update(TelegramAccount)
+            .where(TelegramAccount.id == account_id)
+            .values(last_checked_at=func.now())
+        )
     assert await _round(sessionmaker, settings, redis, gateway) == {"later": 1}
     assert await _spambot_calls(world, banned_in_channel) == []
 
@@ -232,11 +283,15 @@ async def test_frozen_account_is_recognised_and_active_again_when_lifted(
     assert world.calls("SendMessageRequest") == []
 
     # the invite engine saw FROZEN_METHOD_INVALID before the world's fields were read: same end
-    await _set_status(sessionmaker, settings, ids[fine], AccountStatus.FROZEN, "FROZEN_METHOD_INVALID")
+    await _set_status(
+        sessionmaker, settings, ids[fine], AccountStatus.FROZEN, "FROZEN_METHOD_INVALID"
+    )
     world.put_user(frozen, frozen_until=None)
     assert await _round(sessionmaker, settings, redis, gateway) == {"active": 2}
     accounts = await _accounts(sessionmaker)
-    assert all(a.status is AccountStatus.ACTIVE and a.status_reason is None for a in accounts.values())
+    assert all(
+        a.status is AccountStatus.ACTIVE and a.status_reason is None for a in accounts.values()
+    )
     assert [n["status"] for n in await _notices(redis)] == ["frozen", "active", "active"]
 
     # Telegram refuses the check itself with FROZEN_METHOD_INVALID (Telethon's connect() reads
@@ -244,11 +299,19 @@ async def test_frozen_account_is_recognised_and_active_again_when_lifted(
     world.add_fault("GetUsersRequest", "FROZEN_METHOD_INVALID", 1, account=fine)
     assert await _round(sessionmaker, settings, redis, gateway) == {"active": 1, "frozen": 1}
     refused = (await _accounts(sessionmaker))[fine]
-    assert (refused.status, refused.status_reason) == (AccountStatus.FROZEN, "FROZEN_METHOD_INVALID")
-    assert [c.error for c in world.calls("GetUsersRequest") if c.account == fine][-1] == "FROZEN_METHOD_INVALID"
+    assert (refused.status, refused.status_reason) == (
+        AccountStatus.FROZEN,
+        "FROZEN_METHOD_INVALID",
+    )
+    assert [c.error for c in world.calls("GetUsersRequest") if c.account == fine][
+        -1
+    ] == "FROZEN_METHOD_INVALID"
 
 
 async def _age_last_check(sessionmaker, account_id: int, *, hours: int) -> None:  # type: ignore[no-untyped-def]
     async with sessionmaker() as s, s.begin():
-        await s.execute(update(TelegramAccount).where(TelegramAccount.id == account_id)
-                        .values(last_checked_at=func.now() - timedelta(hours=hours)))
+        await s.execute(
+            update(TelegramAccount)
+            .where(TelegramAccount.id == account_id)
+            .values(last_checked_at=func.now() - timedelta(hours=hours))
+        )

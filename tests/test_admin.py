@@ -108,7 +108,9 @@ async def test_roles_granted_and_revoked_with_audit_never_on_oneself_or_a_config
             await service.stats(dal, carol.id)
 
     events = await audit_actions(sessionmaker)
-    assert [(e.action, e.actor_user_id, e.details["user_id"], e.details["role"]) for e in events] == [
+    assert [
+        (e.action, e.actor_user_id, e.details["user_id"], e.details["role"]) for e in events
+    ] == [
         ("admin.role_granted", root.id, carol.id, "admin"),
         ("admin.role_revoked", root.id, carol.id, "user"),
     ]
@@ -137,14 +139,17 @@ async def test_blocking_ends_the_users_panel_sessions_at_once(
         with pytest.raises(Unauthorized):
             await auth.refresh(dal, pair.refresh_token)
     async with sessionmaker() as session:
-        revoked = await session.scalar(select(AuthSession.revoke_reason).where(AuthSession.user_id == dave.id))
+        revoked = await session.scalar(
+            select(AuthSession.revoke_reason).where(AuthSession.user_id == dave.id)
+        )
     assert revoked == "blocked"
 
     async with open_dal(sessionmaker) as dal:
         assert not (await service.unblock(dal, root.id, dave.id)).blocked
     events = await audit_actions(sessionmaker)
     assert [(e.action, e.details.get("sessions_ended")) for e in events] == [
-        ("admin.user_blocked", 1), ("admin.user_unblocked", None),
+        ("admin.user_blocked", 1),
+        ("admin.user_unblocked", None),
     ]
 
 
@@ -165,17 +170,23 @@ async def test_maximum_limits_validated_stored_and_capping_what_is_used(
             with pytest.raises(InvalidInput) as refused:
                 await service.set_limits(dal, root.id, changes)
             assert refused.value.details["problem"] == problem
-        view = await service.set_limits(dal, root.id, parse_assignments("daily_per_account=20 pause_min_s=700"))
+        view = await service.set_limits(
+            dal, root.id, parse_assignments("daily_per_account=20 pause_min_s=700")
+        )
         assert view.stored
         assert (view.maximum.daily_per_account, view.maximum.pause_min_s) == (20, 700)
         assert view.maximum.daily_per_chat == configured.daily_per_chat  # untouched values stay
         assert (view.effective.daily_per_account, view.effective.pause_min_s) == (20, 700)
         # Whatever limits a worker or a campaign starts from, the stored maximums cap them.
         assert (await effective_limits(dal, configured)) == view.effective
-        owner_limits = InviteLimits(daily_per_account=100, daily_per_chat=5, pause_min_s=60, pause_max_s=120)
+        owner_limits = InviteLimits(
+            daily_per_account=100, daily_per_chat=5, pause_min_s=60, pause_max_s=120
+        )
         capped = await effective_limits(dal, owner_limits)
         assert (capped.daily_per_account, capped.daily_per_chat, capped.pause_min_s) == (20, 5, 700)
-        await service.set_limits(dal, root.id, {"daily_per_account": 20})  # the same again: no event
+        await service.set_limits(
+            dal, root.id, {"daily_per_account": 20}
+        )  # the same again: no event
 
     events = await audit_actions(sessionmaker)
     assert len(events) == 1 and events[0].action == "admin.limits_changed"
@@ -186,9 +197,15 @@ async def test_maximum_limits_validated_stored_and_capping_what_is_used(
 
 def test_limit_assignments_as_typed_in_the_bot() -> None:
     assert parse_assignments("daily_per_account=20, daily_per_chat=10") == {
-        "daily_per_account": 20, "daily_per_chat": 10}
-    for text, problem in (("", "limits_empty"), ("daily_per_account 20", "limits_syntax"),
-                          ("daily_per_account=-1", "limit_range"), ("daily_per_account=x", "limit_range")):
+        "daily_per_account": 20,
+        "daily_per_chat": 10,
+    }
+    for text, problem in (
+        ("", "limits_empty"),
+        ("daily_per_account 20", "limits_syntax"),
+        ("daily_per_account=-1", "limit_range"),
+        ("daily_per_account=x", "limit_range"),
+    ):
         with pytest.raises(InvalidInput) as refused:
             parse_assignments(text)
         assert refused.value.details["problem"] == problem, text
@@ -237,12 +254,15 @@ async def test_user_search_and_account_health_are_paged(
 
     ws = await personal_workspace_id(sessionmaker, root.id)
     until = datetime(2030, 1, 1, tzinfo=UTC)
-    parked = await add_account(sessionmaker, ws, 11, AccountStatus.PARKED, reason="PEER_FLOOD", until=until)
+    parked = await add_account(
+        sessionmaker, ws, 11, AccountStatus.PARKED, reason="PEER_FLOOD", until=until
+    )
     await add_account(sessionmaker, ws, 12, AccountStatus.ACTIVE)
     async with open_dal(sessionmaker) as dal:
         only_parked = await service.accounts(dal, root.id, "parked")
         assert [(a.id, a.status_reason, a.cooldown_until) for a in only_parked.items] == [
-            (parked, "PEER_FLOOD", until)]
+            (parked, "PEER_FLOOD", until)
+        ]
         assert len((await service.accounts(dal, root.id, None, limit=1)).items) == 1
         with pytest.raises(InvalidInput):
             await service.accounts(dal, root.id, "sleeping")
@@ -262,7 +282,8 @@ async def test_audit_log_is_the_owners_and_everything_is_the_admins(
         await service.set_limits(dal, root.id, {"daily_per_chat": 9})
         own = await audit_log(dal, owner.id, ws)
         assert [(e.action, e.workspace_id, e.actor_username) for e in own.items] == [
-            ("user.registered", ws, "owner")]
+            ("user.registered", ws, "owner")
+        ]
         with pytest.raises(Forbidden):
             await audit_log(dal, manager.id, ws)
         with pytest.raises(NotAdmin):
@@ -271,6 +292,8 @@ async def test_audit_log_is_the_owners_and_everything_is_the_admins(
             await audit_log(dal, root.id, ws)  # not a member: the workspace does not exist for them
         everything = await audit_log(dal, root.id, None, everything=True, limit=2)
         assert [e.action for e in everything.items] == ["admin.limits_changed", "user.registered"]
-        older = await audit_log(dal, root.id, None, everything=True, cursor=everything.next_cursor or 0)
+        older = await audit_log(
+            dal, root.id, None, everything=True, cursor=everything.next_cursor or 0
+        )
         assert [e.action for e in older.items] == ["user.registered", "user.registered"]
         assert older.next_cursor is None

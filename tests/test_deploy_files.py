@@ -87,10 +87,13 @@ def test_compose_has_every_part_of_an_installation(compose: dict[str, Any]) -> N
     assert services["sandbox"].get("profiles") == ["sandbox"]
 
 
-@pytest.mark.parametrize("name,volume_path", [
-    ("postgres", "/var/lib/postgresql/data"),
-    ("redis", "/data"),
-])
+@pytest.mark.parametrize(
+    "name,volume_path",
+    [
+        ("postgres", "/var/lib/postgresql/data"),
+        ("redis", "/data"),
+    ],
+)
 def test_servers_keep_data_in_named_volumes_and_report_health(
     compose: dict[str, Any], name: str, volume_path: str
 ) -> None:

@@ -27,11 +27,17 @@ def _rows() -> list[list[str]]:
 
 def _tests_in(path: str) -> set[str]:
     tree = ast.parse((ROOT / path).read_text())
-    return {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    return {
+        n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
 
 
 def _all_tests() -> set[str]:
-    return {name for path in ROOT.glob("tests/**/test_*.py") for name in _tests_in(str(path.relative_to(ROOT)))}
+    return {
+        name
+        for path in ROOT.glob("tests/**/test_*.py")
+        for name in _tests_in(str(path.relative_to(ROOT)))
+    }
 
 
 def test_every_row_names_a_source_and_an_existing_test() -> None:

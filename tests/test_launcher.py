@@ -210,7 +210,9 @@ def test_local_env_keeps_secrets_and_updates_urls(
     assert "REDIS_URL" not in first
 
     ensure_local_env(
-        path, database_url="postgresql://u:p@h:1/b", redis_url="redis://:x@h:2/0",
+        path,
+        database_url="postgresql://u:p@h:1/b",
+        redis_url="redis://:x@h:2/0",
         dotenv_path=no_dotenv,
     )
     second = dotenv_values(path)
@@ -341,7 +343,9 @@ async def test_child_output_is_prefixed_line_by_line() -> None:
     )
     supervisor = Supervisor(
         [ChildSpec("api", _py(code)), ChildSpec("bot", _py(SLEEPER))],
-        out=out, handle_signals=False, started_message="all started",
+        out=out,
+        handle_signals=False,
+        started_message="all started",
     )
     task = asyncio.create_task(supervisor.run())
     await out.wait_for(lambda line: line == "[api] to stderr")
@@ -351,7 +355,11 @@ async def test_child_output_is_prefixed_line_by_line() -> None:
     assert "tg-inviter: all started" in out.lines
     api_lines = [line for line in out.lines if line.startswith("[api] ")]
     assert api_lines == [
-        "[api] hello", "[api] two", "[api] lines", "[api] to stderr", "[api] no newline"
+        "[api] hello",
+        "[api] two",
+        "[api] lines",
+        "[api] to stderr",
+        "[api] no newline",
     ]
     assert all(_gone(pid) for pid in supervisor.pids)
 
@@ -359,17 +367,24 @@ async def test_child_output_is_prefixed_line_by_line() -> None:
 SETTINGS_ERROR = "from core.settings import load_settings; load_settings()"
 
 
-async def test_child_with_a_settings_error_stops_the_others_and_fails(test_env: dict[str, str]) -> None:
+async def test_child_with_a_settings_error_stops_the_others_and_fails(
+    test_env: dict[str, str],
+) -> None:
     out = _Lines()
     # Every other setting valid (a fresh clone has no .env), so API_PORT is the one refused.
     supervisor = Supervisor(
         [
             ChildSpec("api", _py(SLEEPER)),
             ChildSpec(
-                "workers", _py(SETTINGS_ERROR), env={**test_env, "API_PORT": "not-a-port"}, cwd=PROJECT_ROOT
+                "workers",
+                _py(SETTINGS_ERROR),
+                env={**test_env, "API_PORT": "not-a-port"},
+                cwd=PROJECT_ROOT,
             ),
         ],
-        out=out, handle_signals=False, restart_delay_s=0.05,
+        out=out,
+        handle_signals=False,
+        restart_delay_s=0.05,
     )
     code = await asyncio.wait_for(supervisor.run(), 30)
     assert code != 0
@@ -396,7 +411,9 @@ async def test_child_killed_alone_is_restarted_and_the_others_keep_running(
     out = _Lines()
     supervisor = Supervisor(
         [ChildSpec("api", _py(SLEEPER)), ChildSpec("workers", _py(SLEEPER))],
-        out=out, handle_signals=False, restart_delay_s=0.2,
+        out=out,
+        handle_signals=False,
+        restart_delay_s=0.2,
     )
     task = asyncio.create_task(supervisor.run())
     try:
@@ -425,8 +442,12 @@ async def test_restart_back_off_doubles_and_a_child_that_keeps_failing_is_called
     out = _Lines()
     supervisor = Supervisor(
         [ChildSpec("api", _py(SLEEPER)), ChildSpec("workers", _py(QUICK_FAILURE))],
-        out=out, handle_signals=False,
-        restart_delay_s=0.05, restart_delay_max_s=0.4, quick_exit_s=30, failing_after=3,
+        out=out,
+        handle_signals=False,
+        restart_delay_s=0.05,
+        restart_delay_max_s=0.4,
+        quick_exit_s=30,
+        failing_after=3,
     )
     task = asyncio.create_task(supervisor.run())
     try:
@@ -454,8 +475,12 @@ async def test_a_long_run_starts_the_back_off_over() -> None:
     )
     supervisor = Supervisor(
         [ChildSpec("workers", _py(runs_a_while))],
-        out=out, handle_signals=False,
-        restart_delay_s=0.05, stable_after_s=0.2, quick_exit_s=0.1, failing_after=1,
+        out=out,
+        handle_signals=False,
+        restart_delay_s=0.05,
+        stable_after_s=0.2,
+        quick_exit_s=0.1,
+        failing_after=1,
     )
     task = asyncio.create_task(supervisor.run())
     try:
@@ -473,7 +498,9 @@ async def test_stop_during_the_back_off_starts_nothing_more() -> None:
     out = _Lines()
     supervisor = Supervisor(
         [ChildSpec("api", _py(SLEEPER)), ChildSpec("workers", _py(SLEEPER))],
-        out=out, handle_signals=False, restart_delay_s=5,
+        out=out,
+        handle_signals=False,
+        restart_delay_s=5,
     )
     task = asyncio.create_task(supervisor.run())
     [api] = await _wait_pids(out, "api", 1)
@@ -493,7 +520,9 @@ async def test_child_ignoring_sigterm_is_killed_after_grace() -> None:
     out = _Lines()
     supervisor = Supervisor(
         [ChildSpec("bot", _py(STUBBORN)), ChildSpec("api", _py(SLEEPER))],
-        out=out, handle_signals=False, grace_s=0.5,
+        out=out,
+        handle_signals=False,
+        grace_s=0.5,
     )
     task = asyncio.create_task(supervisor.run())
     stubborn = _pid_from(await out.wait_for(lambda line: line.startswith("[bot] pid=")))
@@ -520,8 +549,15 @@ sys.exit(asyncio.run(supervisor.run()))
 async def test_signal_to_supervisor_stops_every_child(sig: signal.Signals) -> None:
     specs = [["api", _py(SLEEPER)], ["bot", _py(SLEEPER)], ["workers", _py(STUBBORN)]]
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SUPERVISOR_MAIN, json.dumps(specs), "1", "0.1",
-        cwd=PROJECT_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-c",
+        SUPERVISOR_MAIN,
+        json.dumps(specs),
+        "1",
+        "0.1",
+        cwd=PROJECT_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     assert proc.stdout is not None
     pids: dict[str, int] = {}
@@ -579,13 +615,15 @@ async def test_next_child_starts_once_the_previous_answers() -> None:
     supervisor = Supervisor(
         [
             ChildSpec(
-                "sandbox", _py(HEALTH_SERVER, str(port)),
+                "sandbox",
+                _py(HEALTH_SERVER, str(port)),
                 ready_url=f"http://127.0.0.1:{port}/sandbox/health",
                 ready_message="sandbox is up",
             ),
             ChildSpec("api", _py(SLEEPER)),
         ],
-        out=out, handle_signals=False,
+        out=out,
+        handle_signals=False,
     )
     task = asyncio.create_task(supervisor.run())
     await out.wait_for(lambda line: line.startswith("[api] pid="))
@@ -603,12 +641,15 @@ async def test_child_that_never_gets_ready_fails_the_start() -> None:
     supervisor = Supervisor(
         [
             ChildSpec(
-                "sandbox", _py(SLEEPER),
-                ready_url=f"http://127.0.0.1:{port}/sandbox/health", ready_timeout_s=1,
+                "sandbox",
+                _py(SLEEPER),
+                ready_url=f"http://127.0.0.1:{port}/sandbox/health",
+                ready_timeout_s=1,
             ),
             ChildSpec("api", _py(SLEEPER)),
         ],
-        out=out, handle_signals=False,
+        out=out,
+        handle_signals=False,
     )
     assert await asyncio.wait_for(supervisor.run(), 20) == 1
     assert any("sandbox did not answer" in line for line in out.lines)
@@ -619,7 +660,9 @@ async def test_child_that_never_gets_ready_fails_the_start() -> None:
 # --- start-up lines -------------------------------------------------------------------------
 
 
-def test_start_up_lines_point_at_the_sandbox_page_first_and_only_in_the_sandbox(test_env: dict[str, str]) -> None:
+def test_start_up_lines_point_at_the_sandbox_page_first_and_only_in_the_sandbox(
+    test_env: dict[str, str],
+) -> None:
     from core.settings import Settings
     from launcher.supervisor import app_children, started_message
 
@@ -631,8 +674,13 @@ def test_start_up_lines_point_at_the_sandbox_page_first_and_only_in_the_sandbox(
     assert app_children(simulated)[0].name == "sandbox"
 
     # With real credentials the sandbox does not run, so there is no page to point at.
-    real = Settings(_env_file=None, **base, bot_token="123456:AAE-token_value",  # type: ignore[call-arg]
-                    telegram_api_id="12345", telegram_api_hash="0" * 32)
+    real = Settings(
+        _env_file=None,
+        **base,
+        bot_token="123456:AAE-token_value",  # type: ignore[call-arg]
+        telegram_api_id="12345",
+        telegram_api_hash="0" * 32,
+    )
     assert not real.sandbox_active
     assert started_message(real) == f"panel on {real.effective_panel_url}"
     assert "sandbox" not in [child.name for child in app_children(real)]

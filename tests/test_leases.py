@@ -19,8 +19,17 @@ from workers.leases import AccountBusy, LeaseLost, hold
 
 async def _account(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     async with sessionmaker() as s, s.begin():
-        uid = await s.scalar(text("INSERT INTO users (telegram_id, first_name, language, language_explicit, role, blocked) VALUES (1, 'o', 'en', false, 'user', false) RETURNING id"))
-        ws = await s.scalar(text("INSERT INTO workspaces (name, owner_id, personal) VALUES ('w', :u, true) RETURNING id"), {"u": uid})
+        uid = await s.scalar(
+            text(
+                "INSERT INTO users (telegram_id, first_name, language, language_explicit, role, blocked) VALUES (1, 'o', 'en', false, 'user', false) RETURNING id"
+            )
+        )
+        ws = await s.scalar(
+            text(
+                "INSERT INTO workspaces (name, owner_id, personal) VALUES ('w', :u, true) RETURNING id"
+            ),
+            {"u": uid},
+        )
         return await s.scalar(
             text(
                 "INSERT INTO telegram_accounts (workspace_id, tg_user_id, first_name, status, session_key_id, session_nonce, session_ciphertext)"
@@ -62,14 +71,18 @@ async def test_hold_renews_and_releases(sessionmaker: async_sessionmaker[AsyncSe
     assert (await other.acquire(account)) is not None  # released on exit
 
 
-async def test_losing_the_lease_cancels_the_work(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_losing_the_lease_cancels_the_work(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
     account = await _account(sessionmaker)
     store = LeaseStore(sessionmaker, "worker-a", ttl_s=0.3)
     steps = 0
     with pytest.raises(LeaseLost):
         async with hold(store, account):
             async with sessionmaker() as s, s.begin():  # another process takes over
-                await s.execute(text("UPDATE account_leases SET owner = 'worker-b', epoch = epoch + 1"))
+                await s.execute(
+                    text("UPDATE account_leases SET owner = 'worker-b', epoch = epoch + 1")
+                )
             for _ in range(50):
                 await asyncio.sleep(0.05)
                 steps += 1
@@ -101,13 +114,22 @@ asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])))
 """
 
 
-async def test_processes_never_hold_one_account_at_once(sessionmaker: async_sessionmaker[AsyncSession], migrated: str) -> None:
+async def test_processes_never_hold_one_account_at_once(
+    sessionmaker: async_sessionmaker[AsyncSession], migrated: str
+) -> None:
     account = await _account(sessionmaker)
     rounds, workers = 60, 3
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-c", WORKER, migrated, str(account), f"w{i}", str(rounds),
-            cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            sys.executable,
+            "-c",
+            WORKER,
+            migrated,
+            str(account),
+            f"w{i}",
+            str(rounds),
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
             stdout=asyncio.subprocess.PIPE,
         )
         for i in range(workers)
@@ -127,16 +149,21 @@ async def test_processes_never_hold_one_account_at_once(sessionmaker: async_sess
 
 
 async def test_many_leases_renew_in_one_statement_and_a_lost_one_stops_alone(
-    sessionmaker: async_sessionmaker[AsyncSession], engine  # type: ignore[no-untyped-def]
+    sessionmaker: async_sessionmaker[AsyncSession],
+    engine,  # type: ignore[no-untyped-def]
 ) -> None:
     from sqlalchemy import event
 
     first = await _account(sessionmaker)
     async with sessionmaker() as s, s.begin():  # 19 more accounts of the same workspace
-        await s.execute(text(
-            "INSERT INTO telegram_accounts (workspace_id, tg_user_id, first_name, status, session_key_id, "
-            "session_nonce, session_ciphertext) SELECT workspace_id, 1000 + g, 'a', 'active', 'k1', '\\x00', '\\x00' "
-            "FROM telegram_accounts, generate_series(1, 19) AS g WHERE id = :a"), {"a": first})
+        await s.execute(
+            text(
+                "INSERT INTO telegram_accounts (workspace_id, tg_user_id, first_name, status, session_key_id, "
+                "session_nonce, session_ciphertext) SELECT workspace_id, 1000 + g, 'a', 'active', 'k1', '\\x00', '\\x00' "
+                "FROM telegram_accounts, generate_series(1, 19) AS g WHERE id = :a"
+            ),
+            {"a": first},
+        )
         ids = list(await s.scalars(text("SELECT id FROM telegram_accounts ORDER BY id")))
     store = LeaseStore(sessionmaker, "worker-a", ttl_s=0.6)
     renewals: list[str] = []
@@ -158,8 +185,12 @@ async def test_many_leases_renew_in_one_statement_and_a_lost_one_stops_alone(
     tasks = [asyncio.create_task(work(a)) for a in ids]
     await asyncio.sleep(0.3)
     async with sessionmaker() as s, s.begin():  # another process takes one account over
-        await s.execute(text("UPDATE account_leases SET owner = 'worker-b', epoch = epoch + 1 WHERE account_id = :a"),
-                        {"a": ids[3]})
+        await s.execute(
+            text(
+                "UPDATE account_leases SET owner = 'worker-b', epoch = epoch + 1 WHERE account_id = :a"
+            ),
+            {"a": ids[3]},
+        )
     await asyncio.gather(*tasks)
     event.remove(engine.sync_engine, "before_cursor_execute", seen)
     assert lost == [ids[3]]  # only that one's work was stopped

@@ -43,7 +43,11 @@ def test_each_cap_in_turn() -> None:
 
 def test_pause_between_invites() -> None:
     wait = may_invite(L, _usage(1, 1, 1, NOW - timedelta(seconds=599)), NOW, 600)
-    assert (wait.allowed, wait.reason, wait.not_before) == (False, "pause", NOW + timedelta(seconds=1))
+    assert (wait.allowed, wait.reason, wait.not_before) == (
+        False,
+        "pause",
+        NOW + timedelta(seconds=1),
+    )
     assert may_invite(L, _usage(1, 1, 1, NOW - timedelta(seconds=600)), NOW, 600).allowed
     rng = random.Random(1)
     pauses = {draw_pause(L, rng) for _ in range(500)}
@@ -51,7 +55,7 @@ def test_pause_between_invites() -> None:
 
 
 def test_day_is_utc() -> None:
-    moscow = datetime(2026, 11, 24, 1, 30, tzinfo=UTC) .astimezone(tz=None)
+    moscow = datetime(2026, 11, 24, 1, 30, tzinfo=UTC).astimezone(tz=None)
     assert day_start(moscow) == datetime(2026, 11, 24, tzinfo=UTC)
     assert next_day(NOW) == datetime(2026, 11, 24, tzinfo=UTC)
 

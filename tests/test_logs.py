@@ -13,7 +13,9 @@ import pytest
 from core.logs import REDACTED, bind_trace_id, get_logger, new_trace_id, setup_logging
 from core.tokens import new_refresh_token
 
-JWT = jwt.encode({"sub": "42"}, "k" * 32, algorithm="HS256")  # built here: no token literal in the repo
+JWT = jwt.encode(
+    {"sub": "42"}, "k" * 32, algorithm="HS256"
+)  # built here: no token literal in the repo
 SESSION = "1" + "A" * 240 + "=="
 BOT_TOKEN = "123456789:" + "Q" * 35
 CONFIGURED = "configured-secret-value"

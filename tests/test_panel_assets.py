@@ -31,7 +31,14 @@ def test_every_text_the_scripts_name_exists() -> None:
 def test_no_html_sinks_and_no_inline_code() -> None:
     for path in SCRIPTS:
         source = path.read_text()
-        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        for sink in (
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+            "new Function",
+        ):
             assert sink not in source, f"{path.name} uses {sink}"
         assert "localStorage.setItem('tgi-token" not in source
     page = (STATIC_DIR / "index.html").read_text()

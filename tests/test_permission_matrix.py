@@ -72,7 +72,9 @@ def test_every_route_has_a_row_and_every_row_a_route() -> None:
 
 
 def test_allowed_cells_answer_the_declared_success_status() -> None:
-    declared = {(ep.method, ep.path): ep.status for table in route_tables() for ep in table.endpoints}
+    declared = {
+        (ep.method, ep.path): ep.status for table in route_tables() for ep in table.endpoints
+    }
     for row in API:
         for role in ROLES:
             status = row.status(role)
@@ -82,7 +84,8 @@ def test_allowed_cells_answer_the_declared_success_status() -> None:
 
 def test_the_committed_page_is_generated_from_the_matrix() -> None:
     assert DOC_PATH.read_text(encoding="utf-8") == render_markdown(), (
-        "docs/permissions.md is stale: run `python -m tests.permissions`")
+        "docs/permissions.md is stale: run `python -m tests.permissions`"
+    )
 
 
 # --- how each row is requested ----------------------------------------------------------------
@@ -123,11 +126,14 @@ PLANS: dict[str, Plan] = {
     "GET /api/v1/audiences/{audience_id}": AUDIENCE,
     "GET /api/v1/audiences/{audience_id}/members": AUDIENCE,
     "GET /api/v1/audiences/{audience_id}/export.csv": AUDIENCE,
-    "POST /api/v1/audiences/{audience_id}/import": Plan(params={"audience_id": "audience_fresh"},
-                                                        data=b"user_id\n31001\n31002\n"),
+    "POST /api/v1/audiences/{audience_id}/import": Plan(
+        params={"audience_id": "audience_fresh"}, data=b"user_id\n31001\n31002\n"
+    ),
     "DELETE /api/v1/audiences/{audience_id}": _p(audience_id="audience_fresh"),
     "POST /api/v1/search": Plan(json={"keywords": "crypto"}),
-    "POST /api/v1/campaigns": Plan(json={"name": "More", "audience_id": "audience", "target": "@target_group"}),
+    "POST /api/v1/campaigns": Plan(
+        json={"name": "More", "audience_id": "audience", "target": "@target_group"}
+    ),
     "GET /api/v1/campaigns": Plan(),
     "GET /api/v1/campaigns/{campaign_id}": CAMPAIGN,
     "POST /api/v1/campaigns/{campaign_id}/preflight": CAMPAIGN,
@@ -147,8 +153,9 @@ PLANS: dict[str, Plan] = {
     "GET /api/v1/workspace/members": Plan(),
     "POST /api/v1/workspace/members": Plan(json={"username": "fresh_person"}),
     "DELETE /api/v1/workspace/members/{user_id}": _p(user_id="manager_fresh"),
-    "DELETE /api/v1/workspace/members/{user_id} [self]": Plan(params={"user_id": "self"},
-                                                               fresh_manager_caller=True),
+    "DELETE /api/v1/workspace/members/{user_id} [self]": Plan(
+        params={"user_id": "self"}, fresh_manager_caller=True
+    ),
     "GET /api/v1/campaigns/{campaign_id}/retention": CAMPAIGN,
     "POST /api/v1/erasures": Plan(json={"person": "31950"}),
     "GET /api/v1/opt-outs": Plan(),
@@ -192,21 +199,38 @@ class ApiWorld:
     account: int
 
 
-async def _register(sessionmaker: async_sessionmaker[AsyncSession], tg_id: int, username: str,
-                    *, admin: bool = False) -> UserDTO:
+async def _register(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tg_id: int,
+    username: str,
+    *,
+    admin: bool = False,
+) -> UserDTO:
     async with open_dal(sessionmaker) as dal:
-        user, _ = await register(dal, TelegramProfile(tg_id, username, username.title(), None, "en"),
-                                 (tg_id,) if admin else ())
+        user, _ = await register(
+            dal,
+            TelegramProfile(tg_id, username, username.title(), None, "en"),
+            (tg_id,) if admin else (),
+        )
     return user
 
 
-async def _session(api: TestClient, auth: AuthService, redis: Redis,
-                   sessionmaker: async_sessionmaker[AsyncSession], user: UserDTO) -> dict[str, Any]:
+async def _session(
+    api: TestClient,
+    auth: AuthService,
+    redis: Redis,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    user: UserDTO,
+) -> dict[str, Any]:
     """A new panel session for `user`: a code as /web_auth issues it, then verify."""
-    await redis.delete(f"auth:codes:{user.id}")  # the 3-codes-per-15-minutes limit is not under test
+    await redis.delete(
+        f"auth:codes:{user.id}"
+    )  # the 3-codes-per-15-minutes limit is not under test
     async with open_dal(sessionmaker) as dal:
         issued = await auth.issue_code(dal, user)
-    resp = await api.post("/api/v1/auth/verify", json={"username": user.username, "code": issued.code})
+    resp = await api.post(
+        "/api/v1/auth/verify", json={"username": user.username, "code": issued.code}
+    )
     assert resp.status == 200, await resp.text()
     api.session.cookie_jar.clear()
     return dict(await resp.json())
@@ -224,13 +248,26 @@ async def world(settings: Settings, migrated: str) -> AsyncIterator[ApiWorld]:
     sandbox_world = World()
     try:
         async with SandboxServer(world=sandbox_world) as sandbox:
-            configured = settings.model_copy(update={
-                "sandbox_port": int(sandbox.url.rsplit(":", 1)[1]), "admin_telegram_ids": [ADMIN_TG]})
+            configured = settings.model_copy(
+                update={
+                    "sandbox_port": int(sandbox.url.rsplit(":", 1)[1]),
+                    "admin_telegram_ids": [ADMIN_TG],
+                }
+            )
             gateway = TelegramGateway(SandboxClientFactory(sandbox.url))
-            ws, accounts = await link_accounts(sandbox_world, gateway, sessionmaker, configured, [901, 902, 903])
+            ws, accounts = await link_accounts(
+                sandbox_world, gateway, sessionmaker, configured, [901, 902, 903]
+            )
             sandbox_world.put_users([{"id": 900, "first_name": "Creator"}])
-            sandbox_world.put_chat(TARGET, "megagroup", "Target", username="target_group", creator=900,
-                                   members=[903], admins={901: ["invite_users"], 902: ["invite_users"]})
+            sandbox_world.put_chat(
+                TARGET,
+                "megagroup",
+                "Target",
+                username="target_group",
+                creator=900,
+                members=[903],
+                admins={901: ["invite_users"], 902: ["invite_users"]},
+            )
             async with open_dal(sessionmaker) as dal:
                 owner = await dal.get_user_by_telegram_id(OWNER_TG)
             assert owner is not None
@@ -245,23 +282,49 @@ async def world(settings: Settings, migrated: str) -> AsyncIterator[ApiWorld]:
             async with open_dal(sessionmaker) as dal:
                 assert await dal.add_member(ws, users[MANAGER].id, WorkspaceRole.MANAGER)
                 await dal.commit()
-            sandbox_world.put_users([{"id": i, "first_name": f"P{i}"} for i in range(30_001, 30_006)])
-            audience = await make_audience(sessionmaker, ws, "people", [
-                (i, None, accounts[901], sandbox_world.user_hash(901, i)) for i in range(30_001, 30_006)])
+            sandbox_world.put_users(
+                [{"id": i, "first_name": f"P{i}"} for i in range(30_001, 30_006)]
+            )
+            audience = await make_audience(
+                sessionmaker,
+                ws,
+                "people",
+                [
+                    (i, None, accounts[901], sandbox_world.user_hash(901, i))
+                    for i in range(30_001, 30_006)
+                ],
+            )
             task = await _task(sessionmaker, ws, audience, "done")
             app = init_app(configured)
             app[STREAM_CONFIG] = StreamConfig(poll_s=0.05, heartbeat_s=0.3, retry_ms=500)
             async with TestClient(TestServer(app, host="127.0.0.1")) as api:
                 auth = build_auth_service(configured, RedisThrottle(redis), RedisNotifier(redis))
-                tokens = {role: (await _session(api, auth, redis, sessionmaker, user))["access_token"]
-                          for role, user in users.items() if role in ROLES}
-                created = await api.post("/api/v1/campaigns", headers=_headers(tokens[OWNER], ws), json={
-                    "name": "Spring", "audience_id": audience, "target": "@target_group"})
+                tokens = {
+                    role: (await _session(api, auth, redis, sessionmaker, user))["access_token"]
+                    for role, user in users.items()
+                    if role in ROLES
+                }
+                created = await api.post(
+                    "/api/v1/campaigns",
+                    headers=_headers(tokens[OWNER], ws),
+                    json={"name": "Spring", "audience_id": audience, "target": "@target_group"},
+                )
                 assert created.status == 201, await created.text()
-                campaign = (await created.json())
+                campaign = await created.json()
                 assert campaign["preflight"]["ready"] is True, campaign
-                yield ApiWorld(api, sessionmaker, redis, auth, ws, users, tokens, audience, task,
-                               campaign["id"], accounts[901])
+                yield ApiWorld(
+                    api,
+                    sessionmaker,
+                    redis,
+                    auth,
+                    ws,
+                    users,
+                    tokens,
+                    audience,
+                    task,
+                    campaign["id"],
+                    accounts[901],
+                )
     finally:
         await redis.aclose()
         await engine.dispose()
@@ -281,9 +344,17 @@ def _headers(token: str | None, ws: int | None) -> dict[str, str]:
 
 
 # --- fresh objects: one per cell for what a cell changes or removes ------------------------------
-async def _task(sessionmaker: async_sessionmaker[AsyncSession], ws: int, audience: int, status: str) -> int:
+async def _task(
+    sessionmaker: async_sessionmaker[AsyncSession], ws: int, audience: int, status: str
+) -> int:
     async with sessionmaker() as session, session.begin():
-        task = ParseTask(workspace_id=ws, kind="members", source="target_group", audience_id=audience, status=status)
+        task = ParseTask(
+            workspace_id=ws,
+            kind="members",
+            source="target_group",
+            audience_id=audience,
+            status=status,
+        )
         session.add(task)
         await session.flush()
         return task.id
@@ -292,16 +363,24 @@ async def _task(sessionmaker: async_sessionmaker[AsyncSession], ws: int, audienc
 async def _campaign_copy(w: ApiWorld, status: str) -> int:
     """A copy of the world's campaign (its target and pre-flight) in `status`."""
     async with w.sessionmaker() as session, session.begin():
-        new_id = int(await session.scalar(text(
-            """INSERT INTO campaigns (workspace_id, created_by_user_id, name, audience_id, target_ref,
+        new_id = int(
+            await session.scalar(
+                text(
+                    """INSERT INTO campaigns (workspace_id, created_by_user_id, name, audience_id, target_ref,
                                       target_chat_id, target_kind, target_title, invite_link, status,
                                       priority, limits, preflight)
                SELECT workspace_id, created_by_user_id, name, audience_id, target_ref, target_chat_id,
                       target_kind, target_title, invite_link, CAST(:s AS campaign_status), priority, limits,
                       preflight
-                 FROM campaigns WHERE id = :id RETURNING id"""), {"id": w.campaign, "s": status}))
+                 FROM campaigns WHERE id = :id RETURNING id"""
+                ),
+                {"id": w.campaign, "s": status},
+            )
+        )
         if status != "draft":
-            await session.execute(text("UPDATE campaigns SET started_at = now() WHERE id = :id"), {"id": new_id})
+            await session.execute(
+                text("UPDATE campaigns SET started_at = now() WHERE id = :id"), {"id": new_id}
+            )
     return new_id
 
 
@@ -329,14 +408,20 @@ async def _object(w: ApiWorld, kind: str, caller: UserDTO | None, cleanup: Clean
 
         async def drop() -> None:
             async with w.sessionmaker() as session, session.begin():
-                await session.execute(text("DELETE FROM telegram_accounts WHERE id = :id"), {"id": account_id})
+                await session.execute(
+                    text("DELETE FROM telegram_accounts WHERE id = :id"), {"id": account_id}
+                )
 
         cleanup.append(drop)
         return str(account_id)
     if kind in ("task_queued", "task_paused"):
         return str(await _task(w.sessionmaker, w.ws, w.audience, kind.removeprefix("task_")))
     if kind == "audience_fresh":
-        return str(await make_audience(w.sessionmaker, w.ws, f"fresh{next(_fresh_ids)}", [(31_000, None, None, None)]))
+        return str(
+            await make_audience(
+                w.sessionmaker, w.ws, f"fresh{next(_fresh_ids)}", [(31_000, None, None, None)]
+            )
+        )
     if kind.startswith("campaign_"):
         return str(await _campaign_copy(w, kind.removeprefix("campaign_")))
     if kind == "manager_fresh":
@@ -346,8 +431,10 @@ async def _object(w: ApiWorld, kind: str, caller: UserDTO | None, cleanup: Clean
     if kind == "optout_fresh":
         tg_user_id = 32_000 + next(_fresh_ids)
         async with w.sessionmaker() as session, session.begin():
-            await session.execute(text("INSERT INTO opt_outs (workspace_id, tg_user_id) VALUES (:ws, :u)"),
-                                  {"ws": w.ws, "u": tg_user_id})
+            await session.execute(
+                text("INSERT INTO opt_outs (workspace_id, tg_user_id) VALUES (:ws, :u)"),
+                {"ws": w.ws, "u": tg_user_id},
+            )
         return str(tg_user_id)
     if kind == "plain_user":
         return str(w.users["plain_user"].id)
@@ -360,7 +447,9 @@ async def _object(w: ApiWorld, kind: str, caller: UserDTO | None, cleanup: Clean
 CELLS = [pytest.param(row, role, id=f"{row.key}-{role}") for row in API for role in ROLES]
 
 
-async def _request(w: ApiWorld, row: ApiRow, role: str, *, workspace_header: bool = True) -> tuple[int, str]:
+async def _request(
+    w: ApiWorld, row: ApiRow, role: str, *, workspace_header: bool = True
+) -> tuple[int, str]:
     plan = PLANS[row.key]
     cleanup: Cleanup = []
     try:
@@ -381,7 +470,9 @@ async def _request(w: ApiWorld, row: ApiRow, role: str, *, workspace_header: boo
                 body["json"] = {"username": caller.username, "code": issued.code}
         elif plan.session in ("refresh", "fresh"):
             session = await _login(w, caller) if caller is not None else None
-            token = None if plan.session == "refresh" or session is None else session["access_token"]
+            token = (
+                None if plan.session == "refresh" or session is None else session["access_token"]
+            )
             if plan.session == "refresh" and session is not None:
                 body["json"] = {"refresh_token": session["refresh_token"]}
         path = row.path
@@ -416,7 +507,8 @@ async def test_api_cell(world: ApiWorld, row: ApiRow, role: str) -> None:
 
 
 OWN_CONTEXT = [
-    pytest.param(row, id=row.key) for row in API
+    pytest.param(row, id=row.key)
+    for row in API
     if row.status(OTHER) == 404 and "{" in row.path and row.variant != "self"
 ]
 

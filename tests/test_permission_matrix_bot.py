@@ -65,8 +65,14 @@ _anon_ids = itertools.count(995_000)
 
 def test_every_command_has_a_row() -> None:
     names = [row.name for row in BOT]
-    assert set(COMMANDS) | {"team_add", "team_remove", "optouts_add", "optouts_remove", "admin_limits",
-                            "cancel"} | {"erase"} == set(names)
+    assert set(COMMANDS) | {
+        "team_add",
+        "team_remove",
+        "optouts_add",
+        "optouts_remove",
+        "admin_limits",
+        "cancel",
+    } | {"erase"} == set(names)
     assert len(names) == len(set(names))
 
 
@@ -82,7 +88,9 @@ class BotWorld:
     def user(self, role: str) -> TgUser:
         if role == ANON:
             tg_id = next(_anon_ids)
-            return TgUser(self.dp, self.bot, self.recording, tg_id, username=f"anon{tg_id}", first_name="Anon")
+            return TgUser(
+                self.dp, self.bot, self.recording, tg_id, username=f"anon{tg_id}", first_name="Anon"
+            )
         return self.users[role]
 
 
@@ -101,13 +109,25 @@ async def bot_world(settings: Settings, migrated: str) -> AsyncIterator[BotWorld
     logins = PendingLogins(setup.gateway, accounts, sessionmaker)
     try:
         recording = RecordingSession()
-        bot = Bot(SANDBOX_BOT_TOKEN, session=recording, default=DefaultBotProperties(parse_mode=None))
-        dp = build_dispatcher(settings=configured, sessionmaker=sessionmaker, redis=redis, gateway=setup.gateway,
-                              accounts=accounts, logins=logins)
+        bot = Bot(
+            SANDBOX_BOT_TOKEN, session=recording, default=DefaultBotProperties(parse_mode=None)
+        )
+        dp = build_dispatcher(
+            settings=configured,
+            sessionmaker=sessionmaker,
+            redis=redis,
+            gateway=setup.gateway,
+            accounts=accounts,
+            logins=logins,
+        )
         users = {
             OWNER: TgUser(dp, bot, recording, OWNER_TG, username="boss", first_name="Boss"),
-            MANAGER: TgUser(dp, bot, recording, MANAGER_TG, username="manager_b", first_name="Manny"),
-            OTHER: TgUser(dp, bot, recording, OTHER_TG, username="stranger_b", first_name="Stranger"),
+            MANAGER: TgUser(
+                dp, bot, recording, MANAGER_TG, username="manager_b", first_name="Manny"
+            ),
+            OTHER: TgUser(
+                dp, bot, recording, OTHER_TG, username="stranger_b", first_name="Stranger"
+            ),
             ADMIN: TgUser(dp, bot, recording, ADMIN_TG, username="root_admin", first_name="Root"),
             "newcomer": TgUser(dp, bot, recording, 990_104, username="newcomer", first_name="New"),
         }
@@ -120,13 +140,36 @@ async def bot_world(settings: Settings, migrated: str) -> AsyncIterator[BotWorld
             assert await dal.add_member(setup.ws, manager.id, WorkspaceRole.MANAGER)
             await dal.set_current_workspace(manager.id, setup.ws)
             await dal.commit()
-        audience = await make_audience(sessionmaker, setup.ws, "ZetaLeads", [(30_001, None, None, None)])
+        audience = await make_audience(
+            sessionmaker, setup.ws, "ZetaLeads", [(30_001, None, None, None)]
+        )
         async with sessionmaker() as session, session.begin():
-            session.add(ParseTask(workspace_id=setup.ws, kind="members", source="zeta_source", audience_id=audience,
-                                  status="done"))
-            session.add(Campaign(workspace_id=setup.ws, name="ZetaCampaign", audience_id=audience,
-                                 target_ref="target_group", status="draft"))
-        yield BotWorld(dp, bot, recording, sessionmaker, setup.ws, {k: v for k, v in users.items() if k in ROLES})
+            session.add(
+                ParseTask(
+                    workspace_id=setup.ws,
+                    kind="members",
+                    source="zeta_source",
+                    audience_id=audience,
+                    status="done",
+                )
+            )
+            session.add(
+                Campaign(
+                    workspace_id=setup.ws,
+                    name="ZetaCampaign",
+                    audience_id=audience,
+                    target_ref="target_group",
+                    status="draft",
+                )
+            )
+        yield BotWorld(
+            dp,
+            bot,
+            recording,
+            sessionmaker,
+            setup.ws,
+            {k: v for k, v in users.items() if k in ROLES},
+        )
     finally:
         await logins.close()
         await redis.aclose()
@@ -149,12 +192,23 @@ def _visible(calls: list[Any]) -> list[str]:
     return out
 
 
-REFUSALS = ("unknown_command", "not_available_yet", "error.forbidden", "error.not_found", "private_only", "blocked")
+REFUSALS = (
+    "unknown_command",
+    "not_available_yet",
+    "error.forbidden",
+    "error.not_found",
+    "private_only",
+    "blocked",
+)
 
 
 async def _tasks_in(w: BotWorld, ws: int) -> int:
     async with w.sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(ParseTask).where(ParseTask.workspace_id == ws)))
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(ParseTask).where(ParseTask.workspace_id == ws)
+            )
+        )
 
 
 async def _cell(w: BotWorld, row: BotRow, role: str) -> None:
@@ -180,20 +234,32 @@ async def _cell(w: BotWorld, row: BotRow, role: str) -> None:
             return
         assert expected in (ALLOWED, OWN_WS, NEW_USER), expected
         for key in REFUSALS:
-            assert t(lang, key) not in visible, f"{row.command} as {role}: refused with {key}: {said}"
+            assert t(lang, key) not in visible, (
+                f"{row.command} as {role}: refused with {key}: {said}"
+            )
         assert not said.startswith(t(lang, "team.not_owner", workspace="")[:12]), said
         in_owner_ws = expected == ALLOWED and role in (MANAGER, OWNER)
         shown = [m for m in MARKERS if m in said and not (m == "manager_b" and role == MANAGER)]
         if not in_owner_ws:
             assert shown == [], f"{row.command} as {role} shows the owner's workspace: {said}"
-        elif row.name in ("accounts", "audiences", "tasks", "campaigns", "team", "team_remove", "campaign_new"):
+        elif row.name in (
+            "accounts",
+            "audiences",
+            "tasks",
+            "campaigns",
+            "team",
+            "team_remove",
+            "campaign_new",
+        ):
             assert shown, f"{row.command} as {role} does not show the owner's workspace: {said}"
         if row.name == "parse":
             assert await _tasks_in(w, w.ws) == tasks_before + (1 if in_owner_ws else 0), said
         if row.name == "search":
             assert (t(lang, "search.no_accounts") in visible) is not in_owner_ws, said
         if row.name == "start":
-            assert said.startswith(t(lang, "start.new" if role == ANON else "start.again", name="")[:5]), said
+            assert said.startswith(
+                t(lang, "start.new" if role == ANON else "start.again", name="")[:5]
+            ), said
     finally:
         if row.name in ("link", "link_phone", "campaign_new"):
             await user.send("/cancel")  # leave no login or wizard waiting for the next cell

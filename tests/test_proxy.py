@@ -32,9 +32,17 @@ IO_TIMEOUT_S = 10.0
 # core.telegram.org/resources/cidr.txt: the networks of Telegram's data centres (IPv4).
 TELEGRAM_NETWORKS = [
     ipaddress.ip_network(n)
-    for n in ("91.108.4.0/22", "91.108.8.0/22", "91.108.12.0/22", "91.108.16.0/22",
-              "91.108.20.0/22", "91.108.56.0/22", "91.105.192.0/23", "149.154.160.0/20",
-              "185.76.151.0/24")
+    for n in (
+        "91.108.4.0/22",
+        "91.108.8.0/22",
+        "91.108.12.0/22",
+        "91.108.16.0/22",
+        "91.108.20.0/22",
+        "91.108.56.0/22",
+        "91.105.192.0/23",
+        "149.154.160.0/20",
+        "185.76.151.0/24",
+    )
 ]
 MTPROXY_SECRET = "dd" + "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
@@ -87,8 +95,12 @@ class RecordingProxy:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
-        handshake: dict[str, Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[Streams | None]]] = {
-            "socks5": self._socks5, "http": self._http_connect, "mtproxy": self._mtproxy,
+        handshake: dict[
+            str, Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[Streams | None]]
+        ] = {
+            "socks5": self._socks5,
+            "http": self._http_connect,
+            "mtproxy": self._mtproxy,
         }
         try:
             async with asyncio.timeout(IO_TIMEOUT_S):
@@ -108,7 +120,9 @@ class RecordingProxy:
             return None  # Telegram itself: recorded, never reached
         return await asyncio.open_connection(host, port)
 
-    async def _socks5(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Streams | None:
+    async def _socks5(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> Streams | None:
         # RFC 1928 (and RFC 1929 for user/password).
         version, count = await reader.readexactly(2)
         assert version == 5
@@ -136,7 +150,9 @@ class RecordingProxy:
             writer.write(b"\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00")
         return target
 
-    async def _http_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Streams | None:
+    async def _http_connect(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> Streams | None:
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
         method, authority, _ = head[0].split(" ")
         assert method == "CONNECT"
@@ -151,7 +167,9 @@ class RecordingProxy:
             writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
         return target
 
-    async def _mtproxy(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Streams | None:
+    async def _mtproxy(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> Streams | None:
         self.headers.append(await reader.readexactly(64))
         self._seen.set()
         return None
@@ -172,8 +190,12 @@ class RecordingProxy:
 
 def _settings(test_env: dict[str, str], **values: object) -> Settings:
     base = {k.lower(): v for k, v in test_env.items()}
-    real = {"sandbox": "off", "bot_token": TOKEN, "telegram_api_id": 12345,
-            "telegram_api_hash": "0123456789abcdef0123456789abcdef"}
+    real = {
+        "sandbox": "off",
+        "bot_token": TOKEN,
+        "telegram_api_id": 12345,
+        "telegram_api_hash": "0123456789abcdef0123456789abcdef",
+    }
     return Settings(_env_file=None, **{**base, **real, **values})  # type: ignore[call-arg]  # pydantic-settings' init option
 
 
@@ -199,7 +221,8 @@ async def test_the_bot_reaches_the_bot_api_through_the_proxy(
     async with RecordingProxy(kind) as proxy:
         # A password with characters a URL must quote arrives at the proxy unchanged.
         settings = _settings(
-            test_env, bot_api_url=sandbox.url,
+            test_env,
+            bot_api_url=sandbox.url,
             telegram_proxy=f"{kind}://alice:p%40ss%3Aw0rd@127.0.0.1:{proxy.port}",
         )
         me = await _bot_get_me(settings)
@@ -210,10 +233,13 @@ async def test_the_bot_reaches_the_bot_api_through_the_proxy(
     assert proxy.relayed_bytes > 0
 
 
-async def test_with_an_mtproxy_the_bot_goes_direct(test_env: dict[str, str], sandbox: SandboxServer) -> None:
+async def test_with_an_mtproxy_the_bot_goes_direct(
+    test_env: dict[str, str], sandbox: SandboxServer
+) -> None:
     async with RecordingProxy("mtproxy") as proxy:
         settings = _settings(
-            test_env, bot_api_url=sandbox.url,
+            test_env,
+            bot_api_url=sandbox.url,
             telegram_proxy=f"mtproxy://{MTPROXY_SECRET}@127.0.0.1:{proxy.port}",
         )
         me = await _bot_get_me(settings)
@@ -233,9 +259,13 @@ async def _first_connect(client_connect: Awaitable[None], proxy: RecordingProxy)
 
 
 @pytest.mark.parametrize("kind", ["socks5", "http"])
-async def test_account_clients_connect_through_the_proxy(kind: Kind, test_env: dict[str, str]) -> None:
+async def test_account_clients_connect_through_the_proxy(
+    kind: Kind, test_env: dict[str, str]
+) -> None:
     async with RecordingProxy(kind) as proxy:
-        settings = _settings(test_env, telegram_proxy=f"{kind}://bob:s3cret-pw@127.0.0.1:{proxy.port}")
+        settings = _settings(
+            test_env, telegram_proxy=f"{kind}://bob:s3cret-pw@127.0.0.1:{proxy.port}"
+        )
         factory = client_factory(settings)
         assert isinstance(factory, RealClientFactory)
         client = factory(None)
@@ -254,7 +284,9 @@ async def test_account_clients_connect_through_the_proxy(kind: Kind, test_env: d
 
 async def test_account_clients_speak_mtproxy_with_the_secret(test_env: dict[str, str]) -> None:
     async with RecordingProxy("mtproxy") as proxy:
-        settings = _settings(test_env, telegram_proxy=f"mtproxy://{MTPROXY_SECRET}@127.0.0.1:{proxy.port}")
+        settings = _settings(
+            test_env, telegram_proxy=f"mtproxy://{MTPROXY_SECRET}@127.0.0.1:{proxy.port}"
+        )
         client = client_factory(settings)(None)
         try:
             await _first_connect(client.connect(), proxy)

@@ -11,7 +11,9 @@ from core.errors import Unavailable
 from db import kv
 
 
-async def test_a_silent_redis_is_unavailable_within_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_silent_redis_is_unavailable_within_the_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     accepted: list[asyncio.StreamWriter] = []
 
     async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -57,8 +57,15 @@ class Env:
         )
 
     async def link(self, tg_id: int = SEARCHER) -> int:
-        return await link_account(self.world, self.gateway, self.sessionmaker, self.settings,
-                                  self.user_id, self.workspace_id, tg_id)
+        return await link_account(
+            self.world,
+            self.gateway,
+            self.sessionmaker,
+            self.settings,
+            self.user_id,
+            self.workspace_id,
+            tg_id,
+        )
 
 
 @pytest.fixture
@@ -87,13 +94,27 @@ async def test_groups_and_only_commentable_channels_best_first(env: Env) -> None
 
     assert [c.username for c in found] == EXPECTED
     by_name = {c.username: c for c in found}
-    lounge, news, traders = by_name["crypto_lounge"], by_name["crypto_news"], by_name["crypto_traders"]
+    lounge, news, traders = (
+        by_name["crypto_lounge"],
+        by_name["crypto_news"],
+        by_name["crypto_traders"],
+    )
     assert (lounge.kind, lounge.members, lounge.recent_commenters) == ("megagroup", 30, 5)
     assert (traders.members, traders.recent_commenters) == (40, 1)
-    assert (news.kind, news.members, news.has_discussion, news.recent_commenters) == ("channel", 25, True, 4)
+    assert (news.kind, news.members, news.has_discussion, news.recent_commenters) == (
+        "channel",
+        25,
+        True,
+        4,
+    )
     assert news.chat_id == NEWS
     friends = found[-1]
-    assert (friends.chat_id, friends.kind, friends.members, friends.recent_commenters) == (FRIENDS, "group", 4, 2)
+    assert (friends.chat_id, friends.kind, friends.members, friends.recent_commenters) == (
+        FRIENDS,
+        "group",
+        4,
+        2,
+    )
     assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
     # The search ran as the linked account, under its lease, and asked Telegram a few things only.
     calls = env.world.calls("SearchRequest")

@@ -10,7 +10,14 @@ from core.search import Community, keyword_variants, rank
 
 def test_variants() -> None:
     assert keyword_variants("Crypto  Trading!") == ["crypto trading", "crypto", "trading"]
-    assert keyword_variants("крипто чат") == ["крипто чат", "крипто", "чат", "kripto chat", "kripto", "chat"]
+    assert keyword_variants("крипто чат") == [
+        "крипто чат",
+        "крипто",
+        "чат",
+        "kripto chat",
+        "kripto",
+        "chat",
+    ]
     assert keyword_variants("python") == ["python"]
     for bad in ("", "ab", "x" * 100):
         with pytest.raises(InvalidInput):

@@ -24,7 +24,9 @@ def _session_string() -> str:
     return "1" + base64.urlsafe_b64encode(os.urandom(263)).decode()
 
 
-async def _owner(sessionmaker: async_sessionmaker[AsyncSession], tg_id: int = 9001) -> tuple[int, int]:
+async def _owner(
+    sessionmaker: async_sessionmaker[AsyncSession], tg_id: int = 9001
+) -> tuple[int, int]:
     async with open_dal(sessionmaker) as dal:
         user, _ = await register(dal, TelegramProfile(tg_id, f"owner{tg_id}", "O", None, "en"), ())
         ws = (await dal.list_workspaces(user.id))[0].id
@@ -49,15 +51,29 @@ async def test_no_plaintext_session_anywhere_in_the_database(
             )
             assert created
     async with sessionmaker() as s:
-        tables = (await s.execute(text(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
-        ))).scalars().all()
+        tables = (
+            (
+                await s.execute(
+                    text(
+                        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
         dump = b""
         for table in tables:
             rows = (await s.execute(text(f'SELECT * FROM "{table}"'))).all()
             dump += repr(rows).encode()
-        raw = (await s.execute(text("SELECT session_ciphertext FROM telegram_accounts"))).scalars().all()
-        phones = (await s.execute(text("SELECT phone_masked FROM telegram_accounts"))).scalars().all()
+        raw = (
+            (await s.execute(text("SELECT session_ciphertext FROM telegram_accounts")))
+            .scalars()
+            .all()
+        )
+        phones = (
+            (await s.execute(text("SELECT phone_masked FROM telegram_accounts"))).scalars().all()
+        )
     assert len(raw) == 3
     for session in sessions:
         assert session.encode() not in dump
@@ -66,7 +82,11 @@ async def test_no_plaintext_session_anywhere_in_the_database(
     assert set(phones) == {"+7********67"}
     async with sessionmaker() as s:
         row = await s.scalar(select(TelegramAccount).limit(1))
-    assert row is not None and "ciphertext" not in repr(row) and repr(row.session_ciphertext) not in repr(row)
+    assert (
+        row is not None
+        and "ciphertext" not in repr(row)
+        and repr(row.session_ciphertext) not in repr(row)
+    )
     async with open_dal(sessionmaker) as dal:
         accounts = (await service.page(dal, user_id, ws)).items
         assert [await service.session_of(dal, a) for a in accounts] == sessions
@@ -78,13 +98,19 @@ async def test_ciphertext_moved_to_another_row_does_not_open(
     user_id, ws = await _owner(sessionmaker)
     service = AccountService(cipher, None)
     async with open_dal(sessionmaker) as dal:
-        a, _ = await service.link(dal, user_id, ws, AccountInfo(1, "a1", "A", None), _session_string())
-        b, _ = await service.link(dal, user_id, ws, AccountInfo(2, "b2", "B", None), _session_string())
+        a, _ = await service.link(
+            dal, user_id, ws, AccountInfo(1, "a1", "A", None), _session_string()
+        )
+        b, _ = await service.link(
+            dal, user_id, ws, AccountInfo(2, "b2", "B", None), _session_string()
+        )
     async with sessionmaker() as s, s.begin():
         row_a = await s.get(TelegramAccount, a.id)
         assert row_a is not None
         await s.execute(
-            update(TelegramAccount).where(TelegramAccount.id == b.id).values(
+            update(TelegramAccount)
+            .where(TelegramAccount.id == b.id)
+            .values(
                 session_key_id=row_a.session_key_id,
                 session_nonce=row_a.session_nonce,
                 session_ciphertext=row_a.session_ciphertext,
@@ -96,7 +122,9 @@ async def test_ciphertext_moved_to_another_row_does_not_open(
             await service.session_of(dal, b)
 
 
-async def test_rotation_of_a_thousand_sessions(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_rotation_of_a_thousand_sessions(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
     user_id, ws = await _owner(sessionmaker)
     old_key, new_key = os.urandom(32), os.urandom(32)
     old = SessionCipher({"k1": old_key})
@@ -106,11 +134,18 @@ async def test_rotation_of_a_thousand_sessions(sessionmaker: async_sessionmaker[
             account_id = await s.scalar(select(text("nextval('telegram_accounts_id_seq')")))
             sessions[account_id] = _session_string()
             sealed = old.seal(sessions[account_id], workspace_id=ws, account_id=account_id)
-            s.add(TelegramAccount(
-                id=account_id, workspace_id=ws, added_by_user_id=user_id, tg_user_id=10_000 + i,
-                first_name="x", session_key_id=sealed.key_id, session_nonce=sealed.nonce,
-                session_ciphertext=sealed.ciphertext,
-            ))
+            s.add(
+                TelegramAccount(
+                    id=account_id,
+                    workspace_id=ws,
+                    added_by_user_id=user_id,
+                    tg_user_id=10_000 + i,
+                    first_name="x",
+                    session_key_id=sealed.key_id,
+                    session_nonce=sealed.nonce,
+                    session_ciphertext=sealed.ciphertext,
+                )
+            )
     both = SessionCipher({"k1": old_key, "k2": new_key})
     # two rotations at once (e.g. a second operator run): SKIP LOCKED splits the rows
     results = await asyncio.gather(
@@ -120,16 +155,23 @@ async def test_rotation_of_a_thousand_sessions(sessionmaker: async_sessionmaker[
     assert sum(done for done, _ in results) == 1000
     assert sum(failed for _, failed in results) == 0
     async with sessionmaker() as s:
-        counts: dict[str, int] = dict((await s.execute(text(
-            "SELECT session_key_id, count(*) FROM telegram_accounts GROUP BY 1"
-        ))).all())
+        counts: dict[str, int] = dict(
+            (
+                await s.execute(
+                    text("SELECT session_key_id, count(*) FROM telegram_accounts GROUP BY 1")
+                )
+            ).all()
+        )
     assert counts == {"k2": 1000}
     only_new = SessionCipher({"k2": new_key})
     async with open_dal(sessionmaker) as dal:
         for account_id in list(sessions)[::97]:
             stored = await dal.sealed_session(account_id)
             assert stored is not None
-            assert only_new.open(stored, workspace_id=ws, account_id=account_id) == sessions[account_id]
+            assert (
+                only_new.open(stored, workspace_id=ws, account_id=account_id)
+                == sessions[account_id]
+            )
 
 
 async def test_rotation_command_while_the_product_runs(
@@ -153,7 +195,11 @@ async def test_rotation_command_while_the_product_runs(
     result = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "workers", "rotate-session-keys"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "re-sealed 1 session(s) under key 'k2'; 0 could not be decrypted" in result.stdout

@@ -23,13 +23,20 @@ GOOD = {
 def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k.upper() not in GOOD}
     return subprocess.run(
-        [sys.executable, "-c", (
-            "from core.settings import Settings, load_settings\n"
-            "Settings.model_config['env_file'] = None  # only the environment under test\n"
-            "load_settings(); print('ok')"
-        )],
+        [
+            sys.executable,
+            "-c",
+            (
+                "from core.settings import Settings, load_settings\n"
+                "Settings.model_config['env_file'] = None  # only the environment under test\n"
+                "load_settings(); print('ok')"
+            ),
+        ],
         env={**clean, **env, "PYTHONPATH": str(PROJECT_ROOT)},
-        capture_output=True, text=True, timeout=30, check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
 
 
@@ -37,7 +44,11 @@ def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     "name,value,fragment",
     [
         ("JWT_SECRET", "short", "JWT_SECRET is invalid: must be at least 32 bytes"),
-        ("DATABASE_URL", "mysql://x@127.0.0.1/db", "DATABASE_URL is invalid: must be a postgresql:// URL"),
+        (
+            "DATABASE_URL",
+            "mysql://x@127.0.0.1/db",
+            "DATABASE_URL is invalid: must be a postgresql:// URL",
+        ),
         ("DATABASE_URL", "not a url", "DATABASE_URL is invalid"),
         ("REDIS_URL", "http://127.0.0.1", "REDIS_URL is invalid"),
         ("SESSION_KEYS", "k1:short", "SESSION_KEYS is invalid"),
@@ -46,7 +57,9 @@ def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ("INVITE_DAILY_PER_ACCOUNT", "many", "INVITE_DAILY_PER_ACCOUNT is invalid"),
     ],
 )
-def test_invalid_setting_is_one_clear_line(name: str, value: str, fragment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_setting_is_one_clear_line(
+    name: str, value: str, fragment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir("/")
     result = _run({**GOOD, name: value})
     assert result.returncode == 2
@@ -62,7 +75,10 @@ def test_missing_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     del env["CODE_PEPPER"]
     result = _run(env)
     assert result.returncode == 2
-    assert result.stderr.strip() == "tg-inviter: setting CODE_PEPPER is required but not set (see .env.example)"
+    assert (
+        result.stderr.strip()
+        == "tg-inviter: setting CODE_PEPPER is required but not set (see .env.example)"
+    )
 
 
 def test_good_settings_load_and_derive() -> None:
@@ -71,7 +87,10 @@ def test_good_settings_load_and_derive() -> None:
     assert s.sandbox_active  # no bot token, no API credentials
     assert s.effective_bot_api_url == "http://127.0.0.1:8081"
     real = Settings(  # type: ignore[call-arg]
-        _env_file=None, bot_token="1:x", telegram_api_id=1, telegram_api_hash="h",
+        _env_file=None,
+        bot_token="1:x",
+        telegram_api_id=1,
+        telegram_api_hash="h",
         **{k.lower(): v for k, v in GOOD.items()},
     )
     assert not real.sandbox_active and real.effective_bot_api_url is None
@@ -80,7 +99,9 @@ def test_good_settings_load_and_derive() -> None:
 
 def test_same_secret_for_jwt_and_pepper_is_refused() -> None:
     with pytest.raises(ValueError, match="different"):
-        Settings(_env_file=None, **{**{k.lower(): v for k, v in GOOD.items()}, "code_pepper": "j" * 40})  # type: ignore[call-arg]
+        Settings(
+            _env_file=None, **{**{k.lower(): v for k, v in GOOD.items()}, "code_pepper": "j" * 40}
+        )  # type: ignore[call-arg]
 
 
 def test_session_keys_parse() -> None:
@@ -92,12 +113,18 @@ def test_session_keys_parse() -> None:
 
 
 # --- real Telegram, webhook, proxy ---------------------------------------------------------
-REAL = {"BOT_TOKEN": "123456:AAE-token_value", "TELEGRAM_API_ID": "12345", "TELEGRAM_API_HASH": "0" * 32}
+REAL = {
+    "BOT_TOKEN": "123456:AAE-token_value",
+    "TELEGRAM_API_ID": "12345",
+    "TELEGRAM_API_HASH": "0" * 32,
+}
 MISSING_WITHOUT_SANDBOX = "is required when SANDBOX=off (see .env.example)"
 
 
 @pytest.mark.parametrize("name", ["BOT_TOKEN", "TELEGRAM_API_ID", "TELEGRAM_API_HASH"])
-def test_sandbox_off_names_the_missing_credential(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sandbox_off_names_the_missing_credential(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir("/")
     # Blank is "not set" (BOT_TOKEN= in .env), and beats any value a developer's .env holds.
     result = _run({**GOOD, **REAL, "SANDBOX": "off", name: ""})
@@ -110,10 +137,22 @@ def test_sandbox_off_names_the_missing_credential(name: str, monkeypatch: pytest
 )
 def test_every_process_stops_with_the_one_line_when_sandbox_is_off(argv: list[str]) -> None:
     clean = {k: v for k, v in os.environ.items() if k.upper() not in {*GOOD, *REAL}}
-    env = {**clean, **GOOD, **REAL, "SANDBOX": "off", "TELEGRAM_API_HASH": "", "PYTHONPATH": str(PROJECT_ROOT)}
+    env = {
+        **clean,
+        **GOOD,
+        **REAL,
+        "SANDBOX": "off",
+        "TELEGRAM_API_HASH": "",
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
     result = subprocess.run(
-        [sys.executable, "-m", *argv], cwd=PROJECT_ROOT, env=env,
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-m", *argv],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.strip().splitlines() == [
@@ -125,9 +164,15 @@ def test_every_process_stops_with_the_one_line_when_sandbox_is_off(argv: list[st
 @pytest.mark.parametrize(
     "extra,line",
     [
-        ({"WEBHOOK_URL": "https://bot.example.org/tg"}, "WEBHOOK_SECRET is required when WEBHOOK_URL is set"),
         (
-            {"WEBHOOK_URL": "https://bot.example.org/tg", "WEBHOOK_SECRET": "has spaces and ünïcode"},
+            {"WEBHOOK_URL": "https://bot.example.org/tg"},
+            "WEBHOOK_SECRET is required when WEBHOOK_URL is set",
+        ),
+        (
+            {
+                "WEBHOOK_URL": "https://bot.example.org/tg",
+                "WEBHOOK_SECRET": "has spaces and ünïcode",
+            },
             "WEBHOOK_SECRET is invalid: must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
         ),
         (
@@ -142,13 +187,31 @@ def test_every_process_stops_with_the_one_line_when_sandbox_is_off(argv: list[st
             {"WEBHOOK_URL": "https://bot.example.org:8080/tg", "WEBHOOK_SECRET": "abc"},
             "WEBHOOK_URL is invalid: Telegram delivers webhooks to ports 443, 80, 88 and 8443 only",
         ),
-        ({"WEBHOOK_URL": "ftp://bot.example.org/tg", "WEBHOOK_SECRET": "abc"}, "WEBHOOK_URL is invalid"),
+        (
+            {"WEBHOOK_URL": "ftp://bot.example.org/tg", "WEBHOOK_SECRET": "abc"},
+            "WEBHOOK_URL is invalid",
+        ),
         ({"BOT_TOKEN": "not-a-token"}, "BOT_TOKEN is invalid: must look like 123456789:AA..."),
-        ({"TELEGRAM_PROXY": "socks5://alice:hunter2hunter2@10.0.0.1"}, "TELEGRAM_PROXY is invalid: needs a port"),
-        ({"TELEGRAM_PROXY": "https://alice:hunter2hunter2@10.0.0.1:3128"}, "TELEGRAM_PROXY is invalid: must start with"),
-        ({"TELEGRAM_PROXY": "socks5://alice@10.0.0.1:1080"}, "TELEGRAM_PROXY is invalid: needs both a user and a password"),
-        ({"TELEGRAM_PROXY": "http://10.0.0.1:3128/path"}, "TELEGRAM_PROXY is invalid: must end with the port"),
-        ({"TELEGRAM_PROXY": "mtproxy://10.0.0.1:443"}, "TELEGRAM_PROXY is invalid: needs the proxy's secret"),
+        (
+            {"TELEGRAM_PROXY": "socks5://alice:hunter2hunter2@10.0.0.1"},
+            "TELEGRAM_PROXY is invalid: needs a port",
+        ),
+        (
+            {"TELEGRAM_PROXY": "https://alice:hunter2hunter2@10.0.0.1:3128"},
+            "TELEGRAM_PROXY is invalid: must start with",
+        ),
+        (
+            {"TELEGRAM_PROXY": "socks5://alice@10.0.0.1:1080"},
+            "TELEGRAM_PROXY is invalid: needs both a user and a password",
+        ),
+        (
+            {"TELEGRAM_PROXY": "http://10.0.0.1:3128/path"},
+            "TELEGRAM_PROXY is invalid: must end with the port",
+        ),
+        (
+            {"TELEGRAM_PROXY": "mtproxy://10.0.0.1:443"},
+            "TELEGRAM_PROXY is invalid: needs the proxy's secret",
+        ),
         (
             {"TELEGRAM_PROXY": "mtproxy://ee" + "ab" * 16 + "676f6f676c652e636f6d@10.0.0.1:443"},
             "TELEGRAM_PROXY is invalid: fake-TLS MTProxy secrets (starting with ee) are not supported",
@@ -178,11 +241,16 @@ def _settings(**values: object) -> Settings:
 def test_webhook_over_http_and_any_port_only_through_a_local_bot_api_server() -> None:
     real = {k.lower(): v for k, v in REAL.items()}
     local = _settings(
-        **real, sandbox="off", bot_api_url="http://127.0.0.1:8081",
-        webhook_url="http://127.0.0.1:9000/tg/updates", webhook_secret="abc",
+        **real,
+        sandbox="off",
+        bot_api_url="http://127.0.0.1:8081",
+        webhook_url="http://127.0.0.1:9000/tg/updates",
+        webhook_secret="abc",
     )
     assert local.webhook_path == "/tg/updates" and local.webhook_host == "127.0.0.1"
-    public = _settings(**real, sandbox="off", webhook_url="https://bot.example.org:8443", webhook_secret="a-b_C9")
+    public = _settings(
+        **real, sandbox="off", webhook_url="https://bot.example.org:8443", webhook_secret="a-b_C9"
+    )
     assert public.webhook_path == "/" and public.webhook_port == 8082
     assert public.webhook_secret is not None and "a-b_C9" not in repr(public)
 

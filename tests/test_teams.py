@@ -44,7 +44,9 @@ def teams(notifier: RecordingNotifier) -> TeamService:
 def person(sessionmaker: async_sessionmaker[AsyncSession]) -> Register:
     async def make(telegram_id: int, username: str | None) -> UserDTO:
         async with open_dal(sessionmaker) as dal:
-            user, _ = await register(dal, TelegramProfile(telegram_id, username, username or "Nameless", None, "en"), ())
+            user, _ = await register(
+                dal, TelegramProfile(telegram_id, username, username or "Nameless", None, "en"), ()
+            )
         return user
 
     return make
@@ -55,7 +57,9 @@ async def _ws(sm: async_sessionmaker[AsyncSession], user: UserDTO) -> int:
         return (await dal.list_workspaces(user.id))[0].id
 
 
-async def _audit(sm: async_sessionmaker[AsyncSession]) -> list[tuple[str, int | None, dict[str, object]]]:
+async def _audit(
+    sm: async_sessionmaker[AsyncSession],
+) -> list[tuple[str, int | None, dict[str, object]]]:
     async with sm() as session:
         rows = await session.scalars(
             select(AuditEvent).where(AuditEvent.action.like("team.%")).order_by(AuditEvent.id)
@@ -64,7 +68,10 @@ async def _audit(sm: async_sessionmaker[AsyncSession]) -> list[tuple[str, int | 
 
 
 async def test_owner_adds_a_manager_who_is_told_and_sees_the_team(
-    sessionmaker: async_sessionmaker[AsyncSession], teams: TeamService, notifier: RecordingNotifier, person: Register
+    sessionmaker: async_sessionmaker[AsyncSession],
+    teams: TeamService,
+    notifier: RecordingNotifier,
+    person: Register,
 ) -> None:
     owner = await person(101, "Olga")
     bob = await person(102, "BobTheManager")
@@ -78,7 +85,8 @@ async def test_owner_adds_a_manager_who_is_told_and_sees_the_team(
         seen_by_bob = await teams.team(dal, bob.id, ws)
     assert seen_by_bob.workspace.role is WorkspaceRole.MANAGER
     assert [(m.label, m.role) for m in seen_by_bob.members] == [
-        ("@Olga", WorkspaceRole.OWNER), ("@BobTheManager", WorkspaceRole.MANAGER)
+        ("@Olga", WorkspaceRole.OWNER),
+        ("@BobTheManager", WorkspaceRole.MANAGER),
     ]
     assert await _audit(sessionmaker) == [
         ("team.manager_added", owner.id, {"user_id": bob.id, "username": "BobTheManager"})
@@ -87,7 +95,10 @@ async def test_owner_adds_a_manager_who_is_told_and_sees_the_team(
 
 
 async def test_adding_is_refused_with_a_reason_and_changes_nothing(
-    sessionmaker: async_sessionmaker[AsyncSession], teams: TeamService, notifier: RecordingNotifier, person: Register
+    sessionmaker: async_sessionmaker[AsyncSession],
+    teams: TeamService,
+    notifier: RecordingNotifier,
+    person: Register,
 ) -> None:
     owner = await person(111, "owner_a")
     manager = await person(112, "manager_a")
@@ -121,7 +132,9 @@ async def test_adding_is_refused_with_a_reason_and_changes_nothing(
 
 
 async def test_a_team_has_a_size_limit(
-    sessionmaker: async_sessionmaker[AsyncSession], teams: TeamService, person: Register,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    teams: TeamService,
+    person: Register,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(teams_module, "MAX_TEAM", 2)
@@ -137,7 +150,10 @@ async def test_a_team_has_a_size_limit(
 
 
 async def test_owner_removes_managers_and_managers_only_leave(
-    sessionmaker: async_sessionmaker[AsyncSession], teams: TeamService, notifier: RecordingNotifier, person: Register
+    sessionmaker: async_sessionmaker[AsyncSession],
+    teams: TeamService,
+    notifier: RecordingNotifier,
+    person: Register,
 ) -> None:
     owner = await person(131, "owner_c")
     anna = await person(132, "anna_c")
@@ -203,4 +219,7 @@ async def test_current_workspace_follows_the_choice_while_it_is_still_ones_own(
     async with open_dal(sessionmaker) as dal:
         assert (await current_workspace(dal, mira.id)).id == own_ws
     async with sessionmaker() as session:
-        assert await session.scalar(select(User.current_workspace_id).where(User.id == mira.id)) is None
+        assert (
+            await session.scalar(select(User.current_workspace_id).where(User.id == mira.id))
+            is None
+        )

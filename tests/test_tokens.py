@@ -14,7 +14,9 @@ from core.errors import Unauthorized
 from core.tokens import REQUIRED_CLAIMS, TokenCodec
 
 SECRET = b"k" * 64
-codec = TokenCodec(secret=SECRET, issuer="tg-inviter", audience="tg-inviter-panel", ttl=timedelta(minutes=15))
+codec = TokenCodec(
+    secret=SECRET, issuer="tg-inviter", audience="tg-inviter-panel", ttl=timedelta(minutes=15)
+)
 
 
 def _claims(**over: Any) -> dict[str, Any]:
@@ -34,7 +36,9 @@ def _claims(**over: Any) -> dict[str, Any]:
     return claims
 
 
-def _forge(claims: dict[str, Any], *, key: bytes = SECRET, alg: str = "HS256", typ: str | None = "at+jwt") -> str:
+def _forge(
+    claims: dict[str, Any], *, key: bytes = SECRET, alg: str = "HS256", typ: str | None = "at+jwt"
+) -> str:
     headers = {"typ": typ} if typ else None
     return jwt.encode(claims, key, algorithm=alg, headers=headers)
 

@@ -14,11 +14,18 @@ from core.settings import PROJECT_ROOT
 from workers.heartbeat import ALIVE_PREFIX
 
 
-async def test_worker_process_beats_and_stops_on_sigterm(test_env: dict[str, str], redis: Redis, engine) -> None:  # type: ignore[no-untyped-def]
+async def test_worker_process_beats_and_stops_on_sigterm(
+    test_env: dict[str, str], redis: Redis, engine
+) -> None:  # type: ignore[no-untyped-def]
     env = {**os.environ, **test_env, "WORKER_HEARTBEAT_S": "1"}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "workers", cwd=PROJECT_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "workers",
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         key = None
@@ -39,5 +46,8 @@ async def test_worker_process_beats_and_stops_on_sigterm(test_env: dict[str, str
         out, _ = await asyncio.wait_for(proc.communicate(), 10)
     assert proc.returncode == 0, out.decode()
     lines = [json.loads(line) for line in out.decode().splitlines() if line.startswith("{")]
-    assert [line["event"] for line in lines if line.get("logger") == "workers"] == ["worker started", "worker stopped"]
+    assert [line["event"] for line in lines if line.get("logger") == "workers"] == [
+        "worker started",
+        "worker stopped",
+    ]
     assert await redis.exists(key) == 0

@@ -16,7 +16,9 @@ from webui_api.http import ApiRunner
 async def serve(settings: Settings) -> None:
     """Serve until SIGTERM or SIGINT. `web.run_app` would build a plain `web.AppRunner`;
     `ApiRunner` answers requests aiohttp cannot parse in the API's error envelope."""
-    runner = ApiRunner(init_app(settings), access_log=None, shutdown_timeout=5, handle_signals=False)
+    runner = ApiRunner(
+        init_app(settings), access_log=None, shutdown_timeout=5, handle_signals=False
+    )
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

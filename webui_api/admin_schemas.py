@@ -31,7 +31,9 @@ class InstallationStatsOut(BaseModel):
 
 class AdminUserOut(UserFields):
     blocked: bool
-    configured_admin: bool = Field(description="Named in ADMIN_TELEGRAM_IDS: stays an admin, cannot be blocked")
+    configured_admin: bool = Field(
+        description="Named in ADMIN_TELEGRAM_IDS: stays an admin, cannot be blocked"
+    )
 
 
 class AdminUserList(BaseModel):
@@ -66,9 +68,13 @@ class LimitValues(BaseModel):
 
 
 class MaxLimitsOut(BaseModel):
-    configured: LimitValues = Field(description="From the settings (INVITE_*, FLOOD_BUFFER_S, PEER_FLOOD_PARK_S)")
+    configured: LimitValues = Field(
+        description="From the settings (INVITE_*, FLOOD_BUFFER_S, PEER_FLOOD_PARK_S)"
+    )
     maximum: LimitValues = Field(description="The installation's maximums (the settings until set)")
-    effective: LimitValues = Field(description="What workers use: the settings capped by the maximums")
+    effective: LimitValues = Field(
+        description="What workers use: the settings capped by the maximums"
+    )
     stored: bool = Field(description="Whether maximums were ever set")
 
 
@@ -82,7 +88,8 @@ class AdminAccountOut(BaseModel):
     status_reason: str | None = Field(description=STATUS_REASON_DOC)
     cooldown_until: datetime | None
     last_checked_at: datetime | None = Field(
-        description="When the health check last looked at it (@SpamBot at most once a day); null: never")
+        description="When the health check last looked at it (@SpamBot at most once a day); null: never"
+    )
     created_at: datetime
 
 

@@ -67,9 +67,24 @@ MAX_BODY_BYTES = 6 * 1024 * 1024
 
 
 def route_tables() -> list[ApiRoutes]:
-    return [auth.routes, me.routes, accounts.routes, audiences.routes, campaigns.routes, search.routes,
-            system.routes, campaign_stream.routes, limits.routes, team.routes, panel.routes,
-            admin.routes, audit.routes, retention.routes, optouts.routes, chats.routes]
+    return [
+        auth.routes,
+        me.routes,
+        accounts.routes,
+        audiences.routes,
+        campaigns.routes,
+        search.routes,
+        system.routes,
+        campaign_stream.routes,
+        limits.routes,
+        team.routes,
+        panel.routes,
+        admin.routes,
+        audit.routes,
+        retention.routes,
+        optouts.routes,
+        chats.routes,
+    ]
 
 
 def _version() -> str:
@@ -90,14 +105,30 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[GATEWAY] = TelegramGateway(client_factory(settings))
     app[LEASES] = leases_for(settings, app[SESSIONMAKER], "api")
     app[CAMPAIGNS] = build_campaign_service(settings, RedisNotifier(redis))
-    app[ADMIN] = build_admin_service(settings, sessions=app[AUTH], workers=RedisWorkerRegistry(redis))
+    app[ADMIN] = build_admin_service(
+        settings, sessions=app[AUTH], workers=RedisWorkerRegistry(redis)
+    )
     app[TEAMS] = TeamService(RedisNotifier(redis))
-    app[PLANNER] = Planner(campaigns=app[CAMPAIGNS], accounts=app[ACCOUNTS], gateway=app[GATEWAY],
-                           leases=app[LEASES], sessionmaker=app[SESSIONMAKER])
-    app[CHATS] = ChatDirectory(accounts=app[ACCOUNTS], gateway=app[GATEWAY], leases=app[LEASES],
-                               sessionmaker=app[SESSIONMAKER], cache=redis)
-    app[SOURCE_CHECK] = SourceChecker(accounts=app[ACCOUNTS], gateway=app[GATEWAY], leases=app[LEASES],
-                                      sessionmaker=app[SESSIONMAKER])
+    app[PLANNER] = Planner(
+        campaigns=app[CAMPAIGNS],
+        accounts=app[ACCOUNTS],
+        gateway=app[GATEWAY],
+        leases=app[LEASES],
+        sessionmaker=app[SESSIONMAKER],
+    )
+    app[CHATS] = ChatDirectory(
+        accounts=app[ACCOUNTS],
+        gateway=app[GATEWAY],
+        leases=app[LEASES],
+        sessionmaker=app[SESSIONMAKER],
+        cache=redis,
+    )
+    app[SOURCE_CHECK] = SourceChecker(
+        accounts=app[ACCOUNTS],
+        gateway=app[GATEWAY],
+        leases=app[LEASES],
+        sessionmaker=app[SESSIONMAKER],
+    )
     try:
         yield
     finally:

@@ -14,7 +14,9 @@ from pydantic import BaseModel, Field
 
 from webui_api.schemas import Body, Progress
 
-CampaignStatusName = Literal["draft", "approval", "scheduled", "running", "paused", "waiting", "done", "cancelled"]
+CampaignStatusName = Literal[
+    "draft", "approval", "scheduled", "running", "paused", "waiting", "done", "cancelled"
+]
 ChatKind = Literal["group", "megagroup", "channel"]
 
 
@@ -22,28 +24,44 @@ class CampaignLimitsIn(Body):
     """The campaign's own limits, each optional (the installation's where absent). A campaign
     may only be stricter: a count above the installation's, or a pause below it, is a 400."""
 
-    daily_per_account: int | None = Field(default=None, ge=1, description="Invites per account per UTC day, all chats")
-    daily_per_chat: int | None = Field(default=None, ge=1, description="Invites per account per UTC day into this chat")
+    daily_per_account: int | None = Field(
+        default=None, ge=1, description="Invites per account per UTC day, all chats"
+    )
+    daily_per_chat: int | None = Field(
+        default=None, ge=1, description="Invites per account per UTC day into this chat"
+    )
     daily_per_target: int | None = Field(
-        default=None, ge=1, description="Invites into this chat per UTC day by all accounts together")
-    pause_min_s: int | None = Field(default=None, ge=1, description="Shortest pause between two invites of an account")
-    pause_max_s: int | None = Field(default=None, ge=1, description="Longest pause between two invites of an account")
+        default=None,
+        ge=1,
+        description="Invites into this chat per UTC day by all accounts together",
+    )
+    pause_min_s: int | None = Field(
+        default=None, ge=1, description="Shortest pause between two invites of an account"
+    )
+    pause_max_s: int | None = Field(
+        default=None, ge=1, description="Longest pause between two invites of an account"
+    )
 
 
 class CampaignCreate(Body):
     name: str = Field(description="1 to 128 characters")
     audience_id: int = Field(gt=0, description="An audience of the workspace")
-    target: str = Field(description="The group or channel: @username, t.me link, invite link (t.me/+…, "
-                                    "t.me/joinchat/…; an account must be in the chat), -100… id, or a chat's "
-                                    "id; `target` of GET /api/v1/chats")
+    target: str = Field(
+        description="The group or channel: @username, t.me link, invite link (t.me/+…, "
+        "t.me/joinchat/…; an account must be in the chat), -100… id, or a chat's "
+        "id; `target` of GET /api/v1/chats"
+    )
     start_at: str | None = Field(
         default=None,
         description="UTC, ISO 8601 (2026-12-01T09:00:00Z); must be in the future. null: at the start",
     )
     active_hours: str | None = Field(
-        default=None, description="Daily hours in UTC like 9-21 (22-6 wraps past midnight). null: any time"
+        default=None,
+        description="Daily hours in UTC like 9-21 (22-6 wraps past midnight). null: any time",
     )
-    limits: CampaignLimitsIn | None = Field(default=None, description="The campaign's own limits (optional)")
+    limits: CampaignLimitsIn | None = Field(
+        default=None, description="The campaign's own limits (optional)"
+    )
 
 
 class Counts(BaseModel):
@@ -51,7 +69,9 @@ class Counts(BaseModel):
     unconfirmed: int = Field(
         description="Telegram accepted the invite without showing the person added; a membership check decides"
     )
-    invited: int = Field(description="Verified added: shown by Telegram's answer or by a membership check")
+    invited: int = Field(
+        description="Verified added: shown by Telegram's answer or by a membership check"
+    )
     already_member: int
     failed: int
     skipped: int
@@ -69,9 +89,14 @@ class LimitsOut(BaseModel):
     daily_per_chat: int = Field(description="Invites per account per UTC day into this chat")
     lifetime_per_chat: int = Field(description="Invites per account into this chat, ever")
     daily_per_target: int | None = Field(
-        default=None, description="Invites into this chat per UTC day by all accounts together")
-    pause_min_s: int | None = Field(default=None, description="Shortest pause between two invites of an account")
-    pause_max_s: int | None = Field(default=None, description="Longest pause between two invites of an account")
+        default=None, description="Invites into this chat per UTC day by all accounts together"
+    )
+    pause_min_s: int | None = Field(
+        default=None, description="Shortest pause between two invites of an account"
+    )
+    pause_max_s: int | None = Field(
+        default=None, description="Longest pause between two invites of an account"
+    )
 
 
 class PreflightOut(BaseModel):
@@ -79,12 +104,18 @@ class PreflightOut(BaseModel):
     title: str | None
     ready: bool = Field(description="The chat was found and at least one account may add people")
     eligible: list[int] = Field(description="Ids of the accounts that will invite")
-    excluded: dict[str, str] = Field(description="Account id → why it cannot invite (exclusion code)")
+    excluded: dict[str, str] = Field(
+        description="Account id → why it cannot invite (exclusion code)"
+    )
     exclusion_texts: dict[str, str] = Field(description="Exclusion code → sentence")
-    unchecked: list[int] = Field(description="Accounts busy during the check; they check their rights when they work")
+    unchecked: list[int] = Field(
+        description="Accounts busy during the check; they check their rights when they work"
+    )
     accounts: dict[str, str] = Field(description="Account id → label")
     to_invite: int
-    already_members: int = Field(description="Audience people already in the chat (never sent an invite)")
+    already_members: int = Field(
+        description="Audience people already in the chat (never sent an invite)"
+    )
     attempted_before: int = Field(description="Audience people this chat was already tried with")
     opted_out: int
     days_to_finish: int | None
@@ -95,7 +126,8 @@ class PreflightOut(BaseModel):
         description="Account id → people left to invite it can name (a username, or its own access hash)",
     )
     unreachable: int = Field(
-        default=0, description="People left to invite whom no working account can name (no username, "
+        default=0,
+        description="People left to invite whom no working account can name (no username, "
         "seen only by other accounts or imported as a bare id)",
     )
     invite_link: str | None
@@ -109,9 +141,14 @@ class CampaignOut(BaseModel):
     id: int
     name: str
     status: CampaignStatusName
-    waiting_reason: Literal["quota", "hours"] | None = Field(description="Why a waiting campaign waits")
-    paused_reason: Literal["chat_full", "brake_privacy", "brake_left", "brake_peer_flood"] | None = Field(
-        default=None, description="Why the campaign paused itself (null: paused by a person, or not paused)"
+    waiting_reason: Literal["quota", "hours"] | None = Field(
+        description="Why a waiting campaign waits"
+    )
+    paused_reason: (
+        Literal["chat_full", "brake_privacy", "brake_left", "brake_peer_flood"] | None
+    ) = Field(
+        default=None,
+        description="Why the campaign paused itself (null: paused by a person, or not paused)",
     )
     audience_id: int | None = Field(description="null once the audience was deleted")
     target: TargetOut
@@ -123,7 +160,9 @@ class CampaignOut(BaseModel):
     finished_at: datetime | None
     preflight: PreflightOut | None = Field(description="The last pre-flight; null before the first")
     counts: Counts
-    progress: Progress = Field(description="People with a final result, of all the campaign's people")
+    progress: Progress = Field(
+        description="People with a final result, of all the campaign's people"
+    )
 
 
 class CampaignItem(BaseModel):
@@ -131,7 +170,9 @@ class CampaignItem(BaseModel):
     name: str
     status: CampaignStatusName
     waiting_reason: Literal["quota", "hours"] | None
-    paused_reason: Literal["chat_full", "brake_privacy", "brake_left", "brake_peer_flood"] | None = None
+    paused_reason: (
+        Literal["chat_full", "brake_privacy", "brake_left", "brake_peer_flood"] | None
+    ) = None
     target: TargetOut
     counts: Counts
     progress: Progress
@@ -173,7 +214,9 @@ class CampaignReportOut(BaseModel):
     reasons: dict[str, int] = Field(description="Failure or skip reason code → people")
     reason_texts: dict[str, str] = Field(description="Reason code → sentence")
     accounts: list[AccountUsageOut]
-    follow_up: FollowUpPage = Field(description="People whose privacy refused the invite (paged by ?cursor=)")
+    follow_up: FollowUpPage = Field(
+        description="People whose privacy refused the invite (paged by ?cursor=)"
+    )
 
 
 class EventAccount(BaseModel):
@@ -194,7 +237,9 @@ class EventOut(BaseModel):
     outcome: Literal["invited", "already_member", "unconfirmed", "failed", "skipped", "retry"]
     reason: str | None
     reason_text: str | None
-    error: str | None = Field(default=None, description="Telegram's own error name, verbatim (null: none)")
+    error: str | None = Field(
+        default=None, description="Telegram's own error name, verbatim (null: none)"
+    )
 
 
 class EventList(BaseModel):

@@ -114,7 +114,11 @@ def error_response(
 
 
 def _envelope(
-    lang: str, code: str, *, details: dict[str, Any] | None = None, params: dict[str, Any] | None = None
+    lang: str,
+    code: str,
+    *,
+    details: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     message = t(lang, f"error.{code}", **(params or details or {}))
     return {
@@ -170,7 +174,9 @@ def check_json_values(data: Any) -> None:
                     raise InvalidInput(field, field=field, problem=problem)
                 stack.append((item, f"{where}.{key}" if where else key))
         elif isinstance(value, list):
-            stack.extend((item, f"{where}.{i}" if where else str(i)) for i, item in enumerate(value))
+            stack.extend(
+                (item, f"{where}.{i}" if where else str(i)) for i, item in enumerate(value)
+            )
         elif isinstance(value, str):
             if problem := text_problem(value):
                 raise InvalidInput(field, field=field, problem=problem)
@@ -178,7 +184,9 @@ def check_json_values(data: Any) -> None:
             continue
         elif isinstance(value, int):
             if not INT64_MIN <= value <= INT64_MAX:
-                raise InvalidInput(field, field=field, problem="integer_range", low=INT64_MIN, high=INT64_MAX)
+                raise InvalidInput(
+                    field, field=field, problem="integer_range", low=INT64_MIN, high=INT64_MAX
+                )
         elif isinstance(value, float) and not math.isfinite(value):
             raise InvalidInput(field, field=field, problem="json_number")
 
@@ -256,11 +264,17 @@ def _domain_error(request: web.Request, exc: DomainError) -> web.Response:
         # Problems given as a code (e.g. `bad_link`) have a sentence in the catalog.
         key = f"problem.{problem}"
         lang = language(request)
-        params = {"problem": t(lang, key, **problem_params(lang, exc.details)) if has_text(key) else problem}
+        params = {
+            "problem": t(lang, key, **problem_params(lang, exc.details))
+            if has_text(key)
+            else problem
+        }
         details = {k: v for k, v in exc.details.items() if k != "problem"} | {"problem": problem}
     elif isinstance(exc, (Unauthorized, InvalidCode)):
         headers["WWW-Authenticate"] = "Bearer"
-    return error_response(request, status, exc.code, details=details, params=params, headers=headers)
+    return error_response(
+        request, status, exc.code, details=details, params=params, headers=headers
+    )
 
 
 @web.middleware
@@ -306,7 +320,9 @@ async def _handle(request: web.Request, handler: Any) -> web.StreamResponse:
     except web.RequestPayloadError as exc:
         # aiohttp could not decode the body (broken gzip/deflate, bad chunked framing): the
         # caller's mistake, wherever the view reads it.
-        log.warning("unreadable request body", route=request.path, error=type(exc.__cause__ or exc).__name__)
+        log.warning(
+            "unreadable request body", route=request.path, error=type(exc.__cause__ or exc).__name__
+        )
         return _domain_error(request, InvalidInput("body", field="body", problem="body_unreadable"))
     except REDIS_DOWN:
         # Redis used outside the login rules (notices, counters): the same 503 as theirs.
@@ -318,7 +334,9 @@ async def _handle(request: web.Request, handler: Any) -> web.StreamResponse:
         code = _HTTP_CODES.get(exc.status, "error")
         # RFC 9110 §15.5.6: a 405 names the methods the resource has (aiohttp puts them in Allow).
         allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-        return error_response(request, exc.status, code, params={"problem": exc.reason}, headers=allow)
+        return error_response(
+            request, exc.status, code, params={"problem": exc.reason}, headers=allow
+        )
     except Exception as exc:
         if database_unreachable(exc):
             # A restart or an outage of PostgreSQL: the caller may try again in a moment.
@@ -450,7 +468,10 @@ class _QuietParseErrors(logging.Filter):
             record.exc_info = None
             record.exc_text = None
             record.levelno, record.levelname = logging.WARNING, "WARNING"
-            record.msg, record.args = "unreadable http request (%s, %s)", (type(exc).__name__, exc.code)
+            record.msg, record.args = (
+                "unreadable http request (%s, %s)",
+                (type(exc).__name__, exc.code),
+            )
         return True
 
 
@@ -474,8 +495,12 @@ class _UnreadableRequest(web.Request):
             new_trace_id()
             lang = DEFAULT_LANGUAGE
             problem = "request_head"
-            body = _envelope(lang, "invalid_input", details={"problem": problem},
-                             params={"problem": t(lang, f"problem.{problem}")})
+            body = _envelope(
+                lang,
+                "invalid_input",
+                details={"problem": problem},
+                params={"problem": t(lang, f"problem.{problem}")},
+            )
             data = json.dumps(body).encode()
             response.body = data
             # Response._start counted the plain text just before this hook runs.
@@ -483,7 +508,9 @@ class _UnreadableRequest(web.Request):
             response.content_type = "application/json"
             response.charset = "utf-8"
             response.headers["X-Trace-Id"] = current_trace_id() or ""
-            response.headers.update({"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+            response.headers.update(
+                {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+            )
             bind_trace_id(None)
         await super()._prepare_hook(response)
 
@@ -496,7 +523,9 @@ class ApiRunner(web.AppRunner):
         server = await super()._make_server()
         make = server.request_factory
 
-        def request_factory(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
+        def request_factory(
+            message: Any, payload: Any, protocol: Any, writer: Any, task: Any
+        ) -> web.BaseRequest:
             if message is UNPARSED:
                 # Application._make_request takes the request class as `_cls`.
                 return make(message, payload, protocol, writer, task, _cls=_UnreadableRequest)  # type: ignore[call-arg]

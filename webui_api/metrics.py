@@ -53,7 +53,9 @@ class SnapshotCollector(Collector):
         return iter(self._families)
 
 
-def _by_status(name: str, doc: str, counts: dict[str, int], statuses: Iterable[str]) -> GaugeMetricFamily:
+def _by_status(
+    name: str, doc: str, counts: dict[str, int], statuses: Iterable[str]
+) -> GaugeMetricFamily:
     """Every known status appears, at 0 when nothing has it, so a query never finds a gap."""
     family = GaugeMetricFamily(_PREFIX + name, doc, labels=["status"])
     for status in dict.fromkeys([*statuses, *counts]):
@@ -77,14 +79,34 @@ def stored_families(counts: StoredCounts) -> list[Metric]:
     held = GaugeMetricFamily(_PREFIX + "leases_held", "Account leases held (not expired) now")
     held.add_metric([], counts.leases_held)
     return [
-        _by_status("parse_tasks", "Parse tasks by status", counts.parse_tasks, (s.value for s in ParseStatus)),
-        _per_kind("parse_collected", "People collected by parse tasks (passed the filters)",
-                  counts.parse_collected),
-        _per_kind("parse_new_members", "Collected people who were new to their audience",
-                  counts.parse_new_members),
-        _by_status("campaigns", "Invite campaigns by status", counts.campaigns, (s.value for s in CampaignStatus)),
-        _by_status("accounts", "Linked Telegram accounts by status", counts.accounts,
-                   (s.value for s in AccountStatus)),
+        _by_status(
+            "parse_tasks",
+            "Parse tasks by status",
+            counts.parse_tasks,
+            (s.value for s in ParseStatus),
+        ),
+        _per_kind(
+            "parse_collected",
+            "People collected by parse tasks (passed the filters)",
+            counts.parse_collected,
+        ),
+        _per_kind(
+            "parse_new_members",
+            "Collected people who were new to their audience",
+            counts.parse_new_members,
+        ),
+        _by_status(
+            "campaigns",
+            "Invite campaigns by status",
+            counts.campaigns,
+            (s.value for s in CampaignStatus),
+        ),
+        _by_status(
+            "accounts",
+            "Linked Telegram accounts by status",
+            counts.accounts,
+            (s.value for s in AccountStatus),
+        ),
         handovers,
         held,
     ]
@@ -98,7 +120,9 @@ async def _from_postgresql(sessionmaker: async_sessionmaker[AsyncSession]) -> li
 
 async def _from_redis(redis: Redis) -> list[Metric]:
     invites = CounterMetricFamily(
-        _PREFIX + "invites", "Invite attempts recorded, by outcome and reason", labels=["outcome", "reason"]
+        _PREFIX + "invites",
+        "Invite attempts recorded, by outcome and reason",
+        labels=["outcome", "reason"],
     )
     for (outcome, reason), n in sorted((await invite_counter(redis).read()).items()):
         invites.add_metric([outcome, reason], n)
@@ -111,7 +135,8 @@ async def _from_redis(redis: Redis) -> list[Metric]:
         refusals.add_metric([error, concerns], n)
     timings = bot_update_histogram(redis)
     updates = HistogramMetricFamily(
-        _PREFIX + "bot_update_seconds", "Time the bot spent on one update",
+        _PREFIX + "bot_update_seconds",
+        "Time the bot spent on one update",
         labels=["update_type", "outcome"],
     )
     for labels, counts in sorted((await timings.read()).items()):
@@ -128,10 +153,14 @@ async def shared_families(
         "redis": lambda: _from_redis(redis),
     }
     results = await asyncio.gather(
-        *(asyncio.wait_for(read(), SOURCE_TIMEOUT_S) for read in sources.values()), return_exceptions=True
+        *(asyncio.wait_for(read(), SOURCE_TIMEOUT_S) for read in sources.values()),
+        return_exceptions=True,
     )
-    up = GaugeMetricFamily(_PREFIX + "metrics_source_up", "Whether a metrics source answered this scrape",
-                           labels=["source"])
+    up = GaugeMetricFamily(
+        _PREFIX + "metrics_source_up",
+        "Whether a metrics source answered this scrape",
+        labels=["source"],
+    )
     families: list[Metric] = []
     for name, result in zip(sources, results, strict=True):
         if isinstance(result, BaseException):

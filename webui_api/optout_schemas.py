@@ -12,11 +12,15 @@ from webui_api.schemas import Body
 class OptOutAdd(Body):
     """One of `user_id` and `username`."""
 
-    user_id: int | None = Field(default=None, ge=1, lt=2**52, description="Telegram id of the person")
+    user_id: int | None = Field(
+        default=None, ge=1, lt=2**52, description="Telegram id of the person"
+    )
     username: str | None = Field(
-        default=None, min_length=1, max_length=33,
+        default=None,
+        min_length=1,
+        max_length=33,
         description="Telegram username, `@` optional: only one that an audience of the workspace has "
-                    "(a username alone is never looked up in Telegram)",
+        "(a username alone is never looked up in Telegram)",
     )
 
 
@@ -41,8 +45,10 @@ class OptOutList(BaseModel):
 class OptOutImportError(BaseModel):
     line: int
     value: str
-    problem: str = Field(description="bad_person (not an id or a @username) or unknown_username "
-                                     "(no audience of the workspace has it)")
+    problem: str = Field(
+        description="bad_person (not an id or a @username) or unknown_username "
+        "(no audience of the workspace has it)"
+    )
 
 
 class OptOutImportOut(BaseModel):

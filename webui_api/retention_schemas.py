@@ -8,17 +8,26 @@ from webui_api.schemas import Body
 
 
 class ErasureCreate(Body):
-    person: str = Field(min_length=1, max_length=64,
-                        description="A Telegram user id (digits) or a username (`@` optional)")
+    person: str = Field(
+        min_length=1,
+        max_length=64,
+        description="A Telegram user id (digits) or a username (`@` optional)",
+    )
 
 
 class ErasureOut(BaseModel):
     """What was removed. The person's invite attempts stay with their id blanked (they are
     the accounts' quotas); one opt-out entry keeps them from being invited again."""
 
-    people: int = Field(description="Telegram ids the person stood for in this workspace (0: username only)")
-    opted_out: bool = Field(description="Whether an opt-out entry now keeps them from every campaign")
-    removed: dict[str, int] = Field(description="Rows per table: removed, or made anonymous (invite_events)")
+    people: int = Field(
+        description="Telegram ids the person stood for in this workspace (0: username only)"
+    )
+    opted_out: bool = Field(
+        description="Whether an opt-out entry now keeps them from every campaign"
+    )
+    removed: dict[str, int] = Field(
+        description="Rows per table: removed, or made anonymous (invite_events)"
+    )
     total: int = Field(description="Rows removed, anonymised attempts and the opt-out left out")
 
 

@@ -34,15 +34,22 @@ _ERROR_TEXT = {
 }
 # One example envelope per status (codes as `webui_api/http.py` and `core/errors.py` give them).
 _ERROR_EXAMPLE = {
-    400: ("invalid_input", "limit: must be a whole number from 1 to 100",
-          {"field": "limit", "problem": "integer_range", "low": 1, "high": 100}),
+    400: (
+        "invalid_input",
+        "limit: must be a whole number from 1 to 100",
+        {"field": "limit", "problem": "integer_range", "low": 1, "high": 100},
+    ),
     401: ("unauthorized", "Please log in again.", {}),
     403: ("forbidden", "This is not allowed for your role.", {}),
     404: ("not_found", "Not found.", {}),
     409: ("busy", "Busy right now, try again shortly.", {}),
     413: ("payload_too_large", "The request body is too large.", {}),
     429: ("rate_limited", "Too many attempts.", {"retry_after": 30}),
-    503: ("not_ready", "Not ready: redis", {"checks": {"postgresql": "ok", "redis": "ConnectionError"}}),
+    503: (
+        "not_ready",
+        "Not ready: redis",
+        {"checks": {"postgresql": "ok", "redis": "ConnectionError"}},
+    ),
 }
 # `positive_id` (webui_api/http.py): 1 to 18 digits.
 PATH_ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
@@ -73,34 +80,72 @@ class Param:
         return self.parse(request)
 
     def openapi(self) -> dict[str, Any]:
-        return {"name": self.name, "in": self.where, "required": False, "description": self.description,
-                "schema": self.schema, "example": self.example}
+        return {
+            "name": self.name,
+            "in": self.where,
+            "required": False,
+            "description": self.description,
+            "schema": self.schema,
+            "example": self.example,
+        }
 
 
 def limit(default: int, high: int = 100) -> Param:
-    return Param("limit", {"type": "integer", "minimum": 1, "maximum": high, "default": default},
-                 f"Page size (1 to {high})", min(default, high),
-                 lambda r: query_int(r, "limit", default=default, low=1, high=high))
+    return Param(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": high, "default": default},
+        f"Page size (1 to {high})",
+        min(default, high),
+        lambda r: query_int(r, "limit", default=default, low=1, high=high),
+    )
 
 
 def flag(name: str, description: str) -> Param:
-    return Param(name, {"type": "string", "enum": ["0", "1", "false", "true"], "default": "0"},
-                 description, "1", lambda r: query_flag(r, name))
+    return Param(
+        name,
+        {"type": "string", "enum": ["0", "1", "false", "true"], "default": "0"},
+        description,
+        "1",
+        lambda r: query_flag(r, name),
+    )
 
 
-def text(name: str, description: str, example: str, *, max_length: int | None = None,
-         parse: Callable[[web.Request], Any] | None = None, **schema: Any) -> Param:
+def text(
+    name: str,
+    description: str,
+    example: str,
+    *,
+    max_length: int | None = None,
+    parse: Callable[[web.Request], Any] | None = None,
+    **schema: Any,
+) -> Param:
     extra = {"maxLength": max_length} if max_length is not None else {}
     return Param(name, {"type": "string", **extra, **schema}, description, example, parse)
 
 
-CURSOR = Param("cursor", {"type": "integer", "minimum": 0, "maximum": 2**62},
-               "The `next_cursor` of the previous page; absent or 0: the first page", 0, query_cursor)
+CURSOR = Param(
+    "cursor",
+    {"type": "integer", "minimum": 0, "maximum": 2**62},
+    "The `next_cursor` of the previous page; absent or 0: the first page",
+    0,
+    query_cursor,
+)
 # Read by `current_workspace` (webui_api/http.py); the header wins over the query.
 WORKSPACE_PARAMS = (
-    Param("X-Workspace-Id", dict(PATH_ID_SCHEMA), "The workspace the request acts in (default: the "
-          "caller's personal one); one the caller is not in is 404", 1, where="header"),
-    Param("workspace_id", dict(PATH_ID_SCHEMA), "Same as the X-Workspace-Id header (the header wins)", 1),
+    Param(
+        "X-Workspace-Id",
+        dict(PATH_ID_SCHEMA),
+        "The workspace the request acts in (default: the "
+        "caller's personal one); one the caller is not in is 404",
+        1,
+        where="header",
+    ),
+    Param(
+        "workspace_id",
+        dict(PATH_ID_SCHEMA),
+        "Same as the X-Workspace-Id header (the header wins)",
+        1,
+    ),
 )
 
 
@@ -138,7 +183,11 @@ class Endpoint:
 
     @property
     def path_params(self) -> list[str]:
-        return [part[1:-1] for part in self.path.split("/") if part.startswith("{") and part.endswith("}")]
+        return [
+            part[1:-1]
+            for part in self.path.split("/")
+            if part.startswith("{") and part.endswith("}")
+        ]
 
 
 @dataclass
@@ -220,14 +269,27 @@ def _declaring(ep: Endpoint) -> Handler:
 
 def _path_param(name: str) -> dict[str, Any]:
     if name.endswith("_id"):
-        return {"name": name, "in": "path", "required": True, "schema": dict(PATH_ID_SCHEMA), "example": 1,
-                "description": "A positive integer id"}
+        return {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": dict(PATH_ID_SCHEMA),
+            "example": 1,
+            "description": "A positive integer id",
+        }
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 def _error_example(status: int) -> dict[str, Any]:
     code, message, details = _ERROR_EXAMPLE.get(status, ("error", "Error.", {}))
-    return {"error": {"code": code, "message": message, "trace_id": "9f2c4e1a7b3d4c5e", "details": details}}
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "trace_id": "9f2c4e1a7b3d4c5e",
+            "details": details,
+        }
+    }
 
 
 def openapi_document(tables: list[ApiRoutes], *, title: str, version: str) -> dict[str, Any]:
@@ -266,7 +328,9 @@ def openapi_document(tables: list[ApiRoutes], *, title: str, version: str) -> di
                     description = f"The request body is over {cap} bytes"
                 op["responses"][str(status)] = {
                     "description": description,
-                    "content": {"application/json": {"schema": error_ref, "example": _error_example(status)}},
+                    "content": {
+                        "application/json": {"schema": error_ref, "example": _error_example(status)}
+                    },
                 }
             if ep.request is not None:
                 media: dict[str, Any] = {"schema": ref(ep.request)}
@@ -286,7 +350,9 @@ def openapi_document(tables: list[ApiRoutes], *, title: str, version: str) -> di
                 }
             if ep.auth:
                 op["security"] = [{"bearer": []}]
-            params = [_path_param(name) for name in ep.path_params] + [p.openapi() for p in ep.params]
+            params = [_path_param(name) for name in ep.path_params] + [
+                p.openapi() for p in ep.params
+            ]
             if params:
                 op["parameters"] = params
             paths.setdefault(ep.path, {})[ep.method.lower()] = op
@@ -296,6 +362,8 @@ def openapi_document(tables: list[ApiRoutes], *, title: str, version: str) -> di
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
         },
     }

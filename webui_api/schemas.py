@@ -13,13 +13,17 @@ class Body(BaseModel):
 
 
 class VerifyRequest(Body):
-    username: str = Field(min_length=1, max_length=64, description="Telegram username, `@` optional")
+    username: str = Field(
+        min_length=1, max_length=64, description="Telegram username, `@` optional"
+    )
     code: str = Field(min_length=1, max_length=32, description="The code from the bot's /web_auth")
 
 
 class RefreshRequest(Body):
     refresh_token: str | None = Field(
-        default=None, min_length=20, max_length=128,
+        default=None,
+        min_length=20,
+        max_length=128,
         description="Omit to use the HttpOnly refresh cookie",
     )
 
@@ -98,7 +102,8 @@ class AccountOut(BaseModel):
     status: AccountStatusName
     status_reason: str | None = Field(description=STATUS_REASON_DOC)
     cooldown_until: datetime | None = Field(
-        description="cooldown/parked: rests until then; restricted: the end @SpamBot gave (null: none given)")
+        description="cooldown/parked: rests until then; restricted: the end @SpamBot gave (null: none given)"
+    )
     usage_today: int = Field(description="Invites sent by this account today (UTC day)")
 
 
@@ -126,15 +131,27 @@ class FiltersIn(Body):
 
 
 class ParseTaskCreate(Body):
-    source: str = Field(min_length=2, max_length=128,
-                        description="@username, t.me link, or a private chat's invite link (t.me/+…)")
-    account_id: int | None = Field(default=None, ge=1, description=(
-        "Invite links: the account that joins the chat (default: the first that can work)"))
+    source: str = Field(
+        min_length=2,
+        max_length=128,
+        description="@username, t.me link, or a private chat's invite link (t.me/+…)",
+    )
+    account_id: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Invite links: the account that joins the chat (default: the first that can work)"
+        ),
+    )
     kind: Literal["members", "comments", "authors"] = "members"
     speed: Literal["safe", "medium", "fast"] = "medium"
     priority: Literal["high", "normal", "low"] = "normal"
-    audience: str | None = Field(default=None, min_length=1, max_length=128,
-                                 description="Audience to fill; default: named after the source")
+    audience: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="Audience to fill; default: named after the source",
+    )
     posts: int = Field(default=100, ge=1, le=1000, description="comments: how many recent posts")
     days: int = Field(default=30, ge=1, le=365, description="authors: how many days back")
     filters: FiltersIn = Field(default_factory=FiltersIn)
@@ -220,7 +237,9 @@ class ImportReportOut(BaseModel):
 
 
 class CommunitySearchIn(Body):
-    keywords: str = Field(min_length=3, max_length=64, description="Words to look for in titles and usernames")
+    keywords: str = Field(
+        min_length=3, max_length=64, description="Words to look for in titles and usernames"
+    )
 
 
 class CommunityOut(BaseModel):
@@ -231,7 +250,9 @@ class CommunityOut(BaseModel):
         description="channel: a broadcast channel; only those with active comments are listed"
     )
     members: int
-    recent_commenters: int = Field(description="Distinct people writing recently (messages or comments)")
+    recent_commenters: int = Field(
+        description="Distinct people writing recently (messages or comments)"
+    )
     score: float = Field(description="Higher is better: size first, then activity")
 
 

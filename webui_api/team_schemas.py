@@ -11,7 +11,8 @@ from webui_api.schemas import Body
 
 class MemberAdd(Body):
     username: str = Field(
-        min_length=1, max_length=64,
+        min_length=1,
+        max_length=64,
         description="Telegram username, `@` optional; the person must have sent /start to the bot",
     )
 

@@ -85,8 +85,11 @@ def invite_engine(settings: Settings, parts: Parts) -> InviteEngine:
         gateway=parts.gateway,
         service=parts.service,
         leases=parts.leases,
-        config=InviteConfig(limits=limits, claim_ttl_s=settings.account_lease_ttl_s,
-                            resolve_per_hour=settings.username_resolves_per_hour),
+        config=InviteConfig(
+            limits=limits,
+            claim_ttl_s=settings.account_lease_ttl_s,
+            resolve_per_hour=settings.username_resolves_per_hour,
+        ),
         attempts=invite_counter(parts.redis),
         errors=telegram_error_counter(parts.redis),
         notifier=parts.notifier,
@@ -114,14 +117,22 @@ def parse_engine(settings: Settings, parts: Parts) -> ParseEngine:
     )
 
 
-def _every(scheduler: AsyncIOScheduler, seconds: float, func: Callable[..., Any], job_id: str,
-           *, outage: DatabaseWatch | None = None, **options: Any) -> None:
+def _every(
+    scheduler: AsyncIOScheduler,
+    seconds: float,
+    func: Callable[..., Any],
+    job_id: str,
+    *,
+    outage: DatabaseWatch | None = None,
+    **options: Any,
+) -> None:
     """An interval job that never overlaps itself; missed runs collapse into one. With
     `outage`, it skips its turns quietly while the database is away."""
     if outage is not None:
         func = outage.guard(func)
-    scheduler.add_job(func, "interval", seconds=seconds, id=job_id, max_instances=1, coalesce=True,
-                      **options)
+    scheduler.add_job(
+        func, "interval", seconds=seconds, id=job_id, max_instances=1, coalesce=True, **options
+    )
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
@@ -138,13 +149,22 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         started = datetime.now(UTC)
         # Handed to the scheduler as keyword arguments, so typed as such.
         beat_kwargs: dict[str, Any] = {
-            "worker": me, "started_at": started, "interval_s": settings.worker_heartbeat_s
+            "worker": me,
+            "started_at": started,
+            "interval_s": settings.worker_heartbeat_s,
         }
         await beat(redis, sessionmaker, **beat_kwargs)  # fail fast when storage is unreachable
         parts = wire(settings, sessionmaker, redis)
         outage = parts.outage
-        _every(scheduler, settings.worker_heartbeat_s, beat, "heartbeat", outage=outage,
-               args=(redis, sessionmaker), kwargs=beat_kwargs)
+        _every(
+            scheduler,
+            settings.worker_heartbeat_s,
+            beat,
+            "heartbeat",
+            outage=outage,
+            args=(redis, sessionmaker),
+            kwargs=beat_kwargs,
+        )
         _every(
             scheduler,
             settings.account_check_interval_s,
@@ -162,26 +182,75 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         )
         parser = parse_engine(settings, parts)
         # One job fills the free task slots; the tasks themselves run outside the scheduler.
-        _every(scheduler, PARSE_TICK_S, parser.tick, "parse-tasks", outage=outage, next_run_time=datetime.now(UTC))
+        _every(
+            scheduler,
+            PARSE_TICK_S,
+            parser.tick,
+            "parse-tasks",
+            outage=outage,
+            next_run_time=datetime.now(UTC),
+        )
         inviter = invite_engine(settings, parts)
-        _every(scheduler, INVITE_TICK_S, inviter.tick, "invite-campaigns", outage=outage,
-               next_run_time=datetime.now(UTC))
-        watch = CampaignWatch(sessionmaker=sessionmaker, redis=redis, notifier=parts.notifier,
-                              limits=limits_from(settings), brake=brake_rules(settings))
-        _every(scheduler, CAMPAIGN_WATCH_S, watch.tick, "campaign-watch", outage=outage,
-               next_run_time=datetime.now(UTC))
+        _every(
+            scheduler,
+            INVITE_TICK_S,
+            inviter.tick,
+            "invite-campaigns",
+            outage=outage,
+            next_run_time=datetime.now(UTC),
+        )
+        watch = CampaignWatch(
+            sessionmaker=sessionmaker,
+            redis=redis,
+            notifier=parts.notifier,
+            limits=limits_from(settings),
+            brake=brake_rules(settings),
+        )
+        _every(
+            scheduler,
+            CAMPAIGN_WATCH_S,
+            watch.tick,
+            "campaign-watch",
+            outage=outage,
+            next_run_time=datetime.now(UTC),
+        )
         # Yesterday's report (UTC) for each workspace that invited; sent once across workers.
-        scheduler.add_job(watch.daily_reports, "cron", hour=0, minute=5, id="daily-report",
-                          max_instances=1, coalesce=True)
-        retention = RetentionJob(sessionmaker=sessionmaker, gateway=parts.gateway, service=parts.service,
-                                 leases=parts.leases, notifier=parts.notifier,
-                                 retention_days=settings.audience_retention_days,
-                                 flood_buffer_s=settings.flood_buffer_s)
-        _every(scheduler, RETENTION_CHECK_S, retention.check_members, "retention-checks", outage=outage,
-               next_run_time=datetime.now(UTC) + timedelta(seconds=ACCOUNT_CHECK_DELAY_S))
+        scheduler.add_job(
+            watch.daily_reports,
+            "cron",
+            hour=0,
+            minute=5,
+            id="daily-report",
+            max_instances=1,
+            coalesce=True,
+        )
+        retention = RetentionJob(
+            sessionmaker=sessionmaker,
+            gateway=parts.gateway,
+            service=parts.service,
+            leases=parts.leases,
+            notifier=parts.notifier,
+            retention_days=settings.audience_retention_days,
+            flood_buffer_s=settings.flood_buffer_s,
+        )
+        _every(
+            scheduler,
+            RETENTION_CHECK_S,
+            retention.check_members,
+            "retention-checks",
+            outage=outage,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=ACCOUNT_CHECK_DELAY_S),
+        )
         # Unused audiences: notices a week ahead, then deletion; safe to run in every worker.
-        scheduler.add_job(outage.guard(retention.audiences), "cron", hour=3, minute=30, id="audience-retention",
-                          max_instances=1, coalesce=True)
+        scheduler.add_job(
+            outage.guard(retention.audiences),
+            "cron",
+            hour=3,
+            minute=30,
+            id="audience-retention",
+            max_instances=1,
+            coalesce=True,
+        )
         scheduler.start()
         log.info("worker started", worker=me, heartbeat_s=settings.worker_heartbeat_s)
         await stop.wait()
@@ -210,8 +279,10 @@ async def rotate_keys(settings: Settings) -> int:
         )
     finally:
         await engine.dispose()
-    print(f"tg-inviter: re-sealed {done} session(s) under key {cipher.current_key_id!r}; "
-          f"{failed} could not be decrypted with the configured keys")
+    print(
+        f"tg-inviter: re-sealed {done} session(s) under key {cipher.current_key_id!r}; "
+        f"{failed} could not be decrypted with the configured keys"
+    )
     return 1 if failed else 0
 
 
@@ -238,16 +309,25 @@ async def check_accounts_once(settings: Settings) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m workers", description="tg-inviter worker process")
+    parser = argparse.ArgumentParser(
+        prog="python -m workers", description="tg-inviter worker process"
+    )
     parser.add_argument(
-        "command", nargs="?", default="run", choices=("run", "rotate-session-keys", "check-accounts"),
+        "command",
+        nargs="?",
+        default="run",
+        choices=("run", "rotate-session-keys", "check-accounts"),
         help="run: work (default); rotate-session-keys: re-seal sessions under the newest key; "
         "check-accounts: check every linked account once",
     )
     args = parser.parse_args()
     settings = load_settings()
-    setup_logging("worker", level=settings.log_level, fmt=settings.log_format,
-                  secrets=[settings.effective_bot_token])
+    setup_logging(
+        "worker",
+        level=settings.log_level,
+        fmt=settings.log_format,
+        secrets=[settings.effective_bot_token],
+    )
     if args.command == "rotate-session-keys":
         raise SystemExit(asyncio.run(rotate_keys(settings)))
     if args.command == "check-accounts":

@@ -79,7 +79,9 @@ class CampaignWatch:
                 async with self.sessionmaker() as session, session.begin():
                     changed = await InviteDal(session).set_waiting(row.id, reasons[row.id])
                 if changed:
-                    log.info("campaign status refreshed", campaign_id=row.id, waiting=reasons[row.id])
+                    log.info(
+                        "campaign status refreshed", campaign_id=row.id, waiting=reasons[row.id]
+                    )
         await self._notify_progress([c.id for c in working], done)
 
     async def _apply_brake(self, working: list[CampaignRow]) -> set[int]:
@@ -98,17 +100,24 @@ class CampaignWatch:
             if reason is None:
                 continue
             with trace_scope(row.trace_id):
-                if await pause_and_tell(self.sessionmaker, self.notifier, row.id, row.workspace_id, reason):
+                if await pause_and_tell(
+                    self.sessionmaker, self.notifier, row.id, row.workspace_id, reason
+                ):
                     braked.add(row.id)
                     with contextlib.suppress(*REDIS_DOWN):
-                        await self.redis.set(BRAKE_SINCE_KEY.format(campaign_id=row.id),
-                                             f"{last_event} {datetime.now(UTC).isoformat()}", ex=BRAKE_SINCE_TTL_S)
+                        await self.redis.set(
+                            BRAKE_SINCE_KEY.format(campaign_id=row.id),
+                            f"{last_event} {datetime.now(UTC).isoformat()}",
+                            ex=BRAKE_SINCE_TTL_S,
+                        )
         return braked
 
     async def _brake_since(self, campaign_ids: list[int]) -> dict[int, tuple[int, datetime]]:
         since = dict.fromkeys(campaign_ids, (0, _EPOCH))
         try:
-            stored = await self.redis.mget([BRAKE_SINCE_KEY.format(campaign_id=c) for c in campaign_ids])
+            stored = await self.redis.mget(
+                [BRAKE_SINCE_KEY.format(campaign_id=c) for c in campaign_ids]
+            )
         except REDIS_DOWN:
             return since  # the careful way: the whole recent past counts
         for campaign_id, raw in zip(campaign_ids, stored, strict=True):
@@ -118,11 +127,15 @@ class CampaignWatch:
                     since[campaign_id] = (int(event_id), datetime.fromisoformat(at))
         return since
 
-    async def _waiting_reasons(self, working: list[CampaignRow], now: datetime) -> dict[int, str | None]:
+    async def _waiting_reasons(
+        self, working: list[CampaignRow], now: datetime
+    ) -> dict[int, str | None]:
         """Why each working campaign has to wait now ("hours", "quota"; None: it may run).
         One read for the whole tick: the maximums once, each workspace's accounts once."""
         reasons: dict[int, str | None] = {
-            row.id: None if cg.in_active_hours(now, row.active_from_hour, row.active_to_hour) else "hours"
+            row.id: None
+            if cg.in_active_hours(now, row.active_from_hour, row.active_to_hour)
+            else "hours"
             for row in working
         }
         in_hours = [row for row in working if reasons[row.id] is None]
@@ -134,12 +147,17 @@ class CampaignWatch:
             accounts: dict[int, list[AccountDTO]] = {}
             for row in in_hours:
                 if row.workspace_id not in accounts:
-                    accounts[row.workspace_id] = await dal.list_accounts(row.workspace_id, after_id=0, limit=1000)
+                    accounts[row.workspace_id] = await dal.list_accounts(
+                        row.workspace_id, after_id=0, limit=1000
+                    )
                 limits = under_maximum(campaign_limits(row.limits, self.limits), maximum)
                 named = cg.eligible_ids(row.preflight)
                 allowed = None if named is None else named | cg.unchecked_ids(row.preflight)
-                usable = [a.id for a in accounts[row.workspace_id]
-                          if can_work(a, now) and (allowed is None or a.id in allowed)]
+                usable = [
+                    a.id
+                    for a in accounts[row.workspace_id]
+                    if can_work(a, now) and (allowed is None or a.id in allowed)
+                ]
                 if not await dal.quota_left(row, usable, day_start(now), limits):
                     reasons[row.id] = "quota"
             await dal.rollback()
@@ -153,14 +171,20 @@ class CampaignWatch:
         for campaign_id in done:
             _finished, _status, telegram_id = marks[campaign_id]
             self._finished_seen.pop(campaign_id, None)
-            if telegram_id is not None and await self._once(DONE_NOTICE_KEY.format(campaign_id=campaign_id)):
-                await self.notifier.notify(telegram_id, "campaign_done", {"campaign_id": str(campaign_id)})
+            if telegram_id is not None and await self._once(
+                DONE_NOTICE_KEY.format(campaign_id=campaign_id)
+            ):
+                await self.notifier.notify(
+                    telegram_id, "campaign_done", {"campaign_id": str(campaign_id)}
+                )
         for campaign_id in working:
             finished, _status, telegram_id = marks[campaign_id]
             before = self._finished_seen.get(campaign_id)
             self._finished_seen[campaign_id] = finished
             if telegram_id is not None and before is not None and before != finished:
-                await self.notifier.notify(telegram_id, "campaign_progress", {"campaign_id": str(campaign_id)})
+                await self.notifier.notify(
+                    telegram_id, "campaign_progress", {"campaign_id": str(campaign_id)}
+                )
         for campaign_id in set(self._finished_seen) - set(working):
             del self._finished_seen[campaign_id]  # paused or cancelled: the user did it
 
@@ -176,8 +200,9 @@ class CampaignWatch:
         day = yesterday.date().isoformat()
         for workspace_id, telegram_id in owners:
             if await self._once(DAILY_REPORT_KEY.format(workspace_id=workspace_id, day=day)):
-                await self.notifier.notify(telegram_id, "daily_report",
-                                           {"workspace_id": str(workspace_id), "day": day})
+                await self.notifier.notify(
+                    telegram_id, "daily_report", {"workspace_id": str(workspace_id), "day": day}
+                )
                 sent += 1
         return sent
 

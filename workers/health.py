@@ -119,10 +119,15 @@ async def _check(
             # help.getAppConfig (core.telegram.org/api/auth, Frozen accounts): the error
             # alone says frozen.
             if refusal_of(exc.rpc).status is not AccountStatus.FROZEN:
-                log.warning("account check failed", account_id=account.id, error=exc.rpc or type(exc).__name__)
+                log.warning(
+                    "account check failed",
+                    account_id=account.id,
+                    error=exc.rpc or type(exc).__name__,
+                )
                 return "error"
-            status, reason, until = status_after_checks(account, None, None, frozen_error=exc.rpc) or (
-                AccountStatus.FROZEN, exc.rpc, None)
+            status, reason, until = status_after_checks(
+                account, None, None, frozen_error=exc.rpc
+            ) or (AccountStatus.FROZEN, exc.rpc, None)
         except (ConnectionError, OSError) as exc:
             log.warning("account check failed", account_id=account.id, error=type(exc).__name__)
             return "error"
@@ -150,14 +155,21 @@ async def _ask_spambot(client: AccountClient, account: AccountDTO) -> SpamReadin
     except (tg.AccountUnauthorized, tg.AccountBanned):  # AUTH_KEY_DUPLICATED included
         raise
     except (tg.TelegramError, ConnectionError, OSError, TimeoutError) as exc:
-        log.warning("spambot check failed", account_id=account.id,
-                    error=getattr(exc, "rpc", "") or type(exc).__name__)
+        log.warning(
+            "spambot check failed",
+            account_id=account.id,
+            error=getattr(exc, "rpc", "") or type(exc).__name__,
+        )
         return None
     reading = read_spambot_reply(text)
     if reading.verdict is SpamVerdict.UNKNOWN:
         # No official list of SpamBot's replies exists: a new wording is kept for people to read.
         log.warning("spambot reply not understood", account_id=account.id, reply=(text or "")[:300])
     else:
-        log.info("spambot reply", account_id=account.id, verdict=reading.verdict.value,
-                 until=reading.until.isoformat() if reading.until else None)
+        log.info(
+            "spambot reply",
+            account_id=account.id,
+            verdict=reading.verdict.value,
+            until=reading.until.isoformat() if reading.until else None,
+        )
     return reading

@@ -34,7 +34,11 @@ async def beat(
 ) -> None:
     async with sessionmaker() as session:
         await session.execute(text("SELECT 1"))
-    info = {"worker": worker, "started_at": started_at.isoformat(), "beat_at": datetime.now(UTC).isoformat()}
+    info = {
+        "worker": worker,
+        "started_at": started_at.isoformat(),
+        "beat_at": datetime.now(UTC).isoformat(),
+    }
     await redis.set(ALIVE_PREFIX + worker, json.dumps(info), ex=interval_s * 3)
 
 
@@ -66,4 +70,7 @@ class RedisWorkerRegistry:
         self._redis = redis
 
     async def alive_workers(self) -> list[WorkerBeat]:
-        return [WorkerBeat(w["worker"], w["started_at"], w["beat_at"]) for w in await alive_workers(self._redis)]
+        return [
+            WorkerBeat(w["worker"], w["started_at"], w["beat_at"])
+            for w in await alive_workers(self._redis)
+        ]

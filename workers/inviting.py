@@ -80,7 +80,9 @@ class InviteConfig:
     hold_s: float = 1800.0
     idle_retry_s: float = 30.0  # an account with nothing to do is looked at again after this
     stop_grace_s: float = 10.0  # SIGTERM: in-flight invites get this long to finish
-    resolve_per_hour: int = 20  # usernames one account resolves per hour (USERNAME_RESOLVES_PER_HOUR)
+    resolve_per_hour: int = (
+        20  # usernames one account resolves per hour (USERNAME_RESOLVES_PER_HOUR)
+    )
 
 
 # Telegram's clock and the database's may differ by this much when a join date is compared
@@ -149,7 +151,9 @@ class InviteEngine:
         self._not_eligible: set[tuple[int, int]] = set()  # (campaign, account)
         self._rights_checked: set[tuple[int, int]] = set()  # (campaign, account) that may invite
         self._unknown_streak: dict[int, int] = {}  # account → unknown errors in a row
-        self._resolved: dict[int, deque[float]] = {}  # account → loop times of its username resolves
+        self._resolved: dict[
+            int, deque[float]
+        ] = {}  # account → loop times of its username resolves
         self._active = asyncio.Semaphore(config.active)
         self._stop = asyncio.Event()
         self.closing = False
@@ -166,8 +170,10 @@ class InviteEngine:
             campaigns = await dal.working_campaigns()
         now = datetime.now(UTC)
         started = 0
-        usable = {ws: [a for a in await self._accounts(ws) if can_work(a, now)]
-                  for ws in dict.fromkeys(c.workspace_id for c in campaigns)}
+        usable = {
+            ws: [a for a in await self._accounts(ws) if can_work(a, now)]
+            for ws in dict.fromkeys(c.workspace_id for c in campaigns)
+        }
         limit = await self._fair_share(sum(len(accounts) for accounts in usable.values()))
         for workspace_id, accounts in usable.items():
             for account in accounts:
@@ -181,7 +187,9 @@ class InviteEngine:
                 rows = [c for c in campaigns if c.workspace_id == workspace_id]
                 if not await self._has_work_now(account, rows, now):
                     continue  # decided without connecting; `_resume_at` says when to look again
-                task = asyncio.create_task(self.run_account(account, hold=True), name=f"invite-{account.id}")
+                task = asyncio.create_task(
+                    self.run_account(account, hold=True), name=f"invite-{account.id}"
+                )
                 started += 1
                 self._tasks[account.id] = task
 
@@ -199,7 +207,9 @@ class InviteEngine:
                 workers = max(1, await self.peers())
         return min(self.config.concurrency, max(1, -(-usable // workers)))
 
-    async def _has_work_now(self, account: AccountDTO, rows: list[CampaignRow], now: datetime) -> bool:
+    async def _has_work_now(
+        self, account: AccountDTO, rows: list[CampaignRow], now: datetime
+    ) -> bool:
         """Whether the account may do something for a campaign now — checked in the database
         alone, so an account that waits (a pause, the active hours, its quota, nobody to
         invite) is not connected to Telegram only to find that out. When it may not, its
@@ -212,25 +222,36 @@ class InviteEngine:
                 if (row.id, account.id) in self._not_eligible or row.target_chat_id is None:
                     continue
                 eligible = cg.eligible_ids(row.preflight)
-                if eligible is not None and account.id not in eligible | cg.unchecked_ids(row.preflight):
+                if eligible is not None and account.id not in eligible | cg.unchecked_ids(
+                    row.preflight
+                ):
                     self._not_eligible.add((row.id, account.id))
                     continue
-                if await invites.any_to_check(row.id, account.id, self.config.quarantine_s,
-                                              self.config.confirm_after_s):
+                if await invites.any_to_check(
+                    row.id, account.id, self.config.quarantine_s, self.config.confirm_after_s
+                ):
                     return True  # membership checks spend no quota
                 if not cg.in_active_hours(now, row.active_from_hour, row.active_to_hour):
                     starts = cg.next_active_start(now, row.active_from_hour, row.active_to_hour)
                     next_look = starts if next_look is None else min(next_look, starts)
                     continue
-                limits = await effective_limits(dal, campaign_limits(row.limits, self.config.limits))
-                usage = await invites.usage(account.id, row.target_chat_id, day_start(now), row.workspace_id)
+                limits = await effective_limits(
+                    dal, campaign_limits(row.limits, self.config.limits)
+                )
+                usage = await invites.usage(
+                    account.id, row.target_chat_id, day_start(now), row.workspace_id
+                )
                 pause = self._pauses.setdefault(account.id, self._draw(limits))
                 verdict = may_invite(limits, usage, now, pause)
                 if not verdict.allowed:
                     if verdict.reason == "chat_lifetime_cap":
                         self._not_eligible.add((row.id, account.id))
                     elif verdict.not_before is not None:
-                        next_look = verdict.not_before if next_look is None else min(next_look, verdict.not_before)
+                        next_look = (
+                            verdict.not_before
+                            if next_look is None
+                            else min(next_look, verdict.not_before)
+                        )
                     continue
                 if await invites.to_invite(row.id):
                     return True
@@ -270,8 +291,13 @@ class InviteEngine:
         account is connected once per stretch of work, not once per invite.
         """
         try:
-            async with leased_client(leases=self.leases, sessionmaker=self.sessionmaker, service=self.service,
-                                     gateway=self.gateway, account=account) as (lease, client):
+            async with leased_client(
+                leases=self.leases,
+                sessionmaker=self.sessionmaker,
+                service=self.service,
+                gateway=self.gateway,
+                account=account,
+            ) as (lease, client):
                 inviter = Inviter(client)
                 while True:
                     async with self._active:
@@ -302,7 +328,9 @@ class InviteEngine:
                 await self._account_refused(account, refusal, exc)
                 return refusal.reason.value
             log.warning("invite work failed", account_id=account.id, rpc=exc.rpc)
-            self._resume_at[account.id] = datetime.now(UTC) + timedelta(seconds=self.config.idle_retry_s)
+            self._resume_at[account.id] = datetime.now(UTC) + timedelta(
+                seconds=self.config.idle_retry_s
+            )
             return "transient"
         except Exception as exc:
             if await self.outage.failed():
@@ -315,7 +343,9 @@ class InviteEngine:
                 log.exception("invite work crashed", account_id=account.id)
             else:
                 log.warning("invite work failed", account_id=account.id, error=type(exc).__name__)
-            self._resume_at[account.id] = datetime.now(UTC) + timedelta(seconds=self.config.idle_retry_s)
+            self._resume_at[account.id] = datetime.now(UTC) + timedelta(
+                seconds=self.config.idle_retry_s
+            )
             return "transient"
 
     async def _fresh(self, account: AccountDTO) -> AccountDTO | None:
@@ -341,7 +371,9 @@ class InviteEngine:
             if self.closing:
                 return "stopped"
         if next_look is None:  # nothing more to do for now
-            self._resume_at[account.id] = datetime.now(UTC) + timedelta(seconds=self.config.idle_retry_s)
+            self._resume_at[account.id] = datetime.now(UTC) + timedelta(
+                seconds=self.config.idle_retry_s
+            )
             return "idle"
         self._resume_at[account.id] = next_look
         return "waiting"  # a limit says when: the pause between invites, the day's quota
@@ -366,11 +398,18 @@ class InviteEngine:
         finally:
             _PASS.reset(token)
         if handled:
-            log.info("invite pass", campaign_id=row.id, account_id=account.id, handled=dict(handled),
-                     resume_at=resume.isoformat() if resume else None)
+            log.info(
+                "invite pass",
+                campaign_id=row.id,
+                account_id=account.id,
+                handled=dict(handled),
+                resume_at=resume.isoformat() if resume else None,
+            )
         return resume
 
-    async def _prepare(self, account: AccountDTO, row: CampaignRow, inviter: Inviter) -> _Work | None:
+    async def _prepare(
+        self, account: AccountDTO, row: CampaignRow, inviter: Inviter
+    ) -> _Work | None:
         eligible = cg.eligible_ids(row.preflight)
         unchecked = cg.unchecked_ids(row.preflight)
         if eligible is not None and account.id not in eligible | unchecked:
@@ -381,14 +420,19 @@ class InviteEngine:
         except (tg.SourceNotFound, tg.NoAccess, tg.NotAGroup):
             self._not_eligible.add((row.id, account.id))
             return None
-        if (eligible is None or account.id in unchecked) and (row.id, account.id) not in self._rights_checked:
+        if (eligible is None or account.id in unchecked) and (
+            row.id,
+            account.id,
+        ) not in self._rights_checked:
             rights = await inviter.my_rights(chat)
             if not rights.may_invite:
                 self._not_eligible.add((row.id, account.id))
                 return None
             self._rights_checked.add((row.id, account.id))
         async with open_dal(self.sessionmaker) as dal:
-            usage = await dal.usage(account.id, chat.chat_id, day_start(datetime.now(UTC)), account.workspace_id)
+            usage = await dal.usage(
+                account.id, chat.chat_id, day_start(datetime.now(UTC)), account.workspace_id
+            )
             # Read on every pass: an admin's new maximums apply without a restart.
             limits = await effective_limits(dal, campaign_limits(row.limits, self.config.limits))
             if eligible is None:  # any account of the workspace may still turn out able to invite
@@ -398,7 +442,9 @@ class InviteEngine:
         reachable = sorted(eligible | unchecked)
         return _Work(chat, row, limits, usage, reachable)
 
-    async def _target(self, account: AccountDTO, row: CampaignRow, inviter: Inviter) -> cg.TargetChat:
+    async def _target(
+        self, account: AccountDTO, row: CampaignRow, inviter: Inviter
+    ) -> cg.TargetChat:
         """The campaign's chat as this account addresses it: resolved once per account and
         kept (`account_chats`) — access hashes are per account, and resolving a username on
         every pass is what earns hours-long flood waits (FLOOD_WAIT of 3–20 h are reported,
@@ -455,9 +501,15 @@ class InviteEngine:
                     return verdict.not_before
                 claimed_at = loop.time()  # no later than the database's own start of the claim
                 async with self._one_statement() as dal:
-                    target = await dal.claim(work.row, account.id, lease.epoch, config.claim_ttl_s,
-                                             mine_first=True, reachable=work.reachable,
-                                             per_target=work.limits.daily_per_target)
+                    target = await dal.claim(
+                        work.row,
+                        account.id,
+                        lease.epoch,
+                        config.claim_ttl_s,
+                        mine_first=True,
+                        reachable=work.reachable,
+                        per_target=work.limits.daily_per_target,
+                    )
             else:
                 target, claimed_at = following.target, following.claimed_at
                 following = None
@@ -466,13 +518,25 @@ class InviteEngine:
             if target.state is not cg.TargetState.SENDING:
                 self._count("skipped")
                 continue
-            if target.username is None and (target.seen_by_account_id != account.id or target.access_hash is None):
+            if target.username is None and (
+                target.seen_by_account_id != account.id or target.access_hash is None
+            ):
                 # Nobody eligible can name them: no username, and no access hash of this
                 # account's own (a bare id, a `min` sighting, another account's sighting).
-                following = await self._settle(account, lease, work, target,
-                                               cg.Effect(cg.TargetState.SKIPPED, cg.LedgerOutcome.RETRY,
-                                                         cg.SkipReason.UNREACHABLE.value, False, False),
-                                               go_on=True)
+                following = await self._settle(
+                    account,
+                    lease,
+                    work,
+                    target,
+                    cg.Effect(
+                        cg.TargetState.SKIPPED,
+                        cg.LedgerOutcome.RETRY,
+                        cg.SkipReason.UNREACHABLE.value,
+                        False,
+                        False,
+                    ),
+                    go_on=True,
+                )
                 continue
             # The last moment to decide: never start a call the claim may not cover.
             if self.closing or loop.time() - claimed_at > config.claim_ttl_s - config.call_margin_s:
@@ -489,7 +553,12 @@ class InviteEngine:
             yield InviteDal(session)
 
     async def _send(
-        self, account: AccountDTO, lease: Lease, inviter: Inviter, work: _Work, target: Claimed,
+        self,
+        account: AccountDTO,
+        lease: Lease,
+        inviter: Inviter,
+        work: _Work,
+        target: Claimed,
         claimed_at: float,
     ) -> _Next | None:
         """Make the call and record its result (see `_settle` for what is returned)."""
@@ -501,13 +570,16 @@ class InviteEngine:
         # not have happened, so the claim stays `sending` for the membership check.
         try:
             sent = await asyncio.wait_for(
-                inviter.invite(work.campaign, target.tg_user_id, access_hash, target.username), budget
+                inviter.invite(work.campaign, target.tg_user_id, access_hash, target.username),
+                budget,
             )
         except tg.TelegramError as exc:
             return await self._refused(account, lease, work, target, exc)
         self._unknown_streak.pop(account.id, None)
         outcome, reason = cg.outcome_of_sent(sent)
-        effect = cg.effect_of(outcome, reason, attempts=target.attempts, max_attempts=config.max_attempts)
+        effect = cg.effect_of(
+            outcome, reason, attempts=target.attempts, max_attempts=config.max_attempts
+        )
         return await self._settle(account, lease, work, target, effect, go_on=True)
 
     async def _refused(
@@ -534,20 +606,29 @@ class InviteEngine:
         if refusal.concerns is Concerns.UNKNOWN:
             streak = self._unknown_streak.get(account.id, 0) + 1
             self._unknown_streak[account.id] = streak
-            log.warning("invite refused with an error nobody described", rpc=exc.rpc, account_id=account.id,
-                        campaign_id=work.row.id, streak=streak)
+            log.warning(
+                "invite refused with an error nobody described",
+                rpc=exc.rpc,
+                account_id=account.id,
+                campaign_id=work.row.id,
+                streak=streak,
+            )
             if streak >= UNKNOWN_ERRORS_PARK:
                 # Something is wrong with this account that nobody documented: rest it and
                 # tell the owner rather than spend its quota on more of the same.
                 await self._settle(account, lease, work, target, effect)
                 self._unknown_streak.pop(account.id, None)
-                await self._rest_account(account, AccountStatus.PARKED, exc.rpc, await self._park_until())
+                await self._rest_account(
+                    account, AccountStatus.PARKED, exc.rpc, await self._park_until()
+                )
                 raise _StopAccount("unknown_errors") from exc
         else:
             self._unknown_streak.pop(account.id, None)
         return await self._settle(account, lease, work, target, effect, go_on=True)
 
-    async def _account_refused(self, account: AccountDTO, refusal: Refusal, exc: tg.TelegramError) -> None:
+    async def _account_refused(
+        self, account: AccountDTO, refusal: Refusal, exc: tg.TelegramError
+    ) -> None:
         async with open_dal(self.sessionmaker) as dal:
             limits = await effective_limits(dal, self.config.limits)
         wait_s = exc.seconds if isinstance(exc, tg.FloodWait) else None
@@ -559,17 +640,27 @@ class InviteEngine:
         """Telegram took this account's right to add people to the campaign's chat: it is
         taken off the campaign for every worker, and the owner hears once what to do."""
         async with open_dal(self.sessionmaker) as dal:
-            first = await InviteDal(dal.session).exclude_account(work.row.id, account.id,
-                                                                 cg.Exclusion.LOST_RIGHTS.value)
+            first = await InviteDal(dal.session).exclude_account(
+                work.row.id, account.id, cg.Exclusion.LOST_RIGHTS.value
+            )
             owner = await dal.workspace_owner_telegram_id(account.workspace_id) if first else None
             await dal.commit()
-        log.warning("account lost its rights in the campaign's chat", account_id=account.id,
-                    campaign_id=work.row.id, rpc=rpc)
+        log.warning(
+            "account lost its rights in the campaign's chat",
+            account_id=account.id,
+            campaign_id=work.row.id,
+            rpc=rpc,
+        )
         if owner is not None and self.notifier is not None:
-            await self.notifier.notify(owner, "account_lost_rights", {
-                "account": account_label(account.username, account.first_name),
-                "chat": work.campaign.title, "error": rpc,
-            })
+            await self.notifier.notify(
+                owner,
+                "account_lost_rights",
+                {
+                    "account": account_label(account.username, account.first_name),
+                    "chat": work.campaign.title,
+                    "error": rpc,
+                },
+            )
 
     async def _park_until(self) -> datetime:
         async with open_dal(self.sessionmaker) as dal:
@@ -582,8 +673,14 @@ class InviteEngine:
         await pause_and_tell(self.sessionmaker, self.notifier, row.id, row.workspace_id, reason)
 
     async def _settle(
-        self, account: AccountDTO, lease: Lease, work: _Work, target: Claimed, effect: cg.Effect,
-        *, go_on: bool = False,
+        self,
+        account: AccountDTO,
+        lease: Lease,
+        work: _Work,
+        target: Claimed,
+        effect: cg.Effect,
+        *,
+        go_on: bool = False,
     ) -> _Next | None:
         """Record a result, only while the lease holds; a lost lease stops the account.
 
@@ -593,47 +690,76 @@ class InviteEngine:
         under the lease. The claim is returned then; None when none was attempted."""
         usage, pause = work.usage, self._pauses[account.id]
         if effect.spends_quota:
-            usage = Usage(usage.today + 1, usage.today_in_chat + 1, usage.ever_in_chat + 1, datetime.now(UTC),
-                          usage.today_in_target + 1)
+            usage = Usage(
+                usage.today + 1,
+                usage.today_in_chat + 1,
+                usage.ever_in_chat + 1,
+                datetime.now(UTC),
+                usage.today_in_target + 1,
+            )
             pause = self._draw(work.limits)
-        go_on = go_on and not self.closing and may_invite(work.limits, usage, datetime.now(UTC), pause).allowed
+        go_on = (
+            go_on
+            and not self.closing
+            and may_invite(work.limits, usage, datetime.now(UTC), pause).allowed
+        )
         retry_s = 0 if effect.retry_at_once else self.config.retry_after_s
         following = None
         claimed_at = asyncio.get_running_loop().time()  # as in the loop: before the claim starts
         async with self._one_statement() as dal:
             if go_on:
                 accepted, following = await dal.settle_and_claim(
-                    work.row, target, account.id, lease.epoch, effect, retry_s=retry_s, lease=lease,
-                    ttl_s=self.config.claim_ttl_s, reachable=work.reachable,
+                    work.row,
+                    target,
+                    account.id,
+                    lease.epoch,
+                    effect,
+                    retry_s=retry_s,
+                    lease=lease,
+                    ttl_s=self.config.claim_ttl_s,
+                    reachable=work.reachable,
                     per_target=work.limits.daily_per_target,
                 )
             else:
-                accepted = await dal.settle(work.row, target, account.id, lease.epoch, effect,
-                                            retry_s=retry_s, lease=lease)
+                accepted = await dal.settle(
+                    work.row, target, account.id, lease.epoch, effect, retry_s=retry_s, lease=lease
+                )
         if not accepted:
             self._count("result_dropped")
-            log.warning("invite result not recorded: the lease was lost", account_id=account.id,
-                        target_id=target.id)
+            log.warning(
+                "invite result not recorded: the lease was lost",
+                account_id=account.id,
+                target_id=target.id,
+            )
             raise LeaseLost(lease)
         self._count(effect.event_outcome)
         await self._recorded([effect])
         if effect.spends_quota:  # the pause counts from when the result was recorded
-            work.usage = Usage(usage.today, usage.today_in_chat, usage.ever_in_chat, datetime.now(UTC),
-                               usage.today_in_target)
+            work.usage = Usage(
+                usage.today,
+                usage.today_in_chat,
+                usage.ever_in_chat,
+                datetime.now(UTC),
+                usage.today_in_target,
+            )
             self._pauses[account.id] = pause
         return _Next(following, claimed_at) if go_on else None
 
-    async def _release(self, account: AccountDTO, lease: Lease, work: _Work, target: Claimed) -> None:
+    async def _release(
+        self, account: AccountDTO, lease: Lease, work: _Work, target: Claimed
+    ) -> None:
         """Give back a claim that never reached Telegram."""
         effect = cg.Effect(cg.TargetState.PENDING, cg.LedgerOutcome.RETRY, None, True, False)
         async with self.sessionmaker() as session, session.begin():
-            await InviteDal(session).settle(work.row, target, account.id, lease.epoch, effect,
-                                            retry_s=0, record_event=False)
+            await InviteDal(session).settle(
+                work.row, target, account.id, lease.epoch, effect, retry_s=0, record_event=False
+            )
         self._count("released")
 
     # --- reconcile ----------------------------------------------------------------------------
-    async def reconcile(self, account: AccountDTO, lease: Lease, inviter: Inviter, work: _Work,
-                        limit: int = 50) -> int:
+    async def reconcile(
+        self, account: AccountDTO, lease: Lease, inviter: Inviter, work: _Work, limit: int = 50
+    ) -> int:
         """Resolve by asking Telegram whether the person is in the chat, never by sending again:
         lapsed `sending` rows (the call may or may not have happened) and `unconfirmed` ones
         (Telegram accepted the call without showing the person added)."""
@@ -643,19 +769,43 @@ class InviteEngine:
             resolved = 0
             async with self.sessionmaker() as session, session.begin():
                 dal = InviteDal(session)
-                rows = await dal.to_check(work.row.id, account.id, self.config.quarantine_s,
-                                          self.config.confirm_after_s, limit)
+                rows = await dal.to_check(
+                    work.row.id,
+                    account.id,
+                    self.config.quarantine_s,
+                    self.config.confirm_after_s,
+                    limit,
+                )
                 if not rows:
                     return done
                 for row in rows:
                     access_hash = row.access_hash if row.seen_by_account_id == account.id else None
-                    joined = await inviter.joined_at(work.campaign, row.tg_user_id, access_hash, row.username)
+                    joined = await inviter.joined_at(
+                        work.campaign, row.tg_user_id, access_hash, row.username
+                    )
                     effect = self._checked(row, joined)
-                    target = Claimed(row.id, row.tg_user_id, row.username, row.seen_by_account_id,
-                                     row.access_hash, cg.TargetState(row.state), row.attempts)
-                    if await dal.settle(work.row, target, row.account_id, row.claim_epoch, effect,
-                                        retry_s=0, event_account_id=row.account_id,
-                                        record_event=effect.state.final) and effect.state.final:
+                    target = Claimed(
+                        row.id,
+                        row.tg_user_id,
+                        row.username,
+                        row.seen_by_account_id,
+                        row.access_hash,
+                        cg.TargetState(row.state),
+                        row.attempts,
+                    )
+                    if (
+                        await dal.settle(
+                            work.row,
+                            target,
+                            row.account_id,
+                            row.claim_epoch,
+                            effect,
+                            retry_s=0,
+                            event_account_id=row.account_id,
+                            record_event=effect.state.final,
+                        )
+                        and effect.state.final
+                    ):
                         recorded.append(effect)
                         if target.state is cg.TargetState.UNCONFIRMED:  # its event changed outcome
                             resolved += 1
@@ -673,20 +823,38 @@ class InviteEngine:
         if cg.TargetState(row.state) is cg.TargetState.UNCONFIRMED:
             # The call was made and its quota counted when it was accepted.
             if joined is None:
-                return cg.Effect(cg.TargetState.FAILED, cg.LedgerOutcome.FAILED, Reason.NOT_ADDED.value,
-                                 False, False, follow_up=True)
+                return cg.Effect(
+                    cg.TargetState.FAILED,
+                    cg.LedgerOutcome.FAILED,
+                    Reason.NOT_ADDED.value,
+                    False,
+                    False,
+                    follow_up=True,
+                )
             # Someone who joined well before the call was in the chat already: Telegram does
             # not say what inviteToChannel answers for a member, so the join date decides.
-            before = row.updated_at - timedelta(seconds=self.config.claim_ttl_s + JOIN_CLOCK_SLACK_S)
+            before = row.updated_at - timedelta(
+                seconds=self.config.claim_ttl_s + JOIN_CLOCK_SLACK_S
+            )
             if joined < before:
-                return cg.Effect(cg.TargetState.ALREADY_MEMBER, cg.LedgerOutcome.ALREADY_MEMBER, None, False, False)
+                return cg.Effect(
+                    cg.TargetState.ALREADY_MEMBER,
+                    cg.LedgerOutcome.ALREADY_MEMBER,
+                    None,
+                    False,
+                    False,
+                )
             return cg.Effect(cg.TargetState.INVITED, cg.LedgerOutcome.INVITED, None, False, False)
         if joined is not None:
             return cg.effect_of(Outcome.INVITED)
         # Not in the chat: the call never happened (or was refused); the person may be tried
         # again, within the attempts allowed.
-        effect = cg.effect_of(Outcome.FAILED, Reason.UNKNOWN, attempts=row.attempts,
-                              max_attempts=self.config.max_attempts)
+        effect = cg.effect_of(
+            Outcome.FAILED,
+            Reason.UNKNOWN,
+            attempts=row.attempts,
+            max_attempts=self.config.max_attempts,
+        )
         if effect.retry:
             effect = cg.Effect(cg.TargetState.PENDING, cg.LedgerOutcome.RETRY, None, True, False)
         return effect
@@ -714,7 +882,9 @@ class InviteEngine:
                     await dal.skip_target(target_id, Reason.USER_NOT_FOUND.value)
                 elif person[2]:
                     await dal.skip_target(target_id, Reason.BOT.value)
-                elif not await dal.set_resolved(target_id, work.row.id, person[0], person[1], account.id):
+                elif not await dal.set_resolved(
+                    target_id, work.row.id, person[0], person[1], account.id
+                ):
                     await dal.skip_target(target_id, cg.SkipReason.DUPLICATE.value)
         return len(rows)
 

@@ -35,8 +35,13 @@ P = ParamSpec("P")
 class DatabaseWatch:
     """Whether PostgreSQL answers, and a shared wait for it to answer again."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *,
-                 probe_every_s: float = PROBE_EVERY_S, probe_timeout_s: float = PROBE_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        probe_every_s: float = PROBE_EVERY_S,
+        probe_timeout_s: float = PROBE_TIMEOUT_S,
+    ) -> None:
         self._sessionmaker = sessionmaker
         self.probe_every_s = probe_every_s
         self.probe_timeout_s = probe_timeout_s

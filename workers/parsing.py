@@ -225,7 +225,9 @@ class _TaskRun:
         self.joined = JoinedChat.from_json(joined) if isinstance(joined, dict) else None
         # Who joined and when (`ParseStore.last_join` paces the account's next join).
         self.joined_by: dict[str, str] = (
-            {k: str(joined[k]) for k in ("account_id", "at") if k in joined} if isinstance(joined, dict) else {}
+            {k: str(joined[k]) for k in ("account_id", "at") if k in joined}
+            if isinstance(joined, dict)
+            else {}
         )
         self.join_state = str(stored.get("join") or "")
         self.resumed = bool(self.pos)
@@ -280,8 +282,14 @@ class _TaskRun:
 
     async def _execute(self) -> None:
         task = self.task
-        log.info("parse task started", task_id=task.id, kind=task.kind, source=task.source,
-                 epoch=task.epoch, resumed=self.resumed)
+        log.info(
+            "parse task started",
+            task_id=task.id,
+            kind=task.kind,
+            source=task.source,
+            epoch=task.epoch,
+            resumed=self.resumed,
+        )
         invite = task.params.get("invite")
         if not isinstance(invite, dict):
             invite = _invite_of(task.source)
@@ -303,13 +311,19 @@ class _TaskRun:
             # only that account can then read the chat (with its own access hash).
             wanted = int(invite.get("account_id") or 0)
             now = datetime.now(UTC)
-            chosen = [a for a in accounts if a.id == wanted or (not wanted and can_work(a, now))][:1]
+            chosen = [a for a in accounts if a.id == wanted or (not wanted and can_work(a, now))][
+                :1
+            ]
             joined = await self._join(chosen[0] if chosen else None, str(invite.get("hash") or ""))
             if joined is None:
                 return
             ref, accounts = joined, chosen
         self.own = frozenset(a.tg_user_id for a in accounts)
-        if self.kind is not ParseKind.MEMBERS or self.pos.get("phase") == "search" or self.pos.get("via"):
+        if (
+            self.kind is not ParseKind.MEMBERS
+            or self.pos.get("phase") == "search"
+            or self.pos.get("via")
+        ):
             await self._recall_seen()
         rests: list[datetime] = []
         busy = False
@@ -351,7 +365,11 @@ class _TaskRun:
                 if busy or not waits
                 else min(waits)
             )
-            log.info("parse task waits for an account", task_id=task.id, not_before=not_before.isoformat())
+            log.info(
+                "parse task waits for an account",
+                task_id=task.id,
+                not_before=not_before.isoformat(),
+            )
             await self.store.requeue(task, not_before, self.cursor())
             return
         if reasons:
@@ -387,9 +405,14 @@ class _TaskRun:
                 await self.store.requeue(self.task, last + gap, self.cursor())
                 return None
         try:
-            async with leased_client(leases=engine.leases, sessionmaker=engine.sessionmaker,
-                                     service=engine.service, gateway=engine.gateway, account=account,
-                                     remember_entities=False) as (_lease, client):
+            async with leased_client(
+                leases=engine.leases,
+                sessionmaker=engine.sessionmaker,
+                service=engine.service,
+                gateway=engine.gateway,
+                account=account,
+                remember_entities=False,
+            ) as (_lease, client):
                 if requested:
                     # Asked before: look whether an admin accepted, without asking again.
                     preview = await joining.check_invite(client, invite_hash)
@@ -399,14 +422,25 @@ class _TaskRun:
                 else:
                     chat = await joining.join(client, invite_hash)
         except (AccountBusy, LeaseLost):
-            await self.store.requeue(self.task, now + timedelta(seconds=config.busy_retry_s), self.cursor())
+            await self.store.requeue(
+                self.task, now + timedelta(seconds=config.busy_retry_s), self.cursor()
+            )
             return None
         except joining.JoinRequested:
             self.join_state = "requested"
-            log.info("parse task waits for a join approval", task_id=self.task.id, account_id=account.id)
+            log.info(
+                "parse task waits for a join approval", task_id=self.task.id, account_id=account.id
+            )
             recheck = max(JOIN_RECHECK_S * config.delay_scale, config.busy_retry_s, 1.0)
-            if await self.store.requeue(self.task, datetime.now(UTC) + timedelta(seconds=recheck),
-                                        self.cursor(), note="join_requested") and not requested:
+            if (
+                await self.store.requeue(
+                    self.task,
+                    datetime.now(UTC) + timedelta(seconds=recheck),
+                    self.cursor(),
+                    note="join_requested",
+                )
+                and not requested
+            ):
                 await self._notify("parse_progress")
             return None
         except tg.FloodWait as exc:
@@ -415,7 +449,11 @@ class _TaskRun:
             await self.store.requeue(self.task, until, self.cursor(), note="join_flood_wait")
             return None
         except (tg.AccountUnauthorized, SessionDecryptError) as exc:
-            await self._set_status(account, AccountStatus.UNAUTHORIZED, getattr(exc, "rpc", "") or "session_undecryptable")
+            await self._set_status(
+                account,
+                AccountStatus.UNAUTHORIZED,
+                getattr(exc, "rpc", "") or "session_undecryptable",
+            )
             await self._fail("join_account")
             return None
         except tg.AccountBanned as exc:
@@ -437,7 +475,12 @@ class _TaskRun:
                 raise  # the database, not Telegram: the task waits for it (`_run_guarded`)
             await self.retry_later("telegram_error")
             return None
-        log.info("private source joined", task_id=self.task.id, account_id=account.id, chat_id=chat.chat_id)
+        log.info(
+            "private source joined",
+            task_id=self.task.id,
+            account_id=account.id,
+            chat_id=chat.chat_id,
+        )
         self.joined = chat
         self.join_state = ""
         self.joined_by = {"account_id": str(account.id), "at": datetime.now(UTC).isoformat()}
@@ -459,7 +502,9 @@ class _TaskRun:
         not_before = datetime.now(UTC) + timedelta(seconds=ERROR_RETRY_S * self.errors)
         await self.store.requeue(self.task, not_before, self.cursor())
 
-    async def _with_account(self, account: AccountDTO, ref: str | int | JoinedChat) -> str | datetime:
+    async def _with_account(
+        self, account: AccountDTO, ref: str | int | JoinedChat
+    ) -> str | datetime:
         """Work with one account: "done", "stopped", "busy", "transient", "gone" (the account
         lost its session or was banned), "cannot:<reason>", or the end of the rest it was
         sent to."""
@@ -467,9 +512,14 @@ class _TaskRun:
         config = engine.config
         try:
             async with (
-                leased_client(leases=engine.leases, sessionmaker=engine.sessionmaker, service=engine.service,
-                              gateway=engine.gateway, account=account, remember_entities=False)
-                as (_lease, client),
+                leased_client(
+                    leases=engine.leases,
+                    sessionmaker=engine.sessionmaker,
+                    service=engine.service,
+                    gateway=engine.gateway,
+                    account=account,
+                    remember_entities=False,
+                ) as (_lease, client),
                 self.store.connection() as self.conn,
             ):
                 try:
@@ -480,14 +530,23 @@ class _TaskRun:
         except (AccountBusy, LeaseLost):
             return "busy"
         except _AccountCannot as exc:
-            log.info("account cannot read the source", task_id=self.task.id, account_id=account.id,
-                     reason=exc.reason, rpc=exc.rpc)
+            log.info(
+                "account cannot read the source",
+                task_id=self.task.id,
+                account_id=account.id,
+                reason=exc.reason,
+                rpc=exc.rpc,
+            )
             self.skipped_accounts[str(account.id)] = exc.reason
             return "cannot:" + exc.reason
         except tg.FloodWait as exc:
             until = rest_after_flood(datetime.now(UTC), exc.seconds, config.flood_buffer_s)
-            log.info("account flood wait during parsing", task_id=self.task.id,
-                     account_id=account.id, seconds=exc.seconds)
+            log.info(
+                "account flood wait during parsing",
+                task_id=self.task.id,
+                account_id=account.id,
+                seconds=exc.seconds,
+            )
             await self._set_status(account, AccountStatus.COOLDOWN, exc.rpc, until)
             return until
         except tg.PeerFlood as exc:
@@ -506,27 +565,44 @@ class _TaskRun:
         except (tg.SourceNotFound, tg.NoDiscussion, tg.NotAGroup) as exc:
             raise _Fail(exc.code) from exc
         except tg.NoAccess as exc:
-            log.info("account cannot read the source", task_id=self.task.id, account_id=account.id,
-                     reason="no_access", rpc=exc.rpc)
+            log.info(
+                "account cannot read the source",
+                task_id=self.task.id,
+                account_id=account.id,
+                reason="no_access",
+                rpc=exc.rpc,
+            )
             self.skipped_accounts[str(account.id)] = "no_access"
             return "cannot:no_access"
         except (tg.TelegramError, ConnectionError, OSError) as exc:
             if not isinstance(exc, tg.TelegramError) and await engine.outage.failed():
                 raise  # the database, not Telegram: the task waits for it (`_run_guarded`)
-            log.warning("parse request failed", task_id=self.task.id, account_id=account.id,
-                        error=type(exc).__name__, rpc=getattr(exc, "rpc", ""))
+            log.warning(
+                "parse request failed",
+                task_id=self.task.id,
+                account_id=account.id,
+                error=type(exc).__name__,
+                rpc=getattr(exc, "rpc", ""),
+            )
             return "transient"
 
     async def _set_status(
         self, account: AccountDTO, status: AccountStatus, reason: str, until: datetime | None = None
     ) -> None:
         async with open_dal(self.engine.sessionmaker) as dal:
-            await self.engine.service.change_status(dal, account.id, status, reason, cooldown_until=until)
+            await self.engine.service.change_status(
+                dal, account.id, status, reason, cooldown_until=until
+            )
 
-    async def _collect(self, client: AccountClient, account: AccountDTO, ref: str | int | JoinedChat) -> str:
+    async def _collect(
+        self, client: AccountClient, account: AccountDTO, ref: str | int | JoinedChat
+    ) -> str:
         if isinstance(ref, JoinedChat):
-            chat = await (client.resolve_channel(ref.chat_id, ref.access_hash) if ref.access_hash is not None
-                          else client.resolve_source(ref.chat_id))
+            chat = await (
+                client.resolve_channel(ref.chat_id, ref.access_hash)
+                if ref.access_hash is not None
+                else client.resolve_source(ref.chat_id)
+            )
         else:
             chat = await client.resolve_source(ref)
         if self.filters.skip_admins:
@@ -579,7 +655,9 @@ class _TaskRun:
             return self._authors(client, chat, via="authors")
         return self._members(client, chat)
 
-    async def _basic_members(self, client: AccountClient, chat: tg.SourceChat) -> AsyncIterator[_Step]:
+    async def _basic_members(
+        self, client: AccountClient, chat: tg.SourceChat
+    ) -> AsyncIterator[_Step]:
         if self.pos.get("done"):
             return
         page = await client.participants(chat, 0, 0)
@@ -591,11 +669,18 @@ class _TaskRun:
         if self.pos.get("phase", "recent") == "recent":
             offset = int(self.pos.get("offset", 0))
             while offset < PARTICIPANTS_CAP:
-                page = await client.participants(chat, offset, min(batch, PARTICIPANTS_CAP - offset))
+                page = await client.participants(
+                    chat, offset, min(batch, PARTICIPANTS_CAP - offset)
+                )
                 offset += page.fetched
                 total = max(count, page.total or 0)
-                yield _Step(page.people, page.fetched, {"phase": "recent", "offset": offset},
-                            total=total, by_people=True)
+                yield _Step(
+                    page.people,
+                    page.fetched,
+                    {"phase": "recent", "offset": offset},
+                    total=total,
+                    by_people=True,
+                )
                 if page.next is None or (page.total is not None and offset >= page.total):
                     break
             if offset < PARTICIPANTS_CAP or count <= offset:
@@ -615,9 +700,13 @@ class _TaskRun:
                     queue[1:1] = split_prefix(prefix)  # this prefix alone hit the cap too
                 queue.pop(0)
                 offset = 0
-            yield _Step(page.people, page.fetched, {"phase": "search", "queue": list(queue),
-                                                    "offset": offset},
-                        by_people=True, search=True)
+            yield _Step(
+                page.people,
+                page.fetched,
+                {"phase": "search", "queue": list(queue), "offset": offset},
+                by_people=True,
+                search=True,
+            )
 
     async def _comments(
         self, client: AccountClient, chat: tg.SourceChat, want: int, post_id: Any
@@ -631,7 +720,9 @@ class _TaskRun:
             else:
                 offset_id = 0
                 while len(found) < want:
-                    page = await client.channel_posts(chat, offset_id, min(batch, want - len(found)))
+                    page = await client.channel_posts(
+                        chat, offset_id, min(batch, want - len(found))
+                    )
                     found += page.posts
                     if page.next is None:
                         break
@@ -650,8 +741,11 @@ class _TaskRun:
                 offset_id = 0
             else:
                 offset_id = authors.next
-            yield _Step(authors.people, authors.fetched,
-                        {"posts": [list(p) for p in posts], "offset_id": offset_id})
+            yield _Step(
+                authors.people,
+                authors.fetched,
+                {"posts": [list(p) for p in posts], "offset_id": offset_id},
+            )
 
     async def _authors(
         self, client: AccountClient, chat: tg.SourceChat, via: str | None = None
@@ -668,11 +762,19 @@ class _TaskRun:
         while True:
             page = await client.message_authors(chat, offset_id, batch, since)
             read += page.fetched
-            pos: dict[str, Any] = {"since": since.isoformat(), "offset_id": page.next or 0, "read": read}
+            pos: dict[str, Any] = {
+                "since": since.isoformat(),
+                "offset_id": page.next or 0,
+                "read": read,
+            }
             if via:
                 pos["via"] = via
-            yield _Step(page.people, page.fetched, pos,
-                        total=_estimate(read, page.oldest, since, now, page.next is None))
+            yield _Step(
+                page.people,
+                page.fetched,
+                pos,
+                total=_estimate(read, page.oldest, since, now, page.next is None),
+            )
             if page.next is None:
                 return
             offset_id = page.next
@@ -799,8 +901,9 @@ def _source_ref(source: str) -> str | int:
     try:
         return parse_source(text).username
     except InvalidInput as exc:
-        raise _Fail("private_link" if exc.details.get("problem") == "private_link"
-                    else "source_not_found") from None
+        raise _Fail(
+            "private_link" if exc.details.get("problem") == "private_link" else "source_not_found"
+        ) from None
 
 
 def _clamp(raw: Any, default: int, highest: int) -> int:
@@ -811,10 +914,11 @@ def _clamp(raw: Any, default: int, highest: int) -> int:
     return max(1, min(value, highest))
 
 
-def _estimate(read: int, oldest: datetime | None, since: datetime, now: datetime, finished: bool) -> int:
+def _estimate(
+    read: int, oldest: datetime | None, since: datetime, now: datetime, finished: bool
+) -> int:
     """Messages expected over the whole period, from how much of it the read ones cover."""
     if finished or oldest is None:
         return read
     covered = (now - oldest) / (now - since) if now > since else 1.0
     return max(read, int(read / covered)) if covered > 0 else read
-

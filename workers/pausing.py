@@ -19,8 +19,11 @@ log = get_logger("workers.pausing")
 
 
 async def pause_and_tell(
-    sessionmaker: async_sessionmaker[AsyncSession], notifier: Notifier | None,
-    campaign_id: int, workspace_id: int, reason: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    notifier: Notifier | None,
+    campaign_id: int,
+    workspace_id: int,
+    reason: str,
 ) -> bool:
     """Pause a working campaign with `reason`; its creator (or the workspace's owner when the
     creator is gone) hears why. False when it was no longer working (nothing is sent)."""
@@ -39,6 +42,8 @@ async def pause_and_tell(
         if telegram_id is None:
             telegram_id = await dal.workspace_owner_telegram_id(workspace_id)
     if campaign is not None and telegram_id is not None:
-        await notifier.notify(telegram_id, "campaign_paused", {"campaign": campaign.name, "reason": reason})
+        await notifier.notify(
+            telegram_id, "campaign_paused", {"campaign": campaign.name, "reason": reason}
+        )
         await notifier.notify(telegram_id, "campaign_progress", {"campaign_id": str(campaign_id)})
     return True

@@ -81,7 +81,9 @@ class RetentionJob:
             chats = await dal.due_chats(now)
         for i, (workspace_id, chat_id) in enumerate(chats):
             if i:
-                await asyncio.sleep(self.pace_s)  # batches of several chats one after another, not at once
+                await asyncio.sleep(
+                    self.pace_s
+                )  # batches of several chats one after another, not at once
             for result, n in (await self._check_chat(workspace_id, chat_id, now)).items():
                 counts[result] = counts.get(result, 0) + n
         if counts:
@@ -106,9 +108,19 @@ class RetentionJob:
             except tg.FloodWait as exc:
                 await self._rest(account, exc)
                 continue
-            except (tg.TelegramError, SessionDecryptError, LeaseLost, ConnectionError, OSError) as exc:
-                log.warning("retention check failed", account_id=account.id, chat_id=chat_id,
-                            error=getattr(exc, "rpc", "") or type(exc).__name__)
+            except (
+                tg.TelegramError,
+                SessionDecryptError,
+                LeaseLost,
+                ConnectionError,
+                OSError,
+            ) as exc:
+                log.warning(
+                    "retention check failed",
+                    account_id=account.id,
+                    chat_id=chat_id,
+                    error=getattr(exc, "rpc", "") or type(exc).__name__,
+                )
                 continue
             break
         counts: dict[str, int] = {}
@@ -126,21 +138,33 @@ class RetentionJob:
             await dal.commit()
         return counts
 
-    async def _accounts(self, workspace_id: int, chat_id: int, people: list[CheckPerson]) -> list[AccountDTO]:
+    async def _accounts(
+        self, workspace_id: int, chat_id: int, people: list[CheckPerson]
+    ) -> list[AccountDTO]:
         """Active accounts of the workspace that resolved the chat, the one that invited most
         of these people first (an admin of the chat, who sees its members)."""
         async with open_dal(self.sessionmaker) as dal:
             every = await dal.list_accounts(workspace_id, after_id=0, limit=1000)
-            known = [a for a in every if a.status is AccountStatus.ACTIVE
-                     and await dal.account_chat(a.id, chat_id) is not None]
+            known = [
+                a
+                for a in every
+                if a.status is AccountStatus.ACTIVE
+                and await dal.account_chat(a.id, chat_id) is not None
+            ]
         invited = {a.id: sum(1 for p in people if p.check.account_id == a.id) for a in known}
         return sorted(known, key=lambda a: (-invited[a.id], a.id))
 
-    async def _look(self, account: AccountDTO, chat: cg.TargetChat,
-                    people: list[CheckPerson]) -> dict[int, bool | None]:
+    async def _look(
+        self, account: AccountDTO, chat: cg.TargetChat, people: list[CheckPerson]
+    ) -> dict[int, bool | None]:
         """Who of `people` is in the chat (None: could not tell), as this account sees it."""
-        async with leased_client(leases=self.leases, sessionmaker=self.sessionmaker, service=self.service,
-                                 gateway=self.gateway, account=account) as (_lease, client):
+        async with leased_client(
+            leases=self.leases,
+            sessionmaker=self.sessionmaker,
+            service=self.service,
+            gateway=self.gateway,
+            account=account,
+        ) as (_lease, client):
             inviter = Inviter(client)
             inviter.use(chat)
             ids, complete = await inviter.member_ids(chat, MEMBER_LIST_LIMIT)
@@ -152,7 +176,9 @@ class RetentionJob:
                     continue
                 # Beyond the list Telegram gives: asked one by one, with this account's own
                 # sighting only (resolving usernames for it would spend the resolve budget).
-                access_hash = person.access_hash if person.seen_by_account_id == account.id else None
+                access_hash = (
+                    person.access_hash if person.seen_by_account_id == account.id else None
+                )
                 try:
                     joined = await inviter.joined_at(chat, user_id, access_hash, None)
                 except tg.Unreachable:
@@ -165,7 +191,9 @@ class RetentionJob:
     async def _rest(self, account: AccountDTO, exc: tg.FloodWait) -> None:
         until = rest_after_flood(datetime.now(UTC), exc.seconds, self.flood_buffer_s)
         async with open_dal(self.sessionmaker) as dal:
-            await self.service.change_status(dal, account.id, AccountStatus.COOLDOWN, exc.rpc, cooldown_until=until)
+            await self.service.change_status(
+                dal, account.id, AccountStatus.COOLDOWN, exc.rpc, cooldown_until=until
+            )
 
     # --- audiences kept only while used ---------------------------------------------------------
     async def audiences(self, now: datetime | None = None) -> dict[str, int]:
@@ -185,24 +213,43 @@ class RetentionJob:
                     if not await dal.claim_audience_notice(audience.id, audience.notice_at, now):
                         continue
                     if self.notifier is not None:
-                        await self.notifier.notify(audience.owner_telegram_id, AUDIENCE_NOTICE, {
-                            "name": audience.name, "size": str(audience.size), "days": str(self.retention_days),
-                            "date": delete_on.strftime("%Y-%m-%d"),
-                        })
+                        await self.notifier.notify(
+                            audience.owner_telegram_id,
+                            AUDIENCE_NOTICE,
+                            {
+                                "name": audience.name,
+                                "size": str(audience.size),
+                                "days": str(self.retention_days),
+                                "date": delete_on.strftime("%Y-%m-%d"),
+                            },
+                        )
                     await dal.commit()
                 counts["noticed"] += 1
             elif fate is AudienceFate.DELETE:
                 async with open_dal(self.sessionmaker) as dal:
                     if not await dal.delete_unused_audience(audience.id, audience.last_used):
                         continue
-                    await dal.audit("audience.expired", workspace_id=audience.workspace_id,
-                                    details={"audience_id": audience.id, "name": audience.name,
-                                             "size": audience.size, "days": self.retention_days})
+                    await dal.audit(
+                        "audience.expired",
+                        workspace_id=audience.workspace_id,
+                        details={
+                            "audience_id": audience.id,
+                            "name": audience.name,
+                            "size": audience.size,
+                            "days": self.retention_days,
+                        },
+                    )
                     await dal.commit()
                 if self.notifier is not None:
-                    await self.notifier.notify(audience.owner_telegram_id, AUDIENCE_DELETED, {
-                        "name": audience.name, "size": str(audience.size), "days": str(self.retention_days),
-                    })
+                    await self.notifier.notify(
+                        audience.owner_telegram_id,
+                        AUDIENCE_DELETED,
+                        {
+                            "name": audience.name,
+                            "size": str(audience.size),
+                            "days": str(self.retention_days),
+                        },
+                    )
                 counts["deleted"] += 1
         if any(counts.values()):
             log.info("audiences retained", **counts)

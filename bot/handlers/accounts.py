@@ -28,8 +28,14 @@ from gateway.telegram import TelegramGateway
 
 
 async def _page(
-    accounts: AccountService, dal: SqlDal, user: UserDTO, workspace_id: int, cursor: int,
-    lang: str, settings: Settings, notice: str | None = None,
+    accounts: AccountService,
+    dal: SqlDal,
+    user: UserDTO,
+    workspace_id: int,
+    cursor: int,
+    lang: str,
+    settings: Settings,
+    notice: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     page = await accounts.page(dal, user.id, workspace_id, cursor=cursor, limit=PAGE_SIZE)
     role = await require_workspace(dal, user.id, workspace_id)
@@ -45,7 +51,12 @@ async def _page(
 
 
 async def cmd_accounts(
-    message: Message, dal: SqlDal, user: UserDTO, lang: str, accounts: AccountService, settings: Settings
+    message: Message,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    accounts: AccountService,
+    settings: Settings,
 ) -> None:
     workspace = await current_workspace(dal, user.id)
     text, keyboard = await _page(accounts, dal, user, workspace.id, 0, lang, settings)
@@ -70,7 +81,9 @@ async def on_action(
         if action == "page":
             cursor = target
         elif action in ("off", "on"):
-            account = await accounts.set_enabled(dal, user.id, workspace_id, target, enabled=action == "on")
+            account = await accounts.set_enabled(
+                dal, user.id, workspace_id, target, enabled=action == "on"
+            )
             key = "accounts.enabled_done" if action == "on" else "accounts.disabled_done"
             notice = t(lang, key, account=account_label(account.username, account.first_name))
         elif action == "unlink":
@@ -91,7 +104,9 @@ async def on_action(
             )
             key = "accounts.unlinked" if logged_out else "accounts.unlinked_gone"
             notice = t(lang, key, account=account_label(account.username, account.first_name))
-        text, keyboard = await _page(accounts, dal, user, workspace_id, cursor, lang, settings, notice)
+        text, keyboard = await _page(
+            accounts, dal, user, workspace_id, cursor, lang, settings, notice
+        )
     except Forbidden:
         await query.answer(t(lang, "error.forbidden"), show_alert=True)
         return

@@ -56,7 +56,12 @@ async def cmd_admin(message: Message, state: FSMContext, lang: str) -> None:
 
 
 async def cmd_limits(
-    message: Message, command: CommandObject, dal: SqlDal, user: UserDTO, lang: str, admin: AdminService
+    message: Message,
+    command: CommandObject,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    admin: AdminService,
 ) -> None:
     if not command.args:
         await message.answer(limits_usage(lang))
@@ -75,7 +80,9 @@ async def cancel_search(message: Message, state: FSMContext, lang: str) -> None:
     await message.answer(t(lang, "admin.search_cancelled"))
 
 
-async def on_query(message: Message, dal: SqlDal, user: UserDTO, lang: str, admin: AdminService) -> None:
+async def on_query(
+    message: Message, dal: SqlDal, user: UserDTO, lang: str, admin: AdminService
+) -> None:
     """A search sent while the Users section waits for one; the wait goes on for the next."""
     query = (message.text or "").strip()
     try:
@@ -88,14 +95,23 @@ async def on_query(message: Message, dal: SqlDal, user: UserDTO, lang: str, admi
         return
     if len(page.items) == 1:
         found = page.items[0]
-        text, keyboard = render_user(found, lang, configured=found.telegram_id in admin.configured_admins)
+        text, keyboard = render_user(
+            found, lang, configured=found.telegram_id in admin.configured_admins
+        )
     else:
         text, keyboard = render_users(page, query, lang)
     await message.answer(text, reply_markup=keyboard)
 
 
 async def _screen(
-    action: str, target: int, *, dal: SqlDal, user: UserDTO, lang: str, admin: AdminService, state: FSMContext
+    action: str,
+    target: int,
+    *,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    admin: AdminService,
+    state: FSMContext,
 ) -> tuple[Screen, str | None]:
     """The screen an action leads to, and a short notice for the button press."""
     if action == "users":
@@ -114,10 +130,16 @@ async def _screen(
         return render_health(page, stats.counts.accounts, target, lang), None
     if action == "user":
         found = await admin.user(dal, user.id, target)
-        return render_user(found, lang, configured=found.telegram_id in admin.configured_admins), None
+        return render_user(
+            found, lang, configured=found.telegram_id in admin.configured_admins
+        ), None
     if action in USER_ACTIONS:
-        change = {"block": admin.block, "unblock": admin.unblock,
-                  "grant": admin.grant_admin, "revoke": admin.revoke_admin}[action]
+        change = {
+            "block": admin.block,
+            "unblock": admin.unblock,
+            "grant": admin.grant_admin,
+            "revoke": admin.revoke_admin,
+        }[action]
         changed = await change(dal, user.id, target)
         notice = user_done(action, changed, lang)
         configured = changed.telegram_id in admin.configured_admins
@@ -126,12 +148,23 @@ async def _screen(
 
 
 async def on_action(
-    query: CallbackQuery, callback_data: AdminAction, dal: SqlDal, user: UserDTO, lang: str,
-    admin: AdminService, state: FSMContext,
+    query: CallbackQuery,
+    callback_data: AdminAction,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    admin: AdminService,
+    state: FSMContext,
 ) -> None:
     try:
         (text, keyboard), notice = await _screen(
-            callback_data.action, callback_data.id, dal=dal, user=user, lang=lang, admin=admin, state=state
+            callback_data.action,
+            callback_data.id,
+            dal=dal,
+            user=user,
+            lang=lang,
+            admin=admin,
+            state=state,
         )
     except (Forbidden, NotFound) as exc:
         await query.answer(t(lang, f"error.{exc.code}"), show_alert=True)

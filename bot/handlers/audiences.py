@@ -48,8 +48,13 @@ async def cmd_audiences(
 ) -> None:
     workspace = await current_workspace(dal, user.id)
     page = await audience_service.audiences(dal, user.id, workspace.id, limit=AUDIENCES_PAGE)
-    text, keyboard = render_audiences(page, workspace_id=workspace.id, cursor=0, lang=lang,
-                                      owner=workspace.role is WorkspaceRole.OWNER)
+    text, keyboard = render_audiences(
+        page,
+        workspace_id=workspace.id,
+        cursor=0,
+        lang=lang,
+        owner=workspace.role is WorkspaceRole.OWNER,
+    )
     await message.answer(text, reply_markup=keyboard)
 
 
@@ -89,7 +94,9 @@ async def on_action(
             audience = await audience_service.check_delete(dal, user.id, workspace_id, target)
             await audience_service.delete(dal, user.id, workspace_id, target)
             notice = t(lang, "audiences.deleted", name=audience.name)
-        page = await audience_service.audiences(dal, user.id, workspace_id, cursor=cursor, limit=AUDIENCES_PAGE)
+        page = await audience_service.audiences(
+            dal, user.id, workspace_id, cursor=cursor, limit=AUDIENCES_PAGE
+        )
         role = await require_workspace(dal, user.id, workspace_id)
     except Forbidden:
         await query.answer(t(lang, "error.forbidden"), show_alert=True)
@@ -97,15 +104,27 @@ async def on_action(
     except NotFound:
         await query.answer(t(lang, "error.not_found"), show_alert=True)
         return
-    text, keyboard = render_audiences(page, workspace_id=workspace_id, cursor=cursor, lang=lang,
-                                      owner=role is WorkspaceRole.OWNER, notice=notice)
+    text, keyboard = render_audiences(
+        page,
+        workspace_id=workspace_id,
+        cursor=cursor,
+        lang=lang,
+        owner=role is WorkspaceRole.OWNER,
+        notice=notice,
+    )
     await show_in_place(query, text, keyboard)
     await query.answer(notice)
 
 
 async def _export(
-    bot: Bot, chat_id: int, dal: SqlDal, user: UserDTO, lang: str,
-    audience_service: AudienceService, workspace_id: int, audience_id: int,
+    bot: Bot,
+    chat_id: int,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    audience_service: AudienceService,
+    workspace_id: int,
+    audience_id: int,
 ) -> None:
     audience = await audience_service.audience(dal, user.id, workspace_id, audience_id)
     rows = await audience_service.export_csv(dal, user.id, workspace_id, audience_id)
@@ -123,13 +142,20 @@ async def _export(
 
 
 async def on_import_file(
-    message: Message, bot: Bot, state: FSMContext, dal: SqlDal, user: UserDTO, lang: str,
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
     audience_service: AudienceService,
 ) -> None:
     document = message.document
     assert document is not None  # the filter
     if document.file_size is not None and document.file_size > IMPORT_MAX_BYTES:
-        await message.answer(t(lang, "audiences.import_too_big", mb=IMPORT_MAX_BYTES // 1024 // 1024))
+        await message.answer(
+            t(lang, "audiences.import_too_big", mb=IMPORT_MAX_BYTES // 1024 // 1024)
+        )
         return
     data = await state.get_data()
     workspace_id, audience_id = int(data.get("ws", 0)), int(data.get("audience_id", 0))
@@ -143,7 +169,11 @@ async def on_import_file(
         await message.answer(t(lang, "error.not_found"))
         return
     except InvalidInput as exc:
-        problem = t(lang, "problem.file") if exc.details.get("field") == "file" else problem_text(lang, exc)
+        problem = (
+            t(lang, "problem.file")
+            if exc.details.get("field") == "file"
+            else problem_text(lang, exc)
+        )
         await message.answer(t(lang, "audiences.import_failed", problem=problem))
         return
     await state.clear()
@@ -167,6 +197,8 @@ def create_router() -> Router:
     router.message.register(cancel_import, AudienceImport.file, Command("cancel"), private)
     router.message.register(on_import_file, AudienceImport.file, F.document, private)
     # Other commands keep working while the file is awaited.
-    router.message.register(on_import_other, AudienceImport.file, private, ~Command(*COMMANDS, "cancel"))
+    router.message.register(
+        on_import_other, AudienceImport.file, private, ~Command(*COMMANDS, "cancel")
+    )
     router.callback_query.register(on_action, AudienceAction.filter(F.action.in_(ACTIONS)))
     return router

@@ -86,7 +86,9 @@ def _chat_id(query: CallbackQuery) -> int:
     return query.message.chat.id if query.message is not None else query.from_user.id
 
 
-async def _put(bot: Bot, chat_id: int, message_id: int, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+async def _put(
+    bot: Bot, chat_id: int, message_id: int, text: str, keyboard: InlineKeyboardMarkup | None
+) -> None:
     """Edit a message the bot sent; one the user deleted is sent again."""
     if not await edit_text(bot, chat_id, message_id, text, keyboard):
         await bot.send_message(chat_id, text, reply_markup=keyboard)
@@ -99,8 +101,13 @@ async def _again(message: Message, lang: str, exc: InvalidInput) -> None:
 
 # --- /campaign_new ---------------------------------------------------------------------------
 async def cmd_campaign_new(
-    message: Message, state: FSMContext, dal: SqlDal, user: UserDTO, lang: str,
-    audience_service: AudienceService, accounts: AccountService,
+    message: Message,
+    state: FSMContext,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    audience_service: AudienceService,
+    accounts: AccountService,
 ) -> None:
     workspace = await current_workspace(dal, user.id)
     if not (await accounts.page(dal, user.id, workspace.id, cursor=0, limit=1)).items:
@@ -117,22 +124,37 @@ async def cmd_campaign_new(
 
 
 async def on_audience_page(
-    query: CallbackQuery, callback_data: CampaignNew, dal: SqlDal, user: UserDTO, lang: str,
+    query: CallbackQuery,
+    callback_data: CampaignNew,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
     audience_service: AudienceService,
 ) -> None:
     workspace_id, cursor = callback_data.ws, callback_data.id
     try:
-        page = await audience_service.audiences(dal, user.id, workspace_id, cursor=cursor, limit=PICKER_PAGE)
+        page = await audience_service.audiences(
+            dal, user.id, workspace_id, cursor=cursor, limit=PICKER_PAGE
+        )
     except NotFound:
         await query.answer(t(lang, "error.not_found"), show_alert=True)
         return
-    await show_in_place(query, *render_audience_picker(page, workspace_id=workspace_id, cursor=cursor, lang=lang))
+    await show_in_place(
+        query, *render_audience_picker(page, workspace_id=workspace_id, cursor=cursor, lang=lang)
+    )
     await query.answer()
 
 
 async def on_audience(
-    query: CallbackQuery, callback_data: CampaignNew, bot: Bot, state: FSMContext, dal: SqlDal,
-    user: UserDTO, lang: str, audience_service: AudienceService, chats: ChatDirectory,
+    query: CallbackQuery,
+    callback_data: CampaignNew,
+    bot: Bot,
+    state: FSMContext,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    audience_service: AudienceService,
+    chats: ChatDirectory,
 ) -> None:
     try:
         audience = await audience_service.audience(dal, user.id, callback_data.ws, callback_data.id)
@@ -141,7 +163,9 @@ async def on_audience(
         return
     await state.update_data(ws=callback_data.ws, audience_id=audience.id, audience=audience.name)
     await state.set_state(CampaignWizard.target)
-    await show_in_place(query, t(lang, "campaign_new.audience_chosen", name=audience.name, size=audience.size), None)
+    await show_in_place(
+        query, t(lang, "campaign_new.audience_chosen", name=audience.name, size=audience.size), None
+    )
     await query.answer()
     # The chats where an account may add people, read from the accounts' dialogs (cached a
     # few minutes per account): pressing one is the easiest answer, typing still works.
@@ -150,13 +174,21 @@ async def on_audience(
     if not found:
         await bot.send_message(_chat_id(query), t(lang, "campaign_new.ask_target_typed"))
         return
-    keyboard = render_chat_picker([(c.chat_id, c.title, c.members) for c in found], workspace_id=callback_data.ws,
-                                  lang=lang)
-    await bot.send_message(_chat_id(query), t(lang, "campaign_new.ask_target"), reply_markup=keyboard)
+    keyboard = render_chat_picker(
+        [(c.chat_id, c.title, c.members) for c in found], workspace_id=callback_data.ws, lang=lang
+    )
+    await bot.send_message(
+        _chat_id(query), t(lang, "campaign_new.ask_target"), reply_markup=keyboard
+    )
 
 
 async def on_target(
-    message: Message, bot: Bot, state: FSMContext, user: UserDTO, lang: str, chats: ChatDirectory,
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    user: UserDTO,
+    lang: str,
+    chats: ChatDirectory,
 ) -> None:
     """A typed target: checked with the accounts now, so an unknown chat, or a link to one
     they are not in, is said at this step and nothing is saved."""
@@ -170,8 +202,9 @@ async def on_target(
     await _ask_start(message.chat.id, bot, state, lang, target, None)
 
 
-async def on_chat_pick(query: CallbackQuery, callback_data: CampaignNew, bot: Bot, state: FSMContext,
-                       lang: str) -> None:
+async def on_chat_pick(
+    query: CallbackQuery, callback_data: CampaignNew, bot: Bot, state: FSMContext, lang: str
+) -> None:
     picks: dict[str, list[str]] = (await state.get_data()).get("picks") or {}
     picked = picks.get(str(callback_data.id))
     if picked is None:
@@ -183,12 +216,17 @@ async def on_chat_pick(query: CallbackQuery, callback_data: CampaignNew, bot: Bo
     await _ask_start(_chat_id(query), bot, state, lang, target, title)
 
 
-async def _ask_start(chat_id: int, bot: Bot, state: FSMContext, lang: str, target: str, title: str | None) -> None:
+async def _ask_start(
+    chat_id: int, bot: Bot, state: FSMContext, lang: str, target: str, title: str | None
+) -> None:
     await state.update_data(target=target, target_title=title)
     await state.set_state(CampaignWizard.start)
     ws = int((await state.get_data())["ws"])
-    await bot.send_message(chat_id, t(lang, "campaign_new.ask_start"),
-                           reply_markup=one_button(t(lang, "campaign_new.now"), CampaignNew(action="now", ws=ws)))
+    await bot.send_message(
+        chat_id,
+        t(lang, "campaign_new.ask_start"),
+        reply_markup=one_button(t(lang, "campaign_new.now"), CampaignNew(action="now", ws=ws)),
+    )
 
 
 async def on_start_text(message: Message, bot: Bot, state: FSMContext, lang: str) -> None:
@@ -206,16 +244,26 @@ async def on_start_now(query: CallbackQuery, bot: Bot, state: FSMContext, lang: 
     await _ask_hours(bot, _chat_id(query), state, lang, None)
 
 
-async def _ask_hours(bot: Bot, chat_id: int, state: FSMContext, lang: str, start_at: datetime | None) -> None:
+async def _ask_hours(
+    bot: Bot, chat_id: int, state: FSMContext, lang: str, start_at: datetime | None
+) -> None:
     await state.update_data(start_at=start_at.isoformat() if start_at else None)
     await state.set_state(CampaignWizard.hours)
     ws = int((await state.get_data())["ws"])
-    await bot.send_message(chat_id, t(lang, "campaign_new.ask_hours"),
-                           reply_markup=one_button(t(lang, "campaign_new.any_time"), CampaignNew(action="any", ws=ws)))
+    await bot.send_message(
+        chat_id,
+        t(lang, "campaign_new.ask_hours"),
+        reply_markup=one_button(t(lang, "campaign_new.any_time"), CampaignNew(action="any", ws=ws)),
+    )
 
 
 async def on_hours_text(
-    message: Message, bot: Bot, state: FSMContext, dal: SqlDal, lang: str, campaigns: CampaignService,
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    dal: SqlDal,
+    lang: str,
+    campaigns: CampaignService,
 ) -> None:
     try:
         hours = parse_hours(message.text)
@@ -226,7 +274,12 @@ async def on_hours_text(
 
 
 async def on_any_time(
-    query: CallbackQuery, bot: Bot, state: FSMContext, dal: SqlDal, lang: str, campaigns: CampaignService,
+    query: CallbackQuery,
+    bot: Bot,
+    state: FSMContext,
+    dal: SqlDal,
+    lang: str,
+    campaigns: CampaignService,
 ) -> None:
     await show_in_place(query, t(lang, "campaigns.hours_any"), None)
     await query.answer()
@@ -238,7 +291,12 @@ def _limits_text(limits: Mapping[str, int]) -> str:
 
 
 async def _ask_limits(
-    chat_id: int, hours: tuple[int, int] | None, bot: Bot, state: FSMContext, dal: SqlDal, lang: str,
+    chat_id: int,
+    hours: tuple[int, int] | None,
+    bot: Bot,
+    state: FSMContext,
+    dal: SqlDal,
+    lang: str,
     campaigns: CampaignService,
 ) -> None:
     await state.update_data(hours=list(hours) if hours else None)
@@ -246,19 +304,31 @@ async def _ask_limits(
     ws = int((await state.get_data())["ws"])
     installation = await effective_limits(dal, campaigns.limits)
     now = {name: getattr(installation, name) for name in CAMPAIGN_LIMIT_FIELDS}
-    await bot.send_message(chat_id, t(lang, "campaign_new.ask_limits", limits=_limits_text(now)),
-                           reply_markup=one_button(t(lang, "campaign_new.std_limits"),
-                                                   CampaignNew(action="std", ws=ws)))
+    await bot.send_message(
+        chat_id,
+        t(lang, "campaign_new.ask_limits", limits=_limits_text(now)),
+        reply_markup=one_button(
+            t(lang, "campaign_new.std_limits"), CampaignNew(action="std", ws=ws)
+        ),
+    )
 
 
 async def on_limits_text(
-    message: Message, bot: Bot, state: FSMContext, dal: SqlDal, user: UserDTO, lang: str,
-    campaigns: CampaignService, planner: Planner, trace_id: str,
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    campaigns: CampaignService,
+    planner: Planner,
+    trace_id: str,
 ) -> None:
     """Stricter limits than the installation's, as name=number pairs (checked again on save)."""
     try:
-        own = check_campaign_limits(parse_assignments(message.text or ""),
-                                    await effective_limits(dal, campaigns.limits))
+        own = check_campaign_limits(
+            parse_assignments(message.text or ""), await effective_limits(dal, campaigns.limits)
+        )
     except InvalidInput as exc:
         await _again(message, lang, exc)
         return
@@ -267,8 +337,15 @@ async def on_limits_text(
 
 
 async def on_std_limits(
-    query: CallbackQuery, bot: Bot, state: FSMContext, dal: SqlDal, user: UserDTO, lang: str,
-    campaigns: CampaignService, planner: Planner, trace_id: str,
+    query: CallbackQuery,
+    bot: Bot,
+    state: FSMContext,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    campaigns: CampaignService,
+    planner: Planner,
+    trace_id: str,
 ) -> None:
     await show_in_place(query, t(lang, "campaign_new.limits_std"), None)
     await query.answer()
@@ -276,8 +353,16 @@ async def on_std_limits(
 
 
 async def _create(
-    chat_id: int, bot: Bot, state: FSMContext, dal: SqlDal, user: UserDTO, lang: str,
-    campaigns: CampaignService, planner: Planner, trace_id: str, limits: Mapping[str, int] | None,
+    chat_id: int,
+    bot: Bot,
+    state: FSMContext,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    campaigns: CampaignService,
+    planner: Planner,
+    trace_id: str,
+    limits: Mapping[str, int] | None,
 ) -> None:
     """The last answer is in: write the draft, then check the chat with every account."""
     data: dict[str, Any] = await state.get_data()
@@ -288,10 +373,18 @@ async def _create(
     hours = (int(data["hours"][0]), int(data["hours"][1])) if data.get("hours") else None
     try:
         campaign = await campaigns.create(
-            dal, user.id, int(data["ws"]),
-            name=campaign_title(str(data["audience"]), str(data["target"]), data.get("target_title")),
-            audience_id=int(data["audience_id"]), target=str(data["target"]), start_at=start_at,
-            active_hours=hours, limits=limits, trace_id=trace_id,
+            dal,
+            user.id,
+            int(data["ws"]),
+            name=campaign_title(
+                str(data["audience"]), str(data["target"]), data.get("target_title")
+            ),
+            audience_id=int(data["audience_id"]),
+            target=str(data["target"]),
+            start_at=start_at,
+            active_hours=hours,
+            limits=limits,
+            trace_id=trace_id,
         )
     except (InvalidInput, NotFound) as exc:
         reason = problem(lang, exc) if isinstance(exc, InvalidInput) else t(lang, "error.not_found")
@@ -299,7 +392,9 @@ async def _create(
         return
     await dal.commit()
     checking = await bot.send_message(chat_id, t(lang, "campaign_new.checking", name=campaign.name))
-    refused = await _check(bot, dal, user, lang, campaigns, planner, campaign, chat_id, checking.message_id)
+    refused = await _check(
+        bot, dal, user, lang, campaigns, planner, campaign, chat_id, checking.message_id
+    )
     if refused is None:
         return
     # The target is no chat (e.g. a person): the draft goes, the wizard asks again.
@@ -307,13 +402,25 @@ async def _create(
     await dal.commit()
     await state.set_state(CampaignWizard.target)
     await state.set_data({k: v for k, v in data.items() if k != "target"})
-    await _put(bot, chat_id, checking.message_id, t(lang, "campaign_new.target_again", problem=problem(lang, refused)),
-               None)
+    await _put(
+        bot,
+        chat_id,
+        checking.message_id,
+        t(lang, "campaign_new.target_again", problem=problem(lang, refused)),
+        None,
+    )
 
 
 async def _check(
-    bot: Bot, dal: SqlDal, user: UserDTO, lang: str, campaigns: CampaignService, planner: Planner,
-    campaign: CampaignDTO, chat_id: int, message_id: int,
+    bot: Bot,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    campaigns: CampaignService,
+    planner: Planner,
+    campaign: CampaignDTO,
+    chat_id: int,
+    message_id: int,
 ) -> InvalidInput | None:
     """Run the pre-flight and show its report in the message; the refusal, if any."""
     try:
@@ -336,7 +443,9 @@ async def wizard_over(query: CallbackQuery, lang: str) -> None:
 
 
 # --- /campaigns ----------------------------------------------------------------------------
-async def cmd_campaigns(message: Message, dal: SqlDal, user: UserDTO, lang: str, campaigns: CampaignService) -> None:
+async def cmd_campaigns(
+    message: Message, dal: SqlDal, user: UserDTO, lang: str, campaigns: CampaignService
+) -> None:
     workspace = await current_workspace(dal, user.id)
     page = await campaigns.list(dal, user.id, workspace.id, limit=CAMPAIGNS_PAGE)
     text, keyboard = render_campaigns(page, workspace_id=workspace.id, at=0, lang=lang)
@@ -344,12 +453,18 @@ async def cmd_campaigns(message: Message, dal: SqlDal, user: UserDTO, lang: str,
 
 
 async def on_page(
-    query: CallbackQuery, callback_data: CampaignAction, dal: SqlDal, user: UserDTO, lang: str,
+    query: CallbackQuery,
+    callback_data: CampaignAction,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
     campaigns: CampaignService,
 ) -> None:
     workspace_id, at = callback_data.ws, callback_data.id
     try:
-        page = await campaigns.list(dal, user.id, workspace_id, before_id=at or None, limit=CAMPAIGNS_PAGE)
+        page = await campaigns.list(
+            dal, user.id, workspace_id, before_id=at or None, limit=CAMPAIGNS_PAGE
+        )
     except NotFound:
         await query.answer(t(lang, "error.not_found"), show_alert=True)
         return
@@ -358,7 +473,11 @@ async def on_page(
 
 
 async def _load(
-    query: CallbackQuery, callback_data: CampaignAction, dal: SqlDal, user: UserDTO, lang: str,
+    query: CallbackQuery,
+    callback_data: CampaignAction,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
     campaigns: CampaignService,
 ) -> CampaignDTO | None:
     """The pressed campaign, if the presser may see it; else they are told it is not found."""
@@ -377,7 +496,12 @@ async def _card(
 
 
 async def on_card(
-    query: CallbackQuery, callback_data: CampaignAction, bot: Bot, dal: SqlDal, user: UserDTO, lang: str,
+    query: CallbackQuery,
+    callback_data: CampaignAction,
+    bot: Bot,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
     campaigns: CampaignService,
 ) -> None:
     """open: the card as a new message (the list stays); card, keep: redrawn in place."""
@@ -393,8 +517,14 @@ async def on_card(
 
 
 async def on_check(
-    query: CallbackQuery, callback_data: CampaignAction, bot: Bot, dal: SqlDal, user: UserDTO, lang: str,
-    campaigns: CampaignService, planner: Planner,
+    query: CallbackQuery,
+    callback_data: CampaignAction,
+    bot: Bot,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    campaigns: CampaignService,
+    planner: Planner,
 ) -> None:
     campaign = await _load(query, callback_data, dal, user, lang, campaigns)
     if campaign is not None:
@@ -402,8 +532,14 @@ async def on_check(
 
 
 async def _check_in_place(
-    query: CallbackQuery, bot: Bot, dal: SqlDal, user: UserDTO, lang: str, campaigns: CampaignService,
-    planner: Planner, campaign: CampaignDTO,
+    query: CallbackQuery,
+    bot: Bot,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    campaigns: CampaignService,
+    planner: Planner,
+    campaign: CampaignDTO,
 ) -> None:
     """The pressed message says the check runs, then shows its report (or why it could not)."""
     await query.answer()
@@ -415,12 +551,23 @@ async def _check_in_place(
         message_id = (await bot.send_message(chat_id, checking)).message_id
     refused = await _check(bot, dal, user, lang, campaigns, planner, campaign, chat_id, message_id)
     if refused is not None:
-        await _put(bot, chat_id, message_id, *await _card(dal, campaign, lang, notice=refusal(lang, refused)))
+        await _put(
+            bot,
+            chat_id,
+            message_id,
+            *await _card(dal, campaign, lang, notice=refusal(lang, refused)),
+        )
 
 
 async def on_move(
-    query: CallbackQuery, callback_data: CampaignAction, bot: Bot, dal: SqlDal, user: UserDTO, lang: str,
-    campaigns: CampaignService, planner: Planner,
+    query: CallbackQuery,
+    callback_data: CampaignAction,
+    bot: Bot,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    campaigns: CampaignService,
+    planner: Planner,
 ) -> None:
     """start | pause | resume | cancel. A draft that was never checked (a copy, or a check
     that found no way in) is checked first; the message a start comes from shows progress."""
@@ -428,7 +575,11 @@ async def on_move(
     if campaign is None:
         return
     action = callback_data.action
-    if action == "start" and campaign.status == CampaignStatus.DRAFT and not startable(campaign.preflight):
+    if (
+        action == "start"
+        and campaign.status == CampaignStatus.DRAFT
+        and not startable(campaign.preflight)
+    ):
         await _check_in_place(query, bot, dal, user, lang, campaigns, planner, campaign)
         return
     if CampaignStatus(campaign.status) in ALREADY[action]:
@@ -436,7 +587,9 @@ async def on_move(
         await query.answer(t(lang, f"campaigns.done.{campaign.status}"))
         return
     try:
-        moved: CampaignDTO = await getattr(campaigns, action)(dal, user.id, campaign.workspace_id, campaign.id)
+        moved: CampaignDTO = await getattr(campaigns, action)(
+            dal, user.id, campaign.workspace_id, campaign.id
+        )
     except InvalidInput as exc:
         await query.answer(refusal(lang, exc), show_alert=True)
         current = await campaigns.get(dal, user.id, campaign.workspace_id, campaign.id)
@@ -456,7 +609,12 @@ async def on_move(
 
 
 async def on_duplicate(
-    query: CallbackQuery, callback_data: CampaignAction, bot: Bot, dal: SqlDal, user: UserDTO, lang: str,
+    query: CallbackQuery,
+    callback_data: CampaignAction,
+    bot: Bot,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
     campaigns: CampaignService,
 ) -> None:
     campaign = await _load(query, callback_data, dal, user, lang, campaigns)
@@ -470,7 +628,12 @@ async def on_duplicate(
 
 
 async def on_report(
-    query: CallbackQuery, callback_data: CampaignAction, bot: Bot, dal: SqlDal, user: UserDTO, lang: str,
+    query: CallbackQuery,
+    callback_data: CampaignAction,
+    bot: Bot,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
     campaigns: CampaignService,
 ) -> None:
     campaign = await _load(query, callback_data, dal, user, lang, campaigns)
@@ -503,16 +666,30 @@ def create_router() -> Router:
     router.message.register(on_start_text, CampaignWizard.start, *answer)
     router.message.register(on_hours_text, CampaignWizard.hours, *answer)
     router.message.register(on_limits_text, CampaignWizard.limits, *answer)
-    router.callback_query.register(on_audience_page, CampaignWizard.audience, CampaignNew.filter(F.action == "page"))
-    router.callback_query.register(on_audience, CampaignWizard.audience, CampaignNew.filter(F.action == "pick"))
-    router.callback_query.register(on_chat_pick, CampaignWizard.target, CampaignNew.filter(F.action == "chat"))
-    router.callback_query.register(on_start_now, CampaignWizard.start, CampaignNew.filter(F.action == "now"))
-    router.callback_query.register(on_any_time, CampaignWizard.hours, CampaignNew.filter(F.action == "any"))
-    router.callback_query.register(on_std_limits, CampaignWizard.limits, CampaignNew.filter(F.action == "std"))
+    router.callback_query.register(
+        on_audience_page, CampaignWizard.audience, CampaignNew.filter(F.action == "page")
+    )
+    router.callback_query.register(
+        on_audience, CampaignWizard.audience, CampaignNew.filter(F.action == "pick")
+    )
+    router.callback_query.register(
+        on_chat_pick, CampaignWizard.target, CampaignNew.filter(F.action == "chat")
+    )
+    router.callback_query.register(
+        on_start_now, CampaignWizard.start, CampaignNew.filter(F.action == "now")
+    )
+    router.callback_query.register(
+        on_any_time, CampaignWizard.hours, CampaignNew.filter(F.action == "any")
+    )
+    router.callback_query.register(
+        on_std_limits, CampaignWizard.limits, CampaignNew.filter(F.action == "std")
+    )
     router.callback_query.register(wizard_over, CampaignNew.filter())
     # The campaigns.
     router.callback_query.register(on_page, CampaignAction.filter(F.action == "page"))
-    router.callback_query.register(on_card, CampaignAction.filter(F.action.in_(("open", "card", "keep"))))
+    router.callback_query.register(
+        on_card, CampaignAction.filter(F.action.in_(("open", "card", "keep")))
+    )
     router.callback_query.register(on_check, CampaignAction.filter(F.action == "check"))
     router.callback_query.register(on_move, CampaignAction.filter(F.action.in_(MOVES)))
     router.callback_query.register(on_duplicate, CampaignAction.filter(F.action == "dup"))

@@ -42,15 +42,24 @@ def _raw(person: erasure.Person) -> str:
 
 def result_text(lang: str, person: erasure.Person, result: erasure.Erasure) -> str:
     r = result.removed
-    lines = [t(lang, "erase.done", person=_label(person), total=result.total),
-             t(lang, "erase.counts", audiences=r.get("audience_members", 0) + r.get("audience_usernames", 0),
-               targets=r.get("campaign_targets", 0), events=r.get("invite_events", 0),
-               ledger=r.get("invite_ledger", 0) + r.get("retention_checks", 0))]
+    lines = [
+        t(lang, "erase.done", person=_label(person), total=result.total),
+        t(
+            lang,
+            "erase.counts",
+            audiences=r.get("audience_members", 0) + r.get("audience_usernames", 0),
+            targets=r.get("campaign_targets", 0),
+            events=r.get("invite_events", 0),
+            ledger=r.get("invite_ledger", 0) + r.get("retention_checks", 0),
+        ),
+    ]
     lines.append(t(lang, "erase.kept" if result.opted_out else "erase.no_id"))
     return "\n".join(lines)
 
 
-async def cmd_erase(message: Message, command: CommandObject, dal: SqlDal, user: UserDTO, lang: str) -> None:
+async def cmd_erase(
+    message: Message, command: CommandObject, dal: SqlDal, user: UserDTO, lang: str
+) -> None:
     workspace = await current_workspace(dal, user.id)
     raw = (command.args or "").strip()
     if not raw:
@@ -67,15 +76,20 @@ async def cmd_erase(message: Message, command: CommandObject, dal: SqlDal, user:
         return
     builder = InlineKeyboardBuilder()
     for action in ("yes", "no"):
-        builder.button(text=t(lang, f"erase.{action}"),
-                       callback_data=EraseAction(action=action, ws=workspace.id, person=_raw(person)))
+        builder.button(
+            text=t(lang, f"erase.{action}"),
+            callback_data=EraseAction(action=action, ws=workspace.id, person=_raw(person)),
+        )
     builder.adjust(2)
-    await message.answer(t(lang, "erase.confirm", person=_label(person), workspace=workspace.name),
-                         reply_markup=builder.as_markup())
+    await message.answer(
+        t(lang, "erase.confirm", person=_label(person), workspace=workspace.name),
+        reply_markup=builder.as_markup(),
+    )
 
 
-async def on_action(query: CallbackQuery, callback_data: EraseAction, dal: SqlDal, user: UserDTO,
-                    lang: str) -> None:
+async def on_action(
+    query: CallbackQuery, callback_data: EraseAction, dal: SqlDal, user: UserDTO, lang: str
+) -> None:
     try:
         workspace = await workspace_of(dal, user.id, callback_data.ws)
         person = erasure.parse_person(callback_data.person)

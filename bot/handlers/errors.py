@@ -26,14 +26,24 @@ async def on_error(
     if isinstance(event.exception, TelegramNetworkError):
         # The Bot API did not answer (a dropped connection, a timeout): not a fault of this
         # code, and telling the user would need the same connection. One line, no traceback.
-        log.warning("update failed: Bot API unreachable", update_id=update.update_id,
-                    update_type=update.event_type, error=str(event.exception))
+        log.warning(
+            "update failed: Bot API unreachable",
+            update_id=update.update_id,
+            update_type=update.event_type,
+            error=str(event.exception),
+        )
         return
-    if isinstance(event.exception, (Unavailable, *REDIS_DOWN)) or database_unreachable(event.exception):
+    if isinstance(event.exception, (Unavailable, *REDIS_DOWN)) or database_unreachable(
+        event.exception
+    ):
         # Redis or PostgreSQL down (FSM state, limits, any record): nothing is lost by trying
         # again once it is back.
-        log.warning("update failed: storage unreachable", update_id=update.update_id,
-                    update_type=update.event_type, error=type(event.exception).__name__)
+        log.warning(
+            "update failed: storage unreachable",
+            update_id=update.update_id,
+            update_type=update.event_type,
+            error=type(event.exception).__name__,
+        )
         text = t(lang, "bot.unavailable")
     else:
         log.error(

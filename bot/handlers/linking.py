@@ -25,7 +25,12 @@ LINK_COMMANDS = ("link", "link_phone", "cancel")
 
 
 async def cmd_link(
-    message: Message, bot: Bot, state: FSMContext, dal: SqlDal, user: UserDTO, lang: str,
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
     logins: PendingLogins,
 ) -> None:
     owner = await owner_of(dal, user.id, message.chat.id, lang)
@@ -33,7 +38,12 @@ async def cmd_link(
 
 
 async def cmd_link_phone(
-    message: Message, bot: Bot, state: FSMContext, dal: SqlDal, user: UserDTO, lang: str,
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
     logins: PendingLogins,
 ) -> None:
     owner = await owner_of(dal, user.id, message.chat.id, lang)
@@ -64,7 +74,9 @@ async def on_code(message: Message, state: FSMContext, lang: str, logins: Pendin
         await _gone(message, state, lang)
 
 
-async def on_password(message: Message, state: FSMContext, lang: str, logins: PendingLogins) -> None:
+async def on_password(
+    message: Message, state: FSMContext, lang: str, logins: PendingLogins
+) -> None:
     # First of all: the password must not stay in the chat history.
     try:
         await message.delete()

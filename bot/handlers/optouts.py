@@ -47,20 +47,38 @@ def _person(tg_user_id: int, username: str | None = None) -> str:
 
 
 def _render(
-    page: Page[optouts.OptOutEntry], count: int, workspace: WorkspaceRef, *, at: int, lang: str, link: str
+    page: Page[optouts.OptOutEntry],
+    count: int,
+    workspace: WorkspaceRef,
+    *,
+    at: int,
+    lang: str,
+    link: str,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     lines = [t(lang, "optouts.title", workspace=workspace.name, count=count)]
     for entry in page.items:
         key = f"optouts.reason.{entry.reason}"
-        lines.append(t(lang, "optouts.item", person=_person(entry.tg_user_id, entry.username), reason=t(lang, key) if has_text(key) else "",
-                       date=entry.created_at.date().isoformat()))
+        lines.append(
+            t(
+                lang,
+                "optouts.item",
+                person=_person(entry.tg_user_id, entry.username),
+                reason=t(lang, key) if has_text(key) else "",
+                date=entry.created_at.date().isoformat(),
+            )
+        )
     if not page.items:
         lines.append(t(lang, "optouts.empty"))
     hint = "optouts.owner_hint" if workspace.role is WorkspaceRole.OWNER else "optouts.manager_hint"
     lines += ["", t(lang, hint, link=link)]
     builder = InlineKeyboardBuilder()
-    add_page_buttons(builder, lang=lang, cursor=at, next_cursor=page.next_cursor,
-                     page=lambda cursor: OptOutsPage(ws=workspace.id, at=cursor))
+    add_page_buttons(
+        builder,
+        lang=lang,
+        cursor=at,
+        next_cursor=page.next_cursor,
+        page=lambda cursor: OptOutsPage(ws=workspace.id, at=cursor),
+    )
     builder.adjust(2)
     return "\n".join(lines), builder.as_markup() if builder.export() else None
 
@@ -69,8 +87,14 @@ def _render(
 async def cmd_optout(message: Message, dal: SqlDal, lang: str) -> None:
     if message.from_user is None:
         return
-    source = optouts.SOURCE_DEEP_LINK if (message.text or "").startswith("/start") else optouts.SOURCE_COMMAND
-    added = await optouts.opt_out_everywhere(OptOutDal(dal.session), message.from_user.id, source=source)
+    source = (
+        optouts.SOURCE_DEEP_LINK
+        if (message.text or "").startswith("/start")
+        else optouts.SOURCE_COMMAND
+    )
+    added = await optouts.opt_out_everywhere(
+        OptOutDal(dal.session), message.from_user.id, source=source
+    )
     await message.answer(t(lang, "optout.done" if added else "optout.already"))
 
 
@@ -88,27 +112,43 @@ async def in_group(message: Message, lang: str) -> None:
 # --- the workspace's list -------------------------------------------------------------------
 async def cmd_optouts(message: Message, bot: Bot, dal: SqlDal, user: UserDTO, lang: str) -> None:
     workspace = await current_workspace(dal, user.id)
-    page, count = await optouts.workspace_list(OptOutDal(dal.session), user.id, workspace.id, cursor=None, limit=PAGE)
+    page, count = await optouts.workspace_list(
+        OptOutDal(dal.session), user.id, workspace.id, cursor=None, limit=PAGE
+    )
     text, keyboard = _render(page, count, workspace, at=0, lang=lang, link=await _link(bot))
     await message.answer(text, reply_markup=keyboard)
 
 
 async def on_page(
-    query: CallbackQuery, callback_data: OptOutsPage, bot: Bot, dal: SqlDal, user: UserDTO, lang: str
+    query: CallbackQuery,
+    callback_data: OptOutsPage,
+    bot: Bot,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
 ) -> None:
     try:
         workspace = await workspace_of(dal, user.id, callback_data.ws)
         page, count = await optouts.workspace_list(
-            OptOutDal(dal.session), user.id, workspace.id, cursor=callback_data.at or None, limit=PAGE
+            OptOutDal(dal.session),
+            user.id,
+            workspace.id,
+            cursor=callback_data.at or None,
+            limit=PAGE,
         )
     except NotFound:
         await query.answer(t(lang, "error.not_found"), show_alert=True)
         return
-    await show_in_place(query, *_render(page, count, workspace, at=callback_data.at, lang=lang, link=await _link(bot)))
+    await show_in_place(
+        query,
+        *_render(page, count, workspace, at=callback_data.at, lang=lang, link=await _link(bot)),
+    )
     await query.answer()
 
 
-async def _change(message: Message, command: CommandObject, dal: SqlDal, user: UserDTO, lang: str, *, adding: bool) -> None:
+async def _change(
+    message: Message, command: CommandObject, dal: SqlDal, user: UserDTO, lang: str, *, adding: bool
+) -> None:
     workspace = await current_workspace(dal, user.id)
     raw = (command.args or "").strip()
     store = OptOutDal(dal.session)
@@ -129,7 +169,9 @@ async def _change(message: Message, command: CommandObject, dal: SqlDal, user: U
         await message.answer(t(lang, "optouts.failed", problem=problem_text(lang, exc)))
         return
     except NotFound as exc:
-        person = _person(int(exc.details.get("tg_user_id", 0)), raw.lstrip("@") if not raw.isdigit() else None)
+        person = _person(
+            int(exc.details.get("tg_user_id", 0)), raw.lstrip("@") if not raw.isdigit() else None
+        )
         await message.answer(t(lang, "optouts.not_listed", person=person, workspace=workspace.name))
         return
     person = _person(tg_user_id, raw.lstrip("@") if not raw.isdigit() else None)
@@ -137,7 +179,9 @@ async def _change(message: Message, command: CommandObject, dal: SqlDal, user: U
     await message.answer(t(lang, key, person=person, workspace=workspace.name))
 
 
-async def cmd_optouts_add(message: Message, command: CommandObject, dal: SqlDal, user: UserDTO, lang: str) -> None:
+async def cmd_optouts_add(
+    message: Message, command: CommandObject, dal: SqlDal, user: UserDTO, lang: str
+) -> None:
     await _change(message, command, dal, user, lang, adding=True)
 
 
@@ -151,8 +195,9 @@ def create_router() -> Router:
     router = Router(name=__name__)
     private = F.chat.type == "private"
     # core.telegram.org/bots/features#deep-linking: t.me/<bot>?start=optout arrives as "/start optout".
-    router.message.register(cmd_optout, CommandStart(deep_link=True, magic=F.args == optouts.DEEP_LINK_PAYLOAD),
-                            private)
+    router.message.register(
+        cmd_optout, CommandStart(deep_link=True, magic=F.args == optouts.DEEP_LINK_PAYLOAD), private
+    )
     router.message.register(cmd_optout, Command("optout"), private)
     router.message.register(cmd_optin, Command("optin"), private)
     router.message.register(in_group, Command("optout", "optin"))

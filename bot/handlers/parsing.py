@@ -47,8 +47,15 @@ _PENDING = "parse_join"  # the /parse arguments waiting for the account's choice
 
 
 async def cmd_parse(
-    message: Message, command: CommandObject, dal: SqlDal, user: UserDTO, lang: str,
-    audience_service: AudienceService, trace_id: str, source_check: SourceChecker, state: FSMContext,
+    message: Message,
+    command: CommandObject,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    audience_service: AudienceService,
+    trace_id: str,
+    source_check: SourceChecker,
+    state: FSMContext,
 ) -> None:
     try:
         request = read_parse_args(command.args or "")
@@ -73,9 +80,18 @@ async def cmd_parse(
                 await message.answer(t(lang, "parse.invalid", problem=problem_text(lang, exc)))
                 return
             await state.update_data({_PENDING: command.args or ""})
-            rows = [[InlineKeyboardButton(text=account_label(a.username, a.first_name),
-                                          callback_data=JoinPick(acc=a.id).pack())] for a in usable[:20]]
-            await message.answer(_pick_text(lang, preview), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+            rows = [
+                [
+                    InlineKeyboardButton(
+                        text=account_label(a.username, a.first_name),
+                        callback_data=JoinPick(acc=a.id).pack(),
+                    )
+                ]
+                for a in usable[:20]
+            ]
+            await message.answer(
+                _pick_text(lang, preview), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
+            )
             return
     await _queue(message, request, None, dal, user, lang, audience_service, trace_id, source_check)
 
@@ -97,17 +113,33 @@ def _pick_text(lang: str, preview: InvitePreview | None) -> str:
 
 
 async def _queue(
-    message: Message, request: ParseRequest, account_id: int | None, dal: SqlDal, user: UserDTO, lang: str,
-    audience_service: AudienceService, trace_id: str, source_check: SourceChecker,
+    message: Message,
+    request: ParseRequest,
+    account_id: int | None,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    audience_service: AudienceService,
+    trace_id: str,
+    source_check: SourceChecker,
 ) -> None:
     workspace = await current_workspace(dal, user.id)
     try:
         task = await audience_service.create_task(
-            dal, user.id, workspace.id,
-            source=request.source, kind=request.kind, speed=request.speed,
-            priority=request.priority, audience=request.audience,
-            posts=request.posts, days=request.days, trace_id=trace_id, check_source=source_check,
-            account_id=account_id, check_invite=source_check.check_invite,
+            dal,
+            user.id,
+            workspace.id,
+            source=request.source,
+            kind=request.kind,
+            speed=request.speed,
+            priority=request.priority,
+            audience=request.audience,
+            posts=request.posts,
+            days=request.days,
+            trace_id=trace_id,
+            check_source=source_check,
+            account_id=account_id,
+            check_invite=source_check.check_invite,
         )
     except InvalidInput as exc:
         await message.answer(t(lang, "parse.invalid", problem=problem_text(lang, exc)))
@@ -116,8 +148,15 @@ async def _queue(
 
 
 async def on_join_pick(
-    query: CallbackQuery, callback_data: JoinPick, dal: SqlDal, user: UserDTO, lang: str,
-    audience_service: AudienceService, trace_id: str, source_check: SourceChecker, state: FSMContext,
+    query: CallbackQuery,
+    callback_data: JoinPick,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    audience_service: AudienceService,
+    trace_id: str,
+    source_check: SourceChecker,
+    state: FSMContext,
 ) -> None:
     data = await state.get_data()
     args = data.get(_PENDING)
@@ -128,27 +167,54 @@ async def on_join_pick(
         return
     await state.update_data({_PENDING: None})
     workspace = await current_workspace(dal, user.id)
-    chosen = next((a for a in await dal.list_accounts(workspace.id, after_id=0, limit=100)
-                   if a.id == callback_data.acc), None)
+    chosen = next(
+        (
+            a
+            for a in await dal.list_accounts(workspace.id, after_id=0, limit=100)
+            if a.id == callback_data.acc
+        ),
+        None,
+    )
     who = account_label(chosen.username, chosen.first_name) if chosen is not None else "-"
     await message.edit_text((message.text or "") + "\n" + t(lang, "parse.join_by", account=who))
     await query.answer()
-    await _queue(message, request, callback_data.acc, dal, user, lang, audience_service, trace_id, source_check)
+    await _queue(
+        message,
+        request,
+        callback_data.acc,
+        dal,
+        user,
+        lang,
+        audience_service,
+        trace_id,
+        source_check,
+    )
 
 
 async def send_task_message(
-    message: Message, task: ParseTaskDTO, dal: SqlDal, user: UserDTO, lang: str,
+    message: Message,
+    task: ParseTaskDTO,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
     audience_service: AudienceService,
 ) -> None:
     """The task's progress message, remembered on the task so that notices can edit it."""
     audience = await audience_service.audience(dal, user.id, task.workspace_id, task.audience_id)
     text, keyboard = render_task(task, audience, lang, datetime.now(UTC))
     sent = await message.answer(text, reply_markup=keyboard)
-    await audience_service.track_message(dal, user.id, task.workspace_id, task.id, sent.chat.id, sent.message_id)
+    await audience_service.track_message(
+        dal, user.id, task.workspace_id, task.id, sent.chat.id, sent.message_id
+    )
 
 
 async def _control(
-    audience_service: AudienceService, dal: SqlDal, user: UserDTO, action: str, workspace_id: int, task_id: int
+    audience_service: AudienceService,
+    dal: SqlDal,
+    user: UserDTO,
+    action: str,
+    workspace_id: int,
+    task_id: int,
 ) -> ParseTaskDTO:
     if action not in CONTROLS:
         raise NotFound("action", action=action)
@@ -156,7 +222,9 @@ async def _control(
     return await move(dal, user.id, workspace_id, task_id)
 
 
-async def _refused(query: CallbackQuery, lang: str, exc: Exception, task: ParseTaskDTO | None = None) -> None:
+async def _refused(
+    query: CallbackQuery, lang: str, exc: Exception, task: ParseTaskDTO | None = None
+) -> None:
     if isinstance(exc, Forbidden):
         text = t(lang, "error.forbidden")
     elif isinstance(exc, InvalidInput) and task is not None:
@@ -167,12 +235,18 @@ async def _refused(query: CallbackQuery, lang: str, exc: Exception, task: ParseT
 
 
 async def on_task_action(
-    query: CallbackQuery, callback_data: TaskAction, dal: SqlDal, user: UserDTO, lang: str,
+    query: CallbackQuery,
+    callback_data: TaskAction,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
     audience_service: AudienceService,
 ) -> None:
     workspace_id, task_id = callback_data.ws, callback_data.id
     try:
-        task = await _control(audience_service, dal, user, callback_data.action, workspace_id, task_id)
+        task = await _control(
+            audience_service, dal, user, callback_data.action, workspace_id, task_id
+        )
     except InvalidInput as exc:
         current = await audience_service.task(dal, user.id, workspace_id, task_id)
         await _refused(query, lang, exc, current)
@@ -189,7 +263,11 @@ _DONE = {"pause": "paused_done", "resume": "resumed_done", "cancel": "cancelled_
 
 
 async def _redraw(
-    query: CallbackQuery, task: ParseTaskDTO, dal: SqlDal, user: UserDTO, lang: str,
+    query: CallbackQuery,
+    task: ParseTaskDTO,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
     audience_service: AudienceService,
 ) -> None:
     audience = await audience_service.audience(dal, user.id, task.workspace_id, task.audience_id)
@@ -208,21 +286,32 @@ async def cmd_tasks(
 
 
 async def on_list_action(
-    query: CallbackQuery, callback_data: TaskListAction, bot: Bot, dal: SqlDal, user: UserDTO,
-    lang: str, audience_service: AudienceService,
+    query: CallbackQuery,
+    callback_data: TaskListAction,
+    bot: Bot,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    audience_service: AudienceService,
 ) -> None:
     workspace_id, action = callback_data.ws, callback_data.action
     at = callback_data.id if action == "page" else callback_data.at
     notice: str | None = None
     try:
         if action != "page":
-            task = await _control(audience_service, dal, user, action, workspace_id, callback_data.id)
+            task = await _control(
+                audience_service, dal, user, action, workspace_id, callback_data.id
+            )
             notice = t(lang, f"task.{_DONE[action]}")
             if task.notify_message_id != _message_id(query):
                 # The task's own progress message shows the new state too.
-                audience = await audience_service.audience(dal, user.id, workspace_id, task.audience_id)
+                audience = await audience_service.audience(
+                    dal, user.id, workspace_id, task.audience_id
+                )
                 await show_task(bot, task, audience, lang)
-        page = await audience_service.tasks(dal, user.id, workspace_id, cursor=at or None, limit=TASKS_PAGE)
+        page = await audience_service.tasks(
+            dal, user.id, workspace_id, cursor=at or None, limit=TASKS_PAGE
+        )
     except InvalidInput as exc:
         current = await audience_service.task(dal, user.id, workspace_id, callback_data.id)
         await _refused(query, lang, exc, current)
@@ -247,5 +336,7 @@ def create_router() -> Router:
     router.message.register(private_only, Command("parse", "tasks"))
     router.callback_query.register(on_task_action, TaskAction.filter(F.action.in_(CONTROLS)))
     router.callback_query.register(on_join_pick, JoinPick.filter())
-    router.callback_query.register(on_list_action, TaskListAction.filter(F.action.in_((*CONTROLS, "page"))))
+    router.callback_query.register(
+        on_list_action, TaskListAction.filter(F.action.in_((*CONTROLS, "page")))
+    )
     return router

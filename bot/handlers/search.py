@@ -81,8 +81,13 @@ async def cmd_search(
 
 
 async def on_parse(
-    query: CallbackQuery, callback_data: SearchParse, dal: SqlDal, user: UserDTO, lang: str,
-    audience_service: AudienceService, trace_id: str,
+    query: CallbackQuery,
+    callback_data: SearchParse,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    audience_service: AudienceService,
+    trace_id: str,
 ) -> None:
     kind = _KINDS.get(callback_data.k)
     if kind is None or not isinstance(query.message, Message):
@@ -90,14 +95,20 @@ async def on_parse(
         return
     try:
         task = await audience_service.create_task(
-            dal, user.id, callback_data.ws, source=f"@{callback_data.u}", kind=kind.value,
+            dal,
+            user.id,
+            callback_data.ws,
+            source=f"@{callback_data.u}",
+            kind=kind.value,
             trace_id=trace_id,
         )
     except NotFound:
         await query.answer(t(lang, "error.not_found"), show_alert=True)
         return
     except InvalidInput as exc:
-        await query.answer(t(lang, "parse.invalid", problem=problem_text(lang, exc)), show_alert=True)
+        await query.answer(
+            t(lang, "parse.invalid", problem=problem_text(lang, exc)), show_alert=True
+        )
         return
     await send_task_message(query.message, task, dal, user, lang, audience_service)
     await query.answer(t(lang, "search.created", id=task.id))

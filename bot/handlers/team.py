@@ -27,7 +27,11 @@ _COMMANDS = ("team", "team_add", "team_remove")
 
 def _refusal(lang: str, exc: DomainError, workspace: WorkspaceRef | None = None) -> str:
     if isinstance(exc, Forbidden):
-        return t(lang, "team.not_owner", workspace=workspace.name) if workspace else t(lang, "error.forbidden")
+        return (
+            t(lang, "team.not_owner", workspace=workspace.name)
+            if workspace
+            else t(lang, "error.forbidden")
+        )
     if isinstance(exc, InvalidInput):
         return t(lang, "team.failed", problem=problem_text(lang, exc))
     return t(lang, "error.not_found")
@@ -38,10 +42,14 @@ async def _team_view(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     workspace = await current_workspace(dal, user.id)
     team = await teams.team(dal, user.id, workspace.id)
-    return render_team(team, await workspaces_of(dal, user.id), user_id=user.id, lang=lang, notice=notice)
+    return render_team(
+        team, await workspaces_of(dal, user.id), user_id=user.id, lang=lang, notice=notice
+    )
 
 
-async def _removed(dal: SqlDal, user: UserDTO, lang: str, workspace: WorkspaceRef, member: TeamMember) -> str:
+async def _removed(
+    dal: SqlDal, user: UserDTO, lang: str, workspace: WorkspaceRef, member: TeamMember
+) -> str:
     """What the remover reads: who went, or (having left) where the bot works now."""
     if member.user_id != user.id:
         return t(lang, "team.removed", name=member.label, workspace=workspace.name)
@@ -49,13 +57,20 @@ async def _removed(dal: SqlDal, user: UserDTO, lang: str, workspace: WorkspaceRe
     return t(lang, "team.left", workspace=workspace.name, current=now.name)
 
 
-async def cmd_team(message: Message, dal: SqlDal, user: UserDTO, lang: str, teams: TeamService) -> None:
+async def cmd_team(
+    message: Message, dal: SqlDal, user: UserDTO, lang: str, teams: TeamService
+) -> None:
     text, keyboard = await _team_view(teams, dal, user, lang)
     await message.answer(text, reply_markup=keyboard)
 
 
 async def cmd_team_add(
-    message: Message, command: CommandObject, dal: SqlDal, user: UserDTO, lang: str, teams: TeamService
+    message: Message,
+    command: CommandObject,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    teams: TeamService,
 ) -> None:
     workspace = await current_workspace(dal, user.id)
     try:
@@ -69,7 +84,12 @@ async def cmd_team_add(
 
 
 async def cmd_team_remove(
-    message: Message, command: CommandObject, dal: SqlDal, user: UserDTO, lang: str, teams: TeamService
+    message: Message,
+    command: CommandObject,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    teams: TeamService,
 ) -> None:
     workspace = await current_workspace(dal, user.id)
     keyboard = None
@@ -86,7 +106,12 @@ async def cmd_team_remove(
 
 
 async def on_action(
-    query: CallbackQuery, callback_data: TeamAction, dal: SqlDal, user: UserDTO, lang: str, teams: TeamService
+    query: CallbackQuery,
+    callback_data: TeamAction,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    teams: TeamService,
 ) -> None:
     workspace_id, target = callback_data.ws, callback_data.id
     try:

@@ -24,8 +24,10 @@ def upgrade() -> None:
     # People imported by username only have no id until an account resolves them.
     op.alter_column("campaign_targets", "tg_user_id", existing_type=sa.BigInteger(), nullable=True)
     op.create_index(
-        "ux_campaign_targets_username", "campaign_targets",
-        ["campaign_id", sa.text("lower(username)")], unique=True,
+        "ux_campaign_targets_username",
+        "campaign_targets",
+        ["campaign_id", sa.text("lower(username)")],
+        unique=True,
         postgresql_where=sa.text("tg_user_id IS NULL"),
     )
 

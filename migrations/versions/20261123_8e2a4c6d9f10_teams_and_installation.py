@@ -20,23 +20,37 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column("users", sa.Column("current_workspace_id", sa.BigInteger(), nullable=True))
     op.create_foreign_key(
-        op.f("fk_users_current_workspace_id_workspaces"), "users", "workspaces",
-        ["current_workspace_id"], ["id"], ondelete="SET NULL",
+        op.f("fk_users_current_workspace_id_workspaces"),
+        "users",
+        "workspaces",
+        ["current_workspace_id"],
+        ["id"],
+        ondelete="SET NULL",
     )
     op.create_table(
         "installation_settings",
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("value", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("updated_by_user_id", sa.BigInteger(), nullable=True),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.ForeignKeyConstraint(["updated_by_user_id"], ["users.id"],
-                                name=op.f("fk_installation_settings_updated_by_user_id_users"),
-                                ondelete="SET NULL"),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_user_id"],
+            ["users.id"],
+            name=op.f("fk_installation_settings_updated_by_user_id_users"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_installation_settings")),
     )
 
 
 def downgrade() -> None:
     op.drop_table("installation_settings")
-    op.drop_constraint(op.f("fk_users_current_workspace_id_workspaces"), "users", type_="foreignkey")
+    op.drop_constraint(
+        op.f("fk_users_current_workspace_id_workspaces"), "users", type_="foreignkey"
+    )
     op.drop_column("users", "current_workspace_id")

@@ -20,7 +20,9 @@ def upgrade() -> None:
     # A claim takes the first pending target of a campaign; without this index it walks past
     # every target already done, which grows with the campaign.
     op.create_index(
-        "ix_campaign_targets_pending", "campaign_targets", ["campaign_id", "id"],
+        "ix_campaign_targets_pending",
+        "campaign_targets",
+        ["campaign_id", "id"],
         postgresql_where=sa.text("state = 'pending'"),
     )
 

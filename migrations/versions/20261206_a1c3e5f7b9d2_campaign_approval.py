@@ -26,9 +26,13 @@ def downgrade() -> None:
     # campaigns back to drafts.
     op.execute("UPDATE campaigns SET status = 'draft' WHERE status = 'approval'")
     op.execute("ALTER TYPE campaign_status RENAME TO campaign_status_old")
-    op.execute("CREATE TYPE campaign_status AS ENUM "
-               "('draft', 'scheduled', 'running', 'paused', 'waiting', 'done', 'cancelled')")
+    op.execute(
+        "CREATE TYPE campaign_status AS ENUM "
+        "('draft', 'scheduled', 'running', 'paused', 'waiting', 'done', 'cancelled')"
+    )
     op.execute("ALTER TABLE campaigns ALTER COLUMN status DROP DEFAULT")
-    op.execute("ALTER TABLE campaigns ALTER COLUMN status TYPE campaign_status "
-               "USING status::text::campaign_status")
+    op.execute(
+        "ALTER TABLE campaigns ALTER COLUMN status TYPE campaign_status "
+        "USING status::text::campaign_status"
+    )
     op.execute("DROP TYPE campaign_status_old")

@@ -22,8 +22,12 @@ def upgrade() -> None:
     # take the chat past its cap (INVITE_DAILY_PER_TARGET).
     op.create_table(
         "target_day_counts",
-        sa.Column("workspace_id", sa.BigInteger(), sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "workspace_id",
+            sa.BigInteger(),
+            sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("chat_id", sa.BigInteger(), primary_key=True),
         sa.Column("day", sa.Date(), primary_key=True),
         sa.Column("sent", sa.Integer(), nullable=False, server_default="0"),

@@ -42,14 +42,26 @@ EXECUTE FUNCTION retention_checks_add()
 def upgrade() -> None:
     op.create_table(
         "retention_checks",
-        sa.Column("campaign_id", sa.BigInteger(), sa.ForeignKey("campaigns.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "campaign_id",
+            sa.BigInteger(),
+            sa.ForeignKey("campaigns.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("tg_user_id", sa.BigInteger(), primary_key=True),
-        sa.Column("workspace_id", sa.BigInteger(), sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "workspace_id",
+            sa.BigInteger(),
+            sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
-        sa.Column("audience_id", sa.BigInteger(), sa.ForeignKey("audiences.id", ondelete="SET NULL"),
-                  nullable=True),
+        sa.Column(
+            "audience_id",
+            sa.BigInteger(),
+            sa.ForeignKey("audiences.id", ondelete="SET NULL"),
+            nullable=True,
+        ),
         sa.Column("account_id", sa.BigInteger(), nullable=True),
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("stayed_day", sa.Boolean(), nullable=True),
@@ -59,13 +71,21 @@ def upgrade() -> None:
         sa.Column("tries", sa.SmallInteger(), nullable=False, server_default="0"),
     )
     # The job's way to the people due for a check: only rows with a check still to come.
-    op.create_index("ix_retention_checks_due", "retention_checks", ["added_at"],
-                    postgresql_where=sa.text("stayed_week IS NULL"))
-    op.create_index("ix_retention_checks_workspace", "retention_checks", ["workspace_id", "tg_user_id"])
+    op.create_index(
+        "ix_retention_checks_due",
+        "retention_checks",
+        ["added_at"],
+        postgresql_where=sa.text("stayed_week IS NULL"),
+    )
+    op.create_index(
+        "ix_retention_checks_workspace", "retention_checks", ["workspace_id", "tg_user_id"]
+    )
     op.execute(RETENTION_FN)
     op.execute(RETENTION_TRIGGER)
     # When the owner was told that an unused audience is about to be deleted.
-    op.add_column("audiences", sa.Column("retention_notice_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "audiences", sa.Column("retention_notice_at", sa.DateTime(timezone=True), nullable=True)
+    )
 
 
 def downgrade() -> None:

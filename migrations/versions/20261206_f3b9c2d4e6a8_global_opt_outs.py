@@ -23,7 +23,12 @@ def upgrade() -> None:
         "global_opt_outs",
         sa.Column("tg_user_id", sa.BigInteger(), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("tg_user_id", name=op.f("pk_global_opt_outs")),
     )
 

@@ -202,8 +202,13 @@ async def _put_users(request: web.Request) -> web.Response:
         # (null: not frozen); both null clear what was set before.
         if "spam_limited_until" in item:
             limited = item["spam_limited_until"]
-            spec["spam_limited_until"] = "forever" if limited == "forever" else _date_or(
-                limited, f'{where}.spam_limited_until must be an ISO 8601 date-time, "forever" or null'
+            spec["spam_limited_until"] = (
+                "forever"
+                if limited == "forever"
+                else _date_or(
+                    limited,
+                    f'{where}.spam_limited_until must be an ISO 8601 date-time, "forever" or null',
+                )
             )
         if "frozen_until" in item:
             spec["frozen_until"] = _date_or(
@@ -474,7 +479,12 @@ async def _faults(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "faults": [
-                {"method": f.method, "error": f.error, "remaining": f.remaining, "account": f.account}
+                {
+                    "method": f.method,
+                    "error": f.error,
+                    "remaining": f.remaining,
+                    "account": f.account,
+                }
                 for f in faults
             ]
         }

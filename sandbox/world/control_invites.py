@@ -1,10 +1,10 @@
 """Control API for invite links, join requests and migrations (`sandbox.world.invites`).
 
-  POST /sandbox/world/chats/{chat}/invites        {"request_needed"?, "expired"?, "hash"?}
-        -> {"hash", "link", "request_needed", "expired"}
-  GET  /sandbox/world/chats/{chat}/join-requests  -> {"requests": [user id, ...]}
-  POST /sandbox/world/chats/{chat}/join-requests/{user}/approve
-  POST /sandbox/world/chats/{chat}/migrate        {"new_id"} -> {"migrated_to"}
+POST /sandbox/world/chats/{chat}/invites        {"request_needed"?, "expired"?, "hash"?}
+      -> {"hash", "link", "request_needed", "expired"}
+GET  /sandbox/world/chats/{chat}/join-requests  -> {"requests": [user id, ...]}
+POST /sandbox/world/chats/{chat}/join-requests/{user}/approve
+POST /sandbox/world/chats/{chat}/migrate        {"new_id"} -> {"migrated_to"}
 """
 
 from __future__ import annotations
@@ -37,13 +37,23 @@ async def _new_invite(request: web.Request) -> web.Response:
     raw_hash = body.get("hash")
     if raw_hash is not None and not (isinstance(raw_hash, str) and _HASH.fullmatch(raw_hash)):
         raise _invalid("hash: 4-64 letters, digits, - or _")
-    invite = _semantic(lambda: make_invite(
-        world, chat, request_needed=bool(_flag(body, "request_needed", "body")),
-        expired=bool(_flag(body, "expired", "body")), hash_=raw_hash,
-    ))
-    return web.json_response({"hash": invite.hash, "link": invite.link,
-                              "request_needed": invite.request_needed,
-                              "expired": invite.expired(world.now())})
+    invite = _semantic(
+        lambda: make_invite(
+            world,
+            chat,
+            request_needed=bool(_flag(body, "request_needed", "body")),
+            expired=bool(_flag(body, "expired", "body")),
+            hash_=raw_hash,
+        )
+    )
+    return web.json_response(
+        {
+            "hash": invite.hash,
+            "link": invite.link,
+            "request_needed": invite.request_needed,
+            "expired": invite.expired(world.now()),
+        }
+    )
 
 
 @_answers_errors

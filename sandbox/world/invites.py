@@ -53,7 +53,11 @@ def invites_of(world: World) -> Invites:
 
 
 def make_invite(
-    world: World, chat: WorldChat, *, request_needed: bool = False, expired: bool = False,
+    world: World,
+    chat: WorldChat,
+    *,
+    request_needed: bool = False,
+    expired: bool = False,
     hash_: str | None = None,
 ) -> WorldInvite:
     if chat.migrated_to is not None:
@@ -88,8 +92,12 @@ def migrate(world: World, chat: WorldChat, new_id: int) -> WorldChat:
     if chat.migrated_to is not None:
         raise ValueError(f"chat {chat.id} became a supergroup already ({chat.migrated_to})")
     new = world.put_chat(
-        new_id, "megagroup", chat.title, creator=chat.creator,
-        members=list(chat.members), admins={k: sorted(v) for k, v in chat.admins.items()},
+        new_id,
+        "megagroup",
+        chat.title,
+        creator=chat.creator,
+        members=list(chat.members),
+        admins={k: sorted(v) for k, v in chat.admins.items()},
     )
     for user_id, joined in chat.members.items():
         new.members[user_id] = Membership(joined.date, joined.inviter_id)

@@ -19,7 +19,13 @@ from sandbox.world.srp import SrpVerifier
 
 LastSeen = Literal["online", "recently", "week", "month", "long_ago"]
 InviteOutcome = Literal[
-    "ok", "privacy", "not_mutual", "too_many_channels", "missing_invitee", "deactivated", "silent",
+    "ok",
+    "privacy",
+    "not_mutual",
+    "too_many_channels",
+    "missing_invitee",
+    "deactivated",
+    "silent",
     "phantom",
 ]
 """How an invite of this user ends. `silent`: the call succeeds with empty updates and

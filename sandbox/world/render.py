@@ -85,7 +85,8 @@ def chat(world: World, c: WorldChat, viewer: int) -> tt.TypeChat:
             deactivated=c.migrated_to is not None or None,
             migrated_to=(
                 tt.InputChannel(c.migrated_to, world.chat_hash(viewer, c.migrated_to))
-                if c.migrated_to is not None else None
+                if c.migrated_to is not None
+                else None
             ),
         )
     return tt.Channel(

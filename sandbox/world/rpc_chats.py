@@ -214,12 +214,16 @@ def _invite(
     updates: list[tt.TypeUpdate] = []
     if shown:
         service = tt.MessageService(
-            id=chat.next_message_id, peer_id=render.peer_of(chat), date=call.now,
-            action=tt.MessageActionChatAddUser(users=shown), from_id=tt.PeerUser(me.id),
+            id=chat.next_message_id,
+            peer_id=render.peer_of(chat),
+            date=call.now,
+            action=tt.MessageActionChatAddUser(users=shown),
+            from_id=tt.PeerUser(me.id),
         )
         chat.next_message_id += 1
         updates.append(
-            tt.UpdateNewChannelMessage(service, pts=chat.next_message_id, pts_count=1) if chat.is_channel
+            tt.UpdateNewChannelMessage(service, pts=chat.next_message_id, pts_count=1)
+            if chat.is_channel
             else tt.UpdateNewMessage(service, pts=chat.next_message_id, pts_count=1)
         )
     return tt.messages.InvitedUsers(

@@ -67,5 +67,9 @@ def import_chat_invite(call: Call, request: fn.messages.ImportChatInviteRequest)
         raise RpcFailure("INVITE_REQUEST_SENT")
     chat.members[me.id] = Membership(call.now)
     return tt.Updates(
-        updates=[], users=[], chats=[render.chat(call.world, chat, call.viewer)], date=call.now, seq=0
+        updates=[],
+        users=[],
+        chats=[render.chat(call.world, chat, call.viewer)],
+        date=call.now,
+        seq=0,
     )

@@ -122,7 +122,9 @@ def send_message(call: Call, request: fn.messages.SendMessageRequest) -> tt.Upda
         raise RpcFailure("MESSAGE_TOO_LONG")
     sent = call.world.send_private(me, peer, request.message)
     # The world's one constant pts (getState, getDifference): a client never sees a gap.
-    return tt.UpdateShortSentMessage(id=sent.id, pts=STATE_PTS, pts_count=0, date=sent.date, out=True)
+    return tt.UpdateShortSentMessage(
+        id=sent.id, pts=STATE_PTS, pts_count=0, date=sent.date, out=True
+    )
 
 
 @ROUTES.on(fn.messages.GetHistoryRequest)

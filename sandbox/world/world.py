@@ -373,7 +373,9 @@ class World:
                 raise ValueError(f"code_type must be one of {', '.join(CODE_TYPES)}")
             limited = fields.get("spam_limited_until")
             if limited not in (None, "forever") and not _aware(limited):
-                raise ValueError('spam_limited_until must be a date-time with a time zone, "forever" or null')
+                raise ValueError(
+                    'spam_limited_until must be a date-time with a time zone, "forever" or null'
+                )
             if fields.get("frozen_until") is not None and not _aware(fields["frozen_until"]):
                 raise ValueError("frozen_until must be a date-time with a time zone or null")
             if "first_name" in fields:
@@ -600,7 +602,9 @@ class World:
     def send_private(self, sender: WorldUser, to: WorldUser, text: str) -> WorldMessage:
         """A message from `sender` to `to` in their private chat. @SpamBot answers /start at
         once with its verdict on the sender (`spambot_reply`); other bots stay silent."""
-        chat = self.private_chats.setdefault((min(sender.id, to.id), max(sender.id, to.id)), PrivateChat())
+        chat = self.private_chats.setdefault(
+            (min(sender.id, to.id), max(sender.id, to.id)), PrivateChat()
+        )
         now = self.now()
         message = chat.add(sender.id, text, now)
         if to.id == SPAMBOT_ID and text.strip().split("@", 1)[0] == "/start":

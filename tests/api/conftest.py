@@ -61,7 +61,9 @@ def make_user(sessionmaker: async_sessionmaker[AsyncSession]) -> MakeUser:
 
 
 @pytest.fixture
-def issue_code(sessionmaker: async_sessionmaker[AsyncSession], auth_service: AuthService) -> IssueCode:
+def issue_code(
+    sessionmaker: async_sessionmaker[AsyncSession], auth_service: AuthService
+) -> IssueCode:
     async def issue(person: Person) -> str:
         async with open_dal(sessionmaker) as dal:
             issued = await auth_service.issue_code(dal, person.user)
@@ -74,7 +76,9 @@ def issue_code(sessionmaker: async_sessionmaker[AsyncSession], auth_service: Aut
 def login(api: TestClient, issue_code: IssueCode) -> Callable[[Person], Awaitable[dict[str, str]]]:
     async def do(person: Person) -> dict[str, str]:
         code = await issue_code(person)
-        resp = await api.post("/api/v1/auth/verify", json={"username": person.username, "code": code})
+        resp = await api.post(
+            "/api/v1/auth/verify", json={"username": person.username, "code": code}
+        )
         assert resp.status == 200, await resp.text()
         return await resp.json()
 

@@ -78,7 +78,10 @@ async def test_anonymous_is_401_and_a_non_admin_403_on_every_admin_route(
         refused = await api.request(method, path, json=body, headers=headers)
         assert refused.status == 403, (method, path, await refused.text())
         error = (await refused.json())["error"]
-        assert error["code"] == "admin_only" and error["message"] == "Only installation admins may do this."
+        assert (
+            error["code"] == "admin_only"
+            and error["message"] == "Only installation admins may do this."
+        )
     assert await audit_actions(sessionmaker) == []
 
 
@@ -92,9 +95,13 @@ async def test_admin_finds_users_and_blocking_takes_effect_on_their_next_request
     assert (await api.get("/api/v1/me", headers=_bearer(dave_tokens))).status == 200
 
     found = await (await api.get("/api/v1/admin/users?q=@DA", headers=admin)).json()
-    assert [(u["username"], u["role"], u["blocked"]) for u in found["items"]] == [("dave_user", "user", False)]
+    assert [(u["username"], u["role"], u["blocked"]) for u in found["items"]] == [
+        ("dave_user", "user", False)
+    ]
     by_id = await (await api.get(f"/api/v1/admin/users?q={ROOT_TG}", headers=admin)).json()
-    assert [(u["username"], u["role"], u["configured_admin"]) for u in by_id["items"]] == [("root_admin", "admin", True)]
+    assert [(u["username"], u["role"], u["configured_admin"]) for u in by_id["items"]] == [
+        ("root_admin", "admin", True)
+    ]
     page = await (await api.get("/api/v1/admin/users?limit=1", headers=admin)).json()
     assert len(page["items"]) == 1 and page["next_cursor"] == str(page["items"][0]["id"])
     assert (await api.get("/api/v1/admin/users?q=a b", headers=admin)).status == 400
@@ -103,11 +110,16 @@ async def test_admin_finds_users_and_blocking_takes_effect_on_their_next_request
     assert resp.status == 200 and (await resp.json())["blocked"] is True
     for path in ("/api/v1/me", "/api/v1/accounts"):
         assert (await api.get(path, headers=_bearer(dave_tokens))).status == 401, path
-    refreshed = await api.post("/api/v1/auth/refresh", json={"refresh_token": dave_tokens["refresh_token"]})
+    refreshed = await api.post(
+        "/api/v1/auth/refresh", json={"refresh_token": dave_tokens["refresh_token"]}
+    )
     assert refreshed.status == 401
 
     # Himself and the configured admin are out of reach; an unknown user is 404.
-    for path in (f"/api/v1/admin/users/{root.user.id}/block", f"/api/v1/admin/users/{root.user.id}/revoke-admin"):
+    for path in (
+        f"/api/v1/admin/users/{root.user.id}/block",
+        f"/api/v1/admin/users/{root.user.id}/revoke-admin",
+    ):
         resp = await api.post(path, headers=admin)
         assert resp.status == 403 and (await resp.json())["error"]["code"] == "admin_self", path
     assert (await api.post("/api/v1/admin/users/999999/grant-admin", headers=admin)).status == 404
@@ -138,13 +150,19 @@ async def test_admin_finds_users_and_blocking_takes_effect_on_their_next_request
 
 
 async def test_limits_put_is_validated_then_caps_the_limits_in_use(
-    api: TestClient, sessionmaker: async_sessionmaker[AsyncSession], login: Login, admin_settings: Settings
+    api: TestClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    login: Login,
+    admin_settings: Settings,
 ) -> None:
     root = await _person(sessionmaker, ROOT_TG, "root_admin")
     admin = _bearer(await login(root))
     configured = limits_from(admin_settings)
     before = await (await api.get("/api/v1/admin/limits", headers=admin)).json()
-    assert before["stored"] is False and before["maximum"] == before["effective"] == before["configured"]
+    assert (
+        before["stored"] is False
+        and before["maximum"] == before["effective"] == before["configured"]
+    )
     assert before["configured"]["daily_per_account"] == configured.daily_per_account
 
     for body, field in (
@@ -159,8 +177,11 @@ async def test_limits_put_is_validated_then_caps_the_limits_in_use(
         assert field in (await resp.json())["error"]["message"], body
     assert await audit_actions(sessionmaker) == []
 
-    resp = await api.put("/api/v1/admin/limits", json={"daily_per_account": 12, "pause_min_s": 1200,
-                                                        "pause_max_s": 1500}, headers=admin)
+    resp = await api.put(
+        "/api/v1/admin/limits",
+        json={"daily_per_account": 12, "pause_min_s": 1200, "pause_max_s": 1500},
+        headers=admin,
+    )
     assert resp.status == 200, await resp.text()
     after = await resp.json()
     assert after["stored"] is True
@@ -179,16 +200,37 @@ async def test_limits_put_is_validated_then_caps_the_limits_in_use(
 
     [event] = await audit_actions(sessionmaker)
     assert event.action == "admin.limits_changed" and event.actor_user_id == root.user.id
-    assert event.details["changed"] == {"daily_per_account": 12, "pause_min_s": 1200, "pause_max_s": 1500}
+    assert event.details["changed"] == {
+        "daily_per_account": 12,
+        "pause_min_s": 1200,
+        "pause_max_s": 1500,
+    }
 
 
 def _campaign_with_limits(limits: dict[str, int]) -> CampaignDTO:
     now = datetime.now(UTC)
     return CampaignDTO(
-        id=1, workspace_id=1, created_by_user_id=None, name="c", audience_id=None, target_ref="chat",
-        target_chat_id=None, target_kind=None, target_title=None, invite_link=None, status="draft",
-        start_at=None, active_from_hour=None, active_to_hour=None, limits=limits, preflight={},
-        waiting_reason=None, paused_reason=None, notify_chat_id=None, notify_message_id=None, created_at=now,
+        id=1,
+        workspace_id=1,
+        created_by_user_id=None,
+        name="c",
+        audience_id=None,
+        target_ref="chat",
+        target_chat_id=None,
+        target_kind=None,
+        target_title=None,
+        invite_link=None,
+        status="draft",
+        start_at=None,
+        active_from_hour=None,
+        active_to_hour=None,
+        limits=limits,
+        preflight={},
+        waiting_reason=None,
+        paused_reason=None,
+        notify_chat_id=None,
+        notify_message_id=None,
+        created_at=now,
         started_at=None,
         finished_at=None,
     )
@@ -204,8 +246,9 @@ async def test_stats_and_account_health_across_workspaces(
     ws_erin = await personal_workspace_id(sessionmaker, erin.user.id)
     await add_account(sessionmaker, ws_root, 1, AccountStatus.ACTIVE)
     until = datetime(2031, 5, 1, 12, 0, tzinfo=UTC)
-    resting = await add_account(sessionmaker, ws_erin, 2, AccountStatus.COOLDOWN, reason="FLOOD_WAIT_600",
-                                until=until)
+    resting = await add_account(
+        sessionmaker, ws_erin, 2, AccountStatus.COOLDOWN, reason="FLOOD_WAIT_600", until=until
+    )
     await add_account(sessionmaker, ws_erin, 3, AccountStatus.BANNED, reason="USER_DEACTIVATED_BAN")
     await add_work(sessionmaker, ws_erin)
     await beat(redis, sessionmaker, worker="w1:42", started_at=datetime.now(UTC), interval_s=10)
@@ -222,7 +265,8 @@ async def test_stats_and_account_health_across_workspaces(
     assert {a["workspace_id"] for a in every["items"]} == {ws_root, ws_erin}
     cooling = await (await api.get("/api/v1/admin/accounts?status=cooldown", headers=admin)).json()
     assert [(a["id"], a["status_reason"], a["cooldown_until"]) for a in cooling["items"]] == [
-        (resting, "FLOOD_WAIT_600", "2031-05-01T12:00:00Z")]
+        (resting, "FLOOD_WAIT_600", "2031-05-01T12:00:00Z")
+    ]
     assert "session" not in str(every)
     # The health check's last look is shown with each account (the panel's "last check").
     assert {a["last_checked_at"] for a in every["items"]} == {None}
@@ -233,8 +277,11 @@ async def test_stats_and_account_health_across_workspaces(
     checked_at = datetime.fromisoformat(looked["items"][0]["last_checked_at"])
     assert abs((datetime.now(UTC) - checked_at).total_seconds()) < 60
     paged = await (await api.get("/api/v1/admin/accounts?limit=2", headers=admin)).json()
-    rest = await (await api.get(f"/api/v1/admin/accounts?limit=2&cursor={paged['next_cursor']}",
-                                headers=admin)).json()
+    rest = await (
+        await api.get(
+            f"/api/v1/admin/accounts?limit=2&cursor={paged['next_cursor']}", headers=admin
+        )
+    ).json()
     assert len(paged["items"]) == 2 and len(rest["items"]) == 1 and rest["next_cursor"] is None
     bad = await api.get("/api/v1/admin/accounts?status=sleeping", headers=admin)
     assert bad.status == 400 and "active" in (await bad.json())["error"]["message"]
@@ -248,7 +295,9 @@ async def test_audit_api_owner_sees_own_workspace_manager_403_admin_everything(
     manager = await _person(sessionmaker, 8_100_007, "manager_one")
     ws = await personal_workspace_id(sessionmaker, owner.user.id)
     async with sessionmaker() as session:
-        session.add(Membership(workspace_id=ws, user_id=manager.user.id, role=WorkspaceRole.MANAGER))
+        session.add(
+            Membership(workspace_id=ws, user_id=manager.user.id, role=WorkspaceRole.MANAGER)
+        )
         await session.commit()
     owner_h = _bearer(await login(owner))
     manager_h = _bearer(await login(manager))
@@ -261,7 +310,16 @@ async def test_audit_api_owner_sees_own_workspace_manager_403_admin_everything(
     items = (await own.json())["items"]
     assert [(e["action"], e["workspace_id"]) for e in items] == [("user.registered", ws)]
     assert items[0]["actor"] == {"id": owner.user.id, "username": "owner_one"}
-    assert set(items[0]) == {"id", "at", "actor", "action", "workspace_id", "details", "ip", "trace_id"}
+    assert set(items[0]) == {
+        "id",
+        "at",
+        "actor",
+        "action",
+        "workspace_id",
+        "details",
+        "ip",
+        "trace_id",
+    }
 
     team = await api.get("/api/v1/audit", headers=manager_h | {"X-Workspace-Id": str(ws)})
     assert team.status == 403 and (await team.json())["error"]["code"] == "forbidden"
@@ -273,12 +331,18 @@ async def test_audit_api_owner_sees_own_workspace_manager_403_admin_everything(
     newest = await (await api.get("/api/v1/audit?all=1&limit=2", headers=admin)).json()
     first = newest["items"][0]
     assert (first["action"], first["actor"]["username"], first["ip"], first["trace_id"]) == (
-        "admin.limits_changed", "root_admin", "127.0.0.1", change_trace)
+        "admin.limits_changed",
+        "root_admin",
+        "127.0.0.1",
+        change_trace,
+    )
     assert first["details"]["changed"] == {"daily_per_chat": 7}
     seen = [e["id"] for e in newest["items"]]
     cursor = newest["next_cursor"]
     while cursor:
-        page = await (await api.get(f"/api/v1/audit?all=1&limit=2&cursor={cursor}", headers=admin)).json()
+        page = await (
+            await api.get(f"/api/v1/audit?all=1&limit=2&cursor={cursor}", headers=admin)
+        ).json()
         seen += [e["id"] for e in page["items"]]
         cursor = page["next_cursor"]
     # Three registrations, three codes and logins, and the change: each once, newest first.

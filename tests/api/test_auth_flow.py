@@ -7,7 +7,9 @@ from aiohttp.test_utils import TestClient
 from tests.api.conftest import IssueCode, MakeUser
 
 
-async def test_verify_gives_tokens_cookie_and_me(api: TestClient, make_user: MakeUser, issue_code: IssueCode) -> None:
+async def test_verify_gives_tokens_cookie_and_me(
+    api: TestClient, make_user: MakeUser, issue_code: IssueCode
+) -> None:
     person = await make_user("Alice_Wonder")
     code = await issue_code(person)
     # case-insensitive username with @, code typed in lower case with a dash and spaces
@@ -40,7 +42,9 @@ async def test_code_works_once(api: TestClient, make_user: MakeUser, issue_code:
     assert (first.status, second.status) == (200, 401)
 
 
-async def test_refresh_rotates_and_reuse_revokes_the_chain(api: TestClient, make_user: MakeUser, login) -> None:  # type: ignore[no-untyped-def]
+async def test_refresh_rotates_and_reuse_revokes_the_chain(
+    api: TestClient, make_user: MakeUser, login
+) -> None:  # type: ignore[no-untyped-def]
     tokens = await login(await make_user())
     r1 = await api.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert r1.status == 200
@@ -114,7 +118,9 @@ async def test_bad_bodies_are_clear_400s(api: TestClient) -> None:
     assert (await too_big.json())["error"]["code"] == "payload_too_large"
 
 
-async def test_foreign_workspace_is_404_like_a_missing_one(api: TestClient, make_user: MakeUser, login) -> None:  # type: ignore[no-untyped-def]
+async def test_foreign_workspace_is_404_like_a_missing_one(
+    api: TestClient, make_user: MakeUser, login
+) -> None:  # type: ignore[no-untyped-def]
     alice = await make_user()
     bob = await make_user()
     tokens = await login(alice)
@@ -125,7 +131,9 @@ async def test_foreign_workspace_is_404_like_a_missing_one(api: TestClient, make
 
     bob_tokens = await login(bob)
     bob_me = await (
-        await api.get("/api/v1/me", headers={"Authorization": f"Bearer {bob_tokens['access_token']}"})
+        await api.get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {bob_tokens['access_token']}"}
+        )
     ).json()
     foreign = await api.get(f"/api/v1/workspaces/{bob_me['workspaces'][0]['id']}", headers=auth)
     missing = await api.get("/api/v1/workspaces/999999", headers=auth)

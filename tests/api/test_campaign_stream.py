@@ -36,9 +36,12 @@ async def client(
         yield test_client
 
 
-async def _campaign(sessionmaker: async_sessionmaker[AsyncSession], workspace_id: int, people: int) -> int:
-    audience = await make_audience(sessionmaker, workspace_id, "a",
-                                   [(50_000 + i, f"p{i}", None, None) for i in range(people)])
+async def _campaign(
+    sessionmaker: async_sessionmaker[AsyncSession], workspace_id: int, people: int
+) -> int:
+    audience = await make_audience(
+        sessionmaker, workspace_id, "a", [(50_000 + i, f"p{i}", None, None) for i in range(people)]
+    )
     async with sessionmaker() as session, session.begin():
         dal = InviteDal(session)
         campaign_id = await dal.create_campaign(workspace_id, "Grow", audience, "target_group")
@@ -50,15 +53,21 @@ async def _campaign(sessionmaker: async_sessionmaker[AsyncSession], workspace_id
 async def _settle(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int, n: int) -> None:
     """n pending people get a result, as a worker would record them."""
     async with sessionmaker() as session, session.begin():
-        await session.execute(text(
-            """UPDATE campaign_targets SET state = 'invited'
+        await session.execute(
+            text(
+                """UPDATE campaign_targets SET state = 'invited'
                 WHERE id IN (SELECT id FROM campaign_targets WHERE campaign_id = :c AND state = 'pending'
-                             ORDER BY id LIMIT :n)"""), {"c": campaign_id, "n": n})
+                             ORDER BY id LIMIT :n)"""
+            ),
+            {"c": campaign_id, "n": n},
+        )
 
 
 async def _finish(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int) -> None:
     async with sessionmaker() as session, session.begin():
-        await InviteDal(session).set_status(campaign_id, CampaignStatus.DONE, only_from=[CampaignStatus.RUNNING])
+        await InviteDal(session).set_status(
+            campaign_id, CampaignStatus.DONE, only_from=[CampaignStatus.RUNNING]
+        )
 
 
 class Frames:
@@ -90,13 +99,20 @@ class Frames:
 
 
 async def test_stream_follows_counts_and_ends_when_done(
-    client: TestClient, make_user: Any, login: Login, sessionmaker: async_sessionmaker[AsyncSession],
+    client: TestClient,
+    make_user: Any,
+    login: Login,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     owner = await make_user("streamer")
     tokens = await login(owner)
     async with sessionmaker() as session:
-        workspace_id = int(await session.scalar(
-            text("SELECT workspace_id FROM memberships WHERE user_id = :u"), {"u": owner.user.id}))
+        workspace_id = int(
+            await session.scalar(
+                text("SELECT workspace_id FROM memberships WHERE user_id = :u"),
+                {"u": owner.user.id},
+            )
+        )
     campaign_id = await _campaign(sessionmaker, workspace_id, 5)
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
 
@@ -136,41 +152,63 @@ async def test_stream_follows_counts_and_ends_when_done(
 
 
 async def test_stream_is_tenant_scoped_and_needs_a_token(
-    client: TestClient, make_user: Any, login: Login, sessionmaker: async_sessionmaker[AsyncSession],
+    client: TestClient,
+    make_user: Any,
+    login: Login,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     owner = await make_user("owner1")
     stranger = await make_user("stranger1")
     await login(owner)
     stranger_tokens = await login(stranger)
     async with sessionmaker() as session:
-        workspace_id = int(await session.scalar(
-            text("SELECT workspace_id FROM memberships WHERE user_id = :u"), {"u": owner.user.id}))
+        workspace_id = int(
+            await session.scalar(
+                text("SELECT workspace_id FROM memberships WHERE user_id = :u"),
+                {"u": owner.user.id},
+            )
+        )
     campaign_id = await _campaign(sessionmaker, workspace_id, 2)
 
-    foreign = await client.get(f"/api/v1/campaigns/{campaign_id}/stream",
-                               headers={"Authorization": f"Bearer {stranger_tokens['access_token']}"})
+    foreign = await client.get(
+        f"/api/v1/campaigns/{campaign_id}/stream",
+        headers={"Authorization": f"Bearer {stranger_tokens['access_token']}"},
+    )
     assert foreign.status == 404
     assert (await foreign.json())["error"]["code"] == "not_found"
-    missing = await client.get("/api/v1/campaigns/999999/stream",
-                               headers={"Authorization": f"Bearer {stranger_tokens['access_token']}"})
+    missing = await client.get(
+        "/api/v1/campaigns/999999/stream",
+        headers={"Authorization": f"Bearer {stranger_tokens['access_token']}"},
+    )
     assert missing.status == 404
     # Naming the owner's workspace does not help either.
-    named = await client.get(f"/api/v1/campaigns/{campaign_id}/stream",
-                             headers={"Authorization": f"Bearer {stranger_tokens['access_token']}",
-                                      "X-Workspace-Id": str(workspace_id)})
+    named = await client.get(
+        f"/api/v1/campaigns/{campaign_id}/stream",
+        headers={
+            "Authorization": f"Bearer {stranger_tokens['access_token']}",
+            "X-Workspace-Id": str(workspace_id),
+        },
+    )
     assert named.status == 404
     anonymous = await client.get(f"/api/v1/campaigns/{campaign_id}/stream")
     assert anonymous.status == 401
 
 
 async def test_logout_ends_an_open_stream(
-    client: TestClient, make_user: Any, login: Login, sessionmaker: async_sessionmaker[AsyncSession],
+    client: TestClient,
+    make_user: Any,
+    login: Login,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     owner = await make_user("leaver")
     tokens = await login(owner)
     async with sessionmaker() as session:
-        workspace_id = int(await session.scalar(
-            text("SELECT workspace_id FROM memberships WHERE user_id = :u"), {"u": owner.user.id}))
+        workspace_id = int(
+            await session.scalar(
+                text("SELECT workspace_id FROM memberships WHERE user_id = :u"),
+                {"u": owner.user.id},
+            )
+        )
     campaign_id = await _campaign(sessionmaker, workspace_id, 3)
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     async with client.get(f"/api/v1/campaigns/{campaign_id}/stream", headers=headers) as response:

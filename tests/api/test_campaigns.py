@@ -32,9 +32,17 @@ from workers.inviting import InviteConfig
 
 OTHER_CHAT = 7_000_002  # the accounts are plain members: nobody may add people
 RU = {"Accept-Language": "ru"}
-CAMPAIGN_ROUTES = [("GET", ""), ("POST", "/preflight"), ("GET", "/report"), ("GET", "/events"),
-                   ("POST", "/start"), ("POST", "/pause"), ("POST", "/resume"), ("POST", "/cancel"),
-                   ("POST", "/duplicate")]
+CAMPAIGN_ROUTES = [
+    ("GET", ""),
+    ("POST", "/preflight"),
+    ("GET", "/report"),
+    ("GET", "/events"),
+    ("POST", "/start"),
+    ("POST", "/pause"),
+    ("POST", "/resume"),
+    ("POST", "/cancel"),
+    ("POST", "/duplicate"),
+]
 
 
 @dataclass
@@ -53,25 +61,48 @@ async def _login(api: TestClient, person: Person, issue_code: IssueCode) -> dict
 
 @pytest.fixture
 async def env(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis, issue_code: IssueCode  # type: ignore[no-untyped-def]
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis,
+    issue_code: IssueCode,  # type: ignore[no-untyped-def]
 ) -> AsyncIterator[Env]:
     world = World()
     async with SandboxServer(world=world) as sandbox:
-        configured = settings.model_copy(update={"sandbox_port": int(sandbox.url.rsplit(":", 1)[1])})
+        configured = settings.model_copy(
+            update={"sandbox_port": int(sandbox.url.rsplit(":", 1)[1])}
+        )
         gateway = TelegramGateway(SandboxClientFactory(sandbox.url))
-        ws, accounts = await link_accounts(world, gateway, sessionmaker, configured, [901, 902, 903])
+        ws, accounts = await link_accounts(
+            world, gateway, sessionmaker, configured, [901, 902, 903]
+        )
         world.put_users([{"id": 900, "first_name": "Creator"}])
         # 901 and 902 may add people to the megagroup; 903 is a plain member.
-        world.put_chat(TARGET, "megagroup", "Target", username="target_group", creator=900, members=[903],
-                       admins={901: ["invite_users"], 902: ["invite_users"]})
-        world.put_chat(OTHER_CHAT, "megagroup", "Other", username="other_group", creator=900,
-                       members=[901, 902, 903])
+        world.put_chat(
+            TARGET,
+            "megagroup",
+            "Target",
+            username="target_group",
+            creator=900,
+            members=[903],
+            admins={901: ["invite_users"], 902: ["invite_users"]},
+        )
+        world.put_chat(
+            OTHER_CHAT,
+            "megagroup",
+            "Other",
+            username="other_group",
+            creator=900,
+            members=[901, 902, 903],
+        )
         async with TestClient(TestServer(init_app(configured), host="127.0.0.1")) as api:
             async with open_dal(sessionmaker) as dal:
                 owner = await dal.get_user_by_telegram_id(OWNER_TG)
             assert owner is not None
-            yield Env(api, Setup(world, gateway, sessionmaker, configured, ws, accounts),
-                      await _login(api, Person(owner, "boss"), issue_code))
+            yield Env(
+                api,
+                Setup(world, gateway, sessionmaker, configured, ws, accounts),
+                await _login(api, Person(owner, "boss"), issue_code),
+            )
 
 
 async def _ok(resp: ClientResponse, status: int = 200) -> Any:
@@ -87,16 +118,26 @@ async def _refused(resp: ClientResponse, status: int = 400) -> dict[str, Any]:
 
 def _invalid(lang: str, problem: str, **params: object) -> str:
     """The message of a 400 whose problem has a catalog sentence."""
-    return t(lang, "error.invalid_input", problem=t(lang, f"problem.{problem}", **problem_params(lang, params)))
+    return t(
+        lang,
+        "error.invalid_input",
+        problem=t(lang, f"problem.{problem}", **problem_params(lang, params)),
+    )
 
 
-async def _audience(env: Env, ids: range | list[int], name: str = "people", **fields: object) -> int:
+async def _audience(
+    env: Env, ids: range | list[int], name: str = "people", **fields: object
+) -> int:
     people = env.setup.people(ids, seen_by_tg=901, **fields)
     return await make_audience(env.setup.sessionmaker, env.setup.ws, name, people)
 
 
-async def _create(env: Env, headers: dict[str, str] | None = None, **body: object) -> dict[str, Any]:
-    return await _ok(await env.api.post("/api/v1/campaigns", json=body, headers=headers or env.owner), 201)
+async def _create(
+    env: Env, headers: dict[str, str] | None = None, **body: object
+) -> dict[str, Any]:
+    return await _ok(
+        await env.api.post("/api/v1/campaigns", json=body, headers=headers or env.owner), 201
+    )
 
 
 async def test_create_runs_the_preflight(env: Env) -> None:
@@ -109,70 +150,138 @@ async def test_create_runs_the_preflight(env: Env) -> None:
         await dal.add_opt_out(s.ws, 20_006)
         await dal.commit()
 
-    created = await _create(env, name="  Grow   the group ", audience_id=audience, target="https://t.me/Target_Group")
+    created = await _create(
+        env, name="  Grow   the group ", audience_id=audience, target="https://t.me/Target_Group"
+    )
     assert created["status"] == "draft" and created["name"] == "Grow the group"
-    assert created["target"] == {"ref": "target_group", "chat_id": TARGET, "kind": "megagroup", "title": "Target"}
+    assert created["target"] == {
+        "ref": "target_group",
+        "chat_id": TARGET,
+        "kind": "megagroup",
+        "title": "Target",
+    }
     pre = created["preflight"]
     assert pre["ready"] is True and (pre["kind"], pre["title"]) == ("megagroup", "Target")
     assert sorted(pre["eligible"]) == sorted([acc[901], acc[902]])
     assert pre["excluded"] == {str(acc[903]): "not_admin"}
     assert pre["exclusion_texts"] == {"not_admin": "not an admin of the chat"}
     assert pre["accounts"] == {str(acc[n]): f"@acc{n}" for n in (901, 902, 903)}
-    assert (pre["to_invite"], pre["already_members"], pre["opted_out"], pre["attempted_before"]) == (3, 2, 1, 0)
+    assert (
+        pre["to_invite"],
+        pre["already_members"],
+        pre["opted_out"],
+        pre["attempted_before"],
+    ) == (3, 2, 1, 0)
     assert pre["warnings"] == [] and pre["warning_texts"] == {} and pre["unchecked"] == []
     assert pre["days_to_finish"] == 1 and pre["members_complete"] is True
-    assert pre["invite_link"].startswith("https://t.me/+") and created["invite_link"] == pre["invite_link"]
+    assert (
+        pre["invite_link"].startswith("https://t.me/+")
+        and created["invite_link"] == pre["invite_link"]
+    )
     limits = limits_from(s.settings)
-    assert pre["limits"] == {"daily_per_account": limits.daily_per_account,
-                             "daily_per_chat": limits.daily_per_chat, "lifetime_per_chat": limits.lifetime_per_chat,
-                             "daily_per_target": limits.daily_per_target, "pause_min_s": limits.pause_min_s,
-                             "pause_max_s": limits.pause_max_s}
-    assert created["counts"] == {"pending": 3, "unconfirmed": 0, "invited": 0, "already_member": 2, "failed": 0,
-                                 "skipped": 1}
+    assert pre["limits"] == {
+        "daily_per_account": limits.daily_per_account,
+        "daily_per_chat": limits.daily_per_chat,
+        "lifetime_per_chat": limits.lifetime_per_chat,
+        "daily_per_target": limits.daily_per_target,
+        "pause_min_s": limits.pause_min_s,
+        "pause_max_s": limits.pause_max_s,
+    }
+    assert created["counts"] == {
+        "pending": 3,
+        "unconfirmed": 0,
+        "invited": 0,
+        "already_member": 2,
+        "failed": 0,
+        "skipped": 1,
+    }
     assert created["progress"] == {"done": 3, "total": 6}
-    assert (created["start_at"], created["active_hours"], created["started_at"], created["finished_at"]) == (
-        None, None, None, None)
+    assert (
+        created["start_at"],
+        created["active_hours"],
+        created["started_at"],
+        created["finished_at"],
+    ) == (None, None, None, None)
     assert s.invite_calls() == []  # a pre-flight only looks
 
-    again = await _ok(await env.api.get(f"/api/v1/campaigns/{created['id']}", headers=env.owner | RU))
+    again = await _ok(
+        await env.api.get(f"/api/v1/campaigns/{created['id']}", headers=env.owner | RU)
+    )
     assert again["preflight"]["exclusion_texts"] == {"not_admin": "не админ чата"}
     assert {k: v for k, v in again.items() if k != "preflight"} == {
-        k: v for k, v in created.items() if k != "preflight"}
+        k: v for k, v in created.items() if k != "preflight"
+    }
 
 
 async def test_list_pages_filters_and_schedules(env: Env) -> None:
     audience = await _audience(env, range(20_101, 20_104))
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     first = await _create(env, name="one", audience_id=audience, target="@target_group")
-    later = await _create(env, name="later", audience_id=audience, target="@target_group",
-                          start_at=tomorrow, active_hours="22-6")
+    later = await _create(
+        env,
+        name="later",
+        audience_id=audience,
+        target="@target_group",
+        start_at=tomorrow,
+        active_hours="22-6",
+    )
     third = await _create(env, name="three", audience_id=audience, target="@target_group")
     assert later["start_at"] == tomorrow and later["active_hours"] == "22-6"
 
     page = await _ok(await env.api.get("/api/v1/campaigns?limit=2", headers=env.owner))
     assert [i["id"] for i in page["items"]] == [third["id"], later["id"]] and page["next_cursor"]
-    rest = await _ok(await env.api.get(f"/api/v1/campaigns?limit=2&cursor={page['next_cursor']}", headers=env.owner))
+    rest = await _ok(
+        await env.api.get(
+            f"/api/v1/campaigns?limit=2&cursor={page['next_cursor']}", headers=env.owner
+        )
+    )
     assert [i["id"] for i in rest["items"]] == [first["id"]] and rest["next_cursor"] is None
-    assert set(page["items"][0]) == {"id", "name", "status", "waiting_reason", "paused_reason", "target",
-                                     "counts", "progress", "created_at"}
-    assert page["items"][0]["counts"]["pending"] == 3 and page["items"][0]["target"]["chat_id"] == TARGET
+    assert set(page["items"][0]) == {
+        "id",
+        "name",
+        "status",
+        "waiting_reason",
+        "paused_reason",
+        "target",
+        "counts",
+        "progress",
+        "created_at",
+    }
+    assert (
+        page["items"][0]["counts"]["pending"] == 3
+        and page["items"][0]["target"]["chat_id"] == TARGET
+    )
 
-    scheduled = await _ok(await env.api.post(f"/api/v1/campaigns/{later['id']}/start", headers=env.owner))
+    scheduled = await _ok(
+        await env.api.post(f"/api/v1/campaigns/{later['id']}/start", headers=env.owner)
+    )
     assert scheduled["status"] == "scheduled" and scheduled["started_at"] is None
     only = await _ok(await env.api.get("/api/v1/campaigns?status=scheduled", headers=env.owner))
     assert [i["id"] for i in only["items"]] == [later["id"]]
-    both = await _ok(await env.api.get("/api/v1/campaigns?status=draft,%20scheduled", headers=env.owner))
+    both = await _ok(
+        await env.api.get("/api/v1/campaigns?status=draft,%20scheduled", headers=env.owner)
+    )
     assert [i["id"] for i in both["items"]] == [third["id"], later["id"], first["id"]]
     # A paused scheduled campaign resumes as scheduled: its start time is still ahead.
     await _ok(await env.api.post(f"/api/v1/campaigns/{later['id']}/pause", headers=env.owner))
-    resumed = await _ok(await env.api.post(f"/api/v1/campaigns/{later['id']}/resume", headers=env.owner))
+    resumed = await _ok(
+        await env.api.post(f"/api/v1/campaigns/{later['id']}/resume", headers=env.owner)
+    )
     assert resumed["status"] == "scheduled"
 
     allowed = "draft, approval, scheduled, running, paused, waiting, done, cancelled"
     for lang in ("en", "ru"):
-        error = await _refused(await env.api.get("/api/v1/campaigns?status=running,finished",
-                                                 headers=env.owner | {"Accept-Language": lang}))
-        assert error["details"] == {"field": "status", "problem": "campaign_status", "allowed": allowed}
+        error = await _refused(
+            await env.api.get(
+                "/api/v1/campaigns?status=running,finished",
+                headers=env.owner | {"Accept-Language": lang},
+            )
+        )
+        assert error["details"] == {
+            "field": "status",
+            "problem": "campaign_status",
+            "allowed": allowed,
+        }
         assert error["message"] == _invalid(lang, "campaign_status", allowed=allowed)
 
 
@@ -192,23 +301,33 @@ async def test_bad_bodies_ids_and_queries_are_explained(env: Env) -> None:
         ({"active_hours": "9-9"}, "active_hours", "active_hours", {}),
     ):
         for lang in ("en", "ru"):
-            resp = await env.api.post("/api/v1/campaigns", json=valid | change,
-                                      headers=env.owner | {"Accept-Language": lang})
+            resp = await env.api.post(
+                "/api/v1/campaigns",
+                json=valid | change,
+                headers=env.owner | {"Accept-Language": lang},
+            )
             error = await _refused(resp)
             assert (error["code"], error["details"]["field"], error["details"]["problem"]) == (
-                "invalid_input", field, problem), change
+                "invalid_input",
+                field,
+                problem,
+            ), change
             assert error["message"] == _invalid(lang, problem, **params)
     assert "1 to 128" in _invalid("en", "campaign_name", max=128)
     assert "от 1 до 128" in _invalid("ru", "campaign_name", max=128)
 
     # Shape errors name the field (the schema's own wording, after the caller's language).
-    for body, field in (({"name": "x", "target": "@target_group"}, "audience_id"),
-                        (valid | {"audience_id": "abc"}, "audience_id"),
-                        (valid | {"audience_id": 0}, "audience_id"),
-                        (valid | {"name": 5}, "name"),
-                        (valid | {"limits": {"daily_per_acount": 3}}, "limits.daily_per_acount"),
-                        (valid | {"limits": {"daily_per_chat": 0}}, "limits.daily_per_chat")):
-        error = await _refused(await env.api.post("/api/v1/campaigns", json=body, headers=env.owner | RU))
+    for body, field in (
+        ({"name": "x", "target": "@target_group"}, "audience_id"),
+        (valid | {"audience_id": "abc"}, "audience_id"),
+        (valid | {"audience_id": 0}, "audience_id"),
+        (valid | {"name": 5}, "name"),
+        (valid | {"limits": {"daily_per_acount": 3}}, "limits.daily_per_acount"),
+        (valid | {"limits": {"daily_per_chat": 0}}, "limits.daily_per_chat"),
+    ):
+        error = await _refused(
+            await env.api.post("/api/v1/campaigns", json=body, headers=env.owner | RU)
+        )
         assert error["message"].startswith(f"Неверный запрос: {field}"), error
         assert error["details"]["fields"][0]["field"] == field
     garbage = await env.api.post("/api/v1/campaigns", data=b"{not json", headers=env.owner)
@@ -220,14 +339,19 @@ async def test_bad_bodies_ids_and_queries_are_explained(env: Env) -> None:
         assert bad_id["details"] == {"field": "campaign_id", "problem": "positive_integer"}
         assert bad_id["message"] == _invalid(lang, "positive_integer", field="campaign_id")
         bad_limit = await _refused(await env.api.get("/api/v1/campaigns?limit=0", headers=headers))
-        assert bad_limit["message"] == _invalid(lang, "integer_range", field="limit", low=1, high=100)
+        assert bad_limit["message"] == _invalid(
+            lang, "integer_range", field="limit", low=1, high=100
+        )
     assert _invalid("ru", "positive_integer", field="campaign_id") == (
-        "Неверный запрос: campaign_id: нужно целое положительное число.")
-    for method, path, field in (("POST", "/api/v1/campaigns/0/start", "campaign_id"),
-                                ("GET", "/api/v1/campaigns/%C2%B2", "campaign_id"),  # "²" is a digit to str
-                                ("GET", "/api/v1/campaigns?limit=%C2%B2", "limit"),
-                                ("GET", "/api/v1/campaigns/1/events?cursor=-1", "cursor"),
-                                ("GET", "/api/v1/campaigns/1/report?limit=101", "limit")):
+        "Неверный запрос: campaign_id: нужно целое положительное число."
+    )
+    for method, path, field in (
+        ("POST", "/api/v1/campaigns/0/start", "campaign_id"),
+        ("GET", "/api/v1/campaigns/%C2%B2", "campaign_id"),  # "²" is a digit to str
+        ("GET", "/api/v1/campaigns?limit=%C2%B2", "limit"),
+        ("GET", "/api/v1/campaigns/1/events?cursor=-1", "cursor"),
+        ("GET", "/api/v1/campaigns/1/report?limit=101", "limit"),
+    ):
         error = await _refused(await env.api.request(method, path, headers=env.owner))
         assert error["details"]["field"] == field, path
 
@@ -239,14 +363,19 @@ async def test_a_person_as_target_is_refused_before_a_draft_is_written(env: Env)
     audience = await _audience(env, [20_301])
     body = {"name": "oops", "audience_id": audience, "target": "@acc902"}
     for lang in ("en", "ru"):
-        resp = await env.api.post("/api/v1/campaigns", json=body, headers=env.owner | {"Accept-Language": lang})
+        resp = await env.api.post(
+            "/api/v1/campaigns", json=body, headers=env.owner | {"Accept-Language": lang}
+        )
         error = await _refused(resp)
         assert error["details"] == {"field": "target", "problem": "target_is_person"}
         assert error["message"] == _invalid(lang, "target_is_person")
     listed = await _ok(await env.api.get("/api/v1/campaigns", headers=env.owner))
     assert listed["items"] == []  # checked with one account before anything was written
-    active = await _ok(await env.api.get("/api/v1/campaigns?status=draft,scheduled,running,paused,waiting",
-                                         headers=env.owner))
+    active = await _ok(
+        await env.api.get(
+            "/api/v1/campaigns?status=draft,scheduled,running,paused,waiting", headers=env.owner
+        )
+    )
     assert active["items"] == []
 
 
@@ -271,14 +400,23 @@ async def test_preflight_problems_keep_the_draft_and_block_the_start(env: Env) -
     # that vanishes between the check and the pre-flight keeps the draft, not startable.
     nowhere = await _create(env, name="nowhere", audience_id=audience, target="@target_group")
     async with env.setup.sessionmaker() as session, session.begin():
-        await session.execute(text("UPDATE campaigns SET target_ref = 'no_such_chat', target_chat_id = NULL "
-                                    "WHERE id = :id"), {"id": nowhere["id"]})
-    pre = await _ok(await env.api.post(f"/api/v1/campaigns/{nowhere['id']}/preflight", headers=env.owner))
+        await session.execute(
+            text(
+                "UPDATE campaigns SET target_ref = 'no_such_chat', target_chat_id = NULL "
+                "WHERE id = :id"
+            ),
+            {"id": nowhere["id"]},
+        )
+    pre = await _ok(
+        await env.api.post(f"/api/v1/campaigns/{nowhere['id']}/preflight", headers=env.owner)
+    )
     pre = pre["preflight"]
     assert (pre["ready"], pre["kind"], pre["warnings"]) == (False, None, ["target_not_found"])
     assert pre["warning_texts"] == {"target_not_found": "None of your accounts can see this chat."}
     assert set(pre["excluded"].values()) == {"cannot_see_chat"} and pre["eligible"] == []
-    refused = await _refused(await env.api.post(f"/api/v1/campaigns/{nowhere['id']}/start", headers=env.owner))
+    refused = await _refused(
+        await env.api.post(f"/api/v1/campaigns/{nowhere['id']}/start", headers=env.owner)
+    )
     assert refused["details"]["problem"] == "target_not_found"
 
     members = await _create(env, name="members", audience_id=audience, target="other_group")
@@ -286,39 +424,62 @@ async def test_preflight_problems_keep_the_draft_and_block_the_start(env: Env) -
     assert (pre["ready"], pre["warnings"], pre["eligible"]) == (False, ["no_eligible_accounts"], [])
     assert pre["excluded"] == {str(acc[n]): "not_admin" for n in (901, 902, 903)}
     for lang in ("en", "ru"):
-        refused = await _refused(await env.api.post(f"/api/v1/campaigns/{members['id']}/start",
-                                                    headers=env.owner | {"Accept-Language": lang}))
+        refused = await _refused(
+            await env.api.post(
+                f"/api/v1/campaigns/{members['id']}/start",
+                headers=env.owner | {"Accept-Language": lang},
+            )
+        )
         assert refused["message"] == _invalid(lang, "no_eligible_accounts")
     # An account the chat refuses (banned there, say) is left out; the others still count.
     env.setup.world.add_fault("channels.GetParticipant", "CHANNEL_PRIVATE", account=901)
     refused_one = await _create(env, name="refused", audience_id=audience, target="@target_group")
     assert refused_one["preflight"]["eligible"] == [acc[902]]
-    assert refused_one["preflight"]["excluded"] == {str(acc[901]): "cannot_see_chat", str(acc[903]): "not_admin"}
+    assert refused_one["preflight"]["excluded"] == {
+        str(acc[901]): "cannot_see_chat",
+        str(acc[903]): "not_admin",
+    }
     # Once an account is made an admin, a new pre-flight lets it start.
-    env.setup.world.put_chat(OTHER_CHAT + 1, "megagroup", "Third", username="third_group", creator=900,
-                             admins={902: ["invite_users"]})
+    env.setup.world.put_chat(
+        OTHER_CHAT + 1,
+        "megagroup",
+        "Third",
+        username="third_group",
+        creator=900,
+        admins={902: ["invite_users"]},
+    )
     fixed = await _create(env, name="fixed", audience_id=audience, target="third_group")
     assert fixed["preflight"]["eligible"] == [acc[902]]
     assert set(fixed["preflight"]["excluded"].values()) == {"not_a_member"}
-    assert (await _ok(await env.api.post(f"/api/v1/campaigns/{fixed['id']}/start", headers=env.owner)))[
-        "status"] == "running"
+    assert (
+        await _ok(await env.api.post(f"/api/v1/campaigns/{fixed['id']}/start", headers=env.owner))
+    )["status"] == "running"
 
 
-async def test_another_workspace_gets_404_on_every_route(env: Env, make_user: MakeUser, issue_code: IssueCode) -> None:
+async def test_another_workspace_gets_404_on_every_route(
+    env: Env, make_user: MakeUser, issue_code: IssueCode
+) -> None:
     audience = await _audience(env, [20_501])
     mine = await _create(env, name="mine", audience_id=audience, target="@target_group")
     stranger = await _login(env.api, await make_user(), issue_code)
     for method, tail in CAMPAIGN_ROUTES:
-        for path, headers in ((f"/api/v1/campaigns/{mine['id']}{tail}", stranger),
-                              (f"/api/v1/campaigns/{mine['id']}{tail}?workspace_id={env.setup.ws}", stranger),
-                              (f"/api/v1/campaigns/999999{tail}", env.owner)):
+        for path, headers in (
+            (f"/api/v1/campaigns/{mine['id']}{tail}", stranger),
+            (f"/api/v1/campaigns/{mine['id']}{tail}?workspace_id={env.setup.ws}", stranger),
+            (f"/api/v1/campaigns/999999{tail}", env.owner),
+        ):
             resp = await env.api.request(method, path, headers=headers)
             error = await _refused(resp, 404)
             assert error["code"] == "not_found", (method, path)
-        assert (await env.api.request(method, f"/api/v1/campaigns/{mine['id']}{tail}")).status == 401
+        assert (
+            await env.api.request(method, f"/api/v1/campaigns/{mine['id']}{tail}")
+        ).status == 401
     assert (await _ok(await env.api.get("/api/v1/campaigns", headers=stranger)))["items"] == []
-    foreign = await env.api.post("/api/v1/campaigns", json={"name": "x", "audience_id": audience,
-                                                             "target": "@target_group"}, headers=stranger)
+    foreign = await env.api.post(
+        "/api/v1/campaigns",
+        json={"name": "x", "audience_id": audience, "target": "@target_group"},
+        headers=stranger,
+    )
     assert (await _refused(foreign))["details"]["problem"] == "audience_unknown"
     # Untouched by all of that.
     again = await _ok(await env.api.get(f"/api/v1/campaigns/{mine['id']}", headers=env.owner))
@@ -328,10 +489,12 @@ async def test_another_workspace_gets_404_on_every_route(env: Env, make_user: Ma
 
 async def test_start_run_report_and_events(env: Env) -> None:
     s, acc = env.setup, env.setup.accounts
-    people = (s.people(range(20_601, 20_613), seen_by_tg=901)
-              + s.people([20_613], seen_by_tg=901, invite_outcome="privacy")
-              + s.people([20_614], seen_by_tg=901, invite_outcome="missing_invitee")
-              + s.people([20_615, 20_616], seen_by_tg=901))
+    people = (
+        s.people(range(20_601, 20_613), seen_by_tg=901)
+        + s.people([20_613], seen_by_tg=901, invite_outcome="privacy")
+        + s.people([20_614], seen_by_tg=901, invite_outcome="missing_invitee")
+        + s.people([20_615, 20_616], seen_by_tg=901)
+    )
     audience = await make_audience(s.sessionmaker, s.ws, "people", people)
     chat = s.world.find_chat(TARGET)
     chat.members[20_615] = ChatMembership(chat.date)
@@ -342,8 +505,14 @@ async def test_start_run_report_and_events(env: Env) -> None:
     base = f"/api/v1/campaigns/{created['id']}"
     started = await _ok(await env.api.post(base + "/start", headers=env.owner))
     assert started["status"] == "running" and started["started_at"] is not None
-    assert started["counts"] == {"pending": 14, "unconfirmed": 0, "invited": 0, "already_member": 1, "failed": 0,
-                                 "skipped": 1}
+    assert started["counts"] == {
+        "pending": 14,
+        "unconfirmed": 0,
+        "invited": 0,
+        "already_member": 1,
+        "failed": 0,
+        "skipped": 1,
+    }
 
     # A first round stops at a daily limit of 4: the counts move, the campaign goes on.
     four = replace(FAST, daily_per_account=4)
@@ -356,15 +525,27 @@ async def test_start_run_report_and_events(env: Env) -> None:
     await s.engine().run_account(await s.account(901))
     done = await _ok(await env.api.get(base, headers=env.owner))
     assert done["status"] == "done" and done["finished_at"] is not None
-    assert done["counts"] == {"pending": 0, "unconfirmed": 0, "invited": 12, "already_member": 1, "failed": 2,
-                              "skipped": 1}
+    assert done["counts"] == {
+        "pending": 0,
+        "unconfirmed": 0,
+        "invited": 12,
+        "already_member": 1,
+        "failed": 2,
+        "skipped": 1,
+    }
     assert done["progress"] == {"done": 16, "total": 16}
     invited_once = Counter(u for _a, users, _e in s.invite_calls() for u in users)
     assert invited_once == dict.fromkeys(range(20_601, 20_615), 1)
     # The dashboard's figure: today's attempts of the workspace, from the journal.
     today = await _ok(await env.api.get("/api/v1/invites/today", headers=env.owner))
-    assert today["outcomes"] == {"invited": 12, "already_member": 0, "unconfirmed": 0, "failed": 2, "skipped": 0,
-                                 "retry": 0}
+    assert today["outcomes"] == {
+        "invited": 12,
+        "already_member": 0,
+        "unconfirmed": 0,
+        "failed": 2,
+        "skipped": 0,
+        "retry": 0,
+    }
     assert today["total"] == 14 and today["since"].endswith("T00:00:00Z")
 
     report = await _ok(await env.api.get(base + "/report", headers=env.owner))
@@ -376,24 +557,43 @@ async def test_start_run_report_and_events(env: Env) -> None:
     by_id = {a["id"]: a for a in report["accounts"]}
     assert set(by_id) == set(acc.values())
     mine = by_id[acc[901]]
-    assert (mine["label"], mine["invited"], mine["failed"], mine["attempts"], mine["today"],
-            mine["today_in_chat"]) == ("@acc901", 12, 2, 14, 14, 14)
+    assert (
+        mine["label"],
+        mine["invited"],
+        mine["failed"],
+        mine["attempts"],
+        mine["today"],
+        mine["today_in_chat"],
+    ) == ("@acc901", 12, 2, 14, 14, 14)
     assert (by_id[acc[902]]["attempts"], by_id[acc[903]]["invited"]) == (0, 0)
     limits = limits_from(s.settings)
-    assert mine["limits"] == {"daily_per_account": limits.daily_per_account,
-                              "daily_per_chat": limits.daily_per_chat, "lifetime_per_chat": limits.lifetime_per_chat,
-                              "daily_per_target": limits.daily_per_target, "pause_min_s": limits.pause_min_s,
-                              "pause_max_s": limits.pause_max_s}
+    assert mine["limits"] == {
+        "daily_per_account": limits.daily_per_account,
+        "daily_per_chat": limits.daily_per_chat,
+        "lifetime_per_chat": limits.lifetime_per_chat,
+        "daily_per_target": limits.daily_per_target,
+        "pause_min_s": limits.pause_min_s,
+        "pause_max_s": limits.pause_max_s,
+    }
 
     follow = report["follow_up"]
-    assert follow["invite_link"] == done["invite_link"] and follow["invite_link"].startswith("https://t.me/+")
+    assert follow["invite_link"] == done["invite_link"] and follow["invite_link"].startswith(
+        "https://t.me/+"
+    )
     assert {(f["user_id"], f["reason"]) for f in follow["items"]} == {
-        (20_613, "privacy_restricted"), (20_614, "missing_invitee")}
+        (20_613, "privacy_restricted"),
+        (20_614, "missing_invitee"),
+    }
     assert follow["next_cursor"] is None
     assert all(f["reason_text"] == t("en", f"reason.{f['reason']}") for f in follow["items"])
     first = (await _ok(await env.api.get(base + "/report?limit=1", headers=env.owner)))["follow_up"]
-    second = (await _ok(await env.api.get(f"{base}/report?limit=1&cursor={first['next_cursor']}",
-                                          headers=env.owner)))["follow_up"]
+    second = (
+        await _ok(
+            await env.api.get(
+                f"{base}/report?limit=1&cursor={first['next_cursor']}", headers=env.owner
+            )
+        )
+    )["follow_up"]
     assert first["next_cursor"] and second["next_cursor"] is None
     assert first["items"] + second["items"] == follow["items"]
 
@@ -403,7 +603,9 @@ async def test_start_run_report_and_events(env: Env) -> None:
     sizes: list[int] = []
     cursor = ""
     while True:
-        page = await _ok(await env.api.get(f"{base}/events?limit=5&cursor={cursor}", headers=env.owner | RU))
+        page = await _ok(
+            await env.api.get(f"{base}/events?limit=5&cursor={cursor}", headers=env.owner | RU)
+        )
         paged += page["items"]
         sizes.append(len(page["items"]))
         if page["next_cursor"] is None:
@@ -414,19 +616,40 @@ async def test_start_run_report_and_events(env: Env) -> None:
     assert [e["id"] for e in paged] == sorted({e["id"] for e in paged})
     assert {e["user"]["id"] for e in paged} == set(range(20_601, 20_615))
     assert Counter(e["outcome"] for e in paged) == {"invited": 12, "failed": 2}
-    assert {e["account"]["id"] for e in paged} == {acc[901]} and paged[0]["account"]["label"] == "@acc901"
+    assert {e["account"]["id"] for e in paged} == {acc[901]} and paged[0]["account"][
+        "label"
+    ] == "@acc901"
     failed = next(e for e in paged if e["user"]["id"] == 20_613)
-    assert (failed["reason"], failed["reason_text"]) == ("privacy_restricted", t("ru", "reason.privacy_restricted"))
-    assert set(paged[0]) == {"id", "at", "account", "user", "outcome", "reason", "reason_text", "error"}
+    assert (failed["reason"], failed["reason_text"]) == (
+        "privacy_restricted",
+        t("ru", "reason.privacy_restricted"),
+    )
+    assert set(paged[0]) == {
+        "id",
+        "at",
+        "account",
+        "user",
+        "outcome",
+        "reason",
+        "reason_text",
+        "error",
+    }
     assert failed["error"] == "USER_PRIVACY_RESTRICTED"  # Telegram's own name, verbatim
 
 
 async def test_steering_by_a_manager_and_refused_steps(
-    env: Env, make_user: MakeUser, issue_code: IssueCode, sessionmaker: async_sessionmaker[AsyncSession]
+    env: Env,
+    make_user: MakeUser,
+    issue_code: IssueCode,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     person = await make_user()
     async with sessionmaker() as session, session.begin():
-        session.add(Membership(workspace_id=env.setup.ws, user_id=person.user.id, role=WorkspaceRole.MANAGER))
+        session.add(
+            Membership(
+                workspace_id=env.setup.ws, user_id=person.user.id, role=WorkspaceRole.MANAGER
+            )
+        )
     manager = await _login(env.api, person, issue_code) | {"X-Workspace-Id": str(env.setup.ws)}
     audience = await _audience(env, range(20_701, 20_704))
     created = await _create(env, manager, name="Team", audience_id=audience, target="@target_group")
@@ -437,7 +660,12 @@ async def test_steering_by_a_manager_and_refused_steps(
 
     for lang in ("en", "ru"):
         error = await _refused(await step("pause", lang))
-        assert error["details"] == {"field": "status", "problem": "transition", "current": "draft", "wanted": "paused"}
+        assert error["details"] == {
+            "field": "status",
+            "problem": "transition",
+            "current": "draft",
+            "wanted": "paused",
+        }
         assert error["message"] == _invalid(lang, "transition", current="draft", wanted="paused")
     for lang in ("en", "ru"):
         error = await _refused(await step("resume", lang))
@@ -458,22 +686,40 @@ async def test_steering_by_a_manager_and_refused_steps(
     assert (await _ok(await step("resume")))["status"] == "running"
     cancelled = await _ok(await step("cancel"))
     assert cancelled["status"] == "cancelled" and cancelled["finished_at"] is not None
-    for action, problem in (("resume", "not_paused"), ("pause", "transition"), ("start", "transition"),
-                            ("cancel", "transition"), ("preflight", "preflight_status")):
+    for action, problem in (
+        ("resume", "not_paused"),
+        ("pause", "transition"),
+        ("start", "transition"),
+        ("cancel", "transition"),
+        ("preflight", "preflight_status"),
+    ):
         assert (await _refused(await step(action)))["details"]["problem"] == problem, action
 
     copy = await _ok(await step("duplicate"), 201)
     assert copy["id"] != created["id"] and copy["status"] == "draft" and copy["name"] == "Team (2)"
     assert copy["preflight"] is None and copy["target"]["ref"] == "target_group"
-    assert copy["counts"] == {"pending": 0, "unconfirmed": 0, "invited": 0, "already_member": 0, "failed": 0,
-                              "skipped": 0}
-    not_checked = await _refused(await env.api.post(f"/api/v1/campaigns/{copy['id']}/start", headers=manager))
+    assert copy["counts"] == {
+        "pending": 0,
+        "unconfirmed": 0,
+        "invited": 0,
+        "already_member": 0,
+        "failed": 0,
+        "skipped": 0,
+    }
+    not_checked = await _refused(
+        await env.api.post(f"/api/v1/campaigns/{copy['id']}/start", headers=manager)
+    )
     assert not_checked["details"]["problem"] == "preflight_missing"
-    checked = await _ok(await env.api.post(f"/api/v1/campaigns/{copy['id']}/preflight", headers=manager))
+    checked = await _ok(
+        await env.api.post(f"/api/v1/campaigns/{copy['id']}/preflight", headers=manager)
+    )
     assert checked["preflight"]["to_invite"] == 3 and checked["counts"]["pending"] == 3
     # The owner sees what the manager did.
     listed = await _ok(await env.api.get("/api/v1/campaigns", headers=env.owner))
-    assert [(i["id"], i["status"]) for i in listed["items"]] == [(copy["id"], "draft"), (created["id"], "cancelled")]
+    assert [(i["id"], i["status"]) for i in listed["items"]] == [
+        (copy["id"], "draft"),
+        (created["id"], "cancelled"),
+    ]
 
 
 async def test_openapi_documents_the_campaign_routes(env: Env) -> None:
@@ -482,24 +728,41 @@ async def test_openapi_documents_the_campaign_routes(env: Env) -> None:
     assert set(paths["/api/v1/campaigns"]) == {"get", "post"}
     create = paths["/api/v1/campaigns"]["post"]
     assert create["requestBody"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/CampaignCreate"}
+        "$ref": "#/components/schemas/CampaignCreate"
+    }
     assert create["tags"] == ["campaigns"] and create["security"] == [{"bearer": []}]
-    assert doc["components"]["schemas"]["CampaignCreate"]["required"] == ["name", "audience_id", "target"]
+    assert doc["components"]["schemas"]["CampaignCreate"]["required"] == [
+        "name",
+        "audience_id",
+        "target",
+    ]
     for method, tail in CAMPAIGN_ROUTES:
         op = paths[f"/api/v1/campaigns/{{campaign_id}}{tail}"][method.lower()]
         assert {"400", "401", "404"} <= set(op["responses"]), tail
         assert op["parameters"][0]["name"] == "campaign_id"
     report = paths["/api/v1/campaigns/{campaign_id}/report"]["get"]["responses"]["200"]
-    assert report["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/CampaignReportOut"}
-    assert {"CampaignOut", "PreflightOut", "EventList", "CampaignList"} <= set(doc["components"]["schemas"])
+    assert report["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/CampaignReportOut"
+    }
+    assert {"CampaignOut", "PreflightOut", "EventList", "CampaignList"} <= set(
+        doc["components"]["schemas"]
+    )
 
 
 async def test_a_campaigns_own_limits_are_set_shown_and_never_looser(env: Env) -> None:
     s = env.setup
     installation = limits_from(s.settings)
     audience = await _audience(env, range(26_001, 26_121), "own limits")
-    body = {"name": "careful", "audience_id": audience, "target": "@target_group",
-            "limits": {"daily_per_account": 5, "daily_per_target": 8, "pause_min_s": installation.pause_max_s + 100}}
+    body = {
+        "name": "careful",
+        "audience_id": audience,
+        "target": "@target_group",
+        "limits": {
+            "daily_per_account": 5,
+            "daily_per_target": 8,
+            "pause_min_s": installation.pause_max_s + 100,
+        },
+    }
     created = await _create(env, **body)
     own = created["preflight"]["limits"]
     assert (own["daily_per_account"], own["daily_per_target"]) == (5, 8)
@@ -510,17 +773,30 @@ async def test_a_campaigns_own_limits_are_set_shown_and_never_looser(env: Env) -
 
     for lang in ("en", "ru"):
         for limits, problem, params in (
-            ({"daily_per_account": installation.daily_per_account + 1}, "campaign_limit_high",
-             {"field": "daily_per_account", "high": installation.daily_per_account}),
-            ({"daily_per_target": installation.daily_per_target + 1}, "campaign_limit_high",
-             {"field": "daily_per_target", "high": installation.daily_per_target}),
-            ({"pause_min_s": installation.pause_min_s - 1}, "campaign_pause_short",
-             {"field": "pause_min_s", "low": installation.pause_min_s}),
+            (
+                {"daily_per_account": installation.daily_per_account + 1},
+                "campaign_limit_high",
+                {"field": "daily_per_account", "high": installation.daily_per_account},
+            ),
+            (
+                {"daily_per_target": installation.daily_per_target + 1},
+                "campaign_limit_high",
+                {"field": "daily_per_target", "high": installation.daily_per_target},
+            ),
+            (
+                {"pause_min_s": installation.pause_min_s - 1},
+                "campaign_pause_short",
+                {"field": "pause_min_s", "low": installation.pause_min_s},
+            ),
         ):
             before = len(await _campaign_ids(env))
-            error = await _refused(await env.api.post(
-                "/api/v1/campaigns", json=body | {"name": "loose", "limits": limits},
-                headers=env.owner | {"Accept-Language": lang}))
+            error = await _refused(
+                await env.api.post(
+                    "/api/v1/campaigns",
+                    json=body | {"name": "loose", "limits": limits},
+                    headers=env.owner | {"Accept-Language": lang},
+                )
+            )
             assert error["details"]["problem"] == problem
             assert error["message"] == _invalid(lang, problem, **params)
             assert len(await _campaign_ids(env)) == before  # nothing saved
@@ -538,9 +814,15 @@ async def test_an_audience_with_nobody_left_cannot_start(env: Env) -> None:
     assert created["preflight"]["ready"] is False and created["preflight"]["to_invite"] == 0
     assert "nobody_to_invite" in created["preflight"]["warnings"]
     for lang in ("en", "ru"):
-        error = await _refused(await env.api.post(f"/api/v1/campaigns/{created['id']}/start",
-                                                  headers=env.owner | {"Accept-Language": lang}))
+        error = await _refused(
+            await env.api.post(
+                f"/api/v1/campaigns/{created['id']}/start",
+                headers=env.owner | {"Accept-Language": lang},
+            )
+        )
         assert error["details"]["problem"] == "nobody_to_invite"
         assert error["message"] == _invalid(lang, "nobody_to_invite")
-    assert (await _ok(await env.api.get(f"/api/v1/campaigns/{created['id']}", headers=env.owner)))["status"] == "draft"
+    assert (await _ok(await env.api.get(f"/api/v1/campaigns/{created['id']}", headers=env.owner)))[
+        "status"
+    ] == "draft"
     assert s.invite_calls() == []

@@ -27,12 +27,18 @@ PRIVATE, THEIRS, BASIC = 7_000_060, 7_000_061, 7_000_062
 
 
 def _private_chats(env: Env) -> None:
-    """"Secret Club": private, 902 its creator, 901 an admin without the right to add
+    """ "Secret Club": private, 902 its creator, 901 an admin without the right to add
     people. "Their Room": private, none of the accounts in it. "Small Group": a basic group
     903 is in."""
     world = env.setup.world
-    world.put_chat(PRIVATE, "megagroup", "Secret Club", creator=902, members=[901, 903, 900],
-                   admins={901: ["pin_messages"]})
+    world.put_chat(
+        PRIVATE,
+        "megagroup",
+        "Secret Club",
+        creator=902,
+        members=[901, 903, 900],
+        admins={901: ["pin_messages"]},
+    )
     world.put_chat(THEIRS, "megagroup", "Their Room", creator=900)
     world.put_chat(BASIC, "group", "Small Group", creator=900, members=[903])
 
@@ -41,7 +47,10 @@ async def test_chats_where_an_account_may_invite(env: Env) -> None:
     _private_chats(env)
     acc = env.setup.accounts
     listed = await _ok(await env.api.get("/api/v1/chats?can_invite=1", headers=env.owner))
-    assert [(c["id"], c["kind"], c["title"], c["username"], c["members"], c["target"]) for c in listed["items"]] == [
+    assert [
+        (c["id"], c["kind"], c["title"], c["username"], c["members"], c["target"])
+        for c in listed["items"]
+    ] == [
         (PRIVATE, "megagroup", "Secret Club", None, 4, f"-100{PRIVATE}"),
         (TARGET, "megagroup", "Target", "target_group", 4, "@target_group"),
         (BASIC, "group", "Small Group", None, 2, str(BASIC)),
@@ -70,34 +79,54 @@ async def test_private_targets_by_link_and_id_and_refusals_that_save_nothing(env
 
     ours = make_invite(world, world.find_chat(PRIVATE))
     by_link = await _create(env, name="by link", audience_id=audience, target=ours.link)
-    assert by_link["target"] == {"ref": f"+{ours.hash}", "chat_id": PRIVATE, "kind": "megagroup", "title": "Secret Club"}
+    assert by_link["target"] == {
+        "ref": f"+{ours.hash}",
+        "chat_id": PRIVATE,
+        "kind": "megagroup",
+        "title": "Secret Club",
+    }
     pre = by_link["preflight"]
-    assert (pre["ready"], pre["kind"], pre["title"], pre["eligible"]) == (True, "megagroup", "Secret Club", [acc[902]])
+    assert (pre["ready"], pre["kind"], pre["title"], pre["eligible"]) == (
+        True,
+        "megagroup",
+        "Secret Club",
+        [acc[902]],
+    )
 
     by_id = await _create(env, name="by id", audience_id=audience, target=f"-100{PRIVATE}")
     assert by_id["preflight"]["ready"] is True and by_id["preflight"]["eligible"] == [acc[902]]
-    started = await _ok(await env.api.post(f"/api/v1/campaigns/{by_id['id']}/start", headers=env.owner))
+    started = await _ok(
+        await env.api.post(f"/api/v1/campaigns/{by_id['id']}/start", headers=env.owner)
+    )
     assert started["status"] == "running"
 
     before = await _campaign_ids(env)
     theirs = make_invite(world, world.find_chat(THEIRS))
     expired = make_invite(world, world.find_chat(PRIVATE), expired=True)
-    for target, problem in ((theirs.link, "target_not_member"),
-                            (expired.link, "target_no_such_chat"),
-                            ("https://t.me/+Unknown1234", "target_no_such_chat"),
-                            ("@no_such_chat_here", "target_no_such_chat"),
-                            (f"-100{THEIRS}", "target_no_such_chat"),
-                            ("-1009999999", "target_no_such_chat")):
+    for target, problem in (
+        (theirs.link, "target_not_member"),
+        (expired.link, "target_no_such_chat"),
+        ("https://t.me/+Unknown1234", "target_no_such_chat"),
+        ("@no_such_chat_here", "target_no_such_chat"),
+        (f"-100{THEIRS}", "target_no_such_chat"),
+        ("-1009999999", "target_no_such_chat"),
+    ):
         for lang in ("en", "ru"):
-            error = await _refused(await env.api.post(
-                "/api/v1/campaigns", json={"name": "x", "audience_id": audience, "target": target},
-                headers=env.owner | {"Accept-Language": lang}))
+            error = await _refused(
+                await env.api.post(
+                    "/api/v1/campaigns",
+                    json={"name": "x", "audience_id": audience, "target": target},
+                    headers=env.owner | {"Accept-Language": lang},
+                )
+            )
             assert error["details"] == {"field": "target", "problem": problem}, target
             assert error["message"] == _invalid(lang, problem)
     assert await _campaign_ids(env) == before  # no draft left behind, not even a cancelled one
 
 
-async def test_an_account_busy_inviting_is_listed_with_its_chats_as_last_read(env: Env, redis: Redis) -> None:
+async def test_an_account_busy_inviting_is_listed_with_its_chats_as_last_read(
+    env: Env, redis: Redis
+) -> None:
     _private_chats(env)
     acc = env.setup.accounts
     first = await _ok(await env.api.get("/api/v1/chats?can_invite=1", headers=env.owner))

@@ -28,12 +28,16 @@ async def test_postgresql_down_is_503_then_works_again(settings: Settings, redis
         sessionmaker = create_sessionmaker(engine)
         auth = build_auth_service(ours, RedisThrottle(redis), RedisNotifier(redis))
         async with open_dal(sessionmaker) as dal:
-            user, _ = await register(dal, TelegramProfile(880_001, "pg_away", "Pg", None, "en"), admin_ids=())
+            user, _ = await register(
+                dal, TelegramProfile(880_001, "pg_away", "Pg", None, "en"), admin_ids=()
+            )
             first = (await auth.issue_code(dal, user)).code
 
         with captured_logs("api") as buffer:
             async with TestClient(TestServer(init_app(ours), host="127.0.0.1")) as api:
-                verified = await api.post("/api/v1/auth/verify", json={"username": "pg_away", "code": first})
+                verified = await api.post(
+                    "/api/v1/auth/verify", json={"username": "pg_away", "code": first}
+                )
                 assert verified.status == 200, await verified.text()
                 tokens = await verified.json()
                 assert (await api.get("/api/v1/campaigns", headers=bearer(tokens))).status == 200
@@ -43,7 +47,9 @@ async def test_postgresql_down_is_503_then_works_again(settings: Settings, redis
 
                 await asyncio.to_thread(server.stop)
 
-                exchange = await api.post("/api/v1/auth/verify", json={"username": "pg_away", "code": second})
+                exchange = await api.post(
+                    "/api/v1/auth/verify", json={"username": "pg_away", "code": second}
+                )
                 assert_unavailable(exchange.status, exchange.headers, await exchange.json())
                 for path in ("/api/v1/campaigns", "/api/v1/audiences", "/api/v1/accounts"):
                     call = await api.get(path, headers={**bearer(tokens), "Accept-Language": "ru"})
@@ -53,13 +59,19 @@ async def test_postgresql_down_is_503_then_works_again(settings: Settings, redis
 
                 await asyncio.to_thread(server.start)
                 async with asyncio.timeout(5):  # the pool reconnects on the next request
-                    while (await api.get("/api/v1/campaigns", headers=bearer(tokens))).status != 200:
+                    while (
+                        await api.get("/api/v1/campaigns", headers=bearer(tokens))
+                    ).status != 200:
                         await asyncio.sleep(0.1)
                 # The refused exchange did not use the code up.
-                again = await api.post("/api/v1/auth/verify", json={"username": "pg_away", "code": second})
+                again = await api.post(
+                    "/api/v1/auth/verify", json={"username": "pg_away", "code": second}
+                )
                 assert again.status == 200, await again.text()
 
     logged = lines(buffer)
     assert not [e for e in logged if e.get("level") == "error" or "exception" in e]
     assert {e["route"] for e in logged if e.get("event") == "database unreachable"} >= {
-        "/api/v1/auth/verify", "/api/v1/campaigns"}
+        "/api/v1/auth/verify",
+        "/api/v1/campaigns",
+    }

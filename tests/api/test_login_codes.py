@@ -52,7 +52,9 @@ def test_normalisation() -> None:
     assert lc.normalize_username("1user") is None
 
 
-async def test_stored_code_is_an_hmac(sessionmaker: async_sessionmaker[AsyncSession], make_user: MakeUser, issue_code: IssueCode) -> None:
+async def test_stored_code_is_an_hmac(
+    sessionmaker: async_sessionmaker[AsyncSession], make_user: MakeUser, issue_code: IssueCode
+) -> None:
     person = await make_user()
     code = await issue_code(person)
     async with sessionmaker() as session:
@@ -62,7 +64,9 @@ async def test_stored_code_is_an_hmac(sessionmaker: async_sessionmaker[AsyncSess
     assert code not in repr(row)
 
 
-async def test_ttl_boundary(sessionmaker: async_sessionmaker[AsyncSession], auth_service: AuthService, make_user: MakeUser) -> None:
+async def test_ttl_boundary(
+    sessionmaker: async_sessionmaker[AsyncSession], auth_service: AuthService, make_user: MakeUser
+) -> None:
     person = await make_user()
     client = ClientInfo("127.0.0.1", "pytest")
     t0 = datetime.now(UTC)
@@ -79,7 +83,11 @@ async def test_ttl_boundary(sessionmaker: async_sessionmaker[AsyncSession], auth
     async with open_dal(sessionmaker) as dal:
         try:
             await auth_service.verify(
-                dal, person.username, issued.code, client, now=t0 + timedelta(seconds=lc.CODE_TTL_S + 1)
+                dal,
+                person.username,
+                issued.code,
+                client,
+                now=t0 + timedelta(seconds=lc.CODE_TTL_S + 1),
             )
         except InvalidCode:
             pass
@@ -87,7 +95,9 @@ async def test_ttl_boundary(sessionmaker: async_sessionmaker[AsyncSession], auth
             raise AssertionError("an expired code was accepted")
 
 
-async def test_fifty_concurrent_verifies_give_one_token(api: TestClient, make_user: MakeUser, issue_code: IssueCode) -> None:
+async def test_fifty_concurrent_verifies_give_one_token(
+    api: TestClient, make_user: MakeUser, issue_code: IssueCode
+) -> None:
     person = await make_user()
     code = await issue_code(person)
     payload = {"username": person.username, "code": code}
@@ -99,22 +109,30 @@ async def test_fifty_concurrent_verifies_give_one_token(api: TestClient, make_us
     assert set(statuses) <= {200, 401, 429}
 
 
-async def test_code_dies_after_five_wrong_tries(api: TestClient, make_user: MakeUser, issue_code: IssueCode) -> None:
+async def test_code_dies_after_five_wrong_tries(
+    api: TestClient, make_user: MakeUser, issue_code: IssueCode
+) -> None:
     person = await make_user()
     code = await issue_code(person)
     wrong = "".join("A" if ch != "A" else "B" for ch in code)
     for _ in range(5):
-        resp = await api.post("/api/v1/auth/verify", json={"username": person.username, "code": wrong})
+        resp = await api.post(
+            "/api/v1/auth/verify", json={"username": person.username, "code": wrong}
+        )
         assert resp.status == 401
     sixth = await api.post("/api/v1/auth/verify", json={"username": person.username, "code": code})
     assert sixth.status == 401
 
 
-async def test_malformed_code_is_400_and_costs_no_attempt(api: TestClient, make_user: MakeUser, issue_code: IssueCode) -> None:
+async def test_malformed_code_is_400_and_costs_no_attempt(
+    api: TestClient, make_user: MakeUser, issue_code: IssueCode
+) -> None:
     person = await make_user()
     code = await issue_code(person)
     for bad in ("12", "ABCDE0", "ABCDEFGH", "ÄÖÜ123"):
-        resp = await api.post("/api/v1/auth/verify", json={"username": person.username, "code": bad})
+        resp = await api.post(
+            "/api/v1/auth/verify", json={"username": person.username, "code": bad}
+        )
         assert resp.status == 400
         assert (await resp.json())["error"]["code"] == "invalid_input"
     for _ in range(4):  # four more wrong but well-formed tries still leave one
@@ -123,25 +141,35 @@ async def test_malformed_code_is_400_and_costs_no_attempt(api: TestClient, make_
     assert ok.status == 200
 
 
-async def test_username_locked_after_ten_failures(api: TestClient, make_user: MakeUser, issue_code: IssueCode) -> None:
+async def test_username_locked_after_ten_failures(
+    api: TestClient, make_user: MakeUser, issue_code: IssueCode
+) -> None:
     person = await make_user()
     other = await make_user()
     for _ in range(lc.USERNAME_FAILURES_LIMIT):
-        resp = await api.post("/api/v1/auth/verify", json={"username": person.username, "code": "ZZZZZZ"})
+        resp = await api.post(
+            "/api/v1/auth/verify", json={"username": person.username, "code": "ZZZZZZ"}
+        )
         assert resp.status == 401
     code = await issue_code(person)
     locked = await api.post("/api/v1/auth/verify", json={"username": person.username, "code": code})
     assert locked.status == 401
     other_code = await issue_code(other)
-    fine = await api.post("/api/v1/auth/verify", json={"username": other.username, "code": other_code})
+    fine = await api.post(
+        "/api/v1/auth/verify", json={"username": other.username, "code": other_code}
+    )
     assert fine.status == 200
 
 
 async def test_ip_limit_gives_429_with_retry_after(api: TestClient) -> None:
     for i in range(lc.IP_FAILURES_LIMIT):
-        resp = await api.post("/api/v1/auth/verify", json={"username": f"nobody{i:03d}", "code": "ZZZZZZ"})
+        resp = await api.post(
+            "/api/v1/auth/verify", json={"username": f"nobody{i:03d}", "code": "ZZZZZZ"}
+        )
         assert resp.status == 401
-    limited = await api.post("/api/v1/auth/verify", json={"username": "nobody999", "code": "ZZZZZZ"})
+    limited = await api.post(
+        "/api/v1/auth/verify", json={"username": "nobody999", "code": "ZZZZZZ"}
+    )
     assert limited.status == 429
     retry = int(limited.headers["Retry-After"])
     assert 0 < retry <= lc.IP_FAILURES_WINDOW_S
@@ -157,12 +185,16 @@ async def test_unknown_wrong_expired_locked_look_the_same(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     answers = []
-    unknown = await api.post("/api/v1/auth/verify", json={"username": "no_such_user", "code": "ZZZZZZ"})
+    unknown = await api.post(
+        "/api/v1/auth/verify", json={"username": "no_such_user", "code": "ZZZZZZ"}
+    )
     answers.append((unknown.status, _strip(await unknown.json())))
 
     wrong_p = await make_user()
     await issue_code(wrong_p)
-    wrong = await api.post("/api/v1/auth/verify", json={"username": wrong_p.username, "code": "ZZZZZZ"})
+    wrong = await api.post(
+        "/api/v1/auth/verify", json={"username": wrong_p.username, "code": "ZZZZZZ"}
+    )
     answers.append((wrong.status, _strip(await wrong.json())))
 
     expired_p = await make_user()
@@ -172,14 +204,20 @@ async def test_unknown_wrong_expired_locked_look_the_same(
         assert row is not None
         row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
         await session.commit()
-    expired = await api.post("/api/v1/auth/verify", json={"username": expired_p.username, "code": code})
+    expired = await api.post(
+        "/api/v1/auth/verify", json={"username": expired_p.username, "code": code}
+    )
     answers.append((expired.status, _strip(await expired.json())))
 
     locked_p = await make_user()
     for _ in range(lc.USERNAME_FAILURES_LIMIT):
-        await api.post("/api/v1/auth/verify", json={"username": locked_p.username, "code": "ZZZZZZ"})
+        await api.post(
+            "/api/v1/auth/verify", json={"username": locked_p.username, "code": "ZZZZZZ"}
+        )
     code = await issue_code(locked_p)
-    locked = await api.post("/api/v1/auth/verify", json={"username": locked_p.username, "code": code})
+    locked = await api.post(
+        "/api/v1/auth/verify", json={"username": locked_p.username, "code": code}
+    )
     answers.append((locked.status, _strip(await locked.json())))
 
     assert answers[0][0] == 401
@@ -187,7 +225,9 @@ async def test_unknown_wrong_expired_locked_look_the_same(
     assert answers[0][1]["code"] == "invalid_code"
 
 
-async def test_fourth_code_in_fifteen_minutes_is_refused(sessionmaker: async_sessionmaker[AsyncSession], auth_service: AuthService, make_user: MakeUser) -> None:
+async def test_fourth_code_in_fifteen_minutes_is_refused(
+    sessionmaker: async_sessionmaker[AsyncSession], auth_service: AuthService, make_user: MakeUser
+) -> None:
     from core.errors import RateLimited
 
     person = await make_user()
@@ -216,12 +256,18 @@ async def test_no_secret_reaches_the_logs(
         code = await issue_code(person)
         async with sessionmaker() as session:
             code_hash = (await session.get(LoginCode, person.user.id)).code_hash  # type: ignore[union-attr]
-        resp = await api.post("/api/v1/auth/verify", json={"username": person.username, "code": code})
+        resp = await api.post(
+            "/api/v1/auth/verify", json={"username": person.username, "code": code}
+        )
         tokens = await resp.json()
         auth = {"Authorization": f"Bearer {tokens['access_token']}"}
         await api.get("/api/v1/me", headers=auth)
-        refreshed = await (await api.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})).json()
-        await api.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {refreshed['access_token']}"})
+        refreshed = await (
+            await api.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+        ).json()
+        await api.post(
+            "/api/v1/auth/logout", headers={"Authorization": f"Bearer {refreshed['access_token']}"}
+        )
         # even a careless log call with the secrets is redacted
         logging.getLogger("careless").warning("got %s and %s", code, tokens["access_token"])
         async with sessionmaker() as session:
@@ -230,8 +276,14 @@ async def test_no_secret_reaches_the_logs(
         logging.getLogger().handlers.clear()
     text = buffer.getvalue()
     assert '"event": "request"' in text and "/api/v1/auth/verify" in text
-    secrets_ = [code, code_hash.hex(), tokens["access_token"], tokens["refresh_token"],
-                refreshed["access_token"], refreshed["refresh_token"]]
+    secrets_ = [
+        code,
+        code_hash.hex(),
+        tokens["access_token"],
+        tokens["refresh_token"],
+        refreshed["access_token"],
+        refreshed["refresh_token"],
+    ]
     for value in secrets_:
         assert value not in text
         assert all(value not in json.dumps(e.details) for e in events)

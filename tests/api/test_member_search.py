@@ -26,15 +26,27 @@ async def _audience(sessionmaker: async_sessionmaker[AsyncSession], person, n: i
     async with open_dal(sessionmaker) as dal:
         ws = (await dal.list_workspaces(person.user.id))[0].id
         target = await dal.create_audience(ws, "Big", None, person.user.id)
-        members = [MemberDTO(1_000_000 + i, f"member{i}" if i % 3 else None, NAMES[i % 5],
-                             "Zyxwvut" if i == 1234 else f"L{i}", "recently", False, False, None)
-                   for i in range(n)]
+        members = [
+            MemberDTO(
+                1_000_000 + i,
+                f"member{i}" if i % 3 else None,
+                NAMES[i % 5],
+                "Zyxwvut" if i == 1234 else f"L{i}",
+                "recently",
+                False,
+                False,
+                None,
+            )
+            for i in range(n)
+        ]
         await dal.add_members(target.id, members, [], None)
         await dal.commit()
     return target.id
 
 
-async def test_q_finds_fragments_and_ids(api: TestClient, make_user: MakeUser, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_q_finds_fragments_and_ids(
+    api: TestClient, make_user: MakeUser, login, sessionmaker
+) -> None:  # type: ignore[no-untyped-def]
     person = await make_user()
     audience_id = await _audience(sessionmaker, person, 3000)
     auth = await _auth(login, person)
@@ -43,8 +55,11 @@ async def test_q_finds_fragments_and_ids(api: TestClient, make_user: MakeUser, l
         found: list[int] = []
         cursor = ""
         while True:
-            resp = await api.get(f"/api/v1/audiences/{audience_id}/members",
-                                 params={"limit": "100", "cursor": cursor, "q": q}, headers=auth)
+            resp = await api.get(
+                f"/api/v1/audiences/{audience_id}/members",
+                params={"limit": "100", "cursor": cursor, "q": q},
+                headers=auth,
+            )
             assert resp.status == 200, await resp.text()
             page = await resp.json()
             found += [m["user_id"] for m in page["items"]]
@@ -64,14 +79,18 @@ async def test_q_finds_fragments_and_ids(api: TestClient, make_user: MakeUser, l
     assert len(await ids("clara")) == 600
 
 
-async def test_the_search_uses_its_indexes(api: TestClient, make_user: MakeUser, login, sessionmaker) -> None:  # type: ignore[no-untyped-def]
+async def test_the_search_uses_its_indexes(
+    api: TestClient, make_user: MakeUser, login, sessionmaker
+) -> None:  # type: ignore[no-untyped-def]
     person = await make_user()
     await _audience(sessionmaker, person, 2000)
     from sqlalchemy import select
     from sqlalchemy.dialects.postgresql import asyncpg
 
     def plan_sql(q: str) -> str:
-        stmt = select(AudienceMember.tg_user_id).where(*_member_conditions(MemberQuery.parse(q, None)))
+        stmt = select(AudienceMember.tg_user_id).where(
+            *_member_conditions(MemberQuery.parse(q, None))
+        )
         return str(stmt.compile(dialect=asyncpg.dialect(), compile_kwargs={"literal_binds": True}))
 
     async with sessionmaker() as session, session.begin():
@@ -82,5 +101,9 @@ async def test_the_search_uses_its_indexes(api: TestClient, make_user: MakeUser,
         await session.execute(text("SET LOCAL enable_seqscan = off"))
         rare = "\n".join((await session.execute(text("EXPLAIN " + plan_sql("yxwv")))).scalars())
         assert "ix_audience_members_search" in rare and "'%yxwv%'" in rare, rare
-        numeric = "\n".join((await session.execute(text("EXPLAIN " + plan_sql("1000777")))).scalars())
-        assert "ix_audience_members_search" not in numeric and "tg_user_id = 1000777" in numeric, numeric
+        numeric = "\n".join(
+            (await session.execute(text("EXPLAIN " + plan_sql("1000777")))).scalars()
+        )
+        assert "ix_audience_members_search" not in numeric and "tg_user_id = 1000777" in numeric, (
+            numeric
+        )

@@ -10,10 +10,14 @@ from tests.admin_world import add_account, personal_workspace_id, registered
 from webui_api.metrics import stored_families
 
 
-async def test_every_account_status_is_a_series(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_every_account_status_is_a_series(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
     owner = await registered(sessionmaker, 7_300_001, "metrics_owner")
     ws = await personal_workspace_id(sessionmaker, owner.id)
-    await add_account(sessionmaker, ws, 1, AccountStatus.RESTRICTED, reason="USER_BANNED_IN_CHANNEL")
+    await add_account(
+        sessionmaker, ws, 1, AccountStatus.RESTRICTED, reason="USER_BANNED_IN_CHANNEL"
+    )
     await add_account(sessionmaker, ws, 2, AccountStatus.RESTRICTED, reason="spambot_limited")
     await add_account(sessionmaker, ws, 3, AccountStatus.FROZEN, reason="FROZEN_METHOD_INVALID")
 

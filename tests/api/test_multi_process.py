@@ -45,8 +45,13 @@ async def two_apis(test_env: dict[str, str], engine) -> AsyncIterator[list[str]]
         env = {**os.environ, **test_env, "API_PORT": str(port), "API_HOST": "127.0.0.1"}
         procs.append(
             await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "webui_api", cwd=PROJECT_ROOT, env=env,
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                sys.executable,
+                "-m",
+                "webui_api",
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
             )
         )
         urls.append(f"http://127.0.0.1:{port}")
@@ -68,7 +73,9 @@ async def test_logout_on_one_process_is_seen_by_the_other(
     async with aiohttp.ClientSession() as http:
         await _wait_ready(http, a)
         await _wait_ready(http, b)
-        async with http.post(a + "/api/v1/auth/verify", json={"username": person.username, "code": code}) as r:
+        async with http.post(
+            a + "/api/v1/auth/verify", json={"username": person.username, "code": code}
+        ) as r:
             assert r.status == 200
             tokens = await r.json()
         auth = {"Authorization": f"Bearer {tokens['access_token']}"}
@@ -81,5 +88,7 @@ async def test_logout_on_one_process_is_seen_by_the_other(
             refused_after = time.monotonic() - logged_out
             assert r.status == 401
         assert refused_after < 1.0
-        async with http.post(b + "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}) as r:
+        async with http.post(
+            b + "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        ) as r:
             assert r.status == 401

@@ -33,16 +33,27 @@ ROOT_TG = 990_001
 VIEWS = Path(__file__).resolve().parents[2] / "webui_api" / "views"
 # A value no declaration of the name accepts (limits/cursors/ids are integers, the rest enums
 # or bounded texts: `q` is at most 64 characters for members and a username or id for admins).
-INVALID = {"limit": "abc", "cursor": "abc", "workspace_id": "abc", "status": "nope", "all": "2",
-           "last_seen": "nope", "q": "!" * 65, "username": "maybe", "premium": "maybe", "photo": "maybe",
-           "can_invite": "maybe"}
+INVALID = {
+    "limit": "abc",
+    "cursor": "abc",
+    "workspace_id": "abc",
+    "status": "nope",
+    "all": "2",
+    "last_seen": "nope",
+    "q": "!" * 65,
+    "username": "maybe",
+    "premium": "maybe",
+    "photo": "maybe",
+    "can_invite": "maybe",
+}
 MISSING_ID = "999999"
 _READS = re.compile(r"""request\.query(?:\.get\(|\[)\s*["'](\w+)["']""")
 
 
 @pytest.fixture
-async def api(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis
-              ) -> AsyncIterator[TestClient]:
+async def api(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis
+) -> AsyncIterator[TestClient]:
     admin_settings = settings.model_copy(update={"admin_telegram_ids": [ROOT_TG]})
     async with TestClient(TestServer(init_app(admin_settings), host="127.0.0.1")) as client:
         yield client
@@ -60,7 +71,11 @@ def _query_names_in_views() -> set[str]:
 
 
 def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    ops = [(method.upper(), path, op) for path, item in doc["paths"].items() for method, op in item.items()]
+    ops = [
+        (method.upper(), path, op)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+    ]
     # Logging out ends the session the other calls use: last.
     return sorted(ops, key=lambda o: o[1] == "/api/v1/auth/logout")
 
@@ -70,11 +85,22 @@ def _url(path: str) -> str:
 
 
 def _named(status: int, body: Any, name: str) -> bool:
-    return status == 400 and isinstance(body, dict) and body.get("error", {}).get("details", {}).get("field") == name
+    return (
+        status == 400
+        and isinstance(body, dict)
+        and body.get("error", {}).get("details", {}).get("field") == name
+    )
 
 
-async def _call(api: TestClient, method: str, url: str, headers: dict[str, str], *,
-                query: dict[str, str] | None = None, body: Any = None) -> tuple[int, Any]:
+async def _call(
+    api: TestClient,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    *,
+    query: dict[str, str] | None = None,
+    body: Any = None,
+) -> tuple[int, Any]:
     resp = await api.request(method, url, params=query, headers=headers, json=body)
     text = await resp.text()
     assert resp.status < 500, f"{method} {url} {query}: {resp.status} {text[:300]}"
@@ -87,27 +113,45 @@ async def test_every_route_declares_the_query_parameters_its_view_reads(
 ) -> None:
     doc = await (await api.get("/api/v1/openapi.json")).json()
     read = _query_names_in_views()
-    declared_anywhere = {p["name"] for item in doc["paths"].values() for op in item.values()
-                         for p in op.get("parameters", []) if p["in"] == "query"}
+    declared_anywhere = {
+        p["name"]
+        for item in doc["paths"].values()
+        for op in item.values()
+        for p in op.get("parameters", [])
+        if p["in"] == "query"
+    }
     assert read <= declared_anywhere, read - declared_anywhere
     assert declared_anywhere <= set(INVALID), declared_anywhere - set(INVALID)
     headers = admin
     checked = 0
     for method, path, op in _operations(doc):
         params = {(p["in"], p["name"]): p for p in op.get("parameters", [])}
-        example = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example")
+        example = (
+            op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example")
+        )
         for name, bad in INVALID.items():
             declared = ("query", name) in params
-            status, body = await _call(api, method, _url(path), headers, query={name: bad},
-                                       body=example if declared else None)
+            status, body = await _call(
+                api,
+                method,
+                _url(path),
+                headers,
+                query={name: bad},
+                body=example if declared else None,
+            )
             if declared:
                 assert _named(status, body, name), (method, path, name, status, body)
             else:
                 assert not _named(status, body, name), (method, path, name, body)
             checked += 1
         declared = ("header", "X-Workspace-Id") in params
-        status, body = await _call(api, method, _url(path), headers | {"X-Workspace-Id": "abc"},
-                                   body=example if declared else None)
+        status, body = await _call(
+            api,
+            method,
+            _url(path),
+            headers | {"X-Workspace-Id": "abc"},
+            body=example if declared else None,
+        )
         assert _named(status, body, "workspace_id") == declared, (method, path, status, body)
         assert declared == (("query", "workspace_id") in params), (method, path)
     assert checked >= 10 * 50
@@ -145,9 +189,15 @@ async def test_document_names_statuses_bodies_and_examples(api: TestClient) -> N
                 assert "413" in responses, (method, path)
             for status, answer in responses.items():
                 if int(status) >= 400:
-                    assert answer["content"]["application/json"]["example"]["error"]["code"], (path, status)
+                    assert answer["content"]["application/json"]["example"]["error"]["code"], (
+                        path,
+                        status,
+                    )
             for param in op.get("parameters", []):
-                assert "schema" in param and (param["in"] == "path" or "example" in param), (path, param)
+                assert "schema" in param and (param["in"] == "path" or "example" in param), (
+                    path,
+                    param,
+                )
     # JSON body examples are valid requests
     for table in route_tables():
         for ep in table.endpoints:
@@ -160,9 +210,24 @@ async def test_document_names_statuses_bodies_and_examples(api: TestClient) -> N
     assert str(IMPORT_MAX_BYTES) in imp["responses"]["413"]["description"]
     members = doc["paths"]["/api/v1/audiences/{audience_id}/members"]["get"]
     names = {p["name"]: p for p in members["parameters"]}
-    assert {"audience_id", "limit", "cursor", "q", "last_seen", "username", "premium", "photo",
-            "workspace_id", "X-Workspace-Id"} == set(names)
-    assert names["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}
+    assert {
+        "audience_id",
+        "limit",
+        "cursor",
+        "q",
+        "last_seen",
+        "username",
+        "premium",
+        "photo",
+        "workspace_id",
+        "X-Workspace-Id",
+    } == set(names)
+    assert names["limit"]["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100,
+        "default": 50,
+    }
     assert names["X-Workspace-Id"]["in"] == "header"
     assert doc["paths"]["/api/v1/auth/refresh"]["post"]["requestBody"]["required"] is False
 
@@ -172,16 +237,22 @@ async def test_a_wrong_method_is_405_with_allow_in_the_envelope(api: TestClient)
     for path, item in doc["paths"].items():
         resp = await api.request("PATCH", _url(path))
         assert resp.status == 405, path
-        assert {m.upper() for m in item} <= {m.strip() for m in resp.headers["Allow"].split(",")}, path
+        assert {m.upper() for m in item} <= {m.strip() for m in resp.headers["Allow"].split(",")}, (
+            path
+        )
         body = await resp.json()
         assert body["error"]["code"] == "method_not_allowed" and body["error"]["trace_id"]
 
 
-async def test_an_import_over_the_documented_limit_is_413(api: TestClient, admin: dict[str, str]) -> None:
+async def test_an_import_over_the_documented_limit_is_413(
+    api: TestClient, admin: dict[str, str]
+) -> None:
     headers = admin
     url = "/api/v1/audiences/1/import"
     line = b"777000,someone\n"
-    over = line * (IMPORT_MAX_BYTES // len(line) + 1)  # a little over 5 MB, under the app's 6 MB cap
+    over = line * (
+        IMPORT_MAX_BYTES // len(line) + 1
+    )  # a little over 5 MB, under the app's 6 MB cap
     raw = await api.post(url, data=over, headers=headers | {"Content-Type": "text/csv"})
     assert raw.status == 413, await raw.text()
     assert (await raw.json())["error"]["code"] == "payload_too_large"

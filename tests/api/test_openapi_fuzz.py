@@ -36,7 +36,12 @@ from webui_api.app import init_app
 from webui_api.http import ApiRunner
 
 CASES = 4  # per operation, mode and caller: the whole run stays well under a minute
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 # Not generated: logging out ends the caller's session; the stream stays open while a campaign runs.
 SKIPPED = {("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/campaigns/{campaign_id}/stream")}
 
@@ -66,20 +71,32 @@ def server(settings: Settings, free_port: int) -> Iterator[str]:
 
 
 def _token(base: str, username: str, code: str) -> str:
-    resp = requests.post(f"{base}/api/v1/auth/verify", json={"username": username, "code": code}, timeout=10)
+    resp = requests.post(
+        f"{base}/api/v1/auth/verify", json={"username": username, "code": code}, timeout=10
+    )
     assert resp.status_code == 200, resp.text
     return str(resp.json()["access_token"])
 
 
-def _check(operation: Any, base: str, tokens: dict[str, str], owner_workspace: int) -> tuple[int, int]:
+def _check(
+    operation: Any, base: str, tokens: dict[str, str], owner_workspace: int
+) -> tuple[int, int]:
     """Generated cases of one operation, each sent as both callers: (requests, 2xx answers)."""
     in_workspace = "X-Workspace-Id" in {p.name for p in operation.iter_parameters()}
     session = requests.Session()
     sent = succeeded = 0
 
-    @hypothesis_settings(max_examples=CASES, derandomize=True, deadline=None, database=None,
-                         suppress_health_check=list(HealthCheck))
-    @given(case=operation.as_strategy(GenerationMode.POSITIVE) | operation.as_strategy(GenerationMode.NEGATIVE))
+    @hypothesis_settings(
+        max_examples=CASES,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        case=operation.as_strategy(GenerationMode.POSITIVE)
+        | operation.as_strategy(GenerationMode.NEGATIVE)
+    )
     def check(case: Any) -> None:
         nonlocal sent, succeeded
         for who, token in tokens.items():
@@ -91,7 +108,11 @@ def _check(operation: Any, base: str, tokens: dict[str, str], owner_workspace: i
             response = case.call(base_url=base, session=session, headers=headers, timeout=30)
             case.validate_response(response, checks=CHECKS)
             if who == "stranger" and "X-Workspace-Id" in headers:
-                assert response.status_code >= 400, (case.method, case.formatted_path, response.text[:200])
+                assert response.status_code >= 400, (
+                    case.method,
+                    case.formatted_path,
+                    response.text[:200],
+                )
             sent += 1
             succeeded += response.status_code < 300
 
@@ -124,8 +145,10 @@ async def test_every_operation_answers_as_documented(
     stranger_token = await asyncio.to_thread(_token, server, stranger.username, stranger_code)
     tokens = {"owner": owner_token, "stranger": stranger_token}
     figures = await asyncio.to_thread(_run, server, tokens, workspace)
-    print(f"schemathesis: {figures['operations']} operations, {figures['requests']} requests, "
-          f"{figures['succeeded']} answered 2xx")
+    print(
+        f"schemathesis: {figures['operations']} operations, {figures['requests']} requests, "
+        f"{figures['succeeded']} answered 2xx"
+    )
     assert figures["operations"] >= 50
     # the owner's valid requests get through: lists, reads and the public routes
     assert figures["succeeded"] >= 20

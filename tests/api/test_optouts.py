@@ -44,9 +44,17 @@ async def test_owner_adds_and_removes_managers_read_and_are_refused(
     unknown = await api.post(BASE, json={"username": "@nobody_here"}, headers=team.as_owner)
     assert unknown.status == 400
     error = (await unknown.json())["error"]
-    assert error["code"] == "invalid_input" and error["details"]["problem"] == "optout_unknown_username"
+    assert (
+        error["code"] == "invalid_input"
+        and error["details"]["problem"] == "optout_unknown_username"
+    )
     assert "@nobody_here" in error["message"] and "Telegram id" in error["message"]
-    for bad in ({}, {"user_id": 1, "username": "@known_person"}, {"user_id": 0}, {"username": "a b"}):
+    for bad in (
+        {},
+        {"user_id": 1, "username": "@known_person"},
+        {"user_id": 0},
+        {"username": "a b"},
+    ):
         resp = await api.post(BASE, json=bad, headers=team.as_owner)
         assert resp.status == 400, (bad, await resp.text())
         assert set((await resp.json())["error"]) == {"code", "message", "trace_id", "details"}
@@ -57,7 +65,9 @@ async def test_owner_adds_and_removes_managers_read_and_are_refused(
     body = await listed.json()
     assert body["total"] == 2 and body["next_cursor"] is None
     assert [(i["user_id"], i["username"], i["reason"]) for i in body["items"]] == [
-        (41_001, None, "owner"), (41_002, "Known_Person", "owner")]
+        (41_001, None, "owner"),
+        (41_002, "Known_Person", "owner"),
+    ]
     refused = await api.post(BASE, json={"user_id": 41_003}, headers=team.as_manager)
     assert refused.status == 403
     error = (await refused.json())["error"]
@@ -72,9 +82,13 @@ async def test_owner_adds_and_removes_managers_read_and_are_refused(
     assert gone.status == 404 and (await gone.json())["error"]["code"] == "not_found"
     assert await _listed(sessionmaker, team.ws) == {41_002: "owner"}
     async with sessionmaker() as session:
-        actions = list(await session.scalars(
-            select(AuditEvent.action).where(AuditEvent.workspace_id == team.ws,
-                                            AuditEvent.action.like("optout.%")).order_by(AuditEvent.id)))
+        actions = list(
+            await session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.workspace_id == team.ws, AuditEvent.action.like("optout.%"))
+                .order_by(AuditEvent.id)
+            )
+        )
     assert actions == ["optout.added", "optout.added", "optout.removed"]
 
     # Pages by Telegram id.
@@ -86,7 +100,9 @@ async def test_the_installation_list_is_not_the_owners_to_change(
     api: TestClient, team: Team, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     async with open_dal(sessionmaker) as dal:
-        await optouts.opt_out_everywhere(OptOutDal(dal.session), 41_100, source=optouts.SOURCE_COMMAND)
+        await optouts.opt_out_everywhere(
+            OptOutDal(dal.session), 41_100, source=optouts.SOURCE_COMMAND
+        )
     # Not on the workspace's list, so nothing to remove; the person stays out everywhere.
     resp = await api.delete(f"{BASE}/41100", headers=team.as_owner)
     assert resp.status == 404
@@ -99,26 +115,38 @@ async def test_csv_round_trip_with_bad_lines_by_number(
 ) -> None:
     await make_audience(sessionmaker, team.ws, "Known", [(42_005, "csv_known", None, None)])
     data = (
-        b"user_id,username\n"   # line 1: the header
-        b"42001,\n"             # 2
-        b"abc,\n"               # 3: not an id
-        b",@csv_known\n"        # 4: known to an audience
-        b"\n"                   # 5: blank, skipped
-        b",@csv_stranger\n"     # 6: no audience has it
-        b"42002,\n"             # 7
-        b"42001,\n"             # 8: twice is once
+        b"user_id,username\n"  # line 1: the header
+        b"42001,\n"  # 2
+        b"abc,\n"  # 3: not an id
+        b",@csv_known\n"  # 4: known to an audience
+        b"\n"  # 5: blank, skipped
+        b",@csv_stranger\n"  # 6: no audience has it
+        b"42002,\n"  # 7
+        b"42001,\n"  # 8: twice is once
     )
-    refused = await api.post(BASE + "/import", data=data, headers=team.as_manager | {"Content-Type": "text/csv"})
+    refused = await api.post(
+        BASE + "/import", data=data, headers=team.as_manager | {"Content-Type": "text/csv"}
+    )
     assert refused.status == 403
-    resp = await api.post(BASE + "/import", data=data, headers=team.as_owner | {"Content-Type": "text/csv"})
+    resp = await api.post(
+        BASE + "/import", data=data, headers=team.as_owner | {"Content-Type": "text/csv"}
+    )
     assert resp.status == 200, await resp.text()
     report = await resp.json()
     assert report == {
-        "lines": 6, "accepted": 3, "added": 3,
-        "errors": [{"line": 3, "value": "abc", "problem": "bad_person"},
-                   {"line": 6, "value": "csv_stranger", "problem": "unknown_username"}],
+        "lines": 6,
+        "accepted": 3,
+        "added": 3,
+        "errors": [
+            {"line": 3, "value": "abc", "problem": "bad_person"},
+            {"line": 6, "value": "csv_stranger", "problem": "unknown_username"},
+        ],
     }
-    assert await _listed(sessionmaker, team.ws) == {42_001: "import", 42_002: "import", 42_005: "import"}
+    assert await _listed(sessionmaker, team.ws) == {
+        42_001: "import",
+        42_002: "import",
+        42_005: "import",
+    }
 
     exported = await api.get(BASE + "/export.csv", headers=team.as_manager)
     assert exported.status == 200 and exported.headers["Content-Type"].startswith("text/csv")
@@ -126,12 +154,17 @@ async def test_csv_round_trip_with_bad_lines_by_number(
     lines = text.splitlines()
     assert lines[0] == "user_id,username,reason,created_at"
     assert [line.split(",")[:3] for line in lines[1:]] == [
-        ["42001", "", "import"], ["42002", "", "import"], ["42005", "csv_known", "import"]]
+        ["42001", "", "import"],
+        ["42002", "", "import"],
+        ["42005", "csv_known", "import"],
+    ]
 
     # The export reads back as an import: the same people, no bad lines.
     async with sessionmaker() as session, session.begin():
         await session.execute(delete(OptOut).where(OptOut.workspace_id == team.ws))
-    again = await api.post(BASE + "/import", data=text.encode(), headers=team.as_owner | {"Content-Type": "text/csv"})
+    again = await api.post(
+        BASE + "/import", data=text.encode(), headers=team.as_owner | {"Content-Type": "text/csv"}
+    )
     assert (await again.json())["errors"] == [] and (await again.json())["added"] == 3
 
     broken = await api.post(BASE + "/import", data=b'user_id\n"42003\n', headers=team.as_owner)

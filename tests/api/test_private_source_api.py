@@ -18,23 +18,42 @@ async def test_invite_links_choose_the_joining_account_and_refuse_dead_links(env
     live = make_invite(world, chat)
     chosen = env.setup.accounts[902]
 
-    task = await _ok(await env.api.post(
-        "/api/v1/parse-tasks", json={"source": live.link, "account_id": chosen}, headers=env.owner), 201)
+    task = await _ok(
+        await env.api.post(
+            "/api/v1/parse-tasks",
+            json={"source": live.link, "account_id": chosen},
+            headers=env.owner,
+        ),
+        201,
+    )
     assert task["source"] == f"t.me/+{live.hash}"
     checks = world.calls("messages.CheckChatInvite")
     assert [c.account for c in checks] == [902]  # asked through the account that will join
 
-    default = await _ok(await env.api.post(
-        "/api/v1/parse-tasks", json={"source": f"t.me/joinchat/{live.hash}"}, headers=env.owner), 201)
+    default = await _ok(
+        await env.api.post(
+            "/api/v1/parse-tasks", json={"source": f"t.me/joinchat/{live.hash}"}, headers=env.owner
+        ),
+        201,
+    )
     assert default["id"] != task["id"]
     assert world.calls("messages.CheckChatInvite")[-1].account == 901  # the first usable account
 
     before = await _counts(env)
-    expired = await _refused(await env.api.post(
-        "/api/v1/parse-tasks", json={"source": make_invite(world, chat, expired=True).link},
-        headers={**env.owner, "Accept-Language": "ru"}))
+    expired = await _refused(
+        await env.api.post(
+            "/api/v1/parse-tasks",
+            json={"source": make_invite(world, chat, expired=True).link},
+            headers={**env.owner, "Accept-Language": "ru"},
+        )
+    )
     assert expired["message"] == _invalid("ru", "invite_expired")
-    foreign = await _refused(await env.api.post(
-        "/api/v1/parse-tasks", json={"source": live.link, "account_id": 999_999}, headers=env.owner))
+    foreign = await _refused(
+        await env.api.post(
+            "/api/v1/parse-tasks",
+            json={"source": live.link, "account_id": 999_999},
+            headers=env.owner,
+        )
+    )
     assert foreign["message"] == _invalid("en", "join_account")
     assert await _counts(env) == before

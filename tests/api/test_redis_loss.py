@@ -34,7 +34,10 @@ def bearer(tokens: dict[str, str]) -> dict[str, str]:
 
 
 async def test_logout_is_still_refused_after_redis_lost_its_data(
-    api: TestClient, make_user: MakeUser, login, redis: Redis  # type: ignore[no-untyped-def]
+    api: TestClient,
+    make_user: MakeUser,
+    login,
+    redis: Redis,  # type: ignore[no-untyped-def]
 ) -> None:
     gone, kept = await login(await make_user()), await login(await make_user())
     assert (await api.post("/api/v1/auth/logout", headers=bearer(gone))).status == 200
@@ -65,8 +68,9 @@ async def test_blocked_user_stays_out_after_redis_lost_its_data(
     auth_service: AuthService,
 ) -> None:
     async with open_dal(sessionmaker) as dal:
-        root, _ = await register(dal, TelegramProfile(990_001, "root_admin", "Root", None, "en"),
-                                 admin_ids=(990_001,))
+        root, _ = await register(
+            dal, TelegramProfile(990_001, "root_admin", "Root", None, "en"), admin_ids=(990_001,)
+        )
     eve = await make_user()
     tokens = await login(eve)
     assert (await api.get("/api/v1/campaigns", headers=bearer(tokens))).status == 200
@@ -84,12 +88,17 @@ async def test_blocked_user_stays_out_after_redis_lost_its_data(
     ):
         resp = await api.request(method, path, json=body, headers=bearer(tokens))
         assert resp.status == 401, (path, await resp.text())
-    refreshed = await api.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    refreshed = await api.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
     assert refreshed.status == 401
 
 
 async def test_block_written_only_to_postgresql_is_seen_within_a_second(
-    api: TestClient, make_user: MakeUser, login, sessionmaker: async_sessionmaker[AsyncSession]  # type: ignore[no-untyped-def]
+    api: TestClient,
+    make_user: MakeUser,
+    login,
+    sessionmaker: async_sessionmaker[AsyncSession],  # type: ignore[no-untyped-def]
 ) -> None:
     """The revoked flag was never written (Redis unreachable at that moment, then back with
     its old data): the cached "session stands" answer lives at most a second."""
@@ -118,9 +127,21 @@ class RedisServer:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is needed for this test"
         self.proc = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     async def ready(self) -> None:
@@ -183,14 +204,18 @@ async def test_redis_down_is_503_for_code_exchange_and_calls_then_works_again(
     api, issue = api_on_own_redis
     frank, grace = await make_user(), await make_user()
     code = await issue(frank)
-    verified = await api.post("/api/v1/auth/verify", json={"username": frank.username, "code": code})
+    verified = await api.post(
+        "/api/v1/auth/verify", json={"username": frank.username, "code": code}
+    )
     assert verified.status == 200
     tokens = await verified.json()
     pending = await issue(grace)
 
     own_redis.stop()
 
-    exchange = await api.post("/api/v1/auth/verify", json={"username": grace.username, "code": pending})
+    exchange = await api.post(
+        "/api/v1/auth/verify", json={"username": grace.username, "code": pending}
+    )
     assert_unavailable(exchange.status, exchange.headers, await exchange.json())
     for path in ("/api/v1/me", "/api/v1/campaigns"):
         call = await api.get(path, headers={**bearer(tokens), "Accept-Language": "ru"})
@@ -204,7 +229,9 @@ async def test_redis_down_is_503_for_code_exchange_and_calls_then_works_again(
     await own_redis.ready()
 
     assert (await api.get("/api/v1/me", headers=bearer(tokens))).status == 200
-    again = await api.post("/api/v1/auth/verify", json={"username": grace.username, "code": pending})
+    again = await api.post(
+        "/api/v1/auth/verify", json={"username": grace.username, "code": pending}
+    )
     assert again.status == 200, await again.text()
     assert (await api.post("/api/v1/auth/logout", headers=bearer(tokens))).status == 200
     assert (await api.get("/api/v1/me", headers=bearer(tokens))).status == 401

@@ -29,7 +29,9 @@ class Env:
 
 
 @pytest.fixture
-async def env(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis) -> AsyncIterator[Env]:  # type: ignore[no-untyped-def]
+async def env(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis
+) -> AsyncIterator[Env]:  # type: ignore[no-untyped-def]
     world = seed_communities(World())
     async with SandboxServer(world=world) as sandbox:
         port = int(sandbox.url.rsplit(":", 1)[1])
@@ -40,12 +42,17 @@ async def env(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
 
 async def _auth(env: Env, person: Person, issue_code: IssueCode) -> dict[str, str]:
     code = await issue_code(person)
-    resp = await env.api.post("/api/v1/auth/verify", json={"username": person.username, "code": code})
+    resp = await env.api.post(
+        "/api/v1/auth/verify", json={"username": person.username, "code": code}
+    )
     return {"Authorization": f"Bearer {(await resp.json())['access_token']}"}
 
 
 async def test_search_finds_groups_and_commentable_channels(
-    env: Env, sessionmaker: async_sessionmaker[AsyncSession], make_user: MakeUser, issue_code: IssueCode
+    env: Env,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    make_user: MakeUser,
+    issue_code: IssueCode,
 ) -> None:
     owner = await make_user()
     auth = await _auth(env, owner, issue_code)
@@ -56,8 +63,9 @@ async def test_search_finds_groups_and_commentable_channels(
     error = (await refused.json())["error"]
     assert error["code"] == "no_accounts"
     assert error["message"] == t("en", "error.no_accounts")
-    ru = await env.api.post("/api/v1/search", json={"keywords": "crypto"},
-                            headers=auth | {"Accept-Language": "ru"})
+    ru = await env.api.post(
+        "/api/v1/search", json={"keywords": "crypto"}, headers=auth | {"Accept-Language": "ru"}
+    )
     assert (await ru.json())["error"]["message"] == t("ru", "error.no_accounts")
 
     gateway = TelegramGateway(SandboxClientFactory(env.sandbox_url))
@@ -68,7 +76,15 @@ async def test_search_finds_groups_and_commentable_channels(
     assert resp.status == 200, await resp.text()
     items = (await resp.json())["items"]
     assert [i["username"] for i in items] == EXPECTED
-    assert set(items[0]) == {"chat_id", "username", "title", "kind", "members", "recent_commenters", "score"}
+    assert set(items[0]) == {
+        "chat_id",
+        "username",
+        "title",
+        "kind",
+        "members",
+        "recent_commenters",
+        "score",
+    }
     news = next(i for i in items if i["chat_id"] == NEWS)
     assert (news["kind"], news["members"], news["recent_commenters"]) == ("channel", 25, 4)
     assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
@@ -79,7 +95,12 @@ async def test_bad_bodies_and_foreign_workspaces(
 ) -> None:
     owner, stranger = await make_user(), await make_user()
     auth = await _auth(env, owner, issue_code)
-    for body in ({}, {"keywords": "ab"}, {"keywords": "x" * 65}, {"keywords": "crypto", "extra": 1}):
+    for body in (
+        {},
+        {"keywords": "ab"},
+        {"keywords": "x" * 65},
+        {"keywords": "crypto", "extra": 1},
+    ):
         resp = await env.api.post("/api/v1/search", json=body, headers=auth)
         assert resp.status == 400, body
     punctuation = await env.api.post("/api/v1/search", json={"keywords": "!?!?"}, headers=auth)
@@ -88,6 +109,8 @@ async def test_bad_bodies_and_foreign_workspaces(
 
     other = await _auth(env, stranger, issue_code)
     ws = (await (await env.api.get("/api/v1/me", headers=auth)).json())["workspaces"][0]["id"]
-    foreign = await env.api.post(f"/api/v1/search?workspace_id={ws}", json={"keywords": "crypto"}, headers=other)
+    foreign = await env.api.post(
+        f"/api/v1/search?workspace_id={ws}", json={"keywords": "crypto"}, headers=other
+    )
     assert foreign.status == 404
     assert (await env.api.post("/api/v1/search", json={"keywords": "crypto"})).status == 401

@@ -20,19 +20,30 @@ async def test_unknown_or_personal_sources_are_refused_and_nothing_is_saved(env:
     before = await _counts(env)
     resolves = len(env.setup.world.calls("ResolveUsernameRequest"))
 
-    unknown = await _refused(await env.api.post(
-        "/api/v1/parse-tasks", json={"source": "@no_such_chat_here"},
-        headers={**env.owner, "Accept-Language": "ru"}))
+    unknown = await _refused(
+        await env.api.post(
+            "/api/v1/parse-tasks",
+            json={"source": "@no_such_chat_here"},
+            headers={**env.owner, "Accept-Language": "ru"},
+        )
+    )
     assert unknown["details"]["problem"] == "source_not_found"
     assert unknown["message"] == _invalid("ru", "source_not_found", source="@no_such_chat_here")
-    person = await _refused(await env.api.post(
-        "/api/v1/parse-tasks", json={"source": "t.me/pat_person"}, headers=env.owner))
+    person = await _refused(
+        await env.api.post(
+            "/api/v1/parse-tasks", json={"source": "t.me/pat_person"}, headers=env.owner
+        )
+    )
     assert person["message"] == _invalid("en", "source_is_person", source="@pat_person")
     assert await _counts(env) == before
     # One question each, through one account.
     assert len(env.setup.world.calls("ResolveUsernameRequest")) == resolves + 2
 
-    queued = await _ok(await env.api.post(
-        "/api/v1/parse-tasks", json={"source": "@other_group"}, headers=env.owner), 201)
+    queued = await _ok(
+        await env.api.post(
+            "/api/v1/parse-tasks", json={"source": "@other_group"}, headers=env.owner
+        ),
+        201,
+    )
     assert queued["status"] == "queued"
     assert await _counts(env) == (before[0] + 1, before[1] + 1)

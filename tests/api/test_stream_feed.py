@@ -36,20 +36,29 @@ def counts_reads() -> Iterator[list[str]]:
 
 
 async def test_viewers_share_one_read_per_pass(
-    client: TestClient, make_user: Any, login: Login, sessionmaker: async_sessionmaker[AsyncSession],
+    client: TestClient,
+    make_user: Any,
+    login: Login,
+    sessionmaker: async_sessionmaker[AsyncSession],
     counts_reads: list[str],
 ) -> None:
     owner = await make_user("viewer")
     tokens = await login(owner)
     async with sessionmaker() as session:
-        workspace_id = int(await session.scalar(
-            text("SELECT workspace_id FROM memberships WHERE user_id = :u"), {"u": owner.user.id}))
+        workspace_id = int(
+            await session.scalar(
+                text("SELECT workspace_id FROM memberships WHERE user_id = :u"),
+                {"u": owner.user.id},
+            )
+        )
     big = await _campaign(sessionmaker, workspace_id, 30)
     other = await _campaign_named(sessionmaker, workspace_id)
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     feed = client.server.app[FEED]
 
-    responses = [await client.get(f"/api/v1/campaigns/{big}/stream", headers=headers) for _ in range(6)]
+    responses = [
+        await client.get(f"/api/v1/campaigns/{big}/stream", headers=headers) for _ in range(6)
+    ]
     responses.append(await client.get(f"/api/v1/campaigns/{other}/stream", headers=headers))
     streams = [Frames(r) for r in responses]
     try:
@@ -87,8 +96,9 @@ async def _campaign_named(sessionmaker: async_sessionmaker[AsyncSession], worksp
 
     async with sessionmaker() as session, session.begin():
         dal = InviteDal(session)
-        audience = await session.scalar(text("SELECT id FROM audiences WHERE workspace_id = :ws LIMIT 1"),
-                                        {"ws": workspace_id})
+        audience = await session.scalar(
+            text("SELECT id FROM audiences WHERE workspace_id = :ws LIMIT 1"), {"ws": workspace_id}
+        )
         campaign_id = await dal.create_campaign(workspace_id, "Other", audience, "other_group")
         await dal.fill_targets(campaign_id)
         await dal.set_status(campaign_id, CampaignStatus.RUNNING, only_from=[CampaignStatus.DRAFT])
@@ -96,28 +106,44 @@ async def _campaign_named(sessionmaker: async_sessionmaker[AsyncSession], worksp
 
 
 async def test_a_viewer_who_left_the_workspace_is_ended_alone(
-    client: TestClient, make_user: Any, login: Login, sessionmaker: async_sessionmaker[AsyncSession],
+    client: TestClient,
+    make_user: Any,
+    login: Login,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     owner, manager = await make_user("boss2"), await make_user("helper2")
     owner_tokens, manager_tokens = await login(owner), await login(manager)
     async with sessionmaker() as session, session.begin():
-        workspace_id = int(await session.scalar(
-            text("SELECT workspace_id FROM memberships WHERE user_id = :u"), {"u": owner.user.id}))
-        await session.execute(text(
-            "INSERT INTO memberships (workspace_id, user_id, role) VALUES (:ws, :u, 'manager')"),
-            {"ws": workspace_id, "u": manager.user.id})
+        workspace_id = int(
+            await session.scalar(
+                text("SELECT workspace_id FROM memberships WHERE user_id = :u"),
+                {"u": owner.user.id},
+            )
+        )
+        await session.execute(
+            text(
+                "INSERT INTO memberships (workspace_id, user_id, role) VALUES (:ws, :u, 'manager')"
+            ),
+            {"ws": workspace_id, "u": manager.user.id},
+        )
     campaign_id = await _campaign(sessionmaker, workspace_id, 3)
     url = f"/api/v1/campaigns/{campaign_id}/stream"
     ws_header = {"X-Workspace-Id": str(workspace_id)}
-    mine = await client.get(url, headers={"Authorization": f"Bearer {owner_tokens['access_token']}"} | ws_header)
-    theirs = await client.get(url, headers={"Authorization": f"Bearer {manager_tokens['access_token']}"} | ws_header)
+    mine = await client.get(
+        url, headers={"Authorization": f"Bearer {owner_tokens['access_token']}"} | ws_header
+    )
+    theirs = await client.get(
+        url, headers={"Authorization": f"Bearer {manager_tokens['access_token']}"} | ws_header
+    )
     try:
         owner_frames, manager_frames = Frames(mine), Frames(theirs)
         assert (await owner_frames.event())["event"] == "campaign"
         assert (await manager_frames.event())["event"] == "campaign"
         async with sessionmaker() as session, session.begin():
-            await session.execute(text("DELETE FROM memberships WHERE user_id = :u AND workspace_id = :ws"),
-                                  {"u": manager.user.id, "ws": workspace_id})
+            await session.execute(
+                text("DELETE FROM memberships WHERE user_id = :u AND workspace_id = :ws"),
+                {"u": manager.user.id, "ws": workspace_id},
+            )
         end = await manager_frames.event()
         assert end["event"] == "end" and end["data"] == {"reason": "not_found"}
         await _settle(sessionmaker, campaign_id, 1)

@@ -57,7 +57,10 @@ async def test_cors_only_for_configured_origins(settings: Settings) -> None:
     async with TestClient(TestServer(init_app(configured), host="127.0.0.1")) as client:
         pre = await client.options(
             "/api/v1/auth/verify",
-            headers={"Origin": "https://panel.example.org", "Access-Control-Request-Method": "POST"},
+            headers={
+                "Origin": "https://panel.example.org",
+                "Access-Control-Request-Method": "POST",
+            },
         )
         assert pre.status == 204
         assert pre.headers["Access-Control-Allow-Origin"] == "https://panel.example.org"

@@ -40,18 +40,38 @@ def bearer(tokens: dict[str, str], workspace_id: int | None = None) -> dict[str,
 
 
 @pytest.fixture
-async def team(api: TestClient, make_user: MakeUser, login: Login, sessionmaker: async_sessionmaker[AsyncSession]) -> Team:
+async def team(
+    api: TestClient,
+    make_user: MakeUser,
+    login: Login,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> Team:
     """An owner who has added `manager` through the API, and a stranger; all logged in."""
-    owner, manager, stranger = await make_user("owner_t"), await make_user("Manager_T"), await make_user("stranger_t")
+    owner, manager, stranger = (
+        await make_user("owner_t"),
+        await make_user("Manager_T"),
+        await make_user("stranger_t"),
+    )
     async with open_dal(sessionmaker) as dal:
         ws = (await dal.list_workspaces(owner.user.id))[0].id
     as_owner = bearer(await login(owner))
     added = await api.post(MEMBERS, json={"username": "@manager_t"}, headers=as_owner)
     assert added.status == 201, await added.text()
     assert await added.json() == {
-        "user_id": manager.user.id, "username": "Manager_T", "first_name": manager.user.first_name, "role": "manager",
+        "user_id": manager.user.id,
+        "username": "Manager_T",
+        "first_name": manager.user.first_name,
+        "role": "manager",
     }
-    return Team(owner, manager, stranger, ws, as_owner, bearer(await login(manager), ws), bearer(await login(stranger), ws))
+    return Team(
+        owner,
+        manager,
+        stranger,
+        ws,
+        as_owner,
+        bearer(await login(manager), ws),
+        bearer(await login(stranger), ws),
+    )
 
 
 async def _error(resp, status: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -63,22 +83,36 @@ async def test_everyone_in_the_team_sees_it_and_the_change_is_audited(
     api: TestClient, team: Team, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     expected = [
-        {"user_id": team.owner.user.id, "username": "owner_t", "first_name": team.owner.user.first_name, "role": "owner"},
-        {"user_id": team.manager.user.id, "username": "Manager_T", "first_name": team.manager.user.first_name,
-         "role": "manager"},
+        {
+            "user_id": team.owner.user.id,
+            "username": "owner_t",
+            "first_name": team.owner.user.first_name,
+            "role": "owner",
+        },
+        {
+            "user_id": team.manager.user.id,
+            "username": "Manager_T",
+            "first_name": team.manager.user.first_name,
+            "role": "manager",
+        },
     ]
     for headers in (team.as_owner, team.as_manager):
         resp = await api.get(MEMBERS, headers=headers)
         assert resp.status == 200
         assert await resp.json() == {"items": expected, "next_cursor": None}
     # Without a workspace chosen the manager is in their own, alone.
-    own = await (await api.get(MEMBERS, headers={"Authorization": team.as_manager["Authorization"]})).json()
+    own = await (
+        await api.get(MEMBERS, headers={"Authorization": team.as_manager["Authorization"]})
+    ).json()
     assert [m["user_id"] for m in own["items"]] == [team.manager.user.id]
     async with sessionmaker() as session:
-        events = (await session.execute(
-            select(AuditEvent.action, AuditEvent.actor_user_id, AuditEvent.workspace_id)
-            .where(AuditEvent.action.like("team.%"))
-        )).all()
+        events = (
+            await session.execute(
+                select(AuditEvent.action, AuditEvent.actor_user_id, AuditEvent.workspace_id).where(
+                    AuditEvent.action.like("team.%")
+                )
+            )
+        ).all()
     assert events == [("team.manager_added", team.owner.user.id, team.ws)]
 
 
@@ -87,14 +121,23 @@ async def test_the_manager_works_in_the_workspace_but_cannot_remove_its_things(
 ) -> None:
     async with open_dal(sessionmaker) as dal:
         account, _ = await build_account_service(settings, None).link(
-            dal, team.owner.user.id, team.ws, AccountInfo(81_001, "worker_t", "Worker", "+79990081001"), "session"
+            dal,
+            team.owner.user.id,
+            team.ws,
+            AccountInfo(81_001, "worker_t", "Worker", "+79990081001"),
+            "session",
         )
         audience = await dal.create_audience(team.ws, "Leads", None, team.owner.user.id)
-        campaign_id = await dal.create_campaign(team.ws, "Spring", audience.id, "@some_group",
-                                                user_id=team.owner.user.id)
+        campaign_id = await dal.create_campaign(
+            team.ws, "Spring", audience.id, "@some_group", user_id=team.owner.user.id
+        )
         await dal.commit()
 
-    for path, expected in (("accounts", account.id), ("audiences", audience.id), ("campaigns", campaign_id)):
+    for path, expected in (
+        ("accounts", account.id),
+        ("audiences", audience.id),
+        ("campaigns", campaign_id),
+    ):
         listed = await (await api.get(f"/api/v1/{path}", headers=team.as_manager)).json()
         assert [i["id"] for i in listed["items"]] == [expected], path
 
@@ -117,7 +160,11 @@ async def test_only_the_owner_manages_the_team(
         refused = await api.delete(f"{MEMBERS}/{target}", headers=team.as_manager)
         assert (await _error(refused, 403))["code"] == "forbidden"
     async with sessionmaker() as session:
-        members = set(await session.scalars(select(Membership.user_id).where(Membership.workspace_id == team.ws)))
+        members = set(
+            await session.scalars(
+                select(Membership.user_id).where(Membership.workspace_id == team.ws)
+            )
+        )
     assert members == {team.owner.user.id, team.manager.user.id}
 
 
@@ -141,10 +188,18 @@ async def test_refusals_say_why(api: TestClient, team: Team) -> None:
     for body, problem in cases:
         error = await _error(await api.post(MEMBERS, json=body, headers=team.as_owner), 400)
         assert error["details"]["problem"] == problem, body  # type: ignore[index]
-    error = await _error(await api.post(MEMBERS, json={"username": "@never_started"},
-                                        headers=team.as_owner | {"Accept-Language": "ru"}), 400)
+    error = await _error(
+        await api.post(
+            MEMBERS,
+            json={"username": "@never_started"},
+            headers=team.as_owner | {"Accept-Language": "ru"},
+        ),
+        400,
+    )
     assert "отправить боту /start" in str(error["message"])
-    assert (await _error(await api.post(MEMBERS, json={}, headers=team.as_owner), 400))["code"] == "invalid_input"
+    assert (await _error(await api.post(MEMBERS, json={}, headers=team.as_owner), 400))[
+        "code"
+    ] == "invalid_input"
     owner_out = await api.delete(f"{MEMBERS}/{team.owner.user.id}", headers=team.as_owner)
     assert (await _error(owner_out, 400))["details"]["problem"] == "team_owner"  # type: ignore[index]
     await _error(await api.delete(f"{MEMBERS}/{team.stranger.user.id}", headers=team.as_owner), 404)
@@ -152,13 +207,19 @@ async def test_refusals_say_why(api: TestClient, team: Team) -> None:
 
 
 async def test_a_removed_manager_is_out_at_the_next_request(
-    api: TestClient, team: Team, make_user: MakeUser, login: Login, sessionmaker: async_sessionmaker[AsyncSession]
+    api: TestClient,
+    team: Team,
+    make_user: MakeUser,
+    login: Login,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     assert (await api.get("/api/v1/accounts", headers=team.as_manager)).status == 200
     removed = await api.delete(f"{MEMBERS}/{team.manager.user.id}", headers=team.as_owner)
     assert removed.status == 204 and await removed.read() == b""
     for path in ("/api/v1/accounts", "/api/v1/audiences", MEMBERS):
-        assert (await _error(await api.get(path, headers=team.as_manager), 404))["code"] == "not_found"
+        assert (await _error(await api.get(path, headers=team.as_manager), 404))[
+            "code"
+        ] == "not_found"
 
     # A manager may leave on their own.
     leaver = await make_user("leaver_t")
@@ -167,10 +228,19 @@ async def test_a_removed_manager_is_out_at_the_next_request(
     assert (await api.delete(f"{MEMBERS}/{leaver.user.id}", headers=as_leaver)).status == 204
     await _error(await api.get(MEMBERS, headers=as_leaver), 404)
     async with sessionmaker() as session:
-        actions = list(await session.scalars(
-            select(AuditEvent.action).where(AuditEvent.action.like("team.%")).order_by(AuditEvent.id)
-        ))
-    assert actions == ["team.manager_added", "team.manager_removed", "team.manager_added", "team.manager_left"]
+        actions = list(
+            await session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.action.like("team.%"))
+                .order_by(AuditEvent.id)
+            )
+        )
+    assert actions == [
+        "team.manager_added",
+        "team.manager_removed",
+        "team.manager_added",
+        "team.manager_left",
+    ]
 
 
 async def test_openapi_describes_the_team_routes(api: TestClient) -> None:

@@ -72,10 +72,16 @@ class RecordingSession(BaseSession):
 
     def _default(self, method: TelegramMethod[Any]) -> dict[str, Any]:
         if isinstance(method, GetMe):
-            result: Any = {"id": BOT_ID, "is_bot": True, "first_name": "Bot", "username": BOT_USERNAME}
+            result: Any = {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Bot",
+                "username": BOT_USERNAME,
+            }
         elif isinstance(method, (SendMessage, EditMessageText)):
             message_id = (
-                method.message_id if isinstance(method, EditMessageText) and method.message_id
+                method.message_id
+                if isinstance(method, EditMessageText) and method.message_id
                 else next(self._message_ids)
             )
             result = {
@@ -270,8 +276,13 @@ class TgUser:
             date=datetime.datetime.now(datetime.UTC),
             chat=self.chat,
             from_user=self.tg,
-            document=Document(file_id=file_id, file_unique_id=file_id, file_name=file_name,
-                              mime_type="text/csv", file_size=len(data)),
+            document=Document(
+                file_id=file_id,
+                file_unique_id=file_id,
+                file_name=file_name,
+                mime_type="text/csv",
+                file_size=len(data),
+            ),
         )
         return await self._feed(Update(update_id=next(_update_ids), message=message))
 
@@ -318,6 +329,9 @@ def make_user(
 def only_the_hint(calls: list[TelegramMethod[Any]], lang: str) -> bool:
     """The bot's whole answer was the fallback's hint: the message was taken as no flow's
     answer (no question repeated, nothing deleted, edited or sent besides)."""
-    said = [(type(c).__name__, getattr(c, "text", None)) for c in calls
-            if isinstance(c, (SendMessage, DeleteMessage, EditMessageText, SendDocument))]
+    said = [
+        (type(c).__name__, getattr(c, "text", None))
+        for c in calls
+        if isinstance(c, (SendMessage, DeleteMessage, EditMessageText, SendDocument))
+    ]
     return said == [("SendMessage", t(lang, "outside_flow"))]

@@ -22,7 +22,6 @@ BOT_ADMINS = [ROOT]
 LIMIT_END = datetime(2031, 6, 20, 11, 49, tzinfo=UTC)
 
 
-
 async def _workspace(sm: async_sessionmaker[AsyncSession], telegram_id: int) -> int:
     async with sm() as session:
         user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
@@ -32,7 +31,9 @@ async def _workspace(sm: async_sessionmaker[AsyncSession], telegram_id: int) -> 
 
 async def _seed(sm: async_sessionmaker[AsyncSession], telegram_id: int) -> None:
     ws = await _workspace(sm, telegram_id)
-    await add_account(sm, ws, 91, AccountStatus.RESTRICTED, reason="USER_BANNED_IN_CHANNEL", until=LIMIT_END)
+    await add_account(
+        sm, ws, 91, AccountStatus.RESTRICTED, reason="USER_BANNED_IN_CHANNEL", until=LIMIT_END
+    )
     await add_account(sm, ws, 92, AccountStatus.FROZEN, reason="frozen_until:2031-03-01T12:30Z")
     await add_account(sm, ws, 93, AccountStatus.FROZEN, reason="FROZEN_METHOD_INVALID")
 
@@ -48,10 +49,23 @@ async def test_accounts_list_says_until_when_and_why(
     (listing,) = [c for c in await owner.send("/accounts") if isinstance(c, SendMessage)]
     text = listing.text
     restricted = t(lang, "accounts.status.restricted")
-    assert t(lang, "accounts.item", account="@acc91", status=restricted, phone=t(lang, "accounts.no_phone"),
-             used=0, limit=30) in text
-    assert (t(lang, "accounts.until", until="2031-06-20 11:49") + " · "
-            + t(lang, "accounts.reason", reason="USER_BANNED_IN_CHANNEL")) in text
+    assert (
+        t(
+            lang,
+            "accounts.item",
+            account="@acc91",
+            status=restricted,
+            phone=t(lang, "accounts.no_phone"),
+            used=0,
+            limit=30,
+        )
+        in text
+    )
+    assert (
+        t(lang, "accounts.until", until="2031-06-20 11:49")
+        + " · "
+        + t(lang, "accounts.reason", reason="USER_BANNED_IN_CHANNEL")
+    ) in text
     # a frozen account: the day Telegram deletes it unless an appeal is accepted
     assert text.count(t(lang, "accounts.status.frozen")) == 2
     assert t(lang, "accounts.frozen_deadline", until="2031-03-01 12:30") in text
@@ -66,11 +80,20 @@ async def test_admin_health_counts_and_lists_them(
     await root.send("/start")
     await _seed(sessionmaker, ROOT)
     menu = next(c for c in await root.send("/admin") if isinstance(c, SendMessage))
-    health_button = next(b.callback_data for row in menu.reply_markup.inline_keyboard for b in row
-                         if b.text == t("en", "admin.btn.health"))
+    health_button = next(
+        b.callback_data
+        for row in menu.reply_markup.inline_keyboard
+        for b in row
+        if b.text == t("en", "admin.btn.health")
+    )
     (health,) = [c for c in await root.press(menu, health_button) if isinstance(c, EditMessageText)]
-    counts = "3 (" + ", ".join([f"{t('en', 'admin.status.frozen')} 2",
-                                f"{t('en', 'admin.status.restricted')} 1"]) + ")"
+    counts = (
+        "3 ("
+        + ", ".join(
+            [f"{t('en', 'admin.status.frozen')} 2", f"{t('en', 'admin.status.restricted')} 1"]
+        )
+        + ")"
+    )
     assert t("en", "admin.health", counts=counts) in health.text
     assert "@acc91" in health.text and "reason: USER_BANNED_IN_CHANNEL" in health.text
     assert "until 2031-06-20 11:49 UTC" in health.text

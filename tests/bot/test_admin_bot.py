@@ -21,7 +21,6 @@ ROOT = 9_100_001  # named in ADMIN_TELEGRAM_IDS
 BOT_ADMINS = [ROOT]
 
 
-
 def _only(calls: list[Any], cls: type) -> Any:
     found = [c for c in calls if isinstance(c, cls)]
     assert len(found) == 1, calls
@@ -54,7 +53,10 @@ async def _menu(admin: TgUser) -> SendMessage:
 async def test_non_admins_never_see_the_menu(
     make_user: Callable[..., TgUser], sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    root, bob = make_user(ROOT, username="root_admin"), make_user(9_100_002, username="bob_user", language_code="ru")
+    root, bob = (
+        make_user(ROOT, username="root_admin"),
+        make_user(9_100_002, username="bob_user", language_code="ru"),
+    )
     await root.send("/start")
     menu = await _menu(root)
     await bob.send("/start")
@@ -79,11 +81,17 @@ async def test_stats_and_accounts_health(
     await add_account(sessionmaker, ws, 77, AccountStatus.PARKED, reason="PEER_FLOOD")
     menu = await _menu(root)
 
-    stats = _only(await root.press(menu, _button(menu.reply_markup, t("en", "admin.btn.stats"))), EditMessageText)
+    stats = _only(
+        await root.press(menu, _button(menu.reply_markup, t("en", "admin.btn.stats"))),
+        EditMessageText,
+    )
     assert "Users: 2 (admins: 1, blocked: 0)" in stats.text
     assert "Linked accounts: 1 (parked 1)" in stats.text
 
-    health = _only(await root.press(menu, _button(menu.reply_markup, t("en", "admin.btn.health"))), EditMessageText)
+    health = _only(
+        await root.press(menu, _button(menu.reply_markup, t("en", "admin.btn.health"))),
+        EditMessageText,
+    )
     assert "parked 1" in health.text
     assert "@acc77" in health.text and "reason: PEER_FLOOD" in health.text
 
@@ -97,32 +105,49 @@ async def test_user_search_then_block_grant_and_revoke(
     await dave.send("/start")
     menu = await _menu(root)
 
-    ask = _only(await root.press(menu, _button(menu.reply_markup, t("en", "admin.btn.users"))), EditMessageText)
+    ask = _only(
+        await root.press(menu, _button(menu.reply_markup, t("en", "admin.btn.users"))),
+        EditMessageText,
+    )
     assert ask.text == t("en", "admin.users_ask")
     assert await root.reply_to("@nobody_here") == t("en", "admin.users_none", query="@nobody_here")
     card = _only(await root.send("@dave"), SendMessage)
-    assert "@dave_user" in card.text and "Role: user" in card.text and "Access: allowed" in card.text
+    assert (
+        "@dave_user" in card.text and "Role: user" in card.text and "Access: allowed" in card.text
+    )
 
-    blocked = _only(await root.press(card, _button(card.reply_markup, t("en", "admin.btn.block"))), EditMessageText)
+    blocked = _only(
+        await root.press(card, _button(card.reply_markup, t("en", "admin.btn.block"))),
+        EditMessageText,
+    )
     assert blocked.text.startswith(t("en", "admin.done.block", name="@dave_user"))
     assert (await _user(sessionmaker, dave.telegram_id)).blocked
     assert await dave.reply_to("/help") == t("en", "blocked")
-    unblocked = await root.press(blocked, _button(blocked.reply_markup, t("en", "admin.btn.unblock")))
+    unblocked = await root.press(
+        blocked, _button(blocked.reply_markup, t("en", "admin.btn.unblock"))
+    )
     card = _only(unblocked, EditMessageText)
     assert not (await _user(sessionmaker, dave.telegram_id)).blocked
 
-    granted = _only(await root.press(card, _button(card.reply_markup, t("en", "admin.btn.grant"))), EditMessageText)
+    granted = _only(
+        await root.press(card, _button(card.reply_markup, t("en", "admin.btn.grant"))),
+        EditMessageText,
+    )
     assert "Role: admin" in granted.text
     assert _only(await dave.send("/admin"), SendMessage).text == t("en", "admin.menu")
-    revoked = _only(await root.press(granted, _button(granted.reply_markup, t("en", "admin.btn.revoke"))),
-                    EditMessageText)
+    revoked = _only(
+        await root.press(granted, _button(granted.reply_markup, t("en", "admin.btn.revoke"))),
+        EditMessageText,
+    )
     assert "Role: user" in revoked.text
     assert await dave.reply_to("/admin") == t("en", "unknown_command")
 
     # Searching for oneself by id: the card's block button is refused with an alert.
     self_card = _only(await root.send(str(ROOT)), SendMessage)
     assert t("en", "admin.user_configured") in self_card.text
-    refused = await root.press(self_card, _button(self_card.reply_markup, t("en", "admin.btn.block")))
+    refused = await root.press(
+        self_card, _button(self_card.reply_markup, t("en", "admin.btn.block"))
+    )
     alert = _only(refused, AnswerCallbackQuery)
     assert alert.text == t("en", "error.admin_self") and alert.show_alert
     assert not (await _user(sessionmaker, ROOT)).blocked
@@ -130,7 +155,11 @@ async def test_user_search_then_block_grant_and_revoke(
     assert await root.reply_to("/cancel") == t("en", "admin.search_cancelled")
     assert only_the_hint(await root.send("@dave"), "en")  # no search any more
     assert [e.action for e in await audit_actions(sessionmaker)] == [
-        "admin.user_blocked", "admin.user_unblocked", "admin.role_granted", "admin.role_revoked"]
+        "admin.user_blocked",
+        "admin.user_unblocked",
+        "admin.role_granted",
+        "admin.role_revoked",
+    ]
 
 
 async def test_limits_shown_and_changed_with_clear_errors(
@@ -138,12 +167,17 @@ async def test_limits_shown_and_changed_with_clear_errors(
 ) -> None:
     root = make_user(ROOT, username="root_admin", language_code="ru")
     await root.send("/start")
-    names = ("daily_per_account, daily_per_chat, lifetime_per_chat, daily_per_target, pause_min_s, pause_max_s, "
-             "flood_buffer_s, peer_flood_park_s")
+    names = (
+        "daily_per_account, daily_per_chat, lifetime_per_chat, daily_per_target, pause_min_s, pause_max_s, "
+        "flood_buffer_s, peer_flood_park_s"
+    )
     assert await root.reply_to("/admin_limits") == t("ru", "admin.limits_usage", names=names)
     bad = await root.reply_to("/admin_limits daily_per_account=0")
-    assert bad == t("ru", "admin.limits_invalid",
-                    problem=t("ru", "problem.limit_range", field="daily_per_account", low=1, high=10_000_000))
+    assert bad == t(
+        "ru",
+        "admin.limits_invalid",
+        problem=t("ru", "problem.limit_range", field="daily_per_account", low=1, high=10_000_000),
+    )
     assert "«daily»" in await root.reply_to("/admin_limits daily")
     assert "pause_min_s" in await root.reply_to("/admin_limits pause_min_s=1000 pause_max_s=900")
     assert "no_such" in await root.reply_to("/admin_limits no_such=3")
@@ -159,11 +193,16 @@ async def test_limits_shown_and_changed_with_clear_errors(
     assert event.details["changed"] == {"daily_per_account": 20, "daily_per_chat": 10}
 
     menu = _only(await root.send("/admin"), SendMessage)
-    shown = _only(await root.press(menu, _button(menu.reply_markup, t("ru", "admin.btn.limits"))), EditMessageText)
+    shown = _only(
+        await root.press(menu, _button(menu.reply_markup, t("ru", "admin.btn.limits"))),
+        EditMessageText,
+    )
     assert "• daily_per_account: 20" in shown.text and t("ru", "admin.limits_stored") in shown.text
 
 
-async def test_admin_commands_in_a_group_point_to_the_private_chat(make_user: Callable[..., TgUser]) -> None:
+async def test_admin_commands_in_a_group_point_to_the_private_chat(
+    make_user: Callable[..., TgUser],
+) -> None:
     root = make_user(ROOT, username="root_admin")
     await root.send("/start")
     calls = await root.send_in_group("/admin")

@@ -110,12 +110,16 @@ async def start_qr(user: TgUser) -> tuple[SendPhoto, str]:
 async def link_by_qr(user: TgUser, world: World, tg_user_id: int, name: str) -> None:
     _, url = await start_qr(user)
     world.scan_qr(url, tg_user_id)
-    await said(user.recording, user.telegram_id, t(user.language_code, "linking.linked", account=name))
+    await said(
+        user.recording, user.telegram_id, t(user.language_code, "linking.linked", account=name)
+    )
 
 
 async def account_rows(sm: async_sessionmaker[AsyncSession]) -> list[TelegramAccount]:
     async with sm() as session:
-        return list((await session.scalars(select(TelegramAccount).order_by(TelegramAccount.id))).all())
+        return list(
+            (await session.scalars(select(TelegramAccount).order_by(TelegramAccount.id))).all()
+        )
 
 
 async def workspace_of(sm: async_sessionmaker[AsyncSession], telegram_id: int) -> tuple[int, int]:
@@ -169,7 +173,10 @@ async def test_qr_photo_then_scan_links_without_2fa(
     (row,) = await account_rows(sessionmaker)
     user_id, workspace_id = await workspace_of(sessionmaker, 5001)
     assert (row.workspace_id, row.tg_user_id, row.username, row.status) == (
-        workspace_id, WORKER, "worker", AccountStatus.ACTIVE
+        workspace_id,
+        WORKER,
+        "worker",
+        AccountStatus.ACTIVE,
     )
     assert row.phone_masked == "+1********00"
     # Sealed at rest, and what is sealed is a session the world knows as the worker.
@@ -290,7 +297,9 @@ async def test_refresh_button_sends_a_new_code(
 
     # A button of another (older) login only says so.
     calls = await erin.press(photo, "qr:00000000", message_id=1000)
-    assert [(type(c), c.text) for c in calls] == [(AnswerCallbackQuery, t("en", "linking.qr_stale"))]
+    assert [(type(c), c.text) for c in calls] == [
+        (AnswerCallbackQuery, t("en", "linking.qr_stale"))
+    ]
 
     world.scan_qr(second, WORKER)
     await said(recording, 5005, t("en", "linking.linked", account="@worker"))
@@ -723,10 +732,30 @@ async def test_accounts_list_and_disable_enable(
     (listing,) = [c for c in await pia.send("/accounts") if isinstance(c, SendMessage)]
 
     active = t("en", "accounts.status.active")
-    assert t("en", "accounts.item", account="@worker", status=active, phone="+1********00",
-             used=0, limit=30) in listing.text
-    assert t("en", "accounts.item", account="Nameless", status=active, phone="+1********02",
-             used=0, limit=30) in listing.text
+    assert (
+        t(
+            "en",
+            "accounts.item",
+            account="@worker",
+            status=active,
+            phone="+1********00",
+            used=0,
+            limit=30,
+        )
+        in listing.text
+    )
+    assert (
+        t(
+            "en",
+            "accounts.item",
+            account="Nameless",
+            status=active,
+            phone="+1********02",
+            used=0,
+            limit=30,
+        )
+        in listing.text
+    )
     assert buttons(listing.reply_markup) == [
         (t("en", "accounts.disable", account="@worker"), f"acc:off:{ws}:{worker.id}"),
         (t("en", "accounts.unlink", account="@worker"), f"acc:unlink:{ws}:{worker.id}"),
@@ -741,7 +770,8 @@ async def test_accounts_list_and_disable_enable(
     assert edit.text.startswith(t("en", "accounts.disabled_done", account="@worker"))
     assert t("en", "accounts.status.disabled") in edit.text
     assert buttons(edit.reply_markup)[0] == (
-        t("en", "accounts.enable", account="@worker"), f"acc:on:{ws}:{worker.id}"
+        t("en", "accounts.enable", account="@worker"),
+        f"acc:on:{ws}:{worker.id}",
     )
     assert (await account_rows(sessionmaker))[0].status is AccountStatus.DISABLED
 

@@ -38,7 +38,8 @@ async def wait_sent(recording: RecordingSession, chat_id: int, count: int = 1) -
     async with asyncio.timeout(10):
         while True:
             sent = [
-                m for m in recording.sent()
+                m
+                for m in recording.sent()
                 if m.chat_id == chat_id and m.text.startswith(NOTICE_HEADS)
             ]
             if len(sent) >= count:
@@ -87,7 +88,11 @@ async def test_failed_delivery_is_acked_and_the_next_one_goes_through(
 ) -> None:
     await make_user(3003, language_code="en").send("/start")
     recording.queue(
-        SendMessage, 403, match=lambda m: m.chat_id == 3003, ok=False, error_code=403,
+        SendMessage,
+        403,
+        match=lambda m: m.chat_id == 3003,
+        ok=False,
+        error_code=403,
         description="Forbidden: bot was blocked by the user",
     )
     notifier = RedisNotifier(redis)
@@ -174,19 +179,43 @@ async def test_telegrams_verdicts_reach_the_owner_with_what_to_do(
     a chat, or a chat is full — each in the owner's language, saying what to do."""
     await make_user(3011, language_code="ru").send("/start")
     notifier = RedisNotifier(redis)
-    await notifier.notify(3011, "account_status", {"account": "@acc", "status": "restricted",
-                                                  "reason": "USER_BANNED_IN_CHANNEL"})
-    await notifier.notify(3011, "account_lost_rights", {"account": "@acc", "chat": "Target",
-                                                       "error": "CHAT_ADMIN_REQUIRED"})
+    await notifier.notify(
+        3011,
+        "account_status",
+        {"account": "@acc", "status": "restricted", "reason": "USER_BANNED_IN_CHANNEL"},
+    )
+    await notifier.notify(
+        3011,
+        "account_lost_rights",
+        {"account": "@acc", "chat": "Target", "error": "CHAT_ADMIN_REQUIRED"},
+    )
     await notifier.notify(3011, "campaign_paused", {"campaign": "Grow", "reason": "chat_full"})
     expected = [
-        t("ru", "accounts.status_notice", account="@acc", status=t("ru", "accounts.status.restricted")),
-        t("ru", "accounts.lost_rights_notice", account="@acc", chat="Target", error="CHAT_ADMIN_REQUIRED"),
-        t("ru", "campaigns.paused_notice", campaign="Grow", reason=t("ru", "campaign.paused.chat_full")),
+        t(
+            "ru",
+            "accounts.status_notice",
+            account="@acc",
+            status=t("ru", "accounts.status.restricted"),
+        ),
+        t(
+            "ru",
+            "accounts.lost_rights_notice",
+            account="@acc",
+            chat="Target",
+            error="CHAT_ADMIN_REQUIRED",
+        ),
+        t(
+            "ru",
+            "campaigns.paused_notice",
+            campaign="Grow",
+            reason=t("ru", "campaign.paused.chat_full"),
+        ),
     ]
     async with notices_running(bot, redis, sessionmaker):
         async with asyncio.timeout(10):
-            while len([m for m in recording.sent() if m.chat_id == 3011 and m.text in expected]) < 3:
+            while (
+                len([m for m in recording.sent() if m.chat_id == 3011 and m.text in expected]) < 3
+            ):
                 await asyncio.sleep(0.02)
     texts = [m.text for m in recording.sent() if m.chat_id == 3011 and m.text in expected]
     assert texts == expected

@@ -31,20 +31,30 @@ async def _global(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[int, s
         return {r.tg_user_id: r.source for r in await session.scalars(select(GlobalOptOut))}
 
 
-async def _campaign_run(setup: Setup) -> tuple[dict[str, object], dict[int, tuple[str, str | None]], set[int]]:
+async def _campaign_run(
+    setup: Setup,
+) -> tuple[dict[str, object], dict[int, tuple[str, str | None]], set[int]]:
     """The owner's campaign of ten people into the target: (pre-flight, targets, people invited)."""
     service = CampaignService(FAST)
     people = setup.people(range(10_000, 10_010), seen_by_tg=901)
-    audience = await make_audience(setup.sessionmaker, setup.ws, f"a{len(setup.invite_calls())}", people)
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, f"a{len(setup.invite_calls())}", people
+    )
     async with open_dal(setup.sessionmaker) as dal:
         owner = await dal.get_user_by_telegram_id(OWNER_TG)
         assert owner is not None
-        campaign = await service.create(dal, owner.id, setup.ws, name="Grow", audience_id=audience,
-                                        target="t.me/target_group")
+        campaign = await service.create(
+            dal, owner.id, setup.ws, name="Grow", audience_id=audience, target="t.me/target_group"
+        )
         await dal.commit()
-    planner = Planner(campaigns=service, accounts=build_account_service(setup.settings, None), gateway=setup.gateway,
-                      leases=LeaseStore(setup.sessionmaker, "bot-test", ttl_s=30), sessionmaker=setup.sessionmaker,
-                      lease_wait_s=0.5)
+    planner = Planner(
+        campaigns=service,
+        accounts=build_account_service(setup.settings, None),
+        gateway=setup.gateway,
+        leases=LeaseStore(setup.sessionmaker, "bot-test", ttl_s=30),
+        sessionmaker=setup.sessionmaker,
+        lease_wait_s=0.5,
+    )
     report = await planner.preflight(owner.id, setup.ws, campaign.id)
     async with open_dal(setup.sessionmaker) as dal:
         await service.start(dal, owner.id, setup.ws, campaign.id)
@@ -57,7 +67,9 @@ async def _campaign_run(setup: Setup) -> tuple[dict[str, object], dict[int, tupl
 
 
 async def test_optout_keeps_a_person_out_of_another_workspaces_campaign(
-    world_setup: Setup, make_user: Callable[..., TgUser], sessionmaker: async_sessionmaker[AsyncSession]
+    world_setup: Setup,
+    make_user: Callable[..., TgUser],
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     person = make_user(PERSON, first_name="Pat", language_code="ru")
     assert await person.reply_to("/optout") == t("ru", "optout.done")
@@ -76,7 +88,9 @@ async def test_optout_keeps_a_person_out_of_another_workspaces_campaign(
 
 
 async def test_optin_undoes_it(
-    world_setup: Setup, make_user: Callable[..., TgUser], sessionmaker: async_sessionmaker[AsyncSession]
+    world_setup: Setup,
+    make_user: Callable[..., TgUser],
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     person = make_user(PERSON, first_name="Pat", language_code="en")
     assert await person.reply_to("/optin") == t("en", "optin.not_listed")
@@ -105,7 +119,9 @@ async def test_deep_link_opts_out_a_person_who_never_used_the_bot(
 
 
 async def test_owner_keeps_the_workspace_list_and_a_manager_reads_it(
-    world_setup: Setup, make_user: Callable[..., TgUser], sessionmaker: async_sessionmaker[AsyncSession]
+    world_setup: Setup,
+    make_user: Callable[..., TgUser],
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     owner = make_user(OWNER_TG, username="boss", first_name="Boss", language_code="en")
     manager = make_user(556, username="manny", first_name="Manny", language_code="en")
@@ -116,15 +132,23 @@ async def test_owner_keeps_the_workspace_list_and_a_manager_reads_it(
 
     assert await owner.reply_to("/optouts_add") == t("en", "optouts.add_usage")
     assert await owner.reply_to("/optouts_add 10200") == t(
-        "en", "optouts.added", person="id 10200", workspace=ws)
+        "en", "optouts.added", person="id 10200", workspace=ws
+    )
     assert await owner.reply_to("/optouts_add 10200") == t(
-        "en", "optouts.already", person="id 10200", workspace=ws)
+        "en", "optouts.already", person="id 10200", workspace=ws
+    )
     assert await owner.reply_to("/optouts_add @known_one") == t(
-        "en", "optouts.added", person="@known_one (id 10300)", workspace=ws)
+        "en", "optouts.added", person="@known_one (id 10300)", workspace=ws
+    )
     unknown = await owner.reply_to("/optouts_add @nobody_here")
-    assert unknown == t("en", "optouts.failed",
-                        problem=t("en", "problem.optout_unknown_username", username="nobody_here"))
-    assert (await owner.reply_to("/optouts_add 12ab")).startswith(t("en", "optouts.failed", problem="")[:8])
+    assert unknown == t(
+        "en",
+        "optouts.failed",
+        problem=t("en", "problem.optout_unknown_username", username="nobody_here"),
+    )
+    assert (await owner.reply_to("/optouts_add 12ab")).startswith(
+        t("en", "optouts.failed", problem="")[:8]
+    )
 
     # The manager (working in the owner's workspace) reads the list but may not change it.
     (team,) = replies(await manager.send("/team"))
@@ -132,19 +156,35 @@ async def test_owner_keeps_the_workspace_list_and_a_manager_reads_it(
     listing = await manager.reply_to("/optouts")
     assert listing.splitlines()[:3] == [
         t("en", "optouts.title", workspace=ws, count=2),
-        t("en", "optouts.item", person="id 10200", reason=t("en", "optouts.reason.owner"),
-          date=listing.splitlines()[1].rsplit(" ", 1)[-1]),
-        t("en", "optouts.item", person="@Known_One (id 10300)", reason=t("en", "optouts.reason.owner"),
-          date=listing.splitlines()[2].rsplit(" ", 1)[-1]),
+        t(
+            "en",
+            "optouts.item",
+            person="id 10200",
+            reason=t("en", "optouts.reason.owner"),
+            date=listing.splitlines()[1].rsplit(" ", 1)[-1],
+        ),
+        t(
+            "en",
+            "optouts.item",
+            person="@Known_One (id 10300)",
+            reason=t("en", "optouts.reason.owner"),
+            date=listing.splitlines()[2].rsplit(" ", 1)[-1],
+        ),
     ]
     assert listing.endswith(t("en", "optouts.manager_hint", link=LINK))
-    assert await manager.reply_to("/optouts_add 10201") == t("en", "optouts.not_owner", workspace=ws)
-    assert await manager.reply_to("/optouts_remove 10200") == t("en", "optouts.not_owner", workspace=ws)
+    assert await manager.reply_to("/optouts_add 10201") == t(
+        "en", "optouts.not_owner", workspace=ws
+    )
+    assert await manager.reply_to("/optouts_remove 10200") == t(
+        "en", "optouts.not_owner", workspace=ws
+    )
 
     assert await owner.reply_to("/optouts_remove 10200") == t(
-        "en", "optouts.removed", person="id 10200", workspace=ws)
+        "en", "optouts.removed", person="id 10200", workspace=ws
+    )
     assert await owner.reply_to("/optouts_remove 10200") == t(
-        "en", "optouts.not_listed", person="id 10200", workspace=ws)
+        "en", "optouts.not_listed", person="id 10200", workspace=ws
+    )
     async with sessionmaker() as session:
         rows = {(r.workspace_id, r.tg_user_id) for r in await session.scalars(select(OptOut))}
     assert rows == {(world_setup.ws, 10_300)}
@@ -160,11 +200,16 @@ async def test_the_list_pages(
         assert user is not None
         ws = (await dal.list_workspaces(user.id))[0].id
         await dal.session.execute(
-            OptOut.__table__.insert(), [{"workspace_id": ws, "tg_user_id": 30_000 + i} for i in range(25)]
+            OptOut.__table__.insert(),
+            [{"workspace_id": ws, "tg_user_id": 30_000 + i} for i in range(25)],
         )
         await dal.commit()
     (first,) = replies(await owner.send("/optouts"))
-    assert first.text.count("• id ") == 20 and "id 30019" in first.text and "id 30020" not in first.text
+    assert (
+        first.text.count("• id ") == 20
+        and "id 30019" in first.text
+        and "id 30020" not in first.text
+    )
     assert first.text.endswith(t("en", "optouts.owner_hint", link=LINK))
     assert buttons(first.reply_markup) == [(t("en", "list.next_page"), f"oo:{ws}:30019")]
     calls = await owner.press(first, f"oo:{ws}:30019")

@@ -46,7 +46,9 @@ async def tasks(sessionmaker: async_sessionmaker[AsyncSession]) -> list[ParseTas
         return list(await session.scalars(select(ParseTask).order_by(ParseTask.id)))
 
 
-async def workspace_of(sessionmaker: async_sessionmaker[AsyncSession], telegram_id: int) -> tuple[int, int]:
+async def workspace_of(
+    sessionmaker: async_sessionmaker[AsyncSession], telegram_id: int
+) -> tuple[int, int]:
     async with open_dal(sessionmaker) as dal:
         user = await dal.get_user_by_telegram_id(telegram_id)
         assert user is not None
@@ -67,10 +69,23 @@ async def test_parse_queues_a_task_and_remembers_its_message(
 
     (task,) = await tasks(sessionmaker)
     _, ws = await workspace_of(sessionmaker, 6001)
-    assert (task.source, str(task.kind), task.speed, task.priority) == ("@some_group", "members", "medium", 1)
+    assert (task.source, str(task.kind), task.speed, task.priority) == (
+        "@some_group",
+        "members",
+        "medium",
+        1,
+    )
     assert task.status is ParseStatus.QUEUED
-    assert reply.text.startswith(t("en", "task.head", id=task.id, source="@some_group",
-                                   kind=t("en", "task.kind.members"), audience="@some_group"))
+    assert reply.text.startswith(
+        t(
+            "en",
+            "task.head",
+            id=task.id,
+            source="@some_group",
+            kind=t("en", "task.kind.members"),
+            audience="@some_group",
+        )
+    )
     assert t("en", "task.status", status=t("en", "task.state.queued")) in reply.text
     assert buttons(reply.reply_markup) == [
         (t("en", "task.pause"), f"pt:pause:{ws}:{task.id}"),
@@ -79,9 +94,16 @@ async def test_parse_queues_a_task_and_remembers_its_message(
     # The acknowledgment (the bot's first message: id 1000) is what progress notices edit.
     assert (task.notify_chat_id, task.notify_message_id) == (6001, 1000)
 
-    reply = await parse(nina, '/parse @news_channel comments speed=fast priority=high posts=50 audience=“My list”')
+    reply = await parse(
+        nina, "/parse @news_channel comments speed=fast priority=high posts=50 audience=“My list”"
+    )
     second = (await tasks(sessionmaker))[1]
-    assert (str(second.kind), second.speed, second.priority, second.params["posts"]) == ("comments", "fast", 0, 50)
+    assert (str(second.kind), second.speed, second.priority, second.params["posts"]) == (
+        "comments",
+        "fast",
+        0,
+        50,
+    )
     async with sessionmaker() as session:
         audience = await session.get(Audience, second.audience_id)
     assert audience is not None and audience.name == "My list"
@@ -99,18 +121,38 @@ async def test_bad_input_is_explained_and_creates_nothing(
 
     assert (await parse(user, "/parse")).text == t(lang, "parse.usage")
     # Private chats by invite link need an account to join them; this user has none.
-    assert (await parse(user, "/parse https://t.me/+AbCdEf123")).text == invalid("problem.no_join_account")
-    assert (await parse(user, "/parse t.me/joinchat/AbCdEf")).text == invalid("problem.no_join_account")
-    assert (await parse(user, "/parse https://example.com/group")).text == invalid("problem.bad_link")
+    assert (await parse(user, "/parse https://t.me/+AbCdEf123")).text == invalid(
+        "problem.no_join_account"
+    )
+    assert (await parse(user, "/parse t.me/joinchat/AbCdEf")).text == invalid(
+        "problem.no_join_account"
+    )
+    assert (await parse(user, "/parse https://example.com/group")).text == invalid(
+        "problem.bad_link"
+    )
     assert (await parse(user, "/parse @ab")).text == invalid("problem.bad_link")
     assert (await parse(user, "/parse @some_group speed=warp")).text == invalid("problem.speed")
-    assert (await parse(user, "/parse @some_group priority=urgent")).text == invalid("problem.priority")
-    assert (await parse(user, "/parse @some_group posts=many")).text == invalid("problem.posts", max=MAX_POSTS)
-    assert (await parse(user, "/parse @some_group posts=5000")).text == invalid("problem.posts", max=MAX_POSTS)
-    assert (await parse(user, "/parse @some_group everyone")).text == invalid("problem.option", option="everyone")
-    assert (await parse(user, "/parse @some_group colour=red")).text == invalid("problem.option", option="colour=red")
-    assert (await parse(user, '/parse @some_group audience="unclosed')).text == invalid("problem.quotes")
-    assert (await parse(user, "/parse @some_group audience=" + "x" * 129)).text == invalid("problem.name", max=128)
+    assert (await parse(user, "/parse @some_group priority=urgent")).text == invalid(
+        "problem.priority"
+    )
+    assert (await parse(user, "/parse @some_group posts=many")).text == invalid(
+        "problem.posts", max=MAX_POSTS
+    )
+    assert (await parse(user, "/parse @some_group posts=5000")).text == invalid(
+        "problem.posts", max=MAX_POSTS
+    )
+    assert (await parse(user, "/parse @some_group everyone")).text == invalid(
+        "problem.option", option="everyone"
+    )
+    assert (await parse(user, "/parse @some_group colour=red")).text == invalid(
+        "problem.option", option="colour=red"
+    )
+    assert (await parse(user, '/parse @some_group audience="unclosed')).text == invalid(
+        "problem.quotes"
+    )
+    assert (await parse(user, "/parse @some_group audience=" + "x" * 129)).text == invalid(
+        "problem.name", max=128
+    )
     # Commands in groups are not where collections start.
     group_calls = await user.send_in_group("/parse @some_group")
     assert [c.text for c in replies(group_calls)] == [t(lang, "private_only")]
@@ -118,8 +160,11 @@ async def test_bad_input_is_explained_and_creates_nothing(
 
 
 async def test_a_source_telegram_does_not_know_is_refused_before_anything_is_saved(
-    make_user: Callable[..., TgUser], world: World, gateway: TelegramGateway,
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+    make_user: Callable[..., TgUser],
+    world: World,
+    gateway: TelegramGateway,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     await link_accounts(world, gateway, sessionmaker, settings, [901])
     world.put_users([{"id": 4243, "first_name": "Pat", "username": "pat_person"}])
@@ -129,10 +174,12 @@ async def test_a_source_telegram_does_not_know_is_refused_before_anything_is_sav
     def invalid(key: str, source: str) -> str:
         return t("ru", "parse.invalid", problem=t("ru", key, source=source))
 
-    assert (await parse(owner, "/parse @no_such_group_x")).text == invalid("problem.source_not_found",
-                                                                           "@no_such_group_x")
-    assert (await parse(owner, "/parse https://t.me/pat_person")).text == invalid("problem.source_is_person",
-                                                                                  "@pat_person")
+    assert (await parse(owner, "/parse @no_such_group_x")).text == invalid(
+        "problem.source_not_found", "@no_such_group_x"
+    )
+    assert (await parse(owner, "/parse https://t.me/pat_person")).text == invalid(
+        "problem.source_is_person", "@pat_person"
+    )
     assert await tasks(sessionmaker) == []
     async with sessionmaker() as session:
         assert list(await session.scalars(select(Audience))) == []
@@ -142,7 +189,9 @@ async def test_a_source_telegram_does_not_know_is_refused_before_anything_is_sav
     assert task.source == "@real_group" and task.status is ParseStatus.QUEUED
     # The account's lease went back at once: a worker can use it.
     async with sessionmaker() as session:
-        free = await session.scalar(text("SELECT bool_and(expires_at <= clock_timestamp()) FROM account_leases"))
+        free = await session.scalar(
+            text("SELECT bool_and(expires_at <= clock_timestamp()) FROM account_leases")
+        )
     assert free is True
 
 
@@ -164,7 +213,9 @@ async def test_buttons_pause_resume_and_cancel_the_task(
         (t("ru", "task.resume"), f"pt:resume:{ws}:{tid}"),
         (t("ru", "task.cancel"), f"pt:cancel:{ws}:{tid}"),
     ]
-    assert [c.text for c in calls if isinstance(c, AnswerCallbackQuery)] == [t("ru", "task.paused_done")]
+    assert [c.text for c in calls if isinstance(c, AnswerCallbackQuery)] == [
+        t("ru", "task.paused_done")
+    ]
 
     await olga.press(ack, f"pt:resume:{ws}:{tid}", message_id=mid)
     assert (await tasks(sessionmaker))[0].status is ParseStatus.QUEUED
@@ -188,7 +239,9 @@ async def test_buttons_pause_resume_and_cancel_the_task(
 
 
 # --- progress notices ----------------------------------------------------------------------
-async def _set_row(sessionmaker: async_sessionmaker[AsyncSession], task_id: int, **values: Any) -> None:
+async def _set_row(
+    sessionmaker: async_sessionmaker[AsyncSession], task_id: int, **values: Any
+) -> None:
     async with sessionmaker() as session, session.begin():
         await session.execute(update(ParseTask).where(ParseTask.id == task_id).values(**values))
 
@@ -198,7 +251,11 @@ async def drained(redis: Redis) -> None:
     async with asyncio.timeout(10):
         while True:
             latest = (await redis.xrevrange(NOTIFY_STREAM, count=1))[0][0]
-            group = next(g for g in await redis.xinfo_groups(NOTIFY_STREAM) if g["name"] == NOTIFY_GROUP.encode())
+            group = next(
+                g
+                for g in await redis.xinfo_groups(NOTIFY_STREAM)
+                if g["name"] == NOTIFY_GROUP.encode()
+            )
             if group["last-delivered-id"] == latest and not group["pending"]:
                 return
             await asyncio.sleep(0.02)
@@ -214,7 +271,10 @@ async def _edits(recording: RecordingSession, message_id: int, count: int) -> li
 
 
 async def test_progress_and_done_notices_edit_the_one_message(
-    make_user: Callable[..., TgUser], bot: Bot, recording: RecordingSession, redis: Redis,
+    make_user: Callable[..., TgUser],
+    bot: Bot,
+    recording: RecordingSession,
+    redis: Redis,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     eve = make_user(6030, language_code="en")
@@ -223,9 +283,19 @@ async def test_progress_and_done_notices_edit_the_one_message(
     mid = task.notify_message_id
     assert mid is not None
     started = datetime.now(UTC) - timedelta(seconds=65)
-    await _set_row(sessionmaker, task.id, status=ParseStatus.RUNNING, started_at=started,
-                   source_title="Big group", progress_done=150, progress_total=600, collected=120,
-                   new_members=100, skipped=30, accounts_used={"1": 140, "2": 10})
+    await _set_row(
+        sessionmaker,
+        task.id,
+        status=ParseStatus.RUNNING,
+        started_at=started,
+        source_title="Big group",
+        progress_done=150,
+        progress_total=600,
+        collected=120,
+        new_members=100,
+        skipped=30,
+        accounts_used={"1": 140, "2": 10},
+    )
     notifier = RedisNotifier(redis)
 
     async with notices_running(bot, redis, sessionmaker):
@@ -246,9 +316,17 @@ async def test_progress_and_done_notices_edit_the_one_message(
         await _set_row(sessionmaker, task.id, progress_done=300)
         await notifier.notify(6030, "parse_progress", {"task_id": str(task.id)})
         await drained(redis)
-        await _set_row(sessionmaker, task.id, status=ParseStatus.DONE, progress_done=600,
-                       collected=480, new_members=400, skipped=120, found_by_search=12,
-                       finished_at=started + timedelta(seconds=125))
+        await _set_row(
+            sessionmaker,
+            task.id,
+            status=ParseStatus.DONE,
+            progress_done=600,
+            collected=480,
+            new_members=400,
+            skipped=120,
+            found_by_search=12,
+            finished_at=started + timedelta(seconds=125),
+        )
         await notifier.notify(6030, "parse_done", {"task_id": str(task.id)})
         edits = await _edits(recording, mid, 2)
         await asyncio.sleep(0.2)
@@ -263,19 +341,33 @@ async def test_progress_and_done_notices_edit_the_one_message(
     assert "Fetched: 600" in done.text.splitlines()
 
 
-@pytest.mark.parametrize("code", ["no_discussion", "not_a_group", "no_access", "no_accounts",
-                                  "source_not_found", "invite_expired"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "no_discussion",
+        "not_a_group",
+        "no_access",
+        "no_accounts",
+        "source_not_found",
+        "invite_expired",
+    ],
+)
 async def test_failure_reason_in_the_users_language(
-    code: str, make_user: Callable[..., TgUser], bot: Bot, recording: RecordingSession,
-    redis: Redis, sessionmaker: async_sessionmaker[AsyncSession],
+    code: str,
+    make_user: Callable[..., TgUser],
+    bot: Bot,
+    recording: RecordingSession,
+    redis: Redis,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     from bot.notices import deliver
 
     ivan = make_user(6040, language_code="ru")
     await parse(ivan, "/parse @some_channel comments")
     (task,) = await tasks(sessionmaker)
-    await _set_row(sessionmaker, task.id, status=ParseStatus.FAILED, error=code,
-                   finished_at=datetime.now(UTC))
+    await _set_row(
+        sessionmaker, task.id, status=ParseStatus.FAILED, error=code, finished_at=datetime.now(UTC)
+    )
     await deliver(bot, sessionmaker, 6040, "parse_done", {"task_id": str(task.id)}, redis=redis)
     (edit,) = recording.sent(EditMessageText)
     assert t("ru", "task.summary_failed", reason=t("ru", f"parse.error.{code}")) in edit.text
@@ -283,7 +375,10 @@ async def test_failure_reason_in_the_users_language(
 
 
 async def test_a_task_without_a_message_gets_its_summary_sent(
-    make_user: Callable[..., TgUser], bot: Bot, recording: RecordingSession, redis: Redis,
+    make_user: Callable[..., TgUser],
+    bot: Bot,
+    recording: RecordingSession,
+    redis: Redis,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     """A task created in the web panel has no progress message: its end is still told."""
@@ -294,8 +389,14 @@ async def test_a_task_without_a_message_gets_its_summary_sent(
     await _set_row(sessionmaker, task.id, notify_chat_id=None, notify_message_id=None)
     await deliver(bot, sessionmaker, 6045, "parse_progress", {"task_id": str(task.id)}, redis=redis)
     before = len(recording.sent())
-    await _set_row(sessionmaker, task.id, status=ParseStatus.DONE, collected=3, new_members=3,
-                   finished_at=datetime.now(UTC))
+    await _set_row(
+        sessionmaker,
+        task.id,
+        status=ParseStatus.DONE,
+        collected=3,
+        new_members=3,
+        finished_at=datetime.now(UTC),
+    )
     await deliver(bot, sessionmaker, 6045, "parse_done", {"task_id": str(task.id)}, redis=redis)
     sent = recording.sent()[before:]
     assert len(sent) == 1 and sent[0].chat_id == 6045
@@ -312,13 +413,23 @@ async def test_tasks_lists_newest_first_with_controls_and_pages(
         await parse(lena, f"/parse @group_{n:02d}")
     rows = await tasks(sessionmaker)
     ws = rows[0].workspace_id
-    await _set_row(sessionmaker, rows[-1].id, status=ParseStatus.RUNNING, progress_done=50,
-                   progress_total=200, collected=40)
-    await _set_row(sessionmaker, rows[-2].id, status=ParseStatus.DONE, progress_done=10, collected=9)
+    await _set_row(
+        sessionmaker,
+        rows[-1].id,
+        status=ParseStatus.RUNNING,
+        progress_done=50,
+        progress_total=200,
+        collected=40,
+    )
+    await _set_row(
+        sessionmaker, rows[-2].id, status=ParseStatus.DONE, progress_done=10, collected=9
+    )
 
     listing = await parse(lena, "/tasks")
     items = [line for line in listing.text.splitlines() if line.startswith("• ")]
-    assert [int(re.match(r"• #(\d+)", line).group(1)) for line in items] == [r.id for r in rows[::-1][:10]]  # type: ignore[union-attr]
+    assert [int(re.match(r"• #(\d+)", line).group(1)) for line in items] == [
+        r.id for r in rows[::-1][:10]
+    ]  # type: ignore[union-attr]
     assert "fetched 50 of ~200 (25%), collected 40" in listing.text
     kb = buttons(listing.reply_markup)
     newest, done = rows[-1].id, rows[-2].id
@@ -332,7 +443,9 @@ async def test_tasks_lists_newest_first_with_controls_and_pages(
     # the list redrawn in place, and the task's own progress message as well
     assert {e.message_id for e in edits} == {555, rows[-1].notify_message_id}
     (redrawn,) = [e for e in edits if e.message_id == 555]
-    assert (t("en", "tasks.resume", id=newest), f"tl:resume:{ws}:{newest}:0") in buttons(redrawn.reply_markup)
+    assert (t("en", "tasks.resume", id=newest), f"tl:resume:{ws}:{newest}:0") in buttons(
+        redrawn.reply_markup
+    )
 
     calls = await lena.press(listing, f"tl:page:{ws}:{rows[2].id}:0", message_id=555)
     (page2,) = [c for c in calls if isinstance(c, EditMessageText)]
@@ -342,13 +455,23 @@ async def test_tasks_lists_newest_first_with_controls_and_pages(
 
 # --- /audiences ----------------------------------------------------------------------------
 async def _audience_with_members(
-    sessionmaker: async_sessionmaker[AsyncSession], workspace_id: int, user_id: int, name: str, ids: list[int]
+    sessionmaker: async_sessionmaker[AsyncSession],
+    workspace_id: int,
+    user_id: int,
+    name: str,
+    ids: list[int],
 ) -> int:
     async with open_dal(sessionmaker) as dal:
         audience = await dal.create_audience(workspace_id, name, "@src", user_id)
-        await dal.add_members(audience.id, [
-            MemberDTO(i, f"user{i}", f"First{i}", None, "recently", i % 2 == 0, False, "@src") for i in ids
-        ], [], "@src")
+        await dal.add_members(
+            audience.id,
+            [
+                MemberDTO(i, f"user{i}", f"First{i}", None, "recently", i % 2 == 0, False, "@src")
+                for i in ids
+            ],
+            [],
+            "@src",
+        )
         await dal.commit()
         return audience.id
 
@@ -374,14 +497,28 @@ async def test_audiences_export_sends_a_csv_document(
     assert document.document.filename == f"audience-{audience_id}.csv"  # type: ignore[union-attr]
     assert document.caption == t("en", "audiences.export_caption", name="Cats", size=3)
     rows = list(csv.reader(io.StringIO(document.document.data.decode())))  # type: ignore[union-attr]
-    assert rows[0] == ["user_id", "username", "first_name", "last_name", "last_seen", "premium", "photo", "source"]
-    assert [r[:3] for r in rows[1:]] == [["11", "user11", "First11"], ["12", "user12", "First12"],
-                                         ["13", "user13", "First13"]]
+    assert rows[0] == [
+        "user_id",
+        "username",
+        "first_name",
+        "last_name",
+        "last_seen",
+        "premium",
+        "photo",
+        "source",
+    ]
+    assert [r[:3] for r in rows[1:]] == [
+        ["11", "user11", "First11"],
+        ["12", "user12", "First12"],
+        ["13", "user13", "First13"],
+    ]
 
     stranger = make_user(6061, language_code="en")
     calls = await stranger.press(listing, f"au:export:{ws}:{audience_id}")
     assert not [c for c in calls if isinstance(c, SendDocument)]
-    assert [c.text for c in calls if isinstance(c, AnswerCallbackQuery)] == [t("en", "error.not_found")]
+    assert [c.text for c in calls if isinstance(c, AnswerCallbackQuery)] == [
+        t("en", "error.not_found")
+    ]
 
 
 async def test_import_by_sending_a_document_reports_bad_lines(
@@ -395,23 +532,54 @@ async def test_import_by_sending_a_document_reports_bad_lines(
 
     calls = await rita.press(listing, f"au:import:{ws}:{audience_id}")
     assert [c.text for c in replies(calls)] == [t("ru", "audiences.import_ask", name="Коты")]
-    assert [c.text for c in replies(await rita.send("просто текст"))] == [t("ru", "audiences.import_not_document")]
+    assert [c.text for c in replies(await rita.send("просто текст"))] == [
+        t("ru", "audiences.import_not_document")
+    ]
 
     data = b"user_id,username\n11,user11\n21,\n,bad-name!\n-5,\n,@fresh_name\n22,good_name\n"
     calls = await rita.send_document("people.csv", data)
     (report,) = replies(calls)
-    assert report.text.splitlines()[0] == t("ru", "audiences.import_report", name="Коты", lines=6, accepted=4,
-                                            new_members=2, new_usernames=1)
+    assert report.text.splitlines()[0] == t(
+        "ru",
+        "audiences.import_report",
+        name="Коты",
+        lines=6,
+        accepted=4,
+        new_members=2,
+        new_usernames=1,
+    )
     assert t("ru", "audiences.import_errors", count=2) in report.text
-    assert t("ru", "audiences.import_line_value", line=4, problem=t("ru", "import.problem.bad_username"),
-             value="bad-name!") in report.text
-    assert t("ru", "audiences.import_line_value", line=5, problem=t("ru", "import.problem.bad_user_id"),
-             value="-5") in report.text
+    assert (
+        t(
+            "ru",
+            "audiences.import_line_value",
+            line=4,
+            problem=t("ru", "import.problem.bad_username"),
+            value="bad-name!",
+        )
+        in report.text
+    )
+    assert (
+        t(
+            "ru",
+            "audiences.import_line_value",
+            line=5,
+            problem=t("ru", "import.problem.bad_user_id"),
+            value="-5",
+        )
+        in report.text
+    )
     async with sessionmaker() as session:
-        ids = set(await session.scalars(select(AudienceMember.tg_user_id).where(
-            AudienceMember.audience_id == audience_id)))
-        names = set(await session.scalars(select(AudienceUsername.username).where(
-            AudienceUsername.audience_id == audience_id)))
+        ids = set(
+            await session.scalars(
+                select(AudienceMember.tg_user_id).where(AudienceMember.audience_id == audience_id)
+            )
+        )
+        names = set(
+            await session.scalars(
+                select(AudienceUsername.username).where(AudienceUsername.audience_id == audience_id)
+            )
+        )
     assert ids == {11, 21, 22} and names == {"fresh_name"}
     # The wait is over: the next document is not taken as an import.
     assert only_the_hint(await rita.send_document("again.csv", b"99\n"), "ru")
@@ -451,11 +619,19 @@ async def test_delete_needs_the_owner_and_a_confirmation(
             (AnswerCallbackQuery, t("ru", "error.forbidden"), True)
         ]
     # a manager still exports
-    assert [c for c in await manager.press(listing, f"au:export:{ws}:{audience_id}") if isinstance(c, SendDocument)]
+    assert [
+        c
+        for c in await manager.press(listing, f"au:export:{ws}:{audience_id}")
+        if isinstance(c, SendDocument)
+    ]
     # and the list drawn for a manager offers no Delete
-    (redrawn,) = [c for c in await manager.press(listing, f"au:page:{ws}:0") if isinstance(c, EditMessageText)]
+    (redrawn,) = [
+        c for c in await manager.press(listing, f"au:page:{ws}:0") if isinstance(c, EditMessageText)
+    ]
     assert [data for _text, data in buttons(redrawn.reply_markup)] == [
-        f"au:export:{ws}:{audience_id}", f"au:import:{ws}:{audience_id}"]
+        f"au:export:{ws}:{audience_id}",
+        f"au:import:{ws}:{audience_id}",
+    ]
 
     calls = await owner.press(listing, f"au:delete:{ws}:{audience_id}")
     (confirm,) = [c for c in calls if isinstance(c, EditMessageText)]
@@ -469,6 +645,8 @@ async def test_delete_needs_the_owner_and_a_confirmation(
     assert back.text == listing.text
     calls = await owner.press(listing, f"au:yes:{ws}:{audience_id}")
     (gone,) = [c for c in calls if isinstance(c, EditMessageText)]
-    assert gone.text == "\n\n".join([t("en", "audiences.deleted", name="Birds"), t("en", "audiences.empty")])
+    assert gone.text == "\n\n".join(
+        [t("en", "audiences.deleted", name="Birds"), t("en", "audiences.empty")]
+    )
     async with sessionmaker() as session:
         assert await session.get(Audience, audience_id) is None

@@ -31,7 +31,10 @@ PRIVATE, PUBLIC, OTHERS, BASIC = 7_000_050, 7_000_051, 7_000_052, 7_000_053
 
 @pytest.fixture
 async def world_setup(
-    world: World, gateway: TelegramGateway, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+    world: World,
+    gateway: TelegramGateway,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
     redis: Redis,
 ) -> Setup:
     """Accounts 901–903. "Private Club" (no username): 901 created it, 902 is an admin who may
@@ -40,9 +43,22 @@ async def world_setup(
     await redis.flushdb()  # the picker's cache of dialogs lives here
     ws, accounts = await link_accounts(world, gateway, sessionmaker, settings, [901, 902, 903])
     world.put_users([{"id": 900, "first_name": "Creator"}])
-    world.put_chat(PRIVATE, "megagroup", "Private Club", creator=901, members=[903],
-                   admins={902: ["invite_users"]})
-    world.put_chat(PUBLIC, "megagroup", "Public Hall", username="public_hall", creator=900, members=[901, 902, 903])
+    world.put_chat(
+        PRIVATE,
+        "megagroup",
+        "Private Club",
+        creator=901,
+        members=[903],
+        admins={902: ["invite_users"]},
+    )
+    world.put_chat(
+        PUBLIC,
+        "megagroup",
+        "Public Hall",
+        username="public_hall",
+        creator=900,
+        members=[901, 902, 903],
+    )
     world.put_chat(OTHERS, "megagroup", "Others' Room", creator=900)
     world.put_chat(BASIC, "group", "Old Friends", creator=900, members=[903])
     return Setup(world, gateway, sessionmaker, settings, ws, accounts)
@@ -58,15 +74,15 @@ async def _campaigns(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Cam
         return list(await session.scalars(select(Campaign).order_by(Campaign.id)))
 
 
-async def _step2(
-    owner: TgUser, world_setup: Setup, audience_id: int
-) -> list[TelegramMethod[Any]]:
+async def _step2(owner: TgUser, world_setup: Setup, audience_id: int) -> list[TelegramMethod[Any]]:
     (picker,) = replies(await owner.send("/campaign_new"))
     return await owner.press(picker, f"cn:pick:{world_setup.ws}:{audience_id}")
 
 
 async def test_a_private_megagroup_picked_from_the_list_is_invited_into(
-    world_setup: Setup, make_user: Callable[..., TgUser], sessionmaker: async_sessionmaker[AsyncSession],
+    world_setup: Setup,
+    make_user: Callable[..., TgUser],
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     owner = make_user(OWNER_TG, username="boss", first_name="Boss", language_code="en")
     audience_id = await _audience(world_setup)
@@ -77,15 +93,23 @@ async def test_a_private_megagroup_picked_from_the_list_is_invited_into(
     # Only chats where an account may add people: the private club (creator 901, admin 902)
     # and the basic group (a member may add people there unless the chat forbids it).
     assert buttons(ask_target.reply_markup) == [
-        (t("en", "campaign_new.chat_button", title="Private Club", members=3), f"cn:chat:{ws}:{PRIVATE}"),
-        (t("en", "campaign_new.chat_button", title="Old Friends", members=2), f"cn:chat:{ws}:{BASIC}"),
+        (
+            t("en", "campaign_new.chat_button", title="Private Club", members=3),
+            f"cn:chat:{ws}:{PRIVATE}",
+        ),
+        (
+            t("en", "campaign_new.chat_button", title="Old Friends", members=2),
+            f"cn:chat:{ws}:{BASIC}",
+        ),
     ]
     # One getDialogs page per account; a second look within minutes reads the cache.
     dialogs = len(world_setup.world.calls("GetDialogsRequest"))
     assert dialogs == 3
 
     calls = await owner.press(ask_target, f"cn:chat:{ws}:{PRIVATE}")
-    assert [e.text for e in edits(calls)] == [t("en", "campaign_new.chat_chosen", title="Private Club")]
+    assert [e.text for e in edits(calls)] == [
+        t("en", "campaign_new.chat_chosen", title="Private Club")
+    ]
     (ask_start,) = replies(calls)
     assert ask_start.text == t("en", "campaign_new.ask_start")
     (ask_hours,) = replies(await owner.press(ask_start, f"cn:now:{ws}:0"))
@@ -100,8 +124,13 @@ async def test_a_private_megagroup_picked_from_the_list_is_invited_into(
 
     (campaign,) = await _campaigns(sessionmaker)
     assert (campaign.name, campaign.target_ref, campaign.target_chat_id) == (
-        "Fans → Private Club", f"-100{PRIVATE}", PRIVATE)
-    calls = await owner.press(checking, f"cg:start:{ws}:{campaign.id}", message_id=report.message_id)
+        "Fans → Private Club",
+        f"-100{PRIVATE}",
+        PRIVATE,
+    )
+    calls = await owner.press(
+        checking, f"cg:start:{ws}:{campaign.id}", message_id=report.message_id
+    )
     (campaign,) = await _campaigns(sessionmaker)
     assert campaign.status is CampaignStatus.RUNNING
 
@@ -119,7 +148,9 @@ async def test_a_private_megagroup_picked_from_the_list_is_invited_into(
 
 
 async def test_ids_and_links_typed_at_step_2(
-    world_setup: Setup, make_user: Callable[..., TgUser], sessionmaker: async_sessionmaker[AsyncSession],
+    world_setup: Setup,
+    make_user: Callable[..., TgUser],
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     owner = make_user(OWNER_TG, username="boss", first_name="Boss", language_code="en")
     audience_id = await _audience(world_setup)
@@ -158,11 +189,14 @@ async def test_ids_and_links_typed_at_step_2(
 
 
 async def test_no_chat_to_offer_says_how_to_get_one_and_typing_still_works(
-    world_setup: Setup, make_user: Callable[..., TgUser],
+    world_setup: Setup,
+    make_user: Callable[..., TgUser],
 ) -> None:
     owner = make_user(OWNER_TG, username="boss", first_name="Boss", language_code="ru")
     world = world_setup.world
-    world.put_chat(PRIVATE, "megagroup", "Private Club", creator=900, members=[901, 902, 903])  # no admins
+    world.put_chat(
+        PRIVATE, "megagroup", "Private Club", creator=900, members=[901, 902, 903]
+    )  # no admins
     world.put_chat(BASIC, "group", "Old Friends", creator=900, members=[900])
     audience_id = await _audience(world_setup)
     (ask_target,) = replies(await _step2(owner, world_setup, audience_id))

@@ -42,8 +42,12 @@ async def test_web_auth_with_redis_down_says_try_again(
     language_code: str,
 ) -> None:
     dp = build_dispatcher(
-        settings=settings, sessionmaker=sessionmaker, redis=dead_redis,
-        gateway=gateway, accounts=accounts, logins=logins,
+        settings=settings,
+        sessionmaker=sessionmaker,
+        redis=dead_redis,
+        gateway=gateway,
+        accounts=accounts,
+        logins=logins,
     )
     user = TgUser(dp, bot, recording, 2301, username="redis_less", language_code=language_code)
 
@@ -70,14 +74,24 @@ async def test_a_bot_api_that_drops_the_connection_is_one_warning_line(
     from tests.logcapture import captured_logs, lines
 
     person = User(id=4242, is_bot=False, first_name="P")
-    message = Message(message_id=1, date=datetime.now(UTC), chat=Chat(id=4242, type="private"), text="x")
-    update = Update(update_id=77, callback_query=CallbackQuery(id="q", from_user=person, chat_instance="c",
-                                                               message=message, data="x"))
-    failure = TelegramNetworkError(method=AnswerCallbackQuery(callback_query_id="q"),
-                                   message="HTTP Client says - ServerDisconnectedError: Server disconnected")
+    message = Message(
+        message_id=1, date=datetime.now(UTC), chat=Chat(id=4242, type="private"), text="x"
+    )
+    update = Update(
+        update_id=77,
+        callback_query=CallbackQuery(
+            id="q", from_user=person, chat_instance="c", message=message, data="x"
+        ),
+    )
+    failure = TelegramNetworkError(
+        method=AnswerCallbackQuery(callback_query_id="q"),
+        message="HTTP Client says - ServerDisconnectedError: Server disconnected",
+    )
     with captured_logs("bot") as buffer:
         await on_error(ErrorEvent(update=update, exception=failure), bot, "en", person)
     logged = lines(buffer)
-    assert [(e["level"], e["event"]) for e in logged] == [("warning", "update failed: Bot API unreachable")]
+    assert [(e["level"], e["event"]) for e in logged] == [
+        ("warning", "update failed: Bot API unreachable")
+    ]
     assert "exception" not in logged[0]
     assert recording.requests == []

@@ -47,40 +47,76 @@ async def test_erase_asks_then_erases_for_the_owner_only(
     owner = make_user(61_001, username="olga", language_code="ru")
     await owner.send("/start")
     ws = await workspace_of(sessionmaker, 61_001)
-    await make_audience(sessionmaker, ws, "people", [(62_001, "erin", None, None), (62_002, None, None, None)])
+    await make_audience(
+        sessionmaker, ws, "people", [(62_001, "erin", None, None), (62_002, None, None, None)]
+    )
 
     assert await owner.reply_to("/erase") == t("ru", "erase.usage")
-    assert await owner.reply_to("/erase erin x") == t("ru", "erase.failed", problem=t("ru", "problem.erase_person"))
+    assert await owner.reply_to("/erase erin x") == t(
+        "ru", "erase.failed", problem=t("ru", "problem.erase_person")
+    )
     calls = await owner.send("/erase @Erin")
     (ask,) = [c for c in calls if isinstance(c, SendMessage)]
-    assert ask.text == t("ru", "erase.confirm", person="@erin", workspace=(await _name(sessionmaker, ws)))
+    assert ask.text == t(
+        "ru", "erase.confirm", person="@erin", workspace=(await _name(sessionmaker, ws))
+    )
     buttons = [b for row in ask.reply_markup.inline_keyboard for b in row]
     assert [b.text for b in buttons] == [t("ru", "erase.yes"), t("ru", "erase.no")]
     # Asking erased nothing; "no" erases nothing either.
-    assert await count(sessionmaker, "SELECT count(*) FROM audience_members WHERE tg_user_id = 62001") == 1
+    assert (
+        await count(sessionmaker, "SELECT count(*) FROM audience_members WHERE tg_user_id = 62001")
+        == 1
+    )
     no = await owner.press(ask, buttons[1].callback_data)
     assert [c.text for c in no if isinstance(c, EditMessageText)] == [t("ru", "erase.cancelled")]
-    assert await count(sessionmaker, "SELECT count(*) FROM audience_members WHERE tg_user_id = 62001") == 1
+    assert (
+        await count(sessionmaker, "SELECT count(*) FROM audience_members WHERE tg_user_id = 62001")
+        == 1
+    )
 
     # A manager of the workspace is refused, by the command and by a pressed button alike.
     mila = make_user(61_002, username="mila")
     await mila.send("/start")
     async with sessionmaker() as session, session.begin():
         mila_id = await session.scalar(text("SELECT id FROM users WHERE telegram_id = 61002"))
-        await session.execute(text("INSERT INTO memberships (workspace_id, user_id, role) VALUES (:w, :u, 'manager')"),
-                              {"w": ws, "u": mila_id})
-        await session.execute(text("UPDATE users SET current_workspace_id = :w WHERE id = :u"), {"w": ws, "u": mila_id})
-    assert await mila.reply_to("/erase @erin") == t("en", "erase.not_owner", workspace=await _name(sessionmaker, ws))
+        await session.execute(
+            text(
+                "INSERT INTO memberships (workspace_id, user_id, role) VALUES (:w, :u, 'manager')"
+            ),
+            {"w": ws, "u": mila_id},
+        )
+        await session.execute(
+            text("UPDATE users SET current_workspace_id = :w WHERE id = :u"),
+            {"w": ws, "u": mila_id},
+        )
+    assert await mila.reply_to("/erase @erin") == t(
+        "en", "erase.not_owner", workspace=await _name(sessionmaker, ws)
+    )
     await mila.press(ask, buttons[0].callback_data)
-    assert await count(sessionmaker, "SELECT count(*) FROM audience_members WHERE tg_user_id = 62001") == 1
+    assert (
+        await count(sessionmaker, "SELECT count(*) FROM audience_members WHERE tg_user_id = 62001")
+        == 1
+    )
 
     done = await owner.press(ask, buttons[0].callback_data)
     (result,) = [c.text for c in done if isinstance(c, EditMessageText)]
     assert result.startswith(t("ru", "erase.done", person="@erin", total=1))
     assert t("ru", "erase.kept") in result
-    assert await count(sessionmaker, "SELECT count(*) FROM audience_members WHERE tg_user_id = 62001") == 0
-    assert await count(sessionmaker, "SELECT count(*) FROM audience_members WHERE tg_user_id = 62002") == 1
-    assert await count(sessionmaker, "SELECT count(*) FROM opt_outs WHERE tg_user_id = 62001 AND reason = 'erased'") == 1
+    assert (
+        await count(sessionmaker, "SELECT count(*) FROM audience_members WHERE tg_user_id = 62001")
+        == 0
+    )
+    assert (
+        await count(sessionmaker, "SELECT count(*) FROM audience_members WHERE tg_user_id = 62002")
+        == 1
+    )
+    assert (
+        await count(
+            sessionmaker,
+            "SELECT count(*) FROM opt_outs WHERE tg_user_id = 62001 AND reason = 'erased'",
+        )
+        == 1
+    )
     # Never in a group: it names a person.
     group = await owner.send_in_group("/erase @erin")
     assert [c.text for c in group if isinstance(c, SendMessage)] == [t("ru", "private_only")]
@@ -88,12 +124,19 @@ async def test_erase_asks_then_erases_for_the_owner_only(
 
 async def _name(sessionmaker: async_sessionmaker[AsyncSession], ws: int) -> str:
     async with sessionmaker() as session:
-        return str(await session.scalar(text("SELECT name FROM workspaces WHERE id = :w"), {"w": ws}))
+        return str(
+            await session.scalar(text("SELECT name FROM workspaces WHERE id = :w"), {"w": ws})
+        )
 
 
 async def test_unused_audience_is_deleted_a_week_after_a_notice_and_a_used_one_kept(
-    make_user: Callable[..., TgUser], bot: Bot, recording: RecordingSession, redis: Redis,
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, gateway: TelegramGateway,
+    make_user: Callable[..., TgUser],
+    bot: Bot,
+    recording: RecordingSession,
+    redis: Redis,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    gateway: TelegramGateway,
 ) -> None:
     owner = make_user(63_001, username="oleg", language_code="ru")
     await owner.send("/start")
@@ -105,35 +148,78 @@ async def test_unused_audience_is_deleted_a_week_after_a_notice_and_a_used_one_k
     used = await make_audience(sessionmaker, ws, "used", [(64_002, None, None, None)])
     revived = await make_audience(sessionmaker, ws_en, "revived", [(64_003, None, None, None)])
     async with sessionmaker() as session, session.begin():
-        await session.execute(text("UPDATE audiences SET created_at = :t"), {"t": now - timedelta(days=200)})
+        await session.execute(
+            text("UPDATE audiences SET created_at = :t"), {"t": now - timedelta(days=200)}
+        )
         # A campaign made from `used` ten days ago keeps it.
         cid = await InviteDal(session).create_campaign(ws, "c", used, "target_group")
-        await session.execute(text("UPDATE campaigns SET created_at = :t WHERE id = :c"),
-                              {"t": now - timedelta(days=10), "c": cid})
-    job = RetentionJob(sessionmaker=sessionmaker, gateway=gateway, service=build_account_service(settings, None),
-                       leases=LeaseStore(sessionmaker, "w", ttl_s=30), notifier=RedisNotifier(redis),
-                       retention_days=180, pace_s=0)
+        await session.execute(
+            text("UPDATE campaigns SET created_at = :t WHERE id = :c"),
+            {"t": now - timedelta(days=10), "c": cid},
+        )
+    job = RetentionJob(
+        sessionmaker=sessionmaker,
+        gateway=gateway,
+        service=build_account_service(settings, None),
+        leases=LeaseStore(sessionmaker, "w", ttl_s=30),
+        notifier=RedisNotifier(redis),
+        retention_days=180,
+        pace_s=0,
+    )
     task = asyncio.create_task(run_notices(bot, redis, sessionmaker, block_ms=100))
     try:
         assert await job.audiences(now) == {"noticed": 2, "deleted": 0}
-        assert await job.audiences(now + timedelta(hours=1)) == {"noticed": 0, "deleted": 0}  # told once
+        assert await job.audiences(now + timedelta(hours=1)) == {
+            "noticed": 0,
+            "deleted": 0,
+        }  # told once
         date = (now + timedelta(days=7)).strftime("%Y-%m-%d")
-        await _wait_for(recording, 63_001, t("ru", "audiences.expiring_notice", name="old", size=0, days=180, date=date))
-        await _wait_for(recording, 63_002, t("en", "audiences.expiring_notice", name="revived", size=0, days=180,
-                                              date=date))
+        await _wait_for(
+            recording,
+            63_001,
+            t("ru", "audiences.expiring_notice", name="old", size=0, days=180, date=date),
+        )
+        await _wait_for(
+            recording,
+            63_002,
+            t("en", "audiences.expiring_notice", name="revived", size=0, days=180, date=date),
+        )
         # `revived` is used within the week: a collection into it.
         async with sessionmaker() as session, session.begin():
             at = now + timedelta(days=3)
-            session.add(ParseTask(workspace_id=ws_en, kind=ParseKind.MEMBERS, source="lounge", audience_id=revived,
-                                  status=ParseStatus.DONE, created_at=at, finished_at=at, updated_at=at))
+            session.add(
+                ParseTask(
+                    workspace_id=ws_en,
+                    kind=ParseKind.MEMBERS,
+                    source="lounge",
+                    audience_id=revived,
+                    status=ParseStatus.DONE,
+                    created_at=at,
+                    finished_at=at,
+                    updated_at=at,
+                )
+            )
         assert await job.audiences(now + timedelta(days=6)) == {"noticed": 0, "deleted": 0}
-        assert await job.audiences(now + timedelta(days=7, minutes=1)) == {"noticed": 0, "deleted": 1}
-        await _wait_for(recording, 63_001, t("ru", "audiences.expired_notice", name="old", size=0, days=180))
+        assert await job.audiences(now + timedelta(days=7, minutes=1)) == {
+            "noticed": 0,
+            "deleted": 1,
+        }
+        await _wait_for(
+            recording, 63_001, t("ru", "audiences.expired_notice", name="old", size=0, days=180)
+        )
     finally:
         await cancel_and_wait(task)
     assert set(await _names(sessionmaker)) == {"used", "revived"}
-    assert await count(sessionmaker, "SELECT count(*) FROM audience_members WHERE tg_user_id = 64001") == 0
-    assert await count(sessionmaker, "SELECT count(*) FROM audit_log WHERE action = 'audience.expired'") == 1
+    assert (
+        await count(sessionmaker, "SELECT count(*) FROM audience_members WHERE tg_user_id = 64001")
+        == 0
+    )
+    assert (
+        await count(
+            sessionmaker, "SELECT count(*) FROM audit_log WHERE action = 'audience.expired'"
+        )
+        == 1
+    )
     assert old not in {used, revived}
 
 

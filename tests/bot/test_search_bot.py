@@ -21,7 +21,10 @@ from tests.search_world import link_account, seed_communities
 
 
 async def test_search_lists_results_and_a_button_queues_the_collection(
-    make_user: Callable[..., TgUser], world: World, gateway: TelegramGateway, settings: Settings,
+    make_user: Callable[..., TgUser],
+    world: World,
+    gateway: TelegramGateway,
+    settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     seed_communities(world)
@@ -30,7 +33,9 @@ async def test_search_lists_results_and_a_button_queues_the_collection(
     assert [r.text for r in replies(await vera.send("/search ab"))] == [
         t("en", "search.bad_keywords", min=MIN_WORD, max=MAX_QUERY)
     ]
-    assert [r.text for r in replies(await vera.send("/search crypto"))] == [t("en", "search.no_accounts")]
+    assert [r.text for r in replies(await vera.send("/search crypto"))] == [
+        t("en", "search.no_accounts")
+    ]
 
     user_id, ws = await workspace_of(sessionmaker, 6101)
     await link_account(world, gateway, sessionmaker, settings, user_id, ws)
@@ -39,8 +44,11 @@ async def test_search_lists_results_and_a_button_queues_the_collection(
     lines = results.text.split("\n\n")
     assert lines[0] == t("en", "search.title", keywords="crypto")
     assert [line.split(" — ")[0] for line in lines[1:]] == [
-        "1. Crypto Lounge @crypto_lounge", "2. Crypto News @crypto_news", "3. Crypto traders @crypto_traders",
-        "4. Crypto News chat @crypto_news_chat", f"5. Crypto friends {t('en', 'search.no_username')}",
+        "1. Crypto Lounge @crypto_lounge",
+        "2. Crypto News @crypto_news",
+        "3. Crypto traders @crypto_traders",
+        "4. Crypto News chat @crypto_news_chat",
+        f"5. Crypto friends {t('en', 'search.no_username')}",
     ]
     assert "members: 25 · active commenters: 4" in lines[2]
     assert t("en", "search.kind.channel") in lines[2]
@@ -54,12 +62,26 @@ async def test_search_lists_results_and_a_button_queues_the_collection(
     calls = await vera.press(results, f"sp:{ws}:c:crypto_news")
     async with sessionmaker() as session:
         (task,) = list(await session.scalars(select(ParseTask)))
-    assert (task.source, str(task.kind), task.status) == ("@crypto_news", "comments", ParseStatus.QUEUED)
+    assert (task.source, str(task.kind), task.status) == (
+        "@crypto_news",
+        "comments",
+        ParseStatus.QUEUED,
+    )
     (ack,) = [c for c in calls if isinstance(c, SendMessage)]
-    assert ack.text.startswith(t("en", "task.head", id=task.id, source="@crypto_news",
-                                 kind=t("en", "task.kind.comments"), audience="@crypto_news"))
+    assert ack.text.startswith(
+        t(
+            "en",
+            "task.head",
+            id=task.id,
+            source="@crypto_news",
+            kind=t("en", "task.kind.comments"),
+            audience="@crypto_news",
+        )
+    )
     assert task.notify_chat_id == 6101 and task.notify_message_id is not None
-    assert [c.text for c in calls if isinstance(c, AnswerCallbackQuery)] == [t("en", "search.created", id=task.id)]
+    assert [c.text for c in calls if isinstance(c, AnswerCallbackQuery)] == [
+        t("en", "search.created", id=task.id)
+    ]
 
     # Someone else's button (another workspace) creates nothing.
     stranger = make_user(6102, language_code="ru")

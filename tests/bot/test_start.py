@@ -36,10 +36,16 @@ async def test_start_registers_user_with_personal_workspace(
     async with sessionmaker() as session:
         user = await session.scalar(select(User).where(User.telegram_id == 1001))
         assert user is not None and user.username == "Alice" and user.language == "en"
-        workspaces = (await session.scalars(select(Workspace).where(Workspace.owner_id == user.id))).all()
+        workspaces = (
+            await session.scalars(select(Workspace).where(Workspace.owner_id == user.id))
+        ).all()
         assert [(w.personal, w.owner_id) for w in workspaces] == [(True, user.id)]
-        memberships = (await session.scalars(select(Membership).where(Membership.user_id == user.id))).all()
-        assert [(m.workspace_id, m.role.value) for m in memberships] == [(workspaces[0].id, "owner")]
+        memberships = (
+            await session.scalars(select(Membership).where(Membership.user_id == user.id))
+        ).all()
+        assert [(m.workspace_id, m.role.value) for m in memberships] == [
+            (workspaces[0].id, "owner")
+        ]
 
 
 async def test_greeting_in_russian_for_russian_clients(make_user: Callable[..., TgUser]) -> None:
@@ -143,13 +149,19 @@ async def test_failing_handler_apologises_with_trace_id(make_user: Callable[...,
     frank = make_user(1040, language_code="ru")
     await frank.send("/start")
     frank.recording.queue(
-        SendMessage, 400, match=lambda m: m.text == t("ru", "help"),
-        ok=False, error_code=400, description="Bad Request: something broke",
+        SendMessage,
+        400,
+        match=lambda m: m.text == t("ru", "help"),
+        ok=False,
+        error_code=400,
+        description="Bad Request: something broke",
     )
 
     calls = await frank.send("/help")
 
     texts = [c.text for c in calls if isinstance(c, SendMessage)]
     assert texts[0] == t("ru", "help")  # the attempt that failed
-    apology = re.fullmatch(t("ru", "bot.error", trace_id="([0-9a-f]{16})").replace(".", r"\."), texts[1])
+    apology = re.fullmatch(
+        t("ru", "bot.error", trace_id="([0-9a-f]{16})").replace(".", r"\."), texts[1]
+    )
     assert apology is not None, texts

@@ -27,7 +27,9 @@ def replies(calls: list[Any]) -> list[SendMessage]:
 
 def buttons(message: SendMessage | EditMessageText) -> list[tuple[str, str | None]]:
     markup = message.reply_markup
-    return [(b.text, b.callback_data) for row in markup.inline_keyboard for b in row] if markup else []
+    return (
+        [(b.text, b.callback_data) for row in markup.inline_keyboard for b in row] if markup else []
+    )
 
 
 async def ids(sm: async_sessionmaker[AsyncSession], telegram_id: int) -> tuple[int, int]:
@@ -45,8 +47,12 @@ async def notices(redis: Redis) -> list[tuple[int, str, dict[str, str]]]:
     ]
 
 
-async def started(make_user: Callable[..., TgUser], telegram_id: int, username: str | None, lang: str) -> TgUser:
-    person = make_user(telegram_id, username=username, first_name=username or "Anon", language_code=lang)
+async def started(
+    make_user: Callable[..., TgUser], telegram_id: int, username: str | None, lang: str
+) -> TgUser:
+    person = make_user(
+        telegram_id, username=username, first_name=username or "Anon", language_code=lang
+    )
     await person.send("/start")
     return person
 
@@ -62,13 +68,15 @@ async def test_team_lists_members_with_roles_and_the_owners_hints(
         session.add(Membership(workspace_id=ws, user_id=ivan_id, role=WorkspaceRole.MANAGER))
 
     (shown,) = replies(await olga.send("/team"))
-    assert shown.text == "\n".join([
-        t("ru", "team.title", workspace="@olga_owner", role="владелец"),
-        "• @olga_owner — владелец",
-        "• @ivan_mgr — менеджер",
-        "",
-        t("ru", "team.owner_hint"),
-    ])
+    assert shown.text == "\n".join(
+        [
+            t("ru", "team.title", workspace="@olga_owner", role="владелец"),
+            "• @olga_owner — владелец",
+            "• @ivan_mgr — менеджер",
+            "",
+            t("ru", "team.owner_hint"),
+        ]
+    )
     assert shown.reply_markup is None  # one workspace: nothing to switch to
 
     # In a group the team is not shown.
@@ -100,16 +108,22 @@ async def test_team_add_explains_every_refusal_and_tells_the_new_manager(
     )
     assert await redis.xlen(NOTIFY_STREAM) == 0
 
-    assert await owner.reply_to("/team_add @petr_m") == t("en", "team.added", name="@Petr_M", workspace="@anna_owner")
+    assert await owner.reply_to("/team_add @petr_m") == t(
+        "en", "team.added", name="@Petr_M", workspace="@anna_owner"
+    )
     assert await owner.reply_to("/team_add petr_m") == t(
         "en", "team.failed", problem=t("en", "problem.team_already_member", username="petr_m")
     )
     petr_id, _ = await ids(sessionmaker, 7012)
     async with sessionmaker() as session:
         role = await session.scalar(
-            select(Membership.role).where(Membership.workspace_id == ws, Membership.user_id == petr_id)
+            select(Membership.role).where(
+                Membership.workspace_id == ws, Membership.user_id == petr_id
+            )
         )
-        actions = list(await session.scalars(select(AuditEvent.action).where(AuditEvent.workspace_id == ws)))
+        actions = list(
+            await session.scalars(select(AuditEvent.action).where(AuditEvent.workspace_id == ws))
+        )
     assert role is WorkspaceRole.MANAGER
     assert actions.count("team.manager_added") == 1
 
@@ -117,11 +131,15 @@ async def test_team_add_explains_every_refusal_and_tells_the_new_manager(
     ((telegram_id, kind, payload),) = await notices(redis)
     await deliver(bot, sessionmaker, telegram_id, kind, payload)
     assert recording.sent()[-1].chat_id == 7012
-    assert recording.sent()[-1].text == t("ru", "team.added_notice", by="@anna_owner", workspace="@anna_owner")
+    assert recording.sent()[-1].text == t(
+        "ru", "team.added_notice", by="@anna_owner", workspace="@anna_owner"
+    )
 
     # In the team's workspace the manager cannot add anyone.
     await switch_to(petr, "@anna_owner")
-    assert await petr.reply_to("/team_add @someone_else") == t("ru", "team.not_owner", workspace="@anna_owner")
+    assert await petr.reply_to("/team_add @someone_else") == t(
+        "ru", "team.not_owner", workspace="@anna_owner"
+    )
 
 
 async def switch_to(person: TgUser, workspace: str) -> EditMessageText:
@@ -162,7 +180,10 @@ async def test_switching_workspace_moves_the_bot_into_the_team_and_back_after_re
         ("Leave «@team_boss»", f"team:rm:{team_ws}:{mila_id}"),
     ]
     async with sessionmaker() as session:
-        assert await session.scalar(select(User.current_workspace_id).where(User.id == mila_id)) == team_ws
+        assert (
+            await session.scalar(select(User.current_workspace_id).where(User.id == mila_id))
+            == team_ws
+        )
     listing = await mila.reply_to("/audiences")
     assert t("en", "audiences.item", name="Team leads", size=0) in listing
 
@@ -201,18 +222,24 @@ async def test_team_remove_by_name_and_leaving(
     )
     await owner.send("/team_add @kira_r")
     await owner.send("/team_add @lev_r")
-    assert await owner.reply_to("/team_remove @LEV_R") == t("en", "team.removed", name="@lev_r", workspace="@boss_r")
+    assert await owner.reply_to("/team_remove @LEV_R") == t(
+        "en", "team.removed", name="@lev_r", workspace="@boss_r"
+    )
 
     await switch_to(kira, "@boss_r")
     assert await kira.reply_to("/team_remove") == t("ru", "team.not_owner", workspace="@boss_r")
-    assert await kira.reply_to("/team_remove @boss_r") == t("ru", "team.not_owner", workspace="@boss_r")
+    assert await kira.reply_to("/team_remove @boss_r") == t(
+        "ru", "team.not_owner", workspace="@boss_r"
+    )
 
     # Kira leaves with the button of /team; the owner is told.
     (shown,) = replies(await kira.send("/team"))
     kira_id, _ = await ids(sessionmaker, 7032)
     calls = await kira.press(shown, f"team:rm:{team_ws}:{kira_id}")
     (after,) = [c for c in calls if isinstance(c, EditMessageText)]
-    assert after.text.startswith(t("ru", "team.left", workspace="@boss_r", current="@kira_r") + "\n")
+    assert after.text.startswith(
+        t("ru", "team.left", workspace="@boss_r", current="@kira_r") + "\n"
+    )
     assert t("ru", "team.title", workspace="@kira_r", role="владелец") in after.text
     async with open_dal(sessionmaker) as dal:
         assert [m.user_id for m in await dal.list_members(team_ws)] == [owner_id]

@@ -26,7 +26,9 @@ class Statements:
         self.checkouts = 0
 
     def writes(self) -> list[str]:
-        return [s for s in self.seen if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE", "COMMIT")]
+        return [
+            s for s in self.seen if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE", "COMMIT")
+        ]
 
 
 @pytest.fixture
@@ -52,7 +54,9 @@ def statements(engine: AsyncEngine) -> Iterator[Statements]:
 
 
 async def test_an_unchanged_sender_is_read_and_not_written(
-    make_user: Callable[..., TgUser], statements: Statements, sessionmaker: async_sessionmaker[AsyncSession],
+    make_user: Callable[..., TgUser],
+    statements: Statements,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     anna = make_user(880_001, username="anna_u", first_name="Anna")
     await anna.send("/start")  # registers: written
@@ -72,17 +76,25 @@ async def test_an_unchanged_sender_is_read_and_not_written(
     await anna.send("/help")
     assert any(s.startswith("INSERT INTO users") for s in statements.writes())
     async with sessionmaker() as session:
-        assert await session.scalar(text("SELECT username FROM users WHERE telegram_id = 880001")) == "anna_new"
+        assert (
+            await session.scalar(text("SELECT username FROM users WHERE telegram_id = 880001"))
+            == "anna_new"
+        )
 
 
 async def test_a_block_and_a_language_choice_apply_at_the_next_update(
-    make_user: Callable[..., TgUser], sessionmaker: async_sessionmaker[AsyncSession],
+    make_user: Callable[..., TgUser],
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     boris = make_user(880_002, username="boris_u", first_name="Boris")
     await boris.send("/start")
     async with sessionmaker() as session, session.begin():
-        await session.execute(text("UPDATE users SET language = 'ru', language_explicit = true "
-                                   "WHERE telegram_id = 880002"))
+        await session.execute(
+            text(
+                "UPDATE users SET language = 'ru', language_explicit = true "
+                "WHERE telegram_id = 880002"
+            )
+        )
     assert await boris.reply_to("/help") == t("ru", "help")  # the client still says "en"
     async with sessionmaker() as session, session.begin():
         await session.execute(text("UPDATE users SET blocked = true WHERE telegram_id = 880002"))

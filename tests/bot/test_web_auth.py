@@ -28,7 +28,9 @@ CLIENT = ClientInfo(ip="127.0.0.1", user_agent="pytest")
 
 
 def code_tokens(text: str) -> list[str]:
-    return [tok for tok in TOKEN_RE.findall(text) if len(tok) == 6 and set(tok) <= set(CODE_ALPHABET)]
+    return [
+        tok for tok in TOKEN_RE.findall(text) if len(tok) == 6 and set(tok) <= set(CODE_ALPHABET)
+    ]
 
 
 def the_code(text: str) -> str:
@@ -44,7 +46,9 @@ async def test_code_issued_and_stored_only_as_hmac(
     settings: Settings,
     language_code: str,
 ) -> None:
-    alice = make_user(2001, username="Alice_Wonder", first_name="Alice", language_code=language_code)
+    alice = make_user(
+        2001, username="Alice_Wonder", first_name="Alice", language_code=language_code
+    )
     await alice.send("/start")
 
     reply = await alice.reply_to("/web_auth")

@@ -51,8 +51,13 @@ def _env(test_env: dict[str, str], bot_api_url: str, **extra: str) -> dict[str, 
 
 async def _spawn_bot(env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=PROJECT_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
 
 
@@ -67,7 +72,9 @@ async def _stop(proc: asyncio.subprocess.Process) -> str:
     return text
 
 
-async def _api(http: aiohttp.ClientSession, sandbox: SandboxServer, method: str, **params: Any) -> Any:
+async def _api(
+    http: aiohttp.ClientSession, sandbox: SandboxServer, method: str, **params: Any
+) -> Any:
     async with http.post(f"{sandbox.url}/bot{TOKEN}/{method}", json=params) as response:
         return await response.json()
 
@@ -84,7 +91,9 @@ async def test_polling_bot_removes_a_leftover_webhook_and_gets_the_waiting_start
     async with SandboxServer(TOKEN) as sandbox:
         chat = SandboxChat(sandbox.url, http)
         # The token served a webhook deployment before; its server is gone.
-        old = await _api(http, sandbox, "setWebhook", url="https://old.example.org/hook", secret_token="old")
+        old = await _api(
+            http, sandbox, "setWebhook", url="https://old.example.org/hook", secret_token="old"
+        )
         assert old["ok"], old
         sent = await chat.send(USER, "/start", first_name="Real", language_code="en")
         refused = await _api(http, sandbox, "getUpdates")
@@ -102,7 +111,10 @@ async def test_polling_bot_removes_a_leftover_webhook_and_gets_the_waiting_start
 
 
 async def test_webhook_mode_sets_the_webhook_and_checks_the_secret(
-    test_env: dict[str, str], engine: AsyncEngine, redis: Redis, http: aiohttp.ClientSession,
+    test_env: dict[str, str],
+    engine: AsyncEngine,
+    redis: Redis,
+    http: aiohttp.ClientSession,
     free_port: int,
 ) -> None:
     secret = "hook_" + secrets.token_urlsafe(24)
@@ -110,8 +122,11 @@ async def test_webhook_mode_sets_the_webhook_and_checks_the_secret(
     async with SandboxServer(TOKEN) as sandbox:
         chat = SandboxChat(sandbox.url, http)
         env = _env(
-            test_env, sandbox.url,
-            WEBHOOK_URL=hook_url, WEBHOOK_SECRET=secret, WEBHOOK_PORT=str(free_port),
+            test_env,
+            sandbox.url,
+            WEBHOOK_URL=hook_url,
+            WEBHOOK_SECRET=secret,
+            WEBHOOK_PORT=str(free_port),
         )
         proc = await _spawn_bot(env)
         try:
@@ -138,9 +153,13 @@ async def test_webhook_mode_sets_the_webhook_and_checks_the_secret(
             assert [m["id"] for m in await chat.messages(USER)][-1] == reply["id"]
 
             # The same update with the secret is handled: the refusal above was the secret's.
-            async with http.post(hook_url, json=forged, headers={SECRET_HEADER: secret}) as response:
+            async with http.post(
+                hook_url, json=forged, headers={SECRET_HEADER: secret}
+            ) as response:
                 assert response.status == 200
-            helped = await chat.wait_for(USER, lambda m: bool(m["text"]), timeout=15, after=reply["id"])
+            helped = await chat.wait_for(
+                USER, lambda m: bool(m["text"]), timeout=15, after=reply["id"]
+            )
             assert helped["text"] == t("en", "help")
         finally:
             output = await _stop(proc)
@@ -168,8 +187,11 @@ async def test_a_webhook_telegram_refuses_stops_the_bot_with_its_reason(
     # Allowed by the settings (a local Bot API server takes http), refused by this server.
     async with SandboxServer(TOKEN) as sandbox:
         env = _env(
-            test_env, sandbox.url, WEBHOOK_URL="http://bot.example.org/tg/updates",
-            WEBHOOK_SECRET="abc", WEBHOOK_PORT=str(free_port),
+            test_env,
+            sandbox.url,
+            WEBHOOK_URL="http://bot.example.org/tg/updates",
+            WEBHOOK_SECRET="abc",
+            WEBHOOK_PORT=str(free_port),
         )
         proc = await _spawn_bot(env)
         output, _ = await asyncio.wait_for(proc.communicate(), 30)

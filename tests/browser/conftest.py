@@ -58,8 +58,14 @@ TARGET_CHAT = 7_100_001
 PEOPLE = range(20_000, 20_040)
 PRIVATE_PEOPLE = range(20_000, 20_003)  # their privacy refuses invites: the follow-up list
 # Fast but visible: one invite a second, so a progress bar moves while the test watches.
-LIMITS = InviteLimits(daily_per_account=1000, daily_per_chat=1000, lifetime_per_chat=1000, daily_per_target=1000,
-                      pause_min_s=1, pause_max_s=1)
+LIMITS = InviteLimits(
+    daily_per_account=1000,
+    daily_per_chat=1000,
+    lifetime_per_chat=1000,
+    daily_per_target=1000,
+    pause_min_s=1,
+    pause_max_s=1,
+)
 T = TypeVar("T")
 
 
@@ -68,7 +74,9 @@ class LoopThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="panel-stack", daemon=True)
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="panel-stack", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -107,7 +115,9 @@ class Stack:
         assert self._chat is not None
         profile = {"username": OWNER_USERNAME, "first_name": "Boss", "language_code": "en"}
         sent = await self._chat.send(OWNER_TG, "/web_auth", **profile)
-        reply = await self._chat.wait_for(OWNER_TG, lambda m: bool(CODE_TOKEN.search(m["text"] or "")), after=sent)
+        reply = await self._chat.wait_for(
+            OWNER_TG, lambda m: bool(CODE_TOKEN.search(m["text"] or "")), after=sent
+        )
         codes = CODE_TOKEN.findall(reply["text"])
         assert len(codes) == 1, reply["text"]
         return str(codes[0])
@@ -118,26 +128,40 @@ class Stack:
 
     async def _register(self, tg_id: int, username: str) -> None:
         assert self._chat is not None
-        sent = await self._chat.send(tg_id, "/start", username=username, first_name=username.title(),
-                                     language_code="en")
+        sent = await self._chat.send(
+            tg_id, "/start", username=username, first_name=username.title(), language_code="en"
+        )
         await self._chat.wait_for(tg_id, lambda m: bool(m["text"]), after=sent)
 
     def campaign_status(self) -> str:
-        return self.run(self._scalar("SELECT status FROM campaigns WHERE id = :id", id=self.campaign_id))
+        return self.run(
+            self._scalar("SELECT status FROM campaigns WHERE id = :id", id=self.campaign_id)
+        )
 
     def settled(self) -> int:
         """People of the campaign with a final result, as the database has them."""
-        return int(self.run(self._scalar(
-            "SELECT count(*) FROM campaign_targets WHERE campaign_id = :id AND state NOT IN ('pending', 'sending')",
-            id=self.campaign_id)))
+        return int(
+            self.run(
+                self._scalar(
+                    "SELECT count(*) FROM campaign_targets WHERE campaign_id = :id AND state NOT IN ('pending', 'sending')",
+                    id=self.campaign_id,
+                )
+            )
+        )
 
     def campaign_limits(self, name: str) -> dict[str, Any]:
         """The limits a campaign was saved with (its own, as asked)."""
-        found = self.run(self._scalar("SELECT limits FROM campaigns WHERE name = :n ORDER BY id DESC LIMIT 1", n=name))
+        found = self.run(
+            self._scalar(
+                "SELECT limits FROM campaigns WHERE name = :n ORDER BY id DESC LIMIT 1", n=name
+            )
+        )
         return dict(found or {})
 
     def live_sessions(self) -> int:
-        return int(self.run(self._scalar("SELECT count(*) FROM auth_sessions WHERE revoked_at IS NULL")))
+        return int(
+            self.run(self._scalar("SELECT count(*) FROM auth_sessions WHERE revoked_at IS NULL"))
+        )
 
     async def _scalar(self, sql: str, **params: Any) -> Any:
         assert self._sessionmaker is not None
@@ -152,38 +176,82 @@ async def _reset(engine: AsyncEngine, redis: Redis) -> None:
     await redis.flushdb()
 
 
-async def _seed(stack: Stack, world: World, gateway: TelegramGateway, settings: Settings,
-                sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def _seed(
+    stack: Stack,
+    world: World,
+    gateway: TelegramGateway,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
     """A linked account that administers a megagroup, an audience of 40, a draft campaign
     with its pre-flight done, and a queued collection task."""
-    workspace_id, accounts = await link_accounts(world, gateway, sessionmaker, settings, [ACCOUNT_TG])
+    workspace_id, accounts = await link_accounts(
+        world, gateway, sessionmaker, settings, [ACCOUNT_TG]
+    )
     account_id = accounts[ACCOUNT_TG]
     world.put_users([{"id": 900, "first_name": "Creator"}])
-    world.put_users([{"id": i, "first_name": f"Person {i}", "username": f"person{i}",
-                      "invite_outcome": "privacy" if i in PRIVATE_PEOPLE else "ok"} for i in PEOPLE])
-    world.put_chat(TARGET_CHAT, "megagroup", "Panel Target", username="panel_target", creator=900,
-                   members=[], admins={ACCOUNT_TG: ["invite_users"]})
+    world.put_users(
+        [
+            {
+                "id": i,
+                "first_name": f"Person {i}",
+                "username": f"person{i}",
+                "invite_outcome": "privacy" if i in PRIVATE_PEOPLE else "ok",
+            }
+            for i in PEOPLE
+        ]
+    )
+    world.put_chat(
+        TARGET_CHAT,
+        "megagroup",
+        "Panel Target",
+        username="panel_target",
+        creator=900,
+        members=[],
+        admins={ACCOUNT_TG: ["invite_users"]},
+    )
     audience_id = await make_audience(
-        sessionmaker, workspace_id, "Lounge people",
-        [(i, f"person{i}", account_id, world.user_hash(ACCOUNT_TG, i)) for i in PEOPLE])
+        sessionmaker,
+        workspace_id,
+        "Lounge people",
+        [(i, f"person{i}", account_id, world.user_hash(ACCOUNT_TG, i)) for i in PEOPLE],
+    )
     async with sessionmaker() as session, session.begin():
-        await session.execute(text("UPDATE audiences SET size = :n, source = 'sandbox_lounge' WHERE id = :id"),
-                              {"n": len(PEOPLE), "id": audience_id})
+        await session.execute(
+            text("UPDATE audiences SET size = :n, source = 'sandbox_lounge' WHERE id = :id"),
+            {"n": len(PEOPLE), "id": audience_id},
+        )
     service = CampaignService(LIMITS)
     async with open_dal(sessionmaker) as dal:
         owner = await dal.get_user_by_telegram_id(OWNER_TG)
         assert owner is not None
-        campaign = await service.create(dal, owner.id, workspace_id, name="Grow the target",
-                                        audience_id=audience_id, target="@panel_target")
+        campaign = await service.create(
+            dal,
+            owner.id,
+            workspace_id,
+            name="Grow the target",
+            audience_id=audience_id,
+            target="@panel_target",
+        )
         await dal.commit()
-        await AudienceService().create_task(dal, owner.id, workspace_id, source="@sandbox_lounge",
-                                            filters=Filters())
-    planner = Planner(campaigns=service, accounts=build_account_service(settings, None), gateway=gateway,
-                      leases=LeaseStore(sessionmaker, "browser-planner", ttl_s=30), sessionmaker=sessionmaker,
-                      lease_wait_s=0.5)
+        await AudienceService().create_task(
+            dal, owner.id, workspace_id, source="@sandbox_lounge", filters=Filters()
+        )
+    planner = Planner(
+        campaigns=service,
+        accounts=build_account_service(settings, None),
+        gateway=gateway,
+        leases=LeaseStore(sessionmaker, "browser-planner", ttl_s=30),
+        sessionmaker=sessionmaker,
+        lease_wait_s=0.5,
+    )
     report = await planner.preflight(owner.id, workspace_id, campaign.id)
     assert report["ready"], report
-    stack.workspace_id, stack.audience_id, stack.campaign_id = workspace_id, audience_id, campaign.id
+    stack.workspace_id, stack.audience_id, stack.campaign_id = (
+        workspace_id,
+        audience_id,
+        campaign.id,
+    )
 
 
 async def _invite_forever(engine: InviteEngine) -> None:
@@ -205,10 +273,16 @@ async def _start(stack: Stack, settings: Settings, database_url: str) -> None:
     sandbox = await SandboxServer(SANDBOX_BOT_TOKEN, world=world).start()
     stack._closers.append(sandbox.stop)
     port = int(sandbox.url.rsplit(":", 1)[1])
-    panel_settings = settings.model_copy(update={
-        "sandbox": "on", "sandbox_host": "127.0.0.1", "sandbox_port": port, "bot_api_url": sandbox.url,
-        "invite_pause_min_s": LIMITS.pause_min_s, "invite_pause_max_s": LIMITS.pause_max_s,
-    })
+    panel_settings = settings.model_copy(
+        update={
+            "sandbox": "on",
+            "sandbox_host": "127.0.0.1",
+            "sandbox_port": port,
+            "bot_api_url": sandbox.url,
+            "invite_pause_min_s": LIMITS.pause_min_s,
+            "invite_pause_max_s": LIMITS.pause_max_s,
+        }
+    )
     gateway = TelegramGateway(InProcessClientFactory(world))
     await _seed(stack, world, gateway, panel_settings, sessionmaker)
 
@@ -226,10 +300,17 @@ async def _start(stack: Stack, settings: Settings, database_url: str) -> None:
     bot_gateway = TelegramGateway(SandboxClientFactory(sandbox.url))
     accounts = build_account_service(panel_settings, None)
     logins = PendingLogins(bot_gateway, accounts, sessionmaker)
-    dp = build_dispatcher(settings=panel_settings, sessionmaker=sessionmaker, redis=redis, gateway=bot_gateway,
-                          accounts=accounts, logins=logins)
-    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1,
-                                                   close_bot_session=False))
+    dp = build_dispatcher(
+        settings=panel_settings,
+        sessionmaker=sessionmaker,
+        redis=redis,
+        gateway=bot_gateway,
+        accounts=accounts,
+        logins=logins,
+    )
+    polling = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, polling_timeout=1, close_bot_session=False)
+    )
 
     async def stop_bot() -> None:
         await dp.stop_polling()
@@ -240,7 +321,9 @@ async def _start(stack: Stack, settings: Settings, database_url: str) -> None:
     stack._closers.append(stop_bot)
 
     inviter = InviteEngine(
-        sessionmaker=sessionmaker, gateway=gateway, service=accounts,
+        sessionmaker=sessionmaker,
+        gateway=gateway,
+        service=accounts,
         leases=LeaseStore(sessionmaker, "browser-worker", ttl_s=30),
         config=InviteConfig(limits=LIMITS, pause_scale=1.0, idle_retry_s=1.0),
     )
@@ -256,7 +339,9 @@ async def _start(stack: Stack, settings: Settings, database_url: str) -> None:
     http = aiohttp.ClientSession()
     stack._closers.append(http.close)
     stack._chat = SandboxChat(sandbox.url, http)
-    await stack._chat.send(OWNER_TG, "/start", username=OWNER_USERNAME, first_name="Boss", language_code="en")
+    await stack._chat.send(
+        OWNER_TG, "/start", username=OWNER_USERNAME, first_name="Boss", language_code="en"
+    )
 
 
 async def _stop(stack: Stack) -> None:
@@ -282,8 +367,10 @@ def stack(settings: Settings, migrated: str) -> Iterator[Stack]:
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
     if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
-        pytest.fail("the browser tests need Debian's chromium and chromium-driver: "
-                    "`make test` installs them (apt-get install chromium chromium-driver)")
+        pytest.fail(
+            "the browser tests need Debian's chromium and chromium-driver: "
+            "`make test` installs them (apt-get install chromium chromium-driver)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -291,15 +378,28 @@ def browser(tmp_path: Path) -> Iterator[Any]:
     options = Options()
     options.binary_location = str(CHROMIUM)
     for arg in (
-        "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-        "--window-size=1280,1000", "--lang=en-US", f"--user-data-dir={tmp_path / 'profile'}",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,1000",
+        "--lang=en-US",
+        f"--user-data-dir={tmp_path / 'profile'}",
         # Nothing but the product: no updates, sync, metrics or other background traffic.
-        "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
-        "--metrics-recording-only", "--disable-features=Translate,OptimizationHints,MediaRouter",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--disable-extensions",
+        "--metrics-recording-only",
+        "--disable-features=Translate,OptimizationHints,MediaRouter",
     ):
         options.add_argument(arg)
-    service = Service(executable_path=str(CHROMEDRIVER), log_output=str(tmp_path / "chromedriver.log"))
+    service = Service(
+        executable_path=str(CHROMEDRIVER), log_output=str(tmp_path / "chromedriver.log")
+    )
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(30)
     try:
@@ -312,4 +412,3 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
-

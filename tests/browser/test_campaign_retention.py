@@ -29,14 +29,24 @@ async def _record_checks(stack: Stack) -> int:
     from sqlalchemy import text
 
     async with stack._sessionmaker() as session, session.begin():
-        ids = list(await session.scalars(
-            text("SELECT tg_user_id FROM retention_checks WHERE campaign_id = :c ORDER BY tg_user_id"),
-            {"c": stack.campaign_id}))
+        ids = list(
+            await session.scalars(
+                text(
+                    "SELECT tg_user_id FROM retention_checks WHERE campaign_id = :c ORDER BY tg_user_id"
+                ),
+                {"c": stack.campaign_id},
+            )
+        )
         assert len(ids) >= 3, ids
-        await session.execute(text("UPDATE retention_checks SET stayed_day = true WHERE tg_user_id = ANY(:u)"),
-                              {"u": ids[:2]})
-        await session.execute(text("""UPDATE retention_checks SET stayed_day = false, stayed_week = false
-                                        WHERE tg_user_id = :u"""), {"u": ids[2]})
+        await session.execute(
+            text("UPDATE retention_checks SET stayed_day = true WHERE tg_user_id = ANY(:u)"),
+            {"u": ids[:2]},
+        )
+        await session.execute(
+            text("""UPDATE retention_checks SET stayed_day = false, stayed_week = false
+                                        WHERE tg_user_id = :u"""),
+            {"u": ids[2]},
+        )
         return len(ids)
 
 
@@ -45,14 +55,18 @@ def cells(driver: WebDriver) -> list[list[str]]:
     return [[c.text for c in row.find_elements(By.TAG_NAME, "td")] for row in rows]
 
 
-def test_the_campaign_page_shows_who_stayed(browser: WebDriver, stack: Stack, screenshots: Path) -> None:
+def test_the_campaign_page_shows_who_stayed(
+    browser: WebDriver, stack: Stack, screenshots: Path
+) -> None:
     driver = browser
     log_in(driver, stack, "@" + OWNER_USERNAME, stack.web_auth_code())
     visible(driver, "#current-user")
     driver.get(f"{stack.api_url}/#/campaigns/{stack.campaign_id}")
     visible(driver, "#campaign-progress")
     wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#campaign-retention .empty"))
-    assert "a day and a week after the invite" in driver.find_element(By.ID, "campaign-retention").text
+    assert (
+        "a day and a week after the invite" in driver.find_element(By.ID, "campaign-retention").text
+    )
 
     visible(driver, "#campaign-start").click()
     wait(driver).until(lambda d: status_of(d) == "running")
@@ -81,8 +95,13 @@ async def _added(stack: Stack) -> int:
     from sqlalchemy import text
 
     async with stack._sessionmaker() as session:
-        return int(await session.scalar(text("SELECT count(*) FROM retention_checks WHERE campaign_id = :c"),
-                                        {"c": stack.campaign_id}) or 0)
+        return int(
+            await session.scalar(
+                text("SELECT count(*) FROM retention_checks WHERE campaign_id = :c"),
+                {"c": stack.campaign_id},
+            )
+            or 0
+        )
 
 
 async def _accepted(stack: Stack) -> int:
@@ -91,6 +110,12 @@ async def _accepted(stack: Stack) -> int:
     from sqlalchemy import text
 
     async with stack._sessionmaker() as session:
-        return int(await session.scalar(text(
-            "SELECT count(*) FROM invite_events WHERE campaign_id = :c AND outcome IN ('unconfirmed', 'invited')"),
-            {"c": stack.campaign_id}) or 0)
+        return int(
+            await session.scalar(
+                text(
+                    "SELECT count(*) FROM invite_events WHERE campaign_id = :c AND outcome IN ('unconfirmed', 'invited')"
+                ),
+                {"c": stack.campaign_id},
+            )
+            or 0
+        )

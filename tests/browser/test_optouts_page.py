@@ -23,10 +23,13 @@ pytestmark = pytest.mark.e2e
 def _rows(driver: WebDriver) -> list[str]:
     """The first cell (Telegram id) of each row, read in one step (the list is redrawn)."""
     return driver.execute_script(  # type: ignore[no-any-return]
-        "return [...document.querySelectorAll('#optouts-list tbody tr td:first-child')].map(td => td.textContent);")
+        "return [...document.querySelectorAll('#optouts-list tbody tr td:first-child')].map(td => td.textContent);"
+    )
 
 
-def test_owner_adds_and_removes_an_opt_out(browser: WebDriver, stack: Stack, screenshots: Path) -> None:
+def test_owner_adds_and_removes_an_opt_out(
+    browser: WebDriver, stack: Stack, screenshots: Path
+) -> None:
     log_in(browser, stack, OWNER_USERNAME, stack.web_auth_code())
     visible(browser, "#nav-optouts")
     open_page(browser, "optouts", "#optouts-total")
@@ -49,5 +52,7 @@ def test_owner_adds_and_removes_an_opt_out(browser: WebDriver, stack: Stack, scr
 
     browser.find_element(By.CSS_SELECTOR, "#optouts-list button[data-user='20039']").click()
     wait(browser).until(lambda d: _rows(d) == [])
-    wait(browser).until(EC.text_to_be_present_in_element((By.ID, "optouts-total"), "People on the list: 0"))
+    wait(browser).until(
+        EC.text_to_be_present_in_element((By.ID, "optouts-total"), "People on the list: 0")
+    )
     assert stack.run(stack._scalar("SELECT count(*) FROM opt_outs")) == 0

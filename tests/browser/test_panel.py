@@ -40,7 +40,10 @@ def shoot(driver: WebDriver, folder: Path, name: str) -> None:
 def attribute(driver: WebDriver, css: str, name: str) -> str | None:
     """Read in one step: the panel redraws these elements while the stream runs."""
     return driver.execute_script(  # type: ignore[no-any-return]
-        "return document.querySelector(arguments[0])?.getAttribute(arguments[1]) ?? null;", css, name)
+        "return document.querySelector(arguments[0])?.getAttribute(arguments[1]) ?? null;",
+        css,
+        name,
+    )
 
 
 def progress(driver: WebDriver) -> int:
@@ -67,7 +70,9 @@ def open_page(driver: WebDriver, nav: str, ready_css: str) -> Any:
     return visible(driver, ready_css)
 
 
-def test_login_watch_campaign_pause_and_logout(browser: WebDriver, stack: Stack, screenshots: Path) -> None:
+def test_login_watch_campaign_pause_and_logout(
+    browser: WebDriver, stack: Stack, screenshots: Path
+) -> None:
     driver = browser
     driver.get(stack.api_url + "/")
     visible(driver, "input[name='username']")
@@ -80,7 +85,9 @@ def test_login_watch_campaign_pause_and_logout(browser: WebDriver, stack: Stack,
     wait(driver).until(lambda d: d.find_elements(By.ID, "stat-accounts"))
     assert driver.find_element(By.CSS_SELECTOR, "#stat-accounts .stat-value").text == "1"
     # The access token stays in memory: nothing of the session is in web storage.
-    stored = driver.execute_script("return JSON.stringify(Object.assign({}, localStorage, sessionStorage));")
+    stored = driver.execute_script(
+        "return JSON.stringify(Object.assign({}, localStorage, sessionStorage));"
+    )
     assert "eyJ" not in stored and "token" not in stored.lower()
     shoot(driver, screenshots, "02-dashboard")
 
@@ -125,7 +132,10 @@ def test_login_watch_campaign_pause_and_logout(browser: WebDriver, stack: Stack,
     shoot(driver, screenshots, "05-campaign-paused")
 
     open_page(driver, "accounts", "table .badge")
-    assert driver.find_element(By.CSS_SELECTOR, "table .badge").get_attribute("data-status") == "active"
+    assert (
+        driver.find_element(By.CSS_SELECTOR, "table .badge").get_attribute("data-status")
+        == "active"
+    )
     assert driver.find_elements(By.CSS_SELECTOR, ".meter [role='progressbar']")
     shoot(driver, screenshots, "06-accounts")
 
@@ -137,7 +147,10 @@ def test_login_watch_campaign_pause_and_logout(browser: WebDriver, stack: Stack,
     shoot(driver, screenshots, "07-audience")
 
     open_page(driver, "tasks", "table .badge")
-    assert driver.find_element(By.CSS_SELECTOR, "table .badge").get_attribute("data-status") == "queued"
+    assert (
+        driver.find_element(By.CSS_SELECTOR, "table .badge").get_attribute("data-status")
+        == "queued"
+    )
     shoot(driver, screenshots, "08-tasks")
 
     # The owner's team: a manager is added by username.

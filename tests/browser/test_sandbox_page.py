@@ -65,24 +65,47 @@ class Installation:
     def output(self) -> str:
         texts = [(log.name, log.read_text(errors="replace")) for _, log in self.processes]
         # A traceback is shown whole; otherwise the end of each log is enough.
-        return "\n".join(f"--- {name}\n{text if 'Traceback' in text else text[-4000:]}" for name, text in texts)
+        return "\n".join(
+            f"--- {name}\n{text if 'Traceback' in text else text[-4000:]}" for name, text in texts
+        )
 
 
 @pytest.fixture
-def installation(test_env: dict[str, str], engine: Any, redis: Any, tmp_path: Path) -> Iterator[Installation]:
+def installation(
+    test_env: dict[str, str], engine: Any, redis: Any, tmp_path: Path
+) -> Iterator[Installation]:
     # `engine` and `redis` empty the database and Redis: Alice is new to the bot.
     port = _free_port()
-    env = {**os.environ, **test_env, "SANDBOX": "on", "SANDBOX_PORT": str(port), "SANDBOX_DEMO": "on",
-           "PARSE_DELAY_SCALE": "0", "INVITE_PAUSE_MIN_S": "1", "INVITE_PAUSE_MAX_S": "1"}
-    for name in ("BOT_TOKEN", "BOT_API_URL", "SANDBOX_HOST", "TELEGRAM_API_ID", "TELEGRAM_API_HASH"):
+    env = {
+        **os.environ,
+        **test_env,
+        "SANDBOX": "on",
+        "SANDBOX_PORT": str(port),
+        "SANDBOX_DEMO": "on",
+        "PARSE_DELAY_SCALE": "0",
+        "INVITE_PAUSE_MIN_S": "1",
+        "INVITE_PAUSE_MAX_S": "1",
+    }
+    for name in (
+        "BOT_TOKEN",
+        "BOT_API_URL",
+        "SANDBOX_HOST",
+        "TELEGRAM_API_ID",
+        "TELEGRAM_API_HASH",
+    ):
         env.pop(name, None)
     running = Installation(f"http://127.0.0.1:{port}", [])
 
     def spawn(module: str) -> None:
         log = tmp_path / f"{module}.log"
         with log.open("wb") as out:
-            proc = subprocess.Popen([sys.executable, "-m", module], cwd=PROJECT_ROOT, env=env,
-                                    stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", module],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         running.processes.append((proc, log))
 
     try:
@@ -95,7 +118,9 @@ def installation(test_env: dict[str, str], engine: Any, redis: Any, tmp_path: Pa
                         break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise AssertionError("the sandbox did not start:\n" + running.output()) from None
+                    raise AssertionError(
+                        "the sandbox did not start:\n" + running.output()
+                    ) from None
                 time.sleep(0.1)
         spawn("bot")
         spawn("workers")
@@ -120,7 +145,8 @@ def messages(driver: WebDriver) -> list[dict[str, Any]]:
              text: m.querySelector('.text')?.textContent ?? '',
              photo: m.querySelector('img.photo') !== null,
              document: m.querySelector('a.document')?.getAttribute('download') ?? null,
-             buttons: [...m.querySelectorAll('button.inline-button')].map((b) => b.textContent)}));""")
+             buttons: [...m.querySelectorAll('button.inline-button')].map((b) => b.textContent)}));"""
+    )
 
 
 def last_id(driver: WebDriver) -> int:
@@ -133,20 +159,28 @@ def say(driver: WebDriver, text: str) -> int:
     before = last_id(driver)
     field = driver.find_element(By.ID, "composer-text")
     field.send_keys(text, Keys.ENTER)
-    wait(driver).until(lambda d: any(m["from"] == "user" and m["text"] == text and m["id"] > before
-                                     for m in messages(d)))
+    wait(driver).until(
+        lambda d: any(
+            m["from"] == "user" and m["text"] == text and m["id"] > before for m in messages(d)
+        )
+    )
     return before
 
 
 def bot_says(driver: WebDriver, after: int, check: Any, timeout: float = WAIT_S) -> dict[str, Any]:
     """The first bot message after `after` for which `check(message)` holds (as it is now)."""
+
     def found(d: WebDriver) -> dict[str, Any] | bool:
-        return next((m for m in messages(d) if m["id"] > after and m["from"] == "bot" and check(m)), False)
+        return next(
+            (m for m in messages(d) if m["id"] > after and m["from"] == "bot" and check(m)), False
+        )
 
     try:
         return wait(driver, timeout).until(found)  # type: ignore[no-any-return]
     except TimeoutException:
-        raise AssertionError(f"no such bot message after #{after}; the chat shows {messages(driver)}") from None
+        raise AssertionError(
+            f"no such bot message after #{after}; the chat shows {messages(driver)}"
+        ) from None
 
 
 def press(driver: WebDriver, message_id: int, label: str) -> None:
@@ -157,21 +191,27 @@ def press(driver: WebDriver, message_id: int, label: str) -> None:
              `#chat-log .message[data-id='${arguments[0]}'] button.inline-button`)];
            const match = buttons.find((b) => b.textContent.includes(arguments[1]));
            if (match) match.click();
-           return match ? null : buttons.map((b) => b.textContent);""", message_id, label)
+           return match ? null : buttons.map((b) => b.textContent);""",
+        message_id,
+        label,
+    )
     assert labels is None, f"no button {label!r} in message #{message_id}: {labels}"
 
 
 def text_of(driver: WebDriver, css: str) -> str:
     """An element's text read in one step (the page redraws whole parts when the person changes)."""
     return driver.execute_script(  # type: ignore[no-any-return]
-        "return document.querySelector(arguments[0])?.textContent ?? '';", css)
+        "return document.querySelector(arguments[0])?.textContent ?? '';", css
+    )
 
 
 def rows_of(driver: WebDriver, table: str) -> list[list[str]]:
     """A table's cells as text, read in one step: the page redraws its tables as they change."""
     return driver.execute_script(  # type: ignore[no-any-return]
         "return [...document.querySelectorAll(arguments[0] + ' tbody tr')]"
-        ".map((row) => [...row.cells].map((cell) => cell.textContent));", table)
+        ".map((row) => [...row.cells].map((cell) => cell.textContent));",
+        table,
+    )
 
 
 def members_shown(driver: WebDriver, chat_id: int) -> list[list[str]]:
@@ -180,7 +220,9 @@ def members_shown(driver: WebDriver, chat_id: int) -> list[list[str]]:
 
 
 # ---- the demo flow ---------------------------------------------------------------------------
-def test_demo_flow_from_the_sandbox_page(browser: WebDriver, installation: Installation, screenshots: Path) -> None:
+def test_demo_flow_from_the_sandbox_page(
+    browser: WebDriver, installation: Installation, screenshots: Path
+) -> None:
     driver = browser
     driver.get(installation.url + "/")
     person = wait(driver).until(EC.visibility_of_element_located((By.ID, "person")))
@@ -212,29 +254,51 @@ def test_demo_flow_from_the_sandbox_page(browser: WebDriver, installation: Insta
     listing = bot_says(driver, before, lambda m: m["text"].startswith(t("en", "audiences.title")))
     press(driver, listing["id"], "Export")
     document = bot_says(driver, listing["id"], lambda m: m["document"] is not None)
-    assert document["document"].startswith("audience-") and document["document"].endswith(".csv"), document
+    assert document["document"].startswith("audience-") and document["document"].endswith(".csv"), (
+        document
+    )
     csv_text = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "fetch(document.querySelector(`.message[data-id='${arguments[0]}'] a.document`).href)"
-        ".then((r) => r.text()).then(done);", document["id"])
-    assert csv_text.splitlines()[0].startswith("user_id") and len(csv_text.splitlines()) > 30, csv_text[:200]
+        ".then((r) => r.text()).then(done);",
+        document["id"],
+    )
+    assert csv_text.splitlines()[0].startswith("user_id") and len(csv_text.splitlines()) > 30, (
+        csv_text[:200]
+    )
 
     # /campaign_new through its buttons: the audience, the target typed, now, any time, the
     # installation's limits, start.
     before = say(driver, "/campaign_new")
     picker = bot_says(driver, before, lambda m: any("sandbox_lounge" in b for b in m["buttons"]))
     press(driver, picker["id"], "sandbox_lounge")
-    bot_says(driver, picker["id"], lambda m: m["text"].startswith(t("en", "campaign_new.ask_target")[:12]))
+    bot_says(
+        driver,
+        picker["id"],
+        lambda m: m["text"].startswith(t("en", "campaign_new.ask_target")[:12]),
+    )
     before = say(driver, str(OLD_FRIENDS))
-    ask_start = bot_says(driver, before, lambda m: any(t("en", "campaign_new.now") in b for b in m["buttons"]))
+    ask_start = bot_says(
+        driver, before, lambda m: any(t("en", "campaign_new.now") in b for b in m["buttons"])
+    )
     press(driver, ask_start["id"], t("en", "campaign_new.now"))
-    ask_hours = bot_says(driver, ask_start["id"],
-                         lambda m: any(t("en", "campaign_new.any_time") in b for b in m["buttons"]))
+    ask_hours = bot_says(
+        driver,
+        ask_start["id"],
+        lambda m: any(t("en", "campaign_new.any_time") in b for b in m["buttons"]),
+    )
     press(driver, ask_hours["id"], t("en", "campaign_new.any_time"))
-    ask_limits = bot_says(driver, ask_hours["id"],
-                          lambda m: any(t("en", "campaign_new.std_limits") in b for b in m["buttons"]))
+    ask_limits = bot_says(
+        driver,
+        ask_hours["id"],
+        lambda m: any(t("en", "campaign_new.std_limits") in b for b in m["buttons"]),
+    )
     press(driver, ask_limits["id"], t("en", "campaign_new.std_limits"))
-    report = bot_says(driver, ask_limits["id"], lambda m: any(t("en", "campaigns.start") in b for b in m["buttons"]))
+    report = bot_says(
+        driver,
+        ask_limits["id"],
+        lambda m: any(t("en", "campaigns.start") in b for b in m["buttons"]),
+    )
     shoot(driver, screenshots, "04-preflight")
     press(driver, report["id"], t("en", "campaigns.start"))
 
@@ -256,11 +320,15 @@ def test_demo_flow_from_the_sandbox_page(browser: WebDriver, installation: Insta
 
     # The other views answer too: the people (and how inviting each ends) and the faults.
     driver.find_element(By.ID, "tab-people").click()
-    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#people tbody tr[data-user='1003'] select"))
+    wait(driver).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#people tbody tr[data-user='1003'] select")
+    )
     driver.find_element(By.ID, "tab-faults").click()
     form = wait(driver).until(EC.visibility_of_element_located((By.ID, "fault-form")))
     form.find_element(By.CSS_SELECTOR, "button[type='submit']").click()
-    wait(driver).until(lambda d: any("FLOOD_WAIT_60" in cell for row in rows_of(d, "#fault-list") for cell in row))
+    wait(driver).until(
+        lambda d: any("FLOOD_WAIT_60" in cell for row in rows_of(d, "#fault-list") for cell in row)
+    )
     shoot(driver, screenshots, "07-world-faults")
 
     # Anyone else: a new person of the world, who chats with the bot in their own chat.

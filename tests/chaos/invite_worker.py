@@ -27,9 +27,14 @@ from workers.inviting import InviteConfig, InviteEngine
 
 LEASE_TTL_S = 2.0
 CONFIG = InviteConfig(
-    limits=InviteLimits(daily_per_account=10_000, daily_per_chat=10_000, lifetime_per_chat=10_000,
-                        daily_per_target=10_000,
-                        pause_min_s=1, pause_max_s=1),
+    limits=InviteLimits(
+        daily_per_account=10_000,
+        daily_per_chat=10_000,
+        lifetime_per_chat=10_000,
+        daily_per_target=10_000,
+        pause_min_s=1,
+        pause_max_s=1,
+    ),
     pause_scale=0,
     claim_ttl_s=LEASE_TTL_S,
     call_margin_s=0.5,
@@ -48,7 +53,9 @@ async def main() -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     inviter = InviteEngine(
         sessionmaker=sessionmaker,
-        gateway=TelegramGateway(SandboxClientFactory(os.environ["SANDBOX_URL"], flood_sleep_threshold=0)),
+        gateway=TelegramGateway(
+            SandboxClientFactory(os.environ["SANDBOX_URL"], flood_sleep_threshold=0)
+        ),
         service=AccountService(SessionCipher(parse_session_keys(os.environ["SESSION_KEYS"])), None),
         leases=LeaseStore(sessionmaker, f"chaos:{process_owner()}", ttl_s=LEASE_TTL_S),
         config=CONFIG,

@@ -67,7 +67,9 @@ async def _wait(check: Callable[[], Awaitable[bool]], timeout: float, step: floa
 
 
 async def test_work_resumes_within_seconds_of_a_postgresql_restart(
-    own_db: tuple[OwnPostgres, AsyncEngine], settings: Settings, test_env: dict[str, str],
+    own_db: tuple[OwnPostgres, AsyncEngine],
+    settings: Settings,
+    test_env: dict[str, str],
 ) -> None:
     server, engine = own_db
     sessionmaker = create_sessionmaker(engine)
@@ -78,8 +80,14 @@ async def test_work_resumes_within_seconds_of_a_postgresql_restart(
     # with two accounts (a person a second each), the other collects a large group.
     ws, accounts = await link_accounts(world, gateway, sessionmaker, settings, [961, 962])
     world.put_users([{"id": 960, "first_name": "Creator"}])
-    world.put_chat(TARGET, "megagroup", "Restart target", username="restart_target", creator=960,
-                   admins={961: ["invite_users"], 962: ["invite_users"]})
+    world.put_chat(
+        TARGET,
+        "megagroup",
+        "Restart target",
+        username="restart_target",
+        creator=960,
+        admins={961: ["invite_users"], 962: ["invite_users"]},
+    )
     invites = InviteSetup(world, gateway, sessionmaker, settings, ws, accounts)
     ids = list(range(30_001, 30_001 + PEOPLE))
     audience = await make_audience(sessionmaker, ws, "restart", invites.people(ids, seen_by_tg=961))
@@ -98,32 +106,46 @@ async def test_work_resumes_within_seconds_of_a_postgresql_restart(
 
     async def progress() -> tuple[int, int]:
         async with sessionmaker() as session:
-            done = await session.scalar(text("SELECT progress_done FROM parse_tasks WHERE id = :t"),
-                                        {"t": task_id})
-            invited = await session.scalar(text(
-                "SELECT count(*) FROM campaign_targets WHERE campaign_id = :c AND state <> 'pending'"),
-                {"c": campaign})
+            done = await session.scalar(
+                text("SELECT progress_done FROM parse_tasks WHERE id = :t"), {"t": task_id}
+            )
+            invited = await session.scalar(
+                text(
+                    "SELECT count(*) FROM campaign_targets WHERE campaign_id = :c AND state <> 'pending'"
+                ),
+                {"c": campaign},
+            )
         return int(done or 0), int(invited or 0)
 
     async with SandboxServer(world=world) as sandbox:
         env = {
-            **os.environ, **test_env,
+            **os.environ,
+            **test_env,
             "DATABASE_URL": server.url,
             "SANDBOX_PORT": sandbox.url.rsplit(":", 1)[1],
             "PARSE_DELAY_SCALE": "0.2",  # 600 ms between pages: the walk outlasts the outage
-            "INVITE_PAUSE_MIN_S": "1", "INVITE_PAUSE_MAX_S": "1",
-            "INVITE_DAILY_PER_ACCOUNT": "200", "INVITE_DAILY_PER_CHAT": "200",
-            "LOG_LEVEL": "INFO", "LOG_FORMAT": "json",
+            "INVITE_PAUSE_MIN_S": "1",
+            "INVITE_PAUSE_MAX_S": "1",
+            "INVITE_DAILY_PER_ACCOUNT": "200",
+            "INVITE_DAILY_PER_CHAT": "200",
+            "LOG_LEVEL": "INFO",
+            "LOG_FORMAT": "json",
         }
         for name in ("PARSE_CLAIM_TTL_S", "ACCOUNT_LEASE_TTL_S"):
             env.pop(name, None)  # the defaults: 60 s and 30 s
         worker = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "workers", cwd=PROJECT_ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "workers",
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         lines: list[str] = []
         reader = asyncio.create_task(_collect_lines(worker, lines))
         try:
+
             async def inviting() -> bool:
                 return (await progress())[1] >= 2
 
@@ -149,10 +171,13 @@ async def test_work_resumes_within_seconds_of_a_postgresql_restart(
 
             try:
                 collected_at, invited_at = await asyncio.gather(
-                    _wait(collects, timeout=40), _wait(invites_again, timeout=40))
+                    _wait(collects, timeout=40), _wait(invites_again, timeout=40)
+                )
             except TimeoutError:
-                raise AssertionError(f"no progress after the restart: {await progress()} vs {before}\n"
-                                     + "\n".join(lines[-40:])) from None
+                raise AssertionError(
+                    f"no progress after the restart: {await progress()} vs {before}\n"
+                    + "\n".join(lines[-40:])
+                ) from None
             alive_after = worker.returncode is None
         finally:
             if worker.returncode is None:
@@ -162,8 +187,10 @@ async def test_work_resumes_within_seconds_of_a_postgresql_restart(
 
     collect_resume = collected_at - back_at
     invite_resume = invited_at - back_at
-    print(f"\ndatabase restart: down {back_at - stopped_at:.1f}s; collection resumed after "
-          f"{collect_resume:.2f}s, invites after {invite_resume:.2f}s")
+    print(
+        f"\ndatabase restart: down {back_at - stopped_at:.1f}s; collection resumed after "
+        f"{collect_resume:.2f}s, invites after {invite_resume:.2f}s"
+    )
     assert alive_after, "the worker exited during the outage"
     assert worker.returncode == 0, "\n".join(lines[-30:])
     assert collect_resume <= RESUME_WITHIN_S
@@ -173,11 +200,18 @@ async def test_work_resumes_within_seconds_of_a_postgresql_restart(
     per_user = Counter(u for c in world.calls("InviteToChannelRequest") for u in c.users)
     assert per_user and max(per_user.values()) == 1
     async with sessionmaker() as session:
-        task = (await session.execute(text(
-            "SELECT status, progress_done FROM parse_tasks WHERE id = :t"), {"t": task_id})).one()
-        stored = await session.scalar(text(
-            "SELECT count(*) FROM audience_members m JOIN parse_tasks t ON t.audience_id = m.audience_id "
-            "WHERE t.id = :t"), {"t": task_id})
+        task = (
+            await session.execute(
+                text("SELECT status, progress_done FROM parse_tasks WHERE id = :t"), {"t": task_id}
+            )
+        ).one()
+        stored = await session.scalar(
+            text(
+                "SELECT count(*) FROM audience_members m JOIN parse_tasks t ON t.audience_id = m.audience_id "
+                "WHERE t.id = :t"
+            ),
+            {"t": task_id},
+        )
     assert task.status in (ParseStatus.RUNNING, ParseStatus.QUEUED, ParseStatus.DONE)
     assert stored >= before[0]
 

@@ -38,35 +38,57 @@ TARGET = 7_100_001
 async def _invited_metric(sessionmaker, redis: Redis) -> float:  # type: ignore[no-untyped-def]
     """`tg_inviter_invites_total{outcome="invited"}` as the API's /metrics shows it."""
     text_ = (await exposition(sessionmaker, redis)).decode()
-    return sum(s.value for f in text_string_to_metric_families(text_) for s in f.samples
-               if s.name == "tg_inviter_invites_total" and s.labels.get("outcome") == "invited")
+    return sum(
+        s.value
+        for f in text_string_to_metric_families(text_)
+        for s in f.samples
+        if s.name == "tg_inviter_invites_total" and s.labels.get("outcome") == "invited"
+    )
 
 
 def _spawn(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, str(PROJECT_ROOT / "tests/chaos/invite_worker.py")],
-                            env=env, cwd=PROJECT_ROOT)
+    return subprocess.Popen(
+        [sys.executable, str(PROJECT_ROOT / "tests/chaos/invite_worker.py")],
+        env=env,
+        cwd=PROJECT_ROOT,
+    )
 
 
-async def test_kill_and_freeze_workers_no_duplicates_no_losses(sessionmaker, settings, test_env, migrated, redis) -> None:  # type: ignore[no-untyped-def]
+async def test_kill_and_freeze_workers_no_duplicates_no_losses(
+    sessionmaker, settings, test_env, migrated, redis
+) -> None:  # type: ignore[no-untyped-def]
     rng = random.Random(int(os.environ.get("CHAOS_SEED", "5")))
     world = World()
     async with SandboxServer(world=world) as sandbox:
         gateway = TelegramGateway(SandboxClientFactory(sandbox.url))
         ws, accounts = await link_accounts(world, gateway, sessionmaker, settings, [951, 952, 953])
         world.put_users([{"id": 950, "first_name": "Creator"}])
-        world.put_chat(TARGET, "megagroup", "Chaos", username="chaos_target", creator=950,
-                       admins={a: ["invite_users"] for a in (951, 952, 953)})
+        world.put_chat(
+            TARGET,
+            "megagroup",
+            "Chaos",
+            username="chaos_target",
+            creator=950,
+            admins={a: ["invite_users"] for a in (951, 952, 953)},
+        )
         ids = list(range(20_001, 20_001 + PEOPLE))
         world.put_users([{"id": i, "first_name": f"P{i}"} for i in ids])
         seen_by = [951, 952, 953]
-        people = [(i, None, accounts[seen_by[n % 3]], world.user_hash(seen_by[n % 3], i))
-                  for n, i in enumerate(ids)]
+        people = [
+            (i, None, accounts[seen_by[n % 3]], world.user_hash(seen_by[n % 3], i))
+            for n, i in enumerate(ids)
+        ]
         audience = await make_audience(sessionmaker, ws, "chaos", people)
         setup = Setup(world, gateway, sessionmaker, settings, ws, accounts)
         cid = await setup.campaign(audience, "chaos_target")
 
-        env = {**os.environ, **test_env, "DATABASE_URL": migrated, "SANDBOX_URL": sandbox.url,
-               "PYTHONPATH": str(PROJECT_ROOT)}
+        env = {
+            **os.environ,
+            **test_env,
+            "DATABASE_URL": migrated,
+            "SANDBOX_URL": sandbox.url,
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
         metric_before = await _invited_metric(sessionmaker, redis)
         started = time.monotonic()
         procs = [_spawn(env) for _ in range(3)]
@@ -92,7 +114,9 @@ async def test_kill_and_freeze_workers_no_duplicates_no_losses(sessionmaker, set
         while time.monotonic() < deadline:
             if all(p.poll() is not None for p in procs):
                 async with sessionmaker() as session:
-                    status = await session.scalar(text("SELECT status FROM campaigns WHERE id = :c"), {"c": cid})
+                    status = await session.scalar(
+                        text("SELECT status FROM campaigns WHERE id = :c"), {"c": cid}
+                    )
                 if status == "done":
                     break
                 procs = [_spawn(env) for _ in range(3)]  # all exited early: keep going
@@ -110,13 +134,17 @@ async def test_kill_and_freeze_workers_no_duplicates_no_losses(sessionmaker, set
         members = set(world.chats[TARGET].members)
         lost = sum(1 for i in ids if i not in members)
         async with sessionmaker() as session:
-            status = await session.scalar(text("SELECT status FROM campaigns WHERE id = :c"), {"c": cid})
+            status = await session.scalar(
+                text("SELECT status FROM campaigns WHERE id = :c"), {"c": cid}
+            )
         # The metric is added to after the commit that records an invite: a kill -9 in
         # between loses that one count (the journal, not the metric, is the truth).
         counted = await _invited_metric(sessionmaker, redis) - metric_before
-        print(f"\ninvite chaos: people={PEOPLE} kills={done_faults['kill']} freezes={done_faults['stop']} "
-              f"elapsed={elapsed:.1f}s invite_calls={len(calls)} duplicates={duplicates} "
-              f"not_in_chat={lost} states={dict(states)} campaign={status} metric_invited={counted:.0f}")
+        print(
+            f"\ninvite chaos: people={PEOPLE} kills={done_faults['kill']} freezes={done_faults['stop']} "
+            f"elapsed={elapsed:.1f}s invite_calls={len(calls)} duplicates={duplicates} "
+            f"not_in_chat={lost} states={dict(states)} campaign={status} metric_invited={counted:.0f}"
+        )
         assert duplicates == 0
         assert lost == 0
         assert states == {"invited": PEOPLE}

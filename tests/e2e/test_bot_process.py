@@ -23,12 +23,19 @@ pytestmark = pytest.mark.e2e
 
 async def _spawn_bot(env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=PROJECT_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
 
 
-async def _my_commands(http: aiohttp.ClientSession, api_url: str, language: str) -> list[dict[str, str]]:
+async def _my_commands(
+    http: aiohttp.ClientSession, api_url: str, language: str
+) -> list[dict[str, str]]:
     params = {"language_code": language} if language != "en" else {}
     async with http.post(f"{api_url}/bot{SANDBOX_BOT_TOKEN}/getMyCommands", data=params) as resp:
         body = await resp.json()

@@ -72,7 +72,13 @@ class Stack:
 
 def _env(test_env: dict[str, str], port: int) -> dict[str, str]:
     env = {**os.environ, **test_env, "SANDBOX": "on", "SANDBOX_PORT": str(port)}
-    for name in ("BOT_TOKEN", "BOT_API_URL", "SANDBOX_HOST", "TELEGRAM_API_ID", "TELEGRAM_API_HASH"):
+    for name in (
+        "BOT_TOKEN",
+        "BOT_API_URL",
+        "SANDBOX_HOST",
+        "TELEGRAM_API_ID",
+        "TELEGRAM_API_HASH",
+    ):
         env.pop(name, None)
     return env
 
@@ -85,8 +91,13 @@ async def stack(
     port = int(sandbox.url.rsplit(":", 1)[1])
     env = _env(test_env, port)
     bot = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=PROJECT_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     http = aiohttp.ClientSession()
     try:
@@ -110,8 +121,14 @@ async def _stop_bot(stack: Stack) -> str:
 
 async def _check_accounts(stack: Stack) -> str:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "workers", "check-accounts", cwd=PROJECT_ROOT, env=stack.env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "workers",
+        "check-accounts",
+        cwd=PROJECT_ROOT,
+        env=stack.env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await asyncio.wait_for(proc.communicate(), 60)
     text = output.decode(errors="replace")
@@ -200,13 +217,17 @@ async def test_link_unlink_and_use_linked_sessions_from_workers(
     for name in ("@e2e_owner", "@e2e_helper", "Phoney"):
         assert name in listing["text"]
     unlink = next(
-        b["data"] for row in listing["buttons"] for b in row
+        b["data"]
+        for row in listing["buttons"]
+        for b in row
         if b["text"] == t(LANG, "accounts.unlink", account="Phoney")
     )
     await stack.chat.press(OWNER, listing["id"], unlink)
     await stack.reply(listing["id"] - 1, t(LANG, "accounts.unlink_confirm", account="Phoney"))
     confirm = next(m for m in await stack.chat.messages(OWNER) if m["id"] == listing["id"])
-    yes = next(b["data"] for row in confirm["buttons"] for b in row if b["data"].startswith("acc:yes:"))
+    yes = next(
+        b["data"] for row in confirm["buttons"] for b in row if b["data"].startswith("acc:yes:")
+    )
     await stack.chat.press(OWNER, listing["id"], yes)
     done = await stack.chat.wait_for(
         OWNER,
@@ -248,7 +269,8 @@ async def test_link_unlink_and_use_linked_sessions_from_workers(
     assert re.search(r"accounts checked \(active: 1, unauthorized: 1\)", output), output
     rows = await _rows(sessionmaker)
     assert (rows[OWNER].status, rows[OWNER].status_reason) == (
-        AccountStatus.UNAUTHORIZED, "AUTH_KEY_UNREGISTERED"
+        AccountStatus.UNAUTHORIZED,
+        "AUTH_KEY_UNREGISTERED",
     )
     assert rows[HELPER].status is AccountStatus.ACTIVE
     notice = t(

@@ -51,8 +51,13 @@ class Stack:
 
 async def _spawn(module: str, env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", module, cwd=PROJECT_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        module,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
 
 
@@ -70,8 +75,20 @@ async def stack(
     world = seed_communities(World())
     sandbox = await SandboxServer(SANDBOX_BOT_TOKEN, world=world).start()
     port = int(sandbox.url.rsplit(":", 1)[1])
-    env = {**os.environ, **test_env, "SANDBOX": "on", "SANDBOX_PORT": str(port), "PARSE_DELAY_SCALE": "0"}
-    for name in ("BOT_TOKEN", "BOT_API_URL", "SANDBOX_HOST", "TELEGRAM_API_ID", "TELEGRAM_API_HASH"):
+    env = {
+        **os.environ,
+        **test_env,
+        "SANDBOX": "on",
+        "SANDBOX_PORT": str(port),
+        "PARSE_DELAY_SCALE": "0",
+    }
+    for name in (
+        "BOT_TOKEN",
+        "BOT_API_URL",
+        "SANDBOX_HOST",
+        "TELEGRAM_API_ID",
+        "TELEGRAM_API_HASH",
+    ):
         env.pop(name, None)
     processes = [await _spawn("bot", env), await _spawn("workers", env)]
     http = aiohttp.ClientSession()
@@ -88,7 +105,10 @@ async def stack(
 
 
 def _summary(m: Message, collected: int) -> bool:
-    return t("en", "task.summary_done", collected=collected, new=collected, known=0, skipped=0) in m["text"]
+    return (
+        t("en", "task.summary_done", collected=collected, new=collected, known=0, skipped=0)
+        in m["text"]
+    )
 
 
 async def test_search_parse_progress_and_export(
@@ -105,30 +125,49 @@ async def test_search_parse_progress_and_export(
 
     # /parse: one message, acknowledged at once, then edited into the summary.
     sent = await stack.say("/parse @crypto_lounge")
-    ack = await stack.chat.wait_for(OWNER, lambda m: m["text"].startswith("Collection #"), WAIT_S, after=sent)
-    done = await stack.chat.wait_for(OWNER, lambda m: m["id"] == ack["id"] and _summary(m, 30), WAIT_S,
-                                     after=sent)
+    ack = await stack.chat.wait_for(
+        OWNER, lambda m: m["text"].startswith("Collection #"), WAIT_S, after=sent
+    )
+    done = await stack.chat.wait_for(
+        OWNER, lambda m: m["id"] == ack["id"] and _summary(m, 30), WAIT_S, after=sent
+    )
     assert done["edited"] and done["buttons"] == []
     assert t("en", "task.summary_audience", audience="@crypto_lounge", size=30) in done["text"]
 
     # /search, then one tap collects the commenters of the channel.
     sent = await stack.say("/search crypto")
     results = await stack.chat.wait_for(
-        OWNER, lambda m: m["text"].startswith(t("en", "search.title", keywords="crypto")), WAIT_S, after=sent
+        OWNER,
+        lambda m: m["text"].startswith(t("en", "search.title", keywords="crypto")),
+        WAIT_S,
+        after=sent,
     )
-    button = next(b for row in results["buttons"] for b in row if b["data"].endswith(":c:crypto_news"))
+    button = next(
+        b for row in results["buttons"] for b in row if b["data"].endswith(":c:crypto_news")
+    )
     await stack.chat.press(OWNER, results["id"], button["data"])
-    ack = await stack.chat.wait_for(OWNER, lambda m: "@crypto_news" in m["text"] and "Collection #" in m["text"],
-                                    WAIT_S, after=results["id"])
-    await stack.chat.wait_for(OWNER, lambda m: m["id"] == ack["id"] and _summary(m, 4), WAIT_S, after=results["id"])
+    ack = await stack.chat.wait_for(
+        OWNER,
+        lambda m: "@crypto_news" in m["text"] and "Collection #" in m["text"],
+        WAIT_S,
+        after=results["id"],
+    )
+    await stack.chat.wait_for(
+        OWNER, lambda m: m["id"] == ack["id"] and _summary(m, 4), WAIT_S, after=results["id"]
+    )
 
     # /audiences: export the first one as a CSV document.
     sent = await stack.say("/audiences")
-    listing = await stack.chat.wait_for(OWNER, lambda m: m["text"].startswith(t("en", "audiences.title")),
-                                        WAIT_S, after=sent)
-    export = next(b for row in listing["buttons"] for b in row if b["data"].startswith("au:export:"))
+    listing = await stack.chat.wait_for(
+        OWNER, lambda m: m["text"].startswith(t("en", "audiences.title")), WAIT_S, after=sent
+    )
+    export = next(
+        b for row in listing["buttons"] for b in row if b["data"].startswith("au:export:")
+    )
     await stack.chat.press(OWNER, listing["id"], export["data"])
-    document = await stack.chat.wait_for(OWNER, lambda m: m["document"] is not None, WAIT_S, after=listing["id"])
+    document = await stack.chat.wait_for(
+        OWNER, lambda m: m["document"] is not None, WAIT_S, after=listing["id"]
+    )
     assert document["document"]["file_name"].startswith("audience-")
     rows = list(csv.reader(io.StringIO((await stack.chat.file(OWNER, document["id"])).decode())))
     assert rows[0][0] == "user_id"

@@ -44,7 +44,9 @@ def _marked_pids(marker: str) -> list[int]:
     return found
 
 
-async def _read_until(stream: asyncio.StreamReader, needle: str, seen: list[str], timeout: float) -> None:
+async def _read_until(
+    stream: asyncio.StreamReader, needle: str, seen: list[str], timeout: float
+) -> None:
     async def read() -> None:
         while True:
             raw = await stream.readline()
@@ -60,7 +62,10 @@ async def _read_until(stream: asyncio.StreamReader, needle: str, seen: list[str]
 async def _worker_pid(redis: Redis, *, other_than: set[int], seen: list[str]) -> int:
     """The pid of a worker beating in Redis (its key ends with it), other than those given."""
     for _ in range(150):
-        keys = [k.decode() if isinstance(k, bytes) else k async for k in redis.scan_iter(match=ALIVE_PREFIX + "*")]
+        keys = [
+            k.decode() if isinstance(k, bytes) else k
+            async for k in redis.scan_iter(match=ALIVE_PREFIX + "*")
+        ]
         fresh = {int(key.rsplit(":", 1)[1]) for key in keys} - other_than
         if fresh:
             return fresh.pop()
@@ -69,7 +74,9 @@ async def _worker_pid(redis: Redis, *, other_than: set[int], seen: list[str]) ->
 
 
 async def test_run_starts_everything_and_sigterm_stops_everything(
-    test_env: dict[str, str], engine, redis: Redis  # type: ignore[no-untyped-def]
+    test_env: dict[str, str],
+    engine,
+    redis: Redis,  # type: ignore[no-untyped-def]
 ) -> None:
     api_port, sandbox_port = _free_port(), _free_port()
     marker = uuid.uuid4().hex
@@ -84,8 +91,14 @@ async def test_run_starts_everything_and_sigterm_stops_everything(
     }
     env.pop("BOT_TOKEN", None)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "launcher", "run", cwd=PROJECT_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "launcher",
+        "run",
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     assert proc.stdout is not None
     seen: list[str] = []
@@ -99,7 +112,9 @@ async def test_run_starts_everything_and_sigterm_stops_everything(
             async with http.get(f"http://127.0.0.1:{api_port}/ready") as resp:
                 assert resp.status == 200
             chat = SandboxChat(f"http://127.0.0.1:{sandbox_port}", http)
-            await chat.send(5001, "/start", username="run_check", first_name="Run", language_code="en")
+            await chat.send(
+                5001, "/start", username="run_check", first_name="Run", language_code="en"
+            )
             reply = await chat.wait_for(5001, lambda m: "/help" in (m["text"] or ""), timeout=30)
             assert reply["from"] == "bot"
         worker = await _worker_pid(redis, other_than=set(), seen=seen)
@@ -108,10 +123,15 @@ async def test_run_starts_everything_and_sigterm_stops_everything(
 
         # What `kill <pid>` of the worker does: it stops cleanly and comes back alone.
         os.kill(worker, signal.SIGTERM)
-        await _read_until(proc.stdout, "tg-inviter: workers exited with code 0; restarting in 1 s", seen, 30)
+        await _read_until(
+            proc.stdout, "tg-inviter: workers exited with code 0; restarting in 1 s", seen, 30
+        )
         restarted = await _worker_pid(redis, other_than={worker}, seen=seen)
         assert set(_marked_pids(marker)) - {restarted} == others
-        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{api_port}/ready") as resp:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{api_port}/ready") as resp,
+        ):
             assert resp.status == 200
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -28,13 +28,22 @@ from workers.inviting import InviteConfig, InviteEngine
 
 OWNER_TG = 555
 TARGET = 7_000_001
-FAST = InviteLimits(daily_per_account=1000, daily_per_chat=1000, lifetime_per_chat=1000, daily_per_target=1000,
-                    pause_min_s=1, pause_max_s=1)
+FAST = InviteLimits(
+    daily_per_account=1000,
+    daily_per_chat=1000,
+    lifetime_per_chat=1000,
+    daily_per_target=1000,
+    pause_min_s=1,
+    pause_max_s=1,
+)
 
 
 async def link_accounts(
-    world: World, gateway: TelegramGateway, sessionmaker: async_sessionmaker[AsyncSession],
-    settings: Settings, ids: Iterable[int],
+    world: World,
+    gateway: TelegramGateway,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    ids: Iterable[int],
 ) -> tuple[int, dict[int, int]]:
     """Link Telegram users as accounts of the owner's workspace: (workspace id, {tg id: account id})."""
     async with open_dal(sessionmaker) as dal:
@@ -53,7 +62,11 @@ async def link_accounts(
         await waiter
         async with open_dal(sessionmaker) as dal:
             account, _ = await service.link(
-                dal, owner.id, ws, AccountInfo(tg_id, f"acc{tg_id}", "Acc", None), login.session_string()
+                dal,
+                owner.id,
+                ws,
+                AccountInfo(tg_id, f"acc{tg_id}", "Acc", None),
+                login.session_string(),
             )
         await login.close()
         accounts[tg_id] = account.id
@@ -61,13 +74,17 @@ async def link_accounts(
 
 
 async def make_audience(
-    sessionmaker: async_sessionmaker[AsyncSession], ws: int, name: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    ws: int,
+    name: str,
     people: Iterable[tuple[int, str | None, int | None, int | None]],
 ) -> int:
     """people: (tg id, username, seen by account id, access hash)."""
     async with sessionmaker() as session, session.begin():
         audience_id = await session.scalar(
-            text("INSERT INTO audiences (workspace_id, name, size) VALUES (:ws, :n, 0) RETURNING id"),
+            text(
+                "INSERT INTO audiences (workspace_id, name, size) VALUES (:ws, :n, 0) RETURNING id"
+            ),
             {"ws": ws, "n": name},
         )
         rows = [{"a": audience_id, "u": u, "n": n, "s": s, "h": h} for u, n, s, h in people]
@@ -104,7 +121,10 @@ class Setup:
     accounts: dict[int, int]  # tg id → account id
 
     def engine(
-        self, config: InviteConfig | None = None, owner: str = "worker-a", attempts: RedisCounter | None = None
+        self,
+        config: InviteConfig | None = None,
+        owner: str = "worker-a",
+        attempts: RedisCounter | None = None,
     ) -> InviteEngine:
         return InviteEngine(
             sessionmaker=self.sessionmaker,
@@ -121,14 +141,18 @@ class Setup:
         assert found is not None
         return found
 
-    def people(self, ids: Iterable[int], seen_by_tg: int, **fields: object) -> list[tuple[int, str | None, int | None, int | None]]:
+    def people(
+        self, ids: Iterable[int], seen_by_tg: int, **fields: object
+    ) -> list[tuple[int, str | None, int | None, int | None]]:
         """World users, as the audience saw them through one account (id + its access hash)."""
         ids = list(ids)
         self.world.put_users([{"id": i, "first_name": f"P{i}", **fields} for i in ids])
         acc = self.accounts[seen_by_tg]
         return [(i, None, acc, self.world.user_hash(seen_by_tg, i)) for i in ids]
 
-    async def campaign(self, audience_id: int, ref: str, name: str = "c", *, trace_id: str | None = None) -> int:
+    async def campaign(
+        self, audience_id: int, ref: str, name: str = "c", *, trace_id: str | None = None
+    ) -> int:
         async with self.gateway.account(await self._session(next(iter(self.accounts)))) as client:
             chat = await Inviter(client).resolve_target(ref)
         async with self.sessionmaker() as session, session.begin():
@@ -146,14 +170,21 @@ class Setup:
 
     async def targets(self, cid: int) -> dict[int, tuple[str, str | None]]:
         async with self.sessionmaker() as session:
-            rows = (await session.execute(
-                text("SELECT tg_user_id, state, reason FROM campaign_targets WHERE campaign_id = :c"), {"c": cid}
-            )).all()
+            rows = (
+                await session.execute(
+                    text(
+                        "SELECT tg_user_id, state, reason FROM campaign_targets WHERE campaign_id = :c"
+                    ),
+                    {"c": cid},
+                )
+            ).all()
         return {r.tg_user_id: (str(r.state), r.reason) for r in rows}
 
     async def status(self, cid: int) -> str:
         async with self.sessionmaker() as session:
-            return str(await session.scalar(text("SELECT status FROM campaigns WHERE id = :c"), {"c": cid}))
+            return str(
+                await session.scalar(text("SELECT status FROM campaigns WHERE id = :c"), {"c": cid})
+            )
 
     def invite_calls(self) -> list[tuple[int | None, tuple[int, ...], str | None]]:
         return [(c.account, c.users, c.error) for c in self.world.calls("InviteToChannelRequest")]
@@ -171,6 +202,13 @@ async def build_setup(sessionmaker: async_sessionmaker[AsyncSession], settings: 
     ws, accounts = await link_accounts(world, gateway, sessionmaker, settings, [901, 902, 903])
     world.put_users([{"id": 900, "first_name": "Creator"}])
     # 901 and 902 may invite into the megagroup; 903 is a plain member.
-    world.put_chat(TARGET, "megagroup", "Target", username="target_group", creator=900,
-                   members=[903], admins={901: ["invite_users"], 902: ["invite_users"]})
+    world.put_chat(
+        TARGET,
+        "megagroup",
+        "Target",
+        username="target_group",
+        creator=900,
+        members=[903],
+        admins={901: ["invite_users"], 902: ["invite_users"]},
+    )
     return Setup(world, gateway, sessionmaker, settings, ws, accounts)

@@ -17,18 +17,27 @@ from tests.invites.test_watch import owned_by_owner
 from workers.campaign_watch import CampaignWatch
 from workers.inviting import InviteConfig
 
-RULES = BrakeRules(window=50, min_results=20, privacy_share=0.6, left_share=0.5,
-                   peer_flood_accounts=2, peer_flood_window_s=3600)
+RULES = BrakeRules(
+    window=50,
+    min_results=20,
+    privacy_share=0.6,
+    left_share=0.5,
+    peer_flood_accounts=2,
+    peer_flood_window_s=3600,
+)
 
 
 def _watch(setup: Setup, redis: Redis, notices: Notices) -> CampaignWatch:
-    return CampaignWatch(sessionmaker=setup.sessionmaker, redis=redis, notifier=notices, limits=FAST,
-                         brake=RULES)
+    return CampaignWatch(
+        sessionmaker=setup.sessionmaker, redis=redis, notifier=notices, limits=FAST, brake=RULES
+    )
 
 
 async def _reason(setup: Setup, cid: int) -> str | None:
     async with setup.sessionmaker() as session:
-        return await session.scalar(text("SELECT paused_reason FROM campaigns WHERE id = :c"), {"c": cid})
+        return await session.scalar(
+            text("SELECT paused_reason FROM campaigns WHERE id = :c"), {"c": cid}
+        )
 
 
 def test_the_signs_and_their_thresholds() -> None:
@@ -42,12 +51,14 @@ def test_the_signs_and_their_thresholds() -> None:
 
 
 async def test_a_privacy_heavy_campaign_pauses_once_and_resumes_with_a_fresh_window(
-    setup: Setup, redis: Redis,
+    setup: Setup,
+    redis: Redis,
 ) -> None:
     open_ids = list(range(41_001, 41_008))
     private_ids = list(range(41_101, 41_133))
-    people = (setup.people(open_ids, seen_by_tg=901)
-              + setup.people(private_ids, seen_by_tg=901, invite_outcome="privacy"))
+    people = setup.people(open_ids, seen_by_tg=901) + setup.people(
+        private_ids, seen_by_tg=901, invite_outcome="privacy"
+    )
     people.sort()  # interleaved by id: the open ones first, then the private ones
     audience = await make_audience(setup.sessionmaker, setup.ws, "private", people)
     cid = await setup.campaign(audience, "target_group")
@@ -74,7 +85,9 @@ async def test_a_privacy_heavy_campaign_pauses_once_and_resumes_with_a_fresh_win
 
     # A person resumes it: the old refusals no longer count, and it runs.
     async with open_dal(setup.sessionmaker) as dal:
-        user_id = await dal.session.scalar(text("SELECT owner_id FROM workspaces WHERE id = :w"), {"w": setup.ws})
+        user_id = await dal.session.scalar(
+            text("SELECT owner_id FROM workspaces WHERE id = :w"), {"w": setup.ws}
+        )
         await CampaignService(FAST).resume(dal, user_id, setup.ws, cid)
         await dal.commit()
     await watch.tick()
@@ -82,11 +95,15 @@ async def test_a_privacy_heavy_campaign_pauses_once_and_resumes_with_a_fresh_win
     assert await _reason(setup, cid) is None
 
 
-async def test_peer_flood_on_two_accounts_within_the_hour_pauses_the_campaign(setup: Setup, redis: Redis) -> None:
+async def test_peer_flood_on_two_accounts_within_the_hour_pauses_the_campaign(
+    setup: Setup, redis: Redis
+) -> None:
     # Known by username, so that either account can name anyone.
     ids = list(range(42_001, 42_011))
     setup.world.put_users([{"id": i, "first_name": f"P{i}", "username": f"flood_{i}"} for i in ids])
-    audience = await make_audience(setup.sessionmaker, setup.ws, "flood", [(i, f"flood_{i}", None, None) for i in ids])
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, "flood", [(i, f"flood_{i}", None, None) for i in ids]
+    )
     cid = await setup.campaign(audience, "target_group")
     await owned_by_owner(setup, cid)
     notices = Notices()
@@ -107,25 +124,33 @@ async def test_peer_flood_on_two_accounts_within_the_hour_pauses_the_campaign(se
 
 async def test_people_leaving_early_pause_the_campaign(setup: Setup, redis: Redis) -> None:
     ids = list(range(43_101, 43_111))
-    audience = await make_audience(setup.sessionmaker, setup.ws, "leavers", setup.people(ids, seen_by_tg=901))
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, "leavers", setup.people(ids, seen_by_tg=901)
+    )
     cid = await setup.campaign(audience, "target_group")
     await owned_by_owner(setup, cid)
     notices = Notices()
     watch = _watch(setup, redis, notices)
     # People it added earlier, checked a day later: 10 of 25 gone; not yet a sign.
     async with setup.sessionmaker() as session, session.begin():
-        await session.execute(text("""
+        await session.execute(
+            text("""
             INSERT INTO retention_checks (campaign_id, tg_user_id, workspace_id, chat_id, added_at, stayed_day)
             SELECT :c, g, :w, 7000001, now() - interval '2 days', g > 43010
-              FROM generate_series(43001, 43025) AS g"""), {"c": cid, "w": setup.ws})
+              FROM generate_series(43001, 43025) AS g"""),
+            {"c": cid, "w": setup.ws},
+        )
     await watch.tick()
     assert await setup.status(cid) == "running"
     # Six more checked, all gone: 16 of 31, past half.
     async with setup.sessionmaker() as session, session.begin():
-        await session.execute(text("""
+        await session.execute(
+            text("""
             INSERT INTO retention_checks (campaign_id, tg_user_id, workspace_id, chat_id, added_at, stayed_day)
             SELECT :c, g, :w, 7000001, now() - interval '1 day', false
-              FROM generate_series(43026, 43031) AS g"""), {"c": cid, "w": setup.ws})
+              FROM generate_series(43026, 43031) AS g"""),
+            {"c": cid, "w": setup.ws},
+        )
     await watch.tick()
     assert await setup.status(cid) == "paused"
     assert await _reason(setup, cid) == "brake_left"

@@ -27,8 +27,11 @@ from workers.inviting import InviteConfig
 
 def planner(setup: Setup, service: CampaignService) -> Planner:
     return Planner(
-        campaigns=service, accounts=build_account_service(setup.settings, None), gateway=setup.gateway,
-        leases=LeaseStore(setup.sessionmaker, "api-test", ttl_s=30), sessionmaker=setup.sessionmaker,
+        campaigns=service,
+        accounts=build_account_service(setup.settings, None),
+        gateway=setup.gateway,
+        leases=LeaseStore(setup.sessionmaker, "api-test", ttl_s=30),
+        sessionmaker=setup.sessionmaker,
         lease_wait_s=0.5,
     )
 
@@ -57,11 +60,14 @@ def test_target_and_schedule_parsing() -> None:
         with pytest.raises(InvalidInput):
             parse_hours(bad)
     from datetime import UTC, datetime
+
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
     assert parse_start_at("2026-11-24 09:00", now) == datetime(2026, 11, 24, 9, tzinfo=UTC)
     with pytest.raises(InvalidInput):
         parse_start_at("2026-11-22 09:00", now)
-    assert parse_start_at("2027-11-23 12:00", now) == datetime(2027, 11, 23, 12, tzinfo=UTC)  # a year ahead
+    assert parse_start_at("2027-11-23 12:00", now) == datetime(
+        2027, 11, 23, 12, tzinfo=UTC
+    )  # a year ahead
     with pytest.raises(InvalidInput) as far:
         parse_start_at("2027-11-23 12:01", now)  # a typo, not a plan
     assert far.value.details["problem"] == "start_at_far"
@@ -80,8 +86,9 @@ async def test_preflight_start_run_report_events(setup: Setup) -> None:
     audience = await make_audience(setup.sessionmaker, setup.ws, "a", people)
     async with open_dal(setup.sessionmaker) as dal:
         await dal.add_opt_out(setup.ws, 10_019)
-        campaign = await service.create(dal, user, setup.ws, name="Grow", audience_id=audience,
-                                        target="t.me/target_group")
+        campaign = await service.create(
+            dal, user, setup.ws, name="Grow", audience_id=audience, target="t.me/target_group"
+        )
         await dal.commit()
         assert campaign.status == "draft"
         with pytest.raises(InvalidInput) as err:
@@ -116,7 +123,9 @@ async def test_preflight_start_run_report_events(setup: Setup) -> None:
         assert by_account[acc[903]].attempts == 0
         first = await service.events(dal, user, setup.ws, campaign.id, limit=10)
         assert len(first.items) == 10 and first.next_cursor == first.items[-1].id
-        second = await service.events(dal, user, setup.ws, campaign.id, after_id=first.next_cursor, limit=50)
+        second = await service.events(
+            dal, user, setup.ws, campaign.id, after_id=first.next_cursor, limit=50
+        )
         # One event per attempt: logged `unconfirmed` at the call, then given the outcome of
         # the membership check that followed it.
         assert len(second.items) == 7 and second.next_cursor is None
@@ -124,7 +133,9 @@ async def test_preflight_start_run_report_events(setup: Setup) -> None:
         assert Counter(e.outcome for e in events) == {"invited": 17}
         assert {e.tg_user_id for e in events} == set(range(10_002, 10_019))
         # Only the 17 invites were sent: nobody already in the chat got a call.
-        assert sorted(u for _a, users, _e in setup.invite_calls() for u in users) == list(range(10_002, 10_019))
+        assert sorted(u for _a, users, _e in setup.invite_calls() for u in users) == list(
+            range(10_002, 10_019)
+        )
         # A stranger's workspace does not see it.
         stranger, _ = await register(dal, TelegramProfile(4242, "stranger", "S", None, "en"), ())
         mine = (await dal.list_workspaces(stranger.id))[0].id
@@ -133,20 +144,30 @@ async def test_preflight_start_run_report_events(setup: Setup) -> None:
         with pytest.raises(NotFound):
             await service.view(dal, stranger.id, mine, campaign.id)
         copy = await service.duplicate(dal, user, setup.ws, campaign.id)
-        assert copy.status == "draft" and copy.id != campaign.id and copy.target_ref == "target_group"
+        assert (
+            copy.status == "draft" and copy.id != campaign.id and copy.target_ref == "target_group"
+        )
         await dal.commit()
     # The copy invites nobody again: the ledger has them all.
     report2 = await planner(setup, service).preflight(user, setup.ws, copy.id)
     assert report2["to_invite"] == 0
-    assert report2["attempted_before"] == 17 and report2["already_members"] == 2 and report2["opted_out"] == 1
+    assert (
+        report2["attempted_before"] == 17
+        and report2["already_members"] == 2
+        and report2["opted_out"] == 1
+    )
 
 
 async def test_pause_resume_cancel_rules(setup: Setup) -> None:
     service = CampaignService(FAST)
     user = await owner_id(setup)
-    audience = await make_audience(setup.sessionmaker, setup.ws, "b", setup.people([11_000], seen_by_tg=901))
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, "b", setup.people([11_000], seen_by_tg=901)
+    )
     async with open_dal(setup.sessionmaker) as dal:
-        campaign = await service.create(dal, user, setup.ws, name="C", audience_id=audience, target="@target_group")
+        campaign = await service.create(
+            dal, user, setup.ws, name="C", audience_id=audience, target="@target_group"
+        )
         await dal.commit()
     await planner(setup, service).preflight(user, setup.ws, campaign.id)
     async with open_dal(setup.sessionmaker) as dal:

@@ -22,7 +22,9 @@ async def _more_inviters(setup: Setup, ids: list[int]) -> None:
     """Link more accounts and let each add people to the target chat."""
     from tests.invites.conftest import link_accounts
 
-    _, more = await link_accounts(setup.world, setup.gateway, setup.sessionmaker, setup.settings, ids)
+    _, more = await link_accounts(
+        setup.world, setup.gateway, setup.sessionmaker, setup.settings, ids
+    )
     setup.accounts.update(more)
     chat = setup.world.find_chat(TARGET)
     for tg_id in ids:
@@ -31,25 +33,38 @@ async def _more_inviters(setup: Setup, ids: list[int]) -> None:
 
 async def _sent_today(setup: Setup) -> int:
     async with setup.sessionmaker() as session:
-        return int(await session.scalar(text(
-            "SELECT coalesce(sum(sent), 0) FROM target_day_counts WHERE workspace_id = :ws AND chat_id = :c"),
-            {"ws": setup.ws, "c": TARGET}) or 0)
+        return int(
+            await session.scalar(
+                text(
+                    "SELECT coalesce(sum(sent), 0) FROM target_day_counts WHERE workspace_id = :ws AND chat_id = :c"
+                ),
+                {"ws": setup.ws, "c": TARGET},
+            )
+            or 0
+        )
 
 
 async def test_the_chats_daily_cap_holds_across_accounts_and_workers(setup: Setup) -> None:
     await _more_inviters(setup, [904, 905, 906, 907])
     inviters = [901, 902, 904, 905, 906, 907]
     ids = list(range(31_001, 31_031))
-    people = [p for n, tg in enumerate(inviters) for p in setup.people(ids[n::len(inviters)], seen_by_tg=tg)]
+    people = [
+        p
+        for n, tg in enumerate(inviters)
+        for p in setup.people(ids[n :: len(inviters)], seen_by_tg=tg)
+    ]
     audience = await make_audience(setup.sessionmaker, setup.ws, "many", people)
     cid = await setup.campaign(audience, "target_group")
     limits = replace(FAST, daily_per_target=PER_TARGET)
     # Three "workers", each with its own lease owner, working two accounts each at once.
     engines = [
-        InviteEngine(sessionmaker=setup.sessionmaker, gateway=setup.gateway,
-                     service=setup.engine().service,
-                     leases=LeaseStore(setup.sessionmaker, f"worker-{n}", ttl_s=30),
-                     config=InviteConfig(limits=limits, pause_scale=0))
+        InviteEngine(
+            sessionmaker=setup.sessionmaker,
+            gateway=setup.gateway,
+            service=setup.engine().service,
+            leases=LeaseStore(setup.sessionmaker, f"worker-{n}", ttl_s=30),
+            config=InviteConfig(limits=limits, pause_scale=0),
+        )
         for n in range(3)
     ]
     accounts = [await setup.account(tg) for tg in inviters]
@@ -64,8 +79,9 @@ async def test_the_chats_daily_cap_holds_across_accounts_and_workers(setup: Setu
     assert await setup.status(cid) == "running"
     # Each account now knows it must wait for tomorrow, without connecting to find out.
     async with setup.sessionmaker() as session:
-        usage = await InviteDal(session).usage(setup.accounts[901], TARGET,
-                                               (await _day_start(setup)), setup.ws)
+        usage = await InviteDal(session).usage(
+            setup.accounts[901], TARGET, (await _day_start(setup)), setup.ws
+        )
     assert usage.today_in_target == PER_TARGET
 
 
@@ -80,7 +96,9 @@ async def _day_start(setup: Setup):  # type: ignore[no-untyped-def]
 async def test_a_claim_that_spent_no_quota_gives_its_place_back(setup: Setup) -> None:
     ids = list(range(32_001, 32_006))
     # Known by username, so that any account can name them.
-    setup.world.put_users([{"id": i, "first_name": f"P{i}", "username": f"person_{i}"} for i in ids])
+    setup.world.put_users(
+        [{"id": i, "first_name": f"P{i}", "username": f"person_{i}"} for i in ids]
+    )
     people = [(i, f"person_{i}", None, None) for i in ids]
     audience = await make_audience(setup.sessionmaker, setup.ws, "few", people)
     cid = await setup.campaign(audience, "target_group")
@@ -91,7 +109,10 @@ async def test_a_claim_that_spent_no_quota_gives_its_place_back(setup: Setup) ->
     assert await _sent_today(setup) == 0
     # Another account goes on and is stopped by the cap alone.
     assert await engine.run_account(await setup.account(902)) in ("idle", "waiting")
-    assert Counter(s for s, _ in (await setup.targets(cid)).values()) == {"invited": 3, "pending": 2}
+    assert Counter(s for s, _ in (await setup.targets(cid)).values()) == {
+        "invited": 3,
+        "pending": 2,
+    }
     assert await _sent_today(setup) == 3
 
 
@@ -100,16 +121,22 @@ async def test_a_campaigns_own_limits_are_kept_and_never_looser(setup: Setup) ->
     own = check_campaign_limits({"daily_per_account": 2}, installation)
     assert own == {"daily_per_account": 2}
     ids = list(range(33_001, 33_011))
-    audience = await make_audience(setup.sessionmaker, setup.ws, "own", setup.people(ids, seen_by_tg=901))
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, "own", setup.people(ids, seen_by_tg=901)
+    )
     cid = await setup.campaign(audience, "target_group")
     async with setup.sessionmaker() as session, session.begin():
-        await session.execute(text("UPDATE campaigns SET limits = CAST(:l AS jsonb) WHERE id = :c"),
-                              {"l": '{"daily_per_account": 2}', "c": cid})
+        await session.execute(
+            text("UPDATE campaigns SET limits = CAST(:l AS jsonb) WHERE id = :c"),
+            {"l": '{"daily_per_account": 2}', "c": cid},
+        )
     engine = setup.engine(InviteConfig(limits=installation, pause_scale=0))
     assert await engine.run_account(await setup.account(901)) in ("idle", "waiting")
     assert len(setup.invite_calls()) == 2
     # Stored limits looser than the installation's (written before an admin lowered them)
     # are still held to the installation's.
-    looser = campaign_limits({"daily_per_account": 500, "pause_max_s": 1}, replace(installation, pause_max_s=5))
+    looser = campaign_limits(
+        {"daily_per_account": 500, "pause_max_s": 1}, replace(installation, pause_max_s=5)
+    )
     assert looser.daily_per_account == 10 and looser.pause_max_s == 5
     assert InviteLimits().daily_per_target == 60

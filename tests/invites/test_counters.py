@@ -25,26 +25,64 @@ from tests.invites.conftest import Notices, Setup, make_audience
 from tests.invites.test_refusals import engine_for
 
 
-async def recount(sessionmaker: async_sessionmaker[AsyncSession], cid: int) -> tuple[dict, dict, dict, dict]:
+async def recount(
+    sessionmaker: async_sessionmaker[AsyncSession], cid: int
+) -> tuple[dict, dict, dict, dict]:
     """(counters by state and reason, recount of the targets, counters per account, recount of the events)."""
     async with sessionmaker() as session:
-        kept = {(r.state, r.reason): int(r.n) for r in (await session.execute(text(
-            """SELECT state, reason, sum(n) AS n FROM campaign_target_counts WHERE campaign_id = :c
-                GROUP BY 1, 2 HAVING sum(n) <> 0"""), {"c": cid})).all()}
-        counted = {(r.state, r.reason): int(r.n) for r in (await session.execute(text(
-            """SELECT state::text AS state, coalesce(reason, '') AS reason, count(*) AS n
-                 FROM campaign_targets WHERE campaign_id = :c GROUP BY 1, 2"""), {"c": cid})).all()}
-        per_account = {int(r.account_id): (int(r.i), int(r.f), int(r.a)) for r in (await session.execute(text(
-            """SELECT account_id, sum(invited) AS i, sum(failed) AS f, sum(attempts) AS a
+        kept = {
+            (r.state, r.reason): int(r.n)
+            for r in (
+                await session.execute(
+                    text(
+                        """SELECT state, reason, sum(n) AS n FROM campaign_target_counts WHERE campaign_id = :c
+                GROUP BY 1, 2 HAVING sum(n) <> 0"""
+                    ),
+                    {"c": cid},
+                )
+            ).all()
+        }
+        counted = {
+            (r.state, r.reason): int(r.n)
+            for r in (
+                await session.execute(
+                    text(
+                        """SELECT state::text AS state, coalesce(reason, '') AS reason, count(*) AS n
+                 FROM campaign_targets WHERE campaign_id = :c GROUP BY 1, 2"""
+                    ),
+                    {"c": cid},
+                )
+            ).all()
+        }
+        per_account = {
+            int(r.account_id): (int(r.i), int(r.f), int(r.a))
+            for r in (
+                await session.execute(
+                    text(
+                        """SELECT account_id, sum(invited) AS i, sum(failed) AS f, sum(attempts) AS a
                  FROM campaign_account_counts WHERE campaign_id = :c GROUP BY 1
-               HAVING sum(invited) <> 0 OR sum(failed) <> 0 OR sum(attempts) <> 0"""), {"c": cid})).all()}
-        from_events = {int(r.account_id): (int(r.i), int(r.f), int(r.a)) for r in (await session.execute(text(
-            """SELECT account_id, count(*) FILTER (WHERE outcome IN ('invited', 'already_member')) AS i,
+               HAVING sum(invited) <> 0 OR sum(failed) <> 0 OR sum(attempts) <> 0"""
+                    ),
+                    {"c": cid},
+                )
+            ).all()
+        }
+        from_events = {
+            int(r.account_id): (int(r.i), int(r.f), int(r.a))
+            for r in (
+                await session.execute(
+                    text(
+                        """SELECT account_id, count(*) FILTER (WHERE outcome IN ('invited', 'already_member')) AS i,
                       count(*) FILTER (WHERE outcome IN ('failed', 'skipped')) AS f,
                       count(*) FILTER (WHERE counted) AS a
                  FROM invite_events WHERE campaign_id = :c AND account_id IS NOT NULL GROUP BY 1
                HAVING count(*) FILTER (WHERE outcome IN ('invited', 'already_member', 'failed', 'skipped')
-                                           OR counted) > 0"""), {"c": cid})).all()}
+                                           OR counted) > 0"""
+                    ),
+                    {"c": cid},
+                )
+            ).all()
+        }
     return kept, counted, per_account, from_events
 
 
@@ -64,30 +102,54 @@ async def test_counters_equal_a_recount_through_every_outcome(setup: Setup) -> N
     opted = setup.people([15_021], seen_by_tg=901)
     before = setup.people([15_022], seen_by_tg=901)
     in_chat_before = setup.people([15_023], seen_by_tg=901)
-    world.put_users([{"id": 15_031, "first_name": "Bare"},
-                     {"id": 15_041, "first_name": "Named", "username": "named_15041"},
-                     {"id": 15_051, "first_name": "Retry", "username": "retry_15051"}])
+    world.put_users(
+        [
+            {"id": 15_031, "first_name": "Bare"},
+            {"id": 15_041, "first_name": "Named", "username": "named_15041"},
+            {"id": 15_051, "first_name": "Retry", "username": "retry_15051"},
+        ]
+    )
     bare = [(15_031, None, None, None)]
     member = [(903, "acc903", None, None)]  # in the chat, unknown to the pre-flight: called
     retried = [(15_051, "retry_15051", None, None)]
-    people = plain + missing + private + silent + opted + before + in_chat_before + bare + member + retried
+    people = (
+        plain
+        + missing
+        + private
+        + silent
+        + opted
+        + before
+        + in_chat_before
+        + bare
+        + member
+        + retried
+    )
     audience = await make_audience(setup.sessionmaker, setup.ws, "a", people)
     async with setup.sessionmaker() as session, session.begin():
-        await session.execute(text(
-            "INSERT INTO audience_usernames (audience_id, username_lower, username) VALUES (:a, 'named_15041', 'named_15041')"
-        ), {"a": audience})
+        await session.execute(
+            text(
+                "INSERT INTO audience_usernames (audience_id, username_lower, username) VALUES (:a, 'named_15041', 'named_15041')"
+            ),
+            {"a": audience},
+        )
         dal = InviteDal(session)
         await dal.add_opt_out(setup.ws, 15_021)
         # Someone the ledger already has in this chat (another campaign invited them).
-        await session.execute(text(
-            """INSERT INTO invite_ledger (workspace_id, chat_id, tg_user_id, outcome)
-               VALUES (:ws, :chat, 15022, 'invited')"""), {"ws": setup.ws, "chat": 7_000_001})
+        await session.execute(
+            text(
+                """INSERT INTO invite_ledger (workspace_id, chat_id, tg_user_id, outcome)
+               VALUES (:ws, :chat, 15022, 'invited')"""
+            ),
+            {"ws": setup.ws, "chat": 7_000_001},
+        )
 
     cid = await setup.campaign(audience, "target_group")
     async with setup.sessionmaker() as session, session.begin():
         # The pre-flight saw 15023 in the chat: a second fill marks nobody twice.
-        await session.execute(text("DELETE FROM campaign_targets WHERE campaign_id = :c AND tg_user_id = 15023"),
-                              {"c": cid})
+        await session.execute(
+            text("DELETE FROM campaign_targets WHERE campaign_id = :c AND tg_user_id = 15023"),
+            {"c": cid},
+        )
         assert await InviteDal(session).fill_targets(cid, in_chat=[15_023]) == 1
     first = await assert_counters_match(setup, cid)
     assert first[("skipped", "opted_out")] == 1 and first[("skipped", "attempted_before")] == 1
@@ -100,7 +162,9 @@ async def test_counters_equal_a_recount_through_every_outcome(setup: Setup) -> N
     await engine_for(setup, Notices()).run_account(await setup.account(901))
     await assert_counters_match(setup, cid)
     async with setup.sessionmaker() as session, session.begin():
-        await session.execute(text("UPDATE telegram_accounts SET status = 'active', status_reason = NULL"))
+        await session.execute(
+            text("UPDATE telegram_accounts SET status = 'active', status_reason = NULL")
+        )
     await engine_for(setup, Notices()).run_account(await setup.account(902))
     await engine_for(setup, Notices()).run_account(await setup.account(901))
     kept = await assert_counters_match(setup, cid)
@@ -123,11 +187,21 @@ async def test_counters_equal_a_recount_through_every_outcome(setup: Setup) -> N
     async with setup.sessionmaker() as session:
         dal = InviteDal(session)
         counts = await dal.counts(cid)
-        assert counts == {s.value: sum(n for (st, _r), n in kept.items() if st == s.value) for s in TargetState}
-        assert await dal.reasons(cid) == {"missing_invitee": 1, "privacy_restricted": 1, "not_added": 1,
-                                          "unreachable": 1, "opted_out": 1, "attempted_before": 1}
+        assert counts == {
+            s.value: sum(n for (st, _r), n in kept.items() if st == s.value) for s in TargetState
+        }
+        assert await dal.reasons(cid) == {
+            "missing_invitee": 1,
+            "privacy_restricted": 1,
+            "not_added": 1,
+            "unreachable": 1,
+            "opted_out": 1,
+            "attempted_before": 1,
+        }
         usage = {u.account_id: u for u in await dal.account_usage(cid, first_day())}
-        assert usage[acc[902]].attempts == sum(1 for c in setup.invite_calls() if c[0] == 902 and c[2] is None)
+        assert usage[acc[902]].attempts == sum(
+            1 for c in setup.invite_calls() if c[0] == 902 and c[2] is None
+        )
         assert sum(u.invited for u in usage.values()) == states[("invited", None)] + 1  # + 903
         marks = await dal.progress_marks([cid])
         assert marks[cid][0] == len(targets)
@@ -150,41 +224,66 @@ async def test_writers_on_several_connections_and_a_deleted_campaign(setup: Setu
         await asyncio.wait_for(session.execute(text(sql), {"c": cid}), 5)
 
     async with s1, s2:
-        await move(s1, "UPDATE campaign_targets SET state = 'failed', reason = 'privacy_restricted' "
-                       "WHERE campaign_id = :c AND tg_user_id < 15150")
-        await move(s2, "UPDATE campaign_targets SET state = 'skipped', reason = 'opted_out' "
-                       "WHERE campaign_id = :c AND tg_user_id >= 15250")
-        await move(s1, "UPDATE campaign_targets SET state = 'invited' "
-                       "WHERE campaign_id = :c AND tg_user_id BETWEEN 15200 AND 15249")
-        await move(s2, "UPDATE campaign_targets SET state = 'invited' "
-                       "WHERE campaign_id = :c AND tg_user_id BETWEEN 15150 AND 15199")
+        await move(
+            s1,
+            "UPDATE campaign_targets SET state = 'failed', reason = 'privacy_restricted' "
+            "WHERE campaign_id = :c AND tg_user_id < 15150",
+        )
+        await move(
+            s2,
+            "UPDATE campaign_targets SET state = 'skipped', reason = 'opted_out' "
+            "WHERE campaign_id = :c AND tg_user_id >= 15250",
+        )
+        await move(
+            s1,
+            "UPDATE campaign_targets SET state = 'invited' "
+            "WHERE campaign_id = :c AND tg_user_id BETWEEN 15200 AND 15249",
+        )
+        await move(
+            s2,
+            "UPDATE campaign_targets SET state = 'invited' "
+            "WHERE campaign_id = :c AND tg_user_id BETWEEN 15150 AND 15199",
+        )
         await s2.commit()
-        await move(s1, "UPDATE campaign_targets SET state = 'already_member' "
-                       "WHERE campaign_id = :c AND tg_user_id = 15200")
+        await move(
+            s1,
+            "UPDATE campaign_targets SET state = 'already_member' "
+            "WHERE campaign_id = :c AND tg_user_id = 15200",
+        )
         await s1.rollback()  # a rolled-back change leaves no trace in the counters
     kept = await assert_counters_match(setup, cid)
     assert kept == {("skipped", "opted_out"): 51, ("invited", ""): 50, ("pending", ""): 99}
 
     # Deleting the campaign (its targets go by cascade) leaves no counter rows and no error.
     async with setup.sessionmaker() as session, session.begin():
-        await session.execute(text(
-            """INSERT INTO invite_events (workspace_id, campaign_id, account_id, chat_id, tg_user_id, outcome, counted)
-               VALUES (:ws, :c, :a, 7000001, 15101, 'invited', true)"""),
-            {"ws": setup.ws, "c": cid, "a": setup.accounts[901]})
+        await session.execute(
+            text(
+                """INSERT INTO invite_events (workspace_id, campaign_id, account_id, chat_id, tg_user_id, outcome, counted)
+               VALUES (:ws, :c, :a, 7000001, 15101, 'invited', true)"""
+            ),
+            {"ws": setup.ws, "c": cid, "a": setup.accounts[901]},
+        )
         await session.execute(text("DELETE FROM campaigns WHERE id = :c"), {"c": cid})
     async with setup.sessionmaker() as session:
-        left = await session.scalar(text(
-            "SELECT (SELECT count(*) FROM campaign_target_counts) + (SELECT count(*) FROM campaign_account_counts)"))
+        left = await session.scalar(
+            text(
+                "SELECT (SELECT count(*) FROM campaign_target_counts) + (SELECT count(*) FROM campaign_account_counts)"
+            )
+        )
     assert left == 0
 
 
 async def test_the_backfill_gives_the_triggers_figures(setup: Setup) -> None:
     """The migration's backfill (shard 0) folds existing rows into the same figures."""
     people = setup.people(range(15_401, 15_421), seen_by_tg=901)
-    cid = await setup.campaign(await make_audience(setup.sessionmaker, setup.ws, "a", people), "target_group")
+    cid = await setup.campaign(
+        await make_audience(setup.sessionmaker, setup.ws, "a", people), "target_group"
+    )
     await engine_for(setup, Notices()).run_account(await setup.account(901))
     before = await recount(setup.sessionmaker, cid)
-    migration = importlib.import_module("migrations.versions.20261206_d9a4f2c7e1b6_campaign_counters_member_search")
+    migration = importlib.import_module(
+        "migrations.versions.20261206_d9a4f2c7e1b6_campaign_counters_member_search"
+    )
     async with setup.sessionmaker() as session, session.begin():
         await session.execute(text("DELETE FROM campaign_target_counts"))
         await session.execute(text("DELETE FROM campaign_account_counts"))

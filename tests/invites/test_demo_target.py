@@ -28,9 +28,14 @@ async def test_sandbox_target_by_its_id_end_to_end(sessionmaker, settings, redis
     setup = Setup(world, gateway, sessionmaker, settings, ws, accounts)
     service = CampaignService(FAST)
     user = await owner_id(setup)
-    directory = ChatDirectory(accounts=build_account_service(settings, None), gateway=gateway,
-                              leases=LeaseStore(sessionmaker, "api-test", ttl_s=30), sessionmaker=sessionmaker,
-                              cache=redis, lease_wait_s=0.5)
+    directory = ChatDirectory(
+        accounts=build_account_service(settings, None),
+        gateway=gateway,
+        leases=LeaseStore(sessionmaker, "api-test", ttl_s=30),
+        sessionmaker=sessionmaker,
+        cache=redis,
+        lease_wait_s=0.5,
+    )
 
     picked = {c.title: c for c in await directory.chats(user, ws, can_invite=True)}
     assert picked["Sandbox Target"].inviters == [accounts[ALICE], accounts[BOB]]
@@ -44,7 +49,11 @@ async def test_sandbox_target_by_its_id_end_to_end(sessionmaker, settings, redis
         draft = await service.create(dal, user, ws, name="demo", audience_id=audience, target=ref)
         await dal.commit()
     report = await planner(setup, service).preflight(user, ws, draft.id)
-    assert (report["ready"], report["kind"], report["title"]) == (True, "megagroup", "Sandbox Target")
+    assert (report["ready"], report["kind"], report["title"]) == (
+        True,
+        "megagroup",
+        "Sandbox Target",
+    )
     assert sorted(report["eligible"]) == sorted([accounts[ALICE], accounts[BOB]])
     async with open_dal(sessionmaker) as dal:
         await service.start(dal, user, ws, draft.id)

@@ -30,7 +30,9 @@ async def test_outcomes_missing_invitee_privacy_and_not_retried(setup: Setup) ->
     missing = setup.people([11_002], seen_by_tg=901, invite_outcome="missing_invitee")
     private = setup.people([11_003], seen_by_tg=901, invite_outcome="privacy")
     member = [(903, "acc903", None, None)]  # already in the chat
-    audience = await make_audience(setup.sessionmaker, setup.ws, "a", ok + missing + private + member)
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, "a", ok + missing + private + member
+    )
     cid = await setup.campaign(audience, "target_group")
     engine = setup.engine()
     await engine.run_account(await setup.account(901))
@@ -84,7 +86,9 @@ def _limits(**kw: int) -> InviteConfig:
 
 
 async def test_daily_cap_of_an_account(setup: Setup) -> None:
-    audience = await make_audience(setup.sessionmaker, setup.ws, "a", setup.people([13_001], seen_by_tg=901))
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, "a", setup.people([13_001], seen_by_tg=901)
+    )
     cid = await setup.campaign(audience, "target_group")
     await _seed_events(setup, 901, 42, 30)  # 30 invites today into another chat
     engine = setup.engine(_limits())
@@ -95,7 +99,9 @@ async def test_daily_cap_of_an_account(setup: Setup) -> None:
 
 
 async def test_daily_cap_per_chat(setup: Setup) -> None:
-    audience = await make_audience(setup.sessionmaker, setup.ws, "a", setup.people([13_101], seen_by_tg=901))
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, "a", setup.people([13_101], seen_by_tg=901)
+    )
     cid = await setup.campaign(audience, "target_group")
     await _seed_events(setup, 901, 7_000_001, 15)
     await setup.engine(_limits()).run_account(await setup.account(901))
@@ -118,7 +124,9 @@ async def test_lifetime_cap_per_chat_hands_over_to_another_account(setup: Setup)
 
 
 async def test_pause_between_two_invites(setup: Setup) -> None:
-    audience = await make_audience(setup.sessionmaker, setup.ws, "a", setup.people([13_301, 13_302], seen_by_tg=901))
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, "a", setup.people([13_301, 13_302], seen_by_tg=901)
+    )
     cid = await setup.campaign(audience, "target_group")
     from core.limits import InviteLimits
 
@@ -135,7 +143,9 @@ async def test_pause_between_two_invites(setup: Setup) -> None:
 
 
 async def test_flood_wait_cools_down_and_spends_no_quota(setup: Setup) -> None:
-    audience = await make_audience(setup.sessionmaker, setup.ws, "a", setup.people([13_401], seen_by_tg=901))
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, "a", setup.people([13_401], seen_by_tg=901)
+    )
     cid = await setup.campaign(audience, "target_group")
     setup.world.add_fault("InviteToChannelRequest", "FLOOD_WAIT_120", 1, account=901)
     engine = setup.engine()
@@ -147,12 +157,16 @@ async def test_flood_wait_cools_down_and_spends_no_quota(setup: Setup) -> None:
 
     assert 170 <= (account.cooldown_until - datetime.now(UTC)).total_seconds() <= 181
     async with setup.sessionmaker() as session:
-        usage = await InviteDal(session).usage(account.id, 7_000_001, datetime(2000, 1, 1, tzinfo=UTC), setup.ws)
+        usage = await InviteDal(session).usage(
+            account.id, 7_000_001, datetime(2000, 1, 1, tzinfo=UTC), setup.ws
+        )
     assert usage.ever_in_chat == 0
 
 
 async def test_peer_flood_parks_the_account(setup: Setup) -> None:
-    audience = await make_audience(setup.sessionmaker, setup.ws, "a", setup.people([13_501], seen_by_tg=901))
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, "a", setup.people([13_501], seen_by_tg=901)
+    )
     cid = await setup.campaign(audience, "target_group")
     setup.world.add_fault("InviteToChannelRequest", "PEER_FLOOD", 1, account=901)
     assert await setup.engine().run_account(await setup.account(901)) == "peer_flood"
@@ -165,11 +179,15 @@ async def test_peer_flood_parks_the_account(setup: Setup) -> None:
     assert (await setup.targets(cid))[13_501][0] == "pending"
 
 
-async def test_lost_lease_drops_the_result_and_reconcile_checks_membership(setup: Setup, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_lost_lease_drops_the_result_and_reconcile_checks_membership(
+    setup: Setup, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     from db.leases import LeaseStore
     from gateway.inviting import Inviter
 
-    audience = await make_audience(setup.sessionmaker, setup.ws, "a", setup.people([13_601], seen_by_tg=901))
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, "a", setup.people([13_601], seen_by_tg=901)
+    )
     cid = await setup.campaign(audience, "target_group")
     real_invite = Inviter.invite
     acc = setup.accounts[901]
@@ -177,7 +195,10 @@ async def test_lost_lease_drops_the_result_and_reconcile_checks_membership(setup
     async def invite_then_lose_lease(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         result = await real_invite(self, *args, **kwargs)
         async with setup.sessionmaker() as session, session.begin():  # the lease expires
-            await session.execute(text("UPDATE account_leases SET expires_at = now() WHERE account_id = :a"), {"a": acc})
+            await session.execute(
+                text("UPDATE account_leases SET expires_at = now() WHERE account_id = :a"),
+                {"a": acc},
+            )
         return result
 
     monkeypatch.setattr(Inviter, "invite", invite_then_lose_lease)
@@ -186,7 +207,9 @@ async def test_lost_lease_drops_the_result_and_reconcile_checks_membership(setup
     assert (await setup.targets(cid))[13_601][0] == "sending"  # the result was not recorded
     # the claim lapses; another process resolves it by membership, without sending again
     async with setup.sessionmaker() as session, session.begin():
-        await session.execute(text("UPDATE campaign_targets SET claimed_until = now() - interval '1 hour'"))
+        await session.execute(
+            text("UPDATE campaign_targets SET claimed_until = now() - interval '1 hour'")
+        )
     other = setup.engine(InviteConfig(limits=FAST, pause_scale=0, quarantine_s=1), owner="worker-b")
     assert isinstance(other.leases, LeaseStore)
     await other.run_account(await setup.account(901))

@@ -17,7 +17,9 @@ from tests.invites.conftest import Setup, make_audience
 
 async def _opt_out(setup: Setup, tg_user_id: int) -> None:
     async with open_dal(setup.sessionmaker) as dal:
-        assert await optouts.opt_out_everywhere(OptOutDal(dal.session), tg_user_id, source=optouts.SOURCE_COMMAND)
+        assert await optouts.opt_out_everywhere(
+            OptOutDal(dal.session), tg_user_id, source=optouts.SOURCE_COMMAND
+        )
 
 
 async def test_an_opt_out_after_the_fill_is_skipped_at_the_claim(setup: Setup) -> None:
@@ -34,7 +36,9 @@ async def test_an_opt_out_after_the_fill_is_skipped_at_the_claim(setup: Setup) -
     assert Counter(s for s, _ in targets.values()) == {"invited": 4, "skipped": 1}
     assert 16_003 not in {u for _a, users, _e in setup.invite_calls() for u in users}
     async with setup.sessionmaker() as session:
-        led = await session.scalar(text("SELECT count(*) FROM invite_ledger WHERE tg_user_id = 16003"))
+        led = await session.scalar(
+            text("SELECT count(*) FROM invite_ledger WHERE tg_user_id = 16003")
+        )
     # Not in the ledger: after /optin a later campaign may invite them.
     assert led == 0
 
@@ -44,8 +48,11 @@ async def test_a_username_only_target_is_checked_once_resolved(setup: Setup) -> 
     setup.world.put_users([{"id": 16_101, "first_name": "U", "username": "opted_by_name"}])
     audience = await make_audience(setup.sessionmaker, setup.ws, "names", [])
     async with setup.sessionmaker() as session, session.begin():
-        await session.execute(text("""INSERT INTO audience_usernames (audience_id, username, username_lower)
-                                      VALUES (:a, 'opted_by_name', 'opted_by_name')"""), {"a": audience})
+        await session.execute(
+            text("""INSERT INTO audience_usernames (audience_id, username, username_lower)
+                                      VALUES (:a, 'opted_by_name', 'opted_by_name')"""),
+            {"a": audience},
+        )
     await _opt_out(setup, 16_101)
     cid = await setup.campaign(audience, "target_group")
     engine = setup.engine()

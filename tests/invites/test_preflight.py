@@ -15,26 +15,43 @@ from tests.invites.test_campaign_flow import owner_id, planner
 async def test_each_exclusion_reason_and_the_broadcast_rule(setup: Setup) -> None:
     world = setup.world
     # Two more accounts: 904 is an admin without the right to add members, 905 is disabled.
-    _ws, more = await link_accounts(world, setup.gateway, setup.sessionmaker, setup.settings, [904, 905])
+    _ws, more = await link_accounts(
+        world, setup.gateway, setup.sessionmaker, setup.settings, [904, 905]
+    )
     setup.accounts.update(more)
     acc = setup.accounts
     world.put_users([{"id": 30_000 + i, "first_name": f"P{i}"} for i in range(300)])
-    world.put_chat(7_000_050, "channel", "News", username="news_channel", creator=901,
-                   members=[902, 903], admins={902: ["invite_users"], 904: ["ban_users"]})
+    world.put_chat(
+        7_000_050,
+        "channel",
+        "News",
+        username="news_channel",
+        creator=901,
+        members=[902, 903],
+        admins={902: ["invite_users"], 904: ["ban_users"]},
+    )
     async with setup.sessionmaker() as s, s.begin():
-        await s.execute(text("UPDATE telegram_accounts SET status = 'disabled' WHERE id = :a"), {"a": acc[905]})
+        await s.execute(
+            text("UPDATE telegram_accounts SET status = 'disabled' WHERE id = :a"), {"a": acc[905]}
+        )
         # 902 has already added its lifetime maximum into this channel.
         await s.execute(
             text("""INSERT INTO invite_events (workspace_id, account_id, chat_id, tg_user_id, outcome, counted)
                     SELECT :ws, :a, 7000050, g, 'invited', true FROM generate_series(1, :n) g"""),
             {"ws": setup.ws, "a": acc[902], "n": FAST.lifetime_per_chat},
         )
-    audience = await make_audience(setup.sessionmaker, setup.ws, "big",
-                                   [(30_000 + i, None, acc[901], None) for i in range(300)])
+    audience = await make_audience(
+        setup.sessionmaker,
+        setup.ws,
+        "big",
+        [(30_000 + i, None, acc[901], None) for i in range(300)],
+    )
     service = CampaignService(FAST)
     user = await owner_id(setup)
     async with open_dal(setup.sessionmaker) as dal:
-        campaign = await service.create(dal, user, setup.ws, name="N", audience_id=audience, target="@news_channel")
+        campaign = await service.create(
+            dal, user, setup.ws, name="N", audience_id=audience, target="@news_channel"
+        )
         await dal.commit()
     report = await planner(setup, service).preflight(user, setup.ws, campaign.id)
     assert report["kind"] == "channel"
@@ -52,11 +69,15 @@ async def test_each_exclusion_reason_and_the_broadcast_rule(setup: Setup) -> Non
 
 
 async def test_a_chat_nobody_sees_cannot_start(setup: Setup) -> None:
-    audience = await make_audience(setup.sessionmaker, setup.ws, "x", setup.people([31_000], seen_by_tg=901))
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, "x", setup.people([31_000], seen_by_tg=901)
+    )
     service = CampaignService(FAST)
     user = await owner_id(setup)
     async with open_dal(setup.sessionmaker) as dal:
-        campaign = await service.create(dal, user, setup.ws, name="X", audience_id=audience, target="@no_such_chat")
+        campaign = await service.create(
+            dal, user, setup.ws, name="X", audience_id=audience, target="@no_such_chat"
+        )
         await dal.commit()
     report = await planner(setup, service).preflight(user, setup.ws, campaign.id)
     assert report["kind"] is None and report["ready"] is False

@@ -25,32 +25,51 @@ from tests.invites.conftest import FAST, TARGET, Notices, Setup, make_audience
 from workers.inviting import InviteConfig, InviteEngine
 
 
-def engine_for(setup: Setup, told: Notices, redis: Redis | None = None, owner: str = "worker-a") -> InviteEngine:
+def engine_for(
+    setup: Setup, told: Notices, redis: Redis | None = None, owner: str = "worker-a"
+) -> InviteEngine:
     return InviteEngine(
-        sessionmaker=setup.sessionmaker, gateway=setup.gateway,
+        sessionmaker=setup.sessionmaker,
+        gateway=setup.gateway,
         service=build_account_service(setup.settings, told),
         leases=LeaseStore(setup.sessionmaker, owner, ttl_s=30),
         config=InviteConfig(limits=FAST, pause_scale=0),
-        errors=telegram_error_counter(redis) if redis is not None else None, notifier=told,
+        errors=telegram_error_counter(redis) if redis is not None else None,
+        notifier=told,
     )
 
 
-async def events(setup: Setup, cid: int) -> list[tuple[int | None, int, str, str | None, str | None, bool]]:
+async def events(
+    setup: Setup, cid: int
+) -> list[tuple[int | None, int, str, str | None, str | None, bool]]:
     async with setup.sessionmaker() as session:
-        rows = (await session.execute(text(
-            "SELECT account_id, tg_user_id, outcome, reason, error, counted FROM invite_events "
-            "WHERE campaign_id = :c ORDER BY id"), {"c": cid})).all()
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT account_id, tg_user_id, outcome, reason, error, counted FROM invite_events "
+                    "WHERE campaign_id = :c ORDER BY id"
+                ),
+                {"c": cid},
+            )
+        ).all()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
 async def attempts_of(setup: Setup, cid: int, tg_user_id: int) -> int:
     async with setup.sessionmaker() as session:
-        return int(await session.scalar(text(
-            "SELECT attempts FROM campaign_targets WHERE campaign_id = :c AND tg_user_id = :u"),
-            {"c": cid, "u": tg_user_id}))
+        return int(
+            await session.scalar(
+                text(
+                    "SELECT attempts FROM campaign_targets WHERE campaign_id = :c AND tg_user_id = :u"
+                ),
+                {"c": cid, "u": tg_user_id},
+            )
+        )
 
 
-async def checked_and_started(setup: Setup, audience: int, name: str) -> tuple[int, dict[str, object]]:
+async def checked_and_started(
+    setup: Setup, audience: int, name: str
+) -> tuple[int, dict[str, object]]:
     """A campaign made as the owner would: created, checked by the pre-flight, started.
     Returns its id and the stored pre-flight."""
     from core.campaign_service import CampaignService
@@ -59,8 +78,9 @@ async def checked_and_started(setup: Setup, audience: int, name: str) -> tuple[i
     service = CampaignService(FAST)
     user = await owner_id(setup)
     async with open_dal(setup.sessionmaker) as dal:
-        campaign = await service.create(dal, user, setup.ws, name=name, audience_id=audience,
-                                        target="target_group")
+        campaign = await service.create(
+            dal, user, setup.ws, name=name, audience_id=audience, target="target_group"
+        )
         await dal.commit()
     report = await planner(setup, service).preflight(user, setup.ws, campaign.id)
     async with open_dal(setup.sessionmaker) as dal:
@@ -72,18 +92,25 @@ async def checked_and_started(setup: Setup, audience: int, name: str) -> tuple[i
 async def one_person(setup: Setup, tg_user_id: int) -> int:
     """A campaign of one person whom both inviting accounts can reach (a username)."""
     setup.world.put_users([{"id": tg_user_id, "first_name": "P", "username": f"p{tg_user_id}"}])
-    audience = await make_audience(setup.sessionmaker, setup.ws, "a", [(tg_user_id, f"p{tg_user_id}", None, None)])
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, "a", [(tg_user_id, f"p{tg_user_id}", None, None)]
+    )
     return await setup.campaign(audience, "target_group")
 
 
-@pytest.mark.parametrize(("error", "status"), [
-    ("USER_BANNED_IN_CHANNEL", "restricted"),  # the *caller* is spam-restricted
-    ("FROZEN_METHOD_INVALID", "frozen"),
-    ("AUTH_KEY_DUPLICATED", "unauthorized"),  # "can no longer be used"
-    ("SESSION_REVOKED", "unauthorized"),
-    ("USER_DEACTIVATED_BAN", "banned"),
-])
-async def test_the_account_stops_and_another_adds_the_person(setup: Setup, error: str, status: str) -> None:
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        ("USER_BANNED_IN_CHANNEL", "restricted"),  # the *caller* is spam-restricted
+        ("FROZEN_METHOD_INVALID", "frozen"),
+        ("AUTH_KEY_DUPLICATED", "unauthorized"),  # "can no longer be used"
+        ("SESSION_REVOKED", "unauthorized"),
+        ("USER_DEACTIVATED_BAN", "banned"),
+    ],
+)
+async def test_the_account_stops_and_another_adds_the_person(
+    setup: Setup, error: str, status: str
+) -> None:
     cid = await one_person(setup, 14_001)
     setup.world.add_fault("InviteToChannelRequest", error, 1, account=901)
     told = Notices()
@@ -103,11 +130,13 @@ async def test_the_account_stops_and_another_adds_the_person(setup: Setup, error
     assert (await setup.targets(cid))[14_001] == ("invited", None)
     assert 14_001 in setup.world.chats[TARGET].members
     async with setup.sessionmaker() as session:
-        usage = await InviteDal(session).usage(setup.accounts[901], TARGET, first.created_at.replace(year=2000), setup.ws)
+        usage = await InviteDal(session).usage(
+            setup.accounts[901], TARGET, first.created_at.replace(year=2000), setup.ws
+        )
     assert usage.ever_in_chat == 0
     # The owner heard once, with the status that says what to do.
     assert told.kinds().count("account_status") == 1
-    (_tg, _kind, payload), = [n for n in told.sent if n[1] == "account_status"]
+    ((_tg, _kind, payload),) = [n for n in told.sent if n[1] == "account_status"]
     assert payload["status"] == status and payload["reason"] == error
 
 
@@ -131,8 +160,10 @@ async def test_peer_flood_twice_makes_the_account_restricted(setup: Setup) -> No
     parked = await setup.account(901)
     assert parked.status.value == "parked" and parked.last_peer_flood_at is not None
     async with setup.sessionmaker() as session, session.begin():  # the day's rest is over
-        await session.execute(text("UPDATE telegram_accounts SET cooldown_until = now() WHERE id = :a"),
-                              {"a": parked.id})
+        await session.execute(
+            text("UPDATE telegram_accounts SET cooldown_until = now() WHERE id = :a"),
+            {"a": parked.id},
+        )
     await engine_for(setup, Notices()).run_account(await setup.account(901))
     assert (await setup.account(901)).status.value == "restricted"
 
@@ -193,7 +224,9 @@ async def test_chat_member_add_failed_three_times_is_a_failure(setup: Setup) -> 
     assert len(setup.invite_calls()) == 3
 
 
-async def test_an_unknown_error_is_kept_tried_once_more_and_counted(setup: Setup, redis: Redis) -> None:
+async def test_an_unknown_error_is_kept_tried_once_more_and_counted(
+    setup: Setup, redis: Redis
+) -> None:
     cid = await one_person(setup, 14_601)
     setup.world.add_fault("InviteToChannelRequest", "NEW_LIMIT_REACHED", 2)
     engine = engine_for(setup, Notices(), redis)
@@ -211,7 +244,9 @@ async def test_an_unknown_error_is_kept_tried_once_more_and_counted(setup: Setup
 
 async def test_repeated_unknown_errors_park_the_account(setup: Setup) -> None:
     people = setup.people(range(14_701, 14_705), seen_by_tg=901)
-    cid = await setup.campaign(await make_audience(setup.sessionmaker, setup.ws, "a", people), "target_group")
+    cid = await setup.campaign(
+        await make_audience(setup.sessionmaker, setup.ws, "a", people), "target_group"
+    )
     setup.world.add_fault("InviteToChannelRequest", "WHATEVER_THIS_IS", 10, account=901)
     told = Notices()
     assert await engine_for(setup, told).run_account(await setup.account(901)) == "unknown_errors"
@@ -225,7 +260,9 @@ async def test_repeated_unknown_errors_park_the_account(setup: Setup) -> None:
 @pytest.mark.parametrize("outcome", ["silent", "phantom"])
 async def test_an_accepted_call_that_adds_nobody_is_not_invited(setup: Setup, outcome: str) -> None:
     people = setup.people([14_801], seen_by_tg=901, invite_outcome=outcome)
-    cid = await setup.campaign(await make_audience(setup.sessionmaker, setup.ws, "a", people), "target_group")
+    cid = await setup.campaign(
+        await make_audience(setup.sessionmaker, setup.ws, "a", people), "target_group"
+    )
     engine = engine_for(setup, Notices())
     await engine.run_account(await setup.account(901))
     # The membership check after the call found nobody: a final failure, never a second call.
@@ -242,8 +279,10 @@ async def test_an_accepted_call_that_adds_nobody_is_not_invited(setup: Setup, ou
 async def test_a_member_invited_again_is_already_member_not_invited(setup: Setup) -> None:
     # 903 is in the chat; the pre-flight did not look, so the engine calls and Telegram
     # takes the call without an error (inviteToChannel does not document one for members).
-    cid = await setup.campaign(await make_audience(setup.sessionmaker, setup.ws, "a", [(903, "acc903", None, None)]),
-                               "target_group")
+    cid = await setup.campaign(
+        await make_audience(setup.sessionmaker, setup.ws, "a", [(903, "acc903", None, None)]),
+        "target_group",
+    )
     await engine_for(setup, Notices()).run_account(await setup.account(901))
     assert (await setup.targets(cid))[903] == ("already_member", None)
 
@@ -259,10 +298,17 @@ def test_error_families_fold_the_number_only() -> None:
 async def test_bare_ids_are_never_sent_and_the_preflight_counts_them(setup: Setup) -> None:
     """A bare id (a CSV import) has no access hash: Telegram cannot take it, so no call is
     made with a zero hash; the pre-flight says how many nobody can reach."""
-    setup.world.put_users([{"id": 14_901, "first_name": "Bare"}, {"id": 14_902, "first_name": "Named",
-                                                                  "username": "named_one"}])
-    people = [(14_901, None, None, None), (14_902, "named_one", None, None),
-              *setup.people([14_903], seen_by_tg=901)]
+    setup.world.put_users(
+        [
+            {"id": 14_901, "first_name": "Bare"},
+            {"id": 14_902, "first_name": "Named", "username": "named_one"},
+        ]
+    )
+    people = [
+        (14_901, None, None, None),
+        (14_902, "named_one", None, None),
+        *setup.people([14_903], seen_by_tg=901),
+    ]
     audience = await make_audience(setup.sessionmaker, setup.ws, "a", people)
     campaign_id, report = await checked_and_started(setup, audience, "reach")
     acc = setup.accounts
@@ -300,7 +346,9 @@ async def test_enabling_a_restricted_account_does_not_skip_telegrams_verdict(set
     service = build_account_service(setup.settings, None)
     account_id = setup.accounts[901]
     async with open_dal(setup.sessionmaker) as dal:
-        await service.change_status(dal, account_id, AccountStatus.RESTRICTED, "USER_BANNED_IN_CHANNEL")
+        await service.change_status(
+            dal, account_id, AccountStatus.RESTRICTED, "USER_BANNED_IN_CHANNEL"
+        )
         user = await owner_id(setup)
         await service.set_enabled(dal, user, setup.ws, account_id, enabled=False)
         back = await service.set_enabled(dal, user, setup.ws, account_id, enabled=True)
@@ -313,7 +361,9 @@ async def test_enabling_a_restricted_account_does_not_skip_telegrams_verdict(set
 
 
 async def test_lost_rights_take_the_account_off_the_campaign_for_every_worker(setup: Setup) -> None:
-    setup.world.put_users([{"id": i, "first_name": "P", "username": f"p{i}"} for i in range(16_001, 16_004)])
+    setup.world.put_users(
+        [{"id": i, "first_name": "P", "username": f"p{i}"} for i in range(16_001, 16_004)]
+    )
     people = [(i, f"p{i}", None, None) for i in range(16_001, 16_004)]  # any account can name them
     audience = await make_audience(setup.sessionmaker, setup.ws, "a", people)
     campaign_id, _report = await checked_and_started(setup, audience, "rights")

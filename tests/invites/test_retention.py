@@ -23,10 +23,13 @@ PEOPLE = list(range(20_001, 20_007))
 
 def job(setup: Setup, owner: str = "worker-r") -> RetentionJob:
     return RetentionJob(
-        sessionmaker=setup.sessionmaker, gateway=setup.gateway,
+        sessionmaker=setup.sessionmaker,
+        gateway=setup.gateway,
         service=build_account_service(setup.settings, None),
-        leases=LeaseStore(setup.sessionmaker, owner, ttl_s=30), notifier=None,
-        retention_days=180, pace_s=0,
+        leases=LeaseStore(setup.sessionmaker, owner, ttl_s=30),
+        notifier=None,
+        retention_days=180,
+        pace_s=0,
     )
 
 
@@ -59,8 +62,9 @@ async def ledger(setup: Setup, user_id: int) -> str | None:
 
 
 async def invited_campaign(setup: Setup) -> tuple[int, int]:
-    audience = await make_audience(setup.sessionmaker, setup.ws, "lounge people",
-                                   setup.people(PEOPLE, seen_by_tg=901))
+    audience = await make_audience(
+        setup.sessionmaker, setup.ws, "lounge people", setup.people(PEOPLE, seen_by_tg=901)
+    )
     cid = await setup.campaign(audience, "target_group")
     await setup.engine().run_account(await setup.account(901))
     assert {s for s, _ in (await setup.targets(cid)).values()} == {"invited"}
@@ -71,8 +75,13 @@ async def test_day_and_week_figures_follow_people_who_leave(setup: Setup) -> Non
     audience, cid = await invited_campaign(setup)
     start = datetime.now(UTC)
     assert await figures(setup, cid) == {
-        "added": 6, "stayed_day": 0, "left_day": 0, "pending_day": 6,
-        "stayed_week": 0, "left_week": 0, "pending_week": 6,
+        "added": 6,
+        "stayed_day": 0,
+        "left_day": 0,
+        "pending_day": 6,
+        "stayed_week": 0,
+        "left_week": 0,
+        "pending_week": 6,
     }
     checks = job(setup)
     assert await checks.check_members(start) == {}  # nobody is due yet
@@ -92,15 +101,21 @@ async def test_day_and_week_figures_follow_people_who_leave(setup: Setup) -> Non
         await leave(sandbox, 20_004)
         assert await checks.check_members(start + timedelta(days=30)) == {}
     assert await figures(setup, cid) == {
-        "added": 6, "stayed_day": 4, "left_day": 2, "pending_day": 0,
-        "stayed_week": 3, "left_week": 3, "pending_week": 0,
+        "added": 6,
+        "stayed_day": 4,
+        "left_day": 2,
+        "pending_day": 0,
+        "stayed_week": 3,
+        "left_week": 3,
+        "pending_week": 0,
     }
     assert await ledger(setup, 20_003) == "left" and await ledger(setup, 20_004) == "invited"
     # Per source audience: the one audience, by name.
     async with open_dal(setup.sessionmaker) as dal:
         report = await campaign_retention(dal, await owner_id(setup), setup.ws, cid)
     assert [(a.audience_id, a.name, a.figures.stayed_week) for a in report.audiences] == [
-        (audience, "lounge people", 3)]
+        (audience, "lounge people", 3)
+    ]
     # The member list was read by the account that invited them, one call per round.
     readers = [c.account for c in setup.world.calls("GetParticipantsRequest")]
     assert readers and set(readers) == {901}
@@ -114,8 +129,9 @@ async def test_a_person_who_left_is_never_invited_there_again(setup: Setup) -> N
     await job(setup).check_members(start + timedelta(days=1, minutes=1))
     assert await ledger(setup, 20_001) == "left"
     # A new campaign of another audience with the same person (and a newcomer) into the chat.
-    again = await make_audience(setup.sessionmaker, setup.ws, "again",
-                                setup.people([20_001, 20_010], seen_by_tg=901))
+    again = await make_audience(
+        setup.sessionmaker, setup.ws, "again", setup.people([20_001, 20_010], seen_by_tg=901)
+    )
     before = len(setup.invite_calls())
     cid2 = await setup.campaign(again, "target_group", name="again")
     await setup.engine().run_account(await setup.account(901))
@@ -134,7 +150,9 @@ async def test_a_busy_account_defers_the_check_and_a_stranger_sees_nothing(setup
     lease = await other.acquire(setup.accounts[901])
     assert lease is not None
     try:
-        assert await job(setup).check_members(start + timedelta(days=1, minutes=1)) == {"deferred": 6}
+        assert await job(setup).check_members(start + timedelta(days=1, minutes=1)) == {
+            "deferred": 6
+        }
     finally:
         await other.release(lease)
     # Deferred for an hour: not looked at sooner, then checked.
@@ -143,6 +161,7 @@ async def test_a_busy_account_defers_the_check_and_a_stranger_sees_nothing(setup
     async with open_dal(setup.sessionmaker) as dal:
         from core.dto import TelegramProfile
         from core.users import register
+
         stranger, _ = await register(dal, TelegramProfile(4243, "stranger2", "S", None, "en"), ())
         await dal.commit()
         mine = (await dal.list_workspaces(stranger.id))[0].id

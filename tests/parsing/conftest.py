@@ -32,13 +32,67 @@ from sandbox.world import InProcessClientFactory, World
 from workers.parsing import EngineConfig, ParseEngine
 
 OWNER_TG = 555
-FIRST_NAMES = ["Anna", "Boris", "Clara", "Denis", "Elena", "Fedor", "Gleb", "Hanna", "Igor",
-               "Julia", "Kirill", "Lena", "Maxim", "Nina", "Oleg", "Pavel", "Roman", "Sofia",
-               "Timur", "Ulyana", "Vera", "Yuri", "Zoya", "Мария", "Иван", "Ольга", "Пётр"]
-LAST_NAMES = ["Smith", "Ivanov", "Petrova", "Quinn", "Walker", "Xu", "Young", "Бойко", "Жуков",
-              "Орлова", "Kuznets", "Lebed", "Novak", "3rd", "Egorov"]
+FIRST_NAMES = [
+    "Anna",
+    "Boris",
+    "Clara",
+    "Denis",
+    "Elena",
+    "Fedor",
+    "Gleb",
+    "Hanna",
+    "Igor",
+    "Julia",
+    "Kirill",
+    "Lena",
+    "Maxim",
+    "Nina",
+    "Oleg",
+    "Pavel",
+    "Roman",
+    "Sofia",
+    "Timur",
+    "Ulyana",
+    "Vera",
+    "Yuri",
+    "Zoya",
+    "Мария",
+    "Иван",
+    "Ольга",
+    "Пётр",
+]
+LAST_NAMES = [
+    "Smith",
+    "Ivanov",
+    "Petrova",
+    "Quinn",
+    "Walker",
+    "Xu",
+    "Young",
+    "Бойко",
+    "Жуков",
+    "Орлова",
+    "Kuznets",
+    "Lebed",
+    "Novak",
+    "3rd",
+    "Egorov",
+]
 
-USERNAME_STEMS = ["cat", "dog", "fox", "owl", "bee", "elk", "yak", "gnu", "hen", "ram", "jay", "koi"]
+USERNAME_STEMS = [
+    "cat",
+    "dog",
+    "fox",
+    "owl",
+    "bee",
+    "elk",
+    "yak",
+    "gnu",
+    "hen",
+    "ram",
+    "jay",
+    "koi",
+]
 
 
 def person_spec(user_id: int, **extra: Any) -> dict[str, Any]:
@@ -82,7 +136,9 @@ class Setup:
         service = build_account_service(self.settings, None)
         for tg_id in tg_ids:
             if tg_id not in self.world.users:
-                self.world.put_users([{"id": tg_id, "username": f"acc{tg_id}", "first_name": "Acc"}])
+                self.world.put_users(
+                    [{"id": tg_id, "username": f"acc{tg_id}", "first_name": "Acc"}]
+                )
             login = self.gateway.qr_login()
             token = await login.token()
             assert token is not None
@@ -92,8 +148,11 @@ class Setup:
             await waiter
             async with open_dal(self.sessionmaker) as dal:
                 account, _ = await service.link(
-                    dal, self.user_id, self.workspace_id,
-                    AccountInfo(tg_id, f"acc{tg_id}", "Acc", None), login.session_string(),
+                    dal,
+                    self.user_id,
+                    self.workspace_id,
+                    AccountInfo(tg_id, f"acc{tg_id}", "Acc", None),
+                    login.session_string(),
                 )
             await login.close()
             self.accounts[tg_id] = account.id
@@ -116,11 +175,18 @@ class Setup:
         name = audience or source
         async with self.sessionmaker() as session, session.begin():
             found = await session.scalar(
-                select(Audience).where(Audience.workspace_id == self.workspace_id, Audience.name == name)
+                select(Audience).where(
+                    Audience.workspace_id == self.workspace_id, Audience.name == name
+                )
             )
             if found is None:
-                found = Audience(workspace_id=self.workspace_id, name=name, source=source, size=0,
-                                 created_by_user_id=self.user_id)
+                found = Audience(
+                    workspace_id=self.workspace_id,
+                    name=name,
+                    source=source,
+                    size=0,
+                    created_by_user_id=self.user_id,
+                )
                 session.add(found)
                 await session.flush()
             task = ParseTask(
@@ -131,8 +197,12 @@ class Setup:
                 audience_id=found.id,
                 speed=speed,
                 priority=priority,
-                params={"posts": posts, "days": days, "post_id": post_id,
-                        "filters": (filters or Filters()).to_json()},
+                params={
+                    "posts": posts,
+                    "days": days,
+                    "post_id": post_id,
+                    "filters": (filters or Filters()).to_json(),
+                },
                 status=ParseStatus.QUEUED,
             )
             session.add(task)
@@ -149,14 +219,18 @@ class Setup:
         task = await self.row(task_id)
         async with self.sessionmaker() as session:
             rows = await session.scalars(
-                select(AudienceMember.tg_user_id).where(AudienceMember.audience_id == task.audience_id)
+                select(AudienceMember.tg_user_id).where(
+                    AudienceMember.audience_id == task.audience_id
+                )
             )
             return set(rows)
 
     async def audience_size(self, task_id: int) -> int:
         task = await self.row(task_id)
         async with self.sessionmaker() as session:
-            size = await session.scalar(select(Audience.size).where(Audience.id == task.audience_id))
+            size = await session.scalar(
+                select(Audience.size).where(Audience.id == task.audience_id)
+            )
             return int(size or 0)
 
     async def set_status(self, task_id: int, status: ParseStatus) -> None:
@@ -193,7 +267,9 @@ async def setup(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, redis: Redis
 ) -> AsyncIterator[Setup]:
     world = World()
-    yield Setup(world, TelegramGateway(InProcessClientFactory(world)), sessionmaker, settings, redis)
+    yield Setup(
+        world, TelegramGateway(InProcessClientFactory(world)), sessionmaker, settings, redis
+    )
 
 
 def put_people(world: World, ids: Iterable[int], **extra: Any) -> None:

@@ -16,14 +16,33 @@ from tests.parsing.conftest import Setup, person_spec
 ACC, CREATOR, LOUNGE = 100, 7, 900_001
 PHONE = "15550001234"
 # Everything a collected person's row may hold; a new column must be a decision, not a slip.
-MEMBER_COLUMNS = {"audience_id", "tg_user_id", "username", "first_name", "last_name", "last_seen", "premium",
-                  "photo", "source", "seen_by_account_id", "access_hash", "added_at"}
+MEMBER_COLUMNS = {
+    "audience_id",
+    "tg_user_id",
+    "username",
+    "first_name",
+    "last_name",
+    "last_seen",
+    "premium",
+    "photo",
+    "source",
+    "seen_by_account_id",
+    "access_hash",
+    "added_at",
+}
 NEVER = ("phone", "bio", "about", "birthday", "email")
 
 
 def test_the_parser_keeps_no_phone_and_no_bio_of_a_telethon_user() -> None:
-    user = types.User(id=42, access_hash=7, first_name="Erin", last_name="X", username="erin",
-                      phone=PHONE, status=types.UserStatusRecently())
+    user = types.User(
+        id=42,
+        access_hash=7,
+        first_name="Erin",
+        last_name="X",
+        username="erin",
+        phone=PHONE,
+        status=types.UserStatusRecently(),
+    )
     person = person_of(user, datetime.now(UTC))
     assert person is not None and person.user_id == 42 and person.username == "erin"
     assert not any(word in field for field in Person._fields for word in NEVER)
@@ -32,11 +51,15 @@ def test_the_parser_keeps_no_phone_and_no_bio_of_a_telethon_user() -> None:
 
 async def test_people_rows_have_no_phone_or_bio_columns(setup: Setup) -> None:
     async with setup.sessionmaker() as session:
-        rows = (await session.execute(text(
-            """SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'
+        rows = (
+            await session.execute(
+                text(
+                    """SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'
                 AND table_name IN ('audience_members', 'audience_usernames', 'campaign_targets',
                                    'retention_checks', 'opt_outs', 'invite_ledger', 'invite_events')"""
-        ))).all()
+                )
+            )
+        ).all()
     assert {c for t, c in rows if t == "audience_members"} == MEMBER_COLUMNS
     assert not [(t, c) for t, c in rows if any(word in c for word in NEVER)]
 
@@ -46,13 +69,21 @@ async def test_a_collection_stores_no_phone_and_asks_for_no_bio(setup: Setup) ->
     ids = list(range(40_000, 40_020))
     setup.world.put_users([person_spec(CREATOR, username="creator")])
     setup.world.put_users([person_spec(i, phone=f"+1555{i:07d}") for i in ids])
-    setup.world.put_chat(LOUNGE, "megagroup", "Lounge", username="lounge", creator=CREATOR,
-                         members=[CREATOR, ACC, *ids])
+    setup.world.put_chat(
+        LOUNGE,
+        "megagroup",
+        "Lounge",
+        username="lounge",
+        creator=CREATOR,
+        members=[CREATOR, ACC, *ids],
+    )
     task_id = await setup.task("@lounge")
     await setup.engine().run_pending()
     assert await setup.members(task_id) == set(ids)
     async with setup.sessionmaker() as session:
-        stored = [str(r) for r in (await session.execute(text("SELECT * FROM audience_members"))).all()]
+        stored = [
+            str(r) for r in (await session.execute(text("SELECT * FROM audience_members"))).all()
+        ]
     assert len(stored) == len(ids)
     assert not [row for row in stored for i in ids if f"1555{i:07d}" in row]
     # A bio is only in users.getFullUser (core.telegram.org/constructor/userFull `about`):

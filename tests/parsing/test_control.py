@@ -70,7 +70,9 @@ async def test_pause_stops_at_a_batch_boundary_and_resume_adds_no_duplicates(set
     assert done.collected == done.new_members == done.progress_done == len(everyone)
     assert await setup.audience_size(task_id) == len(everyone)
     async with setup.sessionmaker() as session:
-        assert await session.scalar(select(func.count()).select_from(AudienceMember)) == len(everyone)
+        assert await session.scalar(select(func.count()).select_from(AudienceMember)) == len(
+            everyone
+        )
     # the resumed run went on from the cursor instead of starting over
     offsets = list(setup.world.calls("GetParticipantsRequest"))
     assert len(offsets) <= 15 + 2 + 2  # 15 pages of 100, the admins lookups, one stop per run
@@ -132,7 +134,8 @@ async def test_a_lapsed_claim_is_taken_over_and_the_old_holder_is_fenced_off(set
     assert await engine.store.claim() is None  # nobody else may take it while the claim holds
     async with setup.sessionmaker() as session, session.begin():
         await session.execute(
-            update(ParseTask).where(ParseTask.id == task_id)
+            update(ParseTask)
+            .where(ParseTask.id == task_id)
             .values(claim_expires_at=datetime.now(UTC) - timedelta(seconds=1))
         )
 
@@ -152,10 +155,20 @@ async def test_a_resumed_comment_walk_counts_each_author_once(setup: Setup) -> N
     await setup.link(ACC)
     authors = list(range(71_000, 71_040))
     put_people(setup.world, [*authors, 71_100])
-    setup.world.put_chat(930_002, "megagroup", "Talk", username="talk", creator=71_100, members=[71_100])
+    setup.world.put_chat(
+        930_002, "megagroup", "Talk", username="talk", creator=71_100, members=[71_100]
+    )
     comments = tuple(MessageSpec(authors[n % len(authors)], f"c{n}") for n in range(400))
-    setup.world.put_chat(930_001, "channel", "Blog", username="blog", creator=71_100,
-                         members=[71_100], linked_chat=930_002, posts=[PostSpec(1, "p", comments=comments)])
+    setup.world.put_chat(
+        930_001,
+        "channel",
+        "Blog",
+        username="blog",
+        creator=71_100,
+        members=[71_100],
+        linked_chat=930_002,
+        posts=[PostSpec(1, "p", comments=comments)],
+    )
     task_id = await setup.task("@blog", "comments", speed="safe")  # pages of 50 comments
     runner = asyncio.create_task(setup.engine(**SLOW).run_pending())
 

@@ -48,7 +48,7 @@ async def test_flood_wait_moves_the_task_to_another_account(setup: Setup) -> Non
     flooded = [c for c in setup.world.calls("GetParticipantsRequest") if c.error]
     assert [c.account for c in flooded] == [FIRST]
     after = setup.world.calls("GetParticipantsRequest")
-    after = after[after.index(flooded[0]) + 1:]
+    after = after[after.index(flooded[0]) + 1 :]
     assert after and {c.account for c in after} == {SECOND}
     assert any(kind == "account_status" for _, kind, _ in await setup.notices())
 

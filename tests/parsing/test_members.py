@@ -27,7 +27,11 @@ def seed_lounge(setup: Setup, size: int = 1000) -> tuple[list[int], set[int]]:
         [person_spec(i, bot=i in bots, deleted=i in deleted, scam=i in scam) for i in ids]
     )
     world.put_chat(
-        LOUNGE, "megagroup", "Lounge", username="lounge", creator=CREATOR,
+        LOUNGE,
+        "megagroup",
+        "Lounge",
+        username="lounge",
+        creator=CREATOR,
         members=[CREATOR, ACC, *ids],
         admins={a: ["invite_users"] for a in admins},
     )
@@ -62,7 +66,9 @@ async def test_megagroup_members_exactly_the_expected_people(setup: Setup) -> No
     spec = person_spec(ids[1])
     assert row is not None
     assert (row.username, row.first_name, row.last_name) == (
-        spec.get("username"), spec["first_name"], spec["last_name"]
+        spec.get("username"),
+        spec["first_name"],
+        spec["last_name"],
     )
     assert row.last_seen == LastSeen(spec["last_seen"])
     assert row.source == "@lounge" and row.seen_by_account_id == setup.accounts[ACC]
@@ -101,7 +107,9 @@ async def test_optional_filters(setup: Setup) -> None:
 
     specs = {i: person_spec(i) for i in expected}
     match = {
-        i for i, s in specs.items() if s["last_seen"] in ("online", "recently") and s.get("username")
+        i
+        for i, s in specs.items()
+        if s["last_seen"] in ("online", "recently") and s.get("username")
     }
     assert match and match < expected
     assert await setup.members(task_id) == match
@@ -124,8 +132,12 @@ async def test_basic_group_by_id(setup: Setup) -> None:
     put_people(setup.world, range(30_000, 30_040))
     setup.world.put_users([person_spec(30_100, bot=True)])
     setup.world.put_chat(
-        700_001, "group", "Old friends", creator=ACC,
-        members=[ACC, *range(30_000, 30_040), 30_100], admins={30_001: ["invite_users"]},
+        700_001,
+        "group",
+        "Old friends",
+        creator=ACC,
+        members=[ACC, *range(30_000, 30_040), 30_100],
+        admins={30_001: ["invite_users"]},
     )
     task_id = await setup.task("-700001")
     await setup.engine().run_pending()
@@ -142,8 +154,13 @@ async def test_hidden_member_list_falls_back_to_message_authors(setup: Setup) ->
     put_people(setup.world, people)
     writers = people[:12]
     setup.world.put_chat(
-        800_001, "megagroup", "Quiet", username="quiet", creator=CREATOR if CREATOR in setup.world.users
-        else None, members=people, hidden_members=True,
+        800_001,
+        "megagroup",
+        "Quiet",
+        username="quiet",
+        creator=CREATOR if CREATOR in setup.world.users else None,
+        members=people,
+        hidden_members=True,
         messages=[MessageSpec(w, f"hello {n}") for n, w in enumerate(writers * 3)],
     )
     task_id = await setup.task("@quiet")

@@ -31,13 +31,17 @@ MEMBERS = range(71_000, 71_040)
 
 def private_group(setup: Setup) -> None:
     put_people(setup.world, [CREATOR, *MEMBERS])
-    setup.world.put_chat(PRIVATE, "megagroup", "Secret Garden", creator=CREATOR, members=list(MEMBERS))
+    setup.world.put_chat(
+        PRIVATE, "megagroup", "Secret Garden", creator=CREATOR, members=list(MEMBERS)
+    )
 
 
 def checker(setup: Setup) -> SourceChecker:
     return SourceChecker(
-        accounts=build_account_service(setup.settings, None), gateway=setup.gateway,
-        leases=LeaseStore(setup.sessionmaker, "check-test", ttl_s=30), sessionmaker=setup.sessionmaker,
+        accounts=build_account_service(setup.settings, None),
+        gateway=setup.gateway,
+        leases=LeaseStore(setup.sessionmaker, "check-test", ttl_s=30),
+        sessionmaker=setup.sessionmaker,
     )
 
 
@@ -45,13 +49,21 @@ async def queue(setup: Setup, source: str, account_id: int | None = None) -> int
     check = checker(setup)
     async with open_dal(setup.sessionmaker) as dal:
         task = await AudienceService().create_task(
-            dal, setup.user_id, setup.workspace_id, source=source, speed="fast",
-            check_source=check, account_id=account_id, check_invite=check.check_invite,
+            dal,
+            setup.user_id,
+            setup.workspace_id,
+            source=source,
+            speed="fast",
+            check_source=check,
+            account_id=account_id,
+            check_invite=check.check_invite,
         )
     return task.id
 
 
-async def test_a_private_group_joined_by_its_link_is_collected_by_the_chosen_account(setup: Setup) -> None:
+async def test_a_private_group_joined_by_its_link_is_collected_by_the_chosen_account(
+    setup: Setup,
+) -> None:
     accounts = await setup.link(ACC, ACC2)
     private_group(setup)
     invite = make_invite(setup.world, setup.world.chats[PRIVATE])
@@ -76,7 +88,9 @@ async def test_a_private_group_joined_by_its_link_is_collected_by_the_chosen_acc
     await setup.engine().run_pending()
     assert (await setup.row(again)).status == ParseStatus.DONE
     assert len(setup.world.calls("messages.ImportChatInvite")) == 2
-    assert [c.error for c in setup.world.calls("messages.ImportChatInvite")][-1] == "USER_ALREADY_PARTICIPANT"
+    assert [c.error for c in setup.world.calls("messages.ImportChatInvite")][
+        -1
+    ] == "USER_ALREADY_PARTICIPANT"
 
 
 async def test_a_join_request_waits_for_approval_then_the_task_runs(setup: Setup) -> None:
@@ -114,11 +128,19 @@ async def test_a_join_request_waits_for_approval_then_the_task_runs(setup: Setup
     assert str(accounts[ACC]) in task.accounts_used
 
 
-@pytest.mark.parametrize(("expired", "problem"), [(True, "invite_expired"), (False, "invite_invalid")])
-async def test_a_dead_link_is_refused_before_anything_is_saved(setup: Setup, expired: bool, problem: str) -> None:
+@pytest.mark.parametrize(
+    ("expired", "problem"), [(True, "invite_expired"), (False, "invite_invalid")]
+)
+async def test_a_dead_link_is_refused_before_anything_is_saved(
+    setup: Setup, expired: bool, problem: str
+) -> None:
     await setup.link(ACC)
     private_group(setup)
-    link = make_invite(setup.world, setup.world.chats[PRIVATE], expired=True).link if expired else "t.me/+NoSuchLink1"
+    link = (
+        make_invite(setup.world, setup.world.chats[PRIVATE], expired=True).link
+        if expired
+        else "t.me/+NoSuchLink1"
+    )
     with pytest.raises(InvalidInput) as refused:
         await queue(setup, link)
     assert refused.value.details["problem"] == problem
@@ -162,7 +184,9 @@ async def test_a_chosen_account_of_another_workspace_is_refused(setup: Setup) ->
 async def test_a_basic_group_that_became_a_supergroup_is_followed(setup: Setup) -> None:
     await setup.link(ACC)
     put_people(setup.world, [CREATOR, *MEMBERS])
-    old = setup.world.put_chat(4242, "group", "Old Friends", creator=CREATOR, members=[ACC, *MEMBERS])
+    old = setup.world.put_chat(
+        4242, "group", "Old Friends", creator=CREATOR, members=[ACC, *MEMBERS]
+    )
     new = migrate(setup.world, old, 1_800_000_042)
     new.members[71_999] = new.members[CREATOR]  # someone who joined after the migration
     put_people(setup.world, [71_999])
@@ -178,7 +202,9 @@ async def test_a_basic_group_that_became_a_supergroup_is_followed(setup: Setup) 
 async def test_one_account_joins_chats_at_a_conservative_pace(setup: Setup) -> None:
     await setup.link(ACC)
     private_group(setup)
-    setup.world.put_chat(PRIVATE + 1, "megagroup", "Second Garden", creator=CREATOR, members=list(MEMBERS)[:5])
+    setup.world.put_chat(
+        PRIVATE + 1, "megagroup", "Second Garden", creator=CREATOR, members=list(MEMBERS)[:5]
+    )
     first = await queue(setup, make_invite(setup.world, setup.world.chats[PRIVATE]).link)
     second = await queue(setup, make_invite(setup.world, setup.world.chats[PRIVATE + 1]).link)
 

@@ -19,8 +19,9 @@ def seed_news(setup: Setup) -> dict[str, set[int]]:
     world = setup.world
     put_people(world, range(50_000, 50_060))
     world.put_users([person_spec(50_100, bot=True), person_spec(50_101, deleted=True)])
-    world.put_chat(NEWS_CHAT, "megagroup", "News chat", username="news_chat", creator=50_059,
-                   members=[50_059])
+    world.put_chat(
+        NEWS_CHAT, "megagroup", "News chat", username="news_chat", creator=50_059, members=[50_059]
+    )
     by_post = {
         1: [50_000, 50_001, 50_002],
         2: [50_003, 50_100],  # a bot comments too
@@ -29,7 +30,12 @@ def seed_news(setup: Setup) -> dict[str, set[int]]:
         5: [*range(50_010, 50_050), 50_059],  # the discussion group's admin among them
     }
     world.put_chat(
-        NEWS, "channel", "News", username="news", creator=50_059, members=[50_059],
+        NEWS,
+        "channel",
+        "News",
+        username="news",
+        creator=50_059,
+        members=[50_059],
         linked_chat=NEWS_CHAT,
         posts=[
             PostSpec(post, f"post {post}", comments=tuple(MessageSpec(a, "c") for a in authors))
@@ -67,8 +73,9 @@ async def test_comment_authors_of_one_post(setup: Setup) -> None:
 async def test_channel_without_discussion_fails_clearly(setup: Setup) -> None:
     await setup.link(ACC)
     put_people(setup.world, [50_200])
-    setup.world.put_chat(BARE, "channel", "Bare", username="bare", creator=50_200,
-                         posts=[PostSpec(1, "hello")])
+    setup.world.put_chat(
+        BARE, "channel", "Bare", username="bare", creator=50_200, posts=[PostSpec(1, "hello")]
+    )
     task_id = await setup.task("@bare", "comments")
     await setup.engine().run_pending()
 
@@ -88,8 +95,14 @@ async def test_message_authors_over_the_last_days(setup: Setup) -> None:
         MessageSpec(60_020 + i % 25, "new", now - timedelta(days=6, minutes=-i)) for i in range(120)
     ]
     old.sort(key=lambda m: m.date)  # type: ignore[arg-type,return-value]
-    world.put_chat(910_001, "megagroup", "Chatty", username="chatty", members=list(range(60_000, 60_050)),
-                   messages=[*old, *recent])
+    world.put_chat(
+        910_001,
+        "megagroup",
+        "Chatty",
+        username="chatty",
+        members=list(range(60_000, 60_050)),
+        messages=[*old, *recent],
+    )
     task_id = await setup.task("@chatty", "authors", days=7)
 
     await setup.engine().run_pending()
@@ -112,7 +125,9 @@ async def test_message_authors_over_the_last_days(setup: Setup) -> None:
         ("https://t.me/+AbCdEf123", "members", "invite_invalid"),  # a link Telegram does not know
     ],
 )
-async def test_sources_that_cannot_be_collected(setup: Setup, source: str, kind: str, error: str) -> None:
+async def test_sources_that_cannot_be_collected(
+    setup: Setup, source: str, kind: str, error: str
+) -> None:
     await setup.link(ACC)
     seed_news(setup)
     setup.world.put_users([person_spec(50_300, username="someone")])
@@ -135,7 +150,9 @@ async def test_an_account_without_access_is_skipped(setup: Setup) -> None:
     await setup.link(ACC, ACC2)
     put_people(setup.world, range(61_000, 61_010))
     # A private basic group: only the second account is in it.
-    setup.world.put_chat(710_001, "group", "Private", creator=ACC2, members=[ACC2, *range(61_000, 61_010)])
+    setup.world.put_chat(
+        710_001, "group", "Private", creator=ACC2, members=[ACC2, *range(61_000, 61_010)]
+    )
     task_id = await setup.task("-710001")
     await setup.engine().run_pending()
 
@@ -149,7 +166,9 @@ async def test_an_account_without_access_is_skipped(setup: Setup) -> None:
 async def test_no_account_with_access_fails_with_no_access(setup: Setup) -> None:
     await setup.link(ACC)
     put_people(setup.world, range(61_000, 61_010))
-    setup.world.put_chat(710_002, "group", "Private", creator=61_000, members=list(range(61_000, 61_010)))
+    setup.world.put_chat(
+        710_002, "group", "Private", creator=61_000, members=list(range(61_000, 61_010))
+    )
     task_id = await setup.task("-710002")
     await setup.engine().run_pending()
     task = await setup.row(task_id)

@@ -27,12 +27,19 @@ pytestmark = pytest.mark.e2e
 
 async def _worker(env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "workers", cwd=PROJECT_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "workers",
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
 
 
-async def test_a_killed_workers_task_resumes_elsewhere(setup: Setup, test_env: dict[str, str]) -> None:
+async def test_a_killed_workers_task_resumes_elsewhere(
+    setup: Setup, test_env: dict[str, str]
+) -> None:
     async with SandboxServer(world=setup.world) as sandbox:
         await setup.link(ACC)
         everyone = seed_group(setup, SIZE)
@@ -48,6 +55,7 @@ async def test_a_killed_workers_task_resumes_elsewhere(setup: Setup, test_env: d
         }
         first = await _worker(env)
         try:
+
             async def under_way() -> bool:
                 return (await setup.row(task_id)).progress_done >= 500
 
@@ -60,6 +68,7 @@ async def test_a_killed_workers_task_resumes_elsewhere(setup: Setup, test_env: d
 
         second = await _worker(env)
         try:
+
             async def finished() -> bool:
                 return (await setup.row(task_id)).status == ParseStatus.DONE
 

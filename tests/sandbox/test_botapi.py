@@ -459,7 +459,9 @@ async def test_python_m_sandbox_rejects_a_bad_port() -> None:
 # ---- webhooks ----------------------------------------------------------------------------
 
 
-async def _call(http: aiohttp.ClientSession, sandbox: SandboxServer, method: str, **params: object) -> dict:
+async def _call(
+    http: aiohttp.ClientSession, sandbox: SandboxServer, method: str, **params: object
+) -> dict:
     async with http.post(f"{sandbox.url}/bot{TOKEN}/{method}", json=params) as response:
         body = await response.json()
         assert response.status == (200 if body["ok"] else body["error_code"])
@@ -535,7 +537,9 @@ async def test_get_updates_is_refused_while_a_webhook_is_set(
     # Without drop_pending_updates the queue survives the switch back to polling.
     body = await _call(http, sandbox, "deleteWebhook")
     assert body == {"ok": True, "result": True, "description": "Webhook was deleted"}
-    assert (await _call(http, sandbox, "deleteWebhook"))["description"] == "Webhook is already deleted"
+    assert (await _call(http, sandbox, "deleteWebhook"))[
+        "description"
+    ] == "Webhook is already deleted"
     updates = await bot.get_updates(timeout=0)
     assert [u.message.text for u in updates if u.message] == ["/start", "anyone there?"]
 
@@ -549,13 +553,19 @@ async def test_get_updates_is_refused_while_a_webhook_is_set(
 @pytest.mark.parametrize(
     "params,description",
     [
-        ({"url": "http://bot.example.org/hook"}, "bad webhook: An HTTPS URL must be provided for webhook"),
+        (
+            {"url": "http://bot.example.org/hook"},
+            "bad webhook: An HTTPS URL must be provided for webhook",
+        ),
         (
             {"url": "https://bot.example.org:8080/hook"},
             "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
         ),
         ({"url": "not a url"}, "invalid webhook URL specified"),
-        ({"url": "https://bot.example.org/hook", "secret_token": "a" * 257}, "secret token is too long"),
+        (
+            {"url": "https://bot.example.org/hook", "secret_token": "a" * 257},
+            "secret token is too long",
+        ),
         (
             {"url": "https://bot.example.org/hook", "secret_token": "no spaces!"},
             "secret token contains unallowed characters",
@@ -584,7 +594,9 @@ async def test_loopback_webhook_gets_updates_in_order_with_the_secret(
     # The 500 is retried, and the failure shows in getWebhookInfo meanwhile.
     await receiver.wait_for(2)
     info = (await _call(http, sandbox, "getWebhookInfo"))["result"]
-    assert info["last_error_message"] == "Wrong response from the webhook: 500 Internal Server Error"
+    assert (
+        info["last_error_message"] == "Wrong response from the webhook: 500 Internal Server Error"
+    )
     first, retried = receiver.requests
     assert first[1] == retried[1] and first[1]["message"]["text"] == "/start"
     assert first[0]["X-Telegram-Bot-Api-Secret-Token"] == "Top_secret-1"
@@ -592,7 +604,9 @@ async def test_loopback_webhook_gets_updates_in_order_with_the_secret(
 
     # The answer to a webhook request may be a method call, which Telegram runs.
     receiver.answers.append(
-        web.json_response({"method": "sendMessage", "chat_id": USER, "text": "answered in the response"})
+        web.json_response(
+            {"method": "sendMessage", "chat_id": USER, "text": "answered in the response"}
+        )
     )
     await chat.send(USER, "second")
     await receiver.wait_for(3)

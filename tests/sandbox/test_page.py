@@ -46,7 +46,9 @@ async def test_the_page_and_its_files_are_served_from_one_origin(
 
     # Everything the page names, and everything its modules import, is served.
     named = re.findall(rf'"{ASSET_PREFIX}([\w.-]+)"', page)
-    imported = [n for path in SCRIPTS for n in re.findall(r"""from '\./([\w.-]+)'""", path.read_text())]
+    imported = [
+        n for path in SCRIPTS for n in re.findall(r"""from '\./([\w.-]+)'""", path.read_text())
+    ]
     assert "app.js" in named and imported
     for name in {*named, *imported}:
         async with http.get(sandbox.url + ASSET_PREFIX + name) as response:
@@ -69,12 +71,20 @@ async def test_without_the_page_its_paths_answer_404(http: aiohttp.ClientSession
 async def test_python_m_sandbox_says_where_the_page_is(http: aiohttp.ClientSession) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "sandbox", cwd=PROJECT_ROOT, env={**env, "SANDBOX_PORT": "0"},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "sandbox",
+        cwd=PROJECT_ROOT,
+        env={**env, "SANDBOX_PORT": "0"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         assert process.stdout is not None
-        lines = [(await asyncio.wait_for(process.stdout.readline(), 10)).decode().strip() for _ in range(3)]
+        lines = [
+            (await asyncio.wait_for(process.stdout.readline(), 10)).decode().strip()
+            for _ in range(3)
+        ]
         prefix = "sandbox: chat with the bot in a browser: http://127.0.0.1:"
         assert lines[2].startswith(prefix) and lines[2].endswith("/"), lines
         async with http.get(lines[2].rsplit(" ", 1)[1]) as response:
@@ -104,10 +114,19 @@ def test_the_page_puts_data_in_as_text_only() -> None:
     assert {p.name for p in SCRIPTS} <= set(load_assets())
     for path in SCRIPTS:
         source = path.read_text()
-        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        for sink in (
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+            "new Function",
+        ):
             assert sink not in source, f"{path.name} uses {sink}"
     page = (WEB_DIR / "index.html").read_text()
-    assert re.findall(r"<script[^>]*>", page) == [f'<script type="module" src="{ASSET_PREFIX}app.js">']
+    assert re.findall(r"<script[^>]*>", page) == [
+        f'<script type="module" src="{ASSET_PREFIX}app.js">'
+    ]
     assert "style=" not in page and not re.search(r"\son\w+=", page)
 
 
@@ -119,17 +138,34 @@ async def test_users_and_chats_are_listed_whole(
     users = (await call_json(http, "GET", f"{sandbox.url}/sandbox/world/users"))["users"]
     assert [u["id"] for u in users] == sorted(world.users)
     me = next(u for u in users if u["id"] == ME)
-    assert me == {"id": ME, "first_name": "Worker", "last_name": None, "username": "worker",
-                  "phone": "+10000000100", "bot": False, "deleted": False, "invite_outcome": "ok",
-                  "dc": 2, "password": False}
+    assert me == {
+        "id": ME,
+        "first_name": "Worker",
+        "last_name": None,
+        "username": "worker",
+        "phone": "+10000000100",
+        "bot": False,
+        "deleted": False,
+        "invite_outcome": "ok",
+        "dc": 2,
+        "password": False,
+    }
     assert next(u for u in users if u["id"] == OTHER)["password"] is True
     assert next(u for u in users if u["id"] == BOB)["invite_outcome"] == "privacy"
 
     chats = (await call_json(http, "GET", f"{sandbox.url}/sandbox/world/chats"))["chats"]
     assert [c["id"] for c in chats] == sorted(world.chats)
     lounge = next(c for c in chats if c["id"] == LOUNGE)
-    assert lounge == {"id": LOUNGE, "type": "megagroup", "title": "Lounge", "username": "lounge",
-                      "creator": ME, "hidden_members": False, "linked_chat": None, "member_count": 4}
+    assert lounge == {
+        "id": LOUNGE,
+        "type": "megagroup",
+        "title": "Lounge",
+        "username": "lounge",
+        "creator": ME,
+        "hidden_members": False,
+        "linked_chat": None,
+        "member_count": 4,
+    }
 
 
 async def test_a_chat_shows_who_joined_when_and_who_added_them(
@@ -153,11 +189,19 @@ async def test_a_chat_shows_who_joined_when_and_who_added_them(
     by_name = await call_json(http, "GET", f"{sandbox.url}/sandbox/world/chats/lounge")
     assert by_name["id"] == LOUNGE
 
-    calls = (await call_json(http, "GET", f"{sandbox.url}/sandbox/world/calls?method=InviteToChannelRequest"))
+    calls = await call_json(
+        http, "GET", f"{sandbox.url}/sandbox/world/calls?method=InviteToChannelRequest"
+    )
     assert [(c["users"], c["error"]) for c in calls["calls"]] == [
-        ([ALICE], None), ([BOB], "USER_PRIVACY_RESTRICTED")]
+        ([ALICE], None),
+        ([BOB], "USER_PRIVACY_RESTRICTED"),
+    ]
 
-    for path, status in (("chats/999999", 404), ("chats/no_such_chat", 404), ("chats/bad%20name", 400)):
+    for path, status in (
+        ("chats/999999", 404),
+        ("chats/no_such_chat", 404),
+        ("chats/bad%20name", 400),
+    ):
         await call_json(http, "GET", f"{sandbox.url}/sandbox/world/{path}", status=status)
 
 
@@ -166,12 +210,31 @@ async def test_pending_faults_are_listed_until_used(
 ) -> None:
     url = f"{sandbox.url}/sandbox/world/faults"
     assert await call_json(http, "GET", url) == {"faults": []}
-    await call_json(http, "POST", url, {"method": "channels.InviteToChannel", "error": "PEER_FLOOD", "count": 2,
-                                        "account": ME})
-    await call_json(http, "POST", url, {"method": "GetParticipantsRequest", "error": "FLOOD_WAIT_60", "count": 1})
+    await call_json(
+        http,
+        "POST",
+        url,
+        {"method": "channels.InviteToChannel", "error": "PEER_FLOOD", "count": 2, "account": ME},
+    )
+    await call_json(
+        http,
+        "POST",
+        url,
+        {"method": "GetParticipantsRequest", "error": "FLOOD_WAIT_60", "count": 1},
+    )
     assert (await call_json(http, "GET", url))["faults"] == [
-        {"method": "channels.InviteToChannelRequest", "error": "PEER_FLOOD", "remaining": 2, "account": ME},
-        {"method": "GetParticipantsRequest", "error": "FLOOD_WAIT_60", "remaining": 1, "account": None},
+        {
+            "method": "channels.InviteToChannelRequest",
+            "error": "PEER_FLOOD",
+            "remaining": 2,
+            "account": ME,
+        },
+        {
+            "method": "GetParticipantsRequest",
+            "error": "FLOOD_WAIT_60",
+            "remaining": 1,
+            "account": None,
+        },
     ]
     with pytest.raises(errors.PeerFloodError):
         target = (await me(fn.contacts.SearchRequest(q="Target", limit=5))).chats[0]
@@ -179,15 +242,23 @@ async def test_pending_faults_are_listed_until_used(
     assert [f["remaining"] for f in (await call_json(http, "GET", url))["faults"]] == [1, 1]
 
 
-async def test_messages_carry_their_dates(sandbox: SandboxServer, http: aiohttp.ClientSession) -> None:
-    bot = Bot(sandbox.bot_token, session=AiohttpSession(api=TelegramAPIServer.from_base(sandbox.url)))
+async def test_messages_carry_their_dates(
+    sandbox: SandboxServer, http: aiohttp.ClientSession
+) -> None:
+    bot = Bot(
+        sandbox.bot_token, session=AiohttpSession(api=TelegramAPIServer.from_base(sandbox.url))
+    )
     try:
-        await call_json(http, "POST", f"{sandbox.url}/sandbox/chat/{ALICE}/send", {"text": "/start"})
+        await call_json(
+            http, "POST", f"{sandbox.url}/sandbox/chat/{ALICE}/send", {"text": "/start"}
+        )
         sent = await bot.send_message(ALICE, "first")
         await bot.edit_message_text("second", chat_id=ALICE, message_id=sent.message_id)
     finally:
         await bot.session.close()
-    messages = (await call_json(http, "GET", f"{sandbox.url}/sandbox/chat/{ALICE}/messages"))["messages"]
+    messages = (await call_json(http, "GET", f"{sandbox.url}/sandbox/chat/{ALICE}/messages"))[
+        "messages"
+    ]
     mine, reply = messages
     assert isinstance(mine["date"], int) and mine["edit_date"] is None
     assert reply["text"] == "second" and reply["edited"]

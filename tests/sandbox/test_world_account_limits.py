@@ -56,11 +56,15 @@ async def test_only_bots_are_written_to(world: World, me: TelegramClient) -> Non
     with pytest.raises(errors.BadRequestError, match="METHOD_NOT_SIMULATED_SendMessageRequest"):
         await me.send_message("alice", "hi")
     with pytest.raises(errors.MessageEmptyError):
-        await me(fn.messages.SendMessageRequest(await me.get_input_entity("SpamBot"), " ", random_id=1))
+        await me(
+            fn.messages.SendMessageRequest(await me.get_input_entity("SpamBot"), " ", random_id=1)
+        )
     assert world.private_chat(ME, ALICE) is None
 
 
-async def test_frozen_account_reads_itself_but_may_do_nothing_else(world: World, me: TelegramClient) -> None:
+async def test_frozen_account_reads_itself_but_may_do_nothing_else(
+    world: World, me: TelegramClient
+) -> None:
     empty = await me(fn.help.GetAppConfigRequest(hash=0))
     assert isinstance(empty, tt.help.AppConfig) and empty.config == tt.JsonObject([])
     deletion = dt.datetime(2027, 3, 1, 12, 30, tzinfo=dt.UTC)
@@ -69,7 +73,9 @@ async def test_frozen_account_reads_itself_but_may_do_nothing_else(world: World,
     with pytest.raises(errors.FrozenMethodInvalidError):
         await me(fn.contacts.ResolveUsernameRequest("lounge"))
     with pytest.raises(errors.FrozenMethodInvalidError):
-        await me(fn.channels.LeaveChannelRequest(tt.InputChannel(LOUNGE, world.chat_hash(ME, LOUNGE))))
+        await me(
+            fn.channels.LeaveChannelRequest(tt.InputChannel(LOUNGE, world.chat_hash(ME, LOUNGE)))
+        )
     assert [c.error for c in world.calls("ResolveUsernameRequest")][-1] == "FROZEN_METHOD_INVALID"
     # reading itself still works: the profile, and the app config with the freeze fields
     assert (await me.get_me()).id == ME
@@ -79,7 +85,9 @@ async def test_frozen_account_reads_itself_but_may_do_nothing_else(world: World,
     assert 0 < fields["freeze_since_date"] <= world.now().timestamp()
     assert fields["freeze_appeal_url"].startswith("https://")
     # the same configuration again is "not modified" for the hash the client holds
-    assert isinstance(await me(fn.help.GetAppConfigRequest(hash=config.hash)), tt.help.AppConfigNotModified)
+    assert isinstance(
+        await me(fn.help.GetAppConfigRequest(hash=config.hash)), tt.help.AppConfigNotModified
+    )
 
     world.put_user(ME, frozen_until=None)
     assert world.users[ME].frozen_since is None
@@ -93,18 +101,35 @@ async def _post(url: str, body: Any) -> tuple[int, Any]:
         return response.status, await response.json()
 
 
-async def test_control_api_sets_and_clears_limits(sandbox: SandboxServer, accounts: Accounts) -> None:
+async def test_control_api_sets_and_clears_limits(
+    sandbox: SandboxServer, accounts: Accounts
+) -> None:
     url = f"{sandbox.url}/sandbox/world/users"
-    status, _ = await _post(url, {"users": [{"id": ME, "spam_limited_until": "2031-06-20T11:49:00Z",
-                                             "frozen_until": "2027-03-01T12:30:00+00:00"}]})
+    status, _ = await _post(
+        url,
+        {
+            "users": [
+                {
+                    "id": ME,
+                    "spam_limited_until": "2031-06-20T11:49:00Z",
+                    "frozen_until": "2027-03-01T12:30:00+00:00",
+                }
+            ]
+        },
+    )
     assert status == 200
     user = sandbox.world.users[ME]
     assert user.spam_limited_until == dt.datetime(2031, 6, 20, 11, 49, tzinfo=dt.UTC)
     assert user.frozen_until == dt.datetime(2027, 3, 1, 12, 30, tzinfo=dt.UTC) and user.frozen_since
     assert (await _post(url, {"users": [{"id": ME, "spam_limited_until": "forever"}]}))[0] == 200
     assert sandbox.world.users[ME].spam_limited_until == "forever"
-    assert (await _post(url, {"users": [{"id": ME, "spam_limited_until": None, "frozen_until": None}]}))[0] == 200
-    assert sandbox.world.users[ME].spam_limited_until is None and sandbox.world.users[ME].frozen_until is None
+    assert (
+        await _post(url, {"users": [{"id": ME, "spam_limited_until": None, "frozen_until": None}]})
+    )[0] == 200
+    assert (
+        sandbox.world.users[ME].spam_limited_until is None
+        and sandbox.world.users[ME].frozen_until is None
+    )
     client = await accounts.login(ME)
     assert await _ask_spambot(client) == SPAMBOT_FREE
 
@@ -121,9 +146,13 @@ async def test_control_api_sets_and_clears_limits(sandbox: SandboxServer, accoun
         ("frozen_until", {"at": "2027-03-01"}),
     ],
 )
-async def test_control_api_refuses_bad_limits(sandbox: SandboxServer, field: str, value: Any) -> None:
-    status, answer = await _post(f"{sandbox.url}/sandbox/world/users", {"users": [
-        {"id": 9001, "first_name": "New"}, {"id": ME, field: value}]})
+async def test_control_api_refuses_bad_limits(
+    sandbox: SandboxServer, field: str, value: Any
+) -> None:
+    status, answer = await _post(
+        f"{sandbox.url}/sandbox/world/users",
+        {"users": [{"id": 9001, "first_name": "New"}, {"id": ME, field: value}]},
+    )
     assert status == 400
     assert answer["error"]["code"] == "invalid_input"
     assert f"users[1].{field}" in answer["error"]["message"]

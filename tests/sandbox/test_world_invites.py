@@ -44,7 +44,9 @@ async def test_invite_adds_the_member(world: World, me: TelegramClient) -> None:
     # The answer's updates hold the service message that adds her (messageActionChatAddUser).
     (update,) = result.updates.updates
     assert isinstance(update, tt.UpdateNewChannelMessage)
-    assert isinstance(update.message.action, tt.MessageActionChatAddUser) and update.message.action.users == [ALICE]
+    assert isinstance(
+        update.message.action, tt.MessageActionChatAddUser
+    ) and update.message.action.users == [ALICE]
     assert list(world.chats[TARGET].members) == [ME, OTHER, ALICE]
     assert world.chats[TARGET].members[ALICE].inviter_id == ME
     member = await me(
@@ -61,8 +63,12 @@ async def test_silent_and_phantom_invites_add_nobody(world: World, me: TelegramC
     """Reported on real Telegram: the call succeeds with empty updates (MadelineProto#976,
     tdlib#324), or with the service message but no member (Telethon#3897, #298)."""
     target = (await me(fn.contacts.SearchRequest(q="Target", limit=5))).chats[0]
-    world.put_users([{"id": 391, "username": "quiet_one", "invite_outcome": "silent"},
-                     {"id": 392, "username": "ghostly", "invite_outcome": "phantom"}])
+    world.put_users(
+        [
+            {"id": 391, "username": "quiet_one", "invite_outcome": "silent"},
+            {"id": 392, "username": "ghostly", "invite_outcome": "phantom"},
+        ]
+    )
     silent = await _invite(me, target, "quiet_one")
     assert silent.updates.updates == [] and silent.missing_invitees == []
     phantom = await _invite(me, target, "ghostly")

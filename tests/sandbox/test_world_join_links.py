@@ -17,20 +17,31 @@ async def test_links_answer_check_and_import_with_approval_and_expiry(
     sandbox: SandboxServer, http: aiohttp.ClientSession, me: TelegramClient
 ) -> None:
     base = f"{sandbox.url}/sandbox/world/chats"
-    await call_json(http, "POST", base, {"id": CHAT, "type": "megagroup", "title": "Back Room",
-                                         "creator": ALICE, "members": [BOB]})
+    await call_json(
+        http,
+        "POST",
+        base,
+        {"id": CHAT, "type": "megagroup", "title": "Back Room", "creator": ALICE, "members": [BOB]},
+    )
     link = await call_json(http, "POST", f"{base}/{CHAT}/invites", {"request_needed": True})
     assert link["link"] == f"https://t.me/+{link['hash']}" and link["request_needed"] is True
 
     seen = await me(functions.messages.CheckChatInviteRequest(link["hash"]))
     assert isinstance(seen, types.ChatInvite)
-    assert (seen.title, seen.participants_count, seen.request_needed, seen.megagroup) == ("Back Room", 2, True, True)
+    assert (seen.title, seen.participants_count, seen.request_needed, seen.megagroup) == (
+        "Back Room",
+        2,
+        True,
+        True,
+    )
     with pytest.raises(errors.InviteRequestSentError):
         await me(functions.messages.ImportChatInviteRequest(link["hash"]))
     assert (await call_json(http, "GET", f"{base}/{CHAT}/join-requests"))["requests"] == [ME]
     assert ME not in (await call_json(http, "GET", f"{base}/{CHAT}/members"))["members"]
 
-    await call_json(http, "POST", f"{base}/{CHAT}/join-requests/{BOB}/approve", status=404)  # never asked
+    await call_json(
+        http, "POST", f"{base}/{CHAT}/join-requests/{BOB}/approve", status=404
+    )  # never asked
     approved = await call_json(http, "POST", f"{base}/{CHAT}/join-requests/{ME}/approve")
     assert approved == {"ok": True, "member_count": 3}
     already = await me(functions.messages.CheckChatInviteRequest(link["hash"]))
@@ -52,8 +63,12 @@ async def test_a_basic_group_migrates_to_a_supergroup(
     sandbox: SandboxServer, http: aiohttp.ClientSession, me: TelegramClient
 ) -> None:
     base = f"{sandbox.url}/sandbox/world/chats"
-    await call_json(http, "POST", base, {"id": GROUP, "type": "group", "title": "Old Club",
-                                         "creator": ME, "members": [ALICE, BOB]})
+    await call_json(
+        http,
+        "POST",
+        base,
+        {"id": GROUP, "type": "group", "title": "Old Club", "creator": ME, "members": [ALICE, BOB]},
+    )
     moved = await call_json(http, "POST", f"{base}/{GROUP}/migrate", {"new_id": MOVED})
     assert moved == {"migrated_to": MOVED}
     full = await me(functions.messages.GetFullChatRequest(GROUP))
@@ -61,5 +76,9 @@ async def test_a_basic_group_migrates_to_a_supergroup(
     assert old.deactivated and isinstance(old.migrated_to, types.InputChannel)
     channel = await me(functions.channels.GetFullChannelRequest(old.migrated_to))
     assert channel.full_chat.participants_count == 3
-    await call_json(http, "POST", f"{base}/{GROUP}/migrate", {"new_id": MOVED + 1}, status=400)  # once only
-    await call_json(http, "POST", f"{base}/{MOVED}/migrate", {"new_id": MOVED + 2}, status=400)  # not a basic group
+    await call_json(
+        http, "POST", f"{base}/{GROUP}/migrate", {"new_id": MOVED + 1}, status=400
+    )  # once only
+    await call_json(
+        http, "POST", f"{base}/{MOVED}/migrate", {"new_id": MOVED + 2}, status=400
+    )  # not a basic group

@@ -22,8 +22,14 @@ async def test_a_person_leaves_a_chat_through_the_control_api(
     assert ALICE not in (await call_json(http, "GET", f"{base}/{LOUNGE}/members"))["members"]
     # A member account asking Telegram sees the same.
     lounge = await me.get_input_entity("lounge")
-    found = await me(functions.channels.GetParticipantsRequest(lounge, types.ChannelParticipantsRecent(), 0, 200, 0))
-    assert ALICE not in {p.user_id for p in found.participants} and GHOST in {p.user_id for p in found.participants}
+    found = await me(
+        functions.channels.GetParticipantsRequest(
+            lounge, types.ChannelParticipantsRecent(), 0, 200, 0
+        )
+    )
+    assert ALICE not in {p.user_id for p in found.participants} and GHOST in {
+        p.user_id for p in found.participants
+    }
 
     refused = await call_json(http, "POST", f"{base}/{LOUNGE}/leave", {"user": ALICE}, status=400)
     assert "not a member" in refused["error"]["message"]

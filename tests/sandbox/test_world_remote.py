@@ -86,7 +86,9 @@ async def test_an_idle_connection_without_updates_stays_open(remote: Accounts) -
     quiet = remote.client(waiting.session.save())
     await quiet.set_receive_updates(False)
     await quiet.connect()
-    await asyncio.sleep(1.5)  # idle past the time a connection counts as live for AUTH_KEY_DUPLICATED
+    await asyncio.sleep(
+        1.5
+    )  # idle past the time a connection counts as live for AUTH_KEY_DUPLICATED
     other = await remote.login(OTHER)  # a new connection of another account
     assert (await other.get_me()).id == OTHER
     assert (await quiet.get_me()).id == ME  # the idle one still works
@@ -119,7 +121,9 @@ async def test_duplicate_key_invites_faults_and_call_log_over_loopback(
         "count": 1,
         "account": ME,
     }
-    assert await call_json(http, "POST", f"{sandbox.url}/sandbox/world/faults", fault) == {"ok": True}
+    assert await call_json(http, "POST", f"{sandbox.url}/sandbox/world/faults", fault) == {
+        "ok": True
+    }
     with pytest.raises(errors.FloodWaitError) as raised:
         await me(fn.channels.InviteToChannelRequest(target, [await me.get_input_entity("alice")]))
     assert raised.value.seconds == 30

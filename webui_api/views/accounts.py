@@ -35,16 +35,25 @@ def _out(account: AccountDTO) -> AccountOut:
     )
 
 
-@routes.get("/api/v1/accounts", summary="Linked accounts of the workspace, by cursor", response=AccountList,
-             query=(CURSOR, LIMIT), workspace=True)
+@routes.get(
+    "/api/v1/accounts",
+    summary="Linked accounts of the workspace, by cursor",
+    response=AccountList,
+    query=(CURSOR, LIMIT),
+    workspace=True,
+)
 async def list_accounts(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     cursor = CURSOR.read(request)
     page_size = LIMIT.read(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        page = await request.app[ACCOUNTS].page(dal, claims.user_id, workspace_id, cursor=cursor, limit=page_size)
-    return json_model(AccountList(items=[_out(a) for a in page.items], next_cursor=cursor_text(page)))
+        page = await request.app[ACCOUNTS].page(
+            dal, claims.user_id, workspace_id, cursor=cursor, limit=page_size
+        )
+    return json_model(
+        AccountList(items=[_out(a) for a in page.items], next_cursor=cursor_text(page))
+    )
 
 
 async def _set_enabled(request: web.Request, enabled: bool) -> web.Response:
@@ -58,14 +67,22 @@ async def _set_enabled(request: web.Request, enabled: bool) -> web.Response:
     return json_model(_out(account))
 
 
-@routes.post("/api/v1/accounts/{account_id}/disable", summary="Stop using an account", response=AccountOut,
-             workspace=True)
+@routes.post(
+    "/api/v1/accounts/{account_id}/disable",
+    summary="Stop using an account",
+    response=AccountOut,
+    workspace=True,
+)
 async def disable_account(request: web.Request) -> web.Response:
     return await _set_enabled(request, False)
 
 
-@routes.post("/api/v1/accounts/{account_id}/enable", summary="Use a disabled account again", response=AccountOut,
-             workspace=True)
+@routes.post(
+    "/api/v1/accounts/{account_id}/enable",
+    summary="Use a disabled account again",
+    response=AccountOut,
+    workspace=True,
+)
 async def enable_account(request: web.Request) -> web.Response:
     return await _set_enabled(request, True)
 

@@ -41,21 +41,32 @@ routes = ApiRoutes(tag="audiences")
 service = AudienceService()
 TASK_LIMIT = limit(20)
 LIMIT = limit(50)
-MEMBER_QUERY = text("q", "Username, name or Telegram id (spaces and a leading @ ignored)", "durov", max_length=64)
-LAST_SEEN = text("last_seen", "Only people last seen so", "recently", enum=[v.value for v in LastSeen])
+MEMBER_QUERY = text(
+    "q", "Username, name or Telegram id (spaces and a leading @ ignored)", "durov", max_length=64
+)
+LAST_SEEN = text(
+    "last_seen", "Only people last seen so", "recently", enum=[v.value for v in LastSeen]
+)
 WITH_USERNAME = flag("username", "Only people with a username")
 PREMIUM = flag("premium", "Only Telegram Premium users")
 PHOTO = flag("photo", "Only people with a profile photo")
 CSV_UPLOAD = RawBody(
     content={
-        "text/csv": {"schema": {"type": "string", "format": "binary"},
-                     "example": "user_id,username\n777000,\n,durov\n"},
-        "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                           "properties": {"file": {"type": "string", "format": "binary"}}}},
+        "text/csv": {
+            "schema": {"type": "string", "format": "binary"},
+            "example": "user_id,username\n777000,\n,durov\n",
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
     },
     max_bytes=IMPORT_MAX_BYTES,
     description=f"UTF-8 CSV (columns user_id and/or username), as the body or as the file of a form; "
-                f"at most {IMPORT_MAX_BYTES} bytes (more: 413)",
+    f"at most {IMPORT_MAX_BYTES} bytes (more: 413)",
 )
 
 
@@ -83,25 +94,45 @@ def _task_out(task: ParseTaskDTO) -> ParseTaskOut:
 
 
 def _audience_out(a: AudienceDTO) -> AudienceOut:
-    return AudienceOut(id=a.id, name=a.name, source=a.source, size=a.size,
-                       pending_usernames=a.pending_usernames, created_at=a.created_at)
+    return AudienceOut(
+        id=a.id,
+        name=a.name,
+        source=a.source,
+        size=a.size,
+        pending_usernames=a.pending_usernames,
+        created_at=a.created_at,
+    )
 
 
 # --- parse tasks --------------------------------------------------------------------------
-@routes.post("/api/v1/parse-tasks", summary="Queue a collection task", request=ParseTaskCreate,
-             response=ParseTaskOut, status=201, workspace=True,
-             example={"source": "@durov", "kind": "members", "speed": "safe"})
+@routes.post(
+    "/api/v1/parse-tasks",
+    summary="Queue a collection task",
+    request=ParseTaskCreate,
+    response=ParseTaskOut,
+    status=201,
+    workspace=True,
+    example={"source": "@durov", "kind": "members", "speed": "safe"},
+)
 async def create_task(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     body = await parse_body(request, ParseTaskCreate)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         task = await service.create_task(
-            dal, claims.user_id, workspace_id,
-            source=body.source, kind=body.kind, speed=body.speed, priority=body.priority,
-            audience=body.audience, posts=body.posts, days=body.days,
+            dal,
+            claims.user_id,
+            workspace_id,
+            source=body.source,
+            kind=body.kind,
+            speed=body.speed,
+            priority=body.priority,
+            audience=body.audience,
+            posts=body.posts,
+            days=body.days,
             check_source=request.app[SOURCE_CHECK],
-            account_id=body.account_id, check_invite=request.app[SOURCE_CHECK].check_invite,
+            account_id=body.account_id,
+            check_invite=request.app[SOURCE_CHECK].check_invite,
             filters=Filters(
                 skip_bots=body.filters.skip_bots,
                 skip_deleted=body.filters.skip_deleted,
@@ -117,23 +148,36 @@ async def create_task(request: web.Request) -> web.Response:
     return json_model(_task_out(task), status=201)
 
 
-@routes.get("/api/v1/parse-tasks", summary="Collection tasks, newest first", response=ParseTaskList,
-            query=(TASK_LIMIT, CURSOR), workspace=True)
+@routes.get(
+    "/api/v1/parse-tasks",
+    summary="Collection tasks, newest first",
+    response=ParseTaskList,
+    query=(TASK_LIMIT, CURSOR),
+    workspace=True,
+)
 async def list_tasks(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     page_size = TASK_LIMIT.read(request)
     cursor = CURSOR.read(request) or None
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        page = await service.tasks(dal, claims.user_id, workspace_id, cursor=cursor, limit=page_size)
-    return json_model(ParseTaskList(
-        items=[_task_out(t) for t in page.items],
-        next_cursor=cursor_text(page),
-    ))
+        page = await service.tasks(
+            dal, claims.user_id, workspace_id, cursor=cursor, limit=page_size
+        )
+    return json_model(
+        ParseTaskList(
+            items=[_task_out(t) for t in page.items],
+            next_cursor=cursor_text(page),
+        )
+    )
 
 
-@routes.get("/api/v1/parse-tasks/{task_id}", summary="One task with its progress", response=ParseTaskOut,
-            workspace=True)
+@routes.get(
+    "/api/v1/parse-tasks/{task_id}",
+    summary="One task with its progress",
+    response=ParseTaskOut,
+    workspace=True,
+)
 async def get_task(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
@@ -147,7 +191,9 @@ def _control(action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         claims = await require_auth(request)
         async with open_dal(request.app[SESSIONMAKER]) as dal:
             workspace_id = await current_workspace(request, dal, claims.user_id)
-            task = await getattr(service, action)(dal, claims.user_id, workspace_id, path_id(request, "task_id"))
+            task = await getattr(service, action)(
+                dal, claims.user_id, workspace_id, path_id(request, "task_id")
+            )
         return json_model(_task_out(task))
 
     control.__name__ = f"{action}_task"
@@ -159,73 +205,121 @@ for _action, _summary in (
     ("resume", "Queue a paused task again; it continues where it stopped"),
     ("cancel", "Stop for good; what was collected stays in the audience"),
 ):
-    routes.post(f"/api/v1/parse-tasks/{{task_id}}/{_action}", summary=_summary,
-                response=ParseTaskOut, workspace=True)(_control(_action))
+    routes.post(
+        f"/api/v1/parse-tasks/{{task_id}}/{_action}",
+        summary=_summary,
+        response=ParseTaskOut,
+        workspace=True,
+    )(_control(_action))
 
 
 # --- audiences ------------------------------------------------------------------------------
-@routes.get("/api/v1/audiences", summary="Audiences of the workspace", response=AudienceList,
-            query=(LIMIT, CURSOR), workspace=True)
+@routes.get(
+    "/api/v1/audiences",
+    summary="Audiences of the workspace",
+    response=AudienceList,
+    query=(LIMIT, CURSOR),
+    workspace=True,
+)
 async def list_audiences(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     page_size = LIMIT.read(request)
     cursor = CURSOR.read(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        page = await service.audiences(dal, claims.user_id, workspace_id, cursor=cursor, limit=page_size)
-    return json_model(AudienceList(
-        items=[_audience_out(a) for a in page.items],
-        next_cursor=cursor_text(page),
-    ))
+        page = await service.audiences(
+            dal, claims.user_id, workspace_id, cursor=cursor, limit=page_size
+        )
+    return json_model(
+        AudienceList(
+            items=[_audience_out(a) for a in page.items],
+            next_cursor=cursor_text(page),
+        )
+    )
 
 
-@routes.get("/api/v1/audiences/{audience_id}", summary="One audience", response=AudienceOut,
-            workspace=True)
+@routes.get(
+    "/api/v1/audiences/{audience_id}", summary="One audience", response=AudienceOut, workspace=True
+)
 async def get_audience(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        found = await service.audience(dal, claims.user_id, workspace_id, path_id(request, "audience_id"))
+        found = await service.audience(
+            dal, claims.user_id, workspace_id, path_id(request, "audience_id")
+        )
     return json_model(_audience_out(found))
 
 
-@routes.get("/api/v1/audiences/{audience_id}/members",
-            summary="Members by Telegram id (keyset pages); filters: q (username, name or id), "
-                    "last_seen, username=1, premium=1, photo=1",
-            response=MemberList, workspace=True,
-            query=(LIMIT, CURSOR, MEMBER_QUERY, LAST_SEEN, WITH_USERNAME, PREMIUM, PHOTO))
+@routes.get(
+    "/api/v1/audiences/{audience_id}/members",
+    summary="Members by Telegram id (keyset pages); filters: q (username, name or id), "
+    "last_seen, username=1, premium=1, photo=1",
+    response=MemberList,
+    workspace=True,
+    query=(LIMIT, CURSOR, MEMBER_QUERY, LAST_SEEN, WITH_USERNAME, PREMIUM, PHOTO),
+)
 async def list_members(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     page_size = LIMIT.read(request)
     cursor = CURSOR.read(request) or None
     query = MemberQuery.parse(
-        MEMBER_QUERY.read(request), LAST_SEEN.read(request),
-        with_username=WITH_USERNAME.read(request), premium=PREMIUM.read(request), photo=PHOTO.read(request),
+        MEMBER_QUERY.read(request),
+        LAST_SEEN.read(request),
+        with_username=WITH_USERNAME.read(request),
+        premium=PREMIUM.read(request),
+        photo=PHOTO.read(request),
     )
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        page = await service.members(dal, claims.user_id, workspace_id, path_id(request, "audience_id"),
-                                     cursor=cursor, limit=page_size, query=query)
-    return json_model(MemberList(
-        items=[MemberOut(user_id=m.user_id, username=m.username, first_name=m.first_name,
-                         last_name=m.last_name, last_seen=m.last_seen, premium=m.premium,
-                         photo=m.photo, source=m.source) for m in page.items],
-        next_cursor=cursor_text(page),
-    ))
+        page = await service.members(
+            dal,
+            claims.user_id,
+            workspace_id,
+            path_id(request, "audience_id"),
+            cursor=cursor,
+            limit=page_size,
+            query=query,
+        )
+    return json_model(
+        MemberList(
+            items=[
+                MemberOut(
+                    user_id=m.user_id,
+                    username=m.username,
+                    first_name=m.first_name,
+                    last_name=m.last_name,
+                    last_seen=m.last_seen,
+                    premium=m.premium,
+                    photo=m.photo,
+                    source=m.source,
+                )
+                for m in page.items
+            ],
+            next_cursor=cursor_text(page),
+        )
+    )
 
 
-@routes.get("/api/v1/audiences/{audience_id}/export.csv", summary="The audience as CSV",
-            errors=(404,), content_type="text/csv", workspace=True)
+@routes.get(
+    "/api/v1/audiences/{audience_id}/export.csv",
+    summary="The audience as CSV",
+    errors=(404,),
+    content_type="text/csv",
+    workspace=True,
+)
 async def export_csv(request: web.Request) -> web.StreamResponse:
     claims = await require_auth(request)
     audience_id = path_id(request, "audience_id")
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         rows = await service.export_csv(dal, claims.user_id, workspace_id, audience_id)
-        response = web.StreamResponse(headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="audience-{audience_id}.csv"',
-        })
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/csv; charset=utf-8",
+                "Content-Disposition": f'attachment; filename="audience-{audience_id}.csv"',
+            }
+        )
         await response.prepare(request)
         async for chunk in rows:
             await response.write(chunk)
@@ -233,16 +327,22 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     return response
 
 
-@routes.post("/api/v1/audiences/{audience_id}/import",
-             summary="Add people from CSV (body: the file, text/csv); bad lines are reported",
-             response=ImportReportOut, body=CSV_UPLOAD, workspace=True)
+@routes.post(
+    "/api/v1/audiences/{audience_id}/import",
+    summary="Add people from CSV (body: the file, text/csv); bad lines are reported",
+    response=ImportReportOut,
+    body=CSV_UPLOAD,
+    workspace=True,
+)
 async def import_csv(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     audience_id = path_id(request, "audience_id")
     data = await _upload(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        report: ImportReport = await service.import_csv(dal, claims.user_id, workspace_id, audience_id, data)
+        report: ImportReport = await service.import_csv(
+            dal, claims.user_id, workspace_id, audience_id, data
+        )
     return json_model(ImportReportOut.model_validate(report, from_attributes=True))
 
 
@@ -276,8 +376,14 @@ async def _read_upload(request: web.Request) -> bytes:
     return await read_body(request)
 
 
-@routes.route("DELETE", "/api/v1/audiences/{audience_id}", summary="Delete an audience (owner only)",
-              response=OkResponse, errors=(403,), workspace=True)
+@routes.route(
+    "DELETE",
+    "/api/v1/audiences/{audience_id}",
+    summary="Delete an audience (owner only)",
+    response=OkResponse,
+    errors=(403,),
+    workspace=True,
+)
 async def delete_audience(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:

@@ -21,9 +21,21 @@ routes = ApiRoutes(tag="audit")
 
 
 def _entry_out(e: AuditEntry) -> AuditEntryOut:
-    actor = ActorOut(id=e.actor_user_id, username=e.actor_username) if e.actor_user_id is not None else None
-    return AuditEntryOut(id=e.id, at=e.at, actor=actor, action=e.action, workspace_id=e.workspace_id,
-                         details=e.details, ip=e.ip, trace_id=e.trace_id)
+    actor = (
+        ActorOut(id=e.actor_user_id, username=e.actor_username)
+        if e.actor_user_id is not None
+        else None
+    )
+    return AuditEntryOut(
+        id=e.id,
+        at=e.at,
+        actor=actor,
+        action=e.action,
+        workspace_id=e.workspace_id,
+        details=e.details,
+        ip=e.ip,
+        trace_id=e.trace_id,
+    )
 
 
 def _everything(request: web.Request) -> bool:
@@ -34,13 +46,23 @@ def _everything(request: web.Request) -> bool:
 
 
 LIMIT = limit(50)
-EVERYTHING = Param("all", {"type": "string", "enum": ["0", "1"], "default": "0"},
-                   "1: the whole installation's log (admins only; the workspace is then not used)", "1",
-                   _everything)
+EVERYTHING = Param(
+    "all",
+    {"type": "string", "enum": ["0", "1"], "default": "0"},
+    "1: the whole installation's log (admins only; the workspace is then not used)",
+    "1",
+    _everything,
+)
 
 
-@routes.get("/api/v1/audit", summary="Audit log of the workspace (owner), or of everything (?all=1, admins)",
-            response=AuditList, errors=(403,), query=(LIMIT, CURSOR, EVERYTHING), workspace=True)
+@routes.get(
+    "/api/v1/audit",
+    summary="Audit log of the workspace (owner), or of everything (?all=1, admins)",
+    response=AuditList,
+    errors=(403,),
+    query=(LIMIT, CURSOR, EVERYTHING),
+    workspace=True,
+)
 async def list_audit(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     page_size = LIMIT.read(request)
@@ -48,5 +70,9 @@ async def list_audit(request: web.Request) -> web.Response:
     everything = EVERYTHING.read(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = None if everything else await current_workspace(request, dal, claims.user_id)
-        page = await audit_log(dal, claims.user_id, workspace_id, everything=everything, cursor=cursor, limit=page_size)
-    return json_model(AuditList(items=[_entry_out(e) for e in page.items], next_cursor=cursor_text(page)))
+        page = await audit_log(
+            dal, claims.user_id, workspace_id, everything=everything, cursor=cursor, limit=page_size
+        )
+    return json_model(
+        AuditList(items=[_entry_out(e) for e in page.items], next_cursor=cursor_text(page))
+    )

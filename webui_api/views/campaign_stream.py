@@ -144,10 +144,14 @@ class CampaignProgressEvent(BaseModel):
     id: int
     status: CampaignStatusName
     waiting_reason: Literal["quota", "hours"] | None
-    paused_reason: Literal["chat_full", "brake_privacy", "brake_left", "brake_peer_flood"] | None = None
+    paused_reason: (
+        Literal["chat_full", "brake_privacy", "brake_left", "brake_peer_flood"] | None
+    ) = None
     finished: bool = Field(description="done or cancelled: this is the last event")
     counts: Counts
-    progress: Progress = Field(description="People with a final result, of all the campaign's people")
+    progress: Progress = Field(
+        description="People with a final result, of all the campaign's people"
+    )
     finished_at: datetime | None
 
 
@@ -167,10 +171,14 @@ def setup(app: web.Application, config: StreamConfig | None = None) -> None:
 def _snapshot(view: CampaignView) -> CampaignProgressEvent:
     c = view.campaign
     return CampaignProgressEvent(
-        id=c.id, status=c.status, waiting_reason=c.waiting_reason,  # type: ignore[arg-type]
+        id=c.id,
+        status=c.status,  # type: ignore[arg-type]
+        waiting_reason=c.waiting_reason,  # type: ignore[arg-type]
         paused_reason=c.paused_reason,  # type: ignore[arg-type]
-        finished=CampaignStatus(c.status).finished, counts=Counts(**view.counts),
-        progress=Progress(done=view.finished_targets, total=view.total), finished_at=c.finished_at,
+        finished=CampaignStatus(c.status).finished,
+        counts=Counts(**view.counts),
+        progress=Progress(done=view.finished_targets, total=view.total),
+        finished_at=c.finished_at,
     )
 
 
@@ -193,9 +201,13 @@ async def _stopping(app: web.Application, seconds: float) -> bool:
     return True
 
 
-@routes.get("/api/v1/campaigns/{campaign_id}/stream",
-            summary="Status and counts as server-sent events while they change; ends when the campaign is finished",
-            response=CampaignProgressEvent, content_type="text/event-stream", workspace=True)
+@routes.get(
+    "/api/v1/campaigns/{campaign_id}/stream",
+    summary="Status and counts as server-sent events while they change; ends when the campaign is finished",
+    response=CampaignProgressEvent,
+    content_type="text/event-stream",
+    workspace=True,
+)
 async def campaign_stream(request: web.Request) -> web.StreamResponse:
     claims = await require_auth(request)
     campaign_id = path_id(request, "campaign_id")
@@ -207,12 +219,14 @@ async def campaign_stream(request: web.Request) -> web.StreamResponse:
 
     config = request.app[STREAM_CONFIG]
     feed = request.app[FEED]
-    response = web.StreamResponse(headers={
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-store",
-        "X-Accel-Buffering": "no",  # nginx: pass events through at once
-        "X-Content-Type-Options": "nosniff",
-    })
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream; charset=utf-8",
+            "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",  # nginx: pass events through at once
+            "X-Content-Type-Options": "nosniff",
+        }
+    )
     await response.prepare(request)
     loop = asyncio.get_running_loop()
     last: CampaignProgressEvent | None = None
@@ -225,7 +239,9 @@ async def campaign_stream(request: web.Request) -> web.StreamResponse:
             snapshot = _snapshot(view)
             if snapshot != last:
                 sequence += 1
-                await response.write(_frame("campaign", snapshot.model_dump(mode="json"), event_id=sequence))
+                await response.write(
+                    _frame("campaign", snapshot.model_dump(mode="json"), event_id=sequence)
+                )
                 last, sent_at = snapshot, loop.time()
             elif loop.time() - sent_at >= config.heartbeat_s:
                 await response.write(b": keep-alive\n\n")

@@ -94,24 +94,38 @@ def _texts(lang: str, prefix: str, codes: Iterable[str]) -> dict[str, str]:
 
 
 def _limits_out(limits: InviteLimits) -> LimitsOut:
-    return LimitsOut(daily_per_account=limits.daily_per_account, daily_per_chat=limits.daily_per_chat,
-                     lifetime_per_chat=limits.lifetime_per_chat, daily_per_target=limits.daily_per_target,
-                     pause_min_s=limits.pause_min_s, pause_max_s=limits.pause_max_s)
+    return LimitsOut(
+        daily_per_account=limits.daily_per_account,
+        daily_per_chat=limits.daily_per_chat,
+        lifetime_per_chat=limits.lifetime_per_chat,
+        daily_per_target=limits.daily_per_target,
+        pause_min_s=limits.pause_min_s,
+        pause_max_s=limits.pause_max_s,
+    )
 
 
 def _preflight_out(lang: str, stored: dict[str, Any]) -> PreflightOut | None:
     """The stored pre-flight (`Planner.preflight`) with the sentences for its codes."""
     if not stored:
         return None
-    return PreflightOut.model_validate(stored | {
-        "exclusion_texts": _texts(lang, "campaign.exclusion", sorted(set(stored["excluded"].values()))),
-        "warning_texts": _texts(lang, "campaign.warning", stored["warnings"]),
-    })
+    return PreflightOut.model_validate(
+        stored
+        | {
+            "exclusion_texts": _texts(
+                lang, "campaign.exclusion", sorted(set(stored["excluded"].values()))
+            ),
+            "warning_texts": _texts(lang, "campaign.warning", stored["warnings"]),
+        }
+    )
 
 
 def _target_out(c: CampaignDTO) -> TargetOut:
-    return TargetOut(ref=c.target_ref, chat_id=c.target_chat_id, kind=c.target_kind,  # type: ignore[arg-type]
-                     title=c.target_title)
+    return TargetOut(
+        ref=c.target_ref,
+        chat_id=c.target_chat_id,
+        kind=c.target_kind,  # type: ignore[arg-type]
+        title=c.target_title,
+    )
 
 
 def _progress(view: CampaignView) -> Progress:
@@ -122,20 +136,38 @@ def _campaign_out(lang: str, view: CampaignView) -> CampaignOut:
     c = view.campaign
     hours = None if c.active_from_hour is None else f"{c.active_from_hour}-{c.active_to_hour}"
     return CampaignOut(
-        id=c.id, name=c.name, status=c.status, waiting_reason=c.waiting_reason,  # type: ignore[arg-type]
+        id=c.id,
+        name=c.name,
+        status=c.status,  # type: ignore[arg-type]
+        waiting_reason=c.waiting_reason,  # type: ignore[arg-type]
         paused_reason=c.paused_reason,  # type: ignore[arg-type]
-        audience_id=c.audience_id, target=_target_out(c), invite_link=c.invite_link, start_at=c.start_at,
-        active_hours=hours, created_at=c.created_at, started_at=c.started_at, finished_at=c.finished_at,
-        preflight=_preflight_out(lang, c.preflight), counts=Counts(**view.counts), progress=_progress(view),
+        audience_id=c.audience_id,
+        target=_target_out(c),
+        invite_link=c.invite_link,
+        start_at=c.start_at,
+        active_hours=hours,
+        created_at=c.created_at,
+        started_at=c.started_at,
+        finished_at=c.finished_at,
+        preflight=_preflight_out(lang, c.preflight),
+        counts=Counts(**view.counts),
+        progress=_progress(view),
     )
 
 
 def _item_out(view: CampaignView) -> CampaignItem:
     c = view.campaign
-    return CampaignItem(id=c.id, name=c.name, status=c.status, waiting_reason=c.waiting_reason,  # type: ignore[arg-type]
-                        paused_reason=c.paused_reason,  # type: ignore[arg-type]
-                        target=_target_out(c), counts=Counts(**view.counts), progress=_progress(view),
-                        created_at=c.created_at)
+    return CampaignItem(
+        id=c.id,
+        name=c.name,
+        status=c.status,  # type: ignore[arg-type]
+        waiting_reason=c.waiting_reason,  # type: ignore[arg-type]
+        paused_reason=c.paused_reason,  # type: ignore[arg-type]
+        target=_target_out(c),
+        counts=Counts(**view.counts),
+        progress=_progress(view),
+        created_at=c.created_at,
+    )
 
 
 def _read_statuses(request: web.Request) -> list[str] | None:
@@ -146,26 +178,46 @@ def _read_statuses(request: web.Request) -> list[str] | None:
     allowed = [s.value for s in CampaignStatus]
     wanted = [part.strip() for part in raw.split(",")]
     if not set(wanted) <= set(allowed):
-        raise InvalidInput("status", field="status", problem="campaign_status", allowed=", ".join(allowed))
+        raise InvalidInput(
+            "status", field="status", problem="campaign_status", allowed=", ".join(allowed)
+        )
     return wanted
 
 
 _NAMES = "|".join(s.value for s in CampaignStatus)
-STATUSES = Param("status", {"type": "string", "pattern": f"^({_NAMES})(,({_NAMES}))*$"},
-                 "Only campaigns in these statuses, separated by commas", "running,paused", _read_statuses)
+STATUSES = Param(
+    "status",
+    {"type": "string", "pattern": f"^({_NAMES})(,({_NAMES}))*$"},
+    "Only campaigns in these statuses, separated by commas",
+    "running,paused",
+    _read_statuses,
+)
 
 
-async def _view_out(request: web.Request, dal: Dal, user_id: int, workspace_id: int,
-                    campaign_id: int) -> CampaignOut:
+async def _view_out(
+    request: web.Request, dal: Dal, user_id: int, workspace_id: int, campaign_id: int
+) -> CampaignOut:
     view = await request.app[CAMPAIGNS].view(dal, user_id, workspace_id, campaign_id)
     return _campaign_out(language(request), view)
 
 
 # --- creating and looking --------------------------------------------------------------------
-@routes.post("/api/v1/campaigns", summary="Create a draft and run its pre-flight through the linked accounts",
-             request=CampaignCreate, response=CampaignOut, status=201, workspace=True,
-             example={"name": "Spring", "audience_id": 1, "target": "@my_group", "start_at": "now",
-                      "active_hours": "9-21", "limits": {"daily_per_target": 40, "pause_min_s": 900}})
+@routes.post(
+    "/api/v1/campaigns",
+    summary="Create a draft and run its pre-flight through the linked accounts",
+    request=CampaignCreate,
+    response=CampaignOut,
+    status=201,
+    workspace=True,
+    example={
+        "name": "Spring",
+        "audience_id": 1,
+        "target": "@my_group",
+        "start_at": "now",
+        "active_hours": "9-21",
+        "limits": {"daily_per_target": 40, "pause_min_s": 900},
+    },
+)
 async def create_campaign(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     body = await parse_body(request, CampaignCreate)
@@ -179,9 +231,16 @@ async def create_campaign(request: web.Request) -> web.Response:
     target = await request.app[CHATS].check_target(claims.user_id, workspace_id, body.target)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         draft = await service.create(
-            dal, claims.user_id, workspace_id, name=body.name, audience_id=body.audience_id,
-            target=target, start_at=start_at, active_hours=active_hours,
-            limits=body.limits.model_dump(exclude_none=True) if body.limits else None, trace_id=current_trace_id(),
+            dal,
+            claims.user_id,
+            workspace_id,
+            name=body.name,
+            audience_id=body.audience_id,
+            target=target,
+            start_at=start_at,
+            active_hours=active_hours,
+            limits=body.limits.model_dump(exclude_none=True) if body.limits else None,
+            trace_id=current_trace_id(),
         )
         await dal.commit()
     try:
@@ -196,8 +255,13 @@ async def create_campaign(request: web.Request) -> web.Response:
     return json_model(out, status=201)
 
 
-@routes.get("/api/v1/campaigns", summary="Campaigns of the workspace, newest first (?status=running,paused)",
-            response=CampaignList, query=(LIST_LIMIT, CURSOR, STATUSES), workspace=True)
+@routes.get(
+    "/api/v1/campaigns",
+    summary="Campaigns of the workspace, newest first (?status=running,paused)",
+    response=CampaignList,
+    query=(LIST_LIMIT, CURSOR, STATUSES),
+    workspace=True,
+)
 async def list_campaigns(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     page_size = LIST_LIMIT.read(request)
@@ -205,13 +269,25 @@ async def list_campaigns(request: web.Request) -> web.Response:
     statuses = STATUSES.read(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        page = await request.app[CAMPAIGNS].list(dal, claims.user_id, workspace_id, before_id=before_id,
-                                                 limit=page_size, statuses=statuses)
-    return json_model(CampaignList(items=[_item_out(v) for v in page.items], next_cursor=cursor_text(page)))
+        page = await request.app[CAMPAIGNS].list(
+            dal,
+            claims.user_id,
+            workspace_id,
+            before_id=before_id,
+            limit=page_size,
+            statuses=statuses,
+        )
+    return json_model(
+        CampaignList(items=[_item_out(v) for v in page.items], next_cursor=cursor_text(page))
+    )
 
 
-@routes.get("/api/v1/campaigns/{campaign_id}", summary="One campaign with its pre-flight, counts and progress",
-            response=CampaignOut, workspace=True)
+@routes.get(
+    "/api/v1/campaigns/{campaign_id}",
+    summary="One campaign with its pre-flight, counts and progress",
+    response=CampaignOut,
+    workspace=True,
+)
 async def get_campaign(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     campaign_id = path_id(request, "campaign_id")
@@ -221,9 +297,12 @@ async def get_campaign(request: web.Request) -> web.Response:
     return json_model(out)
 
 
-@routes.post("/api/v1/campaigns/{campaign_id}/preflight",
-             summary="Check the target and the accounts again (draft, scheduled or paused)",
-             response=CampaignOut, workspace=True)
+@routes.post(
+    "/api/v1/campaigns/{campaign_id}/preflight",
+    summary="Check the target and the accounts again (draft, scheduled or paused)",
+    response=CampaignOut,
+    workspace=True,
+)
 async def preflight_campaign(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     campaign_id = path_id(request, "campaign_id")
@@ -235,9 +314,13 @@ async def preflight_campaign(request: web.Request) -> web.Response:
     return json_model(out)
 
 
-@routes.get("/api/v1/campaigns/{campaign_id}/report",
-            summary="Counts, reasons, each account's part and the follow-up list (paged by ?cursor=)",
-            response=CampaignReportOut, query=(CURSOR, REPORT_LIMIT), workspace=True)
+@routes.get(
+    "/api/v1/campaigns/{campaign_id}/report",
+    summary="Counts, reasons, each account's part and the follow-up list (paged by ?cursor=)",
+    response=CampaignReportOut,
+    query=(CURSOR, REPORT_LIMIT),
+    workspace=True,
+)
 async def campaign_report(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     campaign_id = path_id(request, "campaign_id")
@@ -245,30 +328,59 @@ async def campaign_report(request: web.Request) -> web.Response:
     page_size = REPORT_LIMIT.read(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        report = await request.app[CAMPAIGNS].report(dal, claims.user_id, workspace_id, campaign_id,
-                                                     follow_up_after=after, follow_up_limit=page_size)
+        report = await request.app[CAMPAIGNS].report(
+            dal,
+            claims.user_id,
+            workspace_id,
+            campaign_id,
+            follow_up_after=after,
+            follow_up_limit=page_size,
+        )
     lang = language(request)
     limits = _limits_out(report.limits)
-    return json_model(CampaignReportOut(
-        counts=Counts(**report.counts),
-        reasons=report.reasons,
-        reason_texts=_texts(lang, "reason", report.reasons),
-        accounts=[AccountUsageOut(id=u.account_id, label=u.label, invited=u.invited, failed=u.failed,
-                                  attempts=u.attempts, today=u.today, today_in_chat=u.today_in_chat,
-                                  limits=limits)
-                  for u in report.accounts],
-        follow_up=FollowUpPage(
-            invite_link=report.campaign.invite_link,
-            items=[FollowUpItem(user_id=f.tg_user_id, username=f.username, first_name=f.first_name,
-                                reason=f.reason, reason_text=_text(lang, "reason", f.reason))
-                   for f in report.follow_up],
-            next_cursor=None if report.follow_up_next is None else str(report.follow_up_next),
-        ),
-    ))
+    return json_model(
+        CampaignReportOut(
+            counts=Counts(**report.counts),
+            reasons=report.reasons,
+            reason_texts=_texts(lang, "reason", report.reasons),
+            accounts=[
+                AccountUsageOut(
+                    id=u.account_id,
+                    label=u.label,
+                    invited=u.invited,
+                    failed=u.failed,
+                    attempts=u.attempts,
+                    today=u.today,
+                    today_in_chat=u.today_in_chat,
+                    limits=limits,
+                )
+                for u in report.accounts
+            ],
+            follow_up=FollowUpPage(
+                invite_link=report.campaign.invite_link,
+                items=[
+                    FollowUpItem(
+                        user_id=f.tg_user_id,
+                        username=f.username,
+                        first_name=f.first_name,
+                        reason=f.reason,
+                        reason_text=_text(lang, "reason", f.reason),
+                    )
+                    for f in report.follow_up
+                ],
+                next_cursor=None if report.follow_up_next is None else str(report.follow_up_next),
+            ),
+        )
+    )
 
 
-@routes.get("/api/v1/campaigns/{campaign_id}/events", summary="Invite attempts, oldest first, by cursor",
-            response=EventList, query=(CURSOR, EVENT_LIMIT), workspace=True)
+@routes.get(
+    "/api/v1/campaigns/{campaign_id}/events",
+    summary="Invite attempts, oldest first, by cursor",
+    response=EventList,
+    query=(CURSOR, EVENT_LIMIT),
+    workspace=True,
+)
 async def campaign_events(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     campaign_id = path_id(request, "campaign_id")
@@ -276,29 +388,44 @@ async def campaign_events(request: web.Request) -> web.Response:
     page_size = EVENT_LIMIT.read(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        page = await request.app[CAMPAIGNS].events(dal, claims.user_id, workspace_id, campaign_id,
-                                                   after_id=after, limit=page_size)
+        page = await request.app[CAMPAIGNS].events(
+            dal, claims.user_id, workspace_id, campaign_id, after_id=after, limit=page_size
+        )
     lang = language(request)
-    return json_model(EventList(
-        items=[EventOut(
-            id=e.id, at=e.at,
-            account=None if e.account_id is None else EventAccount(id=e.account_id, label=e.account_label),
-            user=EventUser(id=e.tg_user_id, username=e.username),
-            outcome=e.outcome,  # type: ignore[arg-type]
-            reason=e.reason, reason_text=_text(lang, "reason", e.reason), error=e.error,
-        ) for e in page.items],
-        next_cursor=cursor_text(page),
-    ))
+    return json_model(
+        EventList(
+            items=[
+                EventOut(
+                    id=e.id,
+                    at=e.at,
+                    account=None
+                    if e.account_id is None
+                    else EventAccount(id=e.account_id, label=e.account_label),
+                    user=EventUser(id=e.tg_user_id, username=e.username),
+                    outcome=e.outcome,  # type: ignore[arg-type]
+                    reason=e.reason,
+                    reason_text=_text(lang, "reason", e.reason),
+                    error=e.error,
+                )
+                for e in page.items
+            ],
+            next_cursor=cursor_text(page),
+        )
+    )
 
 
 # --- steering --------------------------------------------------------------------------------
-def _control(name: str, action: Control, status: int) -> Callable[[web.Request], Awaitable[web.Response]]:
+def _control(
+    name: str, action: Control, status: int
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def control(request: web.Request) -> web.Response:
         claims = await require_auth(request)
         campaign_id = path_id(request, "campaign_id")
         async with open_dal(request.app[SESSIONMAKER]) as dal:
             workspace_id = await current_workspace(request, dal, claims.user_id)
-            campaign = await action(request.app[CAMPAIGNS], dal, claims.user_id, workspace_id, campaign_id)
+            campaign = await action(
+                request.app[CAMPAIGNS], dal, claims.user_id, workspace_id, campaign_id
+            )
             await dal.commit()
             out = await _view_out(request, dal, claims.user_id, workspace_id, campaign.id)
         return json_model(out, status=status)
@@ -308,19 +435,44 @@ def _control(name: str, action: Control, status: int) -> Callable[[web.Request],
 
 
 _CONTROLS: tuple[tuple[str, Control, int, str], ...] = (
-    ("start", CampaignService.start, 200,
-     ("Start now (running) or at the start time (scheduled); needs a pre-flight with an account that may invite. "
-      "A manager's campaign of more people than APPROVAL_THRESHOLD waits for the owner instead (approval)")),
-    ("approve", CampaignService.approve, 200, "The owner lets a campaign that waits for approval start"),
-    ("reject", CampaignService.reject, 200, "The owner sends a campaign that waits for approval back as a draft"),
+    (
+        "start",
+        CampaignService.start,
+        200,
+        (
+            "Start now (running) or at the start time (scheduled); needs a pre-flight with an account that may invite. "
+            "A manager's campaign of more people than APPROVAL_THRESHOLD waits for the owner instead (approval)"
+        ),
+    ),
+    (
+        "approve",
+        CampaignService.approve,
+        200,
+        "The owner lets a campaign that waits for approval start",
+    ),
+    (
+        "reject",
+        CampaignService.reject,
+        200,
+        "The owner sends a campaign that waits for approval back as a draft",
+    ),
     ("pause", CampaignService.pause, 200, "Pause; nobody is invited until it is resumed"),
     ("resume", CampaignService.resume, 200, "Continue a paused campaign where it stopped"),
     ("cancel", CampaignService.cancel, 200, "Stop for good; the results stay"),
-    ("duplicate", CampaignService.duplicate, 201,
-     "A new draft with the same audience, target and hours (its pre-flight runs again)"),
+    (
+        "duplicate",
+        CampaignService.duplicate,
+        201,
+        "A new draft with the same audience, target and hours (its pre-flight runs again)",
+    ),
 )
 _OWNERS_ONLY = ("approve", "reject")
 for _name, _action, _status, _summary in _CONTROLS:
-    routes.post(f"/api/v1/campaigns/{{campaign_id}}/{_name}", summary=_summary, response=CampaignOut,
-                status=_status, workspace=True, errors=(403,) if _name in _OWNERS_ONLY else ())(
-        _control(_name, _action, _status))
+    routes.post(
+        f"/api/v1/campaigns/{{campaign_id}}/{_name}",
+        summary=_summary,
+        response=CampaignOut,
+        status=_status,
+        workspace=True,
+        errors=(403,) if _name in _OWNERS_ONLY else (),
+    )(_control(_name, _action, _status))

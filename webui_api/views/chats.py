@@ -18,8 +18,11 @@ from webui_api.routing import ApiRoutes, flag
 
 routes = ApiRoutes(tag="chats")
 
-CAN_INVITE = flag("can_invite", "Only chats where one of the workspace's accounts may add people "
-                                "(its creator, or an admin allowed to add members)")
+CAN_INVITE = flag(
+    "can_invite",
+    "Only chats where one of the workspace's accounts may add people "
+    "(its creator, or an admin allowed to add members)",
+)
 
 
 class ChatAccount(BaseModel):
@@ -33,7 +36,9 @@ class ChatOut(BaseModel):
     kind: str = Field(description="group (basic), megagroup or channel")
     title: str
     username: str | None = Field(description="Its public username; null for a private chat")
-    members: int | None = Field(description="Members, as Telegram counts them; null when it does not say")
+    members: int | None = Field(
+        description="Members, as Telegram counts them; null when it does not say"
+    )
     target: str = Field(description="What to send as a campaign's `target` to pick this chat")
     accounts: list[ChatAccount] = Field(description="The workspace's accounts in the chat")
 
@@ -43,15 +48,27 @@ class ChatList(BaseModel):
 
 
 def chat_out(chat: PickerChat) -> ChatOut:
-    return ChatOut(id=chat.chat_id, kind=chat.kind, title=chat.title, username=chat.username,
-                   members=chat.members, target=chat.target,
-                   accounts=[ChatAccount(id=a, label=chat.labels[a], may_invite=a in chat.inviters)
-                             for a in chat.accounts])
+    return ChatOut(
+        id=chat.chat_id,
+        kind=chat.kind,
+        title=chat.title,
+        username=chat.username,
+        members=chat.members,
+        target=chat.target,
+        accounts=[
+            ChatAccount(id=a, label=chat.labels[a], may_invite=a in chat.inviters)
+            for a in chat.accounts
+        ],
+    )
 
 
-@routes.get("/api/v1/chats",
-            summary="Groups and channels the workspace's accounts are in (?can_invite=1: where one may add people)",
-            response=ChatList, query=(CAN_INVITE,), workspace=True)
+@routes.get(
+    "/api/v1/chats",
+    summary="Groups and channels the workspace's accounts are in (?can_invite=1: where one may add people)",
+    response=ChatList,
+    query=(CAN_INVITE,),
+    workspace=True,
+)
 async def list_chats(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     can_invite = CAN_INVITE.read(request)

@@ -29,18 +29,26 @@ class LimitsResponse(LimitsOut):
     pause_max_s: int = Field(description="Longest pause between two invites of one account")
 
 
-@routes.get("/api/v1/limits", summary="The invite limits of the workspace's new campaigns",
-            response=LimitsResponse, workspace=True)
+@routes.get(
+    "/api/v1/limits",
+    summary="The invite limits of the workspace's new campaigns",
+    response=LimitsResponse,
+    workspace=True,
+)
 async def limits(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         await current_workspace(request, dal, claims.user_id)
         found = await effective_limits(dal, request.app[CAMPAIGNS].limits)
-    return json_model(LimitsResponse(
-        daily_per_account=found.daily_per_account, daily_per_chat=found.daily_per_chat,
-        lifetime_per_chat=found.lifetime_per_chat, pause_min_s=found.pause_min_s,
-        pause_max_s=found.pause_max_s,
-    ))
+    return json_model(
+        LimitsResponse(
+            daily_per_account=found.daily_per_account,
+            daily_per_chat=found.daily_per_chat,
+            lifetime_per_chat=found.lifetime_per_chat,
+            pause_min_s=found.pause_min_s,
+            pause_max_s=found.pause_max_s,
+        )
+    )
 
 
 OUTCOMES = ("invited", "already_member", "unconfirmed", "failed", "skipped", "retry")
@@ -52,8 +60,12 @@ class InvitesToday(BaseModel):
     total: int
 
 
-@routes.get("/api/v1/invites/today", summary="The workspace's invite attempts today (UTC) by outcome",
-            response=InvitesToday, workspace=True)
+@routes.get(
+    "/api/v1/invites/today",
+    summary="The workspace's invite attempts today (UTC) by outcome",
+    response=InvitesToday,
+    workspace=True,
+)
 async def invites_today(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     since = day_start(datetime.now(UTC))

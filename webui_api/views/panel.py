@@ -73,8 +73,13 @@ async def panel_page(request: web.Request) -> web.Response:
     return _serve(request, INDEX)
 
 
-@routes.get("/assets/{name}", summary="The web panel's scripts, styles and texts", auth=False, errors=(404,),
-            content_type="application/octet-stream")
+@routes.get(
+    "/assets/{name}",
+    summary="The web panel's scripts, styles and texts",
+    auth=False,
+    errors=(404,),
+    content_type="application/octet-stream",
+)
 async def panel_asset(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if name == INDEX:

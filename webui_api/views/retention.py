@@ -34,15 +34,24 @@ def _figures(f: Figures) -> RetentionFigures:
 
 def retention_out(report: CampaignRetention) -> CampaignRetentionOut:
     return CampaignRetentionOut(
-        campaign_id=report.campaign_id, figures=_figures(report.figures),
-        audiences=[AudienceRetentionOut(audience_id=a.audience_id, name=a.name, figures=_figures(a.figures))
-                   for a in report.audiences],
+        campaign_id=report.campaign_id,
+        figures=_figures(report.figures),
+        audiences=[
+            AudienceRetentionOut(
+                audience_id=a.audience_id, name=a.name, figures=_figures(a.figures)
+            )
+            for a in report.audiences
+        ],
     )
 
 
-@routes.get("/api/v1/campaigns/{campaign_id}/retention",
-            summary="How many people the campaign added stayed a day and a week, in all and per source audience",
-            response=CampaignRetentionOut, errors=(404,), workspace=True)
+@routes.get(
+    "/api/v1/campaigns/{campaign_id}/retention",
+    summary="How many people the campaign added stayed a day and a week, in all and per source audience",
+    response=CampaignRetentionOut,
+    errors=(404,),
+    workspace=True,
+)
 async def get_retention(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     campaign_id = path_id(request, "campaign_id")
@@ -52,16 +61,31 @@ async def get_retention(request: web.Request) -> web.Response:
     return json_model(retention_out(report))
 
 
-@routes.post("/api/v1/erasures",
-             summary="Erase one person from the workspace, keeping only an opt-out entry (owner only)",
-             request=ErasureCreate, response=ErasureOut, errors=(403,), status=201, workspace=True,
-             example={"person": "@alice"})
+@routes.post(
+    "/api/v1/erasures",
+    summary="Erase one person from the workspace, keeping only an opt-out entry (owner only)",
+    request=ErasureCreate,
+    response=ErasureOut,
+    errors=(403,),
+    status=201,
+    workspace=True,
+    example={"person": "@alice"},
+)
 async def create_erasure(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     body = await parse_body(request, ErasureCreate)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         await erasure.check_erase(dal, claims.user_id, workspace_id)
-        result = await erasure.erase(dal, claims.user_id, workspace_id, erasure.parse_person(body.person))
-    return json_model(ErasureOut(people=result.people, opted_out=result.opted_out, removed=result.removed,
-                                 total=result.total), status=201)
+        result = await erasure.erase(
+            dal, claims.user_id, workspace_id, erasure.parse_person(body.person)
+        )
+    return json_model(
+        ErasureOut(
+            people=result.people,
+            opted_out=result.opted_out,
+            removed=result.removed,
+            total=result.total,
+        ),
+        status=201,
+    )

@@ -38,10 +38,19 @@ async def search(request: web.Request) -> web.Response:
         leases=request.app[LEASES],
         flood_buffer_s=request.app[SETTINGS].flood_buffer_s,
     )
-    return json_model(CommunityList(items=[
-        CommunityOut(
-            chat_id=c.chat_id, username=c.username, title=c.title, kind=c.kind,  # type: ignore[arg-type]
-            members=c.members, recent_commenters=c.recent_commenters, score=c.score,
+    return json_model(
+        CommunityList(
+            items=[
+                CommunityOut(
+                    chat_id=c.chat_id,
+                    username=c.username,
+                    title=c.title,
+                    kind=c.kind,  # type: ignore[arg-type]
+                    members=c.members,
+                    recent_commenters=c.recent_commenters,
+                    score=c.score,
+                )
+                for c in found
+            ]
         )
-        for c in found
-    ]))
+    )

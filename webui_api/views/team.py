@@ -26,12 +26,19 @@ routes = ApiRoutes(tag="team")
 
 def _out(member: TeamMember) -> TeamMemberOut:
     return TeamMemberOut(
-        user_id=member.user_id, username=member.username, first_name=member.first_name, role=member.role.value
+        user_id=member.user_id,
+        username=member.username,
+        first_name=member.first_name,
+        role=member.role.value,
     )
 
 
-@routes.get("/api/v1/workspace/members", summary="The workspace's team with roles, the owner first",
-            response=TeamMemberList, workspace=True)
+@routes.get(
+    "/api/v1/workspace/members",
+    summary="The workspace's team with roles, the owner first",
+    response=TeamMemberList,
+    workspace=True,
+)
 async def list_members(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
@@ -40,21 +47,35 @@ async def list_members(request: web.Request) -> web.Response:
     return json_model(TeamMemberList(items=[_out(m) for m in team.members]))
 
 
-@routes.post("/api/v1/workspace/members", summary="Add a manager by Telegram username (owner only)",
-             request=MemberAdd, response=TeamMemberOut, errors=(403,), status=201, workspace=True,
-             example={"username": "@alice"})
+@routes.post(
+    "/api/v1/workspace/members",
+    summary="Add a manager by Telegram username (owner only)",
+    request=MemberAdd,
+    response=TeamMemberOut,
+    errors=(403,),
+    status=201,
+    workspace=True,
+    example={"username": "@alice"},
+)
 async def add_member(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     body = await parse_body(request, MemberAdd)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        member = await request.app[TEAMS].add_manager(dal, claims.user_id, workspace_id, body.username)
+        member = await request.app[TEAMS].add_manager(
+            dal, claims.user_id, workspace_id, body.username
+        )
     return json_model(_out(member), status=201)
 
 
-@routes.route("DELETE", "/api/v1/workspace/members/{user_id}",
-              summary="Remove a manager (owner only); a manager may remove themself to leave",
-              errors=(403, 404), status=204, workspace=True)
+@routes.route(
+    "DELETE",
+    "/api/v1/workspace/members/{user_id}",
+    summary="Remove a manager (owner only); a manager may remove themself to leave",
+    errors=(403, 404),
+    status=204,
+    workspace=True,
+)
 async def remove_member(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     member_id = path_id(request, "user_id")
