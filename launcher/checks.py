@@ -1,4 +1,5 @@
-"""The static checks `python -m launcher test` runs before pytest: ruff, then mypy.
+"""The static checks `python -m launcher test` runs before pytest: ruff (lint, then the
+format check), then mypy.
 
 Both read their settings from pyproject.toml (`[tool.ruff]`, `[tool.mypy]`); each prints its
 findings as it would on its own, then one line with its verdict and the time it took.
@@ -30,6 +31,8 @@ class Check:
 def default_checks(python: str = sys.executable) -> list[Check]:
     return [
         Check("ruff check", [python, "-m", "ruff", "check", "--quiet", "."]),
+        # `ruff format .` makes the tree pass; this only says which files it would change.
+        Check("ruff format", [python, "-m", "ruff", "format", "--check", "--quiet", "."]),
         Check("mypy", [python, "-m", "mypy"]),
     ]
 
