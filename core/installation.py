@@ -16,12 +16,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from core.errors import InvalidInput
-from core.limits import InviteLimits
+from core.limits import LIMIT_CEILING, InviteLimits
 
 LIMITS_KEY = "invite_limits_max"
 LIMIT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(InviteLimits))
 # Far above anything sane for Telegram; keeps a typo from storing an absurd number.
-LIMIT_CEILING = 10_000_000
 _ASSIGNMENT = re.compile(r"^([a-z_]+)=(\S+)$")
 
 

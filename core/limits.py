@@ -74,6 +74,10 @@ def limits_from(settings: Settings) -> InviteLimits:
     )
 
 
+# The largest value any limit may take, for admins' maximums and campaigns alike: a pause
+# longer than this is a typo, and one far longer would not fit a timedelta.
+LIMIT_CEILING = 10_000_000
+
 # What a campaign may set for itself (POST /api/v1/campaigns "limits", the bot's wizard).
 CAMPAIGN_LIMIT_FIELDS = (
     "daily_per_account",
@@ -100,7 +104,7 @@ def campaign_limits(own: Mapping[str, int] | None, default: InviteLimits) -> Inv
 
 def check_campaign_limits(raw: Mapping[str, Any], installation: InviteLimits) -> dict[str, int]:
     """A campaign's own limits as asked (each optional), or `InvalidInput` naming the first
-    one at fault: unknown, not a whole number, below 1, looser than the installation's
+    one at fault: unknown, not a whole number from 1 to LIMIT_CEILING, looser than the installation's
     (a count above it, a pause below it), or a pause range that ends before it starts."""
     chosen: dict[str, int] = {}
     for name, value in raw.items():
@@ -110,8 +114,8 @@ def check_campaign_limits(raw: Mapping[str, Any], installation: InviteLimits) ->
             raise InvalidInput(
                 name, field=name, problem="limit_unknown", names=", ".join(CAMPAIGN_LIMIT_FIELDS)
             )
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidInput(name, field=name, problem="campaign_limit_range", name=name)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= LIMIT_CEILING:
+            raise InvalidInput(name, field=name, problem="limit_range", low=1, high=LIMIT_CEILING)
         allowed = getattr(installation, name)
         if name in _PAUSES and value < allowed:
             raise InvalidInput(

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from core.installation import LIMIT_CEILING
+from core.limits import LIMIT_CEILING
 from webui_api.schemas import STATUS_REASON_DOC, AccountStatusName, Body, UserFields
 
 

@@ -788,6 +788,12 @@ async def test_a_campaigns_own_limits_are_set_shown_and_never_looser(env: Env) -
                 "campaign_pause_short",
                 {"field": "pause_min_s", "low": installation.pause_min_s},
             ),
+            # A pause no timedelta holds: the same bound as the admins' maximums.
+            (
+                {"pause_min_s": 10**15},
+                "limit_range",
+                {"field": "pause_min_s", "low": 1, "high": 10_000_000},
+            ),
         ):
             before = len(await _campaign_ids(env))
             error = await _refused(
