@@ -12,7 +12,7 @@ statements below that write targets and events: no page ever counts a campaign's
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -286,8 +286,9 @@ _ANY_TO_CHECK = text(f"SELECT EXISTS (SELECT 1 FROM campaign_targets {_TO_CHECK_
 # refused with PEER_FLOOD lately. Each part walks an index backwards a bounded number of rows.
 _BRAKE_FACTS = text("""
     SELECT c.id, r.results, r.privacy, k.checked, k.gone, f.flooded
-      FROM unnest(CAST(:ids AS bigint[]), CAST(:after_ids AS bigint[]), CAST(:after_at AS timestamptz[]))
-           AS c(id, after_id, after_at)
+      FROM (SELECT id, coalesce(brake_after_event_id, 0) AS after_id,
+                   coalesce(brake_after_at, '-infinity') AS after_at
+              FROM campaigns WHERE id = ANY(CAST(:ids AS bigint[]))) AS c
      CROSS JOIN LATERAL (
            SELECT count(*) AS results,
                   count(*) FILTER (WHERE e.reason IN ('privacy_restricted', 'not_mutual_contact')) AS privacy
@@ -586,20 +587,17 @@ class InviteDal:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def brake_facts(
-        self, since: Mapping[int, tuple[int, datetime]], rules: BrakeRules
+        self, campaign_ids: list[int], rules: BrakeRules
     ) -> dict[int, BrakeFacts]:
-        """`core.brake.BrakeFacts` per campaign id; `since`: campaign id → (the last event id
-        and the time when a person last started or resumed it: older results do not count)."""
-        if not since:
+        """`core.brake.BrakeFacts` per campaign id, counted since the brake last paused it
+        (older results and checks do not count after a person resumed it)."""
+        if not campaign_ids:
             return {}
-        ids = list(since)
         rows = (
             await self.session.execute(
                 _BRAKE_FACTS,
                 {
-                    "ids": ids,
-                    "after_ids": [since[i][0] for i in ids],
-                    "after_at": [since[i][1] for i in ids],
+                    "ids": campaign_ids,
                     "window": rules.window,
                     "recent": BRAKE_RECENT_EVENTS,
                     "flood_window": rules.peer_flood_window_s,
@@ -613,17 +611,17 @@ class InviteDal:
             for r in rows
         }
 
-    async def last_event_id(self) -> int:
-        """The newest attempt's id (0 when none): where the brake's count starts after a resume."""
-        return int(
-            await self.session.scalar(text("SELECT coalesce(max(id), 0) FROM invite_events")) or 0
-        )
-
     async def pause_itself(self, campaign_id: int, reason: str) -> bool:
         """A working campaign stops by itself (e.g. the chat is full); people stay to do."""
         result = await self.session.execute(
             text("""UPDATE campaigns SET status = 'paused', paused_reason = :reason, waiting_reason = NULL,
-                           updated_at = clock_timestamp()
+                           updated_at = clock_timestamp(),
+                           -- the brake's next window starts after what made it stop
+                           brake_after_event_id = CASE WHEN CAST(:reason AS varchar) LIKE 'brake\\_%'
+                               THEN (SELECT coalesce(max(id), 0) FROM invite_events)
+                               ELSE brake_after_event_id END,
+                           brake_after_at = CASE WHEN CAST(:reason AS varchar) LIKE 'brake\\_%'
+                               THEN clock_timestamp() ELSE brake_after_at END
                      WHERE id = :id AND status IN ('running', 'waiting')"""),
             {"id": campaign_id, "reason": reason},
         )

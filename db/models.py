@@ -404,6 +404,9 @@ class Campaign(Base):
     waiting_reason: Mapped[str | None] = mapped_column(String(32))
     # Why a campaign paused itself (e.g. "chat_full"); cleared on resume.
     paused_reason: Mapped[str | None] = mapped_column(String(32))
+    # Where the automatic brake's window starts again after it paused the campaign.
+    brake_after_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    brake_after_at: Mapped[datetime | None]
     # Where the bot keeps the progress message of this campaign.
     notify_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     notify_message_id: Mapped[int | None] = mapped_column(BigInteger)

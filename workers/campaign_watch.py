@@ -9,7 +9,6 @@ and the daily report go out once across all worker processes (a Redis `SET NX` d
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
@@ -25,18 +24,11 @@ from core.limits import InviteLimits, campaign_limits, day_start
 from core.logs import get_logger, trace_scope
 from db.dal import open_dal
 from db.dal_invites import CampaignRow, InviteDal
-from db.kv import REDIS_DOWN
 from workers.pausing import pause_and_tell
 
 log = get_logger("workers.campaign_watch")
 
 DONE_NOTICE_KEY = "campaign:{campaign_id}:done_notice"
-# Where the brake's count starts again after it stopped a campaign ("<event id> <iso time>"):
-# a person who resumes it gets a fresh window. Lost with Redis's data, the old results count
-# again, and a campaign still showing the sign stops again: the careful way to be wrong.
-BRAKE_SINCE_KEY = "campaign:{campaign_id}:brake_since"
-BRAKE_SINCE_TTL_S = 180 * 86_400
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAILY_REPORT_KEY = "daily_report:{workspace_id}:{day}"
 ONCE_TTL_S = 8 * 86_400
 RECENTLY_DONE_S = 600  # a campaign finished this recently still gets its final notice
@@ -86,14 +78,12 @@ class CampaignWatch:
 
     async def _apply_brake(self, working: list[CampaignRow]) -> set[int]:
         """Pause each working campaign that shows one of the brake's signs (`core.brake`);
-        its creator is told once. Returns the ids paused now."""
+        its creator is told once, and the pause marks where the next window starts (in the
+        campaign's row). Returns the ids paused now."""
         if not working:
             return set()
-        since = await self._brake_since([row.id for row in working])
         async with self.sessionmaker() as session:
-            invites = InviteDal(session)
-            facts = await invites.brake_facts(since, self.brake)
-            last_event = await invites.last_event_id()
+            facts = await InviteDal(session).brake_facts([row.id for row in working], self.brake)
         braked: set[int] = set()
         for row in working:
             reason = brake_reason(facts[row.id], self.brake)
@@ -104,28 +94,7 @@ class CampaignWatch:
                     self.sessionmaker, self.notifier, row.id, row.workspace_id, reason
                 ):
                     braked.add(row.id)
-                    with contextlib.suppress(*REDIS_DOWN):
-                        await self.redis.set(
-                            BRAKE_SINCE_KEY.format(campaign_id=row.id),
-                            f"{last_event} {datetime.now(UTC).isoformat()}",
-                            ex=BRAKE_SINCE_TTL_S,
-                        )
         return braked
-
-    async def _brake_since(self, campaign_ids: list[int]) -> dict[int, tuple[int, datetime]]:
-        since = dict.fromkeys(campaign_ids, (0, _EPOCH))
-        try:
-            stored = await self.redis.mget(
-                [BRAKE_SINCE_KEY.format(campaign_id=c) for c in campaign_ids]
-            )
-        except REDIS_DOWN:
-            return since  # the careful way: the whole recent past counts
-        for campaign_id, raw in zip(campaign_ids, stored, strict=True):
-            if raw:
-                event_id, _, at = (raw.decode() if isinstance(raw, bytes) else raw).partition(" ")
-                with contextlib.suppress(ValueError):
-                    since[campaign_id] = (int(event_id), datetime.fromisoformat(at))
-        return since
 
     async def _waiting_reasons(
         self, working: list[CampaignRow], now: datetime
