@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import telegram as tg
 from core.accounts import AccountService
+from core.dto import AccountDTO
 from core.errors import Busy
 from core.logs import get_logger
 from core.secretbox import SessionDecryptError
 from db.dal import open_dal
 from db.leases import Lease, LeaseStore
+from gateway.reading import AccountClient
 from gateway.telegram import TelegramGateway
 
 log = get_logger("gateway.accounts")
@@ -32,6 +36,32 @@ async def wait_for_lease(
         if loop.time() >= deadline:
             raise Busy("account in use", account_id=account_id)
         await asyncio.sleep(0.25)
+
+
+@contextlib.asynccontextmanager
+async def leased_account_client(
+    *,
+    leases: LeaseStore,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    service: AccountService,
+    gateway: TelegramGateway,
+    account: AccountDTO,
+    wait_s: float = LEASE_WAIT_S,
+    remember_entities: bool = True,
+) -> AsyncIterator[AccountClient]:
+    """A connected client of `account` for a short piece of work in the bot or the API (a
+    check, a pre-flight): its lease first (waiting up to `wait_s`, else `Busy`), its session
+    decrypted only once the lease is ours, the lease handed back when the work is done.
+    Workers hold leases with heartbeats instead (`workers.leases.leased_client`)."""
+    lease = await wait_for_lease(leases, account.id, wait_s)
+    try:
+        async with open_dal(sessionmaker) as dal:
+            session = await service.session_of(dal, account)
+            await dal.rollback()
+        async with gateway.account(session, remember_entities=remember_entities) as client:
+            yield client
+    finally:
+        await leases.release(lease)
 
 
 async def unlink_account(

@@ -28,7 +28,7 @@ from core.logs import get_logger
 from core.secretbox import SessionDecryptError
 from db.dal import open_dal
 from db.leases import LeaseStore
-from gateway.accounts import wait_for_lease
+from gateway.accounts import leased_account_client
 from gateway.inviting import Inviter
 from gateway.telegram import TelegramGateway
 
@@ -176,38 +176,36 @@ class Planner:
     async def _look(
         self, account: AccountDTO, ref: str, seen: _Seen, limits: InviteLimits
     ) -> cg.ChatRights | None:
-        lease = await wait_for_lease(self.leases, account.id, self.lease_wait_s)
-        try:
-            async with open_dal(self.sessionmaker) as dal:
-                session = await self.accounts.session_of(dal, account)
-                await dal.rollback()
-            async with self.gateway.account(session) as client:
-                inviter = Inviter(client)
+        async with leased_account_client(
+            leases=self.leases,
+            sessionmaker=self.sessionmaker,
+            service=self.accounts,
+            gateway=self.gateway,
+            account=account,
+            wait_s=self.lease_wait_s,
+        ) as client:
+            inviter = Inviter(client)
+            try:
+                chat = await inviter.resolve_target(ref)
+            except tg.NotAGroup:
+                raise InvalidInput("target", field="target", problem="target_is_person") from None
+            except (tg.SourceNotFound, tg.NoAccess):
+                return None
+            seen.chat = seen.chat or chat
+            try:
+                rights = await inviter.my_rights(chat)
+            except tg.NoAccess:  # e.g. banned there: the chat is closed to this account alone
+                return None
+            if rights.may_invite and seen.members is None:
                 try:
-                    chat = await inviter.resolve_target(ref)
-                except tg.NotAGroup:
-                    raise InvalidInput(
-                        "target", field="target", problem="target_is_person"
-                    ) from None
-                except (tg.SourceNotFound, tg.NoAccess):
-                    return None
-                seen.chat = seen.chat or chat
-                try:
-                    rights = await inviter.my_rights(chat)
-                except tg.NoAccess:  # e.g. banned there: the chat is closed to this account alone
-                    return None
-                if rights.may_invite and seen.members is None:
-                    try:
-                        seen.members, seen.members_complete = await inviter.member_ids(
-                            chat, MEMBER_SCAN_LIMIT
-                        )
-                    except tg.TelegramError as exc:  # e.g. a broadcast channel's list is closed
-                        log.info("members not listed", account_id=account.id, rpc=exc.rpc)
-                if rights.may_invite and seen.link is None:
-                    seen.link = await inviter.invite_link(chat)
-                return rights
-        finally:
-            await self.leases.release(lease)
+                    seen.members, seen.members_complete = await inviter.member_ids(
+                        chat, MEMBER_SCAN_LIMIT
+                    )
+                except tg.TelegramError as exc:  # e.g. a broadcast channel's list is closed
+                    log.info("members not listed", account_id=account.id, rpc=exc.rpc)
+            if rights.may_invite and seen.link is None:
+                seen.link = await inviter.invite_link(chat)
+            return rights
 
     @staticmethod
     def _facts(

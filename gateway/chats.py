@@ -11,6 +11,7 @@ target by id right after, costs Telegram nothing. Access hashes are per account
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,8 +31,9 @@ from core.users import require_workspace
 from db.dal import open_dal
 from db.dal_invites import InviteDal
 from db.leases import LeaseStore
-from gateway.accounts import wait_for_lease
+from gateway.accounts import leased_account_client
 from gateway.inviting import DialogChat, Inviter
+from gateway.reading import AccountClient
 from gateway.telegram import TelegramGateway
 
 if TYPE_CHECKING:
@@ -147,7 +149,8 @@ class ChatDirectory:
             if cached is not None:
                 return _load(cached)
         try:
-            lease = await wait_for_lease(self.leases, account.id, self.lease_wait_s)
+            async with self._client(account) as client:
+                chats = await Inviter(client).dialogs()
         except Busy:
             # A worker holds it (inviting keeps the lease between invites): its chats as last
             # read, rather than a list that misses them; the pre-flight checks again anyway.
@@ -159,14 +162,6 @@ class ChatDirectory:
             if last is None:
                 raise
             return _load(last)
-        try:
-            async with open_dal(self.sessionmaker) as dal:
-                session = await self.accounts.session_of(dal, account)
-                await dal.rollback()
-            async with self.gateway.account(session) as client:
-                chats = await Inviter(client).dialogs()
-        finally:
-            await self.leases.release(lease)
         if self.cache is not None:
             await self.cache.set(key, _dump(chats), ex=DIALOGS_TTL_S)
             await self.cache.set(_LAST_KEY.format(account.id), _dump(chats), ex=LAST_KNOWN_TTL_S)
@@ -248,12 +243,15 @@ class ChatDirectory:
         raise InvalidInput("target", field="target", problem=problem)
 
     async def _resolve(self, account: AccountDTO, ref: str) -> cg.TargetChat:
-        lease = await wait_for_lease(self.leases, account.id, self.lease_wait_s)
-        try:
-            async with open_dal(self.sessionmaker) as dal:
-                session = await self.accounts.session_of(dal, account)
-                await dal.rollback()
-            async with self.gateway.account(session) as client:
-                return await Inviter(client).resolve_target(ref)
-        finally:
-            await self.leases.release(lease)
+        async with self._client(account) as client:
+            return await Inviter(client).resolve_target(ref)
+
+    def _client(self, account: AccountDTO) -> contextlib.AbstractAsyncContextManager[AccountClient]:
+        return leased_account_client(
+            leases=self.leases,
+            sessionmaker=self.sessionmaker,
+            service=self.accounts,
+            gateway=self.gateway,
+            account=account,
+            wait_s=self.lease_wait_s,
+        )

@@ -12,6 +12,7 @@ and the worker finds out, as before: the check never blocks a collection it cann
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,7 +27,8 @@ from core.secretbox import SessionDecryptError
 from db.dal import open_dal
 from db.leases import LeaseStore
 from gateway import joining
-from gateway.accounts import wait_for_lease
+from gateway.accounts import leased_account_client
+from gateway.reading import AccountClient
 from gateway.telegram import TelegramGateway
 
 log = get_logger("gateway.sources")
@@ -58,13 +60,11 @@ class SourceChecker:
         now = datetime.now(UTC)
         for account in [a for a in listed if can_work(a, now)][:TRIES]:
             try:
-                lease = await wait_for_lease(self.leases, account.id, 0)
+                async with asyncio.timeout(CHECK_TIMEOUT_S), self._client(account) as client:
+                    await client.source_exists(username)
+                return
             except Busy:
                 continue  # a worker uses it; another account may be free
-            try:
-                async with asyncio.timeout(CHECK_TIMEOUT_S):
-                    await self._ask(account, username)
-                return
             except tg.SourceNotFound:
                 raise InvalidInput(
                     "source", field="source", problem="source_not_found", source=f"@{username}"
@@ -89,8 +89,6 @@ class SourceChecker:
                     rpc=getattr(exc, "rpc", ""),
                 )
                 return
-            finally:
-                await self.leases.release(lease)
         log.info("source not checked: no free account", workspace_id=workspace_id)
 
     async def check_invite(
@@ -106,17 +104,11 @@ class SourceChecker:
         if account is None:
             raise InvalidInput("account", field="account_id", problem="join_account")
         try:
-            lease = await wait_for_lease(self.leases, account.id, 0)
+            async with asyncio.timeout(CHECK_TIMEOUT_S), self._client(account) as client:
+                preview = await joining.check_invite(client, invite_hash)
         except Busy:
             log.info("invite not checked: account busy", account_id=account.id)
             return None
-        try:
-            async with asyncio.timeout(CHECK_TIMEOUT_S):
-                async with open_dal(self.sessionmaker) as dal:
-                    session = await self.accounts.session_of(dal, account)
-                    await dal.rollback()
-                async with self.gateway.account(session, remember_entities=False) as client:
-                    preview = await joining.check_invite(client, invite_hash)
         except tg.TelegramError as exc:
             problem = JOIN_REFUSALS.get(exc.rpc)
             if problem is not None and not isinstance(exc, tg.FloodWait):
@@ -128,8 +120,6 @@ class SourceChecker:
         except (SessionDecryptError, ConnectionError, OSError, TimeoutError) as exc:
             log.info("invite not checked", account_id=account.id, error=type(exc).__name__)
             return None
-        finally:
-            await self.leases.release(lease)
         return InvitePreview(
             title=preview.title,
             members=preview.members,
@@ -138,9 +128,14 @@ class SourceChecker:
             account_id=account.id,
         )
 
-    async def _ask(self, account: AccountDTO, username: str) -> None:
-        async with open_dal(self.sessionmaker) as dal:
-            session = await self.accounts.session_of(dal, account)
-            await dal.rollback()
-        async with self.gateway.account(session, remember_entities=False) as client:
-            await client.source_exists(username)
+    def _client(self, account: AccountDTO) -> contextlib.AbstractAsyncContextManager[AccountClient]:
+        """The account's client under its lease, without waiting for a busy one (`Busy`)."""
+        return leased_account_client(
+            leases=self.leases,
+            sessionmaker=self.sessionmaker,
+            service=self.accounts,
+            gateway=self.gateway,
+            account=account,
+            wait_s=0,
+            remember_entities=False,
+        )
