@@ -26,7 +26,7 @@ from core.campaign_service import (
     CampaignReport,
     CampaignView,
 )
-from core.campaigns import CampaignStatus, TransitionNotAllowed
+from core.campaigns import CampaignStatus, TransitionNotAllowed, start_problem
 from core.dto import AudienceDTO, CampaignDTO, FollowUpDTO
 from core.errors import InvalidInput
 from core.i18n import has_text, t
@@ -124,14 +124,8 @@ def percent(done: int, total: int) -> int:
 
 
 def startable(preflight: Mapping[str, Any]) -> bool:
-    """Whether a stored pre-flight lets a start go ahead (as `CampaignService.start` judges):
-    the chat was found, some account may invite or could not be asked (busy), and someone
-    is left to invite."""
-    return (
-        bool(preflight.get("kind"))
-        and bool(preflight.get("eligible") or preflight.get("unchecked"))
-        and int(preflight.get("to_invite", 1) or 0) > 0
-    )
+    """Whether a stored pre-flight lets a start go ahead (`core.campaigns.start_problem`)."""
+    return start_problem(preflight) is None
 
 
 def bullet(what: object, detail: object) -> str:

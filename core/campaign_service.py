@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.campaigns import CampaignStatus, TargetState, check_move, start_status
+from core.campaigns import CampaignStatus, TargetState, check_move, start_problem, start_status
 from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO, WorkspaceRole
 from core.errors import InvalidInput, NotFound
 from core.installation import effective_limits
 from core.interfaces import Dal, Notifier
 from core.limits import InviteLimits, campaign_limits, check_campaign_limits, day_start, limits_from
+from core.logs import get_logger
 from core.pagination import Page, read_page
 from core.settings import Settings
 from core.users import ensure_owner, require_workspace
@@ -40,6 +41,8 @@ _CHANNEL_ID = re.compile(r"^-100(?P<id>\d{1,13})$")
 CHANNEL_REF_PREFIX = "-100"
 INVITE_REF_PREFIX = "+"
 _HOURS = re.compile(r"^\s*(\d{1,2})\s*[-–]\s*(\d{1,2})\s*$")
+
+log = get_logger("core.campaign_service")
 
 
 def campaign_name(raw: str) -> str:
@@ -269,15 +272,13 @@ class CampaignService:
         wanted = start_status(campaign.start_at, now)
         check_move(current, wanted)
         preflight = campaign.preflight
-        if not preflight:
-            raise InvalidInput("preflight", field="status", problem="preflight_missing")
-        if campaign.target_chat_id is None:
-            raise InvalidInput("target", field="target", problem="target_not_found")
-        if not preflight.get("eligible") and not preflight.get("unchecked"):
-            raise InvalidInput("preflight", field="status", problem="no_eligible_accounts")
-        if int(preflight.get("to_invite", 1) or 0) == 0:
-            # Everyone is in the chat, tried before or opted out: a start would only finish.
-            raise InvalidInput("preflight", field="status", problem="nobody_to_invite")
+        problem = start_problem(preflight)
+        if problem is None and campaign.target_chat_id is None:
+            problem = "target_not_found"
+        if problem == "target_not_found":
+            raise InvalidInput("target", field="target", problem=problem)
+        if problem is not None:
+            raise InvalidInput("preflight", field="status", problem=problem)
         to_invite = int(preflight.get("to_invite") or 0)
         if (
             role is not WorkspaceRole.OWNER
@@ -295,10 +296,8 @@ class CampaignService:
             )
             await dal.commit()  # the owner's bot reads it as soon as the notice arrives
             owner = await dal.workspace_owner_telegram_id(workspace_id)
-            if owner is not None and self.notifier is not None:
-                await self.notifier.notify(
-                    owner, APPROVAL_NOTICE, {"campaign_id": str(campaign.id)}
-                )
+            if owner is not None:
+                await self._tell(owner, APPROVAL_NOTICE, {"campaign_id": str(campaign.id)})
             return moved
         await dal.fill_targets(campaign.id)  # people added to the audience since the pre-flight
         return await self._move(dal, user_id, campaign, wanted, (current,), "campaign.start")
@@ -342,8 +341,8 @@ class CampaignService:
         asked_by = (
             await dal.get_user(campaign.created_by_user_id) if campaign.created_by_user_id else None
         )
-        if asked_by is not None and self.notifier is not None and asked_by.id != user_id:
-            await self.notifier.notify(
+        if asked_by is not None and asked_by.id != user_id:
+            await self._tell(
                 asked_by.telegram_id,
                 APPROVED_NOTICE if approve else REJECTED_NOTICE,
                 {"campaign": campaign.name},
@@ -403,6 +402,16 @@ class CampaignService:
         found = await dal.campaign_view(workspace_id, new_id)
         assert found is not None
         return found
+
+    async def _tell(self, telegram_id: int, kind: str, payload: dict[str, str]) -> None:
+        """A notice after the change was committed: the status is in PostgreSQL for every
+        view to show, so a notice lost with Redis must not turn the answer into an error."""
+        if self.notifier is None:
+            return
+        try:
+            await self.notifier.notify(telegram_id, kind, payload)
+        except Exception:
+            log.warning("campaign notice not sent", kind=kind, exc_info=True)
 
     async def _move(
         self,

@@ -9,9 +9,10 @@ nothing about SQL or Telethon: the workers, the bot and the API call it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.errors import InvalidInput
 from core.limits import InviteLimits, days_to_finish
@@ -373,6 +374,20 @@ def preflight(facts: PreflightFacts, limits: InviteLimits) -> Preflight:
         days_to_finish=days_to_finish(to_invite, len(eligible), limits),
         warnings=warnings,
     )
+
+
+def start_problem(preflight: Mapping[str, Any]) -> str | None:
+    """Why a stored pre-flight does not let a campaign start (the problem code), or None:
+    one rule for `CampaignService.start` and for the bot's Start button."""
+    if not preflight:
+        return "preflight_missing"
+    if not preflight.get("kind"):
+        return "target_not_found"
+    if not preflight.get("eligible") and not preflight.get("unchecked"):
+        return "no_eligible_accounts"  # an account busy during the check checks itself later
+    if int(preflight.get("to_invite", 1) or 0) == 0:
+        return "nobody_to_invite"  # everyone is in the chat, tried before or opted out
+    return None
 
 
 def eligible_ids(preflight_json: dict[str, object] | None) -> set[int] | None:

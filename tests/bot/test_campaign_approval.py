@@ -143,3 +143,32 @@ async def test_the_owner_rejects_and_small_or_own_campaigns_need_no_approval(
     assert [n for n in await _notices(redis) if n[1] == "campaign_approval"] == [
         (OWNER_TG, "campaign_approval", {"campaign_id": str(big)})
     ]
+
+
+class _RedisAway:
+    """A notifier whose Redis does not answer."""
+
+    async def notify(self, telegram_id: int, kind: str, payload: dict[str, str]) -> None:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        raise RedisConnectionError("Redis is away")
+
+
+async def test_a_notice_lost_with_redis_does_not_undo_the_request(
+    world_setup: Setup,
+    dispatcher: Dispatcher,
+    make_user: Callable[..., TgUser],
+) -> None:
+    from core.campaign_service import CampaignService
+
+    manager = make_user(MANAGER_TG, username="mia", first_name="Mia", language_code="ru")
+    cid = await _manager_draft(world_setup, dispatcher, manager, "quiet", LARGE)
+    service = CampaignService(dispatcher["campaigns"].limits, notifier=_RedisAway())
+    async with open_dal(world_setup.sessionmaker) as dal:
+        user = await dal.get_user_by_telegram_id(MANAGER_TG)
+        assert user is not None
+        moved = await service.start(dal, user.id, world_setup.ws, cid)
+    assert moved.status == "approval"
+    assert (
+        await _status(world_setup, cid) == "approval"
+    )  # committed: the panel and /campaigns show it
