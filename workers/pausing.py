@@ -42,8 +42,13 @@ async def pause_and_tell(
         if telegram_id is None:
             telegram_id = await dal.workspace_owner_telegram_id(workspace_id)
     if campaign is not None and telegram_id is not None:
-        await notifier.notify(
-            telegram_id, "campaign_paused", {"campaign": campaign.name, "reason": reason}
-        )
-        await notifier.notify(telegram_id, "campaign_progress", {"campaign_id": str(campaign_id)})
+        try:
+            await notifier.notify(
+                telegram_id, "campaign_paused", {"campaign": campaign.name, "reason": reason}
+            )
+            await notifier.notify(
+                telegram_id, "campaign_progress", {"campaign_id": str(campaign_id)}
+            )
+        except Exception:  # Redis away: the pause and its reason are in PostgreSQL
+            log.warning("pause notice not sent", campaign_id=campaign_id, exc_info=True)
     return True
