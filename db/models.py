@@ -637,6 +637,27 @@ class InviteEvent(Base):
     )
 
 
+class AccountStatusChange(Base):
+    """One status an account took, when and why: written by a trigger on `telegram_accounts`
+    whatever statement changed it (migration c7d1e9f3a5b2); the accounts' history reads it."""
+
+    __tablename__ = "account_status_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("telegram_accounts.id", ondelete="CASCADE")
+    )
+    workspace_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
+    at: Mapped[datetime] = mapped_column(server_default=text("clock_timestamp()"))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    until: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_account_status_changes_account_at", "account_id", "at"),)
+
+
 class InstallationSetting(Base):
     """Installation-wide values admins change at run time (e.g. the maximum invite limits)."""
 
