@@ -27,7 +27,7 @@ from core.outcomes import (
 )
 
 BROADCAST_ADD_CAP = 200
-"""A broadcast channel takes at most this many members added by its admins."""
+"""Admins may add people to a broadcast channel only while it has fewer members than this."""
 
 
 class CampaignStatus(enum.StrEnum):
@@ -280,7 +280,7 @@ class PreflightFacts:
     already_members: int  # audience people already in the chat
     attempted_before: int  # audience people the chat's ledger already has
     opted_out: int
-    added_by_admins: int = 0  # broadcast: how many admins have added so far, when known
+    members: int | None = None  # the chat's member count, when Telegram said it
     accounts: Sequence[AccountFacts] = ()
 
 
@@ -358,9 +358,11 @@ def preflight(facts: PreflightFacts, limits: InviteLimits) -> Preflight:
     if facts.kind is not None and to_invite == 0:
         warnings.append("nobody_to_invite")
     if facts.kind == "channel":
-        room = max(0, BROADCAST_ADD_CAP - facts.added_by_admins)
+        room = broadcast_room(facts.members)
         warnings.append("broadcast_200_cap")
-        if to_invite > room:
+        if room == 0:
+            warnings.append("broadcast_full")
+        elif to_invite > room:
             warnings.append("broadcast_cap_too_small")
     return Preflight(
         kind=facts.kind,
@@ -376,6 +378,14 @@ def preflight(facts: PreflightFacts, limits: InviteLimits) -> Preflight:
     )
 
 
+def broadcast_room(members: int | None) -> int:
+    """How many more people admins may add to a broadcast channel: none once it has 200
+    members, however they came ("After 200 members you can't add any more readers by
+    yourself", tdesktop#1597; a channel of 150 took only 50 more, Telethon#1434;
+    MadelineProto#285). Unknown count: the whole cap, and the invites find out."""
+    return max(0, BROADCAST_ADD_CAP - (members or 0))
+
+
 def start_problem(preflight: Mapping[str, Any]) -> str | None:
     """Why a stored pre-flight does not let a campaign start (the problem code), or None:
     one rule for `CampaignService.start` and for the bot's Start button."""
@@ -387,6 +397,8 @@ def start_problem(preflight: Mapping[str, Any]) -> str | None:
         return "no_eligible_accounts"  # an account busy during the check checks itself later
     if int(preflight.get("to_invite", 1) or 0) == 0:
         return "nobody_to_invite"  # everyone is in the chat, tried before or opted out
+    if "broadcast_full" in (preflight.get("warnings") or ()):
+        return "broadcast_full"  # every invite would be refused with USERS_TOO_MUCH
     return None
 
 

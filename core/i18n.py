@@ -385,6 +385,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "problem.target_link": "target: send the @username, t.me link or invite link (t.me/+…) of your group or channel, or its id",
         "problem.target_no_such_chat": "target: there is no such chat; check the @username, link or id",
         "problem.target_not_member": "target: your accounts are not in this chat; an account must be its admin allowed to add members",
+        "problem.target_channel_full": "target: this channel has {members} members; Telegram lets admins add people to a channel only until it has 200, so share its invite link instead",
+        "problem.broadcast_full": "this channel has 200 members or more: Telegram lets admins add nobody more; share its invite link instead",
         "problem.target_private": "target: private invite links cannot be used; give the chat a public @username",
         "problem.target_is_person": "target: that is a person, not a group or channel",
         "problem.target_not_found": "target: none of your accounts can see this chat",
@@ -434,7 +436,8 @@ CATALOG: dict[str, dict[str, str]] = {
             "Nobody is left to invite: everyone in the audience is in the chat already, was tried before "
             "or opted out. Collect more people, or pick another audience."
         ),
-        "campaign.warning.broadcast_200_cap": "Into a broadcast channel Telegram lets admins add only the first 200 members; the rest need the invite link.",
+        "campaign.warning.broadcast_200_cap": "Into a broadcast channel Telegram lets admins add people only until it has 200 members; the rest need the invite link.",
+        "campaign.warning.broadcast_full": "This channel has 200 members or more: Telegram lets admins add nobody more. Share its invite link instead.",
         "campaign.warning.unreachable_people": (
             "Some people have no username and were seen only by accounts that cannot invite here "
             "(or were imported as bare ids): Telegram takes a person only as the inviting account saw "
@@ -1202,6 +1205,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "problem.target_link": "цель: отправьте @username, ссылку t.me или ссылку-приглашение (t.me/+…) вашей группы или канала либо его id",
         "problem.target_no_such_chat": "цель: такого чата нет; проверьте @username, ссылку или id",
         "problem.target_not_member": "цель: ваших аккаунтов нет в этом чате; аккаунт должен быть его админом с правом добавлять участников",
+        "problem.target_channel_full": "цель: в этом канале {members} подписчиков; Telegram разрешает админам добавлять людей в канал, только пока в нём меньше 200, поэтому поделитесь ссылкой-приглашением",
+        "problem.broadcast_full": "в этом канале уже 200 подписчиков или больше: Telegram не даёт админам добавлять новых; поделитесь ссылкой-приглашением",
         "problem.target_private": "цель: приватные ссылки-приглашения не подходят; задайте чату публичный @username",
         "problem.target_is_person": "цель: это пользователь, а не группа или канал",
         "problem.target_not_found": "цель: ни один из ваших аккаунтов не видит этот чат",
@@ -1251,7 +1256,8 @@ CATALOG: dict[str, dict[str, str]] = {
             "Приглашать некого: все из аудитории уже в чате, приглашались раньше или отказались от приглашений. "
             "Соберите ещё людей или выберите другую аудиторию."
         ),
-        "campaign.warning.broadcast_200_cap": "В канал Telegram разрешает админам добавить только первые 200 подписчиков; остальным нужна ссылка-приглашение.",
+        "campaign.warning.broadcast_200_cap": "В канал Telegram разрешает админам добавлять людей, только пока в нём меньше 200 подписчиков; остальным нужна ссылка-приглашение.",
+        "campaign.warning.broadcast_full": "В этом канале 200 подписчиков или больше: Telegram не даёт админам добавлять новых. Поделитесь ссылкой-приглашением.",
         "campaign.warning.unreachable_people": (
             "У части людей нет username, и их видели только аккаунты, которые не могут приглашать сюда "
             "(или они импортированы одними id): Telegram принимает человека только так, как его видел "

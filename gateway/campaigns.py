@@ -10,6 +10,7 @@ campaign: the workers only use the accounts it named eligible.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +45,7 @@ class _Seen:
     members: set[int] | None = None
     members_complete: bool = False
     link: str | None = None
+    count: int | None = None  # a broadcast channel's member count (its 200 cap)
 
 
 class Planner:
@@ -140,6 +142,7 @@ class Planner:
                     already_members=already,
                     attempted_before=attempted,
                     opted_out=opted,
+                    members=seen.count,
                     accounts=facts,
                 ),
                 limits,
@@ -192,6 +195,9 @@ class Planner:
             except (tg.SourceNotFound, tg.NoAccess):
                 return None
             seen.chat = seen.chat or chat
+            if chat.kind == "channel" and seen.count is None:
+                with contextlib.suppress(tg.TelegramError):  # unknown: the invites find out
+                    seen.count = await inviter.member_count(chat)
             try:
                 rights = await inviter.my_rights(chat)
             except tg.NoAccess:  # e.g. banned there: the chat is closed to this account alone

@@ -114,6 +114,12 @@ def _load(raw: bytes | str) -> list[DialogChat]:
     ]
 
 
+def _refuse_full(members: int | None) -> None:
+    """Refuse a broadcast channel that can take nobody added any more."""
+    if cg.broadcast_room(members) == 0:
+        raise InvalidInput("target", field="target", problem="target_channel_full", members=members)
+
+
 class ChatDirectory:
     def __init__(
         self,
@@ -204,8 +210,10 @@ class ChatDirectory:
         """The target as stored, once one account of the workspace found the chat; a clear
         refusal otherwise, before anything is saved: `target_no_such_chat` (an unknown
         username, id or link), `target_not_member` (a link to a chat none of the accounts is
-        in), `target_is_person`. Accounts that cannot be asked now are skipped; when none
-        could be, the target is let through and the pre-flight says what it finds."""
+        in), `target_is_person`, `target_channel_full` (a broadcast channel of 200 members
+        or more takes nobody added, `core.campaigns.broadcast_room`). Accounts that cannot
+        be asked now are skipped; when none could be, the target is let through and the
+        pre-flight says what it finds."""
         ref = parse_target(target)
         accounts = await self._workspace_accounts(user_id, workspace_id)
         asked = 0
@@ -217,14 +225,31 @@ class ChatDirectory:
                     chats = await self._dialogs(account)
                     chat_id = int(ref.removeprefix(CHANNEL_REF_PREFIX))
                     channel = ref.startswith(CHANNEL_REF_PREFIX)
-                    if any(
-                        c.chat.chat_id == chat_id and (not channel or c.chat.kind != "group")
-                        for c in chats
-                    ):
-                        return ref
-                    asked += 1
-                    continue
-                await self._resolve(account, ref)
+                    seen = next(
+                        (
+                            c
+                            for c in chats
+                            if c.chat.chat_id == chat_id and (not channel or c.chat.kind != "group")
+                        ),
+                        None,
+                    )
+                    if seen is None:
+                        asked += 1
+                        continue
+                    if seen.chat.kind == "channel":
+                        members = seen.members
+                        if members is None:
+                            async with self._client(account) as client:
+                                inviter = Inviter(client)
+                                inviter.use(seen.chat)
+                                members = await inviter.member_count(seen.chat)
+                        _refuse_full(members)
+                    return ref
+                async with self._client(account) as client:
+                    inviter = Inviter(client)
+                    chat = await inviter.resolve_target(ref)
+                    if chat.kind == "channel":
+                        _refuse_full(await inviter.member_count(chat))
                 return ref
             except tg.NotAGroup:
                 raise InvalidInput("target", field="target", problem="target_is_person") from None
@@ -241,10 +266,6 @@ class ChatDirectory:
             return ref
         problem = "target_not_member" if not_member else "target_no_such_chat"
         raise InvalidInput("target", field="target", problem=problem)
-
-    async def _resolve(self, account: AccountDTO, ref: str) -> cg.TargetChat:
-        async with self._client(account) as client:
-            return await Inviter(client).resolve_target(ref)
 
     def _client(self, account: AccountDTO) -> contextlib.AbstractAsyncContextManager[AccountClient]:
         return leased_account_client(

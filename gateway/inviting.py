@@ -370,6 +370,13 @@ class Inviter:
                 break
         return seen, total is None or offset >= total
 
+    async def member_count(self, chat: cg.TargetChat) -> int | None:
+        """How many members a supergroup or channel has: `participants_count` of
+        channels.getFullChannel (core.telegram.org/constructor/channelFull)."""
+        with reading_chat():
+            full = await self._client(functions.channels.GetFullChannelRequest(self._channel(chat)))
+        return getattr(full.full_chat, "participants_count", None)
+
     async def invite_link(self, chat: cg.TargetChat) -> str | None:
         """A link the owner can share with the people an invite could not add."""
         peer: Any = (

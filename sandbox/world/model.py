@@ -156,7 +156,6 @@ class WorldChat:
     """By id, ascending; a broadcast channel's messages are its posts."""
     discussion_copies: dict[int, int] = field(default_factory=dict)
     """Broadcast channel: post id -> id of its copy in the linked discussion group."""
-    added_by_admins: int = 0
     next_message_id: int = 1
     migrated_to: int | None = None
     """A basic group that became this supergroup (core.telegram.org/constructor/chat)."""

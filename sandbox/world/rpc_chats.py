@@ -28,6 +28,10 @@ PARTICIPANTS_CAP = 10_000
 """Telegram never lists more members than this through getParticipants, whatever the paging."""
 PARTICIPANTS_PAGE_MAX = 200
 BROADCAST_ADD_CAP = 200
+"""Admins may add people to a broadcast channel only while it has fewer than 200 members,
+whoever brought them: "After 200 members you can't add any more readers by yourself"
+(tdesktop#1597, from Telegram's desktop team); a channel of 150 took only 50 more
+(Telethon#1434); "allowed add member count = 200 - channel members" (MadelineProto#285)."""
 BASIC_GROUP_MAX = 200
 INVITE_BATCH_MAX = 200
 
@@ -203,14 +207,12 @@ def _invite(
         elif outcome != "silent":
             added.append(user)
             shown.append(user.id)
-    if chat.broadcast and chat.added_by_admins + len(added) > BROADCAST_ADD_CAP:
+    if chat.broadcast and len(chat.members) + len(added) > BROADCAST_ADD_CAP:
         raise RpcFailure("USERS_TOO_MUCH")
     if chat.kind == "group" and len(chat.members) + len(added) > BASIC_GROUP_MAX:
         raise RpcFailure("USERS_TOO_MUCH")
     for user in added:
         chat.members[user.id] = Membership(call.now, inviter_id=me.id)
-    if chat.broadcast:
-        chat.added_by_admins += len(added)
     updates: list[tt.TypeUpdate] = []
     if shown:
         service = tt.MessageService(

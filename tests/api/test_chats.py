@@ -157,3 +157,43 @@ async def test_a_campaign_by_link_goes_on_after_the_link_is_revoked(env: Env) ->
     assert checks[-1] == "INVITE_HASH_EXPIRED"
     assert {30_011, 30_012} <= set(world.find_chat(PRIVATE).members)
     assert {state for state, _ in (await env.setup.targets(created["id"])).values()} == {"invited"}
+
+
+async def test_a_broadcast_channel_of_200_members_is_refused_before_anything_is_saved(
+    env: Env,
+) -> None:
+    """Admins add people to a broadcast channel only while it has fewer than 200 members,
+    whoever brought them (tdesktop#1597, Telethon#1434): a full one is refused as a target,
+    by name and by id, and a channel one short of it is taken with the warning."""
+    world = env.setup.world
+    crowd = list(range(50_000, 50_199))
+    world.put_users([{"id": i, "first_name": f"R{i}"} for i in crowd])
+    world.put_chat(7_000_070, "channel", "Full News", username="full_news", creator=902,
+                   members=[*crowd, 902])  # fmt: skip
+    world.put_chat(7_000_071, "channel", "Almost Full", username="almost_full", creator=902,
+                   members=crowd[:198] + [902])  # fmt: skip
+    audience = await _audience(env, [30_001, 30_002])
+    before = await _campaign_ids(env)
+    for target in ("@full_news", "-1007000070"):
+        for lang in ("en", "ru"):
+            error = await _refused(
+                await env.api.post(
+                    "/api/v1/campaigns",
+                    json={"name": "x", "audience_id": audience, "target": target},
+                    headers=env.owner | {"Accept-Language": lang},
+                )
+            )
+            assert error["details"] == {
+                "field": "target",
+                "problem": "target_channel_full",
+                "members": 200,
+            }
+            assert error["message"] == _invalid(lang, "target_channel_full", members=200)
+            assert "200" in error["message"]
+    assert await _campaign_ids(env) == before
+
+    almost = await _create(env, name="almost", audience_id=audience, target="@almost_full")
+    pre = almost["preflight"]
+    assert pre["kind"] == "channel" and pre["to_invite"] == 2
+    assert {"broadcast_200_cap", "broadcast_cap_too_small"} <= set(pre["warnings"])
+    assert "broadcast_full" not in pre["warnings"] and pre["ready"] is True

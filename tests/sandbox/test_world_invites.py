@@ -149,18 +149,21 @@ async def test_basic_group_add_chat_user(world: World, me: TelegramClient) -> No
         await me(fn.messages.AddChatUserRequest(OLD_GROUP, bob, fwd_limit=0))
 
 
-async def test_broadcast_channel_takes_200_members_from_admins(
+async def test_broadcast_channel_takes_added_members_only_up_to_200(
     world: World, me: TelegramClient
 ) -> None:
+    """Counted over all of its members, however they came (tdesktop#1597, Telethon#1434)."""
     people = list(range(40_000, 40_201))
     world.put_users([{"id": i, "first_name": f"F{i}"} for i in people])
     world.put_chat(960_000, "megagroup", "Fans", username="fans", members=people)
     seen = await me.get_participants("fans")  # the account learns their access hashes
     news = await me.get_input_entity("news")
+    room = 200 - len(world.find_chat("news").members)
 
-    await me(fn.channels.InviteToChannelRequest(news, seen[:200]))
+    await me(fn.channels.InviteToChannelRequest(news, seen[:room]))
+    assert len(world.find_chat("news").members) == 200
     with pytest.raises(errors.UsersTooMuchError):
-        await me(fn.channels.InviteToChannelRequest(news, seen[200:]))
+        await me(fn.channels.InviteToChannelRequest(news, seen[room : room + 1]))
 
 
 async def test_injected_flood_wait_is_raised_not_slept(world: World, me: TelegramClient) -> None:
