@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.campaigns import CampaignStatus, TargetState, check_move, start_problem, start_status
+from core.campaigns import (
+    CampaignStatus,
+    NotStartable,
+    TargetState,
+    TransitionNotAllowed,
+    check_move,
+    start_problem,
+    start_status,
+)
 from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO, WorkspaceRole
 from core.errors import InvalidInput, NotFound
 from core.installation import effective_limits
@@ -116,6 +124,16 @@ def parse_start_at(raw: str | None, now: datetime) -> datetime | None:
     return when.astimezone(UTC)
 
 
+def campaign_start_problem(campaign: CampaignDTO) -> str | None:
+    """Why this campaign cannot start now (`core.campaigns.start_problem` of its stored
+    pre-flight, or a target never found), or None: what `start` refuses with, and what the
+    panel shows beside a disabled Start button."""
+    problem = start_problem(campaign.preflight)
+    if problem is None and campaign.target_chat_id is None:
+        problem = "target_not_found"
+    return problem
+
+
 @dataclass(frozen=True, slots=True)
 class CampaignView:
     campaign: CampaignDTO
@@ -152,6 +170,18 @@ def public_counts(states: dict[str, int]) -> dict[str, int]:
         "failed": states.get("failed", 0),
         "skipped": states.get("skipped", 0),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The dashboard's figures, each from one place so that no two cards disagree: people
+    by result are the campaigns' own counters (what each campaign's page shows), summed;
+    today's figures are the journal's, counted as the daily limits count them."""
+
+    since: datetime
+    counts: dict[str, int]  # public_counts over every campaign of the workspace
+    attempts_today: int  # invite calls that spent an account's quota since `since`
+    added_today: int  # people the journal shows added since `since`
 
 
 APPROVAL_NOTICE = "campaign_approval"  # to the owner: a manager's large campaign waits
@@ -258,6 +288,13 @@ class CampaignService:
 
         return await read_page(fetch, limit, key=lambda v: v.campaign.id)
 
+    async def overview(self, dal: Dal, user_id: int, workspace_id: int) -> Overview:
+        await require_workspace(dal, user_id, workspace_id)
+        since = day_start(datetime.now(UTC))
+        attempts, added = await dal.attempts_since(workspace_id, since)
+        counts = public_counts(await dal.workspace_counts(workspace_id))
+        return Overview(since, counts, attempts, added)
+
     # --- controls ------------------------------------------------------------------------------
     async def start(
         self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int
@@ -272,13 +309,11 @@ class CampaignService:
         wanted = start_status(campaign.start_at, now)
         check_move(current, wanted)
         preflight = campaign.preflight
-        problem = start_problem(preflight)
-        if problem is None and campaign.target_chat_id is None:
-            problem = "target_not_found"
+        problem = campaign_start_problem(campaign)
         if problem == "target_not_found":
-            raise InvalidInput("target", field="target", problem=problem)
+            raise NotStartable("target", field="target", problem=problem)
         if problem is not None:
-            raise InvalidInput("preflight", field="status", problem=problem)
+            raise NotStartable("preflight", field="status", problem=problem)
         to_invite = int(preflight.get("to_invite") or 0)
         if (
             role is not WorkspaceRole.OWNER
@@ -384,6 +419,20 @@ class CampaignService:
         check_move(current, CampaignStatus.CANCELLED)
         return await self._move(
             dal, user_id, campaign, CampaignStatus.CANCELLED, (current,), "campaign.cancel"
+        )
+
+    async def discard(self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int) -> None:
+        """Removes a draft whose first check failed: the client never learnt its id, and a
+        failed "check and create" leaves no campaign behind (the audit log keeps the try)."""
+        campaign = await self.get(dal, user_id, workspace_id, campaign_id)
+        if CampaignStatus(campaign.status) is not CampaignStatus.DRAFT:
+            raise TransitionNotAllowed(CampaignStatus(campaign.status), CampaignStatus.CANCELLED)
+        await dal.delete_draft(campaign.id)
+        await dal.audit(
+            "campaign.discard",
+            actor_user_id=user_id,
+            workspace_id=workspace_id,
+            details={"campaign_id": campaign.id},
         )
 
     async def duplicate(

@@ -78,6 +78,13 @@ class TransitionNotAllowed(InvalidInput):
         self.wanted = wanted
 
 
+class NotStartable(InvalidInput):
+    """The campaign's pre-flight does not let it start (`start_problem`): nothing is wrong
+    with the request, the campaign is not ready (HTTP 409, with the problem's sentence)."""
+
+    code = "not_startable"
+
+
 def can_move(current: CampaignStatus, wanted: CampaignStatus) -> bool:
     return wanted in TRANSITIONS[current]
 

@@ -167,7 +167,12 @@ CATALOG: dict[str, dict[str, str]] = {
         ),
         # API errors
         "error.invalid_code": "The username or code is wrong, expired or locked. Request a new code with /web_auth.",
-        "error.invalid_input": "Invalid request: {problem}.",
+        "field.daily_per_account": "invites per account a day",
+        "field.daily_per_chat": "invites per account into this chat a day",
+        "field.daily_per_target": "invites into this chat a day",
+        "field.lifetime_per_chat": "invites per account into one chat ever",
+        "field.pause_min_s": "shortest pause between invites",
+        "field.pause_max_s": "longest pause between invites",
         "problem.positive_integer": "{field}: must be a positive integer",
         "problem.integer_range": "{field}: must be a whole number from {low} to {high}",
         # Hostile or broken input refused at the API's edge (webui_api/http.py, core/audiences.py).
@@ -989,7 +994,12 @@ CATALOG: dict[str, dict[str, str]] = {
             "Если это были не вы — никому не сообщайте коды и запрашивайте /web_auth только для своего входа."
         ),
         "error.invalid_code": "Имя пользователя или код неверны, код истёк или вход заблокирован. Запросите новый код: /web_auth.",
-        "error.invalid_input": "Неверный запрос: {problem}.",
+        "field.daily_per_account": "приглашений с аккаунта в день",
+        "field.daily_per_chat": "приглашений с аккаунта в этот чат в день",
+        "field.daily_per_target": "приглашений в этот чат в день",
+        "field.lifetime_per_chat": "приглашений с аккаунта в один чат за всё время",
+        "field.pause_min_s": "самая короткая пауза между приглашениями",
+        "field.pause_max_s": "самая длинная пауза между приглашениями",
         "problem.positive_integer": "{field}: нужно целое положительное число",
         "problem.integer_range": "{field}: нужно целое число от {low} до {high}",
         "problem.json_syntax": "тело запроса: это не JSON",
@@ -1704,3 +1714,23 @@ def pick_language(accept_language: str | None) -> str:
         if lang in CATALOG and q > best_q:
             best, best_q = lang, q
     return best
+def refusal_message(language: str | None, details: dict[str, Any]) -> str:
+    """A refused input (`InvalidInput`) as a person reads it: the problem's sentence, starting
+    with a capital and ending with a full stop, with no "Invalid request:" or code before it
+    (programs read the code in `details.problem`). A field the catalog has a label for
+    (`field.<name>`) is named in words; a problem without a sentence is shown as it is."""
+    problem = str(details.get("problem") or "")
+    key = f"problem.{problem}"
+    if has_text(key):
+        params = problem_params(language, details)
+        field = params.get("field")
+        if isinstance(field, str) and has_text(f"field.{field}"):
+            params["field"] = t(language, f"field.{field}")
+        problem = t(language, key, **params)
+    text = problem.strip() or t(language, "error.error")
+    first = text.split(maxsplit=1)[0]
+    if "_" not in first and "." not in first:  # an identifier (`campaign_id:`) stays as it is
+        text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+

@@ -260,6 +260,8 @@ class CampaignStore(Protocol):
         trace_id: str | None = None,
     ) -> int: ...
 
+    async def delete_draft(self, campaign_id: int) -> bool: ...
+
     async def duplicate_campaign(self, campaign_id: int, user_id: int | None, name: str) -> int: ...
 
     async def campaign_view(self, workspace_id: int, campaign_id: int) -> CampaignDTO | None: ...
@@ -304,6 +306,12 @@ class CampaignStore(Protocol):
     async def campaign_events(
         self, campaign_id: int, *, after_id: int, limit: int
     ) -> list[InviteEventDTO]: ...
+
+    async def workspace_counts(self, workspace_id: int) -> dict[str, int]:
+        """`counts` summed over every campaign of the workspace."""
+
+    async def attempts_since(self, workspace_id: int, since: datetime) -> tuple[int, int]:
+        """(quota-spending invite calls, people added) since `since`."""
 
     async def invites_today(self, workspace_id: int, day: datetime) -> dict[str, int]: ...
 

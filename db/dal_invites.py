@@ -351,6 +351,15 @@ class InviteDal:
             )
         )
 
+    async def delete_draft(self, campaign_id: int) -> bool:
+        """Removes a draft that was never started (its targets go with it, ON DELETE CASCADE);
+        anything else stays, since it has a history."""
+        found = await self.session.execute(
+            text("DELETE FROM campaigns WHERE id = :id AND status = 'draft' RETURNING id"),
+            {"id": campaign_id},
+        )
+        return found.first() is not None
+
     async def duplicate_campaign(self, campaign_id: int, user_id: int | None, name: str) -> int:
         """A new draft with the same audience, target, hours and limits."""
         return int(
@@ -1031,6 +1040,36 @@ class InviteDal:
             )
         ).one_or_none()
         return _claimed(row) if row is not None else None
+
+    async def workspace_counts(self, workspace_id: int) -> dict[str, int]:
+        """Targets by state over every campaign of the workspace: the sum of the same counters
+        each campaign's page reads (`counts_of`), so the overview cannot disagree with them."""
+        rows = (
+            await self.session.execute(
+                text("""SELECT c.state, sum(c.n) AS n FROM campaign_target_counts c
+                     JOIN campaigns k ON k.id = c.campaign_id
+                     WHERE k.workspace_id = :ws GROUP BY c.state"""),
+                {"ws": workspace_id},
+            )
+        ).all()
+        found = {s.value: 0 for s in TargetState}
+        for r in rows:
+            if str(r.state) in found:
+                found[str(r.state)] = int(r.n)
+        return found
+
+    async def attempts_since(self, workspace_id: int, since: datetime) -> tuple[int, int]:
+        """(invite calls that spent an account's quota, people added) since `since`, from the
+        journal: the first is what the daily limits count (each account's `usage_today`)."""
+        row = (
+            await self.session.execute(
+                text("""SELECT count(*) FILTER (WHERE counted) AS attempts,
+                            count(*) FILTER (WHERE outcome = 'invited') AS added
+                     FROM invite_events WHERE workspace_id = :ws AND at >= :since"""),
+                {"ws": workspace_id, "since": since},
+            )
+        ).one()
+        return int(row.attempts), int(row.added)
 
     async def settle(
         self,

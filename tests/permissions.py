@@ -159,6 +159,7 @@ API: tuple[ApiRow, ...] = (
     ),
     _r("GET", "/api/v1/limits", *MEMBERS),
     _r("GET", "/api/v1/invites/today", *MEMBERS),
+    _r("GET", "/api/v1/overview", *MEMBERS),
     # --- team ---------------------------------------------------------------------------
     _r("GET", "/api/v1/workspace/members", *MEMBERS),
     _r(

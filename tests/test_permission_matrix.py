@@ -150,6 +150,7 @@ PLANS: dict[str, Plan] = {
     "GET /api/v1/chats": Plan(query="?can_invite=1"),
     "GET /api/v1/limits": Plan(),
     "GET /api/v1/invites/today": Plan(),
+    "GET /api/v1/overview": Plan(),
     "GET /api/v1/workspace/members": Plan(),
     "POST /api/v1/workspace/members": Plan(json={"username": "fresh_person"}),
     "DELETE /api/v1/workspace/members/{user_id}": _p(user_id="manager_fresh"),

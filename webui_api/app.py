@@ -54,6 +54,7 @@ from webui_api.views import (
     limits,
     me,
     optouts,
+    overview,
     panel,
     retention,
     search,
@@ -84,6 +85,7 @@ def route_tables() -> list[ApiRoutes]:
         retention.routes,
         optouts.routes,
         chats.routes,
+        overview.routes,
     ]
 
 

@@ -159,6 +159,16 @@ class CampaignOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     preflight: PreflightOut | None = Field(description="The last pre-flight; null before the first")
+    start_problem: str | None = Field(
+        default=None,
+        description=(
+            "Why this draft cannot start now (preflight_missing, target_not_found, "
+            "no_eligible_accounts, nobody_to_invite); null when it can or is not a draft"
+        ),
+    )
+    start_problem_text: str | None = Field(
+        default=None, description="The sentence for `start_problem`, in the caller's language"
+    )
     counts: Counts
     progress: Progress = Field(
         description="People with a final result, of all the campaign's people"

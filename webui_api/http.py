@@ -21,6 +21,7 @@ from aiohttp.web_protocol import ERROR as UNPARSED
 from prometheus_client import Histogram
 from pydantic import BaseModel, ValidationError
 
+from core.campaigns import NotStartable
 from core.dto import ClientInfo
 from core.errors import (
     Busy,
@@ -34,7 +35,7 @@ from core.errors import (
     Unauthorized,
     Unavailable,
 )
-from core.i18n import DEFAULT_LANGUAGE, has_text, pick_language, problem_params, t
+from core.i18n import DEFAULT_LANGUAGE, pick_language, refusal_message, t
 from core.interfaces import UserStore
 from core.logs import bind_trace_id, current_trace_id, get_logger, new_trace_id
 from core.pagination import Page
@@ -57,6 +58,7 @@ API_LATENCY = Histogram(
 )
 
 _STATUS = {
+    NotStartable: 409,  # before InvalidInput, which it is too: the request was fine
     InvalidInput: 400,
     InvalidCode: 401,
     Unauthorized: 401,
@@ -75,6 +77,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
 }
+_SENTENCE_CODES = frozenset({InvalidInput.code, NotStartable.code})
 MAX_JSON_BYTES = 64 * 1024
 # Python's json parser recurses once per level and raises RecursionError near 1000 levels;
 # no request of the API nests deeper than a few, so depth is checked before parsing.
@@ -120,7 +123,12 @@ def _envelope(
     details: dict[str, Any] | None = None,
     params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    message = t(lang, f"error.{code}", **(params or details or {}))
+    # A refused input's message is its problem's sentence alone (`core.i18n.refusal_message`):
+    # no "Invalid request:" before it; the code stays in `code` and `details.problem`.
+    if code in _SENTENCE_CODES:
+        message = str((params or {}).get("problem") or t(lang, "error.error"))
+    else:
+        message = t(lang, f"error.{code}", **(params or details or {}))
     return {
         "error": {
             "code": code,
@@ -261,14 +269,9 @@ def _domain_error(request: web.Request, exc: DomainError) -> web.Response:
         details = {"retry_after": exc.retry_after}
     elif isinstance(exc, InvalidInput):
         problem = exc.details.get("problem") or str(exc)
-        # Problems given as a code (e.g. `bad_link`) have a sentence in the catalog.
-        key = f"problem.{problem}"
-        lang = language(request)
-        params = {
-            "problem": t(lang, key, **problem_params(lang, exc.details))
-            if has_text(key)
-            else problem
-        }
+        # Problems given as a code (e.g. `bad_link`) have a sentence in the catalog; the
+        # message is that sentence alone, the code stays in `details.problem`.
+        params = {"problem": refusal_message(language(request), exc.details | {"problem": problem})}
         details = {k: v for k, v in exc.details.items() if k != "problem"} | {"problem": problem}
     elif isinstance(exc, (Unauthorized, InvalidCode)):
         headers["WWW-Authenticate"] = "Bearer"
@@ -499,7 +502,7 @@ class _UnreadableRequest(web.Request):
                 lang,
                 "invalid_input",
                 details={"problem": problem},
-                params={"problem": t(lang, f"problem.{problem}")},
+                params={"problem": refusal_message(lang, {"problem": problem})},
             )
             data = json.dumps(body).encode()
             response.body = data

@@ -27,7 +27,7 @@ _ERROR_TEXT = {
     401: "Not authenticated, or the code/session is not valid",
     403: "Not allowed for this role",
     404: "Not found (also: a workspace the caller is not in)",
-    409: "Busy, or no linked account can do it now",
+    409: "Busy, no linked account can do it now, or the campaign is not ready to start (details.problem says why)",
     413: "The request body is over the size limit",
     429: "Too many attempts (see Retry-After)",
     503: "A dependency is unavailable",
@@ -36,7 +36,7 @@ _ERROR_TEXT = {
 _ERROR_EXAMPLE = {
     400: (
         "invalid_input",
-        "limit: must be a whole number from 1 to 100",
+        "limit: must be a whole number from 1 to 100.",
         {"field": "limit", "problem": "integer_range", "low": 1, "high": 100},
     ),
     401: ("unauthorized", "Please log in again.", {}),

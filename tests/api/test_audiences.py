@@ -296,4 +296,5 @@ async def test_members_filters_are_applied_by_the_server(
         assert refused.status == 400, query
         error = (await refused.json())["error"]
         assert error["details"]["problem"] == problem
-        assert "Неверный запрос" in error["message"] and "{" not in error["message"]
+        assert "Неверный запрос" not in error["message"] and "{" not in error["message"]
+        assert error["message"][0].isupper() and error["message"].endswith("."), error

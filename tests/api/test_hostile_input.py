@@ -168,7 +168,7 @@ async def test_hostile_json_on_an_unauthenticated_route(client: TestClient) -> N
         en = await _refused(
             await client.post(verify, data=nul, headers=json_header), 400, "nul_character"
         )
-        assert "NUL" in en["message"] and "username" in en["message"]
+        assert "NUL" in en["message"] and "username" in en["message"].lower()
     _no_traceback(buffer)
 
 
@@ -197,7 +197,7 @@ async def test_hostile_values_on_authenticated_routes(
             "nul_character",
             "q",
         )
-        assert "NUL" in error["message"] and "Неверный запрос" in error["message"]
+        assert "NUL" in error["message"] and "Неверный запрос" not in error["message"]
         assert (await client.get(members + "?q=ab", headers=owner)).status == 200
         await _refused(
             await client.get("/api/v1/audiences?limit=%00", headers=owner),

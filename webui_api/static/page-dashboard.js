@@ -1,4 +1,8 @@
 // The dashboard: accounts by status, work in progress, today's invites and results.
+//
+// Every figure comes from one place (GET /api/v1/overview) and its label says what it
+// counts: people by result are the campaigns' own counters, summed, so they are the numbers
+// of the campaign pages; today's figures are invite attempts and people added.
 
 import { api } from './api.js';
 import { progressBar } from './charts.js';
@@ -8,8 +12,8 @@ import { badge, errorBox, link, pageHeader, section } from './ui.js';
 
 const ACTIVE_CAMPAIGNS = 'running,waiting,paused,scheduled';
 const ACCOUNT_STATUSES = ['active', 'cooldown', 'parked', 'restricted', 'frozen', 'unauthorized', 'banned', 'disabled'];
-const OUTCOMES = ['invited', 'already_member', 'failed', 'skipped'];
-const TODAY = [...OUTCOMES, 'retry'];
+// In the order and with the labels of a campaign's page (page-campaign.js).
+const COUNTS = ['pending', 'unconfirmed', 'invited', 'already_member', 'failed', 'skipped'];
 
 function stat(label, value, id) {
   return h('div', { class: 'stat', id }, h('span', { class: 'stat-value' }, value), h('span', { class: 'stat-label' }, label));
@@ -20,11 +24,8 @@ function accountsCard(result, lang) {
   const accounts = result.value.items;
   const byStatus = Object.fromEntries(ACCOUNT_STATUSES.map((s) => [s, 0]));
   for (const a of accounts) byStatus[a.status] = (byStatus[a.status] ?? 0) + 1;
-  const invitesToday = accounts.reduce((sum, a) => sum + a.usage_today, 0);
   return section(t('dash.accounts'),
-    h('div', { class: 'stats' },
-      stat(t('dash.accountsTotal'), formatNumber(accounts.length, lang), 'stat-accounts'),
-      stat(t('dash.invitesToday'), formatNumber(invitesToday, lang), 'stat-invites-today')),
+    h('div', { class: 'stats' }, stat(t('dash.accountsTotal'), formatNumber(accounts.length, lang), 'stat-accounts')),
     accounts.length === 0
       ? h('p', { class: 'empty' }, t('accounts.none'))
       : h('ul', { class: 'status-list' }, ACCOUNT_STATUSES.filter((s) => byStatus[s] > 0)
@@ -56,35 +57,38 @@ function campaignsCard(result) {
     h('p', {}, link('#/campaigns', t('dash.toCampaigns'))));
 }
 
-function outcomesCard(result, lang) {
-  if (result.status === 'rejected') return null;
-  const totals = Object.fromEntries(OUTCOMES.map((o) => [o, 0]));
-  for (const c of result.value.items) for (const o of OUTCOMES) totals[o] += c.counts[o] ?? 0;
-  return section(t('dash.outcomes'),
-    h('p', { class: 'hint' }, t('dash.outcomesHint')),
-    h('div', { class: 'stats' }, OUTCOMES.map((o) => stat(t(`count.${o}`), formatNumber(totals[o], lang), `stat-${o}`))));
-}
-
-// Every attempt of the workspace since 00:00 UTC, from the invite journal.
 function todayCard(result, lang) {
   if (result.status === 'rejected') return section(t('dash.today'), errorBox(result.reason));
-  const { outcomes } = result.value;
+  const { today } = result.value;
   return section(t('dash.today'),
-    h('div', { class: 'stats' }, TODAY.map((o) => stat(t(`count.${o}`), formatNumber(outcomes[o] ?? 0, lang), `today-${o}`))));
+    h('div', { class: 'stats' },
+      stat(t('dash.attemptsToday'), formatNumber(today.attempts, lang), 'today-attempts'),
+      stat(t('dash.addedToday'), formatNumber(today.added, lang), 'today-added')),
+    h('p', { class: 'hint' }, t('dash.todayHint')));
+}
+
+function resultsCard(result, lang) {
+  if (result.status === 'rejected') return section(t('dash.outcomes'), errorBox(result.reason));
+  const { counts } = result.value;
+  return section(t('dash.outcomes'),
+    h('p', { class: 'hint' }, t('dash.outcomesHint')),
+    h('div', { class: 'stats', id: 'overview-counts' },
+      COUNTS.map((key) => stat(t(`count.${key}`), formatNumber(counts[key] ?? 0, lang), `overview-${key}`))));
 }
 
 export async function renderDashboard(root, ctx) {
   const grid = h('div', { class: 'grid' });
   replace(root, pageHeader(t('nav.dashboard')), grid);
   const load = async () => {
-    const [accounts, today, tasks, campaigns] = await Promise.allSettled([
+    const [accounts, overview, tasks, campaigns] = await Promise.allSettled([
       api('/api/v1/accounts?limit=100'),
-      api('/api/v1/invites/today'),
+      api('/api/v1/overview'),
       api('/api/v1/parse-tasks?limit=50'),
       api(`/api/v1/campaigns?status=${ACTIVE_CAMPAIGNS}&limit=50`),
     ]);
-    replace(grid, accountsCard(accounts, ctx.lang), todayCard(today, ctx.lang), campaignsCard(campaigns),
-      outcomesCard(campaigns, ctx.lang), tasksCard(tasks));
+    if (!ctx.alive()) return;
+    replace(grid, accountsCard(accounts, ctx.lang), todayCard(overview, ctx.lang), campaignsCard(campaigns),
+      resultsCard(overview, ctx.lang), tasksCard(tasks));
   };
   await load();
   return every(5000, load);

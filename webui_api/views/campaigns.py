@@ -10,16 +10,19 @@ in (`target_not_member`) or a person (`target_is_person`) is a 400 and nothing i
 a draft the client never learnt the id of could only clutter the list. Then it runs the
 pre-flight in the same request, so the answer already tells which accounts will invite and
 how many people are left to invite. Should the pre-flight still refuse the target (it
-changed in between, or Telegram failed), the new draft is cancelled at once and listed as
-`cancelled`, a finished status a `?status=` filter for the active ones never returns. A
-chat the accounts are in but may not add people to is not an error: the draft stays, its
-pre-flight says why (`ready: false`, `warnings`), and `POST …/preflight` checks again once
-that is fixed.
+changed in between, or Telegram failed), the new draft is removed again: a failed check
+saves nothing (the audit log keeps `campaign.discard`). A chat the accounts are in but may
+not add people to, or an audience with nobody left to invite, is not an error: the draft
+stays, its pre-flight says why (`ready: false`, `warnings`), a start is refused with the
+sentence of `core.campaigns.start_problem`, and `POST …/preflight` checks again once that
+is fixed.
 
-A refused step (pausing a draft, resuming a finished campaign, starting before a pre-flight)
-is a 400 naming it in `details.problem` (`transition`, `not_paused`, `preflight_missing`,
-…): `TransitionNotAllowed` is the domain's `InvalidInput`, mapped to 400 by the status
-table of `webui_api/http.py`, as for the collection tasks' controls.
+A refused step (pausing a draft, resuming a finished campaign) is a 400 naming it in
+`details.problem` (`transition`, `not_paused`, …): `TransitionNotAllowed` is the domain's
+`InvalidInput`, mapped to 400 by the status table of `webui_api/http.py`, as for the
+collection tasks' controls. A start the pre-flight does not allow (`preflight_missing`,
+`target_not_found`, `no_eligible_accounts`, `nobody_to_invite`: `core.campaigns.
+start_problem`) is a 409 `not_startable` whose message is the problem's sentence.
 """
 
 from __future__ import annotations
@@ -33,13 +36,14 @@ from aiohttp import web
 from core.campaign_service import (
     CampaignService,
     CampaignView,
+    campaign_start_problem,
     parse_hours,
     parse_start_at,
 )
 from core.campaigns import CampaignStatus
 from core.dto import CampaignDTO
 from core.errors import DomainError, InvalidInput
-from core.i18n import has_text, t
+from core.i18n import has_text, refusal_message, t
 from core.interfaces import Dal
 from core.limits import InviteLimits
 from core.logs import current_trace_id
@@ -135,6 +139,8 @@ def _progress(view: CampaignView) -> Progress:
 def _campaign_out(lang: str, view: CampaignView) -> CampaignOut:
     c = view.campaign
     hours = None if c.active_from_hour is None else f"{c.active_from_hour}-{c.active_to_hour}"
+    # The one rule `start` refuses with, so the panel disables Start and says why.
+    problem = campaign_start_problem(c) if c.status == CampaignStatus.DRAFT else None
     return CampaignOut(
         id=c.id,
         name=c.name,
@@ -150,6 +156,8 @@ def _campaign_out(lang: str, view: CampaignView) -> CampaignOut:
         started_at=c.started_at,
         finished_at=c.finished_at,
         preflight=_preflight_out(lang, c.preflight),
+        start_problem=problem,
+        start_problem_text=refusal_message(lang, {"problem": problem}) if problem else None,
         counts=Counts(**view.counts),
         progress=_progress(view),
     )
@@ -245,9 +253,9 @@ async def create_campaign(request: web.Request) -> web.Response:
         await dal.commit()
     try:
         await request.app[PLANNER].preflight(claims.user_id, workspace_id, draft.id)
-    except DomainError:  # the client never learns this draft's id: it must not stay a draft
+    except DomainError:  # the client never learns this draft's id: a failed check saves nothing
         async with open_dal(request.app[SESSIONMAKER]) as dal:
-            await service.cancel(dal, claims.user_id, workspace_id, draft.id)
+            await service.discard(dal, claims.user_id, workspace_id, draft.id)
             await dal.commit()
         raise
     async with open_dal(request.app[SESSIONMAKER]) as dal:
@@ -474,5 +482,6 @@ for _name, _action, _status, _summary in _CONTROLS:
         response=CampaignOut,
         status=_status,
         workspace=True,
-        errors=(403,) if _name in _OWNERS_ONLY else (),
+        # A start the pre-flight does not allow: 409 `not_startable`, with its sentence.
+        errors=((403,) if _name in _OWNERS_ONLY else ()) + ((409,) if _name == "start" else ()),
     )(_control(_name, _action, _status))
