@@ -436,6 +436,9 @@ class TargetChat:
     title: str
     username: str | None
     access_hash: int | None = None  # of the account that resolved it (channels only)
+    # The basic group this supergroup was (core.telegram.org/constructor/chat `migrated_to`),
+    # when the target was named by the old group: its ledger moves here (`follow_migration`).
+    migrated_from: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -452,6 +452,47 @@ class InviteDal:
         )
         return list(rows)
 
+    async def follow_migration(self, workspace_id: int, old_chat: int, new_chat: int) -> int:
+        """A basic group became a supergroup under a new id (core.telegram.org/api/channel,
+        `migrated_to`): what the workspace did in the old chat counts in the new one. The
+        ledger's people are copied (nobody is invited twice), the accounts' invites move
+        (their daily and lifetime limits in the chat go on), today's places in the chat's
+        cap and the membership re-checks move too. The old group is deactivated for good
+        (tdlib#819), so nothing is ever counted there again. Idempotent; returns how many
+        ledger rows were copied."""
+        params = {"ws": workspace_id, "old": old_chat, "new": new_chat}
+        copied = await self.session.execute(
+            text("""INSERT INTO invite_ledger
+                        (workspace_id, chat_id, tg_user_id, outcome, reason, campaign_id,
+                         account_id, updated_at)
+                    SELECT workspace_id, :new, tg_user_id, outcome, reason, campaign_id,
+                           account_id, updated_at
+                      FROM invite_ledger WHERE workspace_id = :ws AND chat_id = :old
+                    ON CONFLICT DO NOTHING"""),
+            params,
+        )
+        await self.session.execute(
+            text("""UPDATE invite_events SET chat_id = :new
+                     WHERE workspace_id = :ws AND chat_id = :old"""),
+            params,
+        )
+        await self.session.execute(
+            text("""WITH moved AS (
+                        DELETE FROM target_day_counts
+                         WHERE workspace_id = :ws AND chat_id = :old RETURNING day, sent)
+                    INSERT INTO target_day_counts (workspace_id, chat_id, day, sent)
+                    SELECT :ws, :new, day, sent FROM moved
+                    ON CONFLICT (workspace_id, chat_id, day)
+                    DO UPDATE SET sent = target_day_counts.sent + excluded.sent"""),
+            params,
+        )
+        await self.session.execute(
+            text("""UPDATE retention_checks SET chat_id = :new
+                     WHERE workspace_id = :ws AND chat_id = :old"""),
+            params,
+        )
+        return int(getattr(copied, "rowcount", 0) or 0)
+
     async def ever_in_chat(self, workspace_id: int, chat_id: int) -> dict[int, int]:
         """Invites each account of the workspace has ever sent into one chat."""
         rows = (
@@ -1000,6 +1041,36 @@ class InviteDal:
             for r in rows
         ]
 
+    async def workspace_counts(self, workspace_id: int) -> dict[str, int]:
+        """Targets by state over every campaign of the workspace: the sum of the same counters
+        each campaign's page reads (`counts_of`), so the overview cannot disagree with them."""
+        rows = (
+            await self.session.execute(
+                text("""SELECT c.state, sum(c.n) AS n FROM campaign_target_counts c
+                     JOIN campaigns k ON k.id = c.campaign_id
+                     WHERE k.workspace_id = :ws GROUP BY c.state"""),
+                {"ws": workspace_id},
+            )
+        ).all()
+        found = {s.value: 0 for s in TargetState}
+        for r in rows:
+            if str(r.state) in found:
+                found[str(r.state)] = int(r.n)
+        return found
+
+    async def attempts_since(self, workspace_id: int, since: datetime) -> tuple[int, int]:
+        """(invite calls that spent an account's quota, people added) since `since`, from the
+        journal: the first is what the daily limits count (each account's `usage_today`)."""
+        row = (
+            await self.session.execute(
+                text("""SELECT count(*) FILTER (WHERE counted) AS attempts,
+                            count(*) FILTER (WHERE outcome = 'invited') AS added
+                     FROM invite_events WHERE workspace_id = :ws AND at >= :since"""),
+                {"ws": workspace_id, "since": since},
+            )
+        ).one()
+        return int(row.attempts), int(row.added)
+
     async def invites_today(self, workspace_id: int, day: datetime) -> dict[str, int]:
         """Attempts since the start of the UTC day by outcome (the daily report, the dashboard)."""
         return await self.invites_between(workspace_id, day, None)
@@ -1040,36 +1111,6 @@ class InviteDal:
             )
         ).one_or_none()
         return _claimed(row) if row is not None else None
-
-    async def workspace_counts(self, workspace_id: int) -> dict[str, int]:
-        """Targets by state over every campaign of the workspace: the sum of the same counters
-        each campaign's page reads (`counts_of`), so the overview cannot disagree with them."""
-        rows = (
-            await self.session.execute(
-                text("""SELECT c.state, sum(c.n) AS n FROM campaign_target_counts c
-                     JOIN campaigns k ON k.id = c.campaign_id
-                     WHERE k.workspace_id = :ws GROUP BY c.state"""),
-                {"ws": workspace_id},
-            )
-        ).all()
-        found = {s.value: 0 for s in TargetState}
-        for r in rows:
-            if str(r.state) in found:
-                found[str(r.state)] = int(r.n)
-        return found
-
-    async def attempts_since(self, workspace_id: int, since: datetime) -> tuple[int, int]:
-        """(invite calls that spent an account's quota, people added) since `since`, from the
-        journal: the first is what the daily limits count (each account's `usage_today`)."""
-        row = (
-            await self.session.execute(
-                text("""SELECT count(*) FILTER (WHERE counted) AS attempts,
-                            count(*) FILTER (WHERE outcome = 'invited') AS added
-                     FROM invite_events WHERE workspace_id = :ws AND at >= :since"""),
-                {"ws": workspace_id, "since": since},
-            )
-        ).one()
-        return int(row.attempts), int(row.added)
 
     async def settle(
         self,

@@ -115,6 +115,15 @@ class Planner:
                 unchecked.append(account.id)
         async with open_dal(self.sessionmaker) as dal:
             chat = seen.chat
+            if chat is not None and chat.migrated_from is not None:
+                # Named by a basic group that became this supergroup: what was done there
+                # counts here, before anyone is counted as still to invite.
+                moved = await dal.follow_migration(workspace_id, chat.migrated_from, chat.chat_id)
+                log.info(
+                    "target followed to its supergroup",
+                    campaign_id=campaign.id,
+                    ledger_rows=moved,
+                )
             ever = await dal.ever_in_chat(workspace_id, chat.chat_id) if chat else {}
             facts = [
                 self._facts(a, rights.get(a.id), a.id in unusable, ever.get(a.id, 0))
@@ -162,6 +171,7 @@ class Planner:
                 "members_listed": len(seen.members or ()),
                 "members_complete": seen.members_complete,
                 "invite_link": seen.link,
+                "migrated_from": chat.migrated_from if chat else None,
                 "limits": {
                     "daily_per_account": limits.daily_per_account,
                     "daily_per_chat": limits.daily_per_chat,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,6 +110,9 @@ class Inviter:
             with reading_chat():
                 full = await self._client(functions.messages.GetFullChatRequest(chat_id))
             chat = next((c for c in full.chats if c.id == chat_id), None)
+            moved = getattr(chat, "migrated_to", None)
+            if isinstance(moved, types.InputChannel):
+                return await self._migrated(chat_id, moved)
             return cg.TargetChat(chat_id, "group", getattr(chat, "title", "") or "", None)
         with reading_chat():
             resolved = await self._client(
@@ -124,6 +127,18 @@ class Inviter:
         if not isinstance(channel, types.Channel):
             raise tg.NoAccess("CHANNEL_FORBIDDEN")
         return self._keep(channel)
+
+    async def _migrated(self, old_id: int, moved: types.InputChannel) -> cg.TargetChat:
+        """The supergroup a basic group became: `migrated_to` names it with this account's
+        access hash (core.telegram.org/constructor/chat); the old group is deactivated for
+        good and takes no new members ("Deactivated basic group can't be used to send new
+        messages, nor add new members", tdlib#819)."""
+        with reading_chat():
+            answer = await self._client(functions.channels.GetChannelsRequest([moved]))
+        channel = next((c for c in answer.chats if c.id == moved.channel_id), None)
+        if not isinstance(channel, types.Channel):
+            raise tg.NoAccess("CHANNEL_PRIVATE")
+        return replace(self._keep(channel), migrated_from=old_id)
 
     def _keep(self, channel: types.Channel) -> cg.TargetChat:
         self._channels[channel.id] = channel.access_hash
@@ -145,8 +160,8 @@ class Inviter:
             if isinstance(chat, types.Channel):
                 return self._keep(chat)
             if isinstance(chat, types.Chat):
-                if chat.migrated_to is not None:
-                    raise tg.NoAccess("CHAT_MIGRATED")
+                if isinstance(chat.migrated_to, types.InputChannel):
+                    return await self._migrated(chat.id, chat.migrated_to)
                 return cg.TargetChat(chat.id, "group", chat.title, None)
             raise tg.NoAccess("CHAT_FORBIDDEN")
         # chatInvite: a preview for someone not in the chat; chatInvitePeek: a short look

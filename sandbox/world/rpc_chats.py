@@ -316,6 +316,11 @@ def get_full_chat(call: Call, request: fn.messages.GetFullChatRequest) -> tt.mes
 @ROUTES.on(fn.messages.AddChatUserRequest)
 def add_chat_user(call: Call, request: fn.messages.AddChatUserRequest) -> tt.messages.InvitedUsers:
     chat = call.basic_group(request.chat_id)
+    if chat.migrated_to is not None:
+        # A basic group that became a supergroup takes no new members (tdlib#819: "Deactivated
+        # basic group can't be used to send new messages, nor add new members"); the error is
+        # the one messages.addChatUser documents for a chat it cannot use.
+        raise RpcFailure("CHAT_ID_INVALID")
     _check_inviter(chat, call.me())
     # messages.addChatUser documents USER_ALREADY_PARTICIPANT.
     return _invite(call, chat, [call.user(request.user_id)], existing="USER_ALREADY_PARTICIPANT")
