@@ -99,6 +99,11 @@ class MemberQuery:
                 ) from None
         return cls(clean, seen, **flags)
 
+    @property
+    def filters(self) -> bool:
+        """Whether it leaves anybody out."""
+        return bool(self.text or self.last_seen or self.with_username or self.premium or self.photo)
+
 
 def audience_name(raw: str) -> str:
     name = " ".join(raw.split())
@@ -372,11 +377,18 @@ class AudienceService:
         await dal.commit()
 
     async def export_csv(
-        self, dal: Dal, user_id: int, workspace_id: int, audience_id: int
+        self,
+        dal: Dal,
+        user_id: int,
+        workspace_id: int,
+        audience_id: int,
+        query: MemberQuery | None = None,
     ) -> AsyncIterator[bytes]:
-        """The audience as CSV (header, one row per member, then username-only entries)."""
+        """The audience as CSV (header, one row per member, then username-only entries).
+        With a query that filters, the members the member list shows for it, and no
+        username-only entries (they have no id, name or profile to match)."""
         target = await self.audience(dal, user_id, workspace_id, audience_id)
-        return _csv_rows(dal, target.id)
+        return _csv_rows(dal, target.id, query if query is not None and query.filters else None)
 
     async def import_csv(
         self,
@@ -389,15 +401,45 @@ class AudienceService:
         """Add people from CSV: a `user_id` and/or `username` column (with a header), or one
         id or @username per line. Bad lines are reported by number; good ones are kept."""
         target = await self.audience(dal, user_id, workspace_id, audience_id)
-        if len(data) > IMPORT_MAX_BYTES:
-            raise InvalidInput(
-                "file", field="file", problem="file_size", max_mb=IMPORT_MAX_BYTES // 1024 // 1024
-            )
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput("file", field="file", problem="file_encoding") from None
-        members, usernames, errors, lines = parse_import(text)
+        members, usernames, errors, lines = parse_import(_decode(data))
+        return await self._store_import(
+            dal, user_id, workspace_id, target, members, usernames, errors, lines
+        )
+
+    async def create_from_csv(
+        self, dal: Dal, user_id: int, workspace_id: int, name: str, data: bytes
+    ) -> ImportReport:
+        """A new audience named `name` holding the people of a CSV file, under the import's
+        rules and limits. The file is read whole before anything is written, so a file that
+        cannot be read, has no `user_id`/`username` column (several columns, no header
+        naming one) or nobody to take creates nothing; nor does a name already in use
+        (importing into an existing audience is `import_csv`)."""
+        await require_workspace(dal, user_id, workspace_id)
+        clean = audience_name(name)
+        members, usernames, errors, lines = parse_import(_decode(data), need_id_column=True)
+        if not members and not usernames:
+            problem = "csv_empty" if lines == 0 else "csv_nobody"
+            raise InvalidInput("file", field="file", problem=problem, lines=lines)
+        if await dal.audience_by_name(workspace_id, clean) is not None:
+            raise InvalidInput("name", field="name", problem="audience_exists", name=clean)
+        target = await dal.create_audience(workspace_id, clean, "import", user_id)
+        return await self._store_import(
+            dal, user_id, workspace_id, target, members, usernames, errors, lines, created=True
+        )
+
+    async def _store_import(
+        self,
+        dal: Dal,
+        user_id: int,
+        workspace_id: int,
+        target: AudienceDTO,
+        members: list[MemberDTO],
+        usernames: list[str],
+        errors: list[dict[str, object]],
+        lines: int,
+        *,
+        created: bool = False,
+    ) -> ImportReport:
         new_members = new_usernames = 0
         for start in range(0, max(len(members), len(usernames)), 1000):
             a, b = await dal.add_members(
@@ -413,6 +455,7 @@ class AudienceService:
                 "audience_id": target.id,
                 "accepted": len(members) + len(usernames),
                 "errors": len(errors),
+                **({"created": True} if created else {}),
             },
         )
         await dal.commit()
@@ -427,12 +470,29 @@ class AudienceService:
         )
 
 
-def parse_import(text: str) -> tuple[list[MemberDTO], list[str], list[dict[str, object]], int]:
+def _decode(data: bytes) -> str:
+    """The text of an upload: at most `IMPORT_MAX_BYTES`, UTF-8 (a BOM, as spreadsheet
+    programs write it, is dropped)."""
+    if len(data) > IMPORT_MAX_BYTES:
+        raise InvalidInput(
+            "file", field="file", problem="file_size", max_mb=IMPORT_MAX_BYTES // 1024 // 1024
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("file", field="file", problem="file_encoding") from None
+
+
+def parse_import(
+    text: str, *, need_id_column: bool = False
+) -> tuple[list[MemberDTO], list[str], list[dict[str, object]], int]:
     """(members with ids, username-only entries, per-line errors, data lines seen).
 
     A file that cannot be read as a whole (a NUL, which PostgreSQL does not store; a field
     over `IMPORT_MAX_FIELD`; broken CSV; more than `IMPORT_MAX_LINES` lines) is refused
-    with the number of the line where reading stopped."""
+    with the number of the line where reading stopped. With `need_id_column`, a table of
+    several columns whose header names neither `user_id` nor `username` is refused too:
+    its first column would otherwise be read as ids or usernames whatever it holds."""
     if (nul := text.find("\x00")) >= 0:
         raise InvalidInput(
             "file", field="file", problem="csv_nul", line=text.count("\n", 0, nul) + 1
@@ -440,6 +500,8 @@ def parse_import(text: str) -> tuple[list[MemberDTO], list[str], list[dict[str, 
     rows = _csv_rows_checked(text)
     header = [h.strip().lower() for h in rows[0]] if rows else []
     has_header = bool({"user_id", "username"} & set(header))
+    if need_id_column and not has_header and rows and len(rows[0]) > 1:
+        raise InvalidInput("file", field="file", problem="csv_no_id_column")
     body = rows[1:] if has_header else rows
     first_line = 2 if has_header else 1
     members: dict[int, MemberDTO] = {}
@@ -512,7 +574,9 @@ def _csv_rows_checked(text: str) -> list[list[str]]:
     return rows
 
 
-async def _csv_rows(dal: Dal, audience_id: int) -> AsyncIterator[bytes]:
+async def _csv_rows(
+    dal: Dal, audience_id: int, query: MemberQuery | None = None
+) -> AsyncIterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
 
@@ -524,7 +588,7 @@ async def _csv_rows(dal: Dal, audience_id: int) -> AsyncIterator[bytes]:
 
     writer.writerow(CSV_COLUMNS)
     yield take()
-    async for batch in dal.audience_member_batches(audience_id):
+    async for batch in dal.audience_member_batches(audience_id, query=query):
         for m in batch:
             writer.writerow(
                 [
@@ -539,6 +603,7 @@ async def _csv_rows(dal: Dal, audience_id: int) -> AsyncIterator[bytes]:
                 ]
             )
         yield take()
-    for username in await dal.audience_usernames(audience_id):
-        writer.writerow(["", username, "", "", "", "", "", "import"])
+    if query is None:
+        for username in await dal.audience_usernames(audience_id):
+            writer.writerow(["", username, "", "", "", "", "", "import"])
     yield take()

@@ -32,6 +32,7 @@ from db.dal_accounts import AccountsSql
 from db.dal_admin import AdminSql
 from db.dal_audiences import AudiencesSql
 from db.dal_invites import InviteDal
+from db.dal_people import PeopleSql
 from db.dal_retention import RetentionSql
 from db.dal_team import TeamSql
 from db.engine import affected_rows
@@ -58,7 +59,7 @@ _USER_BY_TELEGRAM_ID = (
 )
 
 
-class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionSql):
+class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionSql, PeopleSql):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

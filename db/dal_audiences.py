@@ -185,11 +185,13 @@ class AudiencesSql:
         return [member_dto(r) for r in await self.session.scalars(stmt)]
 
     async def audience_member_batches(
-        self, audience_id: int, batch: int = 5000
+        self, audience_id: int, batch: int = 5000, *, query: MemberQuery | None = None
     ) -> AsyncIterator[list[MemberDTO]]:
         after = -(2**63)
         while True:
-            page = await self.audience_members(audience_id, after_user_id=after, limit=batch)
+            page = await self.audience_members(
+                audience_id, after_user_id=after, limit=batch, query=query
+            )
             if not page:
                 return
             yield page

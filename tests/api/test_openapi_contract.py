@@ -45,6 +45,7 @@ INVALID = {
     "premium": "maybe",
     "photo": "maybe",
     "can_invite": "maybe",
+    "name": "x" * 129,
 }
 MISSING_ID = "999999"
 _READS = re.compile(r"""request\.query(?:\.get\(|\[)\s*["'](\w+)["']""")

@@ -4,25 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import BadHttpMessage
 
-from core.audiences import IMPORT_MAX_BYTES, AudienceService, ImportReport, MemberQuery
-from core.dto import AudienceDTO, ParseTaskDTO
+from core.audiences import (
+    IMPORT_MAX_BYTES,
+    MAX_AUDIENCE_NAME,
+    AudienceService,
+    ImportReport,
+    MemberQuery,
+)
+from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO
 from core.errors import InvalidInput
+from core.i18n import has_text, t
 from core.logs import current_trace_id
 from core.parsing import Filters, LastSeen, Priority
+from core.people import CampaignPlace, person_status
+from core.validation import text_problem
 from db.dal import open_dal
 from webui_api.http import (
     current_workspace,
     cursor_text,
     json_model,
+    language,
     parse_body,
     path_id,
     read_body,
     require_auth,
 )
 from webui_api.keys import SESSIONMAKER, SOURCE_CHECK
+from webui_api.people_schemas import (
+    AudienceCreatedOut,
+    PersonCampaignOut,
+    PersonOptOutOut,
+    PersonStatusOut,
+    RetentionOut,
+)
 from webui_api.routing import CURSOR, ApiRoutes, RawBody, flag, limit, text
 from webui_api.schemas import (
     AudienceList,
@@ -50,6 +67,13 @@ LAST_SEEN = text(
 WITH_USERNAME = flag("username", "Only people with a username")
 PREMIUM = flag("premium", "Only Telegram Premium users")
 PHOTO = flag("photo", "Only people with a profile photo")
+PERSON_LIMIT = limit(20)
+AUDIENCE_NAME = text(
+    "name",
+    "The new audience's name (a form may carry it as its `name` field instead)",
+    "Imported people",
+    max_length=MAX_AUDIENCE_NAME,
+)
 CSV_UPLOAD = RawBody(
     content={
         "text/csv": {
@@ -68,6 +92,52 @@ CSV_UPLOAD = RawBody(
     description=f"UTF-8 CSV (columns user_id and/or username), as the body or as the file of a form; "
     f"at most {IMPORT_MAX_BYTES} bytes (more: 413)",
 )
+
+
+NEW_AUDIENCE_UPLOAD = RawBody(
+    content={
+        "text/csv": {
+            "schema": {"type": "string", "format": "binary"},
+            "example": "user_id,username\n777000,\n,durov\n",
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "name": {"type": "string", "maxLength": MAX_AUDIENCE_NAME},
+                    "file": {"type": "string", "format": "binary"},
+                },
+            }
+        },
+    },
+    max_bytes=IMPORT_MAX_BYTES,
+    description="The CSV as for an import (the body, or the `file` of a form with the "
+    "audience's `name`)",
+)
+
+
+def _member_out(m: MemberDTO) -> MemberOut:
+    return MemberOut(
+        user_id=m.user_id,
+        username=m.username,
+        first_name=m.first_name,
+        last_name=m.last_name,
+        last_seen=m.last_seen,
+        premium=m.premium,
+        photo=m.photo,
+        source=m.source,
+    )
+
+
+def _member_query(request: web.Request) -> MemberQuery:
+    return MemberQuery.parse(
+        MEMBER_QUERY.read(request),
+        LAST_SEEN.read(request),
+        with_username=WITH_USERNAME.read(request),
+        premium=PREMIUM.read(request),
+        photo=PHOTO.read(request),
+    )
 
 
 def _task_out(task: ParseTaskDTO) -> ParseTaskOut:
@@ -263,13 +333,7 @@ async def list_members(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     page_size = LIMIT.read(request)
     cursor = CURSOR.read(request) or None
-    query = MemberQuery.parse(
-        MEMBER_QUERY.read(request),
-        LAST_SEEN.read(request),
-        with_username=WITH_USERNAME.read(request),
-        premium=PREMIUM.read(request),
-        photo=PHOTO.read(request),
-    )
+    query = _member_query(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         page = await service.members(
@@ -283,37 +347,96 @@ async def list_members(request: web.Request) -> web.Response:
         )
     return json_model(
         MemberList(
-            items=[
-                MemberOut(
-                    user_id=m.user_id,
-                    username=m.username,
-                    first_name=m.first_name,
-                    last_name=m.last_name,
-                    last_seen=m.last_seen,
-                    premium=m.premium,
-                    photo=m.photo,
-                    source=m.source,
-                )
-                for m in page.items
-            ],
+            items=[_member_out(m) for m in page.items],
             next_cursor=cursor_text(page),
         )
     )
 
 
 @routes.get(
+    "/api/v1/audiences/{audience_id}/members/{tg_user_id}",
+    summary="One member and where the workspace's campaigns took them: target chat, outcome, "
+    "follow-up, retention; their opt-outs (campaigns newest first, keyset pages)",
+    response=PersonStatusOut,
+    workspace=True,
+    query=(PERSON_LIMIT, CURSOR),
+)
+async def get_member(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    page_size = PERSON_LIMIT.read(request)
+    cursor = CURSOR.read(request) or None
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        found = await person_status(
+            dal,
+            claims.user_id,
+            workspace_id,
+            path_id(request, "audience_id"),
+            path_id(request, "tg_user_id"),
+            cursor=cursor,
+            limit=page_size,
+        )
+    lang = language(request)
+    return json_model(
+        PersonStatusOut(
+            member=_member_out(found.member),
+            opt_out=PersonOptOutOut(
+                workspace=found.opt_out.workspace,
+                reason=found.opt_out.reason,
+                since=found.opt_out.since,
+                everywhere=found.opt_out.everywhere,
+            ),
+            campaigns=[_place_out(p, lang) for p in found.campaigns.items],
+            next_cursor=cursor_text(found.campaigns),
+        )
+    )
+
+
+def _place_out(place: CampaignPlace, lang: str) -> PersonCampaignOut:
+    key = f"reason.{place.reason}"
+    # The ledger is per chat: its `left` concerns the campaign that added them only.
+    added = place.state == "invited" or place.added_at is not None
+    return PersonCampaignOut(
+        campaign_id=place.campaign_id,
+        campaign_name=place.campaign_name,
+        campaign_status=place.campaign_status,
+        chat_id=place.chat_id,
+        chat_title=place.chat_title,
+        chat_ref=place.chat_ref,
+        state=place.state,  # type: ignore[arg-type]
+        reason=place.reason,
+        reason_text=t(lang, key) if place.reason and has_text(key) else None,
+        at=place.at,
+        follow_up=place.follow_up,
+        invite_link=place.invite_link if place.follow_up else None,
+        retention=RetentionOut(
+            added_at=place.added_at,
+            stayed_day=place.stayed_day,
+            stayed_week=place.stayed_week,
+            left_at=place.left_at,
+            left=place.left,
+        )
+        if added
+        else None,
+    )
+
+
+@routes.get(
     "/api/v1/audiences/{audience_id}/export.csv",
-    summary="The audience as CSV",
+    summary="The audience as CSV; the member list's filters (q, last_seen, username, premium, "
+    "photo) export just the people they show",
     errors=(404,),
     content_type="text/csv",
     workspace=True,
+    query=(MEMBER_QUERY, LAST_SEEN, WITH_USERNAME, PREMIUM, PHOTO),
 )
 async def export_csv(request: web.Request) -> web.StreamResponse:
     claims = await require_auth(request)
     audience_id = path_id(request, "audience_id")
+    query = _member_query(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
-        rows = await service.export_csv(dal, claims.user_id, workspace_id, audience_id)
+        rows = await service.export_csv(dal, claims.user_id, workspace_id, audience_id, query)
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/csv; charset=utf-8",
@@ -346,18 +469,47 @@ async def import_csv(request: web.Request) -> web.Response:
     return json_model(ImportReportOut.model_validate(report, from_attributes=True))
 
 
-async def _upload(request: web.Request) -> bytes:
+@routes.post(
+    "/api/v1/audiences",
+    summary="A new audience from a CSV file (the import's rules); a file that cannot be read "
+    "or has nobody to take creates nothing",
+    response=AudienceCreatedOut,
+    status=201,
+    body=NEW_AUDIENCE_UPLOAD,
+    workspace=True,
+    query=(AUDIENCE_NAME,),
+)
+async def create_audience(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    fields: dict[str, str] = {}
+    data = await _upload(request, fields)
+    name = fields.get("name") or AUDIENCE_NAME.read(request) or ""
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+        report = await service.create_from_csv(dal, claims.user_id, workspace_id, name, data)
+        created = await service.audience(dal, claims.user_id, workspace_id, report.audience_id)
+    return json_model(
+        AudienceCreatedOut(
+            audience=_audience_out(created),
+            report=ImportReportOut.model_validate(report, from_attributes=True),
+        ),
+        status=201,
+    )
+
+
+async def _upload(request: web.Request, fields: dict[str, str] | None = None) -> bytes:
     """The CSV either as the raw body or as the first file of a multipart form; over
-    `IMPORT_MAX_BYTES` it is a 413, as the document says (the app's own cap is larger)."""
+    `IMPORT_MAX_BYTES` it is a 413, as the document says (the app's own cap is larger).
+    The form's short text fields before the file go into `fields`."""
     if (request.content_length or 0) > IMPORT_MAX_BYTES:
         raise web.HTTPRequestEntityTooLarge(IMPORT_MAX_BYTES, request.content_length or 0)
-    data = await _read_upload(request)
+    data = await _read_upload(request, {} if fields is None else fields)
     if len(data) > IMPORT_MAX_BYTES:
         raise web.HTTPRequestEntityTooLarge(IMPORT_MAX_BYTES, len(data))
     return data
 
 
-async def _read_upload(request: web.Request) -> bytes:
+async def _read_upload(request: web.Request, fields: dict[str, str]) -> bytes:
     if request.content_type.startswith("multipart/"):
         try:
             reader = await request.multipart()
@@ -365,6 +517,8 @@ async def _read_upload(request: web.Request) -> bytes:
                 if getattr(part, "filename", None) is not None:
                     # Over the app's client_max_size: HTTPRequestEntityTooLarge (a 413).
                     return bytes(await part.read())  # type: ignore[union-attr]
+                if isinstance(part, BodyPartReader) and part.name == "name":
+                    fields["name"] = await _form_text(part, "name")
         except (KeyError, ValueError, RuntimeError, BadHttpMessage):
             # aiohttp's multipart reader: no boundary parameter (KeyError), a boundary the
             # body does not use or a malformed part (ValueError, BadHttpMessage), an unknown
@@ -374,6 +528,25 @@ async def _read_upload(request: web.Request) -> bytes:
             raise InvalidInput("body", field="body", problem="body_unreadable") from None
         raise InvalidInput("file", field="file", problem="no_file")
     return await read_body(request)
+
+
+async def _form_text(part: BodyPartReader, name: str) -> str:
+    """A short text field of a form, read with a bound (a name, not a second file)."""
+    limit_bytes = MAX_AUDIENCE_NAME * 4  # UTF-8 takes at most 4 bytes a character
+    raw = bytearray()
+    while not part.at_eof():
+        raw += await part.read_chunk(1024)
+        if len(raw) > limit_bytes:
+            raise InvalidInput(
+                name, field=name, problem=f"name: 1 to {MAX_AUDIENCE_NAME} characters"
+            )
+    try:
+        value = bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(name, field=name, problem="bad_text") from None
+    if problem := text_problem(value):
+        raise InvalidInput(name, field=name, problem=problem)
+    return value
 
 
 @routes.route(
