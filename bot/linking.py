@@ -42,9 +42,12 @@ from core.interfaces import UserStore
 from core.linking import (
     LOGIN_TTL_S,
     MAX_TRIES,
+    QR_RENEW_MARGIN_S,
     CodeDelivery,
+    login_failure,
     parse_login_code,
     parse_phone,
+    qr_renew_after,
 )
 from core.logs import get_logger
 from core.users import current_workspace
@@ -54,13 +57,7 @@ from gateway.telegram import TelegramGateway
 
 log = get_logger(__name__)
 
-QR_RENEW_MARGIN_S = 5.0
-"""Renew a QR code this long before Telegram lets it expire (at most half its life)."""
-QR_FALLBACK_LIFE_S = 30.0
-"""Assumed life of a code whose expiry is already past by our clock (a skewed clock)."""
 QR_FILE_NAME = "login-qr.png"
-FLOOD_MINUTES_MAX = 90
-"""A longer flood wait is told in hours: a count of minutes that big reads badly."""
 
 _CODE_ASK = {
     CodeDelivery.APP: "linking.code_ask",
@@ -249,11 +246,9 @@ class PendingLogins:
         return True
 
     def _set_token(self, pending: _Pending, token: QrToken) -> None:
-        life = (token.expires_at - datetime.now(UTC)).total_seconds()
-        if life <= 0:
-            life = QR_FALLBACK_LIFE_S
+        renew_in = qr_renew_after(token.expires_at, datetime.now(UTC), self._margin_s)
         pending.token = token
-        pending.renew_at = asyncio.get_running_loop().time() + life - min(self._margin_s, life / 2)
+        pending.renew_at = asyncio.get_running_loop().time() + renew_in
 
     async def _renew_qr(self, pending: _Pending) -> None:
         token = await pending.qr.token()
@@ -518,21 +513,8 @@ class PendingLogins:
 
     async def _fail(self, pending: _Pending, exc: BaseException) -> None:
         """End the login on a refusal, saying what Telegram meant and what the person can do."""
-        if isinstance(exc, tg.FloodWait):
-            minutes = max(1, math.ceil(exc.seconds / 60))
-            if minutes <= FLOOD_MINUTES_MAX:
-                text = pending.text("linking.flood_wait", minutes=minutes)
-            else:
-                text = pending.text("linking.flood_wait_hours", hours=math.ceil(exc.seconds / 3600))
-        elif isinstance(exc, tg.AccountBanned):
-            text = pending.text("linking.phone_banned")
-        elif isinstance(exc, tg.PhoneFlood):
-            text = pending.text("linking.phone_flood")
-        elif isinstance(exc, tg.PasswordFlood):
-            text = pending.text("linking.password_flood")
-        else:
-            rpc = exc.rpc if isinstance(exc, tg.TelegramError) else type(exc).__name__
-            text = pending.text("linking.failed", error=rpc)
+        failure = login_failure(exc)
+        text = pending.text(f"linking.{failure.reason}", **failure.params)
         log.warning("login failed", user_id=pending.owner.user_id, error=type(exc).__name__)
         await self._end(pending, text=text)
 

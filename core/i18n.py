@@ -314,6 +314,72 @@ CATALOG: dict[str, dict[str, str]] = {
             "There is no login in progress (it may have expired). "
             "Send /link or /link_phone to start one."
         ),
+        # linking accounts in the web panel (webui_api/linking.py): the same refusals as the
+        # bot's, with the panel's next step instead of a command
+        "weblink.waiting": (
+            "Scan this QR code with Telegram on the phone where the account is logged in: "
+            "Settings → Devices → Link Desktop Device. The code renews itself."
+        ),
+        "weblink.phone": (
+            "Type the phone number of the Telegram account, in international format, "
+            "e.g. +44 7911 123456."
+        ),
+        "weblink.code.app": (
+            "Telegram has sent a login code to the Telegram app of {phone}, on the other phone or "
+            "computer where this account is logged in: look for a message from Telegram there."
+        ),
+        "weblink.code.sms": "Telegram has sent a login code by SMS to {phone}.",
+        "weblink.code.call": (
+            "Telegram is calling {phone} to give you a login code (it may also be the last "
+            "digits of the number that calls)."
+        ),
+        "weblink.code.email": "Telegram has sent a login code to this account's login email ({email}).",
+        "weblink.code.other": (
+            "Telegram has sent a login code for {phone}. If what you received is not a number, "
+            "link by QR code instead."
+        ),
+        "weblink.password": (
+            "This account has two-step verification. Type its password (the cloud password from "
+            "Telegram's settings). It goes to Telegram only and is never stored."
+        ),
+        "weblink.linked": "Linked {account}.",
+        "weblink.updated": "{account} was already linked: its session is updated.",
+        "weblink.password_wrong": "Wrong password. Tries left: {left}.",
+        "weblink.password_aborted": "Wrong password {tries} times: the login is stopped. Start again.",
+        "weblink.code_wrong": "Wrong code. Tries left: {left}.",
+        "weblink.code_aborted": "Wrong code {tries} times: the login is stopped. Start again.",
+        "weblink.code_invalid": "Type only the digits of the code, like 12345.",
+        "weblink.code_expired": "The code has expired. Start again to get a new one.",
+        "weblink.phone_invalid": (
+            "That is not a phone number in international format: + and 7 to 15 digits, "
+            "e.g. +44 7911 123456."
+        ),
+        "weblink.phone_rejected": "Telegram does not accept this number. Check it and type it again.",
+        "weblink.phone_not_registered": (
+            "There is no Telegram account with this number. Check it and start again."
+        ),
+        "weblink.phone_banned": "Telegram has banned this number. It cannot be linked.",
+        "weblink.email_setup_required": (
+            "Telegram sends no login code to this account until it has a login email. Set one up "
+            "in the official Telegram app, then start again; or link by QR code, which needs no "
+            "code at all."
+        ),
+        "weblink.phone_flood": (
+            "Telegram has been asked for login codes for this number too many times and sends no "
+            "more for now. Try again in a few hours, or link by QR code."
+        ),
+        "weblink.password_flood": (
+            "Too many login attempts for this account: Telegram refuses new logins for a while. "
+            "Try again in a few hours."
+        ),
+        "weblink.flood_wait": "Telegram asks to wait {minutes} min before the next try. The login is stopped.",
+        "weblink.flood_wait_hours": "Telegram asks to wait {hours} h before the next try. The login is stopped.",
+        "weblink.failed": "Telegram refused the login ({error}). Start again.",
+        "weblink.store_failed": (
+            "The account could not be saved, so its new session was logged out. Please try again later."
+        ),
+        "weblink.expired": "The login was not finished within {minutes} min and has ended. Start again.",
+        "error.login_stage": "This login is not waiting for that now (it has moved on or ended).",
         # the /accounts list
         "accounts.title": "Your Telegram accounts:",
         "accounts.empty": (
@@ -1144,6 +1210,65 @@ CATALOG: dict[str, dict[str, str]] = {
             "Сейчас нет начатого входа (возможно, он истёк). "
             "Отправьте /link или /link_phone, чтобы начать."
         ),
+        "weblink.waiting": (
+            "Отсканируйте этот QR-код в Telegram на телефоне, где открыт аккаунт: "
+            "Настройки → Устройства → Подключить устройство. Код обновляется сам."
+        ),
+        "weblink.phone": (
+            "Введите номер телефона аккаунта Telegram в международном формате, например +7 999 123-45-67."
+        ),
+        "weblink.code.app": (
+            "Telegram отправил код входа в приложение Telegram номера {phone}, на другом телефоне или "
+            "компьютере, где открыт этот аккаунт: там будет сообщение от Telegram."
+        ),
+        "weblink.code.sms": "Telegram отправил код входа по SMS на {phone}.",
+        "weblink.code.call": (
+            "Telegram звонит на {phone}, чтобы продиктовать код входа (кодом могут быть и последние "
+            "цифры звонящего номера)."
+        ),
+        "weblink.code.email": "Telegram отправил код входа на почту этого аккаунта ({email}).",
+        "weblink.code.other": (
+            "Telegram отправил код входа для {phone}. Если пришло не число, подключите аккаунт по QR-коду."
+        ),
+        "weblink.password": (
+            "У этого аккаунта включена двухэтапная проверка. Введите его пароль (облачный пароль из "
+            "настроек Telegram). Он уходит только в Telegram и нигде не хранится."
+        ),
+        "weblink.linked": "Аккаунт {account} подключён.",
+        "weblink.updated": "Аккаунт {account} уже был подключён: его сессия обновлена.",
+        "weblink.password_wrong": "Неверный пароль. Осталось попыток: {left}.",
+        "weblink.password_aborted": "Пароль неверен {tries} раза: вход остановлен. Начните заново.",
+        "weblink.code_wrong": "Неверный код. Осталось попыток: {left}.",
+        "weblink.code_aborted": "Код неверен {tries} раза: вход остановлен. Начните заново.",
+        "weblink.code_invalid": "Введите только цифры кода, например 12345.",
+        "weblink.code_expired": "Срок действия кода истёк. Начните заново, чтобы получить новый.",
+        "weblink.phone_invalid": (
+            "Это не номер в международном формате: + и от 7 до 15 цифр, например +7 999 123-45-67."
+        ),
+        "weblink.phone_rejected": "Telegram не принимает этот номер. Проверьте его и введите ещё раз.",
+        "weblink.phone_not_registered": "Аккаунта Telegram с этим номером нет. Проверьте номер и начните заново.",
+        "weblink.phone_banned": "Telegram заблокировал этот номер. Подключить его нельзя.",
+        "weblink.email_setup_required": (
+            "Telegram не присылает этому аккаунту код входа, пока у него нет почты для входа. Укажите её "
+            "в официальном приложении Telegram и начните заново — или подключите аккаунт по QR-коду, "
+            "кода для этого не нужно."
+        ),
+        "weblink.phone_flood": (
+            "Коды входа для этого номера запрашивали слишком часто, и Telegram пока их не присылает. "
+            "Попробуйте через несколько часов или подключите аккаунт по QR-коду."
+        ),
+        "weblink.password_flood": (
+            "Слишком много попыток входа в этот аккаунт: Telegram на время отказывает в новых входах. "
+            "Попробуйте через несколько часов."
+        ),
+        "weblink.flood_wait": "Telegram просит подождать {minutes} мин перед следующей попыткой. Вход остановлен.",
+        "weblink.flood_wait_hours": "Telegram просит подождать {hours} ч перед следующей попыткой. Вход остановлен.",
+        "weblink.failed": "Telegram отклонил вход ({error}). Начните заново.",
+        "weblink.store_failed": (
+            "Аккаунт не удалось сохранить, поэтому его новая сессия завершена. Попробуйте позже."
+        ),
+        "weblink.expired": "Вход не был завершён за {minutes} мин и остановлен. Начните заново.",
+        "error.login_stage": "Этот вход сейчас ждёт не этого (он продвинулся дальше или завершён).",
         "accounts.title": "Ваши аккаунты Telegram:",
         "accounts.empty": (
             "Пока нет подключённых аккаунтов. Подключите аккаунт: /link (QR-код) или /link_phone (номер телефона)."

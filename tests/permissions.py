@@ -100,6 +100,14 @@ API: tuple[ApiRow, ...] = (
         404,
         note="unlink: owner only",
     ),
+    # --- linking an account in the panel (the caller's own login; anyone else's is 404) ---
+    _r("POST", "/api/v1/account-logins", 401, 404, 201, 201, 404, note="as /link in the bot"),
+    _r("GET", "/api/v1/account-logins/{login}", *MEMBERS),
+    _r("POST", "/api/v1/account-logins/{login}/qr", *MEMBERS),
+    _r("POST", "/api/v1/account-logins/{login}/phone", *MEMBERS),
+    _r("POST", "/api/v1/account-logins/{login}/code", *MEMBERS),
+    _r("POST", "/api/v1/account-logins/{login}/password", *MEMBERS),
+    _r("DELETE", "/api/v1/account-logins/{login}", 401, 404, 204, 204, 404),
     # --- collection tasks ---------------------------------------------------------------
     _r("POST", "/api/v1/parse-tasks", 401, 404, 201, 201, 404),
     _r("GET", "/api/v1/parse-tasks", *MEMBERS),

@@ -49,6 +49,7 @@ from tests.permissions import (
     render_markdown,
 )
 from webui_api.app import init_app, route_tables
+from webui_api.keys import LOGINS
 from webui_api.views.campaign_stream import STREAM_CONFIG, StreamConfig
 
 MODULE_LOOP = pytest.mark.asyncio(loop_scope="module")
@@ -116,6 +117,19 @@ PLANS: dict[str, Plan] = {
     "POST /api/v1/accounts/{account_id}/disable": _p(account_id="account_active"),
     "POST /api/v1/accounts/{account_id}/enable": _p(account_id="account_disabled"),
     "DELETE /api/v1/accounts/{account_id}": _p(account_id="account_disabled"),
+    "POST /api/v1/account-logins": Plan(json={"method": "phone"}),
+    "GET /api/v1/account-logins/{login}": _p(login="login_phone"),
+    "POST /api/v1/account-logins/{login}/qr": _p(login="login_qr"),
+    "POST /api/v1/account-logins/{login}/phone": Plan(
+        params={"login": "login_phone"}, json={"phone": "+10000000955"}
+    ),
+    "POST /api/v1/account-logins/{login}/code": Plan(
+        params={"login": "login_code"}, json={"code": "12345"}
+    ),
+    "POST /api/v1/account-logins/{login}/password": Plan(
+        params={"login": "login_password"}, json={"password": "not it"}
+    ),
+    "DELETE /api/v1/account-logins/{login}": _p(login="login_phone"),
     "POST /api/v1/parse-tasks": Plan(json={"source": "@target_group"}),
     "GET /api/v1/parse-tasks": Plan(),
     "GET /api/v1/parse-tasks/{task_id}": TASK,
@@ -198,6 +212,7 @@ class ApiWorld:
     task: int
     campaign: int
     account: int
+    sandbox: World | None = None  # the simulated Telegram (logins read its codes)
 
 
 async def _register(
@@ -325,6 +340,7 @@ async def world(settings: Settings, migrated: str) -> AsyncIterator[ApiWorld]:
                     task,
                     campaign["id"],
                     accounts[901],
+                    sandbox=sandbox_world,
                 )
     finally:
         await redis.aclose()
@@ -441,7 +457,35 @@ async def _object(w: ApiWorld, kind: str, caller: UserDTO | None, cleanup: Clean
         return str(w.users["plain_user"].id)
     if kind == "asset":
         return "app.js"
+    if kind.startswith("login_"):
+        return await _login_at(w, kind.removeprefix("login_"), caller)
     raise AssertionError(f"no such object kind {kind!r}")
+
+
+LOGIN_TG = 950_001  # a Telegram account with 2FA, for logins that reach the password
+
+
+async def _login_at(w: ApiWorld, stage: str, caller: UserDTO | None) -> str:
+    """An open panel login at `stage`: the caller's own when they may start one, else the
+    owner's (which nobody else may see)."""
+    starter = w.users[OWNER]
+    if caller is not None and caller.id in (w.users[OWNER].id, w.users[MANAGER].id):
+        starter = caller
+    logins = w.api.app[LOGINS]
+    method = "qr" if stage == "qr" else "phone"
+    login = await logins.start(starter.id, "matrix", w.ws, method)
+    if stage in ("code", "password"):
+        assert w.sandbox is not None
+        if LOGIN_TG not in w.sandbox.users:
+            w.sandbox.put_users([{"id": LOGIN_TG, "first_name": "Two", "phone": "+10000950001"}])
+            w.sandbox.set_password(LOGIN_TG, "two steps")
+        await logins.phone(starter.id, login.id, "+10000950001")
+        if stage == "password":
+            code = w.sandbox.codes_for(LOGIN_TG)[-1].code
+            await logins.code(starter.id, login.id, code)
+    expected = "waiting" if stage == "qr" else stage
+    assert login.state.value == expected, login.state
+    return login.id
 
 
 # --- the cells ----------------------------------------------------------------------------------

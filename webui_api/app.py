@@ -34,6 +34,7 @@ from webui_api.keys import (
     CHATS,
     GATEWAY,
     LEASES,
+    LOGINS,
     PLANNER,
     REDIS,
     SESSIONMAKER,
@@ -41,6 +42,7 @@ from webui_api.keys import (
     SOURCE_CHECK,
     TEAMS,
 )
+from webui_api.linking import PanelLogins
 from webui_api.routing import ApiRoutes, openapi_document
 from webui_api.views import (
     accounts,
@@ -52,6 +54,7 @@ from webui_api.views import (
     campaigns,
     chats,
     limits,
+    linking,
     me,
     optouts,
     overview,
@@ -85,6 +88,7 @@ def route_tables() -> list[ApiRoutes]:
         retention.routes,
         optouts.routes,
         chats.routes,
+        linking.routes,
         overview.routes,
     ]
 
@@ -131,9 +135,12 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         leases=app[LEASES],
         sessionmaker=app[SESSIONMAKER],
     )
+    # Open logins live in this process (webui_api/linking.py); shutdown ends them.
+    app[LOGINS] = PanelLogins(app[GATEWAY], app[ACCOUNTS], app[SESSIONMAKER])
     try:
         yield
     finally:
+        await app[LOGINS].close()
         await redis.aclose()
         await engine.dispose()
 

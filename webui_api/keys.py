@@ -17,6 +17,7 @@ from gateway.campaigns import Planner
 from gateway.chats import ChatDirectory
 from gateway.sources import SourceChecker
 from gateway.telegram import TelegramGateway
+from webui_api.linking import PanelLogins
 
 SETTINGS = web.AppKey("settings", Settings)
 SESSIONMAKER = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
@@ -31,3 +32,4 @@ PLANNER = web.AppKey("planner", Planner)
 CHATS = web.AppKey("chats", ChatDirectory)
 SOURCE_CHECK = web.AppKey("source_check", SourceChecker)
 TEAMS = web.AppKey("teams", TeamService)
+LOGINS = web.AppKey("logins", PanelLogins)

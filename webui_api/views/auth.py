@@ -8,7 +8,7 @@ from core.auth import TokenPair
 from core.errors import Unauthorized
 from db.dal import open_dal
 from webui_api.http import client_info, json_model, parse_body, require_auth
-from webui_api.keys import AUTH, SESSIONMAKER, SETTINGS
+from webui_api.keys import AUTH, LOGINS, SESSIONMAKER, SETTINGS
 from webui_api.routing import ApiRoutes
 from webui_api.schemas import OkResponse, RefreshRequest, TokenResponse, VerifyRequest
 
@@ -83,6 +83,8 @@ async def logout(request: web.Request) -> web.Response:
     claims = await require_auth(request)
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         await request.app[AUTH].logout(dal, claims, client_info(request))
+    # Logins this session opened in this process end with it (webui_api/linking.py).
+    await request.app[LOGINS].end_session(claims.session_id)
     response = json_model(OkResponse())
     response.del_cookie(REFRESH_COOKIE, path=COOKIE_PATH)
     return response

@@ -1,0 +1,193 @@
+"""`/api/v1/account-logins`: linking a Telegram account from the panel (QR, 2FA, phone code).
+
+The login itself is `webui_api.linking.PanelLogins`, in this process only; these views parse
+the answer, hand it over, and render the login's state in the caller's language. Starting
+one needs membership of the workspace the account goes to (owner or manager, as `/link` in
+the bot); every other route acts only on a login of the caller (anyone else's is a 404).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from core.accounts import account_label
+from core.i18n import t
+from core.telegram import mask_phone
+from core.tokens import AccessClaims
+from db.dal import open_dal
+from webui_api.http import current_workspace, json_model, language, parse_body, require_auth
+from webui_api.keys import LOGINS, SESSIONMAKER
+from webui_api.linking import LoginState, PanelLogin, qr_svg
+from webui_api.linking_schemas import (
+    CodeIn,
+    LoginOut,
+    LoginProblem,
+    LoginStart,
+    PasswordIn,
+    PhoneIn,
+    QrOut,
+)
+from webui_api.routing import ApiRoutes
+from webui_api.views.accounts import _out as account_out
+
+routes = ApiRoutes(tag="linking")
+
+_BASE = "/api/v1/account-logins"
+_ONE = _BASE + "/{login}"
+
+
+def _message(lang: str, login: PanelLogin) -> str:
+    """The sentence for the login's state: what to do now, or how it ended."""
+    if login.state in (LoginState.FAILED, LoginState.EXPIRED) and login.problem is not None:
+        return t(lang, f"weblink.{login.problem.reason}", **login.problem.params)
+    if login.state is LoginState.LINKED and login.account is not None:
+        name = account_label(login.account.username, login.account.first_name)
+        return t(lang, "weblink.linked" if login.created else "weblink.updated", account=name)
+    if login.state is LoginState.CODE and login.code_sent is not None:
+        sent = login.code_sent
+        phone = mask_phone(login.phone) or ""
+        email = sent.email_pattern or ""
+        return t(lang, f"weblink.code.{sent.via.value}", phone=phone, email=email)
+    return t(lang, f"weblink.{login.state.value}")
+
+
+def _render(request: web.Request, login: PanelLogin) -> web.Response:
+    lang = language(request)
+    problem = None
+    if login.problem is not None:
+        problem = LoginProblem(
+            code=login.problem.reason,
+            message=t(lang, f"weblink.{login.problem.reason}", **login.problem.params),
+        )
+    qr = None
+    if login.state is LoginState.WAITING and login.token is not None:
+        qr = QrOut(
+            url=login.token.url, svg=qr_svg(login.token.url), expires_at=login.token.expires_at
+        )
+    via = None
+    if login.state is LoginState.CODE and login.code_sent is not None:
+        via = login.code_sent.via.value
+    linked = login.state is LoginState.LINKED
+    body = LoginOut(
+        id=login.id,
+        method="qr" if login.method == "qr" else "phone",
+        state=login.state.value,
+        message=_message(lang, login),
+        problem=problem,
+        tries_left=login.tries_left,
+        expires_at=login.expires_at,
+        qr=qr,
+        code_via=via,  # type: ignore[arg-type]  # CodeDelivery's values are the Literal's
+        account=account_out(login.account) if linked and login.account is not None else None,
+        created=login.created if linked else None,
+    )
+    return json_model(body)
+
+
+async def _caller(request: web.Request) -> tuple[AccessClaims, str]:
+    claims = await require_auth(request)
+    return claims, request.match_info["login"]
+
+
+@routes.post(
+    _BASE,
+    summary="Start linking a Telegram account to the workspace, by QR code or phone",
+    request=LoginStart,
+    response=LoginOut,
+    status=201,
+    workspace=True,
+    example={"method": "qr"},
+)
+async def start_login(request: web.Request) -> web.Response:
+    claims = await require_auth(request)
+    body = await parse_body(request, LoginStart)
+    async with open_dal(request.app[SESSIONMAKER]) as dal:
+        workspace_id = await current_workspace(request, dal, claims.user_id)
+    login = await request.app[LOGINS].start(
+        claims.user_id, claims.session_id, workspace_id, body.method
+    )
+    response = _render(request, login)
+    response.set_status(201)
+    return response
+
+
+@routes.get(
+    _ONE,
+    summary="A login's state: poll it (the QR code is renewed in place)",
+    response=LoginOut,
+    errors=(404,),
+)
+async def get_login(request: web.Request) -> web.Response:
+    claims, login_id = await _caller(request)
+    return _render(request, request.app[LOGINS].get(claims.user_id, login_id))
+
+
+@routes.post(
+    _ONE + "/qr",
+    summary="Replace the login's QR code with a new one now",
+    response=LoginOut,
+    errors=(404, 409),
+)
+async def renew_qr(request: web.Request) -> web.Response:
+    claims, login_id = await _caller(request)
+    return _render(request, await request.app[LOGINS].renew_qr(claims.user_id, login_id))
+
+
+@routes.post(
+    _ONE + "/phone",
+    summary="The phone number of a phone login: Telegram sends it a login code",
+    request=PhoneIn,
+    response=LoginOut,
+    errors=(404, 409),
+    example={"phone": "+44 7911 123456"},
+)
+async def submit_phone(request: web.Request) -> web.Response:
+    claims, login_id = await _caller(request)
+    body = await parse_body(request, PhoneIn)
+    login = await request.app[LOGINS].phone(claims.user_id, login_id, body.phone)
+    return _render(request, login)
+
+
+@routes.post(
+    _ONE + "/code",
+    summary="The login code Telegram sent",
+    request=CodeIn,
+    response=LoginOut,
+    errors=(404, 409),
+    example={"code": "1 2 3 4 5"},
+)
+async def submit_code(request: web.Request) -> web.Response:
+    claims, login_id = await _caller(request)
+    body = await parse_body(request, CodeIn)
+    login = await request.app[LOGINS].code(claims.user_id, login_id, body.code)
+    return _render(request, login)
+
+
+@routes.post(
+    _ONE + "/password",
+    summary="The two-step verification password (never stored, logged or sent back)",
+    request=PasswordIn,
+    response=LoginOut,
+    errors=(404, 409),
+    example={"password": "correct horse battery staple"},
+)
+async def submit_password(request: web.Request) -> web.Response:
+    claims, login_id = await _caller(request)
+    body = await parse_body(request, PasswordIn)
+    login = await request.app[LOGINS].password(
+        claims.user_id, login_id, body.password.get_secret_value()
+    )
+    return _render(request, login)
+
+
+@routes.route(
+    "DELETE",
+    _ONE,
+    summary="Cancel the login (a half-made authorization is logged out)",
+    status=204,
+    errors=(404,),
+)
+async def cancel_login(request: web.Request) -> web.Response:
+    claims, login_id = await _caller(request)
+    await request.app[LOGINS].cancel(claims.user_id, login_id)
+    return web.Response(status=204)
