@@ -435,6 +435,19 @@ CATALOG: dict[str, dict[str, str]] = {
         "reason.account_frozen": "the account is frozen by Telegram; another account takes over",
         "reason.account_unauthorized": "the account's session ended; another account takes over",
         "reason.account_banned": "the account is banned by Telegram; another account takes over",
+        # the accounts' history, a campaign's results and drafts (web panel, CSV exports)
+        "outcome.invited": "added",
+        "outcome.already_member": "already in the chat",
+        "outcome.failed": "not added",
+        "outcome.skipped": "skipped",
+        "outcome.unconfirmed": "accepted, waiting for a membership check",
+        "outcome.retry": "to be tried again",
+        "account_reason.by_user": "disabled by a member of the workspace",
+        "account_reason.re_enabled": "enabled again; waits for @SpamBot's word",
+        "account_reason.session_undecryptable": "its stored session cannot be opened with the installation's keys; link it again",
+        "account_reason.spambot_limited": "@SpamBot says the account is limited",
+        "account_reason.frozen_until": "frozen by Telegram; appeal before the date shown, or Telegram deletes it",
+        "problem.not_draft": "{field}: only a draft can be changed or deleted (this campaign is {status})",
         "campaign.paused.chat_full": (
             "the target chat cannot take more members (for a channel: admins may add at most 200). "
             "Resume it once the chat can take them, or start a campaign into another chat"
@@ -1323,6 +1336,19 @@ CATALOG: dict[str, dict[str, str]] = {
         "reason.account_frozen": "аккаунт заморожен Telegram; продолжит другой аккаунт",
         "reason.account_unauthorized": "сессия аккаунта завершена; продолжит другой аккаунт",
         "reason.account_banned": "аккаунт заблокирован Telegram; продолжит другой аккаунт",
+        # история аккаунтов, результаты кампании и черновики (веб-панель, выгрузки CSV)
+        "outcome.invited": "добавлен",
+        "outcome.already_member": "уже в чате",
+        "outcome.failed": "не добавлен",
+        "outcome.skipped": "пропущен",
+        "outcome.unconfirmed": "принято, ждёт проверки участия",
+        "outcome.retry": "будет повторено",
+        "account_reason.by_user": "отключён участником пространства",
+        "account_reason.re_enabled": "снова включён; ждёт ответа @SpamBot",
+        "account_reason.session_undecryptable": "сохранённую сессию нельзя открыть ключами установки; подключите аккаунт снова",
+        "account_reason.spambot_limited": "@SpamBot сообщает об ограничении аккаунта",
+        "account_reason.frozen_until": "заморожен Telegram; подайте апелляцию до указанной даты, иначе Telegram удалит аккаунт",
+        "problem.not_draft": "{field}: менять и удалять можно только черновик (эта кампания — {status})",
         "campaign.paused.chat_full": (
             "целевой чат больше не принимает участников (в канал админы могут добавить не больше 200). "
             "Продолжите, когда чат сможет их принять, или запустите кампанию в другой чат"

@@ -161,6 +161,16 @@ PLANS: dict[str, Plan] = {
     "POST /api/v1/campaigns/{campaign_id}/reject": _p(campaign_id="campaign_approval"),
     "POST /api/v1/campaigns/{campaign_id}/duplicate": CAMPAIGN,
     "GET /api/v1/campaigns/{campaign_id}/stream": CAMPAIGN,
+    "GET /api/v1/campaigns/{campaign_id}/plan": CAMPAIGN,
+    "GET /api/v1/campaigns/{campaign_id}/attempts.csv": CAMPAIGN,
+    "GET /api/v1/campaigns/{campaign_id}/follow-up.csv": CAMPAIGN,
+    "PATCH /api/v1/campaigns/{campaign_id}": Plan(
+        params={"campaign_id": "campaign_draft"}, json={"name": "Renamed"}
+    ),
+    "DELETE /api/v1/campaigns/{campaign_id}": _p(campaign_id="campaign_draft"),
+    "POST /api/v1/campaigns/delete": Plan(json={"ids": []}),
+    "GET /api/v1/history": Plan(query="?days=30"),
+    "GET /api/v1/accounts/{account_id}": _p(account_id="account"),
     "GET /api/v1/chats": Plan(query="?can_invite=1"),
     "GET /api/v1/limits": Plan(),
     "GET /api/v1/invites/today": Plan(),
@@ -531,6 +541,8 @@ async def _request(
             n = next(_fresh_ids)
             await _register(w.sessionmaker, 860_000 + n, f"newcomer{n}")
             body["json"] = {"username": f"newcomer{n}"}
+        if row.key == "POST /api/v1/campaigns/delete":  # a fresh draft of the owner's for each cell
+            body["json"] = {"ids": [int(await _object(w, "campaign_draft", caller, cleanup))]}
         headers = _headers(token, w.ws if workspace_header else None)
         w.api.session.cookie_jar.clear()
         async with w.api.request(row.method, path + plan.query, headers=headers, **body) as resp:

@@ -50,9 +50,11 @@ from webui_api.views import (
     audiences,
     audit,
     auth,
+    campaign_results,
     campaign_stream,
     campaigns,
     chats,
+    history,
     limits,
     linking,
     me,
@@ -90,6 +92,8 @@ def route_tables() -> list[ApiRoutes]:
         chats.routes,
         linking.routes,
         overview.routes,
+        history.routes,
+        campaign_results.routes,
     ]
 
 
