@@ -6,6 +6,7 @@ import { LANGUAGES, getLanguage, preferredLanguage, rememberLanguage, setLanguag
 import { renderLogin } from './page-login.js';
 import { renderDashboard } from './page-dashboard.js';
 import { renderAccounts } from './page-accounts.js';
+import { renderLinking } from './page-linking.js';
 import { renderAudience, renderAudiences } from './page-audiences.js';
 import { renderTasks } from './page-tasks.js';
 import { renderCampaigns, renderNewCampaign } from './page-campaigns.js';
@@ -20,6 +21,7 @@ const WORKSPACE_KEY = 'tgi-workspace';
 const ROUTES = [
   { path: /^\/?$/, nav: 'dashboard', render: renderDashboard },
   { path: /^\/accounts$/, nav: 'accounts', render: renderAccounts },
+  { path: /^\/accounts\/link$/, nav: 'accounts', render: renderLinking },
   { path: /^\/audiences$/, nav: 'audiences', render: renderAudiences },
   { path: /^\/audiences\/(\d+)$/, nav: 'audiences', render: renderAudience },
   { path: /^\/tasks$/, nav: 'tasks', render: renderTasks },

@@ -5,6 +5,7 @@ import { meter } from './charts.js';
 import { formatDateTime, h, replace, table } from './dom.js';
 import { t } from './i18n.js';
 import { accountLabel, actionButton, badge, errorBox, pageHeader } from './ui.js';
+import { linkedNotice, unlinkButton } from './page-linking.js';
 
 async function fetchLimits() {
   try {
@@ -33,7 +34,10 @@ export async function renderAccounts(root, ctx) {
   const errors = h('div', { 'aria-live': 'polite' });
   const holder = h('div');
   const more = h('div', { class: 'pager' });
-  replace(root, pageHeader(t('nav.accounts')), h('p', { class: 'hint' }, t('accounts.hint')), errors, holder, more);
+  const linkButton = h('a', { href: '#/accounts/link', class: 'button primary', id: 'link-account' }, t('linking.start'));
+  replace(root, pageHeader(t('nav.accounts'), linkButton), h('p', { class: 'hint' }, t('accounts.hint')), errors, holder, more);
+  errors.replaceChildren(linkedNotice() ?? '');
+  const owner = ctx.workspace.role === 'owner'; // unlinking is the owner's (docs/permissions.md)
   const limits = await fetchLimits();
   let accounts = [];
   let next = null;
@@ -43,10 +47,18 @@ export async function renderAccounts(root, ctx) {
     account.phone ?? '—',
     statusCell(account, ctx.lang),
     limits ? meter(t('accounts.usage', { name: accountLabel(account) }), account.usage_today, limits.daily_per_account) : String(account.usage_today),
-    account.status === 'disabled'
-      ? actionButton(t('accounts.enable'), () => toggle(account, 'enable'), { errorTarget: errors, 'data-account': account.id })
-      : actionButton(t('accounts.disable'), () => toggle(account, 'disable'), { kind: 'ghost', errorTarget: errors, 'data-account': account.id }),
+    h('div', { class: 'toolbar' },
+      account.status === 'disabled'
+        ? actionButton(t('accounts.enable'), () => toggle(account, 'enable'), { errorTarget: errors, 'data-account': account.id })
+        : actionButton(t('accounts.disable'), () => toggle(account, 'disable'), { kind: 'ghost', errorTarget: errors, 'data-account': account.id }),
+      owner ? unlinkButton(account, { errorTarget: errors, onDone: unlinked }) : null),
   ];
+
+  async function unlinked(text) {
+    errors.replaceChildren(h('p', { class: 'notice ok', role: 'status', id: 'unlinked-notice' }, text));
+    ctx.announce(text);
+    await load(null);
+  }
 
   const draw = () => {
     replace(holder, table(t('nav.accounts'),
