@@ -102,6 +102,7 @@ class Stack:
     workspace_id: int = 0
     _closers: list[Any] = field(default_factory=list)
     _sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    world: World | None = None  # the simulated Telegram, for tests that add people or faults
     _chat: SandboxChat | None = None
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
@@ -270,6 +271,7 @@ async def _start(stack: Stack, settings: Settings, database_url: str) -> None:
     stack._sessionmaker = sessionmaker
 
     world = World()
+    stack.world = world
     sandbox = await SandboxServer(SANDBOX_BOT_TOKEN, world=world).start()
     stack._closers.append(sandbox.stop)
     port = int(sandbox.url.rsplit(":", 1)[1])

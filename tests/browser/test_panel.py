@@ -183,7 +183,10 @@ def test_login_watch_campaign_pause_and_logout(
     per_target.send_keys("61")
     driver.find_element(By.CSS_SELECTOR, "#campaign-form button[type='submit']").click()
     refused = visible(driver, ".form-error")
-    wait(driver).until(lambda d: "daily_per_target" in refused.text and "60" in refused.text)
+    # Named in words, without "Invalid request:" or the field's code before it.
+    named = t("en", "field.daily_per_target")
+    wait(driver).until(lambda d: named in refused.text.lower() and "60" in refused.text)
+    assert refused.text.startswith(named[0].upper() + named[1:]), refused.text
     assert stack.campaign_limits("Second wave") == {}
     per_target.clear()
     per_target.send_keys("5")

@@ -108,14 +108,26 @@ function header(active) {
     try { await logout(); } catch { /* the session ends here either way */ }
     leave(t('login.loggedOut'));
   });
-  return h('header', { class: 'topbar' },
+  // On a phone the header is one line, the brand and a menu button (app.css hides the
+  // sections and the tools until it is pressed); a wider screen shows them all.
+  const bar = h('header', { class: 'topbar', id: 'topbar' });
+  const menu = h('button', { type: 'button', class: 'menu-button ghost', id: 'menu-button',
+    'aria-expanded': 'false', 'aria-controls': 'topbar-menu' }, t('header.menu'));
+  menu.addEventListener('click', () => {
+    const open = !bar.classList.contains('open');
+    bar.classList.toggle('open', open);
+    menu.setAttribute('aria-expanded', String(open));
+  });
+  return replace(bar,
     h('a', { class: 'brand', href: '#/' }, 'tg-inviter'),
+    menu,
+    h('div', { class: 'topbar-menu', id: 'topbar-menu' },
     navigation(active),
     h('div', { class: 'topbar-tools' },
       state.me.workspaces.length > 1 ? workspaceSwitcher() : h('span', { class: 'workspace-name', id: 'workspace-name' }, workspaceName(state.workspace)),
       languageSwitcher(renderShell),
       h('span', { class: 'who', id: 'current-user', title: me.first_name }, who),
-      logoutButton));
+      logoutButton)));
 }
 
 function skipLink(main) {

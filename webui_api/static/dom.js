@@ -66,13 +66,15 @@ export function field(label, control, hint) {
 }
 
 /** A table with a header row; rows are arrays of cells (nodes or text). */
+// Every table becomes one card per row on a phone (app.css, .stack-on-phone), each cell
+// named by its column (data-label), so no page scrolls sideways at 375 px.
 export function table(caption, headers, rows, { empty } = {}) {
-  const body = h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((c) => h('td', {}, c)))));
+  const body = h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((c, i) => h('td', { 'data-label': headers[i] ?? null }, c)))));
   const tableEl = h('table', {},
     caption ? h('caption', { class: 'visually-hidden' }, caption) : null,
     h('thead', {}, h('tr', {}, headers.map((text) => h('th', { scope: 'col' }, text)))),
     body);
-  return h('div', { class: 'table-wrap' }, tableEl, rows.length === 0 && empty ? h('p', { class: 'empty' }, empty) : null);
+  return h('div', { class: 'table-wrap stack-on-phone' }, tableEl, rows.length === 0 && empty ? h('p', { class: 'empty' }, empty) : null);
 }
 
 /** Repeats `fn` every `ms` while the page is shown; returns the stop function. */

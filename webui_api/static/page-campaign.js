@@ -7,6 +7,7 @@ import { t } from './i18n.js';
 import { actionButton, badge, errorBox, link, pageHeader, section } from './ui.js';
 import { preflightReport, targetText } from './page-campaigns.js';
 import { follow } from './sse.js';
+import { draftEditor, exportsSection, planBox } from './campaign-results.js';
 
 const COUNTS = ['pending', 'unconfirmed', 'invited', 'already_member', 'failed', 'skipped'];
 const ALLOWED = {
@@ -88,8 +89,9 @@ function followUps(campaignId, report) {
 function eventLog(campaignId, lang) {
   const body = h('tbody');
   const more = h('div', { class: 'pager' });
-  const el = h('div', {}, h('div', { class: 'table-wrap' }, h('table', { id: 'event-log' },
-    h('thead', {}, h('tr', {}, [t('events.at'), t('events.account'), t('events.user'), t('events.outcome'), t('campaign.reason')].map((x) => h('th', { scope: 'col' }, x)))),
+  const heads = [t('events.at'), t('events.account'), t('events.user'), t('events.outcome'), t('campaign.reason')];
+  const el = h('div', {}, h('div', { class: 'table-wrap stack-on-phone' }, h('table', { id: 'event-log' },
+    h('thead', {}, h('tr', {}, heads.map((x) => h('th', { scope: 'col' }, x)))),
     body)), more);
   let cursor = 0;
   let atEnd = false;
@@ -100,12 +102,13 @@ function eventLog(campaignId, lang) {
     try {
       const page = await api(withQuery(`/api/v1/campaigns/${campaignId}/events`, { cursor: cursor || null, limit: 50 }));
       for (const e of page.items) {
+        const cell = (i, ...content) => h('td', { 'data-label': heads[i] }, ...content);
         body.append(h('tr', {},
-          h('td', {}, h('time', { datetime: e.at, title: formatDateTime(e.at, lang) }, formatTime(e.at, lang))),
-          h('td', {}, e.account ? (e.account.label ?? `#${e.account.id}`) : '—'),
-          h('td', {}, e.user.username ? `@${e.user.username}` : String(e.user.id)),
-          h('td', {}, h('span', { class: `badge outcome-${e.outcome}` }, t(`outcome.${e.outcome}`))),
-          h('td', {}, e.reason_text ?? e.reason ?? '', e.error ? h('code', { class: 'rpc-error' }, ` ${e.error}`) : null)));
+          cell(0, h('time', { datetime: e.at, title: formatDateTime(e.at, lang) }, formatTime(e.at, lang))),
+          cell(1, e.account ? (e.account.label ?? `#${e.account.id}`) : '—'),
+          cell(2, e.user.username ? `@${e.user.username}` : String(e.user.id)),
+          cell(3, h('span', { class: `badge outcome-${e.outcome}` }, t(`outcome.${e.outcome}`))),
+          cell(4, e.reason_text ?? e.reason ?? '', e.error ? h('code', { class: 'rpc-error' }, ` ${e.error}`) : null)));
         cursor = e.id;
       }
       atEnd = page.next_cursor === null;
@@ -143,6 +146,7 @@ export async function renderCampaign(root, ctx) {
   const follow_up = h('div');
   const retention = h('div', { id: 'campaign-retention' });
   const events = eventLog(id, lang);
+  const plan = planBox(id, lang);
 
   const drawState = (state) => {
     if (state.status !== drawnStatus) replace(statusHolder, badge('campaign', state.status));
@@ -157,13 +161,19 @@ export async function renderCampaign(root, ctx) {
     // Buttons are redrawn only when the status changes, so keyboard focus stays put.
     if (state.status === drawnStatus) return;
     drawnStatus = state.status;
+    plan.load();
     const hadFocus = controls.contains(document.activeElement);
     const owner = ctx.workspace?.role === 'owner';
     const offered = Object.keys(ALLOWED).filter((action) => ALLOWED[action].includes(state.status)
       && (owner || !['approve', 'reject'].includes(action)));
+    // A draft the pre-flight does not let start (the API's one rule, start_problem): Start
+    // is disabled and the sentence beside it says why.
+    const blocked = state.status === 'draft' ? state.start_problem_text : null;
     replace(controls, offered.map((action) => actionButton(
       t(`campaign.${action}`), () => control(action),
-      { kind: action === 'cancel' ? 'danger ghost' : (action === 'duplicate' ? 'ghost' : 'primary'), errorTarget: controlErrors, 'data-action': action, id: `campaign-${action}` })));
+      { kind: action === 'cancel' ? 'danger ghost' : (action === 'duplicate' ? 'ghost' : 'primary'), errorTarget: controlErrors, 'data-action': action, id: `campaign-${action}`,
+        disabled: action === 'start' && Boolean(blocked), 'aria-describedby': action === 'start' && blocked ? 'campaign-start-problem' : null })),
+    blocked ? h('p', { class: 'notice warn', id: 'campaign-start-problem' }, blocked) : null);
     if (hadFocus) controls.querySelector('button')?.focus();
   };
 
@@ -225,14 +235,18 @@ export async function renderCampaign(root, ctx) {
       h('p', { class: 'muted' }, t('campaign.target', { target: targetText(campaign.target) }),
         campaign.active_hours ? ` · ${t('campaign.hours', { hours: campaign.active_hours })}` : '',
         campaign.start_at ? ` · ${t('campaign.startAt', { time: formatDateTime(campaign.start_at, lang) })}` : ''),
-      bar, progressText, waiting, counts, controls, controlErrors),
+      bar, progressText, waiting, counts, controls, controlErrors, plan.el),
+    campaign.status === 'draft'
+      ? await draftEditor(campaign, { onSaved: () => window.dispatchEvent(new HashChangeEvent('hashchange')) }) : null,
     h('div', { class: 'grid two' }, section(t('campaign.reasons'), reasons), section(t('campaign.accounts'), accounts)),
     section(t('campaign.followUp'), follow_up),
     section(t('campaign.retention'), retention),
     section(t('campaign.events'), events.el),
+    exportsSection(id),
     h('details', { class: 'card' }, h('summary', {}, t('preflight.title')), preflightReport(campaign.preflight, lang)));
   await Promise.all([loadReport(), events.load()]);
-  if (!['done', 'cancelled'].includes(campaign.status)) startStream();
+  // A draft changes only when someone acts on it: no stream, so no "live" badge.
+  if (!['draft', 'done', 'cancelled'].includes(campaign.status)) startStream();
   return () => {
     stream?.close();
     clearTimeout(reportTimer);

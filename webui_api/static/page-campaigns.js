@@ -5,6 +5,7 @@ import { progressBar } from './charts.js';
 import { every, field, formatDateTime, formatNumber, h, replace, table } from './dom.js';
 import { t } from './i18n.js';
 import { actionButton, badge, errorBox, errorText, link, pageHeader, section } from './ui.js';
+import { draftSelection } from './campaign-results.js';
 
 export function targetText(target) {
   return target.title ? `${target.title} (${target.ref})` : target.ref;
@@ -45,14 +46,17 @@ export async function renderCampaigns(root, ctx) {
     ['draft', 'done', 'cancelled'].map((s) => h('option', { value: s }, t(`campaign.status.${s}`))));
   let items = [];
   let next = null;
+  const listErrors = h('div', { 'aria-live': 'polite' });
+  const picks = draftSelection({ errors: listErrors, onDeleted: () => load(), announce: ctx.announce });
 
   const draw = () => {
+    picks.keep(items);
     replace(holder, table(t('nav.campaigns'),
-      [t('campaigns.name'), t('campaigns.target'), t('campaigns.status'), t('campaigns.progress'), t('count.invited'), t('common.created')],
+      [t('drafts.column'), t('campaigns.name'), t('campaigns.target'), t('campaigns.status'), t('campaigns.progress'), t('count.invited'), t('common.created')],
       items.map((c) => {
         const bar = progressBar(c.name, { small: true });
         bar.update(c.progress.done, c.progress.total);
-        return [link(`#/campaigns/${c.id}`, c.name), targetText(c.target), badge('campaign', c.status),
+        return [picks.cell(c), link(`#/campaigns/${c.id}`, c.name), targetText(c.target), badge('campaign', c.status),
           h('div', {}, bar, h('small', {}, `${formatNumber(c.progress.done, ctx.lang)} / ${formatNumber(c.progress.total, ctx.lang)}`)),
           formatNumber(c.counts.invited, ctx.lang), formatDateTime(c.created_at, ctx.lang)];
       }), { empty: t('campaigns.none') }));
@@ -71,7 +75,7 @@ export async function renderCampaigns(root, ctx) {
   status.addEventListener('change', () => load());
   replace(root,
     pageHeader(t('nav.campaigns'), h('a', { class: 'button primary', href: '#/campaigns/new', id: 'new-campaign' }, t('campaigns.new'))),
-    h('div', { class: 'toolbar' }, status), holder, more);
+    h('div', { class: 'toolbar' }, status, picks.toolbar), listErrors, holder, more);
   await load();
   // The first page stays current; pages loaded with "more" are left as they are.
   return every(5000, () => (next === null || items.length <= 20 ? load() : null));
@@ -89,8 +93,13 @@ export async function renderNewCampaign(root, ctx) {
     api('/api/v1/chats?can_invite=1').then((page) => page.items).catch(() => []),
   ]);
   const name = h('input', { name: 'name', id: 'campaign-name', required: true, maxlength: 128 });
+  // An empty audience cannot be chosen (a campaign of nobody could never start), so it is
+  // never the one offered first either.
+  const first = audiences.find((a) => a.size > 0);
   const audience = h('select', { name: 'audience_id', id: 'campaign-audience', required: true },
-    audiences.map((a) => h('option', { value: a.id }, `${a.name} (${formatNumber(a.size, ctx.lang)})`)));
+    h('option', { value: '', selected: !first }, t('campaigns.pickAudience')),
+    audiences.map((a) => h('option', { value: a.id, disabled: a.size === 0, selected: a === first },
+      a.size === 0 ? t('campaigns.audienceEmpty', { name: a.name }) : `${a.name} (${formatNumber(a.size, ctx.lang)})`)));
   const target = h('input', { name: 'target', id: 'campaign-target', required: true, maxlength: 128, placeholder: '@group, https://t.me/+…' });
   const chatLabel = (c) => t('campaigns.pickChatOption', {
     title: c.title, members: c.members === null ? '?' : formatNumber(c.members, ctx.lang),
@@ -142,13 +151,17 @@ export async function renderNewCampaign(root, ctx) {
       const started = await api(`/api/v1/campaigns/${campaign.id}/start`, { method: 'POST' });
       if (started.status === 'approval') ctx.announce(t('campaign.sentForApproval'));
       ctx.navigate(`#/campaigns/${campaign.id}`);
-    }, { kind: 'primary', errorTarget: errors, disabled: !campaign.preflight?.ready, id: 'preflight-start' });
+    }, { kind: 'primary', errorTarget: errors, disabled: Boolean(campaign.start_problem), id: 'preflight-start',
+      'aria-describedby': campaign.start_problem ? 'preflight-start-problem' : null });
+    // The reason Start is disabled: the API's sentence for its one rule (start_problem).
+    const why = campaign.start_problem
+      ? h('p', { class: 'notice warn', id: 'preflight-start-problem' }, campaign.start_problem_text) : null;
     const keep = actionButton(t('campaigns.keepDraft'), async () => ctx.navigate(`#/campaigns/${campaign.id}`), { id: 'preflight-keep' });
     const drop = actionButton(t('campaign.cancel'), async () => {
       await api(`/api/v1/campaigns/${campaign.id}/cancel`, { method: 'POST' });
       ctx.navigate('#/campaigns');
     }, { kind: 'danger ghost', errorTarget: errors, id: 'preflight-cancel' });
-    replace(result, section(t('preflight.title'), preflightReport(campaign.preflight, ctx.lang), errors,
+    replace(result, section(t('preflight.title'), preflightReport(campaign.preflight, ctx.lang), errors, why,
       h('div', { class: 'buttons' }, startButton, keep, drop)));
     const heading = result.querySelector('h2');
     heading.tabIndex = -1;

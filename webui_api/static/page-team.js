@@ -46,7 +46,10 @@ export async function renderTeam(root, ctx) {
     errors.replaceChildren();
     try {
       await api(MEMBERS, { method: 'POST', body: { username: username.value.trim() } });
-      ctx.announce(t('team.added', { name: username.value.trim() }));
+      // Said on the page, not only to screen readers: the new row alone is easy to miss.
+      const added = t('team.added', { name: username.value.trim() });
+      errors.replaceChildren(h('p', { class: 'notice ok', role: 'status', id: 'team-added' }, added));
+      ctx.announce(added);
       form.reset();
       await load();
     } catch (err) {
