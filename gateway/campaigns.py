@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core import campaigns as cg
 from core import telegram as tg
 from core.accounts import AccountService, account_label, can_work
-from core.campaign_service import CampaignService
+from core.campaign_service import CHANNEL_REF_PREFIX, CampaignService
 from core.campaigns import CampaignStatus
 from core.dto import AccountDTO
 from core.errors import Busy, InvalidInput
@@ -46,6 +46,12 @@ class _Seen:
     members_complete: bool = False
     link: str | None = None
     count: int | None = None  # a broadcast channel's member count (its 200 cap)
+
+
+def joinable(target_ref: str) -> bool:
+    """Whether a chat named this way can be joined: by its username or an invite link, not
+    by an id (only those already in a chat can name it by id)."""
+    return not (target_ref.startswith(CHANNEL_REF_PREFIX) or target_ref.lstrip("-").isdigit())
 
 
 class Planner:
@@ -172,6 +178,14 @@ class Planner:
                 "members_complete": seen.members_complete,
                 "invite_link": seen.link,
                 "migrated_from": chat.migrated_from if chat else None,
+                # Accounts that could join the chat from here (`gateway.target_join`): not
+                # in it, usable, and the target named by a username or an invite link.
+                "can_join": [
+                    a.id
+                    for a in accounts
+                    if result.excluded.get(a.id) == cg.Exclusion.NOT_A_MEMBER
+                    and joinable(campaign.target_ref)
+                ],
                 "limits": {
                     "daily_per_account": limits.daily_per_account,
                     "daily_per_chat": limits.daily_per_chat,
@@ -202,6 +216,8 @@ class Planner:
                 chat = await inviter.resolve_target(ref)
             except tg.NotAGroup:
                 raise InvalidInput("target", field="target", problem="target_is_person") from None
+            except tg.NotAMember:
+                return cg.ChatRights(member=False)  # the link works: it may join (target_join)
             except (tg.SourceNotFound, tg.NoAccess):
                 return None
             seen.chat = seen.chat or chat

@@ -12,6 +12,7 @@ from core import campaigns as cg
 from core import telegram as tg
 from core.campaign_service import CHANNEL_REF_PREFIX, INVITE_REF_PREFIX
 from gateway.errors import reading_chat, translated
+from gateway.joining import JoinRequested
 from gateway.reading import AccountClient
 
 _LONG_AGO = datetime(2013, 8, 14, tzinfo=UTC)  # Telegram's first day: "joined before anything"
@@ -384,6 +385,20 @@ class Inviter:
             if total is not None and offset >= total:
                 break
         return seen, total is None or offset >= total
+
+    async def join(self, chat: cg.TargetChat) -> None:
+        """Join a public supergroup or channel: channels.joinChannel, whose errors are
+        CHANNELS_TOO_MUCH, CHANNEL_INVALID, CHANNEL_PRIVATE and INVITE_REQUEST_SENT (a group
+        that asks its admins to accept newcomers; Telethon's methods.csv). Raises
+        `gateway.joining.JoinRequested` for the last; being a member already is no failure."""
+        try:
+            with translated():
+                await self._client(functions.channels.JoinChannelRequest(self._channel(chat)))
+        except tg.TelegramError as exc:
+            if exc.rpc == "INVITE_REQUEST_SENT":
+                raise JoinRequested(exc.rpc) from exc
+            if exc.rpc != "USER_ALREADY_PARTICIPANT":
+                raise
 
     async def member_count(self, chat: cg.TargetChat) -> int | None:
         """How many members a supergroup or channel has: `participants_count` of

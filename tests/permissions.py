@@ -157,6 +157,16 @@ API: tuple[ApiRow, ...] = (
     _r(
         "POST", "/api/v1/campaigns/{campaign_id}/reject", 401, 404, 403, 200, 404, note="owner only"
     ),
+    _r(
+        "POST",
+        "/api/v1/campaigns/{campaign_id}/join",
+        401,
+        404,
+        403,
+        200,
+        404,
+        note="owner only: one of the accounts joins the target",
+    ),
     _r("POST", "/api/v1/campaigns/{campaign_id}/duplicate", 401, 404, 201, 201, 404),
     _r("GET", "/api/v1/campaigns/{campaign_id}/stream", *MEMBERS, note="server-sent events"),
     _r("GET", "/api/v1/campaigns/{campaign_id}/plan", *MEMBERS),

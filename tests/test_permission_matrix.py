@@ -159,6 +159,7 @@ PLANS: dict[str, Plan] = {
     "POST /api/v1/campaigns/{campaign_id}/cancel": _p(campaign_id="campaign_draft"),
     "POST /api/v1/campaigns/{campaign_id}/approve": _p(campaign_id="campaign_approval"),
     "POST /api/v1/campaigns/{campaign_id}/reject": _p(campaign_id="campaign_approval"),
+    "POST /api/v1/campaigns/{campaign_id}/join": _p(campaign_id="campaign_draft"),
     "POST /api/v1/campaigns/{campaign_id}/duplicate": CAMPAIGN,
     "GET /api/v1/campaigns/{campaign_id}/stream": CAMPAIGN,
     "GET /api/v1/campaigns/{campaign_id}/plan": CAMPAIGN,
@@ -541,6 +542,8 @@ async def _request(
             n = next(_fresh_ids)
             await _register(w.sessionmaker, 860_000 + n, f"newcomer{n}")
             body["json"] = {"username": f"newcomer{n}"}
+        if row.key == "POST /api/v1/campaigns/{campaign_id}/join":
+            body["json"] = {"account_id": w.account}
         if row.key == "POST /api/v1/campaigns/delete":  # a fresh draft of the owner's for each cell
             body["json"] = {"ids": [int(await _object(w, "campaign_draft", caller, cleanup))]}
         headers = _headers(token, w.ws if workspace_header else None)

@@ -64,6 +64,7 @@ from webui_api.views import (
     retention,
     search,
     system,
+    target_join,
     team,
 )
 from workers.heartbeat import RedisWorkerRegistry
@@ -90,6 +91,7 @@ def route_tables() -> list[ApiRoutes]:
         retention.routes,
         optouts.routes,
         chats.routes,
+        target_join.routes,
         linking.routes,
         overview.routes,
         history.routes,

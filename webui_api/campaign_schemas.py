@@ -125,6 +125,14 @@ class PreflightOut(BaseModel):
         default_factory=dict,
         description="Account id → people left to invite it can name (a username, or its own access hash)",
     )
+    can_join: list[int] = Field(
+        default_factory=list,
+        description="Accounts not in the chat that could join it (POST …/join; owner only)",
+    )
+    migrated_from: int | None = Field(
+        default=None,
+        description="The basic group the target was before it became this supergroup",
+    )
     unreachable: int = Field(
         default=0,
         description="People left to invite whom no working account can name (no username, "

@@ -209,6 +209,9 @@ async def _view_out(
     return _campaign_out(language(request), view)
 
 
+campaign_view_out = _view_out  # for other views that answer with the campaign
+
+
 # --- creating and looking --------------------------------------------------------------------
 @routes.post(
     "/api/v1/campaigns",

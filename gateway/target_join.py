@@ -1,0 +1,184 @@
+"""Letting one of the workspace's accounts join a campaign's target chat (issue 13): the
+pre-flight names accounts that are not in the chat (`not_member`), and the owner may have
+one join instead of doing it by hand in the app.
+
+The owner decides, one account at a time, at the pace of joining a private source
+(`core.parsing.JOIN_GAP_S` between two joins of one account: joining many chats fast is what
+gets accounts limited). A public chat is joined with channels.joinChannel, a chat named by
+an invite link with messages.importChatInvite (gateway.joining); a chat that asks its admins
+to accept newcomers answers INVITE_REQUEST_SENT, shown as waiting. A basic group named by its
+id alone cannot be joined: only its invite link lets someone in. Joining gives no right to
+add people: in a supergroup or channel an admin still has to grant it, and the pre-flight,
+run again right after, says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core import telegram as tg
+from core.accounts import AccountService, can_work
+from core.campaign_service import INVITE_REF_PREFIX, CampaignService
+from core.dto import AccountDTO, AccountStatus
+from core.errors import InvalidInput, NotFound
+from core.limits import rest_after_flood
+from core.logs import get_logger
+from core.parsing import JOIN_GAP_S
+from core.secretbox import SessionDecryptError
+from core.users import ensure_owner, require_workspace
+from db.dal import open_dal
+from db.leases import LeaseStore
+from gateway import joining
+from gateway.accounts import leased_account_client
+from gateway.campaigns import PREFLIGHT_STATUSES, Planner, joinable
+from gateway.inviting import Inviter
+from gateway.telegram import TelegramGateway
+
+log = get_logger("gateway.target_join")
+
+# Telegram's refusals of a join, as the problem shown to the owner (Telethon's methods.csv:
+# channels.joinChannel CHANNELS_TOO_MUCH CHANNEL_INVALID CHANNEL_PRIVATE INVITE_REQUEST_SENT;
+# messages.importChatInvite adds INVITE_HASH_EMPTY/EXPIRED/INVALID and USERS_TOO_MUCH).
+REFUSALS: dict[str, str] = {
+    "INVITE_HASH_EXPIRED": "target_invite_expired",
+    "INVITE_HASH_INVALID": "target_invite_invalid",
+    "INVITE_HASH_EMPTY": "target_invite_invalid",
+    "CHANNELS_TOO_MUCH": "join_channels_too_much",
+    "CHANNEL_PRIVATE": "join_closed",
+    "CHANNEL_INVALID": "join_closed",
+    "USERS_TOO_MUCH": "join_chat_full",
+}
+
+JOIN_ACTION = "account.join_target"
+FLOOD_BUFFER_S = 60  # DESIGN §7: a FloodWait of N s rests the account N s + 60 s
+# The last join of an account, by a private source's task or by this: one pace for both.
+_LAST_JOIN = text("""
+    SELECT greatest(
+        (SELECT max((cursor -> 'joined' ->> 'at')::timestamptz) FROM parse_tasks
+          WHERE cursor -> 'joined' ->> 'account_id' = :account),
+        (SELECT max(at) FROM audit_log
+          WHERE action = :action AND details ->> 'account_id' = :account))
+""")
+
+
+Outcome = Literal["joined", "requested"]
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    outcome: Outcome
+    preflight: dict[str, Any]
+
+
+class TargetJoiner:
+    def __init__(
+        self,
+        *,
+        planner: Planner,
+        campaigns: CampaignService,
+        accounts: AccountService,
+        gateway: TelegramGateway,
+        leases: LeaseStore,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        gap_s: float = JOIN_GAP_S,
+        lease_wait_s: float = 5.0,
+    ) -> None:
+        self.planner = planner
+        self.campaigns = campaigns
+        self.accounts = accounts
+        self.gateway = gateway
+        self.leases = leases
+        self.sessionmaker = sessionmaker
+        self.gap_s = gap_s
+        self.lease_wait_s = lease_wait_s
+
+    async def join(
+        self, user_id: int, workspace_id: int, campaign_id: int, account_id: int
+    ) -> JoinResult:
+        """Have the account join the campaign's target, then check the target again."""
+        async with open_dal(self.sessionmaker) as dal:
+            ensure_owner(await require_workspace(dal, user_id, workspace_id))
+            campaign = await self.campaigns.get(dal, user_id, workspace_id, campaign_id)
+            if campaign.status not in PREFLIGHT_STATUSES:
+                raise InvalidInput(
+                    "status", field="status", problem="preflight_status", status=campaign.status
+                )
+            account = await dal.get_account(workspace_id, account_id)
+            if account is None:
+                raise NotFound("account", account_id=account_id)
+            last = await dal.session.scalar(
+                _LAST_JOIN, {"account": str(account_id), "action": JOIN_ACTION}
+            )
+            await dal.rollback()
+        ref = campaign.target_ref
+        if not joinable(ref):
+            # An id names a chat only for those already in it: nobody can join by it.
+            raise InvalidInput("target", field="target", problem="join_needs_link")
+        now = datetime.now(UTC)
+        if not can_work(account, now):
+            raise InvalidInput("account", field="account_id", problem="join_account")
+        if last is not None and now - last < timedelta(seconds=self.gap_s):
+            wait = timedelta(seconds=self.gap_s) - (now - last)
+            raise InvalidInput(
+                "account",
+                field="account_id",
+                problem="join_too_soon",
+                minutes=max(1, round(wait.total_seconds() / 60)),
+            )
+        outcome = await self._join(account.id, account, ref)
+        async with open_dal(self.sessionmaker) as dal:
+            await dal.audit(
+                JOIN_ACTION,
+                actor_user_id=user_id,
+                workspace_id=workspace_id,
+                details={"account_id": account_id, "campaign_id": campaign_id, "outcome": outcome},
+            )
+            await dal.commit()
+        log.info("account joined a target", account_id=account_id, outcome=outcome)
+        report = await self.planner.preflight(user_id, workspace_id, campaign_id)
+        return JoinResult(outcome, report)
+
+    async def _join(self, account_id: int, account: AccountDTO, ref: str) -> Outcome:
+        try:
+            async with leased_account_client(
+                leases=self.leases,
+                sessionmaker=self.sessionmaker,
+                service=self.accounts,
+                gateway=self.gateway,
+                account=account,
+                wait_s=self.lease_wait_s,
+            ) as client:
+                if ref.startswith(INVITE_REF_PREFIX):
+                    await joining.join(client, ref[len(INVITE_REF_PREFIX) :])
+                else:
+                    inviter = Inviter(client)
+                    chat = await inviter.resolve_target(ref)
+                    if chat.kind == "group":  # a public basic group does not exist; be sure
+                        raise InvalidInput("target", field="target", problem="join_needs_link")
+                    await inviter.join(chat)
+        except joining.JoinRequested:
+            return "requested"
+        except tg.FloodWait as exc:
+            until = rest_after_flood(datetime.now(UTC), exc.seconds, FLOOD_BUFFER_S)
+            async with open_dal(self.sessionmaker) as dal:
+                await self.accounts.change_status(
+                    dal, account_id, AccountStatus.COOLDOWN, exc.rpc, cooldown_until=until
+                )
+            raise InvalidInput(
+                "account", field="account_id", problem="join_flood_wait", until=until.isoformat()
+            ) from exc
+        except (tg.AccountUnauthorized, tg.AccountBanned, SessionDecryptError):
+            raise InvalidInput("account", field="account_id", problem="join_account") from None
+        except tg.TelegramError as exc:
+            refusal = REFUSALS.get(exc.rpc)
+            if refusal is None and isinstance(exc, (tg.SourceError, tg.NoAccess)):
+                refusal = "join_closed"
+            if refusal is None:
+                raise
+            raise InvalidInput("target", field="target", problem=refusal) from exc
+        return "joined"
