@@ -375,6 +375,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "weblink.flood_wait": "Telegram asks to wait {minutes} min before the next try. The login is stopped.",
         "weblink.flood_wait_hours": "Telegram asks to wait {hours} h before the next try. The login is stopped.",
         "weblink.failed": "Telegram refused the login ({error}). Start again.",
+        "weblink.no_connection": "Telegram cannot be reached right now. Try again in a minute.",
+        "linking.no_connection": (
+            "Telegram cannot be reached right now, so the login is stopped. "
+            "Try again in a minute with /link or /link_phone."
+        ),
         "weblink.store_failed": (
             "The account could not be saved, so its new session was logged out. Please try again later."
         ),
@@ -1289,6 +1294,11 @@ CATALOG: dict[str, dict[str, str]] = {
         "weblink.flood_wait": "Telegram просит подождать {minutes} мин перед следующей попыткой. Вход остановлен.",
         "weblink.flood_wait_hours": "Telegram просит подождать {hours} ч перед следующей попыткой. Вход остановлен.",
         "weblink.failed": "Telegram отклонил вход ({error}). Начните заново.",
+        "weblink.no_connection": "Сейчас не удаётся связаться с Telegram. Попробуйте через минуту.",
+        "linking.no_connection": (
+            "Сейчас не удаётся связаться с Telegram, поэтому вход остановлен. "
+            "Попробуйте через минуту: /link или /link_phone."
+        ),
         "weblink.store_failed": (
             "Аккаунт не удалось сохранить, поэтому его новая сессия завершена. Попробуйте позже."
         ),

@@ -131,5 +131,8 @@ def login_failure(exc: BaseException) -> LoginFailure:
         return LoginFailure("phone_not_registered", {})
     if isinstance(exc, tg.LoginEmailRequired):
         return LoginFailure("email_setup_required", {})
+    if isinstance(exc, OSError):
+        # A refused or lost connection: no answer from Telegram to report.
+        return LoginFailure("no_connection", {})
     rpc = exc.rpc if isinstance(exc, tg.TelegramError) else type(exc).__name__
     return LoginFailure("failed", {"error": rpc})

@@ -138,7 +138,10 @@ class PanelLogin:
 
 class PanelLogins:
     """Open logins by id; see the module docstring. Every method that reads or answers a
-    login raises `NotFound` for an unknown id or another user's login."""
+    login raises `NotFound` for an unknown id or another user's login.
+
+    Telegram out of reach (any `OSError`: a refused or lost connection) ends a login like a
+    refusal does, with a sentence, never as a server error."""
 
     def __init__(
         self,
@@ -188,7 +191,7 @@ class PanelLogins:
             async with pending.lock:
                 try:
                     token = await pending.qr.token()
-                except (tg.TelegramError, ConnectionError) as exc:
+                except (tg.TelegramError, OSError) as exc:
                     await self._fail(pending, exc)
                     return pending
                 if token is None:  # a brand-new client cannot have been scanned yet
@@ -224,7 +227,7 @@ class PanelLogins:
     async def _renew(self, pending: PanelLogin) -> None:
         try:
             token = await pending.qr.token()
-        except (tg.TelegramError, ConnectionError) as exc:
+        except (tg.TelegramError, OSError) as exc:
             await self._fail(pending, exc)
             return
         if token is not None:  # None: scanned meanwhile, and the watcher has the outcome
@@ -252,7 +255,7 @@ class PanelLogins:
                     if pending.state is LoginState.WAITING:
                         self._ask_password(pending)
                 return
-            except (tg.TelegramError, ConnectionError) as exc:
+            except (tg.TelegramError, OSError) as exc:
                 async with pending.lock:
                     await self._fail(pending, exc)
                 return
@@ -279,7 +282,7 @@ class PanelLogins:
                 # person may type it again.
                 pending.problem = Problem("phone_rejected")
                 return pending
-            except (tg.TelegramError, ConnectionError) as exc:
+            except (tg.TelegramError, OSError) as exc:
                 await self._fail(pending, exc)
                 return pending
             pending.state, pending.tries, pending.problem = LoginState.CODE, 0, None
@@ -306,7 +309,7 @@ class PanelLogins:
                 # core.telegram.org/method/auth.signIn: SESSION_PASSWORD_NEEDED (401)
                 self._ask_password(pending)
                 return pending
-            except (tg.TelegramError, ConnectionError) as exc:
+            except (tg.TelegramError, OSError) as exc:
                 await self._fail(pending, exc)
                 return pending
             await self._link(pending, info)
@@ -323,7 +326,7 @@ class PanelLogins:
                 # core.telegram.org/method/auth.checkPassword: PASSWORD_HASH_INVALID (400)
                 await self._wrong(pending, "password")
                 return pending
-            except (tg.TelegramError, ConnectionError) as exc:
+            except (tg.TelegramError, OSError) as exc:
                 await self._fail(pending, exc)
                 return pending
             await self._link(pending, info)

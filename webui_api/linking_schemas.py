@@ -63,7 +63,7 @@ class LoginProblem(BaseModel):
         "`code_invalid` (the login stays at its step); or why it ended: `password_aborted`, "
         "`code_aborted`, `code_expired`, `flood_wait`, `flood_wait_hours`, `phone_banned`, "
         "`phone_flood`, `password_flood`, `phone_not_registered`, `email_setup_required`, "
-        "`store_failed`, `expired`, `failed`"
+        "`store_failed`, `no_connection`, `expired`, `failed`"
     )
     message: str = Field(description="A sentence for the person, in the caller's language")
 

@@ -452,3 +452,23 @@ async def test_bad_bodies_are_clear_400s(
     )
     assert resp.status == 409  # the login waits for a phone number, not a password
     assert PASSWORD not in await resp.text()
+
+
+async def test_telegram_out_of_reach_is_a_sentence_not_an_error(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Any,
+    free_port: int,
+    make_user: MakeUser,
+    issue_code: IssueCode,
+) -> None:
+    # Nothing listens where the API looks for Telegram (the sandbox's port, unused).
+    configured = settings.model_copy(update={"sandbox_port": free_port})
+    async with TestClient(TestServer(init_app(configured), host="127.0.0.1")) as api:
+        owner = await make_user()
+        env = Env(api, World())
+        auth = await _auth(env, owner, issue_code)
+        login = await _call(env, "POST", BASE, auth, 201, json={"method": "qr"})
+    assert login["state"] == "failed"
+    assert login["problem"]["code"] == "no_connection"
+    assert login["message"] == t("en", "weblink.no_connection")
