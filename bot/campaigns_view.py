@@ -71,6 +71,15 @@ class CampaignAction(CallbackData, prefix="cg"):
 MOVES = ("start", "pause", "resume", "cancel", "approve", "reject")
 
 
+class JoinTarget(CallbackData, prefix="cj"):
+    """`cj:<workspace>:<campaign id>:<account id>`: let that account join the campaign's
+    target (`gateway.target_join`; owner only, checked again when pressed)."""
+
+    ws: int
+    id: int
+    account: int
+
+
 # --- small pieces ----------------------------------------------------------------------------
 def target_label(target_ref: str) -> str:
     """A stored target as people write it: `@username`, a chat's id (`-100…` for a
@@ -223,9 +232,10 @@ def one_button(text: str, data: CallbackData) -> InlineKeyboardMarkup:
 
 # --- the pre-flight report ---------------------------------------------------------------------
 def render_preflight(
-    campaign: CampaignDTO, report: Mapping[str, Any], lang: str
+    campaign: CampaignDTO, report: Mapping[str, Any], lang: str, *, owner: bool = False
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """What the accounts found in the chat, and the way on: start, keep as a draft, cancel."""
+    """What the accounts found in the chat, and the way on: start, keep as a draft, cancel;
+    for the owner, a button for each account that could join the chat."""
     labels: dict[str, str] = {str(k): str(v) for k, v in (report.get("accounts") or {}).items()}
 
     def names(ids: Any) -> str:
@@ -291,7 +301,13 @@ def render_preflight(
             text=t(lang, f"preflight.{action}"),
             callback_data=CampaignAction(action=action, ws=campaign.workspace_id, id=campaign.id),
         )
-    builder.adjust(1, 2)
+    joiners = [int(i) for i in report.get("can_join") or ()] if owner else []
+    for joiner in joiners:
+        builder.button(
+            text=t(lang, "campaign.join.button", account=labels.get(str(joiner), "")),
+            callback_data=JoinTarget(ws=campaign.workspace_id, id=campaign.id, account=joiner),
+        )
+    builder.adjust(1, 2, *([1] * len(joiners)))
     return "\n\n".join(blocks), builder.as_markup()
 
 

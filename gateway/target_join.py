@@ -26,6 +26,7 @@ from core.accounts import AccountService, can_work
 from core.campaign_service import INVITE_REF_PREFIX, CampaignService
 from core.dto import AccountDTO, AccountStatus
 from core.errors import InvalidInput, NotFound
+from core.i18n import t
 from core.limits import rest_after_flood
 from core.logs import get_logger
 from core.parsing import JOIN_GAP_S
@@ -73,6 +74,18 @@ Outcome = Literal["joined", "requested"]
 class JoinResult:
     outcome: Outcome
     preflight: dict[str, Any]
+    account_id: int
+
+    def sentence(self, lang: str) -> str:
+        """What happened, for the owner: joined (and whether it may add people yet), or
+        asked to join."""
+        label = str((self.preflight.get("accounts") or {}).get(str(self.account_id), ""))
+        text = t(lang, f"campaign.join.{self.outcome}", account=label)
+        if self.outcome == "joined" and self.account_id not in (
+            self.preflight.get("eligible") or ()
+        ):
+            text += " " + t(lang, "campaign.join.admin_needed")
+        return text
 
 
 class TargetJoiner:
@@ -96,6 +109,18 @@ class TargetJoiner:
         self.sessionmaker = sessionmaker
         self.gap_s = gap_s
         self.lease_wait_s = lease_wait_s
+
+    @classmethod
+    def for_planner(cls, planner: Planner) -> TargetJoiner:
+        """A joiner with the planner's services (the bot and the API build one per press)."""
+        return cls(
+            planner=planner,
+            campaigns=planner.campaigns,
+            accounts=planner.accounts,
+            gateway=planner.gateway,
+            leases=planner.leases,
+            sessionmaker=planner.sessionmaker,
+        )
 
     async def join(
         self, user_id: int, workspace_id: int, campaign_id: int, account_id: int
@@ -141,7 +166,7 @@ class TargetJoiner:
             await dal.commit()
         log.info("account joined a target", account_id=account_id, outcome=outcome)
         report = await self.planner.preflight(user_id, workspace_id, campaign_id)
-        return JoinResult(outcome, report)
+        return JoinResult(outcome, report, account_id)
 
     async def _join(self, account_id: int, account: AccountDTO, ref: str) -> Outcome:
         try:

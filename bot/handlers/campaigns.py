@@ -27,6 +27,7 @@ from bot.campaigns_view import (
     PICKER_PAGE,
     CampaignAction,
     CampaignNew,
+    JoinTarget,
     campaign_title,
     one_button,
     problem,
@@ -46,17 +47,18 @@ from core.accounts import AccountService
 from core.audiences import AudienceService
 from core.campaign_service import CampaignService, parse_hours, parse_start_at, parse_target
 from core.campaigns import CampaignStatus
-from core.dto import CampaignDTO, UserDTO
+from core.dto import CampaignDTO, UserDTO, WorkspaceRole
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import t
 from core.installation import effective_limits, parse_assignments
 from core.limits import CAMPAIGN_LIMIT_FIELDS, check_campaign_limits
 from core.optouts import optout_link
 from core.retention import campaign_retention
-from core.users import current_workspace
+from core.users import current_workspace, require_workspace
 from db.dal import SqlDal
 from gateway.campaigns import Planner
 from gateway.chats import ChatDirectory
+from gateway.target_join import TargetJoiner
 
 _S = CampaignStatus
 # Where each button leads: a second tap (or a tap on an older message) that finds the
@@ -428,7 +430,8 @@ async def _check(
     except InvalidInput as exc:
         return exc
     fresh = await campaigns.get(dal, user.id, campaign.workspace_id, campaign.id)
-    await _put(bot, chat_id, message_id, *render_preflight(fresh, report, lang))
+    owner = await require_workspace(dal, user.id, campaign.workspace_id) is WorkspaceRole.OWNER
+    await _put(bot, chat_id, message_id, *render_preflight(fresh, report, lang, owner=owner))
     return None
 
 
@@ -608,6 +611,35 @@ async def on_move(
     await query.answer(t(lang, f"campaigns.done.{moved.status}"))
 
 
+async def on_join(
+    query: CallbackQuery,
+    callback_data: JoinTarget,
+    dal: SqlDal,
+    user: UserDTO,
+    lang: str,
+    campaigns: CampaignService,
+    planner: Planner,
+) -> None:
+    """Let an account join the target (the owner's button under a pre-flight), then show
+    the pre-flight run again in place."""
+    joiner = TargetJoiner.for_planner(planner)
+    ws, campaign_id = callback_data.ws, callback_data.id
+    try:
+        result = await joiner.join(user.id, ws, campaign_id, callback_data.account)
+    except NotFound:
+        await query.answer(t(lang, "error.not_found"), show_alert=True)
+        return
+    except Forbidden:
+        await query.answer(t(lang, "error.forbidden"), show_alert=True)
+        return
+    except InvalidInput as exc:
+        await query.answer(refusal(lang, exc), show_alert=True)
+        return
+    fresh = await campaigns.get(dal, user.id, ws, campaign_id)
+    await show_in_place(query, *render_preflight(fresh, result.preflight, lang, owner=True))
+    await query.answer(result.sentence(lang), show_alert=True)
+
+
 async def on_duplicate(
     query: CallbackQuery,
     callback_data: CampaignAction,
@@ -693,5 +725,6 @@ def create_router() -> Router:
     router.callback_query.register(on_check, CampaignAction.filter(F.action == "check"))
     router.callback_query.register(on_move, CampaignAction.filter(F.action.in_(MOVES)))
     router.callback_query.register(on_duplicate, CampaignAction.filter(F.action == "dup"))
+    router.callback_query.register(on_join, JoinTarget.filter())
     router.callback_query.register(on_report, CampaignAction.filter(F.action == "report"))
     return router

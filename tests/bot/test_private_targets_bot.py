@@ -21,12 +21,13 @@ from gateway.telegram import TelegramGateway
 from sandbox.world import World
 from sandbox.world.invites import make_invite
 from tests.bot.conftest import TgUser
-from tests.bot.test_campaigns_bot import edits
+from tests.bot.test_campaigns_bot import answers, edits
 from tests.bot.test_parsing_bot import buttons, replies
 from tests.invites.conftest import FAST, OWNER_TG, Setup, link_accounts, make_audience
 from workers.inviting import InviteConfig
 
 PRIVATE, PUBLIC, OTHERS, BASIC = 7_000_050, 7_000_051, 7_000_052, 7_000_053
+JOINABLE = 7_000_054
 
 
 @pytest.fixture
@@ -204,3 +205,54 @@ async def test_no_chat_to_offer_says_how_to_get_one_and_typing_still_works(
     assert ask_target.reply_markup is None
     # A chat they are in but may not add people to is still taken: the pre-flight says why.
     assert await owner.reply_to(f"-100{PRIVATE}") == t("ru", "campaign_new.ask_start")
+
+
+async def test_the_owner_lets_an_account_join_the_target_from_the_preflight(
+    world_setup: Setup,
+    make_user: Callable[..., TgUser],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Accounts not in a public target are offered as "Let @acc join" buttons; pressing one
+    joins it (channels.joinChannel) and shows the pre-flight run again in place."""
+    world = world_setup.world
+    acc = world_setup.accounts
+    world.put_chat(
+        JOINABLE,
+        "megagroup",
+        "Joinable",
+        username="joinable",
+        creator=900,
+        admins={902: ["invite_users"]},
+    )
+    owner = make_user(OWNER_TG, username="boss", first_name="Boss", language_code="en")
+    audience_id = await _audience(world_setup)
+    ws = world_setup.ws
+    await _step2(owner, world_setup, audience_id)
+    await owner.reply_to("@joinable")
+    await owner.reply_to("now")
+    await owner.send("any")
+    (report,) = edits(await owner.send("daily_per_target=10"))
+    assert "Will invite (1): @acc902" in report.text.splitlines()
+    (campaign,) = await _campaigns(sessionmaker)
+    join_901 = f"cj:{ws}:{campaign.id}:{acc[901]}"
+    assert buttons(report.reply_markup)[-2:] == [
+        (t("en", "campaign.join.button", account="@acc901"), join_901),
+        (t("en", "campaign.join.button", account="@acc903"), f"cj:{ws}:{campaign.id}:{acc[903]}"),
+    ]
+
+    calls = await owner.press(report, join_901, message_id=report.message_id)
+    assert answers(calls) == [
+        t("en", "campaign.join.joined", account="@acc901")
+        + " "
+        + t("en", "campaign.join.admin_needed")
+    ]
+    assert 901 in world.find_chat(JOINABLE).members
+    (again,) = edits(calls)
+    assert "• @acc901 — not an admin of the chat" in again.text.splitlines()
+    assert [text for text, _data in buttons(again.reply_markup)][-1] == t(
+        "en", "campaign.join.button", account="@acc903"
+    )
+    # Pressed twice: the second join of an account waits for the pace, nothing is called.
+    calls = await owner.press(again, join_901, message_id=again.message_id)
+    assert "it joined a chat a moment ago" in str(answers(calls)[0])
+    assert len(world.calls("JoinChannelRequest")) == 1

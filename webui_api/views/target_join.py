@@ -13,7 +13,6 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from core.i18n import t
 from db.dal import open_dal
 from gateway.target_join import TargetJoiner
 from webui_api.campaign_schemas import CampaignOut
@@ -25,7 +24,7 @@ from webui_api.http import (
     path_id,
     require_auth,
 )
-from webui_api.keys import ACCOUNTS, CAMPAIGNS, GATEWAY, LEASES, PLANNER, SESSIONMAKER
+from webui_api.keys import PLANNER, SESSIONMAKER
 from webui_api.routing import ApiRoutes
 from webui_api.views.campaigns import campaign_view_out
 
@@ -60,20 +59,10 @@ async def join_target(request: web.Request) -> web.Response:
     app = request.app
     async with open_dal(app[SESSIONMAKER]) as dal:  # closed before Telegram is asked
         workspace_id = await current_workspace(request, dal, claims.user_id)
-    joiner = TargetJoiner(
-        planner=app[PLANNER],
-        campaigns=app[CAMPAIGNS],
-        accounts=app[ACCOUNTS],
-        gateway=app[GATEWAY],
-        leases=app[LEASES],
-        sessionmaker=app[SESSIONMAKER],
-    )
+    joiner = TargetJoiner.for_planner(app[PLANNER])
     result = await joiner.join(claims.user_id, workspace_id, campaign_id, body.account_id)
-    lang = language(request)
-    label = result.preflight.get("accounts", {}).get(str(body.account_id), "")
-    message = t(lang, f"campaign.join.{result.outcome}", account=label)
-    if result.outcome == "joined" and body.account_id not in result.preflight.get("eligible", []):
-        message += " " + t(lang, "campaign.join.admin_needed")
     async with open_dal(app[SESSIONMAKER]) as dal:
         out = await campaign_view_out(request, dal, claims.user_id, workspace_id, campaign_id)
-    return json_model(JoinOut(outcome=result.outcome, message=message, campaign=out))
+    return json_model(
+        JoinOut(outcome=result.outcome, message=result.sentence(language(request)), campaign=out)
+    )
