@@ -83,7 +83,12 @@ def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def _url(path: str) -> str:
-    return re.sub(r"\{\w+_id\}", MISSING_ID, path).replace("{name}", "app.js")
+    # A panel login's id is a random text, not a number: a made-up one is missing too.
+    return (
+        re.sub(r"\{\w+_id\}", MISSING_ID, path)
+        .replace("{name}", "app.js")
+        .replace("{login}", "no-such-login")
+    )
 
 
 def _named(status: int, body: Any, name: str) -> bool:
