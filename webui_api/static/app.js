@@ -6,6 +6,7 @@ import { LANGUAGES, getLanguage, preferredLanguage, rememberLanguage, setLanguag
 import { renderLogin } from './page-login.js';
 import { renderDashboard } from './page-dashboard.js';
 import { renderAccounts } from './page-accounts.js';
+import { renderAccount } from './page-account.js';
 import { renderLinking } from './page-linking.js';
 import { renderAudience, renderAudiences } from './page-audiences.js';
 import { renderTasks } from './page-tasks.js';
@@ -22,6 +23,7 @@ const ROUTES = [
   { path: /^\/?$/, nav: 'dashboard', render: renderDashboard },
   { path: /^\/accounts$/, nav: 'accounts', render: renderAccounts },
   { path: /^\/accounts\/link$/, nav: 'accounts', render: renderLinking },
+  { path: /^\/accounts\/(\d+)$/, nav: 'accounts', render: renderAccount },
   { path: /^\/audiences$/, nav: 'audiences', render: renderAudiences },
   { path: /^\/audiences\/(\d+)$/, nav: 'audiences', render: renderAudience },
   { path: /^\/tasks$/, nav: 'tasks', render: renderTasks },

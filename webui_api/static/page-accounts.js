@@ -4,7 +4,8 @@ import { api, withQuery } from './api.js';
 import { meter } from './charts.js';
 import { formatDateTime, h, replace, table } from './dom.js';
 import { t } from './i18n.js';
-import { accountLabel, actionButton, badge, errorBox, pageHeader } from './ui.js';
+import { accountLabel, actionButton, badge, errorBox, link, pageHeader } from './ui.js';
+import { accountsHistory } from './page-account.js';
 import { linkedNotice, unlinkButton } from './page-linking.js';
 
 async function fetchLimits() {
@@ -43,7 +44,7 @@ export async function renderAccounts(root, ctx) {
   let next = null;
 
   const row = (account) => [
-    h('div', {}, h('strong', {}, accountLabel(account)), h('div', { class: 'muted' }, account.first_name)),
+    h('div', {}, h('strong', {}, link(`#/accounts/${account.id}`, accountLabel(account))), h('div', { class: 'muted' }, account.first_name)),
     account.phone ?? '—',
     statusCell(account, ctx.lang),
     limits ? meter(t('accounts.usage', { name: accountLabel(account) }), account.usage_today, limits.daily_per_account) : String(account.usage_today),
@@ -85,4 +86,5 @@ export async function renderAccounts(root, ctx) {
     }
   }
   await load(null);
+  if (ctx.alive()) root.append(await accountsHistory(ctx));
 }
