@@ -15,9 +15,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.lists import add_page_buttons
 from core.dto import AudienceDTO, ParseTaskDTO
-from core.i18n import has_text, t
+from core.i18n import t
 from core.pagination import Page
-from core.parsing import ParseKind, ParseStatus, Priority
+from core.parsing import JOIN_NOTES, ParseKind, ParseStatus, Priority, error_reason
 from core.search import Community
 
 TASKS_PAGE = 10
@@ -83,13 +83,6 @@ def duration(lang: str, seconds: float) -> str:
     return t(lang, "duration.s", s=secs)
 
 
-def error_reason(lang: str, code: str | None) -> str:
-    key = f"parse.error.{code}"
-    return (
-        t(lang, key) if code and has_text(key) else t(lang, "parse.error.unknown", code=code or "-")
-    )
-
-
 def _source(task: ParseTaskDTO) -> str:
     return f"{task.source_title} ({task.source})" if task.source_title else task.source
 
@@ -121,7 +114,7 @@ def render_task(
     )
     lines = [head, t(lang, "task.status", status=t(lang, f"task.state.{status.value}"))]
     started = task.started_at is not None or task.progress_done > 0
-    if status is ParseStatus.QUEUED and task.error in ("join_requested", "join_flood_wait"):
+    if status is ParseStatus.QUEUED and task.error in JOIN_NOTES:
         # A private source's account waits to get in (the worker's note while queued).
         lines.append(t(lang, f"task.{task.error}"))
     elif status is ParseStatus.QUEUED and not started:

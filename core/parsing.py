@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from core.errors import InvalidInput
+from core.i18n import has_text, t
 
 
 class ParseKind(enum.StrEnum):
@@ -204,6 +205,28 @@ JOIN_REFUSALS: dict[str, str] = {
 # gets accounts limited; Telegram publishes no number, so this errs on the slow side).
 JOIN_RECHECK_S = 300.0
 JOIN_GAP_S = 120.0
+
+
+# What a queued task's `error` says while its account waits to get into a private source.
+JOIN_NOTES = ("join_requested", "join_flood_wait")
+
+
+def error_reason(lang: str, code: str | None) -> str:
+    """Why a task failed, as a sentence (its stored code stays for programs)."""
+    key = f"parse.error.{code}"
+    if code and has_text(key):
+        return t(lang, key)
+    return t(lang, "parse.error.unknown", code=code or "-")
+
+
+def task_note(lang: str, status: str, code: str | None) -> str | None:
+    """The sentence a person reads about a task's `error`: why it failed, or why a queued
+    one waits (a join request, a flood wait before joining); None when there is none."""
+    if not code:
+        return None
+    if status == "queued":
+        return t(lang, f"task.{code}") if code in JOIN_NOTES else None
+    return error_reason(lang, code) if status == "failed" else None
 
 
 # --- filters ---------------------------------------------------------------------------------

@@ -177,7 +177,10 @@ class ParseTaskOut(BaseModel):
     skipped: int
     found_by_search: int
     accounts_used: int
-    error: str | None
+    error: str | None = Field(description="Why it failed, or why a queued one waits (a code)")
+    note: str | None = Field(
+        default=None, description="The same, as a sentence in the caller's language"
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

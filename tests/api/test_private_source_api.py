@@ -4,6 +4,9 @@ and a dead link or a foreign account is refused with nothing saved."""
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
+from core.i18n import t
 from sandbox.world.invites import make_invite
 from tests.api.test_campaigns import Env, _invalid, _ok, _refused, env  # noqa: F401  (fixture)
 from tests.api.test_source_check import _counts
@@ -57,3 +60,32 @@ async def test_invite_links_choose_the_joining_account_and_refuse_dead_links(env
     )
     assert foreign["message"] == _invalid("en", "join_account")
     assert await _counts(env) == before
+
+
+async def test_a_task_says_why_it_waits_or_failed_in_words(env: Env) -> None:
+    """`error` stays a code for programs; `note` is the sentence the panel shows (a join
+    request waiting for the chat's admins, or why the task failed)."""
+    world = env.setup.world
+    world.put_chat(PRIVATE, "megagroup", "Hidden Hall", creator=900, members=[900])
+    live = make_invite(world, world.chats[PRIVATE], request_needed=True)
+    task = await _ok(
+        await env.api.post("/api/v1/parse-tasks", json={"source": live.link}, headers=env.owner),
+        201,
+    )
+    assert task["note"] is None
+    for status, code, note in (
+        ("queued", "join_requested", t("ru", "task.join_requested")),
+        ("failed", "invite_expired", t("ru", "parse.error.invite_expired")),
+        ("queued", None, None),
+    ):
+        async with env.setup.sessionmaker() as s, s.begin():
+            await s.execute(
+                text("UPDATE parse_tasks SET status = :s, error = :e WHERE id = :id"),
+                {"s": status, "e": code, "id": task["id"]},
+            )
+        seen = await _ok(
+            await env.api.get(
+                f"/api/v1/parse-tasks/{task['id']}", headers={**env.owner, "Accept-Language": "ru"}
+            )
+        )
+        assert (seen["status"], seen["error"], seen["note"]) == (status, code, note)

@@ -18,7 +18,7 @@ from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO
 from core.errors import InvalidInput
 from core.i18n import has_text, t
 from core.logs import current_trace_id
-from core.parsing import Filters, LastSeen, Priority
+from core.parsing import Filters, LastSeen, Priority, task_note
 from core.people import CampaignPlace, person_status
 from core.validation import text_problem
 from db.dal import open_dal
@@ -140,7 +140,7 @@ def _member_query(request: web.Request) -> MemberQuery:
     )
 
 
-def _task_out(task: ParseTaskDTO) -> ParseTaskOut:
+def _task_out(task: ParseTaskDTO, lang: str) -> ParseTaskOut:
     return ParseTaskOut(
         id=task.id,
         status=task.status,  # type: ignore[arg-type]
@@ -157,6 +157,7 @@ def _task_out(task: ParseTaskDTO) -> ParseTaskOut:
         found_by_search=task.found_by_search,
         accounts_used=len(task.accounts_used),
         error=task.error,
+        note=task_note(lang, task.status, task.error),
         created_at=task.created_at,
         started_at=task.started_at,
         finished_at=task.finished_at,
@@ -215,7 +216,7 @@ async def create_task(request: web.Request) -> web.Response:
             ),
             trace_id=current_trace_id(),
         )
-    return json_model(_task_out(task), status=201)
+    return json_model(_task_out(task, language(request)), status=201)
 
 
 @routes.get(
@@ -236,7 +237,7 @@ async def list_tasks(request: web.Request) -> web.Response:
         )
     return json_model(
         ParseTaskList(
-            items=[_task_out(t) for t in page.items],
+            items=[_task_out(t, language(request)) for t in page.items],
             next_cursor=cursor_text(page),
         )
     )
@@ -253,7 +254,7 @@ async def get_task(request: web.Request) -> web.Response:
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         task = await service.task(dal, claims.user_id, workspace_id, path_id(request, "task_id"))
-    return json_model(_task_out(task))
+    return json_model(_task_out(task, language(request)))
 
 
 def _control(action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -264,7 +265,7 @@ def _control(action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
             task = await getattr(service, action)(
                 dal, claims.user_id, workspace_id, path_id(request, "task_id")
             )
-        return json_model(_task_out(task))
+        return json_model(_task_out(task, language(request)))
 
     control.__name__ = f"{action}_task"
     return control
