@@ -119,6 +119,8 @@ API: tuple[ApiRow, ...] = (
     _r("GET", "/api/v1/audiences", *MEMBERS),
     _r("GET", "/api/v1/audiences/{audience_id}", *MEMBERS),
     _r("GET", "/api/v1/audiences/{audience_id}/members", *MEMBERS),
+    _r("GET", "/api/v1/audiences/{audience_id}/members/{tg_user_id}", *MEMBERS),
+    _r("POST", "/api/v1/audiences", 401, 404, 201, 201, 404, note="a new audience from a CSV file"),
     _r("GET", "/api/v1/audiences/{audience_id}/export.csv", *MEMBERS),
     _r("POST", "/api/v1/audiences/{audience_id}/import", *MEMBERS),
     _r("DELETE", "/api/v1/audiences/{audience_id}", 401, 404, 403, 200, 404, note="owner only"),

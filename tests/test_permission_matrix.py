@@ -139,6 +139,10 @@ PLANS: dict[str, Plan] = {
     "GET /api/v1/audiences": Plan(),
     "GET /api/v1/audiences/{audience_id}": AUDIENCE,
     "GET /api/v1/audiences/{audience_id}/members": AUDIENCE,
+    "GET /api/v1/audiences/{audience_id}/members/{tg_user_id}": _p(
+        audience_id="audience", tg_user_id="member"
+    ),
+    "POST /api/v1/audiences": Plan(data=b"user_id\n31003\n"),
     "GET /api/v1/audiences/{audience_id}/export.csv": AUDIENCE,
     "POST /api/v1/audiences/{audience_id}/import": Plan(
         params={"audience_id": "audience_fresh"}, data=b"user_id\n31001\n31002\n"
@@ -464,6 +468,8 @@ async def _object(w: ApiWorld, kind: str, caller: UserDTO | None, cleanup: Clean
                 {"ws": w.ws, "u": tg_user_id},
             )
         return str(tg_user_id)
+    if kind == "member":  # one of the audience's people (make_audience in `world`)
+        return "30001"
     if kind == "plain_user":
         return str(w.users["plain_user"].id)
     if kind == "asset":
@@ -544,6 +550,8 @@ async def _request(
             body["json"] = {"username": f"newcomer{n}"}
         if row.key == "POST /api/v1/campaigns/{campaign_id}/join":
             body["json"] = {"account_id": w.account}
+        if row.key == "POST /api/v1/audiences":  # a name is taken once: a new one per cell
+            body["params"] = {"name": f"from a file {next(_fresh_ids)}"}
         if row.key == "POST /api/v1/campaigns/delete":  # a fresh draft of the owner's for each cell
             body["json"] = {"ids": [int(await _object(w, "campaign_draft", caller, cleanup))]}
         headers = _headers(token, w.ws if workspace_header else None)

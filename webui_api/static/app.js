@@ -9,6 +9,8 @@ import { renderAccounts } from './page-accounts.js';
 import { renderAccount } from './page-account.js';
 import { renderLinking } from './page-linking.js';
 import { renderAudience, renderAudiences } from './page-audiences.js';
+import { renderPerson } from './page-person.js';
+import { renderSearch } from './page-search.js';
 import { renderTasks } from './page-tasks.js';
 import { renderCampaigns, renderNewCampaign } from './page-campaigns.js';
 import { renderCampaign } from './page-campaign.js';
@@ -26,6 +28,8 @@ const ROUTES = [
   { path: /^\/accounts\/(\d+)$/, nav: 'accounts', render: renderAccount },
   { path: /^\/audiences$/, nav: 'audiences', render: renderAudiences },
   { path: /^\/audiences\/(\d+)$/, nav: 'audiences', render: renderAudience },
+  { path: /^\/audiences\/(\d+)\/people\/(\d+)$/, nav: 'audiences', render: renderPerson },
+  { path: /^\/search$/, nav: 'search', render: renderSearch },
   { path: /^\/tasks$/, nav: 'tasks', render: renderTasks },
   { path: /^\/campaigns$/, nav: 'campaigns', render: renderCampaigns },
   { path: /^\/campaigns\/new$/, nav: 'campaigns', render: renderNewCampaign },
@@ -39,8 +43,8 @@ const ROUTES = [
   { path: /^\/admin\/limits$/, nav: 'admin', render: renderAdminLimits },
   { path: /^\/admin\/accounts$/, nav: 'admin', render: renderAdminAccounts },
 ];
-const NAV = ['dashboard', 'accounts', 'audiences', 'tasks', 'campaigns', 'team', 'optouts', 'audit', 'admin'];
-const NAV_HREF = { dashboard: '#/', accounts: '#/accounts', audiences: '#/audiences', tasks: '#/tasks', campaigns: '#/campaigns', team: '#/team', optouts: '#/opt-outs', audit: '#/audit', admin: '#/admin/users' };
+const NAV = ['dashboard', 'accounts', 'audiences', 'search', 'tasks', 'campaigns', 'team', 'optouts', 'audit', 'admin'];
+const NAV_HREF = { dashboard: '#/', accounts: '#/accounts', audiences: '#/audiences', search: '#/search', tasks: '#/tasks', campaigns: '#/campaigns', team: '#/team', optouts: '#/opt-outs', audit: '#/audit', admin: '#/admin/users' };
 
 const app = document.getElementById('app');
 const state = { me: null, workspace: null, team: false, view: null, cleanup: null, renderId: 0 };

@@ -67,9 +67,26 @@ export function changesTable(history, lang, { accounts = false, limit = 50 } = {
     formatDateTime(c.at, lang),
     ...(accounts ? [link(`#/accounts/${c.account_id}`, labels[c.account_id] ?? `#${c.account_id}`)] : []),
     badge('account', c.status),
-    h('span', {}, c.reason_text ?? c.status_text, c.reason ? h('code', { class: 'rpc-error' }, ` ${c.reason}`) : null),
+    // Why in words; an active account needs no reason, another status is its own sentence.
+    h('span', {}, c.reason_text ?? (c.status === 'active' ? '—' : c.status_text), c.reason ? h('code', { class: 'rpc-error' }, ` ${c.reason}`) : null),
     c.until ? formatDateTime(c.until, lang) : '—',
   ]), { empty: t('history.noChanges', { days: history.days }) });
+}
+
+/** Each account's part of those days: what came of its attempts, in all. */
+function perAccount(history, lang) {
+  const sums = new Map(history.accounts.map((a) => [a.id, { ok: 0, bad: 0, other: 0, rest: 0 }]));
+  for (const c of history.invites) {
+    const sum = sums.get(c.account_id);
+    if (sum) sum[kindOf(c)] += c.n;
+  }
+  const n = (v) => formatNumber(v, lang);
+  return table(t('history.perAccount', { days: history.days }),
+    [t('history.account'), t('history.added'), t('history.failed'), t('history.other'), t('history.rest')],
+    history.accounts.map((a) => {
+      const sum = sums.get(a.id);
+      return [link(`#/accounts/${a.id}`, a.label), n(sum.ok), n(sum.bad), n(sum.other), n(sum.rest)];
+    }), { empty: t('accounts.none') });
 }
 
 /** The accounts page's history: every account of the workspace together. */
@@ -77,7 +94,8 @@ export async function accountsHistory(ctx) {
   const holder = h('div', { id: 'accounts-history' });
   try {
     const history = await api(`/api/v1/history?days=${DAYS}`);
-    replace(holder, historyChart(history, ctx.lang, { id: 'history-chart' }), changesTable(history, ctx.lang, { accounts: true, limit: 20 }));
+    replace(holder, historyChart(history, ctx.lang, { id: 'history-chart' }), perAccount(history, ctx.lang),
+      changesTable(history, ctx.lang, { accounts: true, limit: 20 }));
   } catch (err) {
     replace(holder, errorBox(err));
   }
