@@ -78,6 +78,9 @@ def link_by_qr(
     fits(driver)
     shoot(driver, folder, f"linking-{tag}-1-qr")
 
+    # The sandbox page's phone scans the newest code waiting in the world: this one.
+    waiting = control(stack, "GET", "/sandbox/world/qr")["tokens"]
+    assert url == waiting[-1]["url"]
     control(stack, "POST", "/sandbox/world/qr/scan", {"url": url, "user_id": who})
     field = visible(driver, "#link-password")
     assert driver.find_element(By.ID, "link-message").text == t("en", "weblink.password")
@@ -95,14 +98,16 @@ def link_by_qr(
     notice = visible(driver, "#linked-notice")
     assert notice.text == t("en", "weblink.linked", account=f"@{name}")
     wait(driver).until(lambda d: d.execute_script("return location.hash") == "#/accounts")
-    wait(driver).until(lambda d: d.find_elements(By.XPATH, f"//tr[.//strong[text()='@{name}']]"))
+    wait(driver).until(
+        lambda d: d.find_elements(By.XPATH, f"//tr[.//strong[normalize-space(.)='@{name}']]")
+    )
     fits(driver)
     shoot(driver, folder, f"linking-{tag}-3-linked")
 
 
 def unlink(driver: WebDriver, folder: Path, name: str, tag: str) -> None:
     button = driver.find_element(
-        By.XPATH, f"//tr[.//strong[text()='@{name}']]//button[@data-unlink]"
+        By.XPATH, f"//tr[.//strong[normalize-space(.)='@{name}']]//button[@data-unlink]"
     )
     button.click()
     dialog = visible(driver, "#confirm-dialog")
@@ -115,13 +120,13 @@ def unlink(driver: WebDriver, folder: Path, name: str, tag: str) -> None:
     assert f"@{name}" in driver.find_element(By.TAG_NAME, "main").text
 
     driver.find_element(
-        By.XPATH, f"//tr[.//strong[text()='@{name}']]//button[@data-unlink]"
+        By.XPATH, f"//tr[.//strong[normalize-space(.)='@{name}']]//button[@data-unlink]"
     ).click()
     visible(driver, "#confirm-yes").click()
     notice = visible(driver, "#unlinked-notice")
     assert notice.text == f"@{name} is unlinked."
     wait(driver).until(
-        lambda d: not d.find_elements(By.XPATH, f"//tr[.//strong[text()='@{name}']]")
+        lambda d: not d.find_elements(By.XPATH, f"//tr[.//strong[normalize-space(.)='@{name}']]")
     )
     fits(driver)
     shoot(driver, folder, f"linking-{tag}-5-unlinked")
