@@ -187,7 +187,7 @@ API: tuple[ApiRow, ...] = (
     ),
     _r(
         "POST",
-        "/api/v1/campaigns/delete",
+        "/api/v1/campaign-deletions",
         401,
         404,
         403,

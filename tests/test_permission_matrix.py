@@ -173,7 +173,7 @@ PLANS: dict[str, Plan] = {
         params={"campaign_id": "campaign_draft"}, json={"name": "Renamed"}
     ),
     "DELETE /api/v1/campaigns/{campaign_id}": _p(campaign_id="campaign_draft"),
-    "POST /api/v1/campaigns/delete": Plan(json={"ids": []}),
+    "POST /api/v1/campaign-deletions": Plan(json={"ids": []}),
     "GET /api/v1/history": Plan(query="?days=30"),
     "GET /api/v1/accounts/{account_id}": _p(account_id="account"),
     "GET /api/v1/chats": Plan(query="?can_invite=1"),
@@ -552,7 +552,9 @@ async def _request(
             body["json"] = {"account_id": w.account}
         if row.key == "POST /api/v1/audiences":  # a name is taken once: a new one per cell
             body["params"] = {"name": f"from a file {next(_fresh_ids)}"}
-        if row.key == "POST /api/v1/campaigns/delete":  # a fresh draft of the owner's for each cell
+        if (
+            row.key == "POST /api/v1/campaign-deletions"
+        ):  # a fresh draft of the owner's for each cell
             body["json"] = {"ids": [int(await _object(w, "campaign_draft", caller, cleanup))]}
         headers = _headers(token, w.ws if workspace_header else None)
         w.api.session.cookie_jar.clear()

@@ -323,13 +323,15 @@ async def test_drafts_are_deleted_all_or_none(
     # A started campaign among them: nothing is deleted.
     error = await _refused(
         await env.api.post(
-            "/api/v1/campaigns/delete", json={"ids": [drafts[0], started]}, headers=env.owner
+            "/api/v1/campaign-deletions", json={"ids": [drafts[0], started]}, headers=env.owner
         )
     )
     assert error["details"]["problem"] == "not_draft"
     stranger = await _login(env.api, await make_user(), issue_code)
     foreign = (
-        await env.api.post("/api/v1/campaigns/delete", json={"ids": [drafts[0]]}, headers=stranger)
+        await env.api.post(
+            "/api/v1/campaign-deletions", json={"ids": [drafts[0]]}, headers=stranger
+        )
     ).status
     assert foreign == 404
     bodies: list[object] = [
@@ -340,7 +342,9 @@ async def test_drafts_are_deleted_all_or_none(
         {"ids": 5},
     ]
     for body in bodies:
-        await _refused(await env.api.post("/api/v1/campaigns/delete", json=body, headers=env.owner))
+        await _refused(
+            await env.api.post("/api/v1/campaign-deletions", json=body, headers=env.owner)
+        )
     listed = await _ok(await env.api.get("/api/v1/campaigns", headers=env.owner))
     assert len(listed["items"]) == 4
 
@@ -365,18 +369,18 @@ async def test_drafts_are_deleted_all_or_none(
     )["id"]
     as_manager = manager | {"X-Workspace-Id": str(s.ws)}
     refused = await env.api.post(
-        "/api/v1/campaigns/delete", json={"ids": [theirs, drafts[0]]}, headers=as_manager
+        "/api/v1/campaign-deletions", json={"ids": [theirs, drafts[0]]}, headers=as_manager
     )
     assert refused.status == 403
     gone = await _ok(
-        await env.api.post("/api/v1/campaigns/delete", json={"ids": [theirs]}, headers=as_manager)
+        await env.api.post("/api/v1/campaign-deletions", json={"ids": [theirs]}, headers=as_manager)
     )
     assert gone == {"deleted": [theirs]}
 
     # The owner deletes any draft, many at once; a second time they are gone (404).
     gone = await _ok(
         await env.api.post(
-            "/api/v1/campaigns/delete", json={"ids": [*drafts[:2], drafts[0]]}, headers=env.owner
+            "/api/v1/campaign-deletions", json={"ids": [*drafts[:2], drafts[0]]}, headers=env.owner
         )
     )
     assert gone == {"deleted": drafts[:2]}

@@ -110,7 +110,7 @@ export function draftSelection({ errors, onDeleted, announce }) {
   const button = actionButton('', async () => {
     const ids = [...chosen];
     if (!ids.length || !window.confirm(t('drafts.confirm', { n: ids.length }))) return;
-    const answer = await api('/api/v1/campaigns/delete', { method: 'POST', body: { ids } });
+    const answer = await api('/api/v1/campaign-deletions', { method: 'POST', body: { ids } });
     for (const id of answer.deleted) chosen.delete(id);
     announce(t('drafts.deleted', { n: answer.deleted.length }));
     await onDeleted();

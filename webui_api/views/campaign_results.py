@@ -6,7 +6,7 @@
 - `PATCH …/{id}`: a draft's name, audience, target, start, hours and limits, with the checks
   of a creation (the target found by the accounts before anything is written); a new
   target, audience or limits run the pre-flight again in the same request;
-- `DELETE …/{id}` and `POST /api/v1/campaigns/delete`: drafts, one or many, all or none
+- `DELETE …/{id}` and `POST /api/v1/campaign-deletions`: drafts, one or many, all or none
   (`core/campaign_drafts.py`: the owner any draft, a manager their own).
 
 Any member of the workspace reads and edits; another workspace's campaign is a 404.
@@ -221,7 +221,7 @@ async def delete_campaign(request: web.Request) -> web.Response:
 
 
 @routes.post(
-    "/api/v1/campaigns/delete",
+    "/api/v1/campaign-deletions",
     summary="Delete drafts, all or none (the owner any, a manager their own)",
     request=DraftsDelete,
     response=DraftsDeleted,
