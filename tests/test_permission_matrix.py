@@ -552,9 +552,8 @@ async def _request(
             body["json"] = {"account_id": w.account}
         if row.key == "POST /api/v1/audiences":  # a name is taken once: a new one per cell
             body["params"] = {"name": f"from a file {next(_fresh_ids)}"}
-        if (
-            row.key == "POST /api/v1/campaign-deletions"
-        ):  # a fresh draft of the owner's for each cell
+        # A fresh draft of the owner's for each cell.
+        if row.key == "POST /api/v1/campaign-deletions":
             body["json"] = {"ids": [int(await _object(w, "campaign_draft", caller, cleanup))]}
         headers = _headers(token, w.ws if workspace_header else None)
         w.api.session.cookie_jar.clear()
