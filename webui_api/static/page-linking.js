@@ -58,6 +58,7 @@ export async function renderLinking(root, ctx) {
   const countdown = h('p', { class: 'muted link-countdown', id: 'link-countdown' });
 
   function showError(err) {
+    spoken = null;
     status.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, errorText(err)));
   }
 
@@ -73,7 +74,9 @@ export async function renderLinking(root, ctx) {
 
   async function call(path, options) {
     try {
-      show(await api(path, options));
+      const answer = await api(path, options);
+      if (options?.method === 'POST') spoken = null; // an answer's refusal is said again
+      show(answer);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) {
         // The login is gone (it ended long ago, or the API restarted): say so, offer a new one.
@@ -146,14 +149,21 @@ export async function renderLinking(root, ctx) {
   }
 
   let drawn = null;
+  let spoken = null;
   function show(next) {
     if (stopped) return;
     const previous = login;
     login = { ...previous, ...next };
-    const problem = login.problem && !ENDED.includes(login.state)
-      ? h('p', { class: 'form-error', role: 'alert', id: 'link-problem' }, login.problem.message) : null;
-    const failedClass = ENDED.includes(login.state) && login.state !== 'linked' ? 'form-error' : 'lead';
-    status.replaceChildren(h('p', { class: failedClass, id: 'link-message', dataset: { state: login.state } }, login.message), problem ?? '');
+    // The status region is read out when it changes: redrawn only when its words do, not on
+    // every poll.
+    const said = `${login.state}|${login.message}|${login.problem?.message ?? ''}`;
+    if (said !== spoken) {
+      spoken = said;
+      const problem = login.problem && !ENDED.includes(login.state)
+        ? h('p', { class: 'form-error', role: 'alert', id: 'link-problem' }, login.problem.message) : null;
+      const failedClass = ENDED.includes(login.state) && login.state !== 'linked' ? 'form-error' : 'lead';
+      status.replaceChildren(h('p', { class: failedClass, id: 'link-message', dataset: { state: login.state } }, login.message), problem ?? '');
+    }
     if (login.state === 'linked') {
       stop();
       ctx.announce(login.message);
@@ -199,6 +209,7 @@ export async function renderLinking(root, ctx) {
   async function start(method) {
     await cancel();
     drawn = null;
+    spoken = null;
     shownUrl = null;
     status.replaceChildren(h('p', { class: 'muted' }, t('linking.starting')));
     body.replaceChildren();
