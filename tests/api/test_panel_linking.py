@@ -472,3 +472,22 @@ async def test_telegram_out_of_reach_is_a_sentence_not_an_error(
     assert login["state"] == "failed"
     assert login["problem"]["code"] == "no_connection"
     assert login["message"] == t("en", "weblink.no_connection")
+
+
+async def test_an_account_of_another_data_centre_links_with_its_password(
+    env: Env, make_user: MakeUser, issue_code: IssueCode, sessionmaker: Any
+) -> None:
+    # core.telegram.org/api/qr-login: the scan is answered with auth.loginTokenMigrateTo; the
+    # login moves to DC 4, imports the token there and asks for the password there.
+    env.world.put_user(HELPER, dc=4)
+    owner = await make_user()
+    auth = await _auth(env, owner, issue_code)
+    login = await _call(env, "POST", BASE, auth, 201, json={"method": "qr"})
+    env.world.scan_qr(login["qr"]["url"], HELPER)
+    await _until(env, login["id"], auth, lambda x: x["state"] == "password")
+    done = await _call(
+        env, "POST", f"{BASE}/{login['id']}/password", auth, json={"password": PASSWORD}
+    )
+    assert done["state"] == "linked"
+    assert [c.dc for c in env.world.calls("auth.CheckPassword")] == [4]
+    assert [a.tg_user_id for a in await _accounts(sessionmaker)] == [HELPER]
