@@ -138,6 +138,20 @@ async def test_a_bad_file_creates_nothing_and_says_why(
     no_file = FormData()
     no_file.add_field("name", "No file")
     assert (await api.post("/api/v1/audiences", data=no_file, headers=auth)).status == 400
+    # A "name" field the size of a file is not read whole: refused at its bound.
+    long_name = await api.post(
+        "/api/v1/audiences", data=_form("n" * 100_000, b"12345\n"), headers=auth
+    )
+    assert long_name.status == 400
+    assert (await long_name.json())["error"]["details"]["field"] == "name"
+    for content_type in ("multipart/form-data", "multipart/form-data; boundary=nothing-here"):
+        broken = await api.post(
+            "/api/v1/audiences?name=Broken",
+            data=b"--x\r\nnot a form",
+            headers={**auth, "Content-Type": content_type},
+        )
+        assert broken.status == 400, content_type
+        assert (await broken.json())["error"]["details"]["problem"] == "multipart"
     assert await _audience_count(sessionmaker) == before
 
     # Another workspace's id: 404, and nothing made there either.
