@@ -130,7 +130,7 @@ async def apply_edit(
         "campaign.edit",
         actor_user_id=user_id,
         workspace_id=campaign.workspace_id,
-        details={"campaign_id": campaign.id, "fields": sorted(values)},
+        details={"campaign_id": campaign.id, "fields": ", ".join(sorted(values))},
     )
 
 
@@ -161,6 +161,7 @@ async def delete_drafts(
         "campaign.delete",
         actor_user_id=user_id,
         workspace_id=workspace_id,
-        details={"campaign_ids": wanted},
+        # The ids for programs; the same as one text for the audit page's sentence.
+        details={"campaign_ids": wanted, "campaigns": ", ".join(f"#{i}" for i in wanted)},
     )
     return wanted

@@ -627,6 +627,8 @@ const en = {
   'drafts.delete': 'Delete picked drafts ({n})',
   'drafts.confirm': 'Delete {n} picked drafts? This cannot be undone.',
   'drafts.deleted': 'Drafts deleted: {n}.',
+  'audit.action.campaign.edit': 'changed draft #{campaign_id} ({fields})',
+  'audit.action.campaign.delete': 'deleted drafts {campaigns}',
 };
 
 const ru = {
@@ -1252,6 +1254,8 @@ const ru = {
   'drafts.delete': 'Удалить выбранные черновики ({n})',
   'drafts.confirm': 'Удалить выбранные черновики ({n})? Это нельзя отменить.',
   'drafts.deleted': 'Удалено черновиков: {n}.',
+  'audit.action.campaign.edit': 'изменил черновик #{campaign_id} ({fields})',
+  'audit.action.campaign.delete': 'удалил черновики {campaigns}',
 };
 
 export const CATALOG = { en, ru };

@@ -200,6 +200,7 @@ export async function renderCampaign(root, ctx) {
       replace(accounts, accountsChart(report));
       replace(follow_up, followUps(id, report));
       replace(retention, retentionTable(await api(`/api/v1/campaigns/${id}/retention`), lang));
+      plan.load(); // an attempt moves the next one
     } catch (err) {
       replace(reasons, errorBox(err));
     }
