@@ -1,14 +1,15 @@
 """When a campaign's next invite can happen, and when it should be done (issue 16).
 
-Nothing here is a rule of its own: an account may invite when `core.accounts.can_work` says
-it works (a cool-down ends at its time), `core.limits.may_invite` lets it (its pause after the
-last invite, the day's caps, the chat's lifetime cap) and the campaign's active hours
-(`core.campaigns.next_active_start`) have begun — the checks the engine makes in this order
-before it connects an account (`workers.inviting.InviteEngine._has_work_now`). The engine
-draws each account's pause between `pause_min_s` and `pause_max_s`; the drawn value lives in
-the worker's memory only, so the time given here is the earliest the engine may try: with
-the shortest pause. The estimate of the finish is the pre-flight's (`core.limits.days_to_finish`)
-for the people still to invite.
+`account_ready_at` is the one rule of when an account may next invite for a campaign, and
+the engine asks it before it connects an account (`workers.inviting.InviteEngine.
+_has_work_now`): an account works once its rest is over (`core.accounts.can_work`; the
+campaign watch ends a cool-down at its time), `core.limits.may_invite` lets it (its pause
+after the last invite, the day's caps, the chat's lifetime cap) and the campaign's active
+hours have begun (`core.campaigns.next_active_start`). The engine draws each account's pause
+between `pause_min_s` and `pause_max_s` and keeps the drawn value in the worker's memory, so
+the panel's "next attempt" uses the shortest pause: the earliest the engine may try. The
+estimate of the finish is the pre-flight's (`core.limits.days_to_finish`) for the people
+still to invite.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ from core.limits import (
 )
 from core.logs import get_logger, trace_scope
 from core.outcomes import UNKNOWN_ERRORS_PARK, Concerns, Outcome, Reason, Refusal, refusal_of
+from core.schedule import account_ready_at
 from core.secretbox import SessionDecryptError
 from db.dal import SqlDal, open_dal
 from db.dal_invites import CampaignRow, Claimed, InviteDal
@@ -231,10 +232,6 @@ class InviteEngine:
                     row.id, account.id, self.config.quarantine_s, self.config.confirm_after_s
                 ):
                     return True  # membership checks spend no quota
-                if not cg.in_active_hours(now, row.active_from_hour, row.active_to_hour):
-                    starts = cg.next_active_start(now, row.active_from_hour, row.active_to_hour)
-                    next_look = starts if next_look is None else min(next_look, starts)
-                    continue
                 limits = await effective_limits(
                     dal, campaign_limits(row.limits, self.config.limits)
                 )
@@ -242,16 +239,17 @@ class InviteEngine:
                     account.id, row.target_chat_id, day_start(now), row.workspace_id
                 )
                 pause = self._pauses.setdefault(account.id, self._draw(limits))
-                verdict = may_invite(limits, usage, now, pause)
-                if not verdict.allowed:
-                    if verdict.reason == "chat_lifetime_cap":
-                        self._not_eligible.add((row.id, account.id))
-                    elif verdict.not_before is not None:
-                        next_look = (
-                            verdict.not_before
-                            if next_look is None
-                            else min(next_look, verdict.not_before)
-                        )
+                # The one rule of when an account may next invite for a campaign (its rest,
+                # its pause and quotas, the active hours), which the panel's "next attempt"
+                # reads too (`core.schedule`).
+                ready = account_ready_at(
+                    account, now, (row.active_from_hour, row.active_to_hour), limits, usage, pause
+                )
+                if ready is None:  # its lifetime cap in this chat: never again here
+                    self._not_eligible.add((row.id, account.id))
+                    continue
+                if ready > now:
+                    next_look = ready if next_look is None else min(next_look, ready)
                     continue
                 if await invites.to_invite(row.id):
                     return True
