@@ -120,6 +120,22 @@ function eventLog(campaignId, lang) {
   return { el, load, caughtUp: () => atEnd };
 }
 
+// The stored pre-flight; the owner may let an account that is not in the chat join it
+// (POST …/join), after which the page shows the check run again.
+function preflightCard(campaign, ctx) {
+  const errors = h('div', { 'aria-live': 'polite' });
+  const owner = ctx.workspace?.role === 'owner';
+  const join = async (accountId) => {
+    const joined = await api(`/api/v1/campaigns/${campaign.id}/join`, { method: 'POST', body: { account_id: accountId } });
+    ctx.announce(joined.message);
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+  };
+  const open = Boolean(owner && campaign.preflight?.can_join?.length && !campaign.preflight.ready);
+  return h('details', { class: 'card', id: 'preflight-card', open },
+    h('summary', {}, t('preflight.title')), errors,
+    preflightReport(campaign.preflight, ctx.lang, owner ? { join, errors } : {}));
+}
+
 export async function renderCampaign(root, ctx) {
   const id = ctx.params[0];
   let campaign;
@@ -244,7 +260,7 @@ export async function renderCampaign(root, ctx) {
     section(t('campaign.retention'), retention),
     section(t('campaign.events'), events.el),
     exportsSection(id),
-    h('details', { class: 'card' }, h('summary', {}, t('preflight.title')), preflightReport(campaign.preflight, lang)));
+    preflightCard(campaign, ctx));
   await Promise.all([loadReport(), events.load()]);
   // A draft changes only when someone acts on it: no stream, so no "live" badge.
   if (!['draft', 'done', 'cancelled'].includes(campaign.status)) startStream();

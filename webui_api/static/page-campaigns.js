@@ -12,8 +12,10 @@ export function targetText(target) {
 }
 
 /** The pre-flight as a report: who may invite, who may not and why, what is left to do. */
-export function preflightReport(preflight, lang) {
+// `join(accountId)`: offered to the owner for each account not in the chat (can_join).
+export function preflightReport(preflight, lang, { join = null, errors = null } = {}) {
   if (!preflight) return h('p', { class: 'empty' }, t('preflight.none'));
+  const joiners = join ? (preflight.can_join ?? []) : [];
   const label = (id) => preflight.accounts[String(id)] ?? `#${id}`;
   const number = (n) => formatNumber(n, lang);
   const excluded = Object.entries(preflight.excluded);
@@ -34,6 +36,10 @@ export function preflightReport(preflight, lang) {
     preflight.unchecked.length ? [h('h3', {}, t('preflight.unchecked')), h('ul', {}, preflight.unchecked.map((id) => h('li', {}, label(id))))] : null,
     excluded.length ? [h('h3', {}, t('preflight.excluded')),
       h('ul', {}, excluded.map(([id, code]) => h('li', {}, `${label(id)} — ${preflight.exclusion_texts[code] ?? code}`)))] : null,
+    joiners.length ? h('div', { class: 'buttons', id: 'preflight-join' },
+      h('p', { class: 'hint' }, t('preflight.joinHint')),
+      joiners.map((id) => actionButton(t('preflight.join', { account: label(id) }), () => join(id),
+        { kind: 'ghost', errorTarget: errors, 'data-account': id }))) : null,
     preflight.warnings.length ? h('ul', { class: 'warnings' }, preflight.warnings.map((code) => h('li', {}, preflight.warning_texts[code] ?? code))) : null);
 }
 
@@ -161,7 +167,15 @@ export async function renderNewCampaign(root, ctx) {
       await api(`/api/v1/campaigns/${campaign.id}/cancel`, { method: 'POST' });
       ctx.navigate('#/campaigns');
     }, { kind: 'danger ghost', errorTarget: errors, id: 'preflight-cancel' });
-    replace(result, section(t('preflight.title'), preflightReport(campaign.preflight, ctx.lang), errors, why,
+    // The owner may let an account that is not in the chat join it; the report is redrawn
+    // with the check run again.
+    const join = async (accountId) => {
+      const joined = await api(`/api/v1/campaigns/${campaign.id}/join`, { method: 'POST', body: { account_id: accountId } });
+      ctx.announce(joined.message);
+      offer(joined.campaign);
+    };
+    const joining = ctx.workspace?.role === 'owner' ? { join, errors } : {};
+    replace(result, section(t('preflight.title'), preflightReport(campaign.preflight, ctx.lang, joining), errors, why,
       h('div', { class: 'buttons' }, startButton, keep, drop)));
     const heading = result.querySelector('h2');
     heading.tabIndex = -1;

@@ -14,8 +14,33 @@ function select(name, values, chosen, prefix) {
   return h('select', { name, id: `task-${name}` }, values.map((v) => h('option', { value: v, selected: v === chosen }, t(`${prefix}.${v}`))));
 }
 
+// An invite link (t.me/+…, t.me/joinchat/…): a private chat that one account joins first.
+const INVITE_LINK = /(^|\/)(\+|joinchat\/)[\w-]+\/?$/;
+
+// Which account joins a private chat: the first that can work, or the one chosen here.
+function joinerPicker() {
+  const choice = h('select', { name: 'account', id: 'task-account' }, h('option', { value: '' }, t('tasks.joinerAny')));
+  const holder = field(t('tasks.joiner'), choice, t('tasks.joinerHint'));
+  holder.style.display = 'none'; // (a field's own display would win over `hidden`)
+  let loaded = false;
+  return {
+    el: holder,
+    value: () => (choice.value ? Number(choice.value) : null),
+    async show(visible) {
+      holder.style.display = visible ? '' : 'none';
+      if (!visible || loaded) return;
+      loaded = true;
+      const page = await api(withQuery('/api/v1/accounts', { limit: 100 }));
+      choice.append(...page.items.filter((a) => ['active', 'cooldown'].includes(a.status))
+        .map((a) => h('option', { value: a.id }, a.username ? `@${a.username}` : a.first_name)));
+    },
+  };
+}
+
 function newTaskForm(onCreated) {
   const source = h('input', { name: 'source', id: 'task-source', required: true, maxlength: 128, placeholder: '@group, https://t.me/…' });
+  const joiner = joinerPicker();
+  source.addEventListener('input', () => joiner.show(INVITE_LINK.test(source.value.trim())).catch(() => {}));
   const kind = select('kind', ['members', 'comments', 'authors'], 'members', 'task.kind');
   const speed = select('speed', ['safe', 'medium', 'fast'], 'medium', 'task.speed');
   const priority = select('priority', ['high', 'normal', 'low'], 'normal', 'task.priority');
@@ -28,7 +53,7 @@ function newTaskForm(onCreated) {
   const result = h('div', { 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'primary' }, t('tasks.create'));
   const form = h('form', { class: 'stack-form', id: 'new-task' },
-    h('div', { class: 'row' }, field(t('tasks.source'), source, t('tasks.sourceHint')), field(t('tasks.kindLabel'), kind)),
+    h('div', { class: 'row' }, field(t('tasks.source'), source, t('tasks.sourceHint')), field(t('tasks.kindLabel'), kind), joiner.el),
     h('div', { class: 'row' }, field(t('tasks.speedLabel'), speed), field(t('tasks.priorityLabel'), priority), field(t('tasks.audience'), audience, t('tasks.audienceHint'))),
     h('div', { class: 'row' }, field(t('tasks.posts'), posts), field(t('tasks.days'), days)),
     h('fieldset', {}, h('legend', {}, t('tasks.filters')),
@@ -48,6 +73,7 @@ function newTaskForm(onCreated) {
         body: {
           source: source.value.trim(), kind: kind.value, speed: speed.value, priority: priority.value,
           audience: audience.value.trim() || null, posts: Number(posts.value), days: Number(days.value), filters,
+          ...(INVITE_LINK.test(source.value.trim()) && joiner.value() ? { account_id: joiner.value() } : {}),
         },
       });
       form.reset();
@@ -82,7 +108,7 @@ export async function renderTasks(root, ctx) {
       t('tasks.counts', { collected: task.collected, new: task.new, skipped: task.skipped }),
       link(`#/audiences/${task.audience_id}`, t('tasks.toAudience')),
       formatDateTime(task.created_at, ctx.lang),
-      h('div', { class: 'buttons' }, controls, task.error ? h('small', { class: 'muted' }, task.error) : null),
+      h('div', { class: 'buttons' }, controls, task.note ? h('small', { class: 'muted task-note' }, task.note) : null),
     ];
   };
   async function load() {
