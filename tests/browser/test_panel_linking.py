@@ -110,19 +110,19 @@ def unlink(driver: WebDriver, folder: Path, name: str, tag: str) -> None:
         By.XPATH, f"//tr[.//strong[normalize-space(.)='@{name}']]//button[@data-unlink]"
     )
     button.click()
-    dialog = visible(driver, "#confirm-dialog")
+    dialog = visible(driver, "#unlink-dialog")
     assert f"@{name}" in dialog.text
     fits(driver)
     shoot(driver, folder, f"linking-{tag}-4-unlink-confirm")
     # Keeping it closes the question and changes nothing.
-    driver.find_element(By.ID, "confirm-no").click()
-    wait(driver).until(lambda d: not d.find_elements(By.ID, "confirm-dialog"))
+    driver.find_element(By.ID, "unlink-dialog-no").click()
+    wait(driver).until(lambda d: not d.find_elements(By.ID, "unlink-dialog"))
     assert f"@{name}" in driver.find_element(By.TAG_NAME, "main").text
 
     driver.find_element(
         By.XPATH, f"//tr[.//strong[normalize-space(.)='@{name}']]//button[@data-unlink]"
     ).click()
-    visible(driver, "#confirm-yes").click()
+    visible(driver, "#unlink-dialog-yes").click()
     notice = visible(driver, "#unlinked-notice")
     assert notice.text == f"@{name} is unlinked."
     wait(driver).until(

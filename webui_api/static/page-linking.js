@@ -7,6 +7,7 @@ import { ApiError, api } from './api.js';
 import { h, replace } from './dom.js';
 import { t } from './i18n.js';
 import { accountLabel, actionButton, errorText, pageHeader } from './ui.js';
+import { confirmDialog } from './page-audiences.js';
 
 const LOGINS = '/api/v1/account-logins';
 const POLL_MS = 1000;
@@ -231,33 +232,12 @@ export async function renderLinking(root, ctx) {
   };
 }
 
-/** A modal question with two buttons; resolves true when confirmed. */
-export function confirmDialog(text, confirmLabel) {
-  return new Promise((resolve) => {
-    const yes = h('button', { type: 'button', class: 'danger', id: 'confirm-yes' }, confirmLabel);
-    const no = h('button', { type: 'button', class: 'ghost', id: 'confirm-no' }, t('linking.keep'));
-    const dialog = h('dialog', { class: 'confirm-dialog', id: 'confirm-dialog', 'aria-labelledby': 'confirm-text' },
-      h('p', { id: 'confirm-text' }, text),
-      h('div', { class: 'toolbar' }, no, yes));
-    const close = (answer) => {
-      dialog.close();
-      dialog.remove();
-      resolve(answer);
-    };
-    yes.addEventListener('click', () => close(true));
-    no.addEventListener('click', () => close(false));
-    dialog.addEventListener('cancel', (event) => { event.preventDefault(); close(false); });
-    document.body.append(dialog);
-    dialog.showModal();
-    no.focus();
-  });
-}
-
 /** The accounts page's Unlink button (the owner's only: the API refuses anyone else). */
 export function unlinkButton(account, { errorTarget, onDone }) {
   return actionButton(t('linking.unlink'), async () => {
     const name = accountLabel(account);
-    if (!(await confirmDialog(t('linking.unlinkConfirm', { name }), t('linking.unlink')))) return;
+    const text = t('linking.unlinkConfirm', { name });
+    if (!(await confirmDialog({ id: 'unlink-dialog', text, confirm: t('linking.unlink') }))) return;
     await api(`/api/v1/accounts/${account.id}`, { method: 'DELETE' });
     await onDone(t('linking.unlinked', { name }));
   }, { kind: 'danger ghost', errorTarget, 'data-unlink': account.id });
