@@ -95,6 +95,7 @@ def test_checks_that_do_not_pass(browser: WebDriver, stack: Stack, screenshots: 
     why = refusal_message("en", {"problem": "nobody_to_invite"})
     assert driver.find_element(By.ID, "preflight-start").get_attribute("disabled") is not None
     assert visible(driver, "#preflight-start-problem").text == why
+    assert "0 days" not in driver.find_element(By.ID, "preflight").text  # no "about 0 days"
     shoot(driver, screenshots, "checks-nobody-preflight")
     visible(driver, "#preflight-keep").click()
     wait(driver).until(lambda d: attribute(d, "#campaign-status .badge", "data-status") == "draft")

@@ -28,7 +28,8 @@ export function preflightReport(preflight, lang, { join = null, errors = null } 
       h('dt', {}, t('preflight.alreadyMembers')), h('dd', {}, number(preflight.already_members)),
       h('dt', {}, t('preflight.attemptedBefore')), h('dd', {}, number(preflight.attempted_before)),
       h('dt', {}, t('preflight.optedOut')), h('dd', {}, number(preflight.opted_out)),
-      h('dt', {}, t('preflight.days')), h('dd', {}, preflight.days_to_finish === null ? '—' : t('preflight.daysValue', { n: preflight.days_to_finish })),
+      // Nobody to invite is not "about 0 days": there is no work to time.
+      h('dt', {}, t('preflight.days')), h('dd', {}, preflight.days_to_finish === null || !preflight.to_invite ? '—' : t('preflight.daysValue', { n: preflight.days_to_finish })),
       h('dt', {}, t('preflight.limits')), h('dd', {}, t('preflight.limitsValue', preflight.limits)),
       h('dt', {}, t('preflight.checkedAt')), h('dd', {}, formatDateTime(preflight.checked_at, lang))),
     h('h3', {}, t('preflight.eligible')),
