@@ -1886,6 +1886,26 @@ def problem_params(language: str | None, details: dict[str, Any]) -> dict[str, A
     return params
 
 
+def refusal_message(language: str | None, details: dict[str, Any]) -> str:
+    """A refused input (`InvalidInput`) as a person reads it: the problem's sentence, starting
+    with a capital and ending with a full stop, with no "Invalid request:" or code before it
+    (programs read the code in `details.problem`). A field the catalog has a label for
+    (`field.<name>`) is named in words; a problem without a sentence is shown as it is."""
+    problem = str(details.get("problem") or "")
+    key = f"problem.{problem}"
+    if has_text(key):
+        params = problem_params(language, details)
+        field = params.get("field")
+        if isinstance(field, str) and has_text(f"field.{field}"):
+            params["field"] = t(language, f"field.{field}")
+        problem = t(language, key, **params)
+    text = problem.strip() or t(language, "error.error")
+    first = text.split(maxsplit=1)[0]
+    if "_" not in first and "." not in first:  # an identifier (`campaign_id:`) stays as it is
+        text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
 def has_text(key: str) -> bool:
     return key in CATALOG[DEFAULT_LANGUAGE]
 
@@ -1907,23 +1927,3 @@ def pick_language(accept_language: str | None) -> str:
         if lang in CATALOG and q > best_q:
             best, best_q = lang, q
     return best
-def refusal_message(language: str | None, details: dict[str, Any]) -> str:
-    """A refused input (`InvalidInput`) as a person reads it: the problem's sentence, starting
-    with a capital and ending with a full stop, with no "Invalid request:" or code before it
-    (programs read the code in `details.problem`). A field the catalog has a label for
-    (`field.<name>`) is named in words; a problem without a sentence is shown as it is."""
-    problem = str(details.get("problem") or "")
-    key = f"problem.{problem}"
-    if has_text(key):
-        params = problem_params(language, details)
-        field = params.get("field")
-        if isinstance(field, str) and has_text(f"field.{field}"):
-            params["field"] = t(language, f"field.{field}")
-        problem = t(language, key, **params)
-    text = problem.strip() or t(language, "error.error")
-    first = text.split(maxsplit=1)[0]
-    if "_" not in first and "." not in first:  # an identifier (`campaign_id:`) stays as it is
-        text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?", "…")) else text + "."
-
-
