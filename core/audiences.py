@@ -108,9 +108,7 @@ class MemberQuery:
 def audience_name(raw: str) -> str:
     name = " ".join(raw.split())
     if not name or len(name) > MAX_AUDIENCE_NAME:
-        raise InvalidInput(
-            "name", field="name", problem=f"name: 1 to {MAX_AUDIENCE_NAME} characters"
-        )
+        raise InvalidInput("name", field="name", problem="name", max=MAX_AUDIENCE_NAME)
     return name
 
 
@@ -169,15 +167,13 @@ class AudienceService:
         try:
             parse_kind = ParseKind(kind.strip().lower())
         except ValueError:
-            raise InvalidInput(
-                "kind", field="kind", problem="kind: one of members, comments, authors"
-            ) from None
+            raise InvalidInput("kind", field="kind", problem="kind") from None
         profile = parse_speed(speed)
         order = Priority.parse(priority)
         if not 1 <= posts <= MAX_POSTS:
-            raise InvalidInput("posts", field="posts", problem=f"posts: 1 to {MAX_POSTS}")
+            raise InvalidInput("posts", field="posts", problem="posts", max=MAX_POSTS)
         if not 1 <= days <= MAX_DAYS:
-            raise InvalidInput("days", field="days", problem=f"days: 1 to {MAX_DAYS}")
+            raise InvalidInput("days", field="days", problem="days", max=MAX_DAYS)
         invite: dict[str, object] | None = None
         title = ""
         if ref.invite is not None:
@@ -307,7 +303,9 @@ class AudienceService:
             raise InvalidInput(
                 "status",
                 field="status",
-                problem=f"status: a {task.status} task cannot become {to_status.value}",
+                problem="task_move",
+                status=task.status,
+                to=to_status.value,
             )
         await dal.audit(
             f"parse.{to_status.value}",

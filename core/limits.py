@@ -40,11 +40,9 @@ class InviteLimits:
             "pause_min_s",
         ):
             if getattr(self, name) < 1:
-                raise InvalidInput(name, field=name, problem=f"{name}: must be at least 1")
+                raise InvalidInput(name, field=name, problem="limit_at_least_1")
         if self.pause_max_s < self.pause_min_s:
-            raise InvalidInput(
-                "pause", field="pause_max_s", problem="pause_max_s: must not be below pause_min_s"
-            )
+            raise InvalidInput("pause", field="pause_max_s", problem="pause_order")
 
     def capped_by(self, maximum: InviteLimits) -> InviteLimits:
         """These limits, never above the installation's maximums (pauses never below)."""

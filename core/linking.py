@@ -37,7 +37,7 @@ def parse_phone(raw: str) -> str:
     """
     phone = _PHONE_NOISE.sub("", raw.strip())
     if not _PHONE.fullmatch(phone):
-        raise InvalidInput("phone", problem="phone: + and 7-15 digits")
+        raise InvalidInput("phone", field="phone", problem="phone_format")
     return phone
 
 
@@ -49,7 +49,7 @@ def parse_login_code(raw: str) -> str:
     """
     code = _CODE_NOISE.sub("", raw.strip())
     if not _CODE.fullmatch(code):
-        raise InvalidInput("code", problem="code: 4-8 digits")
+        raise InvalidInput("code", field="code", problem="login_code_format")
     return code
 
 

@@ -47,9 +47,7 @@ class Priority(enum.IntEnum):
         try:
             return cls[raw.strip().upper()]
         except KeyError:
-            raise InvalidInput(
-                "priority", field="priority", problem="priority: one of high, normal, low"
-            ) from None
+            raise InvalidInput("priority", field="priority", problem="priority") from None
 
 
 class LastSeen(enum.StrEnum):
@@ -84,7 +82,7 @@ MAX_DAYS = 365
 def parse_speed(raw: str) -> SpeedProfile:
     profile = SPEEDS.get(raw.strip().lower())
     if profile is None:
-        raise InvalidInput("speed", field="speed", problem="speed: one of safe, medium, fast")
+        raise InvalidInput("speed", field="speed", problem="speed")
     return profile
 
 

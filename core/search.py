@@ -85,7 +85,7 @@ def keyword_variants(raw: str) -> list[str]:
     phrase = " ".join(re.sub(r"[^\w\s-]", " ", raw).split()).lower()
     if len(phrase) < MIN_WORD or len(phrase) > MAX_QUERY:
         raise InvalidInput(
-            "keywords", field="keywords", problem=f"keywords: {MIN_WORD} to {MAX_QUERY} characters"
+            "keywords", field="keywords", problem="keywords_length", min=MIN_WORD, max=MAX_QUERY
         )
     candidates = [phrase]
     words = [w for w in phrase.split() if len(w) >= MIN_WORD]

@@ -105,7 +105,14 @@ async def test_bad_bodies_and_foreign_workspaces(
         assert resp.status == 400, body
     punctuation = await env.api.post("/api/v1/search", json={"keywords": "!?!?"}, headers=auth)
     assert punctuation.status == 400
-    assert "keywords" in (await punctuation.json())["error"]["message"].lower()
+    error = (await punctuation.json())["error"]
+    assert error["details"] == {
+        "field": "keywords",
+        "problem": "keywords_length",
+        "min": 3,
+        "max": 64,
+    }
+    assert error["message"] == "Search words: 3 to 64 characters."
 
     other = await _auth(env, stranger, issue_code)
     ws = (await (await env.api.get("/api/v1/me", headers=auth)).json())["workspaces"][0]["id"]

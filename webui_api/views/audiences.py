@@ -538,9 +538,7 @@ async def _form_text(part: BodyPartReader, name: str) -> str:
     while not part.at_eof():
         raw += await part.read_chunk(1024)
         if len(raw) > limit_bytes:
-            raise InvalidInput(
-                name, field=name, problem=f"name: 1 to {MAX_AUDIENCE_NAME} characters"
-            )
+            raise InvalidInput(name, field=name, problem="name", max=MAX_AUDIENCE_NAME)
     try:
         value = bytes(raw).decode("utf-8")
     except UnicodeDecodeError:
