@@ -304,8 +304,8 @@ class AudienceService:
                 "status",
                 field="status",
                 problem="task_move",
-                status=task.status,
-                to=to_status.value,
+                task_status=task.status,
+                task_wanted=to_status.value,
             )
         await dal.audit(
             f"parse.{to_status.value}",

@@ -484,7 +484,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaigns.paused_notice": "Campaign «{campaign}» paused itself: {reason}. The people left are kept.",
         "campaigns.paused_reason": "Paused: {reason}",
         "problem.campaign_name": "name: 1 to {max} characters",
-        "problem.task_move": "a task that is {status} cannot become {to}",
+        "problem.task_move": "a task that is {task_status} cannot become {task_wanted}",
         "problem.limit_at_least_1": "{field}: at least 1",
         "problem.pause_order": "the longest pause between invites must not be shorter than the shortest",
         "problem.keywords_length": "search words: {min} to {max} characters",
@@ -1408,7 +1408,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "campaigns.paused_notice": "Кампания «{campaign}» приостановилась сама: {reason}. Оставшиеся люди сохранены.",
         "campaigns.paused_reason": "Пауза: {reason}",
         "problem.campaign_name": "название: от 1 до {max} символов",
-        "problem.task_move": "задача в состоянии {status} не может стать {to}",
+        "problem.task_move": "задача в состоянии «{task_status}» не может стать «{task_wanted}»",
         "problem.limit_at_least_1": "{field}: не меньше 1",
         "problem.pause_order": "самая длинная пауза между приглашениями не может быть короче самой короткой",
         "problem.keywords_length": "слова для поиска: от {min} до {max} символов",
@@ -1885,16 +1885,24 @@ def t(language: str | None, key: str, **params: Any) -> str:
     return template.format_map(_Missing(params))
 
 
-_STATUS_PARAMS = ("status", "current", "wanted")
+# Placeholders that hold a status code, and where each one's words are.
+_STATUS_PARAMS = {
+    "status": "campaign.status",
+    "current": "campaign.status",
+    "wanted": "campaign.status",
+    "task_status": "task.state",
+    "task_wanted": "task.state",
+}
 
 
 def problem_params(language: str | None, details: dict[str, Any]) -> dict[str, Any]:
-    """A problem's details as placeholders: campaign statuses named in the reader's language."""
+    """A problem's details as placeholders: campaign and task statuses named in the reader's
+    language."""
     params = {k: v for k, v in details.items() if k != "problem"}
-    for name in _STATUS_PARAMS:
+    for name, prefix in _STATUS_PARAMS.items():
         value = params.get(name)
-        if isinstance(value, str) and has_text(f"campaign.status.{value}"):
-            params[name] = t(language, f"campaign.status.{value}")
+        if isinstance(value, str) and has_text(f"{prefix}.{value}"):
+            params[name] = t(language, f"{prefix}.{value}")
     return params
 
 

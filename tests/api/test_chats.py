@@ -171,7 +171,7 @@ async def test_a_broadcast_channel_of_200_members_is_refused_before_anything_is_
     world.put_chat(7_000_070, "channel", "Full News", username="full_news", creator=902,
                    members=[*crowd, 902])  # fmt: skip
     world.put_chat(7_000_071, "channel", "Almost Full", username="almost_full", creator=902,
-                   members=crowd[:198] + [902])  # fmt: skip
+                   members=[*crowd[:198], 902])  # fmt: skip
     audience = await _audience(env, [30_001, 30_002])
     before = await _campaign_ids(env)
     for target in ("@full_news", "-1007000070"):

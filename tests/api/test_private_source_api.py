@@ -89,3 +89,32 @@ async def test_a_task_says_why_it_waits_or_failed_in_words(env: Env) -> None:
             )
         )
         assert (seen["status"], seen["error"], seen["note"]) == (status, code, note)
+
+
+async def test_a_refused_task_move_names_both_states_in_words(env: Env) -> None:
+    task = await _ok(
+        await env.api.post(
+            "/api/v1/parse-tasks", json={"source": "@target_group"}, headers=env.owner
+        ),
+        201,
+    )
+    async with env.setup.sessionmaker() as s, s.begin():
+        await s.execute(
+            text("UPDATE parse_tasks SET status = 'done' WHERE id = :id"), {"id": task["id"]}
+        )
+    for lang in ("en", "ru"):
+        refused = await _refused(
+            await env.api.post(
+                f"/api/v1/parse-tasks/{task['id']}/pause",
+                headers={**env.owner, "Accept-Language": lang},
+            )
+        )
+        assert refused["details"] == {
+            "field": "status",
+            "problem": "task_move",
+            "task_status": "done",
+            "task_wanted": "paused",
+        }
+        words = (t(lang, "task.state.done"), t(lang, "task.state.paused"))
+        assert all(w in refused["message"] for w in words), refused["message"]
+        assert "{" not in refused["message"]
