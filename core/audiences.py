@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from core import csvout
 from core.accounts import can_work
 from core.dto import AccountDTO, AudienceDTO, MemberDTO, ParseTaskDTO
 from core.errors import InvalidInput, NotFound
@@ -534,8 +535,8 @@ def parse_import(
             members[int(raw_id)] = MemberDTO(
                 user_id=int(raw_id),
                 username=name_match.group(1) if name_match else None,
-                first_name=(record.get("first_name") or "").strip()[:128],
-                last_name=(record.get("last_name") or "").strip()[:128] or None,
+                first_name=csvout.unquote((record.get("first_name") or "").strip())[:128],
+                last_name=csvout.unquote((record.get("last_name") or "").strip())[:128] or None,
                 last_seen=seen,
                 premium=(record.get("premium") or "").strip().lower() in ("1", "true", "yes"),
                 photo=(record.get("photo") or "").strip().lower() in ("1", "true", "yes"),
@@ -575,20 +576,9 @@ def _csv_rows_checked(text: str) -> list[list[str]]:
 async def _csv_rows(
     dal: Dal, audience_id: int, query: MemberQuery | None = None
 ) -> AsyncIterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-
-    def take() -> bytes:
-        out = buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
-        return out
-
-    writer.writerow(CSV_COLUMNS)
-    yield take()
-    async for batch in dal.audience_member_batches(audience_id, query=query):
-        for m in batch:
-            writer.writerow(
+    async def batches() -> AsyncIterator[list[list[object]]]:
+        async for batch in dal.audience_member_batches(audience_id, query=query):
+            yield [
                 [
                     m.user_id,
                     m.username or "",
@@ -599,9 +589,11 @@ async def _csv_rows(
                     int(m.photo),
                     m.source or "",
                 ]
-            )
-        yield take()
-    if query is None:
-        for username in await dal.audience_usernames(audience_id):
-            writer.writerow(["", username, "", "", "", "", "", "import"])
-    yield take()
+                for m in batch
+            ]
+        if query is None:
+            usernames = await dal.audience_usernames(audience_id)
+            yield [["", u, "", "", "", "", "", "import"] for u in usernames]
+
+    async for piece in csvout.stream(CSV_COLUMNS, batches()):
+        yield piece

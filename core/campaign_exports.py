@@ -4,16 +4,14 @@ Both are streamed page by page in the journal's order (`campaign_events`, `follo
 keyset pages), so a campaign of a million attempts costs one page of memory. Codes stay in
 their own columns for programs, each beside its sentence in the caller's language. Access is
 checked before the first byte (`CampaignService.get`): another workspace's campaign is a 404,
-never an empty file.
+never an empty file. Cells are written by `core.csvout` (safe to open in a spreadsheet).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 
+from core import csvout
 from core.campaign_service import CampaignService
 from core.dto import CampaignDTO
 from core.i18n import has_text, t
@@ -33,40 +31,10 @@ ATTEMPT_COLUMNS = (
     "error",
 )
 FOLLOW_UP_COLUMNS = ("user_id", "username", "first_name", "reason", "reason_text", "invite_link")
-# A cell a spreadsheet would read as a formula (OWASP "CSV injection"): names are people's
-# own. A @username is only letters, digits and underscores, and stays as it is.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_USERNAME = re.compile(r"@[A-Za-z0-9_]{1,32}")
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not _USERNAME.fullmatch(text):
-        return "'" + text
-    return text
 
 
 def _sentence(lang: str, key: str) -> str:
     return t(lang, key) if has_text(key) else ""
-
-
-async def _stream(
-    header: Iterable[str], pages: AsyncIterator[list[list[object]]]
-) -> AsyncIterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-
-    def take() -> bytes:
-        out = buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
-        return out
-
-    writer.writerow(header)
-    yield take()
-    async for rows in pages:
-        writer.writerows([[_cell(v) for v in row] for row in rows])
-        yield take()
 
 
 async def attempts_csv(
@@ -98,7 +66,7 @@ async def attempts_csv(
             ]
             after = events[-1].id
 
-    return campaign, _stream(ATTEMPT_COLUMNS, pages())
+    return campaign, csvout.stream(ATTEMPT_COLUMNS, pages())
 
 
 async def follow_up_csv(
@@ -126,4 +94,4 @@ async def follow_up_csv(
             ]
             after = rows[-1][0]
 
-    return campaign, _stream(FOLLOW_UP_COLUMNS, pages())
+    return campaign, csvout.stream(FOLLOW_UP_COLUMNS, pages())

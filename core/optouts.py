@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from core import csvout
 from core.errors import InvalidInput, NotFound
 from core.interfaces import AuditStore, UserStore
 from core.pagination import Page, read_page
@@ -289,20 +290,17 @@ async def export_csv(store: OptOutStore, user_id: int, workspace_id: int) -> Asy
 
 
 async def _csv_rows(store: OptOutStore, workspace_id: int) -> AsyncIterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    after = 0
-    while True:
-        batch = await store.workspace_opt_outs(workspace_id, after=after, limit=1000)
-        for e in batch:
-            writer.writerow(
+    async def batches() -> AsyncIterator[list[list[object]]]:
+        after = 0
+        while True:
+            batch = await store.workspace_opt_outs(workspace_id, after=after, limit=1000)
+            yield [
                 [e.tg_user_id, e.username or "", e.reason or "", e.created_at.isoformat()]
-            )
-        out = buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
-        yield out
-        if len(batch) < 1000:
-            return
-        after = batch[-1].tg_user_id
+                for e in batch
+            ]
+            if len(batch) < 1000:
+                return
+            after = batch[-1].tg_user_id
+
+    async for piece in csvout.stream(CSV_COLUMNS, batches()):
+        yield piece

@@ -7,7 +7,7 @@ import io
 
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.dto import MemberDTO, WorkspaceRole
@@ -299,3 +299,45 @@ async def test_members_filters_are_applied_by_the_server(
         assert error["details"]["problem"] == problem
         assert "Неверный запрос" not in error["message"] and "{" not in error["message"]
         assert error["message"].endswith(".") and "{" not in error["message"], error
+
+
+async def test_a_name_that_reads_as_a_formula_is_quoted_and_comes_back_unchanged(
+    api: TestClient, make_user: MakeUser, login, sessionmaker
+) -> None:  # type: ignore[no-untyped-def]
+    """OWASP's CSV injection: a spreadsheet would run `=…`, `+…`, `-…`, `@…` as a formula.
+    The export writes such a name with a leading `'`; the import takes it off again."""
+    person = await make_user()
+    source_id = await _audience_with(sessionmaker, person, 3)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            text("""UPDATE audience_members SET first_name = '=HYPERLINK("http://x")',
+                           last_name = '-2+3' WHERE audience_id = :a AND tg_user_id = 10000"""),
+            {"a": source_id},
+        )
+    auth = await _auth(login, person)
+    exported = await (
+        await api.get(f"/api/v1/audiences/{source_id}/export.csv", headers=auth)
+    ).text()
+    row = next(r for r in csv.DictReader(io.StringIO(exported)) if r["user_id"] == "10000")
+    assert (row["first_name"], row["last_name"]) == ('\'=HYPERLINK("http://x")', "'-2+3")
+    assert row["username"] == "" or not row["username"].startswith("'")
+
+    task = await (
+        await api.post(
+            "/api/v1/parse-tasks", json={"source": "@elsewhere", "audience": "Back"}, headers=auth
+        )
+    ).json()
+    await api.post(
+        f"/api/v1/audiences/{task['audience_id']}/import",
+        data=exported.encode(),
+        headers={**auth, "Content-Type": "text/csv"},
+    )
+    async with sessionmaker() as session:
+        names = (
+            await session.execute(
+                text("""SELECT first_name, last_name FROM audience_members
+                         WHERE audience_id = :a AND tg_user_id = 10000"""),
+                {"a": task["audience_id"]},
+            )
+        ).one()
+    assert tuple(names) == ('=HYPERLINK("http://x")', "-2+3")
