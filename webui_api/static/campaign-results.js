@@ -22,9 +22,10 @@ export function planBox(campaignId, lang) {
       const next = plan.next_attempt_at
         ? (soon ? t('plan.nextNow') : formatDateTime(plan.next_attempt_at, lang))
         : t('plan.nextNone');
-      const finish = plan.finish_by
-        ? t('plan.finishValue', { day: dayText(plan.finish_by, lang), n: plan.days_to_finish })
-        : (plan.to_invite ? t('plan.cannotFinish') : t('plan.nobodyLeft'));
+      // Nobody left: no finishing day to promise (not "about 0 days").
+      const finish = !plan.to_invite ? t('plan.nobodyLeft')
+        : plan.finish_by ? t('plan.finishValue', { day: dayText(plan.finish_by, lang), n: plan.days_to_finish })
+          : t('plan.cannotFinish');
       replace(el,
         h('dt', {}, t('plan.next')), h('dd', { id: 'plan-next', dataset: { at: plan.next_attempt_at ?? '' } }, next),
         h('dt', {}, t('plan.finish')), h('dd', { id: 'plan-finish' }, finish),
