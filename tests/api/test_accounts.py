@@ -164,7 +164,9 @@ async def test_list_pages_and_hides_sessions(
     assert [i["usage_today"] for i in again["items"]] == [2, 0]
 
     bad = await env.api.get("/api/v1/accounts?limit=1000", headers=auth)
-    assert bad.status == 400 and "limit" in (await bad.json())["error"]["message"]
+    error = (await bad.json())["error"]
+    assert bad.status == 400 and error["details"]["field"] == "limit"
+    assert error["message"] == "Limit: must be a whole number from 1 to 100."
 
 
 async def test_disable_enable_and_foreign_is_404(
