@@ -13,6 +13,7 @@ page data and its live stream follow the same invites.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -79,10 +80,10 @@ class Demo:
         return list(chat["members"])
 
 
-@pytest.fixture
-async def demo(test_env: dict[str, str], engine: Any, redis: Redis) -> AsyncIterator[Demo]:
-    # `engine` and `redis` empty the database and Redis: Alice is new to the bot. The run
-    # command is given the test servers as a `DATABASE_URL`/`REDIS_URL` of one's own would be.
+@contextlib.asynccontextmanager
+async def run_command(test_env: dict[str, str]) -> AsyncIterator[Demo]:
+    """`python -m launcher run` on free ports, given the test servers as a `DATABASE_URL` and
+    `REDIS_URL` of one's own would be; stopped with SIGTERM, leaving no process behind."""
     api_port, sandbox_port = _free_port(), _free_port()
     marker = uuid.uuid4().hex
     env = {
@@ -122,6 +123,7 @@ async def demo(test_env: dict[str, str], engine: Any, redis: Redis) -> AsyncIter
     assert proc.stdout is not None
     seen: list[str] = []
     http = aiohttp.ClientSession()
+    drain: asyncio.Task[None] | None = None
     try:
         await _read_until(proc.stdout, "panel on", seen, timeout=60)
         await _read_until(proc.stdout, "everyone else joins", seen, timeout=5)
@@ -130,17 +132,20 @@ async def demo(test_env: dict[str, str], engine: Any, redis: Redis) -> AsyncIter
         # The first thing said once everything runs is the sandbox page, then the demo world.
         assert f"try it in a browser: {sandbox}/" in started, started
         assert '"Sandbox Target" 1700000004' in started, started
+        # Keep reading the processes' lines, so that a full pipe never holds them up.
+        drain = asyncio.create_task(_drain(proc.stdout, seen))
         yield Demo(sandbox, f"http://127.0.0.1:{api_port}", http, SandboxChat(sandbox, http), seen)
     finally:
         await http.close()
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
         try:
-            rest, _ = await asyncio.wait_for(proc.communicate(), 30)
-            seen.append(rest.decode(errors="replace"))
+            await asyncio.wait_for(proc.wait(), 30)
         except TimeoutError:
             os.killpg(proc.pid, signal.SIGKILL)
             await proc.wait()
+        if drain is not None:
+            await asyncio.wait_for(drain, 10)
     output = "".join(seen)
     assert proc.returncode == 0, output
     assert "Traceback" not in output, output
@@ -149,6 +154,18 @@ async def demo(test_env: dict[str, str], engine: Any, redis: Redis) -> AsyncIter
             break
         await asyncio.sleep(0.1)
     assert _marked_pids(marker) == [], "child processes left behind"
+
+
+async def _drain(stream: asyncio.StreamReader, seen: list[str]) -> None:
+    while raw := await stream.readline():
+        seen.append(raw.decode(errors="replace"))
+
+
+@pytest.fixture
+async def demo(test_env: dict[str, str], engine: Any, redis: Redis) -> AsyncIterator[Demo]:
+    # `engine` and `redis` empty the database and Redis: Alice is new to the bot.
+    async with run_command(test_env) as running:
+        yield running
 
 
 async def _sse_events(
