@@ -33,6 +33,7 @@ from core.logs import get_logger, setup_logging
 from core.settings import Settings, load_settings
 from db.engine import create_engine, create_sessionmaker
 from db.kv import RedisNotifier, connect_redis
+from db.sender_cache import SenderCache
 from gateway.telegram import TelegramGateway, client_factory
 
 BOT_API_WAIT_MAX_S = 10.0
@@ -200,7 +201,9 @@ async def main() -> None:
     bot = create_bot(settings)
     notices: asyncio.Task[None] | None = None
     logins: PendingLogins | None = None
+    senders = SenderCache(engine)
     try:
+        await senders.start()
         sessionmaker = create_sessionmaker(engine)
         gateway = TelegramGateway(client_factory(settings))
         accounts = build_account_service(settings, RedisNotifier(redis))
@@ -212,6 +215,7 @@ async def main() -> None:
             gateway=gateway,
             accounts=accounts,
             logins=logins,
+            senders=senders,
         )
         me = await _until_answered(bot.me, stopping, settings)
         if me is None:
@@ -232,6 +236,7 @@ async def main() -> None:
         if logins is not None:
             # Half-done logins are logged out while Telegram and Redis are still reachable.
             await logins.close()
+        await senders.close()
         await bot.session.close()
         await redis.aclose()
         await engine.dispose()

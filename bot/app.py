@@ -9,10 +9,10 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
-from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.fsm_storage import SharedRedisStorage
 from bot.handlers import get_routers
 from bot.linking import PendingLogins
 from bot.middlewares import DbSessionMiddleware, UpdateLogMiddleware, UserMiddleware
@@ -26,23 +26,13 @@ from core.teams import TeamService
 from db.kv import RedisNotifier, RedisThrottle
 from db.leases import leases_for
 from db.metrics import bot_update_histogram
+from db.sender_cache import SenderCache
 from gateway.campaigns import Planner
 from gateway.chats import ChatDirectory
 from gateway.proxy import bot_api_proxy
 from gateway.sources import SourceChecker
 from gateway.telegram import TelegramGateway
 from workers.heartbeat import RedisWorkerRegistry
-
-
-class SharedRedisStorage(RedisStorage):
-    """FSM storage on a Redis client the composition root owns.
-
-    aiogram closes the storage when polling stops; the stock storage would then close the
-    shared client under the notice consumer and everyone else still using it.
-    """
-
-    async def close(self) -> None:
-        return None
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -66,16 +56,19 @@ def build_dispatcher(
     gateway: TelegramGateway,
     accounts: AccountService,
     logins: PendingLogins,
+    senders: SenderCache | None = None,
 ) -> Dispatcher:
     """The Dispatcher with its middlewares, routers and workflow data.
 
-    The caller owns what it passes in (the gateway, the open logins) and closes it.
+    The caller owns what it passes in (the gateway, the open logins, the started sender
+    cache) and closes it. Without `senders` every update reads its sender's row.
     """
     dp = Dispatcher(storage=SharedRedisStorage(redis))
     # Outer middlewares run in the order registered: trace first, then session, then user.
     dp.update.outer_middleware(UpdateLogMiddleware(bot_update_histogram(redis)))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
-    dp.update.outer_middleware(UserMiddleware(settings.admin_telegram_ids))
+    dp.update.outer_middleware(UserMiddleware(settings.admin_telegram_ids, senders))
+    dp["senders"] = senders
     dp["settings"] = settings
     dp["auth"] = build_auth_service(settings, RedisThrottle(redis), RedisNotifier(redis))
     dp["admin"] = build_admin_service(

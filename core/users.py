@@ -47,11 +47,19 @@ def is_current(user: UserDTO, profile: TelegramProfile, admin_ids: Iterable[int]
 
 
 async def sender(
-    dal: Dal, profile: TelegramProfile, admin_ids: Iterable[int]
+    dal: Dal,
+    profile: TelegramProfile,
+    admin_ids: Iterable[int],
+    *,
+    remembered: UserDTO | None = None,
 ) -> tuple[UserDTO, bool]:
     """The registered user behind an update. Read first, and `register` only when Telegram
     shows something new (a new user, a changed name, username or language): most updates
-    then cost one primary-key read and no write or commit."""
+    then cost one primary-key read and no write or commit. `remembered` is the row as the
+    caller's cache holds it (one that forgets a user as soon as their row changes,
+    `db.sender_cache`): when Telegram shows nothing new it is the answer, with no read."""
+    if remembered is not None and is_current(remembered, profile, admin_ids):
+        return remembered, False
     found = await dal.get_user_by_telegram_id(profile.telegram_id)
     if found is not None and is_current(found, profile, admin_ids):
         return found, False

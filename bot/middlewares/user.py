@@ -2,9 +2,11 @@
 
 Registration itself is `core.users.register`; this middleware only turns the Telegram
 sender into a `TelegramProfile` and puts the result where handlers can ask for it:
-`user: UserDTO`, `lang: str`, `user_created: bool`. The row is read on every update (an
-admin's block or a granted role applies at once) and written only when the sender's name,
-username or language changed (`core.users.sender`).
+`user: UserDTO`, `lang: str`, `user_created: bool`. The row comes from the process's
+`SenderCache` when it holds it (it forgets a user the moment PostgreSQL announces a change
+to their row, so an admin's block or a granted role applies at the next update), else it is
+read; it is written only when the sender's name, username or language changed
+(`core.users.sender`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from core.i18n import t
 from core.logs import get_logger
 from core.users import sender as registered_sender
 from db.dal import SqlDal
+from db.sender_cache import SenderCache
 
 log = get_logger(__name__)
 
@@ -35,8 +38,9 @@ def profile_of(sender: User) -> TelegramProfile:
 
 
 class UserMiddleware(BaseMiddleware):
-    def __init__(self, admin_ids: Iterable[int]) -> None:
+    def __init__(self, admin_ids: Iterable[int], senders: SenderCache | None = None) -> None:
         self._admin_ids = frozenset(admin_ids)
+        self._senders = senders
 
     async def __call__(
         self,
@@ -51,7 +55,7 @@ class UserMiddleware(BaseMiddleware):
             # Other bots and anonymous group admins are not users of this product.
             return None
         dal: SqlDal = data["dal"]
-        user, created = await registered_sender(dal, profile_of(sender), self._admin_ids)
+        user, created = await self._sender(dal, profile_of(sender))
         if user.blocked:
             log.info("blocked user ignored", user_id=user.id)
             await _tell_blocked(data["bot"], event, user)
@@ -60,6 +64,18 @@ class UserMiddleware(BaseMiddleware):
         data["lang"] = user.language
         data["user_created"] = created
         return await handler(event, data)
+
+    async def _sender(self, dal: SqlDal, profile: TelegramProfile) -> tuple[UserDTO, bool]:
+        if self._senders is None:
+            return await registered_sender(dal, profile, self._admin_ids)
+        remembered = self._senders.get(profile.telegram_id)
+        mark = self._senders.mark()
+        user, created = await registered_sender(
+            dal, profile, self._admin_ids, remembered=remembered
+        )
+        if user is not remembered:
+            self._senders.put(user, mark)
+        return user, created
 
 
 async def _tell_blocked(bot: Bot, event: TelegramObject, user: UserDTO) -> None:

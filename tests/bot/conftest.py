@@ -28,7 +28,7 @@ from aiogram.methods import (
 )
 from aiogram.types import CallbackQuery, Chat, Document, Message, MessageEntity, Update, User
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import build_dispatcher
 from bot.linking import PendingLogins
@@ -36,6 +36,7 @@ from core.accounts import AccountService, build_account_service
 from core.i18n import t
 from core.settings import SANDBOX_BOT_TOKEN, Settings
 from db.kv import RedisNotifier
+from db.sender_cache import SenderCache
 from gateway.telegram import TelegramGateway
 from sandbox.world import InProcessClientFactory, World
 
@@ -180,6 +181,16 @@ async def logins(
 
 
 @pytest.fixture
+async def senders(engine: AsyncEngine) -> AsyncIterator[SenderCache]:
+    """The bot's sender cache, listening (as `python -m bot` runs it)."""
+    cache = SenderCache(engine)
+    await cache.start()
+    await cache.wait_listening()
+    yield cache
+    await cache.close()
+
+
+@pytest.fixture
 def dispatcher(
     request: pytest.FixtureRequest,
     settings: Settings,
@@ -188,6 +199,7 @@ def dispatcher(
     gateway: TelegramGateway,
     accounts: AccountService,
     logins: PendingLogins,
+    senders: SenderCache,
 ) -> Dispatcher:
     # A test module that needs installation admins names them in `BOT_ADMINS`.
     admins = list(getattr(request.module, "BOT_ADMINS", ()))
@@ -198,6 +210,7 @@ def dispatcher(
         gateway=gateway,
         accounts=accounts,
         logins=logins,
+        senders=senders,
     )
 
 
@@ -243,6 +256,12 @@ class TgUser:
         return Chat(id=self.telegram_id, type="private", first_name=self.first_name)
 
     async def _feed(self, update: Update) -> list[TelegramMethod[Any]]:
+        senders: SenderCache | None = self.dp.workflow_data.get("senders")
+        if senders is not None:
+            # An update from Telegram reaches the bot after PostgreSQL announced the commits
+            # made before it was sent (a block, a role, a language written by a test or by the
+            # previous update): here the update is handed over in the same instant.
+            await senders.settled()
         before = len(self.recording.requests)
         await self.dp.feed_update(self.bot, update)
         return self.recording.requests[before:]
