@@ -13,6 +13,7 @@ import logging
 import math
 import re
 import time
+from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -389,6 +390,24 @@ async def security_headers_middleware(request: web.Request, handler: Any) -> web
 
 def json_model(model: BaseModel, *, status: int = 200) -> web.Response:
     return web.json_response(model.model_dump(mode="json"), status=status)
+
+
+async def csv_response(
+    request: web.Request, filename: str, chunks: AsyncIterator[bytes]
+) -> web.StreamResponse:
+    """A CSV file sent as it is written (`core.csvout`): a piece per batch, never whole in
+    memory. Call it after access was checked, so a refusal is still a JSON error."""
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        }
+    )
+    await response.prepare(request)
+    async for chunk in chunks:
+        await response.write(chunk)
+    await response.write_eof()
+    return response
 
 
 def query_int(request: web.Request, name: str, *, default: int, low: int, high: int) -> int:

@@ -23,6 +23,7 @@ from core.people import CampaignPlace, person_status
 from core.validation import text_problem
 from db.dal import open_dal
 from webui_api.http import (
+    csv_response,
     current_workspace,
     cursor_text,
     json_model,
@@ -438,17 +439,7 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         rows = await service.export_csv(dal, claims.user_id, workspace_id, audience_id, query)
-        response = web.StreamResponse(
-            headers={
-                "Content-Type": "text/csv; charset=utf-8",
-                "Content-Disposition": f'attachment; filename="audience-{audience_id}.csv"',
-            }
-        )
-        await response.prepare(request)
-        async for chunk in rows:
-            await response.write(chunk)
-        await response.write_eof()
-    return response
+        return await csv_response(request, f"audience-{audience_id}.csv", rows)
 
 
 @routes.post(

@@ -15,7 +15,7 @@ Any member of the workspace reads and edits; another workspace's campaign is a 4
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -32,6 +32,7 @@ from db.dal_history import HistorySql
 from webui_api.campaign_schemas import CampaignOut
 from webui_api.history_schemas import CampaignEdit, CampaignPlanOut, DraftsDelete, DraftsDeleted
 from webui_api.http import (
+    csv_response,
     current_workspace,
     json_model,
     language,
@@ -77,67 +78,44 @@ async def campaign_plan(request: web.Request) -> web.Response:
     )
 
 
-async def _csv(
-    request: web.Request, name: str, found: tuple[CampaignDTO, AsyncIterator[bytes]]
-) -> web.StreamResponse:
-    campaign, rows = found
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="campaign-{campaign.id}-{name}.csv"',
-        }
-    )
-    await response.prepare(request)
-    async for chunk in rows:
-        await response.write(chunk)
-    await response.write_eof()
-    return response
+def _export(
+    build: Callable[..., Awaitable[tuple[CampaignDTO, AsyncIterator[bytes]]]], name: str
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """A handler streaming one of a campaign's CSV files (`core.campaign_exports`)."""
+
+    async def export(request: web.Request) -> web.StreamResponse:
+        claims = await require_auth(request)
+        campaign_id = path_id(request, "campaign_id")
+        async with open_dal(request.app[SESSIONMAKER]) as dal:
+            workspace_id = await current_workspace(request, dal, claims.user_id)
+            campaign, rows = await build(
+                request.app[CAMPAIGNS],
+                dal,
+                claims.user_id,
+                workspace_id,
+                campaign_id,
+                language(request),
+            )
+            return await csv_response(request, f"campaign-{campaign.id}-{name}.csv", rows)
+
+    export.__name__ = f"export_{name.replace('-', '_')}"
+    return export
 
 
-@routes.get(
+routes.get(
     "/api/v1/campaigns/{campaign_id}/attempts.csv",
     summary="Every attempt as CSV: time, person, account, outcome and reason (codes and words)",
     errors=(404,),
     content_type="text/csv",
     workspace=True,
-)
-async def export_attempts(request: web.Request) -> web.StreamResponse:
-    claims = await require_auth(request)
-    campaign_id = path_id(request, "campaign_id")
-    async with open_dal(request.app[SESSIONMAKER]) as dal:
-        workspace_id = await current_workspace(request, dal, claims.user_id)
-        found = await attempts_csv(
-            request.app[CAMPAIGNS],
-            dal,
-            claims.user_id,
-            workspace_id,
-            campaign_id,
-            language(request),
-        )
-        return await _csv(request, "attempts", found)
-
-
-@routes.get(
+)(_export(attempts_csv, "attempts"))
+routes.get(
     "/api/v1/campaigns/{campaign_id}/follow-up.csv",
     summary="The people whose privacy refused the invite, with the invite link to send them, as CSV",
     errors=(404,),
     content_type="text/csv",
     workspace=True,
-)
-async def export_follow_up(request: web.Request) -> web.StreamResponse:
-    claims = await require_auth(request)
-    campaign_id = path_id(request, "campaign_id")
-    async with open_dal(request.app[SESSIONMAKER]) as dal:
-        workspace_id = await current_workspace(request, dal, claims.user_id)
-        found = await follow_up_csv(
-            request.app[CAMPAIGNS],
-            dal,
-            claims.user_id,
-            workspace_id,
-            campaign_id,
-            language(request),
-        )
-        return await _csv(request, "follow-up", found)
+)(_export(follow_up_csv, "follow-up"))
 
 
 def _edit_of(body: CampaignEdit) -> drafts.DraftEdit:

@@ -15,6 +15,7 @@ from core.errors import InvalidInput
 from db.dal import open_dal
 from db.dal_optouts import OptOutDal
 from webui_api.http import (
+    csv_response,
     current_workspace,
     cursor_text,
     json_model,
@@ -130,17 +131,7 @@ async def export_opt_outs(request: web.Request) -> web.StreamResponse:
     async with open_dal(request.app[SESSIONMAKER]) as dal:
         workspace_id = await current_workspace(request, dal, claims.user_id)
         rows = await optouts.export_csv(OptOutDal(dal.session), claims.user_id, workspace_id)
-        response = web.StreamResponse(
-            headers={
-                "Content-Type": "text/csv; charset=utf-8",
-                "Content-Disposition": 'attachment; filename="opt-outs.csv"',
-            }
-        )
-        await response.prepare(request)
-        async for chunk in rows:
-            await response.write(chunk)
-        await response.write_eof()
-    return response
+        return await csv_response(request, "opt-outs.csv", rows)
 
 
 @routes.post(
