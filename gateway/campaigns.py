@@ -31,6 +31,7 @@ from db.dal import open_dal
 from db.leases import LeaseStore
 from gateway.accounts import leased_account_client
 from gateway.inviting import Inviter
+from gateway.reading import AccountClient
 from gateway.telegram import TelegramGateway
 
 log = get_logger("gateway.campaigns")
@@ -200,17 +201,22 @@ class Planner:
             await dal.commit()
         return stored
 
-    async def _look(
-        self, account: AccountDTO, ref: str, seen: _Seen, limits: InviteLimits
-    ) -> cg.ChatRights | None:
-        async with leased_account_client(
+    def client(self, account: AccountDTO) -> contextlib.AbstractAsyncContextManager[AccountClient]:
+        """A connected client of one of the workspace's accounts, under its lease (a busy
+        one raises `Busy` after `lease_wait_s`)."""
+        return leased_account_client(
             leases=self.leases,
             sessionmaker=self.sessionmaker,
             service=self.accounts,
             gateway=self.gateway,
             account=account,
             wait_s=self.lease_wait_s,
-        ) as client:
+        )
+
+    async def _look(
+        self, account: AccountDTO, ref: str, seen: _Seen, limits: InviteLimits
+    ) -> cg.ChatRights | None:
+        async with self.client(account) as client:
             inviter = Inviter(client)
             try:
                 chat = await inviter.resolve_target(ref)

@@ -19,11 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import telegram as tg
-from core.accounts import AccountService, can_work
-from core.campaign_service import INVITE_REF_PREFIX, CampaignService
+from core.accounts import can_work
+from core.campaign_service import INVITE_REF_PREFIX
 from core.dto import AccountDTO, AccountStatus
 from core.errors import InvalidInput, NotFound
 from core.i18n import t
@@ -33,12 +32,9 @@ from core.parsing import JOIN_GAP_S
 from core.secretbox import SessionDecryptError
 from core.users import ensure_owner, require_workspace
 from db.dal import open_dal
-from db.leases import LeaseStore
 from gateway import joining
-from gateway.accounts import leased_account_client
 from gateway.campaigns import PREFLIGHT_STATUSES, Planner, joinable
 from gateway.inviting import Inviter
-from gateway.telegram import TelegramGateway
 
 log = get_logger("gateway.target_join")
 
@@ -89,38 +85,15 @@ class JoinResult:
 
 
 class TargetJoiner:
-    def __init__(
-        self,
-        *,
-        planner: Planner,
-        campaigns: CampaignService,
-        accounts: AccountService,
-        gateway: TelegramGateway,
-        leases: LeaseStore,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        gap_s: float = JOIN_GAP_S,
-        lease_wait_s: float = 5.0,
-    ) -> None:
-        self.planner = planner
-        self.campaigns = campaigns
-        self.accounts = accounts
-        self.gateway = gateway
-        self.leases = leases
-        self.sessionmaker = sessionmaker
-        self.gap_s = gap_s
-        self.lease_wait_s = lease_wait_s
+    """Joins for the owner, with the planner's services (the bot and the API build one per
+    press: it holds nothing of its own)."""
 
-    @classmethod
-    def for_planner(cls, planner: Planner) -> TargetJoiner:
-        """A joiner with the planner's services (the bot and the API build one per press)."""
-        return cls(
-            planner=planner,
-            campaigns=planner.campaigns,
-            accounts=planner.accounts,
-            gateway=planner.gateway,
-            leases=planner.leases,
-            sessionmaker=planner.sessionmaker,
-        )
+    def __init__(self, planner: Planner, *, gap_s: float = JOIN_GAP_S) -> None:
+        self.planner = planner
+        self.campaigns = planner.campaigns
+        self.accounts = planner.accounts
+        self.sessionmaker = planner.sessionmaker
+        self.gap_s = gap_s
 
     async def join(
         self, user_id: int, workspace_id: int, campaign_id: int, account_id: int
@@ -170,14 +143,7 @@ class TargetJoiner:
 
     async def _join(self, account_id: int, account: AccountDTO, ref: str) -> Outcome:
         try:
-            async with leased_account_client(
-                leases=self.leases,
-                sessionmaker=self.sessionmaker,
-                service=self.accounts,
-                gateway=self.gateway,
-                account=account,
-                wait_s=self.lease_wait_s,
-            ) as client:
+            async with self.planner.client(account) as client:
                 if ref.startswith(INVITE_REF_PREFIX):
                     await joining.join(client, ref[len(INVITE_REF_PREFIX) :])
                 else:

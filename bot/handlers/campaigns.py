@@ -622,7 +622,7 @@ async def on_join(
 ) -> None:
     """Let an account join the target (the owner's button under a pre-flight), then show
     the pre-flight run again in place."""
-    joiner = TargetJoiner.for_planner(planner)
+    joiner = TargetJoiner(planner)
     ws, campaign_id = callback_data.ws, callback_data.id
     try:
         result = await joiner.join(user.id, ws, campaign_id, callback_data.account)

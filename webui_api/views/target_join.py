@@ -59,7 +59,7 @@ async def join_target(request: web.Request) -> web.Response:
     app = request.app
     async with open_dal(app[SESSIONMAKER]) as dal:  # closed before Telegram is asked
         workspace_id = await current_workspace(request, dal, claims.user_id)
-    joiner = TargetJoiner.for_planner(app[PLANNER])
+    joiner = TargetJoiner(app[PLANNER])
     result = await joiner.join(claims.user_id, workspace_id, campaign_id, body.account_id)
     async with open_dal(app[SESSIONMAKER]) as dal:
         out = await campaign_view_out(request, dal, claims.user_id, workspace_id, campaign_id)
