@@ -572,7 +572,7 @@ class InviteEngine:
                 budget,
             )
         except tg.TelegramError as exc:
-            return await self._refused(account, lease, work, target, exc)
+            return await self._refused(account, lease, inviter, work, target, exc)
         self._unknown_streak.pop(account.id, None)
         outcome, reason = cg.outcome_of_sent(sent)
         effect = cg.effect_of(
@@ -581,7 +581,13 @@ class InviteEngine:
         return await self._settle(account, lease, work, target, effect, go_on=True)
 
     async def _refused(
-        self, account: AccountDTO, lease: Lease, work: _Work, target: Claimed, exc: tg.TelegramError
+        self,
+        account: AccountDTO,
+        lease: Lease,
+        inviter: Inviter,
+        work: _Work,
+        target: Claimed,
+        exc: tg.TelegramError,
     ) -> _Next | None:
         """Telegram refused the invite: read by whom it concerns (`core.outcomes`)."""
         refusal = refusal_of(exc.rpc)
@@ -591,6 +597,8 @@ class InviteEngine:
         if refusal.concerns is Concerns.ACCOUNT:
             # The person goes back to the queue for another account, with the attempt given back.
             await self._settle(account, lease, work, target, effect)
+            if work.campaign.kind == "group" and await self._followed(work, inviter):
+                raise _StopAccount("target_moved") from exc  # the next pass invites there
             if refusal.status is None:  # only its rights in this chat are gone
                 self._not_eligible.add((work.row.id, account.id))
                 await self._lost_rights(account, work, exc.rpc)
@@ -633,6 +641,29 @@ class InviteEngine:
         rest = status_after(refusal, account, datetime.now(UTC), limits, wait_s)
         if rest is not None:
             await self._rest_account(account, rest[0], exc.rpc, rest[1])
+
+    async def _followed(self, work: _Work, inviter: Inviter) -> bool:
+        """A basic group refused an invite: if it became a supergroup (`migrated_to`; the
+        old group takes nobody, tdlib#819), the campaign goes on there. The workspace's
+        ledger and counts move with it (`follow_migration`), so nobody is invited twice,
+        and the next pass of every account resolves the new chat."""
+        try:
+            chat = await inviter.resolve_target(work.row.target_ref)
+        except tg.TelegramError:
+            return False
+        if chat.migrated_from is None or chat.migrated_from != work.row.target_chat_id:
+            return False
+        async with open_dal(self.sessionmaker) as dal:
+            await dal.follow_migration(work.row.workspace_id, chat.migrated_from, chat.chat_id)
+            await dal.set_target(work.row.id, chat, None)
+            await dal.commit()
+        log.info(
+            "campaign's target followed to its supergroup",
+            campaign_id=work.row.id,
+            old_chat=chat.migrated_from,
+            new_chat=chat.chat_id,
+        )
+        return True
 
     async def _lost_rights(self, account: AccountDTO, work: _Work, rpc: str) -> None:
         """Telegram took this account's right to add people to the campaign's chat: it is

@@ -63,43 +63,42 @@ async def test_a_migrated_basic_group_is_followed_without_inviting_anyone_twice(
     assert len(first) == 3 and set(first) <= set(world.find_chat(OLD).members)
 
     migrate(world, world.find_chat(OLD), NEW)
-    # The engine still knows the old group: Telegram refuses it, nobody is added there.
-    await setup.engine(InviteConfig(limits=FAST, pause_scale=0)).run_account(
-        await setup.account(901)
-    )
+    # The engine still knows the old group: Telegram refuses it, nobody is added there, and
+    # the engine follows `migrated_to` by itself — no person has to step in.
+    engine = setup.engine(InviteConfig(limits=FAST, pause_scale=0))
+    await engine.run_account(await setup.account(901))
     assert [c.users[0] for c in world.calls("AddChatUserRequest") if c.error is None] == first
-    assert not world.calls("InviteToChannelRequest")
-
-    async with open_dal(setup.sessionmaker) as dal:
-        if (await service.get(dal, user, setup.ws, campaign.id)).status != "paused":
-            await service.pause(dal, user, setup.ws, campaign.id)
-            await dal.commit()
-    report = await planner(setup, service).preflight(user, setup.ws, campaign.id)
-    assert (report["kind"], report["migrated_from"]) == ("megagroup", OLD)
-    assert report["eligible"] == [acc[901]]  # the creator of the group is the supergroup's
-    assert report["to_invite"] == 3 and report["attempted_before"] == 3
-    assert await _ledger(setup, NEW) == set(first)  # what the old chat's ledger knew
     async with setup.sessionmaker() as s:
         target = (
             await s.execute(
-                text("SELECT target_chat_id, target_kind FROM campaigns WHERE id = :c"),
+                text("SELECT target_chat_id, target_kind, status FROM campaigns WHERE id = :c"),
                 {"c": campaign.id},
             )
         ).one()
-    assert tuple(target) == (NEW, "megagroup")
+    assert tuple(target) == (NEW, "megagroup", "running")
+    assert await _ledger(setup, NEW) == set(first)  # what the old chat's ledger knew
     async with open_dal(setup.sessionmaker) as dal:
         usage = await dal.usage(acc[901], NEW, day_start(datetime.now(UTC)), setup.ws)
     assert usage.today_in_chat == 3  # its daily limit in the chat goes on in the new one
 
-    async with open_dal(setup.sessionmaker) as dal:
-        await service.resume(dal, user, setup.ws, campaign.id)
-        await dal.commit()
-    await setup.engine(InviteConfig(limits=FAST, pause_scale=0)).run_account(
-        await setup.account(901)
-    )
+    await engine.run_account(await setup.account(901))
     second = [c.users[0] for c in world.calls("InviteToChannelRequest") if c.error is None]
     assert sorted(first + second) == list(PEOPLE)  # each person asked once, in one chat
     assert set(PEOPLE) <= set(world.find_chat(NEW).members)
     assert await _ledger(setup, NEW) == set(PEOPLE)
     async with open_dal(setup.sessionmaker) as dal:
         assert (await service.get(dal, user, setup.ws, campaign.id)).status == "done"
+
+    # A new campaign named by the old group's id: its pre-flight resolves the supergroup and
+    # counts everyone invited there before.
+    newcomer = setup.people([31_100], seen_by_tg=901)
+    again = await make_audience(setup.sessionmaker, setup.ws, "team+1", people + newcomer)
+    async with open_dal(setup.sessionmaker) as dal:
+        later = await service.create(
+            dal, user, setup.ws, name="Again", audience_id=again, target=str(OLD)
+        )
+        await dal.commit()
+    report = await planner(setup, service).preflight(user, setup.ws, later.id)
+    assert (report["kind"], report["migrated_from"]) == ("megagroup", OLD)
+    assert (report["attempted_before"], report["to_invite"]) == (6, 1)
+    assert report["eligible"] == [acc[901]]  # the group's creator is the supergroup's
