@@ -350,7 +350,7 @@ def controls(status: str) -> tuple[str, ...]:
 
 
 def counts_line(counts: Mapping[str, int], lang: str) -> str:
-    return t(
+    line = t(
         lang,
         "campaigns.counts",
         pending=counts.get("pending", 0),
@@ -359,6 +359,12 @@ def counts_line(counts: Mapping[str, int], lang: str) -> str:
         failed=counts.get("failed", 0),
         skipped=counts.get("skipped", 0),
     )
+    # Accepted by Telegram, waiting for the membership check that says whether they joined:
+    # without this, people already in the chat are counted nowhere for a while.
+    unconfirmed = counts.get("unconfirmed", 0)
+    if unconfirmed:
+        line += " · " + t(lang, "campaigns.counts_unconfirmed", count=unconfirmed)
+    return line
 
 
 def progress_line(view: CampaignView, lang: str) -> str:

@@ -669,3 +669,17 @@ async def test_daily_report_counts_one_utc_day(
         await dal.commit()
     await deliver(bot, sessionmaker, 7300, "daily_report", payload, redis=redis)
     assert len(recording.sent()) == 1
+
+
+def test_the_counts_line_shows_invites_waiting_for_their_check() -> None:
+    """An accepted invite is `unconfirmed` until the membership check; the card names those
+    people instead of counting them nowhere."""
+    from bot.campaigns_view import counts_line
+
+    counts = {"pending": 3, "unconfirmed": 4, "invited": 1}
+    for lang in ("en", "ru"):
+        base = t(lang, "campaigns.counts", pending=3, invited=1, already=0, failed=0, skipped=0)
+        assert counts_line(counts, lang) == (
+            base + " · " + t(lang, "campaigns.counts_unconfirmed", count=4)
+        )
+        assert counts_line({**counts, "unconfirmed": 0}, lang) == base
