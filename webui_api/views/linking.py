@@ -8,7 +8,11 @@ the bot); every other route acts only on a login of the caller (anyone else's is
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from aiohttp import web
+from pydantic import BaseModel
 
 from core.accounts import account_label
 from core.i18n import t
@@ -34,6 +38,7 @@ routes = ApiRoutes(tag="linking")
 
 _BASE = "/api/v1/account-logins"
 _ONE = _BASE + "/{login}"
+_Body = TypeVar("_Body", bound=BaseModel)
 
 
 def _message(lang: str, login: PanelLogin) -> str:
@@ -89,6 +94,20 @@ async def _caller(request: web.Request) -> tuple[AccessClaims, str]:
     return claims, request.match_info["login"]
 
 
+async def _answer(
+    request: web.Request,
+    state: LoginState,
+    model: type[_Body],
+    text: Callable[[_Body], str],
+) -> web.Response:
+    """An answer to the caller's login: `text` of the body (read once the caller is known)
+    is what the login waits for in `state`; the login is rendered as it is now."""
+    claims, login_id = await _caller(request)
+    body = await parse_body(request, model)
+    login = await request.app[LOGINS].answer(claims.user_id, login_id, state, text(body))
+    return _render(request, login)
+
+
 @routes.post(
     _BASE,
     summary="Start linking a Telegram account to the workspace, by QR code or phone",
@@ -142,10 +161,7 @@ async def renew_qr(request: web.Request) -> web.Response:
     example={"phone": "+44 7911 123456"},
 )
 async def submit_phone(request: web.Request) -> web.Response:
-    claims, login_id = await _caller(request)
-    body = await parse_body(request, PhoneIn)
-    login = await request.app[LOGINS].phone(claims.user_id, login_id, body.phone)
-    return _render(request, login)
+    return await _answer(request, LoginState.PHONE, PhoneIn, lambda body: body.phone)
 
 
 @routes.post(
@@ -157,10 +173,7 @@ async def submit_phone(request: web.Request) -> web.Response:
     example={"code": "1 2 3 4 5"},
 )
 async def submit_code(request: web.Request) -> web.Response:
-    claims, login_id = await _caller(request)
-    body = await parse_body(request, CodeIn)
-    login = await request.app[LOGINS].code(claims.user_id, login_id, body.code)
-    return _render(request, login)
+    return await _answer(request, LoginState.CODE, CodeIn, lambda body: body.code)
 
 
 @routes.post(
@@ -172,12 +185,10 @@ async def submit_code(request: web.Request) -> web.Response:
     example={"password": "correct horse battery staple"},
 )
 async def submit_password(request: web.Request) -> web.Response:
-    claims, login_id = await _caller(request)
-    body = await parse_body(request, PasswordIn)
-    login = await request.app[LOGINS].password(
-        claims.user_id, login_id, body.password.get_secret_value()
+    # Unwrapped only here, on its way to the login: never into a log or an answer.
+    return await _answer(
+        request, LoginState.PASSWORD, PasswordIn, lambda body: body.password.get_secret_value()
     )
-    return _render(request, login)
 
 
 @routes.route(
