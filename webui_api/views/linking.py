@@ -31,7 +31,7 @@ from webui_api.linking_schemas import (
     PhoneIn,
     QrOut,
 )
-from webui_api.routing import ApiRoutes
+from webui_api.routing import ApiRoutes, Handler
 from webui_api.views.accounts import _out as account_out
 
 routes = ApiRoutes(tag="linking")
@@ -94,6 +94,20 @@ async def _caller(request: web.Request) -> tuple[AccessClaims, str]:
     return claims, request.match_info["login"]
 
 
+def _answer_route(
+    path: str, summary: str, model: type[BaseModel], example: dict[str, str]
+) -> Callable[[Handler], Handler]:
+    """The route of an answer to a login: its body in, the login as it is now out."""
+    return routes.post(
+        _ONE + path,
+        summary=summary,
+        request=model,
+        response=LoginOut,
+        errors=(404, 409),
+        example=example,
+    )
+
+
 async def _answer(
     request: web.Request,
     state: LoginState,
@@ -152,37 +166,26 @@ async def renew_qr(request: web.Request) -> web.Response:
     return _render(request, await request.app[LOGINS].renew_qr(claims.user_id, login_id))
 
 
-@routes.post(
-    _ONE + "/phone",
-    summary="The phone number of a phone login: Telegram sends it a login code",
-    request=PhoneIn,
-    response=LoginOut,
-    errors=(404, 409),
-    example={"phone": "+44 7911 123456"},
+@_answer_route(
+    "/phone",
+    "The phone number of a phone login: Telegram sends it a login code",
+    PhoneIn,
+    {"phone": "+44 7911 123456"},
 )
 async def submit_phone(request: web.Request) -> web.Response:
     return await _answer(request, LoginState.PHONE, PhoneIn, lambda body: body.phone)
 
 
-@routes.post(
-    _ONE + "/code",
-    summary="The login code Telegram sent",
-    request=CodeIn,
-    response=LoginOut,
-    errors=(404, 409),
-    example={"code": "1 2 3 4 5"},
-)
+@_answer_route("/code", "The login code Telegram sent", CodeIn, {"code": "1 2 3 4 5"})
 async def submit_code(request: web.Request) -> web.Response:
     return await _answer(request, LoginState.CODE, CodeIn, lambda body: body.code)
 
 
-@routes.post(
-    _ONE + "/password",
-    summary="The two-step verification password (never stored, logged or sent back)",
-    request=PasswordIn,
-    response=LoginOut,
-    errors=(404, 409),
-    example={"password": "correct horse battery staple"},
+@_answer_route(
+    "/password",
+    "The two-step verification password (never stored, logged or sent back)",
+    PasswordIn,
+    {"password": "correct horse battery staple"},
 )
 async def submit_password(request: web.Request) -> web.Response:
     # Unwrapped only here, on its way to the login: never into a log or an answer.
