@@ -6,12 +6,17 @@ user's pause or cancel, or another worker that took an expired claim over, makes
 write a no-op instead of being overwritten. One batch (new members, the audience's size,
 the task's counters and its cursor) is one transaction: a crash loses at most the batch
 in flight and never counts anything twice. All times come from the database clock.
+
+Every method but `write` is one statement, so it runs in autocommit: a single statement is
+its own transaction, and BEGIN and COMMIT would be two more round trips each time (a task's
+fixed cost is mostly round trips: the claim, the accounts, the lease, describing the source).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,15 +45,15 @@ _CLAIM = text(
            started_at = coalesce(t.started_at, clock_timestamp()),
            not_before = NULL,
            updated_at = clock_timestamp()
-     WHERE t.id = (
-           SELECT q.id FROM parse_tasks AS q
-            WHERE (q.status = 'queued'
-                   AND (q.not_before IS NULL OR q.not_before <= clock_timestamp()))
-               OR (q.status = 'running'
-                   AND (q.claim_expires_at IS NULL OR q.claim_expires_at < clock_timestamp()))
-            ORDER BY q.priority, q.id
-            LIMIT 1
-            FOR UPDATE SKIP LOCKED)
+      FROM (SELECT q.id FROM parse_tasks AS q
+             WHERE (q.status = 'queued'
+                    AND (q.not_before IS NULL OR q.not_before <= clock_timestamp()))
+                OR (q.status = 'running'
+                    AND (q.claim_expires_at IS NULL OR q.claim_expires_at < clock_timestamp()))
+             ORDER BY q.priority, q.id
+             LIMIT :limit
+             FOR UPDATE SKIP LOCKED) AS pick
+     WHERE t.id = pick.id
     RETURNING t.id, t.workspace_id, t.kind, t.source, t.audience_id, t.speed, t.priority,
               t.params, t.cursor, t.claim_epoch, t.started_at, t.trace_id,
               (SELECT u.telegram_id FROM users AS u WHERE u.id = t.created_by_user_id)
@@ -226,6 +231,20 @@ class _Fenced(Exception):
     """The claim no longer holds: the batch's transaction is rolled back."""
 
 
+# The asyncpg connections that have the batch table already (it lives as long as the
+# server session; a connection the pool replaces starts without it).
+_HAS_BATCH_TABLE: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+async def _batch_driver(conn: AsyncConnection) -> Any:
+    """The driver connection of `conn`, with the temporary batch table created on first use."""
+    driver = await _driver(conn)
+    if driver not in _HAS_BATCH_TABLE:
+        await driver.execute(_CREATE_BATCH)
+        _HAS_BATCH_TABLE.add(driver)
+    return driver
+
+
 async def _driver(conn: AsyncConnection) -> Any:
     """The asyncpg connection under a SQLAlchemy one (COPY is not in SQLAlchemy)."""
     raw = await conn.get_raw_connection()
@@ -266,36 +285,45 @@ class ParseStore:
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         """A connection to hand to `write()` for a run of batches (saves a checkout each)."""
         async with self._autocommit.connect() as conn:
-            await (await _driver(conn)).execute(_CREATE_BATCH)
+            await _batch_driver(conn)
             yield conn
 
     async def claim(self) -> ClaimedTask | None:
         """The next task to run (priority, then age), or a running one whose worker vanished."""
-        async with self._sessionmaker() as session, session.begin():
-            row = (
-                await session.execute(_CLAIM, {"owner": self.owner, "ttl": self.claim_ttl_s})
-            ).one_or_none()
-        if row is None:
-            return None
-        return ClaimedTask(
-            id=row.id,
-            workspace_id=row.workspace_id,
-            kind=str(row.kind),
-            source=row.source,
-            audience_id=row.audience_id,
-            speed=row.speed,
-            priority=row.priority,
-            params=_loads(row.params),
-            cursor=_loads(row.cursor),
-            epoch=row.claim_epoch,
-            started_at=row.started_at,
-            creator_telegram_id=row.creator_telegram_id,
-            trace_id=row.trace_id,
-        )
+        found = await self.claim_many(1)
+        return found[0] if found else None
+
+    async def claim_many(self, limit: int) -> list[ClaimedTask]:
+        """Up to `limit` tasks as `claim()` takes them, in one statement: fewer than asked
+        means nothing else is claimable now."""
+        async with self._autocommit.connect() as conn:
+            rows = (
+                await conn.execute(
+                    _CLAIM, {"owner": self.owner, "ttl": self.claim_ttl_s, "limit": limit}
+                )
+            ).all()
+        return [
+            ClaimedTask(
+                id=row.id,
+                workspace_id=row.workspace_id,
+                kind=str(row.kind),
+                source=row.source,
+                audience_id=row.audience_id,
+                speed=row.speed,
+                priority=row.priority,
+                params=_loads(row.params),
+                cursor=_loads(row.cursor),
+                epoch=row.claim_epoch,
+                started_at=row.started_at,
+                creator_telegram_id=row.creator_telegram_id,
+                trace_id=row.trace_id,
+            )
+            for row in sorted(rows, key=lambda r: (r.priority, r.id))
+        ]
 
     async def _fenced(self, statement: Any, task: ClaimedTask, **params: Any) -> bool:
-        async with self._sessionmaker() as session, session.begin():
-            found = await session.scalar(statement, {"id": task.id, "epoch": task.epoch, **params})
+        async with self._autocommit.connect() as conn:
+            found = await conn.scalar(statement, {"id": task.id, "epoch": task.epoch, **params})
         return found is not None
 
     async def renew(self, task: ClaimedTask) -> bool:
@@ -354,11 +382,9 @@ class ParseStore:
         for attempt in range(DEADLOCK_RETRIES + 1):
             try:
                 if conn is not None:
-                    return await _write(await _driver(conn), records, args)
+                    return await _write(await _batch_driver(conn), records, args)
                 async with self._autocommit.connect() as own:
-                    driver = await _driver(own)
-                    await driver.execute(_CREATE_BATCH)
-                    return await _write(driver, records, args)
+                    return await _write(await _batch_driver(own), records, args)
             except (DBAPIError, asyncpg.DeadlockDetectedError) as exc:
                 # Two tasks filling one audience may meet on the same people.
                 if not _deadlock(exc) or attempt == DEADLOCK_RETRIES:
@@ -386,7 +412,7 @@ class ParseStore:
 
     async def accounts(self, workspace_id: int) -> list[AccountDTO]:
         """The workspace's accounts that work now or after a rest (active, cooldown, parked)."""
-        async with self._sessionmaker() as session:
+        async with self._sessionmaker(bind=self._autocommit) as session:
             rows = await session.scalars(
                 select(TelegramAccount)
                 .where(
@@ -398,14 +424,12 @@ class ParseStore:
             return [account_dto(row) for row in rows]
 
     async def last_join(self, account_id: int) -> datetime | None:
-        async with self._sessionmaker() as session:
-            found: datetime | None = await session.scalar(
-                _LAST_JOIN, {"account_id": str(account_id)}
-            )
+        async with self._autocommit.connect() as conn:
+            found: datetime | None = await conn.scalar(_LAST_JOIN, {"account_id": str(account_id)})
             return found
 
     async def known_ids(self, audience_id: int, source: str) -> set[int]:
         """Who of this source the audience already holds (to count people once on resume)."""
-        async with self._sessionmaker() as session:
-            rows = await session.scalars(_KNOWN, {"audience_id": audience_id, "source": source})
+        async with self._autocommit.connect() as conn:
+            rows = await conn.scalars(_KNOWN, {"audience_id": audience_id, "source": source})
             return set(rows)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.settings import Settings
 
@@ -85,6 +85,12 @@ class LeaseStore:
         self, sessionmaker: async_sessionmaker[AsyncSession], owner: str, ttl_s: float
     ) -> None:
         self._sessionmaker = sessionmaker
+        bind = sessionmaker.kw.get("bind")
+        if not isinstance(bind, AsyncEngine):
+            raise TypeError("the sessionmaker must be bound to an AsyncEngine")
+        # Acquiring, renewing and releasing are one statement each, so they run in autocommit
+        # (a statement is its own transaction): no BEGIN and COMMIT round trips around them.
+        self._autocommit = bind.execution_options(isolation_level="AUTOCOMMIT")
         self.owner = owner
         self.ttl_s = ttl_s
         self._pending: dict[int, tuple[Lease, asyncio.Future[Lease | None]]] = {}
@@ -97,9 +103,9 @@ class LeaseStore:
         """The lease when the account is free (never held, or its lease expired); else None."""
         if self._unreleased:
             await self._release_leftovers()
-        async with self._sessionmaker() as session, session.begin():
+        async with self._autocommit.connect() as conn:
             row = (
-                await session.execute(
+                await conn.execute(
                     _ACQUIRE, {"account_id": account_id, "owner": self.owner, "ttl": self.ttl_s}
                 )
             ).one_or_none()
@@ -126,9 +132,9 @@ class LeaseStore:
         if not waiting:
             return
         try:
-            async with self._sessionmaker() as session, session.begin():
+            async with self._autocommit.connect() as conn:
                 rows = (
-                    await session.execute(
+                    await conn.execute(
                         _RENEW,
                         {
                             "accounts": list(waiting),
@@ -155,8 +161,8 @@ class LeaseStore:
             )
 
     async def release(self, lease: Lease) -> None:
-        async with self._sessionmaker() as session, session.begin():
-            await session.execute(_RELEASE, self._params(lease))
+        async with self._autocommit.connect() as conn:
+            await conn.execute(_RELEASE, self._params(lease))
         self._unreleased.pop(lease.account_id, None)
 
     def release_later(self, lease: Lease) -> None:

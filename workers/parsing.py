@@ -118,6 +118,7 @@ class _Step:
     total: int | None = None
     by_people: bool = False  # progress counts distinct people (member lists), else items
     search: bool = False  # found by the name search past the cap
+    left: int | None = None  # how many more the walk expects, when it knows
 
 
 class ParseEngine:
@@ -153,17 +154,20 @@ class ParseEngine:
 
     async def tick(self) -> None:
         """Start claimable tasks while there are free slots (the scheduler calls this)."""
-        while not self._closing and len(self._running) < self.config.concurrency:
-            task = await self.store.claim()
-            if task is None:
+        while not self._closing and (free := self.config.concurrency - len(self._running)) > 0:
+            # One statement for every free slot; fewer tasks than slots means the queue has
+            # nothing more now, so no second statement only to hear that.
+            claimed = await self.store.claim_many(free)
+            for task in claimed:
+                runner = asyncio.create_task(self._run_guarded(task), name=f"parse-task-{task.id}")
+                self._running[task.id] = runner
+
+                def forget(_runner: asyncio.Task[None], task_id: int = task.id) -> None:
+                    self._running.pop(task_id, None)
+
+                runner.add_done_callback(forget)
+            if len(claimed) < free:
                 return
-            runner = asyncio.create_task(self._run_guarded(task), name=f"parse-task-{task.id}")
-            self._running[task.id] = runner
-
-            def forget(_runner: asyncio.Task[None], task_id: int = task.id) -> None:
-                self._running.pop(task_id, None)
-
-            runner.add_done_callback(forget)
 
     async def run_pending(self) -> None:
         """Run every claimable task until none is left (tests, the benchmark, one-off runs)."""
@@ -237,6 +241,8 @@ class _TaskRun:
         self.own: frozenset[int] = frozenset()  # the workspace's own accounts are nobody's audience
         self.pending = BatchWrite(cursor=self.cursor())
         self.pending_dirty = False
+        self.left: int | None = None  # the last step's `left`
+        self.writes = 0  # batch writes started by this run
         # The previous batch's write, still running while the next pages are fetched.
         self.writing: asyncio.Task[int | None] | None = None
         self.conn: AsyncConnection | None = None  # held while collecting: one round trip a batch
@@ -612,17 +618,22 @@ class _TaskRun:
             self.stopped = True
             return "stopped"
         self.pending.account_id = account.id
+        delay = self.profile.request_delay_s * self.engine.config.delay_scale
         try:
             async for step in self._walk(client, chat):
+                # Without delays, a due batch goes out (in the background) once the next page
+                # is in rather than at once: the walk's last page then stays pending and the
+                # finishing write carries it, instead of a write of its own and an empty one.
+                if delay <= 0 and self._due() and not await self._flush(wait=False):
+                    return "stopped"
                 self._take(step)
                 if self.halt.is_set():
                     await self._flush()
                     self.stopped = True
                     return "stopped"
-                delay = self.profile.request_delay_s * self.engine.config.delay_scale
-                if (delay > 0 or self._due()) and not await self._flush(wait=delay > 0):
-                    return "stopped"
                 if delay > 0:
+                    if not await self._flush():
+                        return "stopped"
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.halt.wait(), delay)
         except (tg.TelegramError, ConnectionError, OSError):
@@ -680,6 +691,7 @@ class _TaskRun:
                     {"phase": "recent", "offset": offset},
                     total=total,
                     by_people=True,
+                    left=max(total - offset, 0) if total else None,
                 )
                 if page.next is None or (page.total is not None and offset >= page.total):
                     break
@@ -804,14 +816,27 @@ class _TaskRun:
         self.errors = 0  # a run that moves on is not failing
         if step.total is not None:
             pending.total = step.total
+        self.left = step.left
         self.pos = step.pos
         pending.cursor = self.cursor()
         self.pending_dirty = True
 
     def _due(self) -> bool:
+        """Whether to start writing what is pending (without speed delays).
+
+        The database's work per person (the insert, its key and search index, the foreign
+        keys) runs beside the walk, one write at a time; on a busy machine it is the slower
+        side and sets the pace. So it starts with the first page rather than after a whole
+        batch, and ends with a short write: what is fetched after the last write started."""
+        pending = len(self.pending.people)
         return (
-            len(self.pending.people) >= self.engine.config.flush_rows
+            pending >= self.engine.config.flush_rows
+            or (pending > 0 and self.writes == 0)
             or self.loop.time() - self.last_flush >= FLUSH_EVERY_S
+            # Near the known end, once fewer people are left than are pending: the write that
+            # follows the last page (the one nothing overlaps) is then at most about half a
+            # batch. Page by page would cost a write per page, each a few round trips.
+            or (self.left is not None and 0 < self.left < pending)
         )
 
     async def _settle_quietly(self) -> None:
@@ -843,6 +868,7 @@ class _TaskRun:
         self.pending = BatchWrite(people=[], cursor=batch.cursor, account_id=batch.account_id)
         self.pending_dirty = False
         self.last_flush = self.loop.time()
+        self.writes += 1
         self.writing = asyncio.create_task(
             self.store.write(self.task, batch, source=self.label, finish=finish, conn=self.conn)
         )
