@@ -18,6 +18,7 @@ from core.accounts import AccountService
 from core.dto import AccountDTO
 from core.logs import get_logger
 from db.dal import open_dal
+from db.engine import database_unreachable
 from db.leases import Lease, LeaseStore
 from gateway.reading import AccountClient
 from gateway.telegram import TelegramGateway
@@ -59,8 +60,15 @@ async def hold(store: LeaseStore, account_id: int) -> AsyncIterator[Lease]:
             sent_at = loop.time()
             try:
                 renewed = await store.renew(lease)
-            except Exception:  # database unreachable: keep trying while the lease may live
-                log.warning("lease heartbeat failed", account_id=account_id, exc_info=True)
+            except Exception as exc:  # keep trying while the lease may live
+                if database_unreachable(exc):  # an outage: `workers.outage` tells it once
+                    log.warning(
+                        "lease heartbeat failed",
+                        account_id=account_id,
+                        error=type(exc).__name__,
+                    )
+                else:
+                    log.warning("lease heartbeat failed", account_id=account_id, exc_info=True)
                 renewed = lease if loop.time() + interval < deadline else None
             else:
                 if renewed is not None:

@@ -70,8 +70,10 @@ async def test_viewers_share_one_read_per_pass(
         passes = feed.reads - reads_before
         assert passes >= 5
         # One counts statement per pass for both campaigns and all seven viewers (the
-        # opening view of each viewer was read before the window).
-        assert len(counts_reads) - statements_before == passes
+        # opening view of each viewer was read before the window). A pass under way when
+        # the window opens or closes may be counted on one side only: one either way, never
+        # the seven a read per viewer would make.
+        assert abs(len(counts_reads) - statements_before - passes) <= 1
         await _settle(sessionmaker, big, 4)
         for frames in streams[:6]:
             changed = await frames.event()
