@@ -11,7 +11,8 @@ closing the update's database session or writing its timing, is then not counted
 the next message, which no person sends within a millisecond).
 
 - **product**: `python -m bot` (the dispatcher, its middlewares: trace and timing, one database
-  session, the registered user, FSM state in Redis) answering `/help`;
+  session, the registered user from the sender cache, FSM state in Redis remembered by the
+  bot) answering `/help`;
 - **bare**: an aiogram 3 `Dispatcher` with one handler and no middleware or storage, which
   answers every message with the same text `/help` gives (in English, no parse mode, as the
   product's bot sends it), so both bots ask the simulated Telegram for the same work.
