@@ -249,3 +249,29 @@ async def test_the_chat_state_is_read_from_redis_once(
     await storage.set_state(key, None)
     assert await storage.get_state(key) is None
     assert len([r for r in reads if r.endswith(":state")]) == 2  # the check above, no more
+
+
+async def test_a_state_read_overtaken_by_a_write_is_not_remembered(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = StorageKey(bot_id=BOT_ID, chat_id=880_015, user_id=880_015)
+    await SharedRedisStorage(redis).set_state(key, "Flow:one")
+    storage = SharedRedisStorage(redis)  # a bot that has not seen this chat yet
+    real_get = redis.get
+    read, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow_get(name: Any) -> Any:
+        value = await real_get(name)
+        read.set()
+        await go_on.wait()  # the answer is on its way back while the write happens
+        return value
+
+    monkeypatch.setattr(redis, "get", slow_get)
+    reader = asyncio.create_task(storage.get_state(key))
+    await read.wait()
+    monkeypatch.setattr(redis, "get", real_get)
+    await storage.set_state(key, "Flow:two")
+    go_on.set()
+    assert await reader == "Flow:one"  # what Redis held when it was asked
+    assert await storage.get_state(key) == "Flow:two"  # the write, not the overtaken read
+    assert await redis.get(storage.key_builder.build(key, "state")) == b"Flow:two"
