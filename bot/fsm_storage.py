@@ -5,11 +5,14 @@ or not a handler filters on it (aiogram/fsm/middleware.py: `await context.get_st
 under the event lock): one Redis round trip before even `/help` is answered. The bot is the
 only writer of FSM state (one process: one long poll or one webhook per token) and every
 write goes through this storage, so what it wrote or last read is still what Redis holds:
-the state is read from Redis once per chat and then answered from memory, and every write
-goes to Redis first and to memory after it succeeded. A remembered state is forgotten after
-`STATE_MEMORY_S` (so a Redis that lost its data, or a state changed by hand, is seen again
-within a minute) and the oldest are dropped beyond `STATE_MEMORY_MAX` chats. Data
-(`get_data`) is not remembered: only handlers of a flow read it.
+"no flow" is read from Redis once per chat and then answered from memory, and every write
+goes to Redis first and to memory after it succeeded. Only "no flow" is remembered: a chat
+in a flow (a wizard step) reads its state from Redis on every update, so that the state and
+its data (`get_data`, never remembered) always come from the same Redis — an emptied Redis
+ends the flow at once instead of leaving a remembered step whose data is gone. Most updates
+come from chats in no flow (commands, buttons), which is what the memory saves. A remembered
+state is forgotten after `STATE_MEMORY_S` (a state changed by hand is seen again within a
+minute) and the oldest are dropped beyond `STATE_MEMORY_MAX` chats.
 """
 
 from __future__ import annotations
@@ -61,6 +64,9 @@ class SharedRedisStorage(RedisStorage):
         self._remember(key, value, time.monotonic())
 
     def _remember(self, key: StorageKey, state: str | None, now: float) -> None:
+        if state is not None:  # a flow's step: read with its data from Redis every time
+            self._states.pop(key, None)
+            return
         self._states[key] = (state, now + STATE_MEMORY_S)
         self._states.move_to_end(key)
         while len(self._states) > STATE_MEMORY_MAX:

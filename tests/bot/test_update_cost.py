@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.fsm_storage import SharedRedisStorage
+from bot.handlers.campaigns import CampaignWizard
 from core.admin import build_admin_service
 from core.auth import build_auth_service
 from core.dto import TelegramProfile
@@ -239,7 +240,8 @@ async def test_the_chat_state_is_read_from_redis_once(
         assert await fedor.reply_to("/help") == t("en", "help")
     assert len([r for r in reads if r.endswith(":state")]) == 1
 
-    # A state written through the bot is what the next update sees, without reading Redis.
+    # A flow's step is read from Redis with its data every time; the end of the flow (no
+    # state) is what the next update sees without reading Redis.
     storage = dispatcher.storage
     assert isinstance(storage, SharedRedisStorage)
     key = StorageKey(bot_id=BOT_ID, chat_id=880_014, user_id=880_014)
@@ -248,7 +250,25 @@ async def test_the_chat_state_is_read_from_redis_once(
     assert await storage.get_state(key) == "Flow:step"
     await storage.set_state(key, None)
     assert await storage.get_state(key) is None
-    assert len([r for r in reads if r.endswith(":state")]) == 2  # the check above, no more
+    # the check above, and the flow's step: no more
+    assert len([r for r in reads if r.endswith(":state")]) == 3
+
+
+async def test_an_emptied_redis_ends_a_flow_at_once(
+    make_user: Callable[..., TgUser], dispatcher: Dispatcher, redis: Redis
+) -> None:
+    """Redis emptied in the middle of /campaign_new: the next message is outside any flow
+    (the hint), never a wizard step whose data is gone."""
+    gina = make_user(880_016, username="gina_u", first_name="Gina")
+    await gina.send("/start")
+    storage = dispatcher.storage
+    assert isinstance(storage, SharedRedisStorage)
+    key = StorageKey(bot_id=BOT_ID, chat_id=880_016, user_id=880_016)
+    # Step 2 of the wizard, as the bot writes it (the state through its own storage).
+    await storage.set_state(key, CampaignWizard.target)
+    await storage.set_data(key, {"ws": 1, "audience_id": 1, "audience": "Fans"})
+    await redis.flushdb()
+    assert await gina.reply_to("@some_group") == t("en", "outside_flow")
 
 
 async def test_a_state_read_overtaken_by_a_write_is_not_remembered(
