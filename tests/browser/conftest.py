@@ -327,7 +327,10 @@ async def _start(stack: Stack, settings: Settings, database_url: str) -> None:
         gateway=gateway,
         service=accounts,
         leases=LeaseStore(sessionmaker, "browser-worker", ttl_s=30),
-        config=InviteConfig(limits=LIMITS, pause_scale=1.0, idle_retry_s=1.0),
+        # Each pause ends the account's pass, as the real 10-15 minute pauses do (they are
+        # longer than `inline_wait_s`): the membership checks that turn an accepted invite
+        # into "added" then come after every invite, not once at the end of the campaign.
+        config=InviteConfig(limits=LIMITS, pause_scale=1.0, idle_retry_s=1.0, inline_wait_s=0.5),
     )
     inviting = asyncio.create_task(_invite_forever(inviter))
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
@@ -25,7 +26,14 @@ WAIT_S = 20
 
 
 def wait(driver: WebDriver, timeout: float = WAIT_S) -> WebDriverWait:  # type: ignore[type-arg]
-    return WebDriverWait(driver, timeout, poll_frequency=0.1)
+    """Polls until the condition holds; an element the panel redrew between finding and
+    reading it (a live page redraws) is looked for again at the next poll."""
+    return WebDriverWait(
+        driver,
+        timeout,
+        poll_frequency=0.1,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    )
 
 
 def visible(driver: WebDriver, css: str) -> Any:

@@ -23,7 +23,7 @@ from gateway.target_join import JOIN_ACTION
 from sandbox.world.invites import make_invite
 from tests.browser.conftest import ACCOUNT_TG, OWNER_USERNAME, Stack
 from tests.browser.test_admin_pages import execute, go
-from tests.browser.test_panel import log_in, shoot, visible, wait
+from tests.browser.test_panel import log_in, shoot, status_of, visible, wait
 
 pytestmark = pytest.mark.e2e
 
@@ -101,12 +101,7 @@ def test_private_target_join_and_private_source(
     # The engine (one invite a second) adds people into the private club.
     wait(driver, 30).until(lambda _d: len(world.find_chat(hidden).members) >= 3)
     driver.find_element(By.ID, "campaign-pause").click()
-    wait(driver).until(
-        lambda d: (
-            d.find_element(By.CSS_SELECTOR, "#campaign-status .badge").get_attribute("data-status")
-            == "paused"
-        )
-    )
+    wait(driver).until(lambda d: status_of(d) == "paused")  # read in one step: it redraws
 
     # 2. A public chat the account is not in: the owner lets it join from the pre-flight.
     new_campaign(driver, f"Open hall {width}", f"@open_hall_{width}")
