@@ -177,6 +177,10 @@ export async function renderCampaign(root, ctx) {
     // Buttons are redrawn only when the status changes, so keyboard focus stays put.
     if (state.status === drawnStatus) return;
     drawnStatus = state.status;
+    if (state.status !== 'draft' && editor) {
+      editor.remove();
+      editor = null;
+    }
     plan.load();
     const hadFocus = controls.contains(document.activeElement);
     const owner = ctx.workspace?.role === 'owner';
@@ -244,6 +248,9 @@ export async function renderCampaign(root, ctx) {
     });
   }
 
+  // A draft's editor; it goes once the campaign starts (a started campaign is not edited).
+  let editor = campaign.status === 'draft'
+    ? await draftEditor(campaign, { onSaved: () => window.dispatchEvent(new HashChangeEvent('hashchange')) }) : null;
   drawState(campaign);
   replace(root,
     pageHeader(campaign.name, h('p', {}, link('#/campaigns', t('campaigns.back')))),
@@ -253,8 +260,7 @@ export async function renderCampaign(root, ctx) {
         campaign.active_hours ? ` · ${t('campaign.hours', { hours: campaign.active_hours })}` : '',
         campaign.start_at ? ` · ${t('campaign.startAt', { time: formatDateTime(campaign.start_at, lang) })}` : ''),
       bar, progressText, waiting, counts, controls, controlErrors, plan.el),
-    campaign.status === 'draft'
-      ? await draftEditor(campaign, { onSaved: () => window.dispatchEvent(new HashChangeEvent('hashchange')) }) : null,
+    editor,
     h('div', { class: 'grid two' }, section(t('campaign.reasons'), reasons), section(t('campaign.accounts'), accounts)),
     section(t('campaign.followUp'), follow_up),
     section(t('campaign.retention'), retention),
