@@ -203,6 +203,9 @@ JOIN_REFUSALS: dict[str, str] = {
 # gets accounts limited; Telegram publishes no number, so this errs on the slow side).
 JOIN_RECHECK_S = 300.0
 JOIN_GAP_S = 120.0
+# The audit action of a join made for a campaign's target (gateway.target_join); it counts in
+# the same pace as a collection's join (`db.dal_parsing.LAST_JOIN`).
+JOIN_TARGET_ACTION = "account.join_target"
 
 
 # What a queued task's `error` says while its account waits to get into a private source.

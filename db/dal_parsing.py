@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.dto import AccountDTO, AccountStatus
-from core.parsing import Person
+from core.parsing import JOIN_TARGET_ACTION, Person
 from db.dal_accounts import account_dto
 from db.models import TelegramAccount
 
@@ -170,13 +170,23 @@ _REQUEUE = text(
 _RELEASE = text(
     f"UPDATE parse_tasks SET claim_expires_at = clock_timestamp() WHERE {_FENCE} RETURNING id"
 )
+
+
+def last_join_params(account_id: int) -> dict[str, str]:
+    return {"account_id": str(account_id), "action": JOIN_TARGET_ACTION}
+
+
 _WORKING = (AccountStatus.ACTIVE, AccountStatus.COOLDOWN, AccountStatus.PARKED)
-# When an account last joined a chat for a collection (the workers keep it in the task's
-# cursor, `joined`); a rare look over a small table.
-_LAST_JOIN = text(
+# When an account last joined a chat: for a collection (the workers keep it in the task's
+# cursor, `joined`) or for a campaign's target (the owner's join, in the audit log). One pace
+# for both (`core.parsing.JOIN_GAP_S`); a rare look over small tables.
+LAST_JOIN = text(
     """
-    SELECT max((cursor -> 'joined' ->> 'at')::timestamptz) FROM parse_tasks
-     WHERE cursor -> 'joined' ->> 'account_id' = :account_id
+    SELECT greatest(
+        (SELECT max((cursor -> 'joined' ->> 'at')::timestamptz) FROM parse_tasks
+          WHERE cursor -> 'joined' ->> 'account_id' = :account_id),
+        (SELECT max(at) FROM audit_log
+          WHERE action = :action AND details ->> 'account_id' = :account_id))
     """
 )
 _KNOWN = text(
@@ -424,8 +434,9 @@ class ParseStore:
             return [account_dto(row) for row in rows]
 
     async def last_join(self, account_id: int) -> datetime | None:
+        """When the account last joined a chat, for a collection or a campaign's target."""
         async with self._autocommit.connect() as conn:
-            found: datetime | None = await conn.scalar(_LAST_JOIN, {"account_id": str(account_id)})
+            found: datetime | None = await conn.scalar(LAST_JOIN, last_join_params(account_id))
             return found
 
     async def known_ids(self, audience_id: int, source: str) -> set[int]:

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import text
-
 from core import telegram as tg
 from core.accounts import can_work
 from core.campaign_service import INVITE_REF_PREFIX
@@ -28,10 +26,11 @@ from core.errors import InvalidInput, NotFound
 from core.i18n import t
 from core.limits import rest_after_flood
 from core.logs import get_logger
-from core.parsing import JOIN_GAP_S
+from core.parsing import JOIN_GAP_S, JOIN_TARGET_ACTION
 from core.secretbox import SessionDecryptError
 from core.users import ensure_owner, require_workspace
 from db.dal import open_dal
+from db.dal_parsing import LAST_JOIN, last_join_params
 from gateway import joining
 from gateway.campaigns import PREFLIGHT_STATUSES, Planner, joinable
 from gateway.inviting import Inviter
@@ -50,17 +49,6 @@ REFUSALS: dict[str, str] = {
     "CHANNEL_INVALID": "join_closed",
     "USERS_TOO_MUCH": "join_chat_full",
 }
-
-JOIN_ACTION = "account.join_target"
-FLOOD_BUFFER_S = 60  # DESIGN §7: a FloodWait of N s rests the account N s + 60 s
-# The last join of an account, by a private source's task or by this: one pace for both.
-_LAST_JOIN = text("""
-    SELECT greatest(
-        (SELECT max((cursor -> 'joined' ->> 'at')::timestamptz) FROM parse_tasks
-          WHERE cursor -> 'joined' ->> 'account_id' = :account),
-        (SELECT max(at) FROM audit_log
-          WHERE action = :action AND details ->> 'account_id' = :account))
-""")
 
 
 Outcome = Literal["joined", "requested"]
@@ -109,9 +97,7 @@ class TargetJoiner:
             account = await dal.get_account(workspace_id, account_id)
             if account is None:
                 raise NotFound("account", account_id=account_id)
-            last = await dal.session.scalar(
-                _LAST_JOIN, {"account": str(account_id), "action": JOIN_ACTION}
-            )
+            last = await dal.session.scalar(LAST_JOIN, last_join_params(account_id))
             await dal.rollback()
         ref = campaign.target_ref
         if not joinable(ref):
@@ -131,7 +117,7 @@ class TargetJoiner:
         outcome = await self._join(account.id, account, ref)
         async with open_dal(self.sessionmaker) as dal:
             await dal.audit(
-                JOIN_ACTION,
+                JOIN_TARGET_ACTION,
                 actor_user_id=user_id,
                 workspace_id=workspace_id,
                 details={"account_id": account_id, "campaign_id": campaign_id, "outcome": outcome},
@@ -155,7 +141,9 @@ class TargetJoiner:
         except joining.JoinRequested:
             return "requested"
         except tg.FloodWait as exc:
-            until = rest_after_flood(datetime.now(UTC), exc.seconds, FLOOD_BUFFER_S)
+            # The installation's buffer after a flood wait (FLOOD_BUFFER_S), as the workers rest.
+            buffer = self.campaigns.limits.flood_buffer_s
+            until = rest_after_flood(datetime.now(UTC), exc.seconds, buffer)
             async with open_dal(self.sessionmaker) as dal:
                 await self.accounts.change_status(
                     dal, account_id, AccountStatus.COOLDOWN, exc.rpc, cooldown_until=until

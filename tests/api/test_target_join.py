@@ -6,11 +6,13 @@ real API over loopback to a sandbox server."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.dto import WorkspaceRole
+from db.dal_parsing import LAST_JOIN, last_join_params
 from db.models import Membership
 from sandbox.world.invites import approve, make_invite
 from tests.api.conftest import IssueCode, MakeUser
@@ -65,6 +67,10 @@ async def test_an_account_joins_a_public_target_then_waits_to_be_made_admin(env:
         assert again["details"]["problem"] == "join_too_soon"
         assert again["message"] == _invalid(lang, "join_too_soon", minutes=2)
     assert len(world.calls("JoinChannelRequest")) == 1
+    # The same pace as a collection's join: the workers read this join too before theirs.
+    async with env.setup.sessionmaker() as session:
+        last = await session.scalar(LAST_JOIN, last_join_params(acc[901]))
+    assert last is not None and datetime.now(UTC) - last < timedelta(minutes=1)
 
     # Another workspace's (or no) account: not found; a campaign named by id: no way in.
     missing = await _join(env, created["id"], 999_999)

@@ -19,7 +19,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
 from core.i18n import t
-from gateway.target_join import JOIN_ACTION
+from core.parsing import JOIN_TARGET_ACTION
 from sandbox.world.invites import make_invite
 from tests.browser.conftest import ACCOUNT_TG, OWNER_USERNAME, Stack
 from tests.browser.test_admin_pages import execute, go
@@ -122,7 +122,7 @@ def test_private_target_join_and_private_source(
         )
         assert len(world.calls("JoinChannelRequest")) == calls
         execute(stack, "UPDATE audit_log SET at = at - interval '3 minutes' WHERE action = :a",
-                a=JOIN_ACTION)  # fmt: skip
+                a=JOIN_TARGET_ACTION)  # fmt: skip
         join = driver.find_element(By.CSS_SELECTOR, "#preflight-join button[data-account]")
     join.click()
     wait(driver).until(
