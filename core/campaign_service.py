@@ -60,6 +60,12 @@ def campaign_name(raw: str) -> str:
     return name
 
 
+def names_by_id(target_ref: str) -> bool:
+    """Whether a stored target names its chat by id (`-100…` or a basic group's): only the
+    accounts already in the chat can find it, and nobody can join by it."""
+    return target_ref.startswith(CHANNEL_REF_PREFIX) or target_ref.lstrip("-").isdigit()
+
+
 def parse_target(raw: str) -> str:
     """The target chat as stored, one of:
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core import campaigns as cg
 from core import telegram as tg
 from core.accounts import AccountService, account_label, can_work
-from core.campaign_service import CHANNEL_REF_PREFIX, CampaignService
+from core.campaign_service import CampaignService, names_by_id
 from core.campaigns import CampaignStatus
 from core.dto import AccountDTO
 from core.errors import Busy, InvalidInput
@@ -52,7 +52,7 @@ class _Seen:
 def joinable(target_ref: str) -> bool:
     """Whether a chat named this way can be joined: by its username or an invite link, not
     by an id (only those already in a chat can name it by id)."""
-    return not (target_ref.startswith(CHANNEL_REF_PREFIX) or target_ref.lstrip("-").isdigit())
+    return not names_by_id(target_ref)
 
 
 class Planner:

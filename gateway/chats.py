@@ -22,7 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core import campaigns as cg
 from core import telegram as tg
 from core.accounts import AccountService, account_label, can_work
-from core.campaign_service import CHANNEL_REF_PREFIX, INVITE_REF_PREFIX, parse_target
+from core.campaign_service import (
+    CHANNEL_REF_PREFIX,
+    INVITE_REF_PREFIX,
+    names_by_id,
+    parse_target,
+)
 from core.dto import AccountDTO
 from core.errors import Busy, InvalidInput
 from core.logs import get_logger
@@ -218,7 +223,7 @@ class ChatDirectory:
         accounts = await self._workspace_accounts(user_id, workspace_id)
         asked = 0
         not_member = False
-        by_id = ref.startswith(CHANNEL_REF_PREFIX) or ref.isdigit()
+        by_id = names_by_id(ref)
         for account in accounts:
             try:
                 if by_id:
