@@ -30,6 +30,7 @@ from bot.linking import PendingLogins
 from bot.notices import NOTICE_BLOCK_MS, cancel_and_wait, run_notices
 from core.accounts import build_account_service
 from core.logs import get_logger, setup_logging
+from core.runtime import freeze_startup_heap
 from core.settings import Settings, load_settings
 from db.engine import create_engine, create_sessionmaker
 from db.kv import RedisNotifier, connect_redis
@@ -226,6 +227,7 @@ async def main() -> None:
         except TelegramAPIError as exc:
             log.warning("command menu not set", error=str(exc))
         notices = asyncio.create_task(run_notices(bot, redis, sessionmaker), name="notices")
+        freeze_startup_heap()
         if settings.webhook_url is not None:
             await _serve_webhook(bot, dp, stopping, settings)
         elif await _leave_webhook(bot, stopping, settings) and not stopping.is_set():

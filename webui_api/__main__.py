@@ -8,6 +8,7 @@ import signal
 from aiohttp import web
 
 from core.logs import get_logger, setup_logging
+from core.runtime import freeze_startup_heap
 from core.settings import Settings, load_settings
 from webui_api.app import init_app
 from webui_api.http import ApiRunner
@@ -20,6 +21,7 @@ async def serve(settings: Settings) -> None:
         init_app(settings), access_log=None, shutdown_timeout=5, handle_signals=False
     )
     await runner.setup()
+    freeze_startup_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

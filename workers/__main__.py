@@ -22,6 +22,7 @@ from core.accounts import AccountService, build_account_service, rotate_session_
 from core.brake import brake_rules
 from core.limits import limits_from
 from core.logs import get_logger, setup_logging
+from core.runtime import freeze_startup_heap
 from core.secretbox import SessionCipher
 from core.settings import Settings, load_settings, parse_session_keys
 from db.dal import open_dal
@@ -252,6 +253,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             coalesce=True,
         )
         scheduler.start()
+        freeze_startup_heap()
         log.info("worker started", worker=me, heartbeat_s=settings.worker_heartbeat_s)
         await stop.wait()
     finally:
