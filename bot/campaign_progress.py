@@ -43,7 +43,8 @@ async def view_of(dal: SqlDal, campaign: CampaignDTO) -> CampaignView:
 
 async def card_of(dal: SqlDal, campaign: CampaignDTO) -> tuple[CampaignView, dict[str, int]]:
     """Everything the card shows: the counts and the reasons people were not added."""
-    return await view_of(dal, campaign), await dal.reasons(campaign.id)
+    counts, reasons = await dal.tally(campaign.id)
+    return CampaignView(campaign, public_counts(counts)), reasons
 
 
 async def show_campaign(bot: Bot, dal: SqlDal, campaign: CampaignDTO, lang: str) -> bool:

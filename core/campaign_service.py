@@ -504,7 +504,7 @@ class CampaignService:
         follow_up_limit: int = 100,
     ) -> CampaignReport:
         campaign = await self.get(dal, user_id, workspace_id, campaign_id)
-        counts = public_counts(await dal.counts(campaign.id))
+        counts, reasons = await dal.tally(campaign.id)
         usage = await dal.account_usage(campaign.id, day_start(datetime.now(UTC)))
 
         async def fetch(n: int) -> list[tuple[int, FollowUpDTO]]:
@@ -513,8 +513,8 @@ class CampaignService:
         page = await read_page(fetch, follow_up_limit, key=lambda row: row[0])
         return CampaignReport(
             campaign,
-            counts,
-            await dal.reasons(campaign.id),
+            public_counts(counts),
+            reasons,
             usage,
             [row[1] for row in page.items],
             page.next_cursor,

@@ -295,7 +295,8 @@ class CampaignStore(Protocol):
     async def counts_of(self, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
         """`counts` of several campaigns at once, keyed by campaign id."""
 
-    async def reasons(self, campaign_id: int) -> dict[str, int]: ...
+    async def tally(self, campaign_id: int) -> tuple[dict[str, int], dict[str, int]]:
+        """`counts` and the reasons of the failed and skipped ({code: people}, most first)."""
 
     async def account_usage(self, campaign_id: int, day: datetime) -> list[AccountUsageDTO]: ...
 

@@ -35,6 +35,7 @@ from db.dal_invites import InviteDal
 from db.dal_people import PeopleSql
 from db.dal_retention import RetentionSql
 from db.dal_team import TeamSql
+from db.driver import fetchrow, fetchval
 from db.engine import affected_rows
 from db.models import AuditEvent, AuthSession, LoginCode, Membership, RefreshToken, User, Workspace
 
@@ -59,14 +60,24 @@ _USER_BY_TELEGRAM_ID = (
 )
 
 
+# Every request of the API checks it (`core.users.require_workspace`): through the driver.
+_ROLE = "SELECT role::text FROM memberships WHERE user_id = $1 AND workspace_id = $2"
+
+
 class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionSql, PeopleSql):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # The caller's role per workspace, as read in this unit of work: a request checks it
+        # in the route and again in the service. Forgotten at every commit, rollback and
+        # change of a membership made through this object.
+        self._roles: dict[tuple[int, int], WorkspaceRole | None] = {}
 
     async def commit(self) -> None:
+        self._roles.clear()
         await self.session.commit()
 
     async def rollback(self) -> None:
+        self._roles.clear()
         await self.session.rollback()
 
     # --- users ------------------------------------------------------------------------
@@ -127,8 +138,7 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
         # (the asyncpg adapter sends it before the first statement through SQLAlchemy), so this
         # is one round trip, and an update that writes nothing sends no BEGIN or ROLLBACK at
         # all. Later in a transaction it simply reads inside it.
-        connection = await (await self.session.connection()).get_raw_connection()
-        row = await connection.driver_connection.fetchrow(_USER_BY_TELEGRAM_ID, telegram_id)  # type: ignore[union-attr]
+        row = await fetchrow(self.session, _USER_BY_TELEGRAM_ID, telegram_id)
         if row is None:
             return None
         return UserDTO(
@@ -160,6 +170,7 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
         return _user_dto(row)
 
     async def create_workspace(self, owner_id: int, name: str, *, personal: bool) -> int:
+        self._roles.clear()
         ws = Workspace(name=name[:128], owner_id=owner_id, personal=personal)
         self.session.add(ws)
         await self.session.flush()
@@ -182,12 +193,12 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
         ]
 
     async def workspace_role(self, user_id: int, workspace_id: int) -> WorkspaceRole | None:
-        role = await self.session.scalar(
-            select(Membership.role).where(
-                Membership.user_id == user_id, Membership.workspace_id == workspace_id
-            )
-        )
-        return WorkspaceRole(role) if role is not None else None
+        key = (user_id, workspace_id)
+        if key in self._roles:
+            return self._roles[key]
+        role = await fetchval(self.session, _ROLE, user_id, workspace_id)
+        found = self._roles[key] = WorkspaceRole(role) if role is not None else None
+        return found
 
     # --- login codes and sessions -------------------------------------------------------
     async def replace_code(self, user_id: int, code_hash: bytes, expires_at: datetime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -16,6 +16,7 @@ from core.dto import AccountDTO, AccountStatus, GlobalRole, UserDTO
 from core.installation import AuditEntry, InstallationCounts
 from core.parsing import ParseStatus
 from db.dal_accounts import account_dto
+from db.driver import fetchval
 from db.models import (
     AuditEvent,
     AuthSession,
@@ -48,9 +49,11 @@ class AdminSql:
 
     # --- installation settings --------------------------------------------------------------
     async def get_installation_setting(self, key: str) -> dict[str, Any] | None:
-        return await self.session.scalar(
-            select(InstallationSetting.value).where(InstallationSetting.key == key)
+        # Read by every campaign page and report (the admins' maximums): through the driver.
+        value = await fetchval(
+            self.session, "SELECT value FROM installation_settings WHERE key = $1", key
         )
+        return cast("dict[str, Any] | None", value)
 
     async def put_installation_setting(
         self, key: str, value: dict[str, Any], user_id: int | None

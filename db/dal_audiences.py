@@ -9,12 +9,9 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     ScalarSelect,
     delete,
-    false,
     func,
-    literal_column,
     select,
     update,
 )
@@ -24,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audiences import MemberQuery
 from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO
 from core.parsing import LastSeen, ParseStatus
+from db.driver import fetch, fetchrow
 from db.engine import affected_rows
 from db.models import MEMBER_SEARCH_TEXT, Audience, AudienceMember, AudienceUsername, ParseTask
 
@@ -85,29 +83,58 @@ def task_dto(row: ParseTask) -> ParseTaskDTO:
     )
 
 
-def _member_conditions(query: MemberQuery) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = []
+_MEMBER_COLS = (
+    "tg_user_id, username, first_name, last_name, last_seen::text, premium, photo, source"
+)
+
+
+def _member_of(row: Any) -> MemberDTO:
+    return MemberDTO(
+        user_id=row["tg_user_id"],
+        username=row["username"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        last_seen=row["last_seen"],
+        premium=row["premium"],
+        photo=row["photo"],
+        source=row["source"],
+    )
+
+
+def _member_conditions(query: MemberQuery, args: list[Any]) -> list[str]:
+    """SQL conditions for `query`, their values appended to `args` (numbered from its length)."""
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    found: list[str] = []
     if query.text and query.text.isdigit():
         # Digits are a Telegram id: one exact match on the primary key. (Usernames cannot
         # start with a digit; a fragment of digits would walk the trigrams of every number.)
         user_id = int(query.text)
-        found.append(AudienceMember.tg_user_id == user_id if user_id < 2**63 else false())
+        found.append(f"tg_user_id = {arg(user_id)}" if user_id < 2**63 else "false")
     elif query.text:
         pattern = (
             "%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         )
         # The very expression of the trigram index `ix_audience_members_search` (no bound
         # parameters in it, or PostgreSQL would not match it to the index).
-        found.append(literal_column(MEMBER_SEARCH_TEXT).ilike(pattern))
+        found.append(f"{MEMBER_SEARCH_TEXT} ILIKE {arg(pattern)}")
     if query.last_seen is not None:
-        found.append(AudienceMember.last_seen == query.last_seen)
+        found.append(f"last_seen = {arg(query.last_seen.value)}::last_seen")
     if query.with_username:
-        found.append(AudienceMember.username.is_not(None))
+        found.append("username IS NOT NULL")
     if query.premium:
-        found.append(AudienceMember.premium.is_(True))
+        found.append("premium")
     if query.photo:
-        found.append(AudienceMember.photo.is_(True))
+        found.append("photo")
     return found
+
+
+_AUDIENCE = """SELECT a.id, a.workspace_id, a.name, a.source, a.size, a.created_at,
+                      (SELECT count(*) FROM audience_usernames u WHERE u.audience_id = a.id) AS pending
+                 FROM audiences a WHERE a.workspace_id = $1 AND a.id = $2"""
 
 
 class AudiencesSql:
@@ -146,14 +173,18 @@ class AudiencesSql:
         return found
 
     async def get_audience(self, workspace_id: int, audience_id: int) -> AudienceDTO | None:
-        row = (
-            await self.session.execute(
-                select(Audience, _pending_count()).where(
-                    Audience.workspace_id == workspace_id, Audience.id == audience_id
-                )
-            )
-        ).one_or_none()
-        return _audience(row[0], row[1]) if row else None
+        row = await fetchrow(self.session, _AUDIENCE, workspace_id, audience_id)
+        if row is None:
+            return None
+        return AudienceDTO(
+            row["id"],
+            row["workspace_id"],
+            row["name"],
+            row["source"],
+            row["size"],
+            row["pending"],
+            row["created_at"],
+        )
 
     async def list_audiences(
         self, workspace_id: int, *, after_id: int, limit: int
@@ -172,17 +203,17 @@ class AudiencesSql:
     async def audience_members(
         self, audience_id: int, *, after_user_id: int, limit: int, query: MemberQuery | None = None
     ) -> list[MemberDTO]:
-        stmt = (
-            select(AudienceMember)
-            .where(
-                AudienceMember.audience_id == audience_id, AudienceMember.tg_user_id > after_user_id
-            )
-            .order_by(AudienceMember.tg_user_id)
-            .limit(limit)
-        )
+        args: list[Any] = [audience_id, after_user_id, limit]
+        where = ["audience_id = $1", "tg_user_id > $2"]
         if query is not None:
-            stmt = stmt.where(*_member_conditions(query))
-        return [member_dto(r) for r in await self.session.scalars(stmt)]
+            where += _member_conditions(query, args)
+        rows = await fetch(
+            self.session,
+            f"SELECT {_MEMBER_COLS} FROM audience_members WHERE {' AND '.join(where)}"
+            " ORDER BY tg_user_id LIMIT $3",
+            *args,
+        )
+        return [_member_of(r) for r in rows]
 
     async def audience_member_batches(
         self, audience_id: int, batch: int = 5000, *, query: MemberQuery | None = None

@@ -26,6 +26,7 @@ from core.campaigns import CampaignStatus, Effect, TargetChat, TargetState
 from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO
 from core.limits import InviteLimits, Usage
 from core.outcomes import FOLLOW_UP_REASONS
+from db.driver import fetch, fetchrow
 from db.leases import HELD, Lease, held_params
 
 
@@ -68,10 +69,15 @@ _VIEW_COLS = (
 )
 
 
+_FOLLOW_UP_REASONS = sorted(r.value for r in FOLLOW_UP_REASONS)
+
+
 def _view(row: Any) -> CampaignDTO:
+    """A campaign from a row of `_VIEW_COLS` (a driver record or a SQLAlchemy row's mapping)."""
     return CampaignDTO(
-        **{k: getattr(row, k) for k in CampaignDTO.__dataclass_fields__}
-        | {"status": str(row.status), "limits": row.limits or {}, "preflight": row.preflight or {}}
+        **{k: row[k] for k in CampaignDTO.__dataclass_fields__}
+        | {"status": str(row["status"]), "limits": row["limits"] or {}}
+        | {"preflight": row["preflight"] or {}}
     )
 
 
@@ -729,19 +735,18 @@ class InviteDal:
     async def counts_of(self, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
         """Targets by state for each campaign (every state present, 0 when none), in one query
         over the counters (`campaign_target_counts`): a few rows per campaign, whatever its size."""
-        rows = (
-            await self.session.execute(
-                text("""SELECT campaign_id, state, sum(n) AS n FROM campaign_target_counts
-                     WHERE campaign_id = ANY(CAST(:ids AS bigint[])) GROUP BY campaign_id, state"""),
-                {"ids": campaign_ids},
-            )
-        ).all()
+        rows = await fetch(
+            self.session,
+            """SELECT campaign_id, state::text AS state, sum(n) AS n FROM campaign_target_counts
+                WHERE campaign_id = ANY($1::bigint[]) GROUP BY campaign_id, state""",
+            campaign_ids,
+        )
         found: dict[int, dict[str, int]] = {
             i: {s.value: 0 for s in TargetState} for i in campaign_ids
         }
         for r in rows:
-            if str(r.state) in found[int(r.campaign_id)]:
-                found[int(r.campaign_id)][str(r.state)] = int(r.n)
+            if r["state"] in found[int(r["campaign_id"])]:
+                found[int(r["campaign_id"])][r["state"]] = int(r["n"])
         return found
 
     async def add_opt_out(
@@ -867,12 +872,12 @@ class InviteDal:
 
     # --- what people see -----------------------------------------------------------------------
     async def campaign_view(self, workspace_id: int, campaign_id: int) -> CampaignDTO | None:
-        row = (
-            await self.session.execute(
-                text(f"SELECT {_VIEW_COLS} FROM campaigns WHERE id = :id AND workspace_id = :ws"),
-                {"id": campaign_id, "ws": workspace_id},
-            )
-        ).one_or_none()
+        row = await fetchrow(
+            self.session,
+            f"SELECT {_VIEW_COLS} FROM campaigns WHERE id = $1 AND workspace_id = $2",
+            campaign_id,
+            workspace_id,
+        )
         return _view(row) if row is not None else None
 
     async def find_campaign(self, campaign_id: int) -> CampaignDTO | None:
@@ -882,18 +887,17 @@ class InviteDal:
                 text(f"SELECT {_VIEW_COLS} FROM campaigns WHERE id = :id"), {"id": campaign_id}
             )
         ).one_or_none()
-        return _view(row) if row is not None else None
+        return _view(row._mapping) if row is not None else None
 
     async def find_campaigns(self, campaign_ids: list[int]) -> dict[int, CampaignDTO]:
         """Several campaigns by id in one query (the API's stream feed; never for a user's
         request without a tenancy check)."""
-        rows = (
-            await self.session.execute(
-                text(f"SELECT {_VIEW_COLS} FROM campaigns WHERE id = ANY(CAST(:ids AS bigint[]))"),
-                {"ids": campaign_ids},
-            )
-        ).all()
-        return {int(r.id): _view(r) for r in rows}
+        rows = await fetch(
+            self.session,
+            f"SELECT {_VIEW_COLS} FROM campaigns WHERE id = ANY($1::bigint[])",
+            campaign_ids,
+        )
+        return {int(r["id"]): _view(r) for r in rows}
 
     async def list_campaigns(
         self,
@@ -903,15 +907,17 @@ class InviteDal:
         limit: int,
         statuses: list[str] | None = None,
     ) -> list[CampaignDTO]:
-        rows = (
-            await self.session.execute(
-                text(f"""SELECT {_VIEW_COLS} FROM campaigns
-                      WHERE workspace_id = :ws AND (CAST(:before AS bigint) IS NULL OR id < :before)
-                        AND (CAST(:statuses AS text[]) IS NULL OR status::text = ANY(CAST(:statuses AS text[])))
-                      ORDER BY id DESC LIMIT :limit"""),
-                {"ws": workspace_id, "before": before_id, "limit": limit, "statuses": statuses},
-            )
-        ).all()
+        rows = await fetch(
+            self.session,
+            f"""SELECT {_VIEW_COLS} FROM campaigns
+                 WHERE workspace_id = $1 AND ($2::bigint IS NULL OR id < $2)
+                   AND ($3::text[] IS NULL OR status::text = ANY($3::text[]))
+                 ORDER BY id DESC LIMIT $4""",
+            workspace_id,
+            before_id,
+            statuses,
+            limit,
+        )
         return [_view(r) for r in rows]
 
     async def set_campaign_message(self, campaign_id: int, chat_id: int, message_id: int) -> None:
@@ -932,25 +938,33 @@ class InviteDal:
         result = await self.session.execute(text(sql), {"id": campaign_id, "reason": reason})
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def reasons(self, campaign_id: int) -> dict[str, int]:
-        """Why targets failed or were skipped: {reason code: people}."""
-        rows = (
-            await self.session.execute(
-                text("""SELECT reason, sum(n) AS n FROM campaign_target_counts
-                     WHERE campaign_id = :id AND state IN ('failed', 'skipped') AND reason <> ''
-                     GROUP BY reason HAVING sum(n) > 0 ORDER BY sum(n) DESC, reason"""),
-                {"id": campaign_id},
-            )
-        ).all()
-        return {str(r.reason): int(r.n) for r in rows}
+    async def tally(self, campaign_id: int) -> tuple[dict[str, int], dict[str, int]]:
+        """Targets by state (every state present) and why targets failed or were skipped
+        ({reason code: people}, most first), in one read of the counters."""
+        rows = await fetch(
+            self.session,
+            """SELECT state::text AS state, reason, sum(n) AS n FROM campaign_target_counts
+                WHERE campaign_id = $1 GROUP BY state, reason""",
+            campaign_id,
+        )
+        counts = {s.value: 0 for s in TargetState}
+        reasons: dict[str, int] = {}
+        for r in rows:
+            state, reason, n = r["state"], r["reason"] or "", int(r["n"])
+            if state in counts:
+                counts[state] += n
+            if state in ("failed", "skipped") and reason and n > 0:
+                reasons[reason] = reasons.get(reason, 0) + n
+        ordered = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
+        return counts, dict(ordered)
 
     async def account_usage(self, campaign_id: int, day: datetime) -> list[AccountUsageDTO]:
-        rows = (
-            await self.session.execute(
-                text("""
+        rows = await fetch(
+            self.session,
+            """
             WITH mine AS (
                 SELECT account_id, sum(invited) AS invited, sum(failed) AS failed, sum(attempts) AS attempts
-                  FROM campaign_account_counts WHERE campaign_id = :id
+                  FROM campaign_account_counts WHERE campaign_id = $1
                  GROUP BY account_id
             )
             SELECT a.id, a.username, a.first_name, coalesce(mine.invited, 0) AS invited,
@@ -962,22 +976,22 @@ class InviteDal:
              CROSS JOIN LATERAL (
                 SELECT count(*) AS today, count(*) FILTER (WHERE e.chat_id = c.target_chat_id) AS today_in_chat
                   FROM invite_events e
-                 WHERE e.account_id = a.id AND e.counted AND e.at >= :day
+                 WHERE e.account_id = a.id AND e.counted AND e.at >= $2
              ) AS spent
-             WHERE c.id = :id
-             ORDER BY a.id"""),
-                {"id": campaign_id, "day": day},
-            )
-        ).all()
+             WHERE c.id = $1
+             ORDER BY a.id""",
+            campaign_id,
+            day,
+        )
         return [
             AccountUsageDTO(
-                r.id,
-                account_label(r.username, r.first_name),
-                int(r.invited),
-                int(r.failed),
-                int(r.attempts),
-                int(r.today),
-                int(r.today_in_chat),
+                r["id"],
+                account_label(r["username"], r["first_name"]),
+                int(r["invited"]),
+                int(r["failed"]),
+                int(r["attempts"]),
+                int(r["today"]),
+                int(r["today_in_chat"]),
             )
             for r in rows
         ]
@@ -986,57 +1000,58 @@ class InviteDal:
         self, campaign_id: int, *, after_id: int, limit: int
     ) -> list[tuple[int, FollowUpDTO]]:
         """People an invite could not add because of their privacy: share the link with them."""
-        rows = (
-            await self.session.execute(
-                text("""SELECT t.id, t.tg_user_id, t.username, m.first_name, t.reason
-                      FROM campaign_targets t
-                      JOIN campaigns c ON c.id = t.campaign_id
-                      LEFT JOIN audience_members m ON m.audience_id = c.audience_id AND m.tg_user_id = t.tg_user_id
-                     WHERE t.campaign_id = :id AND t.state = 'failed' AND t.reason = ANY(:reasons)
-                       AND t.id > :after
-                     ORDER BY t.id LIMIT :limit"""),
-                {
-                    "id": campaign_id,
-                    "reasons": sorted(r.value for r in FOLLOW_UP_REASONS),
-                    "after": after_id,
-                    "limit": limit,
-                },
-            )
-        ).all()
+        rows = await fetch(
+            self.session,
+            """SELECT t.id, t.tg_user_id, t.username, m.first_name, t.reason
+                 FROM campaign_targets t
+                 JOIN campaigns c ON c.id = t.campaign_id
+                 LEFT JOIN audience_members m ON m.audience_id = c.audience_id AND m.tg_user_id = t.tg_user_id
+                WHERE t.campaign_id = $1 AND t.state = 'failed' AND t.reason = ANY($2::text[])
+                  AND t.id > $3
+                ORDER BY t.id LIMIT $4""",
+            campaign_id,
+            _FOLLOW_UP_REASONS,
+            after_id,
+            limit,
+        )
         return [
-            (int(r.id), FollowUpDTO(r.tg_user_id, r.username, r.first_name, str(r.reason)))
+            (
+                int(r["id"]),
+                FollowUpDTO(r["tg_user_id"], r["username"], r["first_name"], str(r["reason"])),
+            )
             for r in rows
         ]
 
     async def campaign_events(
         self, campaign_id: int, *, after_id: int, limit: int
     ) -> list[InviteEventDTO]:
-        rows = (
-            await self.session.execute(
-                text("""SELECT e.id, e.at, e.account_id, a.username AS a_username, a.first_name AS a_first,
-                           e.tg_user_id, m.username, e.outcome, e.reason, e.error
-                      FROM invite_events e
-                      JOIN campaigns c ON c.id = e.campaign_id
-                      LEFT JOIN telegram_accounts a ON a.id = e.account_id
-                      LEFT JOIN audience_members m ON m.audience_id = c.audience_id AND m.tg_user_id = e.tg_user_id
-                     WHERE e.campaign_id = :id AND e.id > :after
-                     ORDER BY e.id LIMIT :limit"""),
-                {"id": campaign_id, "after": after_id, "limit": limit},
-            )
-        ).all()
+        rows = await fetch(
+            self.session,
+            """SELECT e.id, e.at, e.account_id, a.username AS a_username, a.first_name AS a_first,
+                      e.tg_user_id, m.username, e.outcome, e.reason, e.error
+                 FROM invite_events e
+                 JOIN campaigns c ON c.id = e.campaign_id
+                 LEFT JOIN telegram_accounts a ON a.id = e.account_id
+                 LEFT JOIN audience_members m ON m.audience_id = c.audience_id AND m.tg_user_id = e.tg_user_id
+                WHERE e.campaign_id = $1 AND e.id > $2
+                ORDER BY e.id LIMIT $3""",
+            campaign_id,
+            after_id,
+            limit,
+        )
         return [
             InviteEventDTO(
-                int(r.id),
-                r.at,
-                r.account_id,
-                account_label(r.a_username, r.a_first or "")
-                if r.account_id and r.a_first is not None
+                int(r["id"]),
+                r["at"],
+                r["account_id"],
+                account_label(r["a_username"], r["a_first"] or "")
+                if r["account_id"] and r["a_first"] is not None
                 else None,
-                int(r.tg_user_id),
-                r.username,
-                str(r.outcome),
-                r.reason,
-                r.error,
+                int(r["tg_user_id"]),
+                r["username"],
+                str(r["outcome"]),
+                r["reason"],
+                r["error"],
             )
             for r in rows
         ]

@@ -12,6 +12,7 @@ from db.models import Membership, User
 
 class TeamSql:
     session: AsyncSession
+    _roles: dict[tuple[int, int], WorkspaceRole | None]  # SqlDal's memo of workspace_role
 
     async def current_workspace_id(self, user_id: int) -> int | None:
         return await self.session.scalar(
@@ -43,6 +44,7 @@ class TeamSql:
         ]
 
     async def add_member(self, workspace_id: int, user_id: int, role: WorkspaceRole) -> bool:
+        self._roles.clear()
         # ON CONFLICT rather than a read first: two owners' clicks at once add one row.
         added = await self.session.scalar(
             insert(Membership)
@@ -53,6 +55,7 @@ class TeamSql:
         return added is not None
 
     async def remove_member(self, workspace_id: int, user_id: int) -> bool:
+        self._roles.clear()
         removed = await self.session.scalar(
             delete(Membership)
             .where(Membership.workspace_id == workspace_id, Membership.user_id == user_id)

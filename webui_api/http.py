@@ -389,7 +389,10 @@ async def security_headers_middleware(request: web.Request, handler: Any) -> web
 
 
 def json_model(model: BaseModel, *, status: int = 200) -> web.Response:
-    return web.json_response(model.model_dump(mode="json"), status=status)
+    # pydantic writes the JSON itself: no dict of the whole answer in between.
+    return web.Response(
+        text=model.model_dump_json(), status=status, content_type="application/json"
+    )
 
 
 async def csv_response(

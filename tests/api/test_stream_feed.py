@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import event, text
@@ -22,14 +23,22 @@ from webui_api.views.campaign_stream import FEED
 
 
 @pytest.fixture
-def counts_reads() -> Iterator[list[str]]:
-    """Statements that read the campaign counters, from any engine of this process."""
+def counts_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Statements that read the campaign counters, from any engine of this process: those
+    sent through SQLAlchemy and those sent straight through the driver (`db.driver`)."""
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if "FROM campaign_target_counts" in statement:
             seen.append(statement)
 
+    driver_execute = asyncpg.Connection._execute
+
+    async def driver_record(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        record(None, None, query)
+        return await driver_execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "_execute", driver_record)
     event.listen(Engine, "before_cursor_execute", record)
     yield seen
     event.remove(Engine, "before_cursor_execute", record)

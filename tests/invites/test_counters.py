@@ -190,7 +190,9 @@ async def test_counters_equal_a_recount_through_every_outcome(setup: Setup) -> N
         assert counts == {
             s.value: sum(n for (st, _r), n in kept.items() if st == s.value) for s in TargetState
         }
-        assert await dal.reasons(cid) == {
+        tallied, reasons = await dal.tally(cid)
+        assert tallied == counts
+        assert reasons == {
             "missing_invitee": 1,
             "privacy_restricted": 1,
             "not_added": 1,
