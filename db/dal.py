@@ -35,7 +35,7 @@ from db.dal_invites import InviteDal
 from db.dal_people import PeopleSql
 from db.dal_retention import RetentionSql
 from db.dal_team import TeamSql
-from db.driver import fetchrow, fetchval
+from db.driver import fetch, fetchrow, fetchval
 from db.engine import affected_rows
 from db.models import AuditEvent, AuthSession, LoginCode, Membership, RefreshToken, User, Workspace
 
@@ -54,10 +54,32 @@ def _user_dto(row: User) -> UserDTO:
     )
 
 
-_USER_BY_TELEGRAM_ID = (
-    "SELECT id, telegram_id, username, first_name, last_name, language, language_explicit, "
-    "role::text AS role, blocked FROM users WHERE telegram_id = $1"
+_USER_COLS = (
+    "id, telegram_id, username, first_name, last_name, language, language_explicit, "
+    "role::text AS role, blocked"
 )
+_USER_BY_TELEGRAM_ID = f"SELECT {_USER_COLS} FROM users WHERE telegram_id = $1"
+_USER_BY_ID = f"SELECT {_USER_COLS} FROM users WHERE id = $1"
+# The user's own personal workspace first: a team's owner's personal one is not it.
+_WORKSPACES = """SELECT w.id, w.name, m.role::text AS role, w.personal
+                   FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
+                  WHERE m.user_id = $1
+                  ORDER BY (w.owner_id = $1) DESC, w.personal DESC, w.id"""
+
+
+def _user_of(row: Any) -> UserDTO:
+    """A user from a driver record of `_USER_COLS`."""
+    return UserDTO(
+        id=row["id"],
+        telegram_id=row["telegram_id"],
+        username=row["username"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        language=row["language"],
+        language_explicit=row["language_explicit"],
+        role=GlobalRole(row["role"]),
+        blocked=row["blocked"],
+    )
 
 
 # Every request of the API checks it (`core.users.require_workspace`): through the driver.
@@ -129,8 +151,12 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
         return _user_dto(user), bool(row[1])
 
     async def get_user(self, user_id: int) -> UserDTO | None:
-        row = await self.session.get(User, user_id)
-        return _user_dto(row) if row else None
+        # Every API request that needs the caller reads it: through the driver. A change to
+        # a user object not yet sent (none of the callers make one) goes first.
+        if self.session.dirty or self.session.new:
+            await self.session.flush()
+        row = await fetchrow(self.session, _USER_BY_ID, user_id)
+        return _user_of(row) if row is not None else None
 
     async def get_user_by_telegram_id(self, telegram_id: int) -> UserDTO | None:
         # The bot reads its sender on every update, as the update's first statement. It goes
@@ -139,19 +165,7 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
         # is one round trip, and an update that writes nothing sends no BEGIN or ROLLBACK at
         # all. Later in a transaction it simply reads inside it.
         row = await fetchrow(self.session, _USER_BY_TELEGRAM_ID, telegram_id)
-        if row is None:
-            return None
-        return UserDTO(
-            id=row["id"],
-            telegram_id=row["telegram_id"],
-            username=row["username"],
-            first_name=row["first_name"],
-            last_name=row["last_name"],
-            language=row["language"],
-            language_explicit=row["language_explicit"],
-            role=GlobalRole(row["role"]),
-            blocked=row["blocked"],
-        )
+        return _user_of(row) if row is not None else None
 
     async def find_user_by_username(self, username: str) -> UserDTO | None:
         row = await self.session.scalar(
@@ -179,17 +193,12 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
         return ws.id
 
     async def list_workspaces(self, user_id: int) -> list[WorkspaceRef]:
-        rows = await self.session.execute(
-            select(Workspace.id, Workspace.name, Membership.role, Workspace.personal)
-            .join(Membership, Membership.workspace_id == Workspace.id)
-            .where(Membership.user_id == user_id)
-            # The user's own personal workspace first: a team's owner's personal one is not it.
-            .order_by(
-                (Workspace.owner_id == user_id).desc(), Workspace.personal.desc(), Workspace.id
-            )
-        )
+        rows = await fetch(self.session, _WORKSPACES, user_id)
         return [
-            WorkspaceRef(id=r[0], name=r[1], role=WorkspaceRole(r[2]), personal=r[3]) for r in rows
+            WorkspaceRef(
+                id=r["id"], name=r["name"], role=WorkspaceRole(r["role"]), personal=r["personal"]
+            )
+            for r in rows
         ]
 
     async def workspace_role(self, user_id: int, workspace_id: int) -> WorkspaceRole | None:
