@@ -27,6 +27,7 @@ start_problem`) is a 409 `not_startable` whose message is the problem's sentence
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -87,7 +88,10 @@ Control = Callable[[CampaignService, Dal, int, int, int], Awaitable[CampaignDTO]
 
 
 # --- shaping -------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
 def _text(lang: str, prefix: str, code: str | None) -> str | None:
+    """The catalog's sentence for a code (a list page asks for the same few codes again and
+    again: 100 follow-ups name three reasons)."""
     key = f"{prefix}.{code}"
     return t(lang, key) if code is not None and has_text(key) else None
 
