@@ -18,14 +18,7 @@ from __future__ import annotations
 import gc
 
 
-# A collection of the youngest generation starts once this many more container objects were
-# made than freed (CPython's default: 700).
-YOUNG_THRESHOLD = 10_000
-
-
 def freeze_startup_heap() -> None:
     """Call once the process is set up, just before it starts serving."""
     gc.collect()
     gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
