@@ -25,6 +25,7 @@ from core.errors import NotFound
 from core.i18n import DEFAULT_LANGUAGE
 from core.logs import get_logger
 from core.users import require_workspace
+from core.validation import is_number
 from db.dal import SqlDal, open_dal
 
 log = get_logger(__name__)
@@ -69,7 +70,7 @@ async def show_campaign_notice(
     ends; so does one whose message is gone, at any time, and the new message takes over.
     """
     raw = str(payload.get("campaign_id", ""))
-    if not raw.isdigit():
+    if not is_number(raw):
         log.warning("campaign notice without a campaign id", kind=kind)
         return
     async with open_dal(sessionmaker) as dal:
@@ -131,7 +132,7 @@ async def ask_approval(
     """To the workspace's owner: a manager's campaign waits for approval, with its pre-flight
     and Approve / Reject (the buttons check again that the presser is the owner)."""
     raw = str(payload.get("campaign_id", ""))
-    if not raw.isdigit():
+    if not is_number(raw):
         log.warning("approval notice without a campaign id")
         return
     async with open_dal(sessionmaker) as dal:

@@ -32,6 +32,7 @@ from core.errors import InvalidInput
 from core.i18n import has_text, t
 from core.outcomes import FOLLOW_UP_REASONS
 from core.pagination import Page
+from core.validation import is_number
 
 PICKER_PAGE = 8
 CAMPAIGNS_PAGE = 8
@@ -86,7 +87,7 @@ def target_label(target_ref: str) -> str:
     supergroup or channel), or an invite link."""
     if target_ref.startswith(INVITE_REF_PREFIX):
         return f"t.me/{target_ref}"
-    if target_ref.isdigit() or target_ref.startswith(CHANNEL_REF_PREFIX):
+    if is_number(target_ref) or target_ref.startswith(CHANNEL_REF_PREFIX):
         return target_ref
     return f"@{target_ref}"
 

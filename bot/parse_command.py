@@ -14,6 +14,7 @@ from core.audiences import MAX_AUDIENCE_NAME
 from core.errors import InvalidInput
 from core.i18n import has_text, problem_params, t
 from core.parsing import DEFAULT_DAYS, DEFAULT_POSTS, DEFAULT_SPEED, MAX_DAYS, MAX_POSTS, ParseKind
+from core.validation import is_number
 
 # Phones and desktop clients turn typed quotes into typographic ones.
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
@@ -69,7 +70,7 @@ def read_parse_args(args: str) -> ParseRequest | None:
         if key in ("speed", "priority"):
             fields[key] = value
         elif key in ("posts", "days"):
-            if not value.strip().isdigit():
+            if not is_number(value.strip()):
                 raise BadCommand(f"problem.{key}", _LIMITS[key])
             fields[key] = int(value)
         elif key == "audience":

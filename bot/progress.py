@@ -23,6 +23,7 @@ from core.dto import AudienceDTO, ParseTaskDTO
 from core.i18n import DEFAULT_LANGUAGE
 from core.logs import get_logger
 from core.parsing import ParseStatus
+from core.validation import is_number
 from db.dal import open_dal
 
 log = get_logger(__name__)
@@ -46,7 +47,7 @@ async def show_task_notice(
     """Show a worker's notice about a task: edit its progress message (or, for a task
     that ended without one, e.g. created in the web panel, send the summary)."""
     raw = str(payload.get("task_id", ""))
-    if not raw.isdigit():
+    if not is_number(raw):
         log.warning("task notice without a task id", kind=kind)
         return
     async with open_dal(sessionmaker) as dal:

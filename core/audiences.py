@@ -34,6 +34,7 @@ from core.parsing import (
     parse_speed,
 )
 from core.users import ensure_owner, require_workspace
+from core.validation import is_number
 
 MAX_AUDIENCE_NAME = 128
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
@@ -518,7 +519,7 @@ def parse_import(
         record = dict(zip(header, row, strict=False)) if has_header else {}
         if not has_header:
             value = row[0].strip()
-            record = {"user_id": value} if value.lstrip("-").isdigit() else {"username": value}
+            record = {"user_id": value} if is_number(value.lstrip("-")) else {"username": value}
         raw_id = (record.get("user_id") or "").strip()
         raw_name = (record.get("username") or "").strip()
         name_match = _USERNAME.match(raw_name) if raw_name else None
@@ -526,7 +527,7 @@ def parse_import(
             errors.append({"line": number, "value": raw_name[:64], "problem": "bad_username"})
             continue
         if raw_id:
-            if not raw_id.isdigit() or not 0 < int(raw_id) < 2**53:
+            if not is_number(raw_id) or not 0 < int(raw_id) < 2**53:
                 errors.append({"line": number, "value": raw_id[:64], "problem": "bad_user_id"})
                 continue
             seen = (record.get("last_seen") or "").strip() or LastSeen.UNKNOWN.value

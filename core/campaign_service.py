@@ -32,6 +32,7 @@ from core.logs import get_logger
 from core.pagination import Page, read_page
 from core.settings import Settings
 from core.users import ensure_owner, require_workspace
+from core.validation import is_number
 
 MAX_CAMPAIGN_NAME = 128
 _PUBLIC = re.compile(
@@ -63,7 +64,7 @@ def campaign_name(raw: str) -> str:
 def names_by_id(target_ref: str) -> bool:
     """Whether a stored target names its chat by id (`-100…` or a basic group's): only the
     accounts already in the chat can find it, and nobody can join by it."""
-    return target_ref.startswith(CHANNEL_REF_PREFIX) or target_ref.lstrip("-").isdigit()
+    return target_ref.startswith(CHANNEL_REF_PREFIX) or is_number(target_ref.lstrip("-"))
 
 
 def parse_target(raw: str) -> str:

@@ -29,6 +29,7 @@ from core.errors import InvalidInput, NotFound
 from core.interfaces import AuditStore, UserStore
 from core.pagination import Page, read_page
 from core.users import ensure_owner, workspace_of
+from core.validation import is_number
 
 # Where an installation-wide opt-out came from (stored with it).
 SOURCE_COMMAND = "command"
@@ -129,7 +130,7 @@ async def workspace_list(
 def parse_person(raw: str) -> int | str:
     """A Telegram id (int) or a lower-case username (str); `InvalidInput` otherwise."""
     value = raw.strip()
-    if value.isdigit():
+    if is_number(value):
         number = int(value)
         if not 0 < number < _MAX_USER_ID:
             raise InvalidInput("person", field="person", problem="optout_bad_person")

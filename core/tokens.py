@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from core.errors import Unauthorized
+from core.validation import is_number
 
 ALGORITHM = "HS256"
 ACCESS_TYP = "at+jwt"
@@ -76,7 +77,7 @@ class TokenCodec:
         except jwt.PyJWTError as exc:
             raise Unauthorized("invalid token") from exc
         sub = claims["sub"]
-        if not isinstance(sub, str) or not sub.isdigit():
+        if not isinstance(sub, str) or not is_number(sub):
             raise Unauthorized("invalid subject")
         if not isinstance(claims["sid"], str) or not isinstance(claims["role"], str):
             raise Unauthorized("invalid claims")

@@ -21,3 +21,12 @@ def text_problem(value: str) -> str | None:
     except UnicodeEncodeError:
         return "bad_text"
     return None
+
+
+def is_number(value: str) -> bool:
+    """Whether `value` is a whole number written in ASCII digits (what `int()` reads as one).
+
+    `str.isdigit()` alone is not that: it is true for "²" or "①", which `int()` refuses
+    (a ValueError, not an answer), and for other scripts' digits, which no Telegram id or
+    count is written in."""
+    return value.isascii() and value.isdigit()

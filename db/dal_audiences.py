@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audiences import MemberQuery
 from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO
 from core.parsing import LastSeen, ParseStatus
+from core.validation import is_number
 from db.driver import fetch, fetchrow
 from db.engine import affected_rows
 from db.models import MEMBER_SEARCH_TEXT, Audience, AudienceMember, AudienceUsername, ParseTask
@@ -109,7 +110,7 @@ def _member_conditions(query: MemberQuery, args: list[Any]) -> list[str]:
         return f"${len(args)}"
 
     found: list[str] = []
-    if query.text and query.text.isdigit():
+    if query.text and is_number(query.text):
         # Digits are a Telegram id: one exact match on the primary key. (Usernames cannot
         # start with a digit; a fragment of digits would walk the trigrams of every number.)
         user_id = int(query.text)

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.dto import UserDTO
 from core.logs import get_logger
+from core.validation import is_number
 
 log = get_logger(__name__)
 
@@ -98,7 +99,7 @@ class SenderCache:
             self._users.pop(telegram_id, None)
 
     def _on_notify(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
-        self._forget(int(payload) if payload.isdigit() else None)
+        self._forget(int(payload) if is_number(payload) else None)
 
     # --- listening ----------------------------------------------------------------------------
     async def start(self) -> None:

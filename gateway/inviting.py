@@ -11,6 +11,7 @@ from telethon import functions, types
 from core import campaigns as cg
 from core import telegram as tg
 from core.campaign_service import CHANNEL_REF_PREFIX, INVITE_REF_PREFIX
+from core.validation import is_number
 from gateway.errors import reading_chat, translated
 from gateway.joining import JoinRequested
 from gateway.reading import AccountClient
@@ -96,14 +97,14 @@ class Inviter:
         text = str(ref)
         if text.startswith(INVITE_REF_PREFIX):
             return await self._by_invite(text[len(INVITE_REF_PREFIX) :])
-        if text.startswith(CHANNEL_REF_PREFIX) and text[len(CHANNEL_REF_PREFIX) :].isdigit():
+        if text.startswith(CHANNEL_REF_PREFIX) and is_number(text[len(CHANNEL_REF_PREFIX) :]):
             found = await self.in_dialogs(int(text[len(CHANNEL_REF_PREFIX) :]), channel=True)
             if found is None:
                 # Without a dialog this account has no access hash for the channel: it is
                 # not in it, or no such channel exists (an id alone does not tell which).
                 raise tg.SourceNotFound("CHANNEL_NOT_IN_DIALOGS")
             return found
-        if isinstance(ref, int) or text.lstrip("-").isdigit():
+        if isinstance(ref, int) or is_number(text.lstrip("-")):
             chat_id = abs(int(text))
             found = await self.in_dialogs(chat_id)
             if found is not None:

@@ -23,6 +23,7 @@ from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import has_text, t
 from core.pagination import Page
 from core.users import current_workspace, workspace_of
+from core.validation import is_number
 from db.dal import SqlDal
 from db.dal_optouts import OptOutDal
 
@@ -170,11 +171,11 @@ async def _change(
         return
     except NotFound as exc:
         person = _person(
-            int(exc.details.get("tg_user_id", 0)), raw.lstrip("@") if not raw.isdigit() else None
+            int(exc.details.get("tg_user_id", 0)), raw.lstrip("@") if not is_number(raw) else None
         )
         await message.answer(t(lang, "optouts.not_listed", person=person, workspace=workspace.name))
         return
-    person = _person(tg_user_id, raw.lstrip("@") if not raw.isdigit() else None)
+    person = _person(tg_user_id, raw.lstrip("@") if not is_number(raw) else None)
     key = ("optouts.added" if added else "optouts.already") if adding else "optouts.removed"
     await message.answer(t(lang, key, person=person, workspace=workspace.name))
 

@@ -349,3 +349,40 @@ async def test_bodies_aiohttp_cannot_read(client: TestClient) -> None:
         400,
         499,
     ]
+
+
+async def test_digits_that_int_cannot_read(
+    client: TestClient, owner: dict[str, str], audience_id: int
+) -> None:
+    """ "²" and "①" are digits to `str.isdigit()` and not numbers to `int()`: wherever an id
+    is told from a name they are text, never a 500."""
+    csv_header = {**owner, "Content-Type": "text/csv"}
+    with captured_logs("api") as buffer:
+        members = f"/api/v1/audiences/{audience_id}/members"
+        for q in ("²", "①", "12³"):
+            resp = await client.get(members, params={"q": q}, headers=owner)
+            assert resp.status == 200, await resp.text()
+            assert (await resp.json())["items"] == []
+        imported = await client.post(
+            f"/api/v1/audiences/{audience_id}/import",
+            data="user_id,first_name\n²,Ann\n1001,Bob\n".encode(),
+            headers=csv_header,
+        )
+        assert imported.status == 200, await imported.text()
+        report = await imported.json()
+        assert report["accepted"] == 1
+        assert [(e["line"], e["problem"]) for e in report["errors"]] == [(2, "bad_user_id")]
+        bare = await client.post(
+            f"/api/v1/audiences/{audience_id}/import", data="①\n".encode(), headers=csv_header
+        )
+        assert bare.status == 200, await bare.text()
+        assert [(e["line"], e["problem"]) for e in (await bare.json())["errors"]] == [
+            (1, "bad_username")
+        ]
+        optouts = await client.post(
+            "/api/v1/opt-outs/import", data="²\n777000\n".encode(), headers=csv_header
+        )
+        assert optouts.status == 200, await optouts.text()
+        report = await optouts.json()
+        assert [(e["line"], e["problem"]) for e in report["errors"]] == [(1, "bad_person")]
+    _no_traceback(buffer)
