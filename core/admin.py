@@ -33,7 +33,7 @@ from core.settings import Settings
 from core.users import ensure_owner, require_workspace
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,32}$")
-_TELEGRAM_ID = re.compile(r"^\d{1,15}$")
+_TELEGRAM_ID = re.compile(r"^\d{1,15}$", re.ASCII)
 
 
 class NotAdmin(Forbidden):

@@ -44,12 +44,12 @@ _INVITE = re.compile(
     r"^(?:(?:https?://)?(?:t\.me|telegram\.me)/(?:\+|joinchat/)|tg://join\?invite=|\+)(?P<hash>[A-Za-z0-9_-]{4,64})/?$",
     re.IGNORECASE,
 )
-_CHAT_ID = re.compile(r"^-?\d{1,15}$")
+_CHAT_ID = re.compile(r"^-?\d{1,15}$", re.ASCII)
 # Bots and clients show a supergroup or channel as -100<id> (core.telegram.org/api/bots/ids).
-_CHANNEL_ID = re.compile(r"^-100(?P<id>\d{1,13})$")
+_CHANNEL_ID = re.compile(r"^-100(?P<id>\d{1,13})$", re.ASCII)
 CHANNEL_REF_PREFIX = "-100"
 INVITE_REF_PREFIX = "+"
-_HOURS = re.compile(r"^\s*(\d{1,2})\s*[-–]\s*(\d{1,2})\s*$")
+_HOURS = re.compile(r"^\s*(\d{1,2})\s*[-–]\s*(\d{1,2})\s*$", re.ASCII)
 
 log = get_logger("core.campaign_service")
 

@@ -55,3 +55,19 @@ def test_an_opt_out_in_other_digits_is_not_a_person() -> None:
 def test_a_target_in_other_digits_is_not_named_by_id() -> None:
     assert names_by_id("-1001234") and names_by_id("1234")
     assert not names_by_id("²") and not names_by_id("-²")
+
+
+def test_ids_and_hours_in_other_scripts_are_not_read_as_numbers() -> None:
+    from core.admin import parse_user_query
+    from core.campaign_service import parse_hours, parse_target
+
+    assert parse_target("-1001234") == "-1001234" and parse_target("1234") == "1234"
+    assert parse_hours("9-21") == (9, 21)
+    assert parse_user_query("777000").telegram_id == 777000
+    for raw in ("١٢٣", "-100١٢٣"):
+        with pytest.raises(InvalidInput):
+            parse_target(raw)
+    with pytest.raises(InvalidInput):
+        parse_hours("٩-٢١")
+    with pytest.raises(InvalidInput):
+        parse_user_query("١٢٣")
