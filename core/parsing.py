@@ -129,7 +129,7 @@ _PRIVATE = re.compile(
 
 # A basic group by its Bot API id (-4001234): the account reading it must be a member. A
 # `-100…` id (13 digits and more) is a supergroup's or channel's, not accepted here.
-_BASIC_GROUP = re.compile(r"^-(?P<id>[1-9]\d{0,11})$")
+_BASIC_GROUP = re.compile(r"^-(?P<id>[1-9]\d{0,11})$", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
