@@ -12,7 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.lists import add_page_buttons
+from bot.lists import Int64, add_page_buttons
 from core.accounts import account_label
 from core.dto import AccountDTO, AccountStatus
 from core.i18n import t
@@ -32,8 +32,8 @@ class AccountAction(CallbackData, prefix="acc"):
 
     action: str
     """off | on | unlink | yes | no | page"""
-    ws: int
-    id: int
+    ws: Int64
+    id: Int64
 
 
 ACTIONS = ("off", "on", "unlink", "yes", "no", "page")

@@ -13,7 +13,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.lists import add_page_buttons
+from bot.lists import Int64, add_page_buttons
 from core.accounts import account_label
 from core.dto import AccountDTO, UserDTO
 from core.i18n import t
@@ -32,7 +32,7 @@ class AdminAction(CallbackData, prefix="adm"):
 
     action: str
     """menu | stats | users | limits | health | user | block | unblock | grant | revoke"""
-    id: int = 0
+    id: Int64 = 0
 
 
 USER_ACTIONS = ("block", "unblock", "grant", "revoke")

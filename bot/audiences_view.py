@@ -7,7 +7,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.lists import add_page_buttons, short
+from bot.lists import Int64, add_page_buttons, short
 from core.audiences import ImportReport
 from core.dto import AudienceDTO
 from core.i18n import has_text, t
@@ -25,8 +25,8 @@ class AudienceAction(CallbackData, prefix="au"):
 
     action: str
     """export | import | delete | yes | no | page"""
-    ws: int
-    id: int
+    ws: Int64
+    id: Int64
 
 
 ACTIONS = ("export", "import", "delete", "yes", "no", "page")

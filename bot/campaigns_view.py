@@ -17,7 +17,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.lists import add_page_buttons, short
+from bot.lists import Int64, add_page_buttons, short
 from bot.parse_command import problem_text
 from core.campaign_service import (
     CHANNEL_REF_PREFIX,
@@ -51,8 +51,8 @@ class CampaignNew(CallbackData, prefix="cn"):
     """
 
     action: str
-    ws: int
-    id: int = 0
+    ws: Int64
+    id: Int64 = 0
 
 
 class CampaignAction(CallbackData, prefix="cg"):
@@ -65,8 +65,8 @@ class CampaignAction(CallbackData, prefix="cg"):
     action: str
     """open | card | keep | start | check | pause | resume | cancel | approve | reject | dup |
     report | page"""
-    ws: int
-    id: int
+    ws: Int64
+    id: Int64
 
 
 MOVES = ("start", "pause", "resume", "cancel", "approve", "reject")
@@ -76,9 +76,9 @@ class JoinTarget(CallbackData, prefix="cj"):
     """`cj:<workspace>:<campaign id>:<account id>`: let that account join the campaign's
     target (`gateway.target_join`; owner only, checked again when pressed)."""
 
-    ws: int
-    id: int
-    account: int
+    ws: Int64
+    id: Int64
+    account: Int64
 
 
 # --- small pieces ----------------------------------------------------------------------------

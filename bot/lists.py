@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
 
 from core.i18n import t
+from core.validation import INT64_MAX, INT64_MIN
+
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+"""A number in a button's callback data. The client types callback data and it proves
+nothing: a forged button's number past PostgreSQL's bigint would fail in the driver ("value
+out of int64 range"), a crash logged with its traceback; out of range, the button's filter
+does not match and the press is answered as a stale button."""
 
 BUTTON_NAME = 24
 """Characters of a name shown on a button: longer ones are cut so the keyboard stays readable."""

@@ -13,7 +13,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.lists import add_page_buttons
+from bot.lists import Int64, add_page_buttons
 from core.dto import AudienceDTO, ParseTaskDTO
 from core.i18n import t
 from core.pagination import Page
@@ -33,24 +33,24 @@ class TaskAction(CallbackData, prefix="pt"):
     """
 
     action: str
-    ws: int
-    id: int
+    ws: Int64
+    id: Int64
 
 
 class TaskListAction(CallbackData, prefix="tl"):
     """`tl:<pause|resume|cancel|page>:<workspace>:<task id or cursor>:<page shown>` in /tasks."""
 
     action: str
-    ws: int
-    id: int
-    at: int = 0
+    ws: Int64
+    id: Int64
+    at: Int64 = 0
 
 
 class SearchParse(CallbackData, prefix="sp"):
     """`sp:<workspace>:<m|c>:<username>`: collect a search result (≤ 57 bytes with a
     32-character username)."""
 
-    ws: int
+    ws: Int64
     k: str
     """m: members of a group, c: comment authors of a channel"""
     u: str

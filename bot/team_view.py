@@ -7,7 +7,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.lists import short
+from bot.lists import Int64, short
 from core.dto import WorkspaceRef, WorkspaceRole
 from core.i18n import t
 from core.teams import Team
@@ -21,8 +21,8 @@ class TeamAction(CallbackData, prefix="team"):
 
     action: str
     """ws (switch to this workspace) | rm (remove this member; oneself: leave)"""
-    ws: int
-    id: int
+    ws: Int64
+    id: Int64
 
 
 ACTIONS = ("ws", "rm")

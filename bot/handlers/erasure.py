@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.commands import private_only
+from bot.lists import Int64
 from bot.parse_command import problem_text
 from bot.progress import show_in_place
 from core import erasure
@@ -28,7 +29,7 @@ class EraseAction(CallbackData, prefix="er"):
     """`er:<yes|no>:<workspace>:<id or username>`."""
 
     action: str
-    ws: int
+    ws: Int64
     person: str
 
 

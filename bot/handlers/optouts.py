@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.commands import private_only
-from bot.lists import add_page_buttons
+from bot.lists import Int64, add_page_buttons
 from bot.parse_command import problem_text
 from bot.progress import show_in_place
 from core import optouts
@@ -33,8 +33,8 @@ PAGE = 20
 class OptOutsPage(CallbackData, prefix="oo"):
     """`oo:<workspace>:<cursor>`: a page of the list; membership is checked again on each press."""
 
-    ws: int
-    at: int
+    ws: Int64
+    at: Int64
 
 
 async def _link(bot: Bot) -> str:

@@ -16,6 +16,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.commands import private_only
+from bot.lists import Int64
 from bot.parse_command import BadCommand, ParseRequest, problem_text, read_parse_args
 from bot.parsing_view import (
     CONTROLS,
@@ -40,7 +41,7 @@ from gateway.sources import SourceChecker
 class JoinPick(CallbackData, prefix="pj"):
     """The account that joins a private source (the command waits in the chat's state)."""
 
-    acc: int
+    acc: Int64
 
 
 _PENDING = "parse_join"  # the /parse arguments waiting for the account's choice
