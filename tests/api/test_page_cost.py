@@ -1,0 +1,78 @@
+"""What a page sends to PostgreSQL (`db/driver.py`): a request that only reads sends no
+BEGIN or ROLLBACK, and the caller's role is read once however many layers check it.
+
+Statements are counted where they leave the process: through SQLAlchemy (its cursor event)
+and straight through the driver (asyncpg's `execute`, which also carries the adapter's
+BEGIN and ROLLBACK, and its `_execute`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from tests.api.conftest import MakeUser
+from tests.api.test_audiences import _auth
+from tests.api.test_member_search import _audience
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def through_sqlalchemy(_c: Any, _cursor: Any, statement: str, *_a: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    def wrap(name: str) -> None:
+        real = getattr(asyncpg.Connection, name)
+
+        async def recording(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            statements.append(" ".join(query.split()))
+            return await real(self, query, *args, **kwargs)
+
+        monkeypatch.setattr(asyncpg.Connection, name, recording)
+
+    wrap("execute")
+    wrap("_execute")
+    event.listen(Engine, "before_cursor_execute", through_sqlalchemy)
+    yield statements
+    event.remove(Engine, "before_cursor_execute", through_sqlalchemy)
+
+
+async def test_a_page_that_only_reads_sends_no_transaction(
+    api: TestClient, make_user: MakeUser, login, sessionmaker, sent: list[str]
+) -> None:  # type: ignore[no-untyped-def]
+    person = await make_user()
+    audience_id = await _audience(sessionmaker, person, 120)
+    auth = await _auth(login, person)
+    me = await api.get("/api/v1/me", headers=auth)  # the token's session is known from here
+    workspace = str((await me.json())["workspaces"][0]["id"])
+    headers = {**auth, "X-Workspace-Id": workspace}
+    pages = {
+        "me": "/api/v1/me",
+        "members": f"/api/v1/audiences/{audience_id}/members?limit=50",
+        "members q": f"/api/v1/audiences/{audience_id}/members?limit=50&q=anna",
+        "audience": f"/api/v1/audiences/{audience_id}",
+        "campaigns": "/api/v1/campaigns",
+    }
+    for name, path in pages.items():
+        sent.clear()
+        resp = await api.get(path, headers=headers)
+        assert resp.status == 200, (name, await resp.text())
+        assert sent, name
+        control = [
+            s for s in sent if s.split(" ")[0].rstrip(";") in ("BEGIN", "ROLLBACK", "COMMIT")
+        ]
+        assert control == [], (name, sent)
+        roles = [s for s in sent if "FROM memberships WHERE user_id" in s]
+        assert len(roles) == (0 if name == "me" else 1), (name, sent)
+    # Members: the role, the audience, one page.
+    sent.clear()
+    resp = await api.get(pages["members"], headers=headers)
+    assert len((await resp.json())["items"]) == 50
+    assert len(sent) == 3, sent
