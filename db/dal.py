@@ -67,6 +67,10 @@ _WORKSPACES = """SELECT w.id, w.name, m.role::text AS role, w.personal
                   ORDER BY (w.owner_id = $1) DESC, w.personal DESC, w.id"""
 
 
+_SESSION_STANDING = """SELECT s.revoked_at, u.blocked FROM auth_sessions s
+                          JOIN users u ON u.id = s.user_id WHERE s.id = $1"""
+
+
 def _user_of(row: Any) -> UserDTO:
     """A user from a driver record of `_USER_COLS`."""
     return UserDTO(
@@ -300,14 +304,10 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
         return bool(affected_rows(result))
 
     async def session_standing(self, session_id: uuid.UUID) -> bool:
-        row = (
-            await self.session.execute(
-                select(AuthSession.revoked_at, User.blocked)
-                .join(User, User.id == AuthSession.user_id)
-                .where(AuthSession.id == session_id)
-            )
-        ).first()
-        return row is not None and row.revoked_at is None and not row.blocked
+        # Asked at most once a second per session (`core.auth.STANDING_TTL_S`) by any
+        # request: through the driver, so it adds no transaction to a page that only reads.
+        row = await fetchrow(self.session, _SESSION_STANDING, session_id)
+        return row is not None and row["revoked_at"] is None and not row["blocked"]
 
     # --- audit ------------------------------------------------------------------------
     async def audit(

@@ -7,6 +7,7 @@ BEGIN and ROLLBACK, and its `_execute`)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from core.auth import STANDING_TTL_S
 from tests.api.conftest import MakeUser
 from tests.api.test_audiences import _auth
 from tests.api.test_member_search import _audience
@@ -71,8 +73,14 @@ async def test_a_page_that_only_reads_sends_no_transaction(
         assert control == [], (name, sent)
         roles = [s for s in sent if "FROM memberships WHERE user_id" in s]
         assert len(roles) == (0 if name == "me" else 1), (name, sent)
-    # Members: the role, the audience, one page.
+    # Members: the role, the audience, one page (and, once a second, whether the token's
+    # session still stands: a read of its own, `core.auth.STANDING_TTL_S`).
     sent.clear()
     resp = await api.get(pages["members"], headers=headers)
     assert len((await resp.json())["items"]) == 50
-    assert len(sent) == 3, sent
+    assert len([s for s in sent if "FROM auth_sessions" not in s]) == 3, sent
+    await asyncio.sleep(STANDING_TTL_S + 0.2)
+    sent.clear()
+    assert (await api.get(pages["members"], headers=headers)).status == 200
+    assert len([s for s in sent if "FROM auth_sessions" in s]) == 1, sent
+    assert len(sent) == 4, sent
