@@ -155,10 +155,7 @@ class SqlDal(AccountsSql, AudiencesSql, InviteDal, TeamSql, AdminSql, RetentionS
         return _user_dto(user), bool(row[1])
 
     async def get_user(self, user_id: int) -> UserDTO | None:
-        # Every API request that needs the caller reads it: through the driver. A change to
-        # a user object not yet sent (none of the callers make one) goes first.
-        if self.session.dirty or self.session.new:
-            await self.session.flush()
+        # Every API request that needs the caller reads it: through the driver.
         row = await fetchrow(self.session, _USER_BY_ID, user_id)
         return _user_of(row) if row is not None else None
 

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from core.dto import AccountDTO, AccountStatus
 from core.parsing import JOIN_TARGET_ACTION, Person
 from db.dal_accounts import account_dto
+from db.driver import driver_of
 from db.models import TelegramAccount
 
 DEADLOCK_RETRIES = 3
@@ -248,17 +249,11 @@ _HAS_BATCH_TABLE: weakref.WeakSet[Any] = weakref.WeakSet()
 
 async def _batch_driver(conn: AsyncConnection) -> Any:
     """The driver connection of `conn`, with the temporary batch table created on first use."""
-    driver = await _driver(conn)
+    driver = await driver_of(conn)  # COPY is not in SQLAlchemy
     if driver not in _HAS_BATCH_TABLE:
         await driver.execute(_CREATE_BATCH)
         _HAS_BATCH_TABLE.add(driver)
     return driver
-
-
-async def _driver(conn: AsyncConnection) -> Any:
-    """The asyncpg connection under a SQLAlchemy one (COPY is not in SQLAlchemy)."""
-    raw = await conn.get_raw_connection()
-    return raw.driver_connection
 
 
 async def _write(driver: Any, records: list[tuple[Any, ...]], args: tuple[Any, ...]) -> int | None:

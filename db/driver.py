@@ -9,7 +9,10 @@ four to eight of them. These helpers run a statement on the session's own connec
   its BEGIN before the first statement that goes through SQLAlchemy, so a request that only
   reads this way sends no BEGIN and no ROLLBACK at all (each statement sees the data as of
   its own start, which is what a page showing live counters can use);
-- later in a transaction they read inside it, like any other statement of the session.
+- later in a transaction they read inside it, like any other statement of the session;
+- like a statement through the session, they first send what the session holds unsent
+  (objects added or changed since its last flush: SQLAlchemy's autoflush), so a read sees
+  what the same unit of work wrote.
 
 Errors are asyncpg's own; `db.engine.database_unreachable` knows them. Rows are
 `asyncpg.Record`s (read by key: `row["id"]`); json and jsonb come back decoded, as SQLAlchemy
@@ -20,14 +23,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+
+async def driver_of(connection: AsyncConnection) -> Any:
+    """The asyncpg connection under a SQLAlchemy one."""
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
 
 
 async def driver(session: AsyncSession) -> Any:
-    """The asyncpg connection under `session` (checked out from the pool if need be)."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
+    """The asyncpg connection under `session` (checked out from the pool if need be), once
+    the session sent what it holds unsent, as its autoflush would."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        await session.flush()
+    return await driver_of(await session.connection())
 
 
 async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[Any]:
