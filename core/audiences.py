@@ -348,13 +348,18 @@ class AudienceService:
     ) -> Page[MemberDTO]:
         """Keyset pages by Telegram user id: every (matching) member exactly once, even while
         the audience grows."""
-        target = await self.audience(dal, user_id, workspace_id, audience_id)
+        await require_workspace(dal, user_id, workspace_id)
         after = cursor if cursor is not None else -(2**63)
-        return await read_page(
-            lambda n: dal.audience_members(target.id, after_user_id=after, limit=n, query=query),
-            limit,
-            lambda m: m.user_id,
-        )
+
+        async def fetch(n: int) -> list[MemberDTO]:
+            found = await dal.audience_members(
+                workspace_id, audience_id, after_user_id=after, limit=n, query=query
+            )
+            if found is None:
+                raise NotFound("audience", audience_id=audience_id)
+            return found
+
+        return await read_page(fetch, limit, lambda m: m.user_id)
 
     async def check_delete(
         self, dal: Dal, user_id: int, workspace_id: int, audience_id: int
@@ -388,7 +393,9 @@ class AudienceService:
         With a query that filters, the members the member list shows for it, and no
         username-only entries (they have no id, name or profile to match)."""
         target = await self.audience(dal, user_id, workspace_id, audience_id)
-        return _csv_rows(dal, target.id, query if query is not None and query.filters else None)
+        return _csv_rows(
+            dal, workspace_id, target.id, query if query is not None and query.filters else None
+        )
 
     async def import_csv(
         self,
@@ -575,10 +582,10 @@ def _csv_rows_checked(text: str) -> list[list[str]]:
 
 
 async def _csv_rows(
-    dal: Dal, audience_id: int, query: MemberQuery | None = None
+    dal: Dal, workspace_id: int, audience_id: int, query: MemberQuery | None = None
 ) -> AsyncIterator[bytes]:
     async def batches() -> AsyncIterator[list[list[object]]]:
-        async for batch in dal.audience_member_batches(audience_id, query=query):
+        async for batch in dal.audience_member_batches(workspace_id, audience_id, query=query):
             yield [
                 [
                     m.user_id,

@@ -46,7 +46,9 @@ async def attempts_csv(
     async def pages() -> AsyncIterator[list[list[object]]]:
         after = 0
         while True:
-            events = await dal.campaign_events(campaign.id, after_id=after, limit=PAGE)
+            events = await dal.campaign_events(
+                campaign.workspace_id, campaign.id, after_id=after, limit=PAGE
+            )
             if not events:
                 return
             yield [

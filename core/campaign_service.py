@@ -23,9 +23,16 @@ from core.campaigns import (
     start_problem,
     start_status,
 )
-from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO, WorkspaceRole
+from core.dto import (
+    AccountUsageDTO,
+    CampaignDTO,
+    FollowUpDTO,
+    InviteEventDTO,
+    ReportReads,
+    WorkspaceRole,
+)
 from core.errors import InvalidInput, NotFound
-from core.installation import effective_limits
+from core.installation import LIMITS_KEY, effective_limits, maximum_from, under_maximum
 from core.interfaces import Dal, Notifier
 from core.limits import InviteLimits, campaign_limits, check_campaign_limits, day_start, limits_from
 from core.logs import get_logger
@@ -504,22 +511,33 @@ class CampaignService:
         follow_up_after: int = 0,
         follow_up_limit: int = 100,
     ) -> CampaignReport:
-        campaign = await self.get(dal, user_id, workspace_id, campaign_id)
-        counts, reasons = await dal.tally(campaign.id)
-        usage = await dal.account_usage(campaign.id, day_start(datetime.now(UTC)))
+        await require_workspace(dal, user_id, workspace_id)
+        found: ReportReads | None = None
 
         async def fetch(n: int) -> list[tuple[int, FollowUpDTO]]:
-            return await dal.follow_ups(campaign.id, after_id=follow_up_after, limit=n)
+            nonlocal found
+            found = await dal.campaign_report(
+                workspace_id,
+                campaign_id,
+                day=day_start(datetime.now(UTC)),
+                follow_up_after=follow_up_after,
+                follow_up_limit=n,
+                setting=LIMITS_KEY,
+            )
+            if found is None:
+                raise NotFound("campaign", campaign_id=campaign_id)
+            return found.follow_ups
 
         page = await read_page(fetch, follow_up_limit, key=lambda row: row[0])
+        assert found is not None
         return CampaignReport(
-            campaign,
-            public_counts(counts),
-            reasons,
-            usage,
+            found.campaign,
+            public_counts(found.counts),
+            found.reasons,
+            found.accounts,
             [row[1] for row in page.items],
             page.next_cursor,
-            await self.effective_limits(dal, campaign),
+            under_maximum(self.limits_of(found.campaign), maximum_from(found.setting)),
         )
 
     async def events(
@@ -532,10 +550,13 @@ class CampaignService:
         after_id: int = 0,
         limit: int = 50,
     ) -> Page[InviteEventDTO]:
-        campaign = await self.get(dal, user_id, workspace_id, campaign_id)
+        await require_workspace(dal, user_id, workspace_id)
 
         async def fetch(n: int) -> list[InviteEventDTO]:
-            return await dal.campaign_events(campaign.id, after_id=after_id, limit=n)
+            found = await dal.campaign_events(workspace_id, campaign_id, after_id=after_id, limit=n)
+            if found is None:
+                raise NotFound("campaign", campaign_id=campaign_id)
+            return found
 
         return await read_page(fetch, limit, key=lambda e: e.id)
 

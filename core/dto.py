@@ -248,3 +248,15 @@ class FollowUpDTO:
     username: str | None
     first_name: str | None
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportReads:
+    """What a campaign's report reads, as the store gives it in one round trip."""
+
+    campaign: CampaignDTO
+    counts: dict[str, int]  # targets by state
+    reasons: dict[str, int]  # people by reason among the failed and skipped, most first
+    accounts: list[AccountUsageDTO]
+    follow_ups: list[tuple[int, FollowUpDTO]]  # (cursor key, person)
+    setting: dict[str, Any] | None  # the installation setting asked for

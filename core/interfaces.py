@@ -16,7 +16,6 @@ from core.campaigns import CampaignStatus
 from core.dto import (
     AccountDTO,
     AccountStatus,
-    AccountUsageDTO,
     AudienceDTO,
     CampaignDTO,
     FollowUpDTO,
@@ -25,6 +24,7 @@ from core.dto import (
     MemberDTO,
     ParseTaskDTO,
     RefreshState,
+    ReportReads,
     StoredCode,
     TeamMember,
     TelegramProfile,
@@ -209,11 +209,23 @@ class AudienceStore(Protocol):
     async def delete_audience(self, audience_id: int) -> None: ...
 
     async def audience_members(
-        self, audience_id: int, *, after_user_id: int, limit: int, query: MemberQuery | None = None
-    ) -> list[MemberDTO]: ...
+        self,
+        workspace_id: int,
+        audience_id: int,
+        *,
+        after_user_id: int,
+        limit: int,
+        query: MemberQuery | None = None,
+    ) -> list[MemberDTO] | None:
+        """A page of the audience's members; None: no such audience in the workspace."""
 
     def audience_member_batches(
-        self, audience_id: int, batch: int = 5000, *, query: MemberQuery | None = None
+        self,
+        workspace_id: int,
+        audience_id: int,
+        batch: int = 5000,
+        *,
+        query: MemberQuery | None = None,
     ) -> AsyncIterator[list[MemberDTO]]: ...
 
     async def audience_usernames(self, audience_id: int) -> list[str]: ...
@@ -298,15 +310,27 @@ class CampaignStore(Protocol):
     async def tally(self, campaign_id: int) -> tuple[dict[str, int], dict[str, int]]:
         """`counts` and the reasons of the failed and skipped ({code: people}, most first)."""
 
-    async def account_usage(self, campaign_id: int, day: datetime) -> list[AccountUsageDTO]: ...
-
     async def follow_ups(
         self, campaign_id: int, *, after_id: int, limit: int
     ) -> list[tuple[int, FollowUpDTO]]: ...
 
+    async def campaign_report(
+        self,
+        workspace_id: int,
+        campaign_id: int,
+        *,
+        day: datetime,
+        follow_up_after: int,
+        follow_up_limit: int,
+        setting: str,
+    ) -> ReportReads | None:
+        """A campaign of the workspace, its `tally`, `account_usage`, a page of `follow_ups`
+        and an installation setting, read together; None: no such campaign there."""
+
     async def campaign_events(
-        self, campaign_id: int, *, after_id: int, limit: int
-    ) -> list[InviteEventDTO]: ...
+        self, workspace_id: int, campaign_id: int, *, after_id: int, limit: int
+    ) -> list[InviteEventDTO] | None:
+        """A page of the campaign's attempts; None: no such campaign in the workspace."""
 
     async def workspace_counts(self, workspace_id: int) -> dict[str, int]:
         """`counts` summed over every campaign of the workspace."""

@@ -22,7 +22,7 @@ from core.audiences import MemberQuery
 from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO
 from core.parsing import LastSeen, ParseStatus
 from core.validation import is_number
-from db.driver import fetch, fetchrow
+from db.driver import fetch, fetchrow, page_under
 from db.engine import affected_rows
 from db.models import MEMBER_SEARCH_TEXT, Audience, AudienceMember, AudienceUsername, ParseTask
 
@@ -138,6 +138,23 @@ _AUDIENCE = """SELECT a.id, a.workspace_id, a.name, a.source, a.size, a.created_
                  FROM audiences a WHERE a.workspace_id = $1 AND a.id = $2"""
 
 
+def members_page(
+    workspace_id: int, audience_id: int, after_user_id: int, limit: int, query: MemberQuery | None
+) -> tuple[str, list[Any]]:
+    """The statement of `audience_members` and its values: the audience's check and a page of
+    its members (matching `query`) in one read."""
+    args: list[Any] = [audience_id, workspace_id, after_user_id, limit]
+    where = ["audience_id = $1", "tg_user_id > $3"]
+    if query is not None:
+        where += _member_conditions(query, args)
+    sql = f"""SELECT m.* FROM audiences a
+                LEFT JOIN LATERAL (
+                  SELECT {_MEMBER_COLS} FROM audience_members
+                   WHERE {" AND ".join(where)} ORDER BY tg_user_id LIMIT $4) m ON true
+               WHERE a.id = $1 AND a.workspace_id = $2"""
+    return sql, args
+
+
 class AudiencesSql:
     session: AsyncSession
 
@@ -202,27 +219,32 @@ class AudiencesSql:
         await self.session.execute(delete(Audience).where(Audience.id == audience_id))
 
     async def audience_members(
-        self, audience_id: int, *, after_user_id: int, limit: int, query: MemberQuery | None = None
-    ) -> list[MemberDTO]:
-        args: list[Any] = [audience_id, after_user_id, limit]
-        where = ["audience_id = $1", "tg_user_id > $2"]
-        if query is not None:
-            where += _member_conditions(query, args)
-        rows = await fetch(
-            self.session,
-            f"SELECT {_MEMBER_COLS} FROM audience_members WHERE {' AND '.join(where)}"
-            " ORDER BY tg_user_id LIMIT $3",
-            *args,
-        )
-        return [_member_of(r) for r in rows]
+        self,
+        workspace_id: int,
+        audience_id: int,
+        *,
+        after_user_id: int,
+        limit: int,
+        query: MemberQuery | None = None,
+    ) -> list[MemberDTO] | None:
+        """A page of members by Telegram id, read with the check that the audience is the
+        workspace's (None: it is not) in one statement."""
+        sql, args = members_page(workspace_id, audience_id, after_user_id, limit, query)
+        found = page_under(await fetch(self.session, sql, *args), "tg_user_id")
+        return None if found is None else [_member_of(r) for r in found]
 
     async def audience_member_batches(
-        self, audience_id: int, batch: int = 5000, *, query: MemberQuery | None = None
+        self,
+        workspace_id: int,
+        audience_id: int,
+        batch: int = 5000,
+        *,
+        query: MemberQuery | None = None,
     ) -> AsyncIterator[list[MemberDTO]]:
         after = -(2**63)
         while True:
             page = await self.audience_members(
-                audience_id, after_user_id=after, limit=batch, query=query
+                workspace_id, audience_id, after_user_id=after, limit=batch, query=query
             )
             if not page:
                 return

@@ -50,3 +50,12 @@ async def fetchrow(session: AsyncSession, sql: str, *args: Any) -> Any:
 
 async def fetchval(session: AsyncSession, sql: str, *args: Any) -> Any:
     return await (await driver(session)).fetchval(sql, *args)
+
+
+def page_under(rows: list[Any], key: str) -> list[Any] | None:
+    """The rows of `<parent> LEFT JOIN LATERAL (<page>) ON true`, one statement that checks
+    the parent and reads its page (a campaign's events, an audience's members): no row means
+    no parent (None); one row whose `key` is null, an empty page."""
+    if not rows:
+        return None
+    return [] if rows[0][key] is None else rows

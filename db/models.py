@@ -462,6 +462,13 @@ class CampaignTarget(Base):
             "id",
             postgresql_where=text("state = 'pending'"),
         ),
+        # The follow-up list's pages (report and export): failed targets after a cursor.
+        Index(
+            "ix_campaign_targets_failed",
+            "campaign_id",
+            "id",
+            postgresql_where=text("state = 'failed'"),
+        ),
     )
 
 

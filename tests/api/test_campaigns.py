@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.dto import WorkspaceRole
 from core.i18n import refusal_message, t
+from core.installation import LIMITS_KEY
 from core.limits import limits_from
 from core.settings import Settings
 from db.dal import open_dal
@@ -574,6 +575,13 @@ async def test_start_run_report_and_events(env: Env) -> None:
         "pause_min_s": limits.pause_min_s,
         "pause_max_s": limits.pause_max_s,
     }
+    # The admins' maximums as stored now (read in the report's own statement) cap them.
+    async with open_dal(s.sessionmaker) as dal:
+        await dal.put_installation_setting(LIMITS_KEY, {"daily_per_account": 3}, None)
+        await dal.commit()
+    capped = await _ok(await env.api.get(base + "/report", headers=env.owner))
+    assert {a["limits"]["daily_per_account"] for a in capped["accounts"]} == {3}
+    assert capped["counts"] == report["counts"] and capped["follow_up"] == report["follow_up"]
 
     follow = report["follow_up"]
     assert follow["invite_link"] == done["invite_link"] and follow["invite_link"].startswith(

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from core.auth import STANDING_TTL_S
+from db.dal import open_dal
 from tests.api.conftest import MakeUser
 from tests.api.test_audiences import _auth
 from tests.api.test_member_search import _audience
@@ -55,12 +56,19 @@ async def test_a_page_that_only_reads_sends_no_transaction(
     me = await api.get("/api/v1/me", headers=auth)  # the token's session is known from here
     workspace = str((await me.json())["workspaces"][0]["id"])
     headers = {**auth, "X-Workspace-Id": workspace}
+    async with open_dal(sessionmaker) as dal:
+        campaign = await dal.create_campaign(int(workspace), "c", audience_id, "@target")
+        await dal.fill_targets(campaign)
+        await dal.commit()
     pages = {
         "me": "/api/v1/me",
         "members": f"/api/v1/audiences/{audience_id}/members?limit=50",
         "members q": f"/api/v1/audiences/{audience_id}/members?limit=50&q=anna",
         "audience": f"/api/v1/audiences/{audience_id}",
         "campaigns": "/api/v1/campaigns",
+        "campaign": f"/api/v1/campaigns/{campaign}",
+        "report": f"/api/v1/campaigns/{campaign}/report",
+        "events": f"/api/v1/campaigns/{campaign}/events",
     }
     for name, path in pages.items():
         sent.clear()
@@ -73,14 +81,24 @@ async def test_a_page_that_only_reads_sends_no_transaction(
         assert control == [], (name, sent)
         roles = [s for s in sent if "FROM memberships WHERE user_id" in s]
         assert len(roles) == (0 if name == "me" else 1), (name, sent)
-    # Members: the role, the audience, one page (and, once a second, whether the token's
-    # session still stands: a read of its own, `core.auth.STANDING_TTL_S`).
-    sent.clear()
-    resp = await api.get(pages["members"], headers=headers)
-    assert len((await resp.json())["items"]) == 50
-    assert len([s for s in sent if "FROM auth_sessions" not in s]) == 3, sent
+    # A page of rows is the role and one statement that checks the audience or campaign and
+    # reads the page; the report reads everything it shows in one (and, once a second,
+    # whether the token's session still stands: a read of its own, `STANDING_TTL_S`).
+    for name, rows in (("members", 50), ("events", 0), ("report", 0)):
+        sent.clear()
+        resp = await api.get(pages[name], headers=headers)
+        assert resp.status == 200, await resp.text()
+        body = await resp.json()
+        assert len(body["items"] if "items" in body else body["follow_up"]["items"]) == rows
+        assert len([s for s in sent if "FROM auth_sessions" not in s]) == 2, (name, sent)
     await asyncio.sleep(STANDING_TTL_S + 0.2)
     sent.clear()
     assert (await api.get(pages["members"], headers=headers)).status == 200
     assert len([s for s in sent if "FROM auth_sessions" in s]) == 1, sent
-    assert len(sent) == 4, sent
+    assert len(sent) == 3, sent
+    # A campaign or audience the workspace does not have is missing (that one statement's check).
+    for path in (pages["events"], pages["report"], pages["members"]):
+        other = path.replace(f"/{campaign}/", f"/{campaign + 1000}/").replace(
+            f"/{audience_id}/", f"/{audience_id + 1000}/"
+        )
+        assert (await api.get(other, headers=headers)).status == 404, other

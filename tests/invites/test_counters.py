@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.campaigns import TargetState
+from core.installation import LIMITS_KEY
 from db.dal_invites import InviteDal
 from tests.invites.conftest import Notices, Setup, make_audience
 from tests.invites.test_refusals import engine_for
@@ -200,7 +201,32 @@ async def test_counters_equal_a_recount_through_every_outcome(setup: Setup) -> N
             "opted_out": 1,
             "attempted_before": 1,
         }
-        usage = {u.account_id: u for u in await dal.account_usage(cid, first_day())}
+        # The report reads the same counters in one statement, with the follow-up page.
+        report = await dal.campaign_report(
+            setup.ws,
+            cid,
+            day=first_day(),
+            follow_up_after=0,
+            follow_up_limit=100,
+            setting=LIMITS_KEY,
+        )
+        assert report is not None
+        assert (report.counts, report.reasons) == (tallied, reasons)
+        follow_ups = await dal.follow_ups(cid, after_id=0, limit=100)
+        assert report.follow_ups == follow_ups
+        assert sorted(f.tg_user_id or 0 for _, f in follow_ups) == [15_011, 15_012, 15_013]
+        assert (
+            await dal.campaign_report(
+                setup.ws + 1000,
+                cid,
+                day=first_day(),
+                follow_up_after=0,
+                follow_up_limit=100,
+                setting=LIMITS_KEY,
+            )
+            is None
+        )  # another workspace's campaign
+        usage = {u.account_id: u for u in report.accounts}
         assert usage[acc[902]].attempts == sum(
             1 for c in setup.invite_calls() if c[0] == 902 and c[2] is None
         )
