@@ -519,7 +519,6 @@ class CampaignService:
             found = await dal.campaign_report(
                 workspace_id,
                 campaign_id,
-                day=day_start(datetime.now(UTC)),
                 follow_up_after=follow_up_after,
                 follow_up_limit=n,
                 setting=LIMITS_KEY,

@@ -319,13 +319,13 @@ class CampaignStore(Protocol):
         workspace_id: int,
         campaign_id: int,
         *,
-        day: datetime,
         follow_up_after: int,
         follow_up_limit: int,
         setting: str,
     ) -> ReportReads | None:
-        """A campaign of the workspace, its `tally`, `account_usage`, a page of `follow_ups`
-        and an installation setting, read together; None: no such campaign there."""
+        """A campaign of the workspace, its `tally`, each account's part and what it spent
+        today (UTC), a page of `follow_ups` and an installation setting, read together; None:
+        no such campaign there."""
 
     async def campaign_events(
         self, workspace_id: int, campaign_id: int, *, after_id: int, limit: int

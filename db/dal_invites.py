@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import text
@@ -101,7 +102,7 @@ _ACCOUNT_USAGE = """
      CROSS JOIN LATERAL (
         SELECT count(*) AS today, count(*) FILTER (WHERE e.chat_id = c.target_chat_id) AS today_in_chat
           FROM invite_events e
-         WHERE e.account_id = a.id AND e.counted AND e.at >= {day}
+         WHERE e.account_id = a.id AND e.counted AND e.at >= {today}
      ) AS spent
      WHERE c.id = {campaign}"""
 _FOLLOW_UPS = """SELECT t.id, t.tg_user_id, t.username, m.first_name, t.reason
@@ -114,17 +115,36 @@ _FOLLOW_UPS = """SELECT t.id, t.tg_user_id, t.username, m.first_name, t.reason
 
 _COUNTS_BY_REASON_SQL = _COUNTS_BY_REASON.format(campaign="$1")
 _FOLLOW_UPS_SQL = _FOLLOW_UPS.format(campaign="$1", reasons="$2", after="$3", limit="$4")
-# One round trip instead of five (measured on the API: each statement costs its process about
-# 0.1 ms of CPU, most of it the socket's). The parts come back as JSON arrays of rows.
-_REPORT_SQL = f"""
+# The start of the database's UTC day: "today" of an account's quota, on the clock that
+# stamps the events (`invite_events.at` defaults to now()). In the statement rather than a
+# parameter so that PostgreSQL knows it when it plans (see `_report_sql`).
+_TODAY = "(date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"
+
+
+@lru_cache(maxsize=128)
+def _report_sql(rows: int) -> str:
+    """The report's one statement, `rows` follow-ups at most (one round trip instead of five:
+    measured on the API, each statement cost its process about 0.1 ms of CPU). The parts come
+    back as JSON arrays of rows.
+
+    The page size is written into the statement and "today" is computed in it: with both
+    known when it is planned, PostgreSQL's estimate of its generic plan is the custom plans'
+    (about 2,100 against 2,080), so after five executions it keeps that plan instead of
+    planning every call again (0.45-0.6 ms of the server's CPU each time, measured with
+    EXPLAIN ANALYZE on a million targets); with them as parameters it estimated 10 % of the
+    campaign for the page and a third of all events for "today", and planned every call."""
+    return f"""
     SELECT {", ".join("r." + c.strip() for c in _VIEW_COLS.split(","))},
-           (SELECT json_agg(json_build_array(t.state, t.reason, t.n)) FROM ({_COUNTS_BY_REASON.format(campaign="$1")}) t) AS tally,
+           (SELECT json_agg(json_build_array(t.state, t.reason, t.n))
+              FROM ({_COUNTS_BY_REASON.format(campaign="$1")}) t) AS tally,
            (SELECT json_agg(json_build_array(u.id, u.username, u.first_name, u.invited, u.failed,
                                              u.attempts, u.today, u.today_in_chat) ORDER BY u.id)
-              FROM ({_ACCOUNT_USAGE.format(campaign="$1", day="$3")}) u) AS usage,
-           (SELECT json_agg(json_build_array(f.id, f.tg_user_id, f.username, f.first_name, f.reason) ORDER BY f.id)
-              FROM ({_FOLLOW_UPS.format(campaign="$1", reasons="$4", after="$5", limit="$6")}) f) AS follow_ups,
-           (SELECT value FROM installation_settings WHERE key = $7) AS setting
+              FROM ({_ACCOUNT_USAGE.format(campaign="$1", today=_TODAY)}) u) AS usage,
+           (SELECT json_agg(json_build_array(f.id, f.tg_user_id, f.username, f.first_name, f.reason)
+                            ORDER BY f.id)
+              FROM ({_FOLLOW_UPS.format(campaign="$1", reasons="$3", after="$4", limit=int(rows))}) f)
+              AS follow_ups,
+           (SELECT value FROM installation_settings WHERE key = $5) AS setting
       FROM campaigns r WHERE r.id = $1 AND r.workspace_id = $2"""
 
 
@@ -1031,23 +1051,21 @@ class InviteDal:
         workspace_id: int,
         campaign_id: int,
         *,
-        day: datetime,
         follow_up_after: int,
         follow_up_limit: int,
         setting: str,
     ) -> ReportReads | None:
         """A campaign of the workspace with everything its report shows, in one statement:
-        `tally`, `account_usage`, a page of `follow_ups` and the installation setting named
-        `setting` (the admins' maximums). None: no such campaign in the workspace."""
+        `tally`, each account's part and what it spent today (UTC), a page of `follow_ups`
+        and the installation setting named `setting` (the admins' maximums). None: no such
+        campaign in the workspace."""
         row = await fetchrow(
             self.session,
-            _REPORT_SQL,
+            _report_sql(follow_up_limit),
             campaign_id,
             workspace_id,
-            day,
             _FOLLOW_UP_REASONS,
             follow_up_after,
-            follow_up_limit,
             setting,
         )
         if row is None:

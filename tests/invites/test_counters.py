@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections import Counter
-from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -205,7 +204,6 @@ async def test_counters_equal_a_recount_through_every_outcome(setup: Setup) -> N
         report = await dal.campaign_report(
             setup.ws,
             cid,
-            day=first_day(),
             follow_up_after=0,
             follow_up_limit=100,
             setting=LIMITS_KEY,
@@ -219,7 +217,6 @@ async def test_counters_equal_a_recount_through_every_outcome(setup: Setup) -> N
             await dal.campaign_report(
                 setup.ws + 1000,
                 cid,
-                day=first_day(),
                 follow_up_after=0,
                 follow_up_limit=100,
                 setting=LIMITS_KEY,
@@ -233,10 +230,6 @@ async def test_counters_equal_a_recount_through_every_outcome(setup: Setup) -> N
         assert sum(u.invited for u in usage.values()) == states[("invited", None)] + 1  # + 903
         marks = await dal.progress_marks([cid])
         assert marks[cid][0] == len(targets)
-
-
-def first_day() -> datetime:
-    return datetime(2000, 1, 1, tzinfo=UTC)
 
 
 async def test_writers_on_several_connections_and_a_deleted_campaign(setup: Setup) -> None:
