@@ -270,8 +270,11 @@ class CampaignService:
     async def view(
         self, dal: Dal, user_id: int, workspace_id: int, campaign_id: int
     ) -> CampaignView:
-        campaign = await self.get(dal, user_id, workspace_id, campaign_id)
-        return CampaignView(campaign, public_counts(await dal.counts(campaign.id)))
+        await require_workspace(dal, user_id, workspace_id)
+        found = await dal.campaign_with_counts(workspace_id, campaign_id)
+        if found is None:
+            raise NotFound("campaign", campaign_id=campaign_id)
+        return CampaignView(found[0], public_counts(found[1]))
 
     async def views_by_id(self, dal: Dal, campaign_ids: list[int]) -> dict[int, CampaignView]:
         """Campaigns with their counts by id alone, in two queries however many: for a reader
@@ -294,11 +297,10 @@ class CampaignService:
         await require_workspace(dal, user_id, workspace_id)
 
         async def fetch(n: int) -> list[CampaignView]:
-            rows = await dal.list_campaigns(
+            rows = await dal.campaigns_with_counts(
                 workspace_id, before_id=before_id, limit=n, statuses=statuses
             )
-            counts = await dal.counts_of([c.id for c in rows]) if rows else {}
-            return [CampaignView(c, public_counts(counts[c.id])) for c in rows]
+            return [CampaignView(c, public_counts(counts)) for c, counts in rows]
 
         return await read_page(fetch, limit, key=lambda v: v.campaign.id)
 

@@ -292,6 +292,21 @@ class CampaignStore(Protocol):
         statuses: list[str] | None = None,
     ) -> list[CampaignDTO]: ...
 
+    async def campaigns_with_counts(
+        self,
+        workspace_id: int,
+        *,
+        before_id: int | None,
+        limit: int,
+        statuses: list[str] | None = None,
+    ) -> list[tuple[CampaignDTO, dict[str, int]]]:
+        """`list_campaigns` with each one's `counts`, read together."""
+
+    async def campaign_with_counts(
+        self, workspace_id: int, campaign_id: int
+    ) -> tuple[CampaignDTO, dict[str, int]] | None:
+        """`campaign_view` with its `counts`, read together."""
+
     async def set_status(
         self, campaign_id: int, status: CampaignStatus, *, only_from: Iterable[CampaignStatus]
     ) -> bool: ...

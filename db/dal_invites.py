@@ -175,6 +175,26 @@ def _follow_up_of(r: Sequence[Any]) -> tuple[int, FollowUpDTO]:
     return int(r[0]), FollowUpDTO(r[1], r[2], r[3], str(r[4]))
 
 
+# A campaign's targets by state from its counters, as [[state, people], ...]: a column of a
+# statement over `campaigns c`, so that a page reads its campaigns and their counts at once.
+_STATE_COUNTS = """(SELECT json_agg(json_build_array(k.state, k.n)) FROM (
+        SELECT state::text AS state, sum(n) AS n FROM campaign_target_counts
+         WHERE campaign_id = c.id GROUP BY state) k) AS counts"""
+_CAMPAIGNS_PAGE = """SELECT {columns} FROM campaigns c
+     WHERE workspace_id = $1 AND ($2::bigint IS NULL OR id < $2)
+       AND ($3::text[] IS NULL OR status::text = ANY($3::text[]))
+     ORDER BY id DESC LIMIT $4"""
+
+
+def _states(pairs: Iterable[Sequence[Any]]) -> dict[str, int]:
+    """(state, people) pairs → people by state, every state present (0 when none)."""
+    found = {s.value: 0 for s in TargetState}
+    for state, people in pairs:
+        if state in found:
+            found[state] = int(people)
+    return found
+
+
 def _campaign(row: Any) -> CampaignRow:
     return CampaignRow(
         row.id,
@@ -835,13 +855,10 @@ class InviteDal:
                 WHERE campaign_id = ANY($1::bigint[]) GROUP BY campaign_id, state""",
             campaign_ids,
         )
-        found: dict[int, dict[str, int]] = {
-            i: {s.value: 0 for s in TargetState} for i in campaign_ids
-        }
+        pairs: dict[int, list[tuple[str, int]]] = {i: [] for i in campaign_ids}
         for r in rows:
-            if r["state"] in found[int(r["campaign_id"])]:
-                found[int(r["campaign_id"])][r["state"]] = int(r["n"])
-        return found
+            pairs[int(r["campaign_id"])].append((r["state"], r["n"]))
+        return {i: _states(found) for i, found in pairs.items()}
 
     async def add_opt_out(
         self, workspace_id: int, tg_user_id: int, reason: str | None = None
@@ -1003,16 +1020,44 @@ class InviteDal:
     ) -> list[CampaignDTO]:
         rows = await fetch(
             self.session,
-            f"""SELECT {_VIEW_COLS} FROM campaigns
-                 WHERE workspace_id = $1 AND ($2::bigint IS NULL OR id < $2)
-                   AND ($3::text[] IS NULL OR status::text = ANY($3::text[]))
-                 ORDER BY id DESC LIMIT $4""",
+            _CAMPAIGNS_PAGE.format(columns=_VIEW_COLS),
             workspace_id,
             before_id,
             statuses,
             limit,
         )
         return [_view(r) for r in rows]
+
+    async def campaigns_with_counts(
+        self,
+        workspace_id: int,
+        *,
+        before_id: int | None,
+        limit: int,
+        statuses: list[str] | None = None,
+    ) -> list[tuple[CampaignDTO, dict[str, int]]]:
+        """`list_campaigns` with each campaign's `counts`, in one statement."""
+        rows = await fetch(
+            self.session,
+            _CAMPAIGNS_PAGE.format(columns=f"{_VIEW_COLS}, {_STATE_COUNTS}"),
+            workspace_id,
+            before_id,
+            statuses,
+            limit,
+        )
+        return [(_view(r), _states(r["counts"] or ())) for r in rows]
+
+    async def campaign_with_counts(
+        self, workspace_id: int, campaign_id: int
+    ) -> tuple[CampaignDTO, dict[str, int]] | None:
+        """`campaign_view` with the campaign's `counts`, in one statement."""
+        row = await fetchrow(
+            self.session,
+            f"SELECT {_VIEW_COLS}, {_STATE_COUNTS} FROM campaigns c WHERE id = $1 AND workspace_id = $2",
+            campaign_id,
+            workspace_id,
+        )
+        return None if row is None else (_view(row), _states(row["counts"] or ()))
 
     async def set_campaign_message(self, campaign_id: int, chat_id: int, message_id: int) -> None:
         await self.session.execute(

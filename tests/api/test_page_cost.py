@@ -81,16 +81,20 @@ async def test_a_page_that_only_reads_sends_no_transaction(
         assert control == [], (name, sent)
         roles = [s for s in sent if "FROM memberships WHERE user_id" in s]
         assert len(roles) == (0 if name == "me" else 1), (name, sent)
-    # A page of rows is the role and one statement that checks the audience or campaign and
-    # reads the page; the report reads everything it shows in one (and, once a second,
-    # whether the token's session still stands: a read of its own, `STANDING_TTL_S`).
-    for name, rows in (("members", 50), ("events", 0), ("report", 0)):
+    # Each page is the role and one statement: a page of rows with the check that their
+    # audience or campaign is the workspace's, the campaigns with their counts, a campaign
+    # with its counts, or everything a report shows (and, once a second, whether the token's
+    # session still stands: a read of its own, `STANDING_TTL_S`).
+    for name in ("members", "events", "report", "campaigns", "campaign"):
         sent.clear()
         resp = await api.get(pages[name], headers=headers)
         assert resp.status == 200, await resp.text()
-        body = await resp.json()
-        assert len(body["items"] if "items" in body else body["follow_up"]["items"]) == rows
         assert len([s for s in sent if "FROM auth_sessions" not in s]) == 2, (name, sent)
+    members = await (await api.get(pages["members"], headers=headers)).json()
+    assert len(members["items"]) == 50
+    listed = await (await api.get(pages["campaigns"], headers=headers)).json()
+    shown = await (await api.get(pages["campaign"], headers=headers)).json()
+    assert listed["items"][0]["counts"] == shown["counts"] and shown["counts"]["pending"] == 120
     await asyncio.sleep(STANDING_TTL_S + 0.2)
     sent.clear()
     assert (await api.get(pages["members"], headers=headers)).status == 200
