@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.campaigns import (
+    FINAL_STATES,
     CampaignStatus,
     NotStartable,
-    TargetState,
     TransitionNotAllowed,
     check_move,
     start_problem,
@@ -159,7 +159,7 @@ class CampaignView:
 
     @property
     def finished_targets(self) -> int:
-        return sum(n for state, n in self.counts.items() if TargetState(state).final)
+        return sum(n for state, n in self.counts.items() if state in FINAL_STATES)
 
 
 @dataclass(frozen=True, slots=True)

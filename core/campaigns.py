@@ -139,6 +139,10 @@ class TargetState(enum.StrEnum):
         return self not in (TargetState.PENDING, TargetState.SENDING, TargetState.UNCONFIRMED)
 
 
+# The states a target leaves no more, by value (read per page: no enum lookups).
+FINAL_STATES = frozenset(s.value for s in TargetState if s.final)
+
+
 class SkipReason(enum.StrEnum):
     OPTED_OUT = "opted_out"
     ATTEMPTED_BEFORE = "attempted_before"  # the chat's ledger already has this person

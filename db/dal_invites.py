@@ -73,13 +73,18 @@ _VIEW_COLS = (
 _FOLLOW_UP_REASONS = sorted(r.value for r in FOLLOW_UP_REASONS)
 
 
+_DTO_FIELDS = tuple(CampaignDTO.__dataclass_fields__)
+# Every target state at 0, copied for each campaign's counts.
+_NO_COUNTS = {s.value: 0 for s in TargetState}
+
+
 def _view(row: Any) -> CampaignDTO:
     """A campaign from a row of `_VIEW_COLS` (a driver record or a SQLAlchemy row's mapping)."""
-    return CampaignDTO(
-        **{k: row[k] for k in CampaignDTO.__dataclass_fields__}
-        | {"status": str(row["status"]), "limits": row["limits"] or {}}
-        | {"preflight": row["preflight"] or {}}
-    )
+    values = {k: row[k] for k in _DTO_FIELDS}
+    values["status"] = str(values["status"])
+    values["limits"] = values["limits"] or {}
+    values["preflight"] = values["preflight"] or {}
+    return CampaignDTO(**values)
 
 
 # What a campaign's report reads, as parts of its one statement (`campaign_report`); the
@@ -151,7 +156,7 @@ def _report_sql(rows: int) -> str:
 def _tally_of(rows: Iterable[Sequence[Any]]) -> tuple[dict[str, int], dict[str, int]]:
     """(state, reason, people) rows → people by state (every state present), and people by
     reason among the failed and skipped, most first."""
-    counts = {s.value: 0 for s in TargetState}
+    counts = dict(_NO_COUNTS)
     reasons: dict[str, int] = {}
     for state, reason, people in rows:
         n = int(people)
@@ -188,7 +193,7 @@ _CAMPAIGNS_PAGE = """SELECT {columns} FROM campaigns c
 
 def _states(pairs: Iterable[Sequence[Any]]) -> dict[str, int]:
     """(state, people) pairs → people by state, every state present (0 when none)."""
-    found = {s.value: 0 for s in TargetState}
+    found = dict(_NO_COUNTS)
     for state, people in pairs:
         if state in found:
             found[state] = int(people)
