@@ -22,7 +22,7 @@ from core.audiences import MemberQuery
 from core.dto import AudienceDTO, MemberDTO, ParseTaskDTO
 from core.parsing import LastSeen, ParseStatus
 from core.validation import is_number
-from db.driver import fetch, fetchrow, page_under
+from db.driver import fetch, fetchrow, page_under, row_limit
 from db.engine import affected_rows
 from db.models import MEMBER_SEARCH_TEXT, Audience, AudienceMember, AudienceUsername, ParseTask
 
@@ -143,14 +143,21 @@ def members_page(
 ) -> tuple[str, list[Any]]:
     """The statement of `audience_members` and its values: the audience's check and a page of
     its members (matching `query`) in one read."""
-    args: list[Any] = [audience_id, workspace_id, after_user_id, limit]
+    args: list[Any] = [audience_id, workspace_id, after_user_id]
     where = ["audience_id = $1", "tg_user_id > $3"]
+    words = query.text if query is not None else None
+    searched = bool(words) and not is_number(words or "")
+    if searched:  # the searched text decides the plan: planned per call (`row_limit`)
+        args.append(limit)
+        limit_sql = f"LIMIT ${len(args)}"
+    else:
+        limit_sql = row_limit(limit)
     if query is not None:
         where += _member_conditions(query, args)
     sql = f"""SELECT m.* FROM audiences a
                 LEFT JOIN LATERAL (
                   SELECT {_MEMBER_COLS} FROM audience_members
-                   WHERE {" AND ".join(where)} ORDER BY tg_user_id LIMIT $4) m ON true
+                   WHERE {" AND ".join(where)} ORDER BY tg_user_id {limit_sql}) m ON true
                WHERE a.id = $1 AND a.workspace_id = $2"""
     return sql, args
 

@@ -27,7 +27,7 @@ from core.campaigns import CampaignStatus, Effect, TargetChat, TargetState
 from core.dto import AccountUsageDTO, CampaignDTO, FollowUpDTO, InviteEventDTO, ReportReads
 from core.limits import InviteLimits, Usage
 from core.outcomes import FOLLOW_UP_REASONS
-from db.driver import fetch, fetchrow, page_under
+from db.driver import fetch, fetchrow, page_under, row_limit
 from db.leases import HELD, Lease, held_params
 
 
@@ -116,10 +116,10 @@ _FOLLOW_UPS = """SELECT t.id, t.tg_user_id, t.username, m.first_name, t.reason
                    LEFT JOIN audience_members m ON m.audience_id = c.audience_id AND m.tg_user_id = t.tg_user_id
                   WHERE t.campaign_id = {campaign} AND t.state = 'failed' AND t.reason = ANY({reasons}::text[])
                     AND t.id > {after}
-                  ORDER BY t.id LIMIT {limit}"""
+                  ORDER BY t.id {limit}"""
 
 _COUNTS_BY_REASON_SQL = _COUNTS_BY_REASON.format(campaign="$1")
-_FOLLOW_UPS_SQL = _FOLLOW_UPS.format(campaign="$1", reasons="$2", after="$3", limit="$4")
+_FOLLOW_UPS_SQL = _FOLLOW_UPS.format(campaign="$1", reasons="$2", after="$3", limit="LIMIT $4")
 # The start of the database's UTC day: "today" of an account's quota, on the clock that
 # stamps the events (`invite_events.at` defaults to now()). In the statement rather than a
 # parameter so that PostgreSQL knows it when it plans (see `_report_sql`).
@@ -147,7 +147,7 @@ def _report_sql(rows: int) -> str:
               FROM ({_ACCOUNT_USAGE.format(campaign="$1", today=_TODAY)}) u) AS usage,
            (SELECT json_agg(json_build_array(f.id, f.tg_user_id, f.username, f.first_name, f.reason)
                             ORDER BY f.id)
-              FROM ({_FOLLOW_UPS.format(campaign="$1", reasons="$3", after="$4", limit=int(rows))}) f)
+              FROM ({_FOLLOW_UPS.format(campaign="$1", reasons="$3", after="$4", limit=row_limit(rows))}) f)
               AS follow_ups,
            (SELECT value FROM installation_settings WHERE key = $5) AS setting
       FROM campaigns r WHERE r.id = $1 AND r.workspace_id = $2"""
@@ -188,7 +188,7 @@ _STATE_COUNTS = """(SELECT json_agg(json_build_array(k.state, k.n)) FROM (
 _CAMPAIGNS_PAGE = """SELECT {columns} FROM campaigns c
      WHERE workspace_id = $1 AND ($2::bigint IS NULL OR id < $2)
        AND ($3::text[] IS NULL OR status::text = ANY($3::text[]))
-     ORDER BY id DESC LIMIT $4"""
+     ORDER BY id DESC {limit}"""
 
 
 def _states(pairs: Iterable[Sequence[Any]]) -> dict[str, int]:
@@ -1025,11 +1025,10 @@ class InviteDal:
     ) -> list[CampaignDTO]:
         rows = await fetch(
             self.session,
-            _CAMPAIGNS_PAGE.format(columns=_VIEW_COLS),
+            _CAMPAIGNS_PAGE.format(columns=_VIEW_COLS, limit=row_limit(limit)),
             workspace_id,
             before_id,
             statuses,
-            limit,
         )
         return [_view(r) for r in rows]
 
@@ -1044,11 +1043,12 @@ class InviteDal:
         """`list_campaigns` with each campaign's `counts`, in one statement."""
         rows = await fetch(
             self.session,
-            _CAMPAIGNS_PAGE.format(columns=f"{_VIEW_COLS}, {_STATE_COUNTS}"),
+            _CAMPAIGNS_PAGE.format(
+                columns=f"{_VIEW_COLS}, {_STATE_COUNTS}", limit=row_limit(limit)
+            ),
             workspace_id,
             before_id,
             statuses,
-            limit,
         )
         return [(_view(r), _states(r["counts"] or ())) for r in rows]
 
@@ -1138,7 +1138,7 @@ class InviteDal:
         found = page_under(
             await fetch(
                 self.session,
-                """SELECT e.* FROM campaigns c
+                f"""SELECT e.* FROM campaigns c
                      LEFT JOIN LATERAL (
                        SELECT e.id, e.at, e.account_id, a.username AS a_username, a.first_name AS a_first,
                               e.tg_user_id, m.username, e.outcome, e.reason, e.error
@@ -1146,12 +1146,11 @@ class InviteDal:
                          LEFT JOIN telegram_accounts a ON a.id = e.account_id
                          LEFT JOIN audience_members m ON m.audience_id = c.audience_id AND m.tg_user_id = e.tg_user_id
                         WHERE e.campaign_id = $1 AND e.id > $3
-                        ORDER BY e.id LIMIT $4) e ON true
+                        ORDER BY e.id {row_limit(limit)}) e ON true
                     WHERE c.id = $1 AND c.workspace_id = $2""",
                 campaign_id,
                 workspace_id,
                 after_id,
-                limit,
             ),
             "id",
         )

@@ -59,3 +59,18 @@ def page_under(rows: list[Any], key: str) -> list[Any] | None:
     if not rows:
         return None
     return [] if rows[0][key] is None else rows
+
+
+def row_limit(rows: int) -> str:
+    """`LIMIT <rows>` to write into a page's statement instead of a parameter.
+
+    Statements through the driver are prepared once per connection, and after five
+    executions PostgreSQL keeps a generic plan when it estimates it as cheap as the custom
+    ones, or else plans every execution again. A `LIMIT $n` is an unknown to that estimate (it
+    assumes a tenth of the rows), so a page's statement was planned on every call: 0.2-0.3
+    ms of the server's CPU for a one-row page of events, measured on a million-event campaign,
+    against 0.1 ms for the whole statement of `/me`. With the number in the text, each page
+    size is its own prepared statement (a page size is 1 to 101 rows, and a client uses one or
+    two). Not for a statement whose best plan depends on a searched text: there a custom plan
+    per call is what keeps it on the right index."""
+    return f"LIMIT {int(rows)}"
