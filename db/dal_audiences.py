@@ -158,7 +158,8 @@ def members_page(
                 LEFT JOIN LATERAL (
                   SELECT {_MEMBER_COLS} FROM audience_members
                    WHERE {" AND ".join(where)} ORDER BY tg_user_id {limit_sql}) m ON true
-               WHERE a.id = $1 AND a.workspace_id = $2"""
+               WHERE a.id = $1 AND a.workspace_id = $2
+               ORDER BY m.tg_user_id"""
     return sql, args
 
 

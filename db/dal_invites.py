@@ -1147,7 +1147,8 @@ class InviteDal:
                          LEFT JOIN audience_members m ON m.audience_id = c.audience_id AND m.tg_user_id = e.tg_user_id
                         WHERE e.campaign_id = $1 AND e.id > $3
                         ORDER BY e.id {row_limit(limit)}) e ON true
-                    WHERE c.id = $1 AND c.workspace_id = $2""",
+                    WHERE c.id = $1 AND c.workspace_id = $2
+                    ORDER BY e.id""",
                 campaign_id,
                 workspace_id,
                 after_id,

@@ -55,7 +55,9 @@ async def fetchval(session: AsyncSession, sql: str, *args: Any) -> Any:
 def page_under(rows: list[Any], key: str) -> list[Any] | None:
     """The rows of `<parent> LEFT JOIN LATERAL (<page>) ON true`, one statement that checks
     the parent and reads its page (a campaign's events, an audience's members): no row means
-    no parent (None); one row whose `key` is null, an empty page."""
+    no parent (None); one row whose `key` is null, an empty page. The statement orders its
+    rows outside the lateral part too: SQL promises the order of a join's output only to an
+    ORDER BY of the statement itself."""
     if not rows:
         return None
     return [] if rows[0][key] is None else rows

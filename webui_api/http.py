@@ -21,6 +21,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import ERROR as UNPARSED
 from prometheus_client import Histogram
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_json
 
 from core.campaigns import NotStartable
 from core.dto import ClientInfo
@@ -393,6 +394,17 @@ def json_model(model: BaseModel, *, status: int = 200) -> web.Response:
     return web.Response(
         text=model.model_dump_json(), status=status, content_type="application/json"
     )
+
+
+def json_rows(data: Any, *, status: int = 200) -> web.Response:
+    """An answer given as plain data (dicts and lists, field for field what its route's
+    response model holds) and written by pydantic's own serializer.
+
+    For pages of many rows: a model per row (three for an event) cost the API 5.5 µs of CPU
+    an event, 283 µs a page of 50, against 72 µs as dicts, for the same bytes out (measured
+    in a loop). The route's response model still documents the answer, and the tests read
+    each such page back through it (`tests/api/bodies.py`): nothing missing, nothing extra."""
+    return web.Response(body=to_json(data), status=status, content_type="application/json")
 
 
 async def csv_response(

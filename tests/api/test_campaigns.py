@@ -26,9 +26,11 @@ from gateway.telegram import TelegramGateway
 from sandbox.server import SandboxServer
 from sandbox.world import SandboxClientFactory, World
 from sandbox.world.model import Membership as ChatMembership
+from tests.api.bodies import conforming
 from tests.api.conftest import IssueCode, MakeUser, Person
 from tests.invites.conftest import FAST, OWNER_TG, TARGET, Setup, link_accounts, make_audience
 from webui_api.app import init_app
+from webui_api.campaign_schemas import CampaignList, CampaignReportOut, EventList
 from workers.inviting import InviteConfig
 
 OTHER_CHAT = 7_000_002  # the accounts are plain members: nobody may add people
@@ -604,7 +606,18 @@ async def test_start_run_report_and_events(env: Env) -> None:
     assert first["next_cursor"] and second["next_cursor"] is None
     assert first["items"] + second["items"] == follow["items"]
 
-    everything = await _ok(await env.api.get(base + "/events?limit=100", headers=env.owner))
+    everything = await conforming(
+        await env.api.get(base + "/events?limit=100", headers=env.owner), EventList
+    )
+    # The pages written as plain data read back through their declared models.
+    assert (
+        await conforming(await env.api.get(base + "/report", headers=env.owner), CampaignReportOut)
+        == capped
+    )
+    listed = await conforming(
+        await env.api.get("/api/v1/campaigns", headers=env.owner), CampaignList
+    )
+    assert [i["counts"] for i in listed["items"] if i["id"] == done["id"]] == [done["counts"]]
     assert everything["next_cursor"] is None and len(everything["items"]) == 14
     paged: list[dict[str, Any]] = []
     sizes: list[int] = []

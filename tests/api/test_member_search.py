@@ -16,8 +16,10 @@ from core.dto import MemberDTO
 from db.dal import open_dal
 from db.dal_audiences import _member_conditions
 from db.driver import fetch
+from tests.api.bodies import conforming
 from tests.api.conftest import MakeUser
 from tests.api.test_audiences import _auth
+from webui_api.schemas import MemberList
 
 NAMES = ["Anna", "Boris", "Clara", "Denis", "Elena"]
 
@@ -60,8 +62,7 @@ async def test_q_finds_fragments_and_ids(
                 params={"limit": "100", "cursor": cursor, "q": q},
                 headers=auth,
             )
-            assert resp.status == 200, await resp.text()
-            page = await resp.json()
+            page = await conforming(resp, MemberList)
             found += [m["user_id"] for m in page["items"]]
             if page["next_cursor"] is None:
                 return found

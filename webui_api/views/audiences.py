@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import BadHttpMessage
@@ -27,6 +28,7 @@ from webui_api.http import (
     current_workspace,
     cursor_text,
     json_model,
+    json_rows,
     language,
     parse_body,
     path_id,
@@ -118,17 +120,18 @@ NEW_AUDIENCE_UPLOAD = RawBody(
 )
 
 
-def _member_out(m: MemberDTO) -> MemberOut:
-    return MemberOut(
-        user_id=m.user_id,
-        username=m.username,
-        first_name=m.first_name,
-        last_name=m.last_name,
-        last_seen=m.last_seen,
-        premium=m.premium,
-        photo=m.photo,
-        source=m.source,
-    )
+def _member(m: MemberDTO) -> dict[str, Any]:
+    """A `MemberOut` as plain data (`json_rows`)."""
+    return {
+        "user_id": m.user_id,
+        "username": m.username,
+        "first_name": m.first_name,
+        "last_name": m.last_name,
+        "last_seen": m.last_seen,
+        "premium": m.premium,
+        "photo": m.photo,
+        "source": m.source,
+    }
 
 
 def _member_query(request: web.Request) -> MemberQuery:
@@ -347,12 +350,7 @@ async def list_members(request: web.Request) -> web.Response:
             limit=page_size,
             query=query,
         )
-    return json_model(
-        MemberList(
-            items=[_member_out(m) for m in page.items],
-            next_cursor=cursor_text(page),
-        )
-    )
+    return json_rows({"items": [_member(m) for m in page.items], "next_cursor": cursor_text(page)})
 
 
 @routes.get(
@@ -381,7 +379,7 @@ async def get_member(request: web.Request) -> web.Response:
     lang = language(request)
     return json_model(
         PersonStatusOut(
-            member=_member_out(found.member),
+            member=MemberOut.model_validate(_member(found.member)),
             opt_out=PersonOptOutOut(
                 workspace=found.opt_out.workspace,
                 reason=found.opt_out.reason,

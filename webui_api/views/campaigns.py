@@ -50,19 +50,12 @@ from core.limits import InviteLimits
 from core.logs import current_trace_id
 from db.dal import open_dal
 from webui_api.campaign_schemas import (
-    AccountUsageOut,
     CampaignCreate,
-    CampaignItem,
     CampaignList,
     CampaignOut,
     CampaignReportOut,
     Counts,
-    EventAccount,
     EventList,
-    EventOut,
-    EventUser,
-    FollowUpItem,
-    FollowUpPage,
     LimitsOut,
     PreflightOut,
     TargetOut,
@@ -71,6 +64,7 @@ from webui_api.http import (
     current_workspace,
     cursor_text,
     json_model,
+    json_rows,
     language,
     parse_body,
     path_id,
@@ -167,19 +161,25 @@ def _campaign_out(lang: str, view: CampaignView) -> CampaignOut:
     )
 
 
-def _item_out(view: CampaignView) -> CampaignItem:
+def _item(view: CampaignView) -> dict[str, Any]:
+    """A `CampaignItem` as plain data (`json_rows`)."""
     c = view.campaign
-    return CampaignItem(
-        id=c.id,
-        name=c.name,
-        status=c.status,  # type: ignore[arg-type]
-        waiting_reason=c.waiting_reason,  # type: ignore[arg-type]
-        paused_reason=c.paused_reason,  # type: ignore[arg-type]
-        target=_target_out(c),
-        counts=Counts(**view.counts),
-        progress=_progress(view),
-        created_at=c.created_at,
-    )
+    return {
+        "id": c.id,
+        "name": c.name,
+        "status": c.status,
+        "waiting_reason": c.waiting_reason,
+        "paused_reason": c.paused_reason,
+        "target": {
+            "ref": c.target_ref,
+            "chat_id": c.target_chat_id,
+            "kind": c.target_kind,
+            "title": c.target_title,
+        },
+        "counts": view.counts,
+        "progress": {"done": view.finished_targets, "total": view.total},
+        "created_at": c.created_at,
+    }
 
 
 def _read_statuses(request: web.Request) -> list[str] | None:
@@ -292,9 +292,7 @@ async def list_campaigns(request: web.Request) -> web.Response:
             limit=page_size,
             statuses=statuses,
         )
-    return json_model(
-        CampaignList(items=[_item_out(v) for v in page.items], next_cursor=cursor_text(page))
-    )
+    return json_rows({"items": [_item(v) for v in page.items], "next_cursor": cursor_text(page)})
 
 
 @routes.get(
@@ -352,40 +350,42 @@ async def campaign_report(request: web.Request) -> web.Response:
             follow_up_limit=page_size,
         )
     lang = language(request)
-    limits = _limits_out(report.limits)
-    return json_model(
-        CampaignReportOut(
-            counts=Counts(**report.counts),
-            reasons=report.reasons,
-            reason_texts=_texts(lang, "reason", report.reasons),
-            accounts=[
-                AccountUsageOut(
-                    id=u.account_id,
-                    label=u.label,
-                    invited=u.invited,
-                    failed=u.failed,
-                    attempts=u.attempts,
-                    today=u.today,
-                    today_in_chat=u.today_in_chat,
-                    limits=limits,
-                )
+    limits = _limits_out(report.limits).model_dump()
+    return json_rows(
+        {
+            "counts": report.counts,
+            "reasons": report.reasons,
+            "reason_texts": _texts(lang, "reason", report.reasons),
+            "accounts": [
+                {
+                    "id": u.account_id,
+                    "label": u.label,
+                    "invited": u.invited,
+                    "failed": u.failed,
+                    "attempts": u.attempts,
+                    "today": u.today,
+                    "today_in_chat": u.today_in_chat,
+                    "limits": limits,
+                }
                 for u in report.accounts
             ],
-            follow_up=FollowUpPage(
-                invite_link=report.campaign.invite_link,
-                items=[
-                    FollowUpItem(
-                        user_id=f.tg_user_id,
-                        username=f.username,
-                        first_name=f.first_name,
-                        reason=f.reason,
-                        reason_text=_text(lang, "reason", f.reason),
-                    )
+            "follow_up": {
+                "invite_link": report.campaign.invite_link,
+                "items": [
+                    {
+                        "user_id": f.tg_user_id,
+                        "username": f.username,
+                        "first_name": f.first_name,
+                        "reason": f.reason,
+                        "reason_text": _text(lang, "reason", f.reason),
+                    }
                     for f in report.follow_up
                 ],
-                next_cursor=None if report.follow_up_next is None else str(report.follow_up_next),
-            ),
-        )
+                "next_cursor": None
+                if report.follow_up_next is None
+                else str(report.follow_up_next),
+            },
+        }
     )
 
 
@@ -407,25 +407,25 @@ async def campaign_events(request: web.Request) -> web.Response:
             dal, claims.user_id, workspace_id, campaign_id, after_id=after, limit=page_size
         )
     lang = language(request)
-    return json_model(
-        EventList(
-            items=[
-                EventOut(
-                    id=e.id,
-                    at=e.at,
-                    account=None
+    return json_rows(
+        {
+            "items": [
+                {
+                    "id": e.id,
+                    "at": e.at,
+                    "account": None
                     if e.account_id is None
-                    else EventAccount(id=e.account_id, label=e.account_label),
-                    user=EventUser(id=e.tg_user_id, username=e.username),
-                    outcome=e.outcome,  # type: ignore[arg-type]
-                    reason=e.reason,
-                    reason_text=_text(lang, "reason", e.reason),
-                    error=e.error,
-                )
+                    else {"id": e.account_id, "label": e.account_label},
+                    "user": {"id": e.tg_user_id, "username": e.username},
+                    "outcome": e.outcome,
+                    "reason": e.reason,
+                    "reason_text": _text(lang, "reason", e.reason),
+                    "error": e.error,
+                }
                 for e in page.items
             ],
-            next_cursor=cursor_text(page),
-        )
+            "next_cursor": cursor_text(page),
+        }
     )
 
 
