@@ -77,7 +77,7 @@ from webui_api.schemas import Progress
 routes = ApiRoutes(tag="campaigns")
 LIST_LIMIT = limit(20)
 EVENT_LIMIT = limit(50)
-REPORT_LIMIT = limit(100)
+REPORT_LIMIT = limit(50)  # the follow-up page: 50 like every list, up to 100
 Control = Callable[[CampaignService, Dal, int, int, int], Awaitable[CampaignDTO]]
 
 
