@@ -132,12 +132,14 @@ def _report_sql(rows: int) -> str:
     measured on the API, each statement cost its process about 0.1 ms of CPU). The parts come
     back as JSON arrays of rows.
 
-    The page size is written into the statement and "today" is computed in it: with both
-    known when it is planned, PostgreSQL's estimate of its generic plan is the custom plans'
-    (about 2,100 against 2,080), so after five executions it keeps that plan instead of
-    planning every call again (0.45-0.6 ms of the server's CPU each time, measured with
-    EXPLAIN ANALYZE on a million targets); with them as parameters it estimated 10 % of the
-    campaign for the page and a third of all events for "today", and planned every call."""
+    The page size is written into the statement and "today" is computed in it. With both as
+    parameters, PostgreSQL estimated its generic plan at 10,651 against 2,081 for a custom
+    one (a tenth of the campaign for the page, 41,708 of an account's events for "today"
+    instead of 26) and planned every call again: 0.45-0.6 ms of the server's CPU each time,
+    measured with EXPLAIN ANALYZE on a million targets. With both known, it kept the generic
+    plan after its five custom ones (pg_prepared_statements: 315 generic, 5 custom over 320
+    reports of that campaign); for a small campaign, whose custom plans it estimates cheaper,
+    it still plans each call."""
     return f"""
     SELECT {", ".join("r." + c.strip() for c in _VIEW_COLS.split(","))},
            (SELECT json_agg(json_build_array(t.state, t.reason, t.n))
@@ -1157,7 +1159,6 @@ class InviteDal:
         )
         if found is None:
             return None
-        rows = found
         return [
             InviteEventDTO(
                 int(r["id"]),
@@ -1172,7 +1173,7 @@ class InviteDal:
                 r["reason"],
                 r["error"],
             )
-            for r in rows
+            for r in found
         ]
 
     async def workspace_counts(self, workspace_id: int) -> dict[str, int]:
