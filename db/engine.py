@@ -30,15 +30,22 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
         # 20-60 ms instead of 2 in bench/parse_members.py), and the others really sit idle, so
         # only those are pinged (`_check_out`) and the server may drop them.
         pool_use_lifo=True,
-        # No JIT: every statement here reads or writes a page of rows, and PostgreSQL compiles
-        # a plan estimated past `jit_above_cost` again on every execution. Measured on the
-        # report's statement with a generic plan over a million targets: 31 ms with JIT
-        # (almost all of it compiling), 0.8 ms without.
-        connect_args={"server_settings": {"application_name": "tg-inviter", "jit": "off"}},
+        connect_args={"server_settings": {"application_name": "tg-inviter"}},
     )
+    event.listen(engine.sync_engine, "connect", _no_jit)
     event.listen(engine.sync_engine.pool, "checkin", _checked_in)
     event.listen(engine.sync_engine.pool, "checkout", _check_out)
     return engine
+
+
+def _no_jit(dbapi_connection: Any, _record: Any) -> None:
+    """No JIT on the product's connections: every statement here reads or writes a page of
+    rows, and PostgreSQL compiles a plan estimated past `jit_above_cost` again on every
+    execution (measured on the report's statement with a generic plan over a million
+    targets: 31 ms with JIT, almost all of it compiling, 0.8 ms without). Set once per new
+    connection, outside any transaction so that no rollback undoes it; a SET rather than a
+    startup parameter, which a pooler in front of the server may refuse."""
+    dbapi_connection.run_async(lambda conn: conn.execute("SET jit = off"))
 
 
 def _checked_in(_dbapi_connection: Any, record: Any) -> None:

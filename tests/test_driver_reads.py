@@ -5,12 +5,13 @@ is read as changed. A unit of work that rolls back leaves nothing behind."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.dto import TelegramProfile, WorkspaceRole
 from core.users import register
 from db.dal import open_dal
+from db.driver import fetchval
 from db.models import Membership, User
 
 
@@ -41,3 +42,15 @@ async def test_a_read_through_the_driver_sees_what_is_not_sent_yet(
         assert await dal.workspace_role(other.id, team) is None
         found = await dal.get_user(owner.id)
         assert found is not None and found.first_name == "Dora"
+
+
+async def test_the_products_connections_run_without_jit(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Set when a connection opens (`db.engine._no_jit`), and kept through the transactions
+    and rollbacks of the units of work that use it after."""
+    for _ in range(3):  # the pool hands the same connection back each time
+        async with sessionmaker() as session:
+            assert await session.scalar(text("SHOW jit")) == "off"  # inside a transaction
+            await session.rollback()
+            assert await fetchval(session, "SHOW jit") == "off"
