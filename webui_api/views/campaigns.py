@@ -121,17 +121,19 @@ def _preflight_out(lang: str, stored: dict[str, Any]) -> PreflightOut | None:
     )
 
 
-def _target_out(c: CampaignDTO) -> TargetOut:
-    return TargetOut(
-        ref=c.target_ref,
-        chat_id=c.target_chat_id,
-        kind=c.target_kind,  # type: ignore[arg-type]
-        title=c.target_title,
-    )
+def _target(c: CampaignDTO) -> dict[str, Any]:
+    """A `TargetOut` as plain data."""
+    return {
+        "ref": c.target_ref,
+        "chat_id": c.target_chat_id,
+        "kind": c.target_kind,
+        "title": c.target_title,
+    }
 
 
-def _progress(view: CampaignView) -> Progress:
-    return Progress(done=view.finished_targets, total=view.total)
+def _progress(view: CampaignView) -> dict[str, int]:
+    """A `Progress` as plain data."""
+    return {"done": view.finished_targets, "total": view.total}
 
 
 def _campaign_out(lang: str, view: CampaignView) -> CampaignOut:
@@ -146,7 +148,7 @@ def _campaign_out(lang: str, view: CampaignView) -> CampaignOut:
         waiting_reason=c.waiting_reason,  # type: ignore[arg-type]
         paused_reason=c.paused_reason,  # type: ignore[arg-type]
         audience_id=c.audience_id,
-        target=_target_out(c),
+        target=TargetOut.model_validate(_target(c)),
         invite_link=c.invite_link,
         start_at=c.start_at,
         active_hours=hours,
@@ -157,7 +159,7 @@ def _campaign_out(lang: str, view: CampaignView) -> CampaignOut:
         start_problem=problem,
         start_problem_text=refusal_message(lang, {"problem": problem}) if problem else None,
         counts=Counts(**view.counts),
-        progress=_progress(view),
+        progress=Progress.model_validate(_progress(view)),
     )
 
 
@@ -170,14 +172,9 @@ def _item(view: CampaignView) -> dict[str, Any]:
         "status": c.status,
         "waiting_reason": c.waiting_reason,
         "paused_reason": c.paused_reason,
-        "target": {
-            "ref": c.target_ref,
-            "chat_id": c.target_chat_id,
-            "kind": c.target_kind,
-            "title": c.target_title,
-        },
+        "target": _target(c),
         "counts": view.counts,
-        "progress": {"done": view.finished_targets, "total": view.total},
+        "progress": _progress(view),
         "created_at": c.created_at,
     }
 
