@@ -32,7 +32,7 @@ from core.dto import (
     WorkspaceRole,
 )
 from core.errors import InvalidInput, NotFound
-from core.installation import LIMITS_KEY, effective_limits, maximum_from, under_maximum
+from core.installation import LIMITS_KEY, effective_limits, limits_under
 from core.interfaces import Dal, Notifier
 from core.limits import InviteLimits, campaign_limits, check_campaign_limits, day_start, limits_from
 from core.logs import get_logger
@@ -538,7 +538,7 @@ class CampaignService:
             found.accounts,
             [row[1] for row in page.items],
             page.next_cursor,
-            under_maximum(self.limits_of(found.campaign), maximum_from(found.setting)),
+            limits_under(self.limits_of(found.campaign), found.setting),
         )
 
     async def events(

@@ -99,9 +99,14 @@ async def stored_maximum(store: InstallationStore) -> InviteLimits | None:
     return maximum_from(await store.get_installation_setting(LIMITS_KEY))
 
 
+def limits_under(configured: InviteLimits, stored: Mapping[str, Any] | None) -> InviteLimits:
+    """`configured` under the maximums as stored (`LIMITS_KEY`'s value, read by the caller)."""
+    return under_maximum(configured, maximum_from(stored))
+
+
 async def effective_limits(store: InstallationStore, configured: InviteLimits) -> InviteLimits:
     """`configured` under the maximums stored right now."""
-    return under_maximum(configured, await stored_maximum(store))
+    return limits_under(configured, await store.get_installation_setting(LIMITS_KEY))
 
 
 def parse_assignments(text: str) -> dict[str, int]:
