@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -79,29 +78,15 @@ _DESCRIBE = text(
     RETURNING id
     """
 )
-# The rows of a batch go to a temporary table by binary COPY (cheap to encode), then one
-# statement, in the same transaction, locks the task row if the claim still holds (waiting
-# out a concurrent pause, then seeing it), inserts who is new only then, grows the audience
-# by exactly that and moves the task on. A pause that comes later waits for the commit; one
-# that came first makes the statement change nothing and return no row.
-_BATCH_TABLE = "parse_batch"
-_BATCH_COLUMNS = (
-    "tg_user_id",
-    "username",
-    "first_name",
-    "last_name",
-    "last_seen",
-    "premium",
-    "photo",
-    "access_hash",
-)
-_CREATE_BATCH = f"""
-    CREATE TEMPORARY TABLE IF NOT EXISTS {_BATCH_TABLE} (
-        tg_user_id bigint, username text, first_name text, last_name text, last_seen text,
-        premium boolean, photo boolean, access_hash bigint
-    ) ON COMMIT DELETE ROWS
-"""
-# asyncpg placeholders: the statement runs on the driver connection, next to the COPY.
+# A batch is one statement in autocommit (its own transaction): the rows come as one jsonb
+# array of arrays (`_rows`), and the statement locks the task row if the claim still holds
+# (waiting out a concurrent pause, then seeing it), inserts who is new only then, grows the
+# audience by exactly that and moves the task on. A pause that comes later waits for the
+# statement's commit; one that came first makes it change nothing and return no row.
+# One round trip a batch: a BEGIN, a COPY and a COMMIT of their own each waited for the
+# event loop, which is busy reading the next page. jsonb rather than one array a column:
+# asyncpg checks every array element's type in Python (2 µs a row against 0.9 µs; the
+# server's work is the same, 1.3 µs a row).
 _WRITE = """
     WITH fence AS (
         SELECT id FROM parse_tasks
@@ -111,11 +96,12 @@ _WRITE = """
         INSERT INTO audience_members AS m
             (audience_id, tg_user_id, username, first_name, last_name, last_seen, premium,
              photo, source, seen_by_account_id, access_hash)
-        SELECT $3::bigint, b.tg_user_id, b.username, b.first_name, b.last_name,
-               b.last_seen::last_seen, b.premium, b.photo, $4::text, $5::bigint, b.access_hash
-          FROM parse_batch AS b
+        SELECT $3::bigint, (r ->> 0)::bigint, r ->> 1, left(r ->> 2, 128), left(r ->> 3, 128),
+               (r ->> 4)::last_seen, (r ->> 5)::boolean, (r ->> 6)::boolean, $4::text,
+               $5::bigint, (r ->> 7)::bigint
+          FROM jsonb_array_elements($16::jsonb) AS r
          WHERE EXISTS (SELECT 1 FROM fence)
-         ORDER BY b.tg_user_id  -- one lock order for every writer of an audience
+         ORDER BY 2  -- tg_user_id: one lock order for every writer of an audience
         ON CONFLICT (audience_id, tg_user_id) DO NOTHING
         RETURNING 1
     ), n AS (
@@ -238,37 +224,35 @@ def _deadlock(exc: Exception) -> bool:
     return _DEADLOCK in (getattr(orig, "sqlstate", None), getattr(orig, "pgcode", None))
 
 
-class _Fenced(Exception):
-    """The claim no longer holds: the batch's transaction is rolled back."""
+def _rows(people: list[Person]) -> str:
+    """The batch as the statement's jsonb: one array a person, in `_WRITE`'s order."""
+    rows = [
+        (
+            p.user_id,
+            p.username,
+            p.first_name,
+            p.last_name,
+            p.last_seen,
+            p.premium,
+            p.photo,
+            p.access_hash,
+        )
+        for p in people
+    ]
+    text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    if "\\u0000" in text:  # jsonb and text refuse NUL; a name may carry one
+        rows = [tuple(_no_nul(v) for v in row) for row in rows]
+        text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    return text
 
 
-# The asyncpg connections that have the batch table already (it lives as long as the
-# server session; a connection the pool replaces starts without it).
-_HAS_BATCH_TABLE: weakref.WeakSet[Any] = weakref.WeakSet()
+def _no_nul(value: Any) -> Any:
+    return value.replace("\x00", "") if isinstance(value, str) else value
 
 
-async def _batch_driver(conn: AsyncConnection) -> Any:
-    """The driver connection of `conn`, with the temporary batch table created on first use."""
-    driver = await driver_of(conn)  # COPY is not in SQLAlchemy
-    if driver not in _HAS_BATCH_TABLE:
-        await driver.execute(_CREATE_BATCH)
-        _HAS_BATCH_TABLE.add(driver)
-    return driver
-
-
-async def _write(driver: Any, records: list[tuple[Any, ...]], args: tuple[Any, ...]) -> int | None:
-    try:
-        async with driver.transaction():
-            if records:
-                await driver.copy_records_to_table(
-                    _BATCH_TABLE, records=records, columns=_BATCH_COLUMNS
-                )
-            new = await driver.fetchval(_WRITE, *args)
-            if new is None:
-                raise _Fenced
-    except _Fenced:
-        return None
-    return int(new)
+async def _write(driver: Any, args: tuple[Any, ...]) -> int | None:
+    new = await driver.fetchval(_WRITE, *args)
+    return None if new is None else int(new)
 
 
 class ParseStore:
@@ -290,7 +274,6 @@ class ParseStore:
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         """A connection to hand to `write()` for a run of batches (saves a checkout each)."""
         async with self._autocommit.connect() as conn:
-            await _batch_driver(conn)
             yield conn
 
     async def claim(self) -> ClaimedTask | None:
@@ -354,19 +337,6 @@ class ParseStore:
         Returns how many people were new to the audience; None when the claim no longer
         holds (paused, cancelled, taken over): then nothing at all was written.
         """
-        records = [
-            (
-                p.user_id,
-                p.username,
-                p.first_name[:128],
-                p.last_name[:128] if p.last_name else None,
-                p.last_seen.value,
-                p.premium,
-                p.photo,
-                p.access_hash,
-            )
-            for p in batch.people
-        ]
         args = (
             task.id,
             task.epoch,
@@ -383,13 +353,14 @@ class ParseStore:
             batch.items,
             float(self.claim_ttl_s),
             finish,
+            _rows(batch.people),
         )
         for attempt in range(DEADLOCK_RETRIES + 1):
             try:
                 if conn is not None:
-                    return await _write(await _batch_driver(conn), records, args)
+                    return await _write(await driver_of(conn), args)
                 async with self._autocommit.connect() as own:
-                    return await _write(await _batch_driver(own), records, args)
+                    return await _write(await driver_of(own), args)
             except (DBAPIError, asyncpg.DeadlockDetectedError) as exc:
                 # Two tasks filling one audience may meet on the same people.
                 if not _deadlock(exc) or attempt == DEADLOCK_RETRIES:

@@ -89,3 +89,42 @@ async def test_a_collection_stores_no_phone_and_asks_for_no_bio(setup: Setup) ->
     # A bio is only in users.getFullUser (core.telegram.org/constructor/userFull `about`):
     # a collection never asks for it.
     assert setup.world.calls("GetFullUserRequest") == []
+
+
+async def test_names_reach_the_audience_as_written(setup: Setup) -> None:
+    """Batches travel as JSON (db.dal_parsing._rows): quotes, backslashes, a literal
+    `\\u0000`, other scripts and emoji arrive unchanged; a NUL, which PostgreSQL's text
+    cannot hold, is dropped instead of failing the batch and with it the task."""
+    await setup.link(ACC)
+    names = {
+        41_001: ("Анна", 'O"Brien \\ «ёж»'),
+        41_002: ("李雷 🚀", "\\u0000 stays text"),
+        41_003: ("Nul\x00Name", "tab\there\x01"),
+        41_004: ("x" * 200, None),
+    }
+    setup.world.put_users([person_spec(CREATOR, username="creator")])
+    setup.world.put_users(
+        [person_spec(i, first_name=first, last_name=last) for i, (first, last) in names.items()]
+    )
+    setup.world.put_chat(
+        LOUNGE,
+        "megagroup",
+        "Lounge",
+        username="lounge",
+        creator=CREATOR,
+        members=[CREATOR, ACC, *names],
+    )
+    task_id = await setup.task("@lounge")
+    await setup.engine().run_pending()
+    async with setup.sessionmaker() as session:
+        rows = await session.execute(
+            text("SELECT tg_user_id, first_name, last_name FROM audience_members")
+        )
+        stored = {user_id: (first, last) for user_id, first, last in rows}
+    assert await setup.members(task_id) == set(names)
+    assert stored == {
+        41_001: ("Анна", 'O"Brien \\ «ёж»'),
+        41_002: ("李雷 🚀", "\\u0000 stays text"),
+        41_003: ("NulName", "tab\there\x01"),
+        41_004: ("x" * 128, None),
+    }
