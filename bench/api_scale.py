@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import os
 import secrets
 import socket
@@ -67,6 +68,7 @@ async def seed(database_url: str) -> dict[str, Any]:
     import importlib
 
     from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
     from core.dto import TelegramProfile
     from core.users import register
@@ -188,6 +190,10 @@ async def seed(database_url: str) -> dict[str, Any]:
     async with engine.connect() as raw:
         conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("VACUUM ANALYZE"))
+        # The seeding's WAL would otherwise be checkpointed while the pages are timed (one
+        # spread over two minutes was seen). CHECKPOINT needs a superuser or pg_checkpoint.
+        with contextlib.suppress(DBAPIError):
+            await conn.execute(text("CHECKPOINT"))
     await engine.dispose()
     return {
         "owner": owner.id,

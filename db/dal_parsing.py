@@ -240,7 +240,9 @@ def _rows(people: list[Person]) -> str:
         for p in people
     ]
     text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
-    if "\\u0000" in text:  # jsonb and text refuse NUL; a name may carry one
+    # PostgreSQL's text and jsonb refuse NUL. A TL string is bytes, which Telethon decodes as
+    # UTF-8 (telethon/extensions/binaryreader.py `tgread_string`): nothing keeps NUL out.
+    if "\\u0000" in text:
         rows = [tuple(_no_nul(v) for v in row) for row in rows]
         text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
     return text
