@@ -30,7 +30,7 @@ from core.campaigns import CampaignStatus, TransitionNotAllowed, start_problem
 from core.dto import AudienceDTO, CampaignDTO, FollowUpDTO
 from core.errors import InvalidInput
 from core.i18n import has_text, t
-from core.outcomes import FOLLOW_UP_REASONS
+from core.outcomes import follow_up_count
 from core.pagination import Page
 from core.validation import is_number
 
@@ -426,7 +426,7 @@ def render_card(
                 [t(lang, "campaigns.reasons"), *(bullet(_reason(lang, code), n) for code, n in top)]
             )
         )
-    follow_up = sum(n for code, n in reasons.items() if code in FOLLOW_UP_REASONS)
+    follow_up = follow_up_count(reasons)
     if follow_up:
         blocks.append(t(lang, "campaigns.follow_up_hint", count=follow_up))
     builder = InlineKeyboardBuilder()
@@ -534,10 +534,12 @@ def render_report(report: CampaignReport, lang: str, *, optout_link: str | None 
         )
     if report.follow_up:
         link = campaign.invite_link
+        # All of them (the counters), not the page read with the report (at most 100).
+        count = follow_up_count(report.reasons)
         head = (
-            t(lang, "campaigns.follow_up", count=len(report.follow_up), link=link)
+            t(lang, "campaigns.follow_up", count=count, link=link)
             if link
-            else t(lang, "campaigns.follow_up_no_link", count=len(report.follow_up))
+            else t(lang, "campaigns.follow_up_no_link", count=count)
         )
         people = [_person(p) for p in report.follow_up[:FOLLOW_UP_SHOWN]]
         if report.follow_up_next is not None or len(report.follow_up) > FOLLOW_UP_SHOWN:

@@ -35,6 +35,7 @@ The human sentence of each reason is in the i18n catalog under `reason.<code>`.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.dto import AccountStatus
@@ -185,3 +186,9 @@ def reason_for_rpc(rpc: str) -> Reason:
 FOLLOW_UP_REASONS = frozenset(
     {Reason.PRIVACY_RESTRICTED, Reason.NOT_MUTUAL_CONTACT, Reason.MISSING_INVITEE, Reason.NOT_ADDED}
 )
+
+
+def follow_up_count(reasons: Mapping[str, int]) -> int:
+    """How many people of a campaign can only join by the invite link, from its people by
+    reason (the campaign's card and its report say the same number)."""
+    return sum(n for code, n in reasons.items() if code in FOLLOW_UP_REASONS)

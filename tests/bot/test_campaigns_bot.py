@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.campaigns_view import FOLLOW_UP_SHOWN
 from bot.notices import deliver
 from core.campaigns import CampaignStatus
 from core.dto import TelegramProfile
@@ -683,3 +684,42 @@ def test_the_counts_line_shows_invites_waiting_for_their_check() -> None:
             base + " · " + t(lang, "campaigns.counts_unconfirmed", count=4)
         )
         assert counts_line({**counts, "unconfirmed": 0}, lang) == base
+
+
+async def test_the_report_counts_everyone_to_send_the_link_not_the_page_it_shows(
+    world_setup: Setup,
+    make_user: Callable[..., TgUser],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The report reads at most 100 people who need the invite link; its heading counts all
+    of them (the campaign's counters), as the card's hint does."""
+    owner = make_user(OWNER_TG, username="boss", first_name="Boss", language_code="en")
+    people = world_setup.people(range(20_000, 20_130), seen_by_tg=901)
+    audience_id = await make_audience(sessionmaker, world_setup.ws, "Many", people)
+    checking, _ = await through_the_wizard(owner, world_setup, audience_id)
+    (campaign,) = await campaigns(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        failed = await session.execute(
+            update(CampaignTarget)
+            .where(CampaignTarget.campaign_id == campaign.id, CampaignTarget.tg_user_id < 20_120)
+            .values(state="failed", reason="privacy_restricted")
+        )
+        assert failed.rowcount == 120
+        await session.execute(
+            update(CampaignTarget)
+            .where(CampaignTarget.campaign_id == campaign.id, CampaignTarget.tg_user_id >= 20_120)
+            .values(state="failed", reason="user_banned_in_chat")
+        )
+    (report,) = replies(
+        await owner.press(checking, f"cg:report:{world_setup.ws}:{campaign.id}", message_id=700)
+    )
+    (campaign,) = await campaigns(sessionmaker)
+    assert campaign.invite_link  # made by the pre-flight
+    follow_up = report.text.split("\n\n")[-1].splitlines()
+    assert follow_up[0] == t("en", "campaigns.follow_up", link=campaign.invite_link, count=120)
+    # The heading, the people shown, «…and more», the opt-out line.
+    assert len(follow_up) == 1 + FOLLOW_UP_SHOWN + 2
+    assert follow_up[-2:] == [
+        t("en", "campaigns.follow_up_more"),
+        t("en", "campaigns.follow_up_optout", link=f"https://t.me/{BOT_USERNAME}?start=optout"),
+    ]
