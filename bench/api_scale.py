@@ -77,7 +77,7 @@ async def seed(database_url: str) -> dict[str, Any]:
     from db.models import Base
 
     migration = importlib.import_module(
-        "migrations.versions.20261206_d9a4f2c7e1b6_campaign_counters_member_search"
+        "migrations.versions.20261206_c7d2e9f4a1b3_member_search_column"
     )
     engine = create_engine(database_url, pool_size=2)
     sessionmaker = create_sessionmaker(engine)

@@ -24,7 +24,7 @@ from core.parsing import LastSeen, ParseStatus
 from core.validation import is_number
 from db.driver import fetch, fetchrow, page_under, row_limit
 from db.engine import affected_rows
-from db.models import MEMBER_SEARCH_TEXT, Audience, AudienceMember, AudienceUsername, ParseTask
+from db.models import Audience, AudienceMember, AudienceUsername, ParseTask
 
 
 def _pending_count() -> ScalarSelect[int]:
@@ -119,9 +119,10 @@ def _member_conditions(query: MemberQuery, args: list[Any]) -> list[str]:
         pattern = (
             "%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         )
-        # The very expression of the trigram index `ix_audience_members_search` (no bound
-        # parameters in it, or PostgreSQL would not match it to the index).
-        found.append(f"{MEMBER_SEARCH_TEXT} ILIKE {arg(pattern)}")
+        # The column under the trigram index `ix_audience_members_search`, lower-cased as
+        # stored (by the server's `lower`, as ILIKE would): each candidate the index finds
+        # is checked by a plain LIKE.
+        found.append(f"search_text LIKE lower({arg(pattern)})")
     if query.last_seen is not None:
         found.append(f"last_seen = {arg(query.last_seen.value)}::last_seen")
     if query.with_username:

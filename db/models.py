@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     Date,
     DateTime,
     Enum,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     MetaData,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
     func,
     text,
@@ -35,10 +37,10 @@ from core.campaigns import CampaignStatus, TargetState
 from core.dto import AccountStatus, GlobalRole, WorkspaceRole
 from core.parsing import LastSeen, ParseKind, ParseStatus
 
-# What a member search matches: username, first and last name as one text (one trigram
-# index serves it; the migration creates that index over this very expression).
+# What a member search matches: username, first and last name as one lower-cased text,
+# stored in `audience_members.search_text` (kept by PostgreSQL) under a trigram index.
 MEMBER_SEARCH_TEXT = (
-    "(coalesce(username, '') || ' ' || first_name || ' ' || coalesce(last_name, ''))"
+    "lower(coalesce(username, '') || ' ' || first_name || ' ' || coalesce(last_name, ''))"
 )
 
 NAMING = {
@@ -288,13 +290,18 @@ class AudienceMember(Base):
     )
     access_hash: Mapped[int | None] = mapped_column(BigInteger)
     added_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Derived from the names above, never written by the product; what `q` searches.
+    search_text: Mapped[str] = mapped_column(
+        Text, Computed(MEMBER_SEARCH_TEXT, persisted=True), deferred=True
+    )
 
     __table_args__ = (
-        # `q` of the member list: ILIKE '%q%' over this very expression (db/dal_audiences.py).
+        # `q` of the member list: search_text LIKE lower('%q%') (db/dal_audiences.py).
         Index(
             "ix_audience_members_search",
-            text(f"{MEMBER_SEARCH_TEXT} gin_trgm_ops"),
+            "search_text",
             postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
         ),
     )
 

@@ -1,8 +1,9 @@
 """Member search (`q` of `GET /api/v1/audiences/{id}/members`) served by indexes.
 
 A fragment of a username or name is found anywhere in it, in any case, through the trigram
-index `ix_audience_members_search` (the DAL's condition is that index's very expression, so
-PostgreSQL can use it); digits are a Telegram id, matched exactly on the primary key.
+index `ix_audience_members_search` over the stored, lower-cased `search_text` (the DAL's
+condition is on that column, so PostgreSQL can use it); digits are a Telegram id, matched
+exactly on the primary key.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ async def _audience(sessionmaker: async_sessionmaker[AsyncSession], person, n: i
                 1_000_000 + i,
                 f"member{i}" if i % 3 else None,
                 NAMES[i % 5],
-                "Zyxwvut" if i == 1234 else f"L{i}",
+                "Zyxwvut" if i == 1234 else "ПРИВЕТ Ёжик" if i == 2001 else f"L{i}",
                 "recently",
                 False,
                 False,
@@ -70,6 +71,7 @@ async def test_q_finds_fragments_and_ids(
 
     assert await ids("yxwv") == [1_001_234]  # inside the last name, any case
     assert await ids("ZYXWVUT") == [1_001_234]
+    assert await ids("привет ёЖ") == [1_002_001]  # any script's case
     assert await ids("@member2999") == [1_002_999]  # the username, with or without @
     assert await ids("ber299") == [1_000_000 + i for i in (299, *range(2990, 3000)) if i % 3]
     assert await ids("anna l2995") == [1_002_995]  # first and last name together

@@ -29,6 +29,7 @@ MEMBER_COLUMNS = {
     "seen_by_account_id",
     "access_hash",
     "added_at",
+    "search_text",  # the names above, lower-cased by PostgreSQL for member search
 }
 NEVER = ("phone", "bio", "about", "birthday", "email")
 
