@@ -708,13 +708,15 @@ async def test_the_report_counts_everyone_to_send_the_link_not_the_page_it_shows
         await session.execute(
             update(CampaignTarget)
             .where(CampaignTarget.campaign_id == campaign.id, CampaignTarget.tg_user_id >= 20_120)
-            .values(state="failed", reason="user_banned_in_chat")
+            .values(state="failed", reason="kicked")
         )
     (report,) = replies(
         await owner.press(checking, f"cg:report:{world_setup.ws}:{campaign.id}", message_id=700)
     )
     (campaign,) = await campaigns(sessionmaker)
     assert campaign.invite_link  # made by the pre-flight
+    # 10 were removed from the chat before: not a reason to send them the link.
+    assert f"• {t('en', 'reason.kicked')} — 10" in report.text
     follow_up = report.text.split("\n\n")[-1].splitlines()
     assert follow_up[0] == t("en", "campaigns.follow_up", link=campaign.invite_link, count=120)
     # The heading, the people shown, «…and more», the opt-out line.
