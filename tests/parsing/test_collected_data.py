@@ -5,6 +5,7 @@ rows have, and a real collection on the sandbox of people whose phones the world
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import text
 from telethon import types
@@ -65,21 +66,27 @@ async def test_people_rows_have_no_phone_or_bio_columns(setup: Setup) -> None:
     assert not [(t, c) for t, c in rows if any(word in c for word in NEVER)]
 
 
-async def test_a_collection_stores_no_phone_and_asks_for_no_bio(setup: Setup) -> None:
+async def collect_lounge(setup: Setup, people: list[dict[str, Any]]) -> int:
+    """Collect the members of a megagroup of `people` (user specs) with a linked account;
+    the task's id."""
     await setup.link(ACC)
-    ids = list(range(40_000, 40_020))
-    setup.world.put_users([person_spec(CREATOR, username="creator")])
-    setup.world.put_users([person_spec(i, phone=f"+1555{i:07d}") for i in ids])
+    setup.world.put_users([person_spec(CREATOR, username="creator"), *people])
     setup.world.put_chat(
         LOUNGE,
         "megagroup",
         "Lounge",
         username="lounge",
         creator=CREATOR,
-        members=[CREATOR, ACC, *ids],
+        members=[CREATOR, ACC, *(p["id"] for p in people)],
     )
     task_id = await setup.task("@lounge")
     await setup.engine().run_pending()
+    return task_id
+
+
+async def test_a_collection_stores_no_phone_and_asks_for_no_bio(setup: Setup) -> None:
+    ids = list(range(40_000, 40_020))
+    task_id = await collect_lounge(setup, [person_spec(i, phone=f"+1555{i:07d}") for i in ids])
     assert await setup.members(task_id) == set(ids)
     async with setup.sessionmaker() as session:
         stored = [
@@ -96,27 +103,16 @@ async def test_names_reach_the_audience_as_written(setup: Setup) -> None:
     """Batches travel as JSON (db.dal_parsing._rows): quotes, backslashes, a literal
     `\\u0000`, other scripts and emoji arrive unchanged; a NUL, which PostgreSQL's text
     cannot hold, is dropped instead of failing the batch and with it the task."""
-    await setup.link(ACC)
     names = {
         41_001: ("Анна", 'O"Brien \\ «ёж»'),
         41_002: ("李雷 🚀", "\\u0000 stays text"),
         41_003: ("Nul\x00Name", "tab\there\x01"),
         41_004: ("x" * 200, None),
     }
-    setup.world.put_users([person_spec(CREATOR, username="creator")])
-    setup.world.put_users(
-        [person_spec(i, first_name=first, last_name=last) for i, (first, last) in names.items()]
+    task_id = await collect_lounge(
+        setup,
+        [person_spec(i, first_name=first, last_name=last) for i, (first, last) in names.items()],
     )
-    setup.world.put_chat(
-        LOUNGE,
-        "megagroup",
-        "Lounge",
-        username="lounge",
-        creator=CREATOR,
-        members=[CREATOR, ACC, *names],
-    )
-    task_id = await setup.task("@lounge")
-    await setup.engine().run_pending()
     async with setup.sessionmaker() as session:
         rows = await session.execute(
             text("SELECT tg_user_id, first_name, last_name FROM audience_members")
