@@ -449,9 +449,12 @@ class AudienceService:
     ) -> ImportReport:
         new_members = new_usernames = 0
         for start in range(0, max(len(members), len(usernames)), 1000):
-            a, b = await dal.add_members(
+            added = await dal.add_members(
                 target.id, members[start : start + 1000], usernames[start : start + 1000], "import"
             )
+            if added is None:  # deleted meanwhile: the transaction is rolled back
+                raise NotFound("audience", audience_id=target.id)
+            a, b = added
             new_members += a
             new_usernames += b
         await dal.audit(

@@ -270,8 +270,16 @@ class AudiencesSql:
 
     async def add_members(
         self, audience_id: int, members: Sequence[MemberDTO], usernames: Sequence[str], source: str
-    ) -> tuple[int, int]:
-        """Insert who is not there yet; returns (new members, new usernames)."""
+    ) -> tuple[int, int] | None:
+        """Insert who is not there yet; returns (new members, new usernames), or None when
+        the audience is gone. The audience is held until commit (FOR KEY SHARE), so that a
+        deletion waits and its trigger then removes these members too (they have no foreign
+        key: migration e5b7c9d1f3a2)."""
+        held = await self.session.scalar(
+            select(Audience.id).where(Audience.id == audience_id).with_for_update(key_share=True)
+        )
+        if held is None:
+            return None
         new_members = new_usernames = 0
         if members:
             result = await self.session.execute(

@@ -271,9 +271,11 @@ class Audience(Base):
 class AudienceMember(Base):
     __tablename__ = "audience_members"
 
-    audience_id: Mapped[int] = mapped_column(
-        ForeignKey("audiences.id", ondelete="CASCADE"), primary_key=True
-    )
+    # The audience and the account that saw the person are references without a foreign
+    # key: a collection writes a million rows at a time, and a foreign key checks each row.
+    # The writers check each parent once a statement (FOR KEY SHARE), and triggers do what
+    # ON DELETE CASCADE / SET NULL did (migration e5b7c9d1f3a2).
+    audience_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     tg_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     username: Mapped[str | None] = mapped_column(String(32))
     first_name: Mapped[str] = mapped_column(String(128), default="")
@@ -285,9 +287,7 @@ class AudienceMember(Base):
     photo: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str | None] = mapped_column(String(128))
     # The access hash is only valid for the account that saw the user.
-    seen_by_account_id: Mapped[int | None] = mapped_column(
-        ForeignKey("telegram_accounts.id", ondelete="SET NULL")
-    )
+    seen_by_account_id: Mapped[int | None] = mapped_column(BigInteger)
     access_hash: Mapped[int | None] = mapped_column(BigInteger)
     added_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # Derived from the names above, never written by the product; what `q` searches.
