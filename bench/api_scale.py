@@ -466,14 +466,14 @@ async def run(args: argparse.Namespace, database_url: str) -> None:
             # each: counted in the floor's p99 before).
             for concurrency in (1, 4):
                 await pages_round(http, base, pages, 8, concurrency, {name: [] for name in pages})
+            # A round is one request a worker for every page in turn, so that a busy spell
+            # of the machine (a few ms) falls on the pages alike instead of on the block of
+            # requests of the page that happened to be measured then.
             results: dict[int, dict[str, list[float]]] = {}
-            rounds = 10
             for concurrency in (1, 4):
                 found: dict[str, list[float]] = {name: [] for name in pages}
-                for _ in range(rounds):
-                    await pages_round(
-                        http, base, pages, max(args.requests // rounds, 1), concurrency, found
-                    )
+                for _ in range(max(args.requests // concurrency, 1)):
+                    await pages_round(http, base, pages, concurrency, concurrency, found)
                 results[concurrency] = found
 
         print(f"\n{'page':<36} {'conc':>4} {'p50 ms':>8} {'p99 ms':>8} {'p99/floor':>10}")
