@@ -8,14 +8,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.dto import MemberDTO
 from core.parsing import LastSeen, Person
 from db.dal import open_dal
 from db.dal_parsing import BatchWrite
-from db.models import Audience, AudienceMember, TelegramAccount
+from db.models import Audience, AudienceMember
 from tests.parsing.conftest import Setup, person_spec
 from tests.parsing.test_collected_data import ACC, collect_lounge
 
@@ -35,9 +35,11 @@ async def _count(setup: Setup, audience_id: int) -> int:
         )
 
 
-async def _delete(setup: Setup, model: Any, row_id: int) -> None:
-    async with setup.sessionmaker() as session, session.begin():
-        await session.execute(delete(model).where(model.id == row_id))
+async def _delete_audience(setup: Setup, audience_id: int) -> None:
+    """What deleting an audience does (core.audiences `delete`)."""
+    async with open_dal(setup.sessionmaker) as dal:
+        await dal.delete_audience(audience_id)
+        await dal.commit()
 
 
 async def _held(deletion: asyncio.Task[None]) -> bool:
@@ -54,9 +56,7 @@ async def test_a_deleted_audience_takes_its_members_and_no_other(setup: Setup) -
     assert await _count(setup, gone) == len(PEOPLE)  # not the creator: admins are left out
     assert await _count(setup, other) == len(PEOPLE)
 
-    async with open_dal(setup.sessionmaker) as dal:
-        await dal.delete_audience(gone)
-        await dal.commit()
+    await _delete_audience(setup, gone)
 
     assert await _count(setup, gone) == 0
     assert await _count(setup, other) == len(PEOPLE)
@@ -68,29 +68,33 @@ async def test_a_deleted_audience_takes_its_members_and_no_other(setup: Setup) -
     assert await _count(setup, other) == 0
 
 
+async def _seen(setup: Setup, audience_id: int) -> list[tuple[int | None, int | None]]:
+    """(seer, access hash) of each member."""
+    async with setup.sessionmaker() as session:
+        rows = await session.execute(
+            select(AudienceMember.seen_by_account_id, AudienceMember.access_hash).where(
+                AudienceMember.audience_id == audience_id
+            )
+        )
+        return [(seer, access_hash) for seer, access_hash in rows]
+
+
+async def _unlink(setup: Setup, account_id: int) -> None:
+    """What unlinking an account does to its row (core.accounts `forget`)."""
+    async with open_dal(setup.sessionmaker) as dal:
+        await dal.delete_account(account_id)
+        await dal.commit()
+
+
 async def test_an_unlinked_account_leaves_no_seer_and_no_access_hash(setup: Setup) -> None:
     task_id = await collect_lounge(setup, [person_spec(i) for i in PEOPLE])
     audience_id = (await setup.row(task_id)).audience_id
-    async with setup.sessionmaker() as session:
-        seen = (
-            await session.execute(
-                select(AudienceMember.seen_by_account_id, AudienceMember.access_hash).where(
-                    AudienceMember.audience_id == audience_id
-                )
-            )
-        ).all()
+    seen = await _seen(setup, audience_id)
     assert {s for s, _ in seen} == {setup.accounts[ACC]} and all(h is not None for _, h in seen)
 
-    await _delete(setup, TelegramAccount, setup.accounts[ACC])
+    await _unlink(setup, setup.accounts[ACC])
 
-    async with setup.sessionmaker() as session:
-        after = (
-            await session.execute(
-                select(AudienceMember.seen_by_account_id, AudienceMember.access_hash).where(
-                    AudienceMember.audience_id == audience_id
-                )
-            )
-        ).all()
+    after = await _seen(setup, audience_id)
     assert len(after) == len(PEOPLE)  # the people stay
     assert set(after) == {(None, None)}
 
@@ -103,7 +107,7 @@ async def test_a_batch_by_an_account_that_is_gone_keeps_the_people_without_it(
     engine = setup.engine()
     claimed = await engine.store.claim()
     assert claimed is not None and claimed.id == task_id
-    await _delete(setup, TelegramAccount, setup.accounts[ACC])
+    await _unlink(setup, setup.accounts[ACC])
     person = Person(42_100, "erin", "Erin", None, LastSeen.RECENTLY, False, True, access_hash=7)
 
     new = await engine.store.write(
@@ -142,7 +146,7 @@ async def test_a_deletion_waits_for_a_batch_and_then_removes_it(setup: Setup) ->
             conn=conn,
         )
         assert new == len(PEOPLE)
-        deletion = asyncio.create_task(_delete(setup, Audience, claimed.audience_id))
+        deletion = asyncio.create_task(_delete_audience(setup, claimed.audience_id))
         assert await _held(deletion)
         await conn.commit()
     await asyncio.wait_for(deletion, 10)
@@ -169,8 +173,8 @@ async def test_an_import_meeting_a_deletion_adds_nobody(setup: Setup) -> None:
         target = await dal.create_audience(setup.workspace_id, "imported", "import", setup.user_id)
         await dal.commit()
     members = [MemberDTO(i, None, "P", None, "recently", False, False, None) for i in PEOPLE]
-    async with setup.sessionmaker() as deleter:
-        await deleter.execute(delete(Audience).where(Audience.id == target.id))
+    async with open_dal(setup.sessionmaker) as deleter:
+        await deleter.delete_audience(target.id)
         adding = asyncio.create_task(_import(setup, target.id, members))
         assert await _held(adding)
         await deleter.commit()
