@@ -8,10 +8,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.audiences import AudienceService
 from core.dto import MemberDTO
+from core.errors import NotFound
 from core.parsing import LastSeen, Person
 from db.dal import open_dal
 from db.dal_parsing import BatchWrite
@@ -20,6 +23,7 @@ from tests.parsing.conftest import Setup, person_spec
 from tests.parsing.test_collected_data import ACC, collect_lounge
 
 PEOPLE = list(range(42_000, 42_030))
+IMPORTED = [MemberDTO(i, None, "P", None, "recently", False, False, None) for i in PEOPLE]
 BLOCKED = 0.3  # how long a deletion must still be waiting to count as held
 
 
@@ -172,12 +176,27 @@ async def test_an_import_meeting_a_deletion_adds_nobody(setup: Setup) -> None:
     async with open_dal(setup.sessionmaker) as dal:
         target = await dal.create_audience(setup.workspace_id, "imported", "import", setup.user_id)
         await dal.commit()
-    members = [MemberDTO(i, None, "P", None, "recently", False, False, None) for i in PEOPLE]
     async with open_dal(setup.sessionmaker) as deleter:
         await deleter.delete_audience(target.id)
-        adding = asyncio.create_task(_import(setup, target.id, members))
+        adding = asyncio.create_task(_import(setup, target.id, IMPORTED))
         assert await _held(adding)
         await deleter.commit()
 
     assert await asyncio.wait_for(adding, 10) is None
+    assert await _count(setup, target.id) == 0
+
+
+async def test_an_import_into_an_audience_gone_meanwhile_is_not_found(setup: Setup) -> None:
+    """What the import says when `add_members` finds the audience gone: the audience was
+    looked up (and found) before the deletion committed."""
+    await setup.owner()
+    async with open_dal(setup.sessionmaker) as dal:
+        target = await dal.create_audience(setup.workspace_id, "imported", "import", setup.user_id)
+        await dal.commit()
+    await _delete_audience(setup, target.id)
+    async with open_dal(setup.sessionmaker) as dal:
+        with pytest.raises(NotFound):
+            await AudienceService()._store_import(
+                dal, setup.user_id, setup.workspace_id, target, IMPORTED, [], [], len(IMPORTED)
+            )
     assert await _count(setup, target.id) == 0
