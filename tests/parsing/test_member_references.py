@@ -18,7 +18,7 @@ from core.errors import NotFound
 from core.parsing import LastSeen, Person
 from db.dal import open_dal
 from db.dal_parsing import BatchWrite
-from db.models import Audience, AudienceMember
+from db.models import Audience, AudienceMember, ParseTask
 from tests.parsing.conftest import Setup, person_spec
 from tests.parsing.test_collected_data import ACC, collect_lounge
 
@@ -158,7 +158,7 @@ async def test_a_deletion_waits_for_a_batch_and_then_removes_it(setup: Setup) ->
     assert await _count(setup, claimed.audience_id) == 0
     async with setup.sessionmaker() as session:
         assert await session.get(Audience, claimed.audience_id) is None
-    assert task_id == claimed.id
+        assert await session.get(ParseTask, task_id) is None  # the task went with it
 
 
 async def _import(setup: Setup, audience_id: int, members: list[MemberDTO]) -> Any:
